@@ -1,0 +1,176 @@
+//! Longest-prefix match in one route table.
+
+use crate::model::{Dest, GatewayKind, Origin, Route, RouteTable, Target};
+use crate::net::{Family, Interval};
+
+/// The outcome of one lookup.
+#[derive(Debug, Clone)]
+pub struct Lookup<'a> {
+    /// The route that wins, if any matches.
+    pub route: Option<&'a Route>,
+    /// The addresses around the looked-up one for which the same route wins
+    /// (or no route matches): the decision is constant over this interval.
+    pub valid: Interval,
+    /// Why the answer cannot be trusted (a route whose destination is not
+    /// known until apply, a prefix list outside the input), if so.
+    pub unknown: Option<String>,
+}
+
+/// Priority among routes with the same prefix: a configured route beats the
+/// synthesised local route it replaces, and a CIDR route beats a
+/// prefix-list route.
+fn rank(r: &Route) -> u8 {
+    match r.origin {
+        Origin::Static => 0,
+        Origin::Endpoint => 1,
+        Origin::Local => 2,
+    }
+}
+
+/// Finds the route AWS uses for `addr` in `table`: the longest prefix that
+/// contains it, within the address family (IPv4 and IPv6 routes are
+/// independent). Costs one pass over the table's routes to find the winner
+/// and one to bound the interval where the winner holds.
+pub fn lookup(table: &RouteTable, family: Family, addr: u128) -> Lookup<'_> {
+    let mut best: Option<&Route> = None;
+    let mut unknown = table.routes_unknown.clone();
+    for r in &table.routes {
+        match &r.dest {
+            Dest::Cidr(p) if p.family == family && p.contains_addr(addr) => {
+                let better = match best {
+                    None => true,
+                    Some(b) => {
+                        let bp = cidr(b);
+                        p.len > bp.len || (p.len == bp.len && rank(r) < rank(b))
+                    }
+                };
+                if better {
+                    best = Some(r);
+                }
+            }
+            Dest::Cidr(_) => {}
+            Dest::Unknown(why) => {
+                unknown.get_or_insert_with(|| why.clone());
+            }
+            Dest::PrefixList(pl) => {
+                // Gateway endpoint routes carry AWS service ranges, never a
+                // VPC's private addresses. Other prefix lists are not in the
+                // input.
+                let endpoint = matches!(
+                    r.target,
+                    Target::Gateway {
+                        kind: GatewayKind::VpcEndpoint,
+                        ..
+                    }
+                ) || r.origin == Origin::Endpoint;
+                if !endpoint {
+                    unknown.get_or_insert_with(|| {
+                        format!(
+                            "{} routes prefix list {pl}, whose entries are not in the input",
+                            r.resource
+                        )
+                    });
+                }
+            }
+        }
+    }
+    let mut valid = match best {
+        Some(b) => cidr(b).interval(),
+        None => Interval::full(family),
+    };
+    // Carve out the more specific prefixes that sit beside `addr`.
+    for r in &table.routes {
+        if let Dest::Cidr(p) = &r.dest {
+            if p.family != family || p.contains_addr(addr) {
+                continue;
+            }
+            let iv = p.interval();
+            if iv.intersect(&valid).is_none() {
+                continue;
+            }
+            if iv.hi < addr {
+                valid.lo = valid.lo.max(iv.hi + 1);
+            } else {
+                valid.hi = valid.hi.min(iv.lo - 1);
+            }
+        }
+    }
+    Lookup {
+        route: best,
+        valid,
+        unknown,
+    }
+}
+
+fn cidr(r: &Route) -> crate::net::Prefix {
+    match r.dest {
+        Dest::Cidr(p) => p,
+        _ => unreachable!("only CIDR routes win a lookup"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Link, RouteTable};
+    use crate::net::Prefix;
+
+    fn table(routes: &[(&str, Target, Origin)]) -> RouteTable {
+        RouteTable {
+            address: "t".into(),
+            aws_id: None,
+            vpc: Link::None,
+            routes: routes
+                .iter()
+                .map(|(c, t, o)| Route {
+                    resource: c.to_string(),
+                    dest: Dest::Cidr(c.parse().unwrap()),
+                    target: t.clone(),
+                    origin: *o,
+                })
+                .collect(),
+            routes_unknown: None,
+            propagating: false,
+        }
+    }
+
+    fn addr(s: &str) -> u128 {
+        u32::from(s.parse::<std::net::Ipv4Addr>().unwrap()) as u128
+    }
+
+    #[test]
+    fn longest_prefix_wins_and_interval_is_exact() {
+        let t = table(&[
+            ("0.0.0.0/0", Target::Unknown("igw".into()), Origin::Static),
+            ("10.0.0.0/16", Target::Local, Origin::Local),
+            ("10.1.0.0/16", Target::Peering(Link::To(0)), Origin::Static),
+            ("10.1.1.128/25", Target::Unknown("nat".into()), Origin::Static),
+        ]);
+        let l = lookup(&t, Family::V4, addr("10.1.1.5"));
+        assert_eq!(l.route.unwrap().resource, "10.1.0.0/16");
+        assert_eq!(l.valid.lo, addr("10.1.0.0"));
+        assert_eq!(l.valid.hi, addr("10.1.1.127"));
+        let l = lookup(&t, Family::V4, addr("10.1.1.200"));
+        assert_eq!(l.route.unwrap().resource, "10.1.1.128/25");
+        let l = lookup(&t, Family::V4, addr("192.168.0.1"));
+        assert_eq!(l.route.unwrap().resource, "0.0.0.0/0");
+        assert_eq!(l.valid.lo, addr("10.1.255.255") + 1);
+    }
+
+    #[test]
+    fn families_are_independent() {
+        let t = table(&[("0.0.0.0/0", Target::Local, Origin::Static)]);
+        let v6: Prefix = "2600::/64".parse().unwrap();
+        assert!(lookup(&t, Family::V6, v6.start).route.is_none());
+    }
+
+    #[test]
+    fn configured_route_beats_local_route_of_same_prefix() {
+        let t = table(&[
+            ("10.0.1.0/24", Target::Local, Origin::Local),
+            ("10.0.1.0/24", Target::Unknown("eni".into()), Origin::Static),
+        ]);
+        let l = lookup(&t, Family::V4, addr("10.0.1.1"));
+        assert_eq!(l.route.unwrap().origin, Origin::Static);
+    }
+}

@@ -1,0 +1,112 @@
+//! The stable reason and finding codes, each with what it means.
+//!
+//! Codes that name the same thing as an AWS Reachability Analyzer
+//! explanation code use its name. Reports, SARIF rules and the policy file
+//! all read this one table.
+
+use crate::report::Severity;
+
+/// One code and its documentation.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    pub code: &'static str,
+    /// Severity when the code is a finding (pair reasons have none).
+    pub severity: Severity,
+    /// One line: what happened.
+    pub summary: &'static str,
+    /// What to do about it.
+    pub help: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $sev:ident, $summary:literal, $help:literal;)*) => {
+        $(pub const $name: &str = $code;)*
+        /// Every code tfreach emits.
+        pub const ALL: &[Code] = &[
+            $(Code { code: $code, severity: Severity::$sev, summary: $summary, help: $help },)*
+        ];
+    };
+}
+
+codes! {
+    NO_ROUTE_TO_DESTINATION = "NO_ROUTE_TO_DESTINATION", Warning,
+        "The route table has no route that matches the destination address.",
+        "Add a route for the destination's CIDR block to the route table, pointing at the peering connection or transit gateway that leads there.";
+    BAD_STATE = "BAD_STATE", Warning,
+        "The peering connection a route uses will not be active, so the route is a blackhole.",
+        "Accept the peering: set auto_accept (same account and Region only) or add an aws_vpc_peering_connection_accepter on the peer side; a peering between overlapping CIDR blocks can never be active.";
+    BAD_STATE_ROUTE = "BAD_STATE_ROUTE", Warning,
+        "The route's target will not exist or is not usable, so the route is a blackhole.",
+        "Point the route at a target that exists after apply, or remove the route.";
+    PCX_REQUIRES_ADDRESS_IN_VPC_CIDR = "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR", Warning,
+        "Traffic crossed a peering connection towards an address outside the peer VPC's CIDR blocks; AWS drops it (peering is not transitive).",
+        "Peer the two VPCs directly, or connect them through a transit gateway; a peering only carries traffic between its own two VPCs.";
+    CANNOT_ROUTE = "CANNOT_ROUTE", Warning,
+        "The route sends the traffic to a gateway that cannot deliver it to a private address in another VPC.",
+        "Route the destination's CIDR block through a peering connection or transit gateway instead of an internet, NAT, egress-only or VPN gateway.";
+    VPC_LOCAL_ROUTE_CIDR_RESTRICTION = "VPC_LOCAL_ROUTE_CIDR_RESTRICTION", Warning,
+        "The destination address lies inside the source VPC's own CIDR blocks, so the local route keeps the traffic in the source VPC.",
+        "Give the VPCs CIDR blocks that do not overlap.";
+    NO_SUBNET_AT_DESTINATION = "NO_SUBNET_AT_DESTINATION", Warning,
+        "The traffic arrived in a VPC where the destination subnet is not.",
+        "Check which VPC owns the destination range; overlapping CIDR blocks send traffic to the wrong VPC.";
+    ROUTING_LOOP = "ROUTING_LOOP", Warning,
+        "The traffic passes the same route table twice.",
+        "Break the loop between the appliances or gateways that forward to each other.";
+    UNSUPPORTED_HOP = "UNSUPPORTED_HOP", Info,
+        "The path goes through a device tfreach does not model yet (transit gateway, Cloud WAN, endpoint), so its fate is unknown.",
+        "Check this path by hand until tfreach models the device.";
+    NO_COMMON_ADDRESS_FAMILY = "NO_COMMON_ADDRESS_FAMILY", Warning,
+        "The two subnets share no address family (one is IPv4-only, the other IPv6-only).",
+        "Give both subnets a block of the same family.";
+    UNRESOLVED_REFERENCE = "UNRESOLVED_REFERENCE", Warning,
+        "A value this verdict depends on is not known until apply and could not be resolved through the configuration.",
+        "Reference the resource directly (aws_x.name.id) or through module outputs, so the link is visible in the plan.";
+    ASSUMED_REFERENCE = "ASSUMED_REFERENCE", Warning,
+        "A link not known until apply goes through a local value, which the plan does not record; tfreach assumed the only candidate in the module.",
+        "Check the assumption named in the message; pass the ID through a variable or output to make the link explicit.";
+    UNKNOWN_CIDR = "UNKNOWN_CIDR", Warning,
+        "A CIDR block this verdict depends on is not known until apply.",
+        "Set the CIDR block in the configuration instead of allocating it at apply time, or accept an unknown verdict for this plan.";
+    EXTERNAL_RESOURCE = "EXTERNAL_RESOURCE", Info,
+        "The path uses a resource that is not in the input, so its behaviour cannot be known.",
+        "Add the resource (or a data source for it) to the configuration, or analyse a plan that includes it.";
+    TRANSITIVE_PEERING = "TRANSITIVE_PEERING", Error,
+        "A route sends traffic for a third VPC's CIDR block into a peering connection; AWS peering is not transitive and drops it.",
+        "Peer the VPCs directly or use a transit gateway, and remove the route that relies on the peer VPC to forward traffic.";
+    PEERING_ROUTE_BEYOND_PEER = "PEERING_ROUTE_BEYOND_PEER", Warning,
+        "A route sends addresses outside the peer VPC into a peering connection; that traffic is dropped (no transit, no use of the peer's gateways).",
+        "Narrow the route to the peer VPC's CIDR blocks.";
+    PEERING_CIDR_OVERLAP = "PEERING_CIDR_OVERLAP", Error,
+        "The two VPCs of a peering connection have overlapping CIDR blocks; AWS refuses such a peering.",
+        "Renumber one VPC, or connect them another way (PrivateLink, a transit gateway with NAT).";
+    PEERING_NOT_ACTIVE = "PEERING_NOT_ACTIVE", Warning,
+        "A route uses a peering connection that will not be active after apply.",
+        "Accept the peering (auto_accept within one account and Region, or an aws_vpc_peering_connection_accepter).";
+    PEERING_UNDETERMINED = "PEERING_UNDETERMINED", Info,
+        "Whether a peering connection will be accepted cannot be told from the input (cross-account or cross-Region without an accepter here).",
+        "Add the accepter resource to this configuration, or accept the request in the peer account.";
+    PEERING_ROUTE_ONE_SIDED = "PEERING_ROUTE_ONE_SIDED", Warning,
+        "A peering connection is routed from one VPC only; replies from the other side have no way back.",
+        "Add routes to the requester's CIDR blocks in the peer VPC's route tables.";
+    DUPLICATE_PEERING = "DUPLICATE_PEERING", Error,
+        "Two peering connections join the same two VPCs; AWS allows only one.",
+        "Remove one of the peering connections.";
+    DUPLICATE_ROUTE = "DUPLICATE_ROUTE", Warning,
+        "Two routes in one route table have the same destination; AWS refuses the second.",
+        "Keep one route per destination in each route table.";
+    INVALID_RESOURCE = "INVALID_RESOURCE", Error,
+        "A resource has a value tfreach cannot read (for example a malformed CIDR block); it was skipped.",
+        "Fix the value; AWS would refuse it as well.";
+    UNSUPPORTED_RESOURCE = "UNSUPPORTED_RESOURCE", Info,
+        "A network resource type that tfreach does not model yet; it was skipped.",
+        "Verdicts that depend on it may be incomplete.";
+    PROPAGATED_ROUTES = "PROPAGATED_ROUTES", Info,
+        "Route propagation from a virtual private gateway is on; the propagated prefixes are not in the input and are assumed not to cover other VPCs.",
+        "Check the on-premises prefixes announced over the VPN or Direct Connect.";
+}
+
+/// Looks up a code's documentation.
+pub fn lookup(code: &str) -> Option<&'static Code> {
+    ALL.iter().find(|c| c.code == code)
+}

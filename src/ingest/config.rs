@@ -1,0 +1,560 @@
+//! The plan's `configuration` block, and resolving references through it.
+//!
+//! When an ID is unknown until apply, the only record of what a resource
+//! points at is the list of references in its configuration expression.
+//! References are module-relative; they are resolved here through module
+//! outputs, input variables, `count.index`, `each.key` and `each.value`, by
+//! aligning instance keys.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::address::{
+    module_path_text, parse_module_path, split_index, split_traversal, static_module_path,
+    ModuleStep,
+};
+use super::{InstanceIndex, RawResource};
+
+/// How deep a chain of outputs and variables may go before it is taken for
+/// a loop.
+const MAX_DEPTH: usize = 32;
+
+#[derive(Debug, Default, Clone)]
+struct ResourceCfg {
+    expressions: Value,
+    iter_expr: Value,
+    provider_key: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct CallCfg {
+    expressions: Value,
+    iter_expr: Value,
+}
+
+#[derive(Debug, Default, Clone)]
+struct ModuleCfg {
+    resources: HashMap<String, ResourceCfg>,
+    outputs: HashMap<String, Value>,
+    calls: HashMap<String, CallCfg>,
+    defaults: HashMap<String, Value>,
+}
+
+/// The configuration, indexed by static module path (`module.a.module.b`).
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    modules: HashMap<String, ModuleCfg>,
+    provider_region: HashMap<String, Value>,
+}
+
+/// What a reference led to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A resource instance of the view (its index in the view's list).
+    Instance(usize),
+    /// A literal string (an ID given as a variable or constant).
+    Literal(String),
+}
+
+impl Config {
+    pub fn from_json(v: &Value) -> Config {
+        let mut cfg = Config::default();
+        if let Some(root) = v.get("root_module") {
+            // Explicit stack: nesting comes from the input.
+            let mut stack = vec![(String::new(), root)];
+            while let Some((path, m)) = stack.pop() {
+                let mut mc = ModuleCfg::default();
+                if let Some(rs) = m.get("resources").and_then(Value::as_array) {
+                    for r in rs {
+                        let Some(addr) = r.get("address").and_then(Value::as_str) else {
+                            continue;
+                        };
+                        let iter_expr = r
+                            .get("for_each_expression")
+                            .or_else(|| r.get("count_expression"))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        mc.resources.insert(
+                            addr.to_string(),
+                            ResourceCfg {
+                                expressions: r.get("expressions").cloned().unwrap_or(Value::Null),
+                                iter_expr,
+                                provider_key: r
+                                    .get("provider_config_key")
+                                    .and_then(Value::as_str)
+                                    .map(str::to_string),
+                            },
+                        );
+                    }
+                }
+                if let Some(outs) = m.get("outputs").and_then(Value::as_object) {
+                    for (k, o) in outs {
+                        mc.outputs.insert(
+                            k.clone(),
+                            o.get("expression").cloned().unwrap_or(Value::Null),
+                        );
+                    }
+                }
+                if let Some(vars) = m.get("variables").and_then(Value::as_object) {
+                    for (k, o) in vars {
+                        if let Some(d) = o.get("default") {
+                            mc.defaults.insert(k.clone(), d.clone());
+                        }
+                    }
+                }
+                if let Some(calls) = m.get("module_calls").and_then(Value::as_object) {
+                    for (name, c) in calls {
+                        let iter_expr = c
+                            .get("for_each_expression")
+                            .or_else(|| c.get("count_expression"))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        mc.calls.insert(
+                            name.clone(),
+                            CallCfg {
+                                expressions: c.get("expressions").cloned().unwrap_or(Value::Null),
+                                iter_expr,
+                            },
+                        );
+                        if let Some(child) = c.get("module") {
+                            let cp = if path.is_empty() {
+                                format!("module.{name}")
+                            } else {
+                                format!("{path}.module.{name}")
+                            };
+                            stack.push((cp, child));
+                        }
+                    }
+                }
+                cfg.modules.insert(path, mc);
+            }
+        }
+        if let Some(pc) = v.get("provider_config").and_then(Value::as_object) {
+            for (key, p) in pc {
+                if let Some(r) = p.get("expressions").and_then(|e| e.get("region")) {
+                    cfg.provider_region.insert(key.clone(), r.clone());
+                }
+            }
+        }
+        cfg
+    }
+
+    fn resource_cfg(&self, res: &RawResource) -> Option<(&ResourceCfg, Vec<ModuleStep>)> {
+        let steps = parse_module_path(&res.module)?;
+        let m = self.modules.get(&static_module_path(&steps))?;
+        let rc = m.resources.get(&res.rel_address())?;
+        Some((rc, steps))
+    }
+
+    /// Is the attribute set in the configuration at all?
+    pub fn is_configured(&self, res: &RawResource, attr: &str) -> bool {
+        self.resource_cfg(res)
+            .and_then(|(rc, _)| rc.expressions.get(attr))
+            .is_some()
+    }
+
+    /// Does the attribute's expression go through a local value? Locals are
+    /// not in the plan's configuration, so such links cannot be followed.
+    pub fn through_local(&self, res: &RawResource, attr: &[&str]) -> bool {
+        let Some((rc, _)) = self.resource_cfg(res) else {
+            return false;
+        };
+        let mut expr = &rc.expressions;
+        for a in attr {
+            match expr.get(a) {
+                Some(e) => expr = e,
+                None => return false,
+            }
+        }
+        refs_of(expr).iter().any(|r| r.starts_with("local."))
+    }
+
+    /// The region a resource's provider configuration names, when it is a
+    /// constant or a root variable.
+    pub fn provider_region(
+        &self,
+        res: &RawResource,
+        variables: &BTreeMap<String, Value>,
+    ) -> Option<String> {
+        let (rc, _) = self.resource_cfg(res)?;
+        let key = rc.provider_key.as_deref().unwrap_or("aws");
+        // A key such as `module.x:aws` may not exist: fall back to the root's.
+        let expr = self
+            .provider_region
+            .get(key)
+            .or_else(|| self.provider_region.get(key.rsplit(':').next().unwrap_or("aws")))?;
+        if let Some(s) = expr.get("constant_value").and_then(Value::as_str) {
+            return Some(s.to_string());
+        }
+        let refs = refs_of(expr);
+        let var = refs.iter().find_map(|r| r.strip_prefix("var."))?;
+        variables.get(var).and_then(Value::as_str).map(str::to_string)
+    }
+
+    /// Resolves the expression of attribute `attr` (a path into the
+    /// resource's expressions) to the resource instances or literals it
+    /// refers to. An `Err` says why it cannot be resolved.
+    pub fn resolve(
+        &self,
+        res: &RawResource,
+        attr: &[&str],
+        index: &InstanceIndex,
+        variables: &BTreeMap<String, Value>,
+    ) -> Result<Vec<Target>, String> {
+        let (rc, steps) = self.resource_cfg(res).ok_or_else(|| {
+            "the plan's configuration has no block for this resource".to_string()
+        })?;
+        let mut expr = &rc.expressions;
+        for a in attr {
+            expr = expr.get(a).ok_or_else(|| {
+                format!(
+                    "the configuration sets no `{}` expression for it",
+                    attr.join(".")
+                )
+            })?;
+        }
+        let ctx = Ctx {
+            module: steps,
+            self_key: res.index.as_ref().map(|k| k.bracketed()),
+            iter_refs: refs_of(&rc.iter_expr),
+        };
+        let r = Resolver {
+            cfg: self,
+            index,
+            variables,
+        };
+        let out = r.expression(&ctx, expr, 0)?;
+        if out.is_empty() {
+            return Err(format!(
+                "its `{}` expression refers to nothing tfreach can follow",
+                attr.join(".")
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// Every `references` string anywhere under an expression node (block
+/// expressions nest; an attribute written as blocks is one merged node).
+fn refs_of(expr: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![expr];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Array(rs)) = m.get("references") {
+                    out.extend(rs.iter().filter_map(Value::as_str).map(str::to_string));
+                }
+                for (k, c) in m {
+                    if k != "references" && k != "constant_value" {
+                        stack.push(c);
+                    }
+                }
+            }
+            Value::Array(a) => stack.extend(a.iter().rev()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Constant strings anywhere under an expression node.
+fn constants_of(expr: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(c) = expr.get("constant_value") {
+        match c {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
+            _ => {}
+        }
+    }
+    out
+}
+
+struct Ctx {
+    module: Vec<ModuleStep>,
+    /// The bracketed key of the instance whose expression this is.
+    self_key: Option<String>,
+    /// References of that block's `for_each` / `count` expression.
+    iter_refs: Vec<String>,
+}
+
+struct Resolver<'a> {
+    cfg: &'a Config,
+    index: &'a InstanceIndex,
+    variables: &'a BTreeMap<String, Value>,
+}
+
+#[derive(Default)]
+struct ResourceRef {
+    keys: Vec<String>,
+    unkeyed_attr: bool,
+}
+
+impl Resolver<'_> {
+    fn expression(&self, ctx: &Ctx, expr: &Value, depth: usize) -> Result<Vec<Target>, String> {
+        let refs = refs_of(expr);
+        if refs.is_empty() {
+            return Ok(constants_of(expr).into_iter().map(Target::Literal).collect());
+        }
+        self.references(ctx, &refs, depth)
+    }
+
+    fn references(&self, ctx: &Ctx, refs: &[String], depth: usize) -> Result<Vec<Target>, String> {
+        if depth > MAX_DEPTH {
+            return Err(
+                "its references loop, or chain through more than 32 outputs and variables"
+                    .to_string(),
+            );
+        }
+        let dynamic_key = refs
+            .iter()
+            .any(|r| r == "count.index" || r == "each.key" || r.starts_with("each.value"));
+        let mut resources: BTreeMap<String, ResourceRef> = BTreeMap::new();
+        let mut modules: BTreeMap<(String, Option<String>), Vec<String>> = BTreeMap::new();
+        let mut vars: Vec<String> = Vec::new();
+        let mut each_value = false;
+        let mut opaque: Vec<String> = Vec::new();
+        for r in refs {
+            let parts = split_traversal(r);
+            match parts[0] {
+                "var" if parts.len() >= 2 => {
+                    if !vars.contains(&parts[1].to_string()) {
+                        vars.push(parts[1].to_string())
+                    }
+                }
+                "local" => opaque.push(r.clone()),
+                "module" if parts.len() >= 2 => {
+                    let (name, key) = split_index(parts[1]);
+                    let entry = modules
+                        .entry((name.to_string(), key.map(str::to_string)))
+                        .or_default();
+                    if let Some(out) = parts.get(2) {
+                        let out = split_index(out).0.to_string();
+                        if !entry.contains(&out) {
+                            entry.push(out);
+                        }
+                    }
+                }
+                "each" if parts.get(1) == Some(&"value") => each_value = true,
+                "each" | "count" | "path" | "terraform" | "self" => {}
+                "data" if parts.len() >= 3 => {
+                    let (name, key) = split_index(parts[2]);
+                    let subject = format!("data.{}.{}", parts[1], name);
+                    note_resource(&mut resources, subject, key, parts.len() > 3);
+                }
+                _ if parts.len() >= 2 => {
+                    let (name, key) = split_index(parts[1]);
+                    let subject = format!("{}.{}", parts[0], name);
+                    note_resource(&mut resources, subject, key, parts.len() > 2);
+                }
+                _ => opaque.push(r.clone()),
+            }
+        }
+
+        let mut out = Vec::new();
+        let module_text = module_path_text(&ctx.module);
+        for (subject, rr) in &resources {
+            let abs = super::address::join(&module_text, subject);
+            let instances = self.index.instances(&abs);
+            if !rr.keys.is_empty() {
+                for k in &rr.keys {
+                    out.extend(
+                        instances
+                            .iter()
+                            .filter(|(ik, _)| ik.as_ref().map(|x| x.bracketed()).as_ref() == Some(k))
+                            .map(|(_, i)| Target::Instance(*i)),
+                    );
+                }
+            } else if rr.unkeyed_attr {
+                out.extend(
+                    instances
+                        .iter()
+                        .filter(|(k, _)| k.is_none())
+                        .map(|(_, i)| Target::Instance(*i)),
+                );
+            } else if dynamic_key && ctx.self_key.is_some() {
+                let aligned: Vec<Target> = instances
+                    .iter()
+                    .filter(|(k, _)| k.as_ref().map(|x| x.bracketed()) == ctx.self_key)
+                    .map(|(_, i)| Target::Instance(*i))
+                    .collect();
+                if aligned.is_empty() && instances.len() == 1 {
+                    // `element(x[*].id, ...)` over a single instance: the
+                    // expression can only name that one.
+                    out.push(Target::Instance(instances[0].1));
+                } else {
+                    out.extend(aligned);
+                }
+            } else {
+                out.extend(instances.iter().map(|(_, i)| Target::Instance(*i)));
+            }
+        }
+
+        for ((name, key), outputs) in &modules {
+            let static_parent = static_module_path(&ctx.module);
+            let Some(parent) = self.cfg.modules.get(&static_parent) else {
+                continue;
+            };
+            if !parent.calls.contains_key(name) {
+                return Err(format!("module call `{name}` is not in the configuration"));
+            }
+            let child_static = if static_parent.is_empty() {
+                format!("module.{name}")
+            } else {
+                format!("{static_parent}.module.{name}")
+            };
+            let Some(child_cfg) = self.cfg.modules.get(&child_static) else {
+                continue;
+            };
+            let keys: Vec<Option<String>> = match key {
+                Some(k) => vec![Some(k.clone())],
+                None if dynamic_key && ctx.self_key.is_some() => vec![ctx.self_key.clone()],
+                None => self.module_instance_keys(&ctx.module, name),
+            };
+            for k in keys {
+                let mut child = ctx.module.clone();
+                child.push(ModuleStep {
+                    name: name.clone(),
+                    key: k,
+                });
+                for o in outputs {
+                    let Some(expr) = child_cfg.outputs.get(o) else {
+                        return Err(format!("module `{name}` has no output `{o}`"));
+                    };
+                    let cctx = Ctx {
+                        module: child.clone(),
+                        self_key: None,
+                        iter_refs: Vec::new(),
+                    };
+                    out.extend(self.expression(&cctx, expr, depth + 1)?);
+                }
+            }
+        }
+
+        for v in &vars {
+            out.extend(self.variable(ctx, v, depth)?);
+        }
+
+        if each_value {
+            if ctx.iter_refs.is_empty() {
+                return Err("it uses each.value of a for_each tfreach cannot follow".into());
+            }
+            let mut iter_refs = ctx.iter_refs.clone();
+            iter_refs.push("each.key".to_string());
+            // `each.value` of an instance is the element with its own key.
+            out.extend(self.references(
+                &Ctx {
+                    module: ctx.module.clone(),
+                    self_key: ctx.self_key.clone(),
+                    iter_refs: Vec::new(),
+                },
+                &iter_refs,
+                depth + 1,
+            )?);
+        }
+
+        if out.is_empty() && !opaque.is_empty() {
+            return Err(format!(
+                "it goes through `{}`, which the plan does not record",
+                opaque[0]
+            ));
+        }
+        let mut seen = HashSet::new();
+        out.retain(|t| seen.insert(t.clone()));
+        Ok(out)
+    }
+
+    fn variable(&self, ctx: &Ctx, name: &str, depth: usize) -> Result<Vec<Target>, String> {
+        let Some((call, parent)) = ctx.module.split_last() else {
+            return Ok(match self.variables.get(name) {
+                Some(Value::String(s)) => vec![Target::Literal(s.clone())],
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| Target::Literal(s.to_string()))
+                    .collect(),
+                _ => Vec::new(),
+            });
+        };
+        let parent_cfg = self
+            .cfg
+            .modules
+            .get(&static_module_path(parent))
+            .and_then(|m| m.calls.get(&call.name));
+        let Some(call_cfg) = parent_cfg else {
+            return Err(format!("the call of module `{}` is not in the configuration", call.name));
+        };
+        match call_cfg.expressions.get(name) {
+            Some(expr) => self.expression(
+                &Ctx {
+                    module: parent.to_vec(),
+                    self_key: call.key.clone(),
+                    iter_refs: refs_of(&call_cfg.iter_expr),
+                },
+                expr,
+                depth + 1,
+            ),
+            None => {
+                let child = self.cfg.modules.get(&static_module_path(&ctx.module));
+                Ok(match child.and_then(|c| c.defaults.get(name)) {
+                    Some(Value::String(s)) => vec![Target::Literal(s.clone())],
+                    _ => Vec::new(),
+                })
+            }
+        }
+    }
+
+    /// Keys of the instances of module call `name` under `parent`, from the
+    /// module paths that hold resources.
+    fn module_instance_keys(&self, parent: &[ModuleStep], name: &str) -> Vec<Option<String>> {
+        let prefix = {
+            let p = module_path_text(parent);
+            if p.is_empty() {
+                format!("module.{name}")
+            } else {
+                format!("{p}.module.{name}")
+            }
+        };
+        let mut keys: Vec<Option<String>> = Vec::new();
+        for m in self.index.module_paths() {
+            if let Some(rest) = m.strip_prefix(&prefix) {
+                let key = if rest.is_empty() || rest.starts_with('.') {
+                    None
+                } else if rest.starts_with('[') {
+                    let parts = split_traversal(&m[prefix.len() - name.len()..]);
+                    split_index(parts[0]).1.map(str::to_string)
+                } else {
+                    continue;
+                };
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        if keys.is_empty() {
+            keys.push(None);
+        }
+        keys
+    }
+}
+
+fn note_resource(
+    map: &mut BTreeMap<String, ResourceRef>,
+    subject: String,
+    key: Option<&str>,
+    has_attr: bool,
+) {
+    let e = map.entry(subject).or_default();
+    match key {
+        Some(k) if !k.contains("count.index") && !k.contains("each.") => {
+            if !e.keys.iter().any(|x| x == k) {
+                e.keys.push(k.to_string());
+            }
+        }
+        Some(_) => {}
+        None if has_attr => e.unkeyed_attr = true,
+        None => {}
+    }
+}

@@ -1,0 +1,728 @@
+//! Terraform JSON in, loose resource records out.
+//!
+//! Reads a plan (`terraform show -json plan.out`), a state
+//! (`terraform show -json`) or a raw state file (`terraform.tfstate`, version
+//! 4), detects which from the document, and produces, per view, the list of
+//! network resources with their attribute values. Values not known until
+//! apply carry the [`unknown::UNKNOWN`] marker. Only resources whose type
+//! matters to reachability are decoded beyond their address; the document is
+//! never turned into one whole-document tree.
+
+pub mod address;
+pub mod config;
+pub mod decode;
+pub mod unknown;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+pub use address::Key;
+pub use config::Config;
+
+/// What kind of document the input was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    Plan,
+    State,
+    RawState,
+}
+
+/// Which side of a plan to analyse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// The planned values: the network as it will be after apply.
+    Planned,
+    /// The prior state: the network as it is before apply.
+    Prior,
+}
+
+/// Managed resource or data source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+/// One resource instance, loosely typed.
+#[derive(Debug, Clone)]
+pub struct RawResource {
+    /// Full instance address, exactly as Terraform prints it.
+    pub address: String,
+    /// Module instance path (`module.net["prod"]`), empty for the root.
+    pub module: String,
+    pub mode: Mode,
+    pub rtype: String,
+    pub name: String,
+    pub index: Option<Key>,
+    /// Attribute values, with [`unknown::UNKNOWN`] where not known until apply.
+    pub values: Value,
+    /// Where in the input the values came from, for error messages.
+    pub json_path: String,
+}
+
+impl RawResource {
+    /// `type.name` or `data.type.name`: the address inside its module,
+    /// without instance key.
+    pub fn rel_address(&self) -> String {
+        match self.mode {
+            Mode::Managed => format!("{}.{}", self.rtype, self.name),
+            Mode::Data => format!("data.{}.{}", self.rtype, self.name),
+        }
+    }
+}
+
+/// The resources of one view of a document.
+#[derive(Debug, Default)]
+pub struct ViewResources {
+    pub resources: Vec<RawResource>,
+    /// Network resources the plan deletes without replacing, with their
+    /// values before the change: routes to them become blackholes.
+    pub deleted: Vec<RawResource>,
+}
+
+/// A parsed input document.
+#[derive(Debug)]
+pub struct Document {
+    pub kind: DocKind,
+    pub format_version: Option<String>,
+    pub terraform_version: Option<String>,
+    pub planned: ViewResources,
+    pub prior: ViewResources,
+    pub config: Config,
+    /// Root module variable values (plans only).
+    pub variables: BTreeMap<String, Value>,
+    /// Resource types seen that tfreach does not model (count per type).
+    pub skipped_types: BTreeMap<String, usize>,
+}
+
+impl Document {
+    /// The resources of one view. A state has one view, returned for both.
+    pub fn view(&self, view: View) -> &ViewResources {
+        match (self.kind, view) {
+            (DocKind::Plan, View::Prior) => &self.prior,
+            _ => &self.planned,
+        }
+    }
+}
+
+/// Input that cannot be analysed at all.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{file}: {}{message}", at.as_ref().map(|a| format!("at {a}: ")).unwrap_or_default())]
+pub struct InputError {
+    /// The file name (or `<stdin>`).
+    pub file: String,
+    /// The JSON path or resource address at fault, when there is one.
+    pub at: Option<String>,
+    pub message: String,
+}
+
+/// Is this a resource type whose attributes tfreach reads?
+pub fn is_network_type(t: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "aws_subnet",
+        "aws_default_subnet",
+        "aws_route",
+        "aws_route_table",
+        "aws_default_route_table",
+        "aws_route_table_association",
+        "aws_main_route_table_association",
+        "aws_internet_gateway",
+        "aws_internet_gateway_attachment",
+        "aws_nat_gateway",
+        "aws_egress_only_internet_gateway",
+        "aws_vpn_gateway",
+        "aws_vpn_gateway_attachment",
+        "aws_vpn_gateway_route_propagation",
+        "aws_network_interface",
+        "aws_default_vpc",
+        "aws_default_network_acl",
+        "aws_default_security_group",
+        "aws_security_group",
+        "aws_security_group_rule",
+        "aws_instance",
+    ];
+    EXACT.contains(&t)
+        || t.starts_with("aws_vpc")
+        || t.starts_with("aws_ec2_transit_gateway")
+        || t.starts_with("aws_network_acl")
+        || t.starts_with("aws_ec2_managed_prefix_list")
+        || t.starts_with("awscc_ec2_")
+}
+
+// ---------------------------------------------------------------------------
+// The typed, borrowing view of the document. Unknown keys are ignored, as
+// the format's compatibility promise asks.
+
+#[derive(Deserialize)]
+struct Top<'a> {
+    format_version: Option<String>,
+    terraform_version: Option<String>,
+    #[serde(borrow)]
+    planned_values: Option<ValuesRepr<'a>>,
+    #[serde(borrow)]
+    resource_changes: Option<Vec<ResourceChange<'a>>>,
+    #[serde(borrow)]
+    prior_state: Option<StateRepr<'a>>,
+    #[serde(borrow)]
+    values: Option<ValuesRepr<'a>>,
+    #[serde(borrow)]
+    configuration: Option<&'a RawValue>,
+    variables: Option<BTreeMap<String, VariableValue>>,
+    version: Option<Value>,
+    #[serde(borrow)]
+    resources: Option<Vec<V4Resource<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct VariableValue {
+    value: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct StateRepr<'a> {
+    #[serde(borrow)]
+    values: Option<ValuesRepr<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ValuesRepr<'a> {
+    #[serde(borrow)]
+    root_module: Option<ModuleRepr<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ModuleRepr<'a> {
+    address: Option<String>,
+    #[serde(borrow, default)]
+    resources: Vec<ValuesResource<'a>>,
+    #[serde(borrow, default)]
+    child_modules: Vec<ModuleRepr<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ValuesResource<'a> {
+    address: String,
+    mode: Option<String>,
+    #[serde(rename = "type")]
+    rtype: String,
+    name: String,
+    index: Option<Value>,
+    #[serde(borrow)]
+    values: Option<&'a RawValue>,
+    deposed_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ResourceChange<'a> {
+    address: String,
+    module_address: Option<String>,
+    mode: Option<String>,
+    #[serde(rename = "type")]
+    rtype: String,
+    name: String,
+    index: Option<Value>,
+    deposed: Option<String>,
+    #[serde(borrow)]
+    change: Change<'a>,
+}
+
+#[derive(Deserialize)]
+struct Change<'a> {
+    actions: Vec<String>,
+    #[serde(borrow)]
+    before: Option<&'a RawValue>,
+    #[serde(borrow)]
+    after: Option<&'a RawValue>,
+    #[serde(borrow)]
+    after_unknown: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct V4Resource<'a> {
+    module: Option<String>,
+    mode: Option<String>,
+    #[serde(rename = "type")]
+    rtype: String,
+    name: String,
+    #[serde(borrow, default)]
+    instances: Vec<V4Instance<'a>>,
+}
+
+#[derive(Deserialize)]
+struct V4Instance<'a> {
+    index_key: Option<Value>,
+    #[serde(borrow)]
+    attributes: Option<&'a RawValue>,
+    deposed: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+
+/// Parses input bytes into a [`Document`]. `file` names the input in errors.
+pub fn parse(bytes: &[u8], file: &str) -> Result<Document, InputError> {
+    let err = |at: Option<String>, message: String| InputError {
+        file: file.to_string(),
+        at,
+        message,
+    };
+    let text = decode::decode(bytes).map_err(|m| err(None, m))?;
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Err(err(
+            None,
+            "the input is empty; expected the JSON that `terraform show -json` prints".into(),
+        ));
+    }
+    if looks_like_plan_log(trimmed) {
+        return Err(err(
+            None,
+            "this is the line-per-event log of `terraform plan -json`, not a plan document; \
+             run `terraform plan -out plan.out` and then `terraform show -json plan.out > plan.json`"
+                .into(),
+        ));
+    }
+    if !trimmed.starts_with('{') {
+        let found = match trimmed.as_bytes()[0] {
+            b'[' => "an array",
+            b'"' => "a string",
+            b't' | b'f' => "a boolean",
+            b'n' => "null",
+            b'-' | b'0'..=b'9' => "a number",
+            _ => "text that is not JSON",
+        };
+        return Err(err(
+            None,
+            format!(
+                "expected a JSON object (the output of `terraform show -json`), found {found}"
+            ),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let top: Top = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let at = (path != "." && !path.is_empty()).then_some(path);
+        err(at, describe_json_error(&inner))
+    })?;
+    de.end().map_err(|e| {
+        err(
+            None,
+            format!(
+                "{}; the input holds more than one JSON document",
+                describe_json_error(&e)
+            ),
+        )
+    })?;
+    build_document(top, file)
+}
+
+fn looks_like_plan_log(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or("");
+    first.starts_with('{')
+        && first.contains("\"@level\"")
+        && first.contains("\"@message\"")
+        && text.lines().filter(|l| !l.trim().is_empty()).count() > 1
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if msg.contains("recursion limit") {
+        format!(
+            "the JSON is nested too deeply to be terraform output (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    } else if e.is_eof() {
+        format!(
+            "the JSON ends too early (line {}, column {}): the file looks truncated",
+            e.line(),
+            e.column()
+        )
+    } else {
+        msg
+    }
+}
+
+fn major_version(v: &str) -> Option<u64> {
+    v.split('.').next().and_then(|m| m.trim().parse().ok())
+}
+
+fn build_document(top: Top<'_>, file: &str) -> Result<Document, InputError> {
+    let err = |at: Option<String>, message: String| InputError {
+        file: file.to_string(),
+        at,
+        message,
+    };
+    let is_plan = top.planned_values.is_some() || top.resource_changes.is_some();
+    let is_raw_state = !is_plan && top.format_version.is_none() && top.version.is_some();
+    let kind = if is_plan {
+        DocKind::Plan
+    } else if is_raw_state {
+        DocKind::RawState
+    } else if top.format_version.is_some() {
+        DocKind::State
+    } else {
+        return Err(err(
+            None,
+            "this JSON is not terraform output: expected `format_version` with `planned_values` \
+             or `resource_changes` (a plan, from `terraform show -json plan.out`), `values` (a \
+             state, from `terraform show -json`), or `version: 4` with `resources` (a \
+             terraform.tfstate file)"
+                .into(),
+        ));
+    };
+
+    if let Some(fv) = &top.format_version {
+        match major_version(fv) {
+            Some(0) | Some(1) => {}
+            Some(m) => {
+                return Err(err(
+                    Some("format_version".into()),
+                    format!(
+                        "format_version {fv} (major version {m}) is newer than this tfreach \
+                         reads (0.x and 1.x); upgrade tfreach"
+                    ),
+                ))
+            }
+            None => {
+                return Err(err(
+                    Some("format_version".into()),
+                    format!("expected a version such as \"1.2\", found {fv:?}"),
+                ))
+            }
+        }
+    }
+
+    let mut skipped = BTreeMap::new();
+    let mut doc = Document {
+        kind,
+        format_version: top.format_version.clone(),
+        terraform_version: top.terraform_version.clone(),
+        planned: ViewResources::default(),
+        prior: ViewResources::default(),
+        config: Config::default(),
+        variables: BTreeMap::new(),
+        skipped_types: BTreeMap::new(),
+    };
+
+    match kind {
+        DocKind::RawState => {
+            match top.version.as_ref().and_then(Value::as_u64) {
+                Some(4) => {}
+                other => {
+                    return Err(err(
+                        Some("version".into()),
+                        format!(
+                            "expected a version 4 state file (Terraform 0.12 and later), found \
+                             version {}",
+                            other.map_or_else(|| "that is not a number".into(), |v| v.to_string())
+                        ),
+                    ))
+                }
+            }
+            let resources = top.resources.unwrap_or_default();
+            doc.planned.resources = raw_state_resources(&resources, file, &mut skipped)?;
+        }
+        DocKind::State => {
+            if let Some(values) = &top.values {
+                collect_values(values, "values", &mut doc.planned.resources, file, &mut skipped)?;
+            }
+        }
+        DocKind::Plan => {
+            if let Some(ps) = &top.prior_state {
+                if let Some(values) = &ps.values {
+                    collect_values(
+                        values,
+                        "prior_state.values",
+                        &mut doc.prior.resources,
+                        file,
+                        &mut skipped,
+                    )?;
+                }
+            }
+            if let Some(changes) = &top.resource_changes {
+                plan_resources(changes, &mut doc.planned, file, &mut skipped)?;
+            } else if let Some(pv) = &top.planned_values {
+                collect_values(
+                    pv,
+                    "planned_values",
+                    &mut doc.planned.resources,
+                    file,
+                    &mut skipped,
+                )?;
+            }
+            // Data sources read during planning are not in resource_changes;
+            // they are in the planned values and the refreshed prior state.
+            let mut have: HashSet<String> = doc
+                .planned
+                .resources
+                .iter()
+                .map(|r| r.address.clone())
+                .collect();
+            let mut extra = Vec::new();
+            if top.resource_changes.is_some() {
+                if let Some(pv) = &top.planned_values {
+                    let mut all = Vec::new();
+                    collect_values(pv, "planned_values", &mut all, file, &mut BTreeMap::new())?;
+                    extra.extend(all.into_iter().filter(|r| r.mode == Mode::Data));
+                }
+            }
+            extra.extend(
+                doc.prior
+                    .resources
+                    .iter()
+                    .filter(|r| r.mode == Mode::Data)
+                    .cloned(),
+            );
+            for r in extra {
+                if have.insert(r.address.clone()) {
+                    doc.planned.resources.push(r);
+                }
+            }
+        }
+    }
+
+    if let Some(raw) = top.configuration {
+        let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
+            err(
+                Some("configuration".into()),
+                describe_json_error(&e),
+            )
+        })?;
+        doc.config = Config::from_json(&value);
+    }
+    if let Some(vars) = top.variables {
+        doc.variables = vars
+            .into_iter()
+            .filter_map(|(k, v)| v.value.map(|val| (k, val)))
+            .collect();
+    }
+    doc.skipped_types = skipped;
+    Ok(doc)
+}
+
+fn mode_of(mode: Option<&str>, at: &str, file: &str) -> Result<Mode, InputError> {
+    match mode {
+        None | Some("managed") => Ok(Mode::Managed),
+        Some("data") => Ok(Mode::Data),
+        Some(other) => Err(InputError {
+            file: file.to_string(),
+            at: Some(at.to_string()),
+            message: format!("expected mode \"managed\" or \"data\", found {other:?}"),
+        }),
+    }
+}
+
+fn parse_values(raw: Option<&RawValue>, at: &str, file: &str) -> Result<Value, InputError> {
+    match raw {
+        None => Ok(Value::Null),
+        Some(r) => serde_json::from_str(r.get()).map_err(|e| InputError {
+            file: file.to_string(),
+            at: Some(at.to_string()),
+            message: describe_json_error(&e),
+        }),
+    }
+}
+
+fn module_of_address(address: &str) -> String {
+    let parts = address::split_traversal(address);
+    let mut n = 0;
+    while n + 1 < parts.len() && parts[n] == "module" {
+        n += 2;
+    }
+    parts[..n].join(".")
+}
+
+fn collect_values(
+    values: &ValuesRepr<'_>,
+    at: &str,
+    out: &mut Vec<RawResource>,
+    file: &str,
+    skipped: &mut BTreeMap<String, usize>,
+) -> Result<(), InputError> {
+    let Some(root) = &values.root_module else {
+        return Ok(());
+    };
+    // An explicit stack: module depth comes from the input.
+    let mut stack = vec![(root, format!("{at}.root_module"))];
+    while let Some((m, path)) = stack.pop() {
+        for (i, r) in m.resources.iter().enumerate() {
+            let rpath = format!("{path}.resources[{i}]");
+            if r.deposed_key.is_some() {
+                continue;
+            }
+            if !is_network_type(&r.rtype) {
+                *skipped.entry(r.rtype.clone()).or_default() += 1;
+                continue;
+            }
+            let mode = mode_of(r.mode.as_deref(), &rpath, file)?;
+            let values = parse_values(r.values, &format!("{rpath}.values"), file)?;
+            out.push(RawResource {
+                module: m
+                    .address
+                    .clone()
+                    .unwrap_or_else(|| module_of_address(&r.address)),
+                address: r.address.clone(),
+                mode,
+                rtype: r.rtype.clone(),
+                name: r.name.clone(),
+                index: r.index.as_ref().and_then(Key::from_json),
+                values,
+                json_path: rpath,
+            });
+        }
+        for (i, c) in m.child_modules.iter().enumerate().rev() {
+            stack.push((c, format!("{path}.child_modules[{i}]")));
+        }
+    }
+    Ok(())
+}
+
+fn plan_resources(
+    changes: &[ResourceChange<'_>],
+    view: &mut ViewResources,
+    file: &str,
+    skipped: &mut BTreeMap<String, usize>,
+) -> Result<(), InputError> {
+    for (i, rc) in changes.iter().enumerate() {
+        let at = format!("resource_changes[{i}]");
+        if rc.deposed.is_some() {
+            continue;
+        }
+        let actions: Vec<&str> = rc.change.actions.iter().map(String::as_str).collect();
+        let creates = actions.contains(&"create");
+        let removes = actions.contains(&"delete") || actions.contains(&"forget");
+        if !is_network_type(&rc.rtype) {
+            *skipped.entry(rc.rtype.clone()).or_default() += 1;
+            continue;
+        }
+        let mode = mode_of(rc.mode.as_deref(), &at, file)?;
+        let module = rc
+            .module_address
+            .clone()
+            .unwrap_or_else(|| module_of_address(&rc.address));
+        if removes && !creates {
+            let before = parse_values(rc.change.before, &format!("{at}.change.before"), file)?;
+            view.deleted.push(RawResource {
+                address: rc.address.clone(),
+                module,
+                mode,
+                rtype: rc.rtype.clone(),
+                name: rc.name.clone(),
+                index: rc.index.as_ref().and_then(Key::from_json),
+                values: before,
+                json_path: format!("{at}.change.before"),
+            });
+            continue;
+        }
+        let mut values = parse_values(rc.change.after, &format!("{at}.change.after"), file)?;
+        if let Some(unk) = rc.change.after_unknown {
+            let unk = parse_values(Some(unk), &format!("{at}.change.after_unknown"), file)?;
+            unknown::merge(&mut values, &unk);
+        }
+        if values.is_null() && mode == Mode::Managed {
+            continue;
+        }
+        view.resources.push(RawResource {
+            module,
+            address: rc.address.clone(),
+            mode,
+            rtype: rc.rtype.clone(),
+            name: rc.name.clone(),
+            index: rc.index.as_ref().and_then(Key::from_json),
+            values,
+            json_path: at,
+        });
+    }
+    Ok(())
+}
+
+fn raw_state_resources(
+    resources: &[V4Resource<'_>],
+    file: &str,
+    skipped: &mut BTreeMap<String, usize>,
+) -> Result<Vec<RawResource>, InputError> {
+    let mut out = Vec::new();
+    for (i, r) in resources.iter().enumerate() {
+        let at = format!("resources[{i}]");
+        if !is_network_type(&r.rtype) {
+            *skipped.entry(r.rtype.clone()).or_default() += r.instances.len().max(1);
+            continue;
+        }
+        let mode = mode_of(r.mode.as_deref(), &at, file)?;
+        let module = r.module.clone().unwrap_or_default();
+        let rel = match mode {
+            Mode::Managed => format!("{}.{}", r.rtype, r.name),
+            Mode::Data => format!("data.{}.{}", r.rtype, r.name),
+        };
+        for (j, inst) in r.instances.iter().enumerate() {
+            if inst.deposed.is_some() {
+                continue;
+            }
+            let iat = format!("{at}.instances[{j}]");
+            let index = inst.index_key.as_ref().and_then(Key::from_json);
+            let mut addr = address::join(&module, &rel);
+            if let Some(k) = &index {
+                addr.push_str(&k.bracketed());
+            }
+            let values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
+            out.push(RawResource {
+                address: addr,
+                module: module.clone(),
+                mode,
+                rtype: r.rtype.clone(),
+                name: r.name.clone(),
+                index,
+                values,
+                json_path: iat,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Index of resource instances by their module-instance-qualified
+/// resource address without key, for expanding references.
+#[derive(Debug, Default)]
+pub struct InstanceIndex {
+    by_resource: HashMap<String, Vec<(Option<Key>, usize)>>,
+    modules: Vec<String>,
+}
+
+impl InstanceIndex {
+    pub fn build(resources: &[RawResource]) -> Self {
+        let mut by_resource: HashMap<String, Vec<(Option<Key>, usize)>> = HashMap::new();
+        for (i, r) in resources.iter().enumerate() {
+            by_resource
+                .entry(address::join(&r.module, &r.rel_address()))
+                .or_default()
+                .push((r.index.clone(), i));
+        }
+        let mut modules: Vec<String> = resources.iter().map(|r| r.module.clone()).collect();
+        modules.sort();
+        modules.dedup();
+        InstanceIndex {
+            by_resource,
+            modules,
+        }
+    }
+
+    /// Every module instance path that holds a resource.
+    pub fn module_paths(&self) -> &[String] {
+        &self.modules
+    }
+
+    /// Instances of a resource (`module.m["a"].aws_subnet.x`).
+    pub fn instances(&self, resource: &str) -> &[(Option<Key>, usize)] {
+        self.by_resource
+            .get(resource)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}

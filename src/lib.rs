@@ -1,0 +1,53 @@
+//! tfreach: which AWS subnets can reach which, from a Terraform plan,
+//! before `terraform apply`.
+//!
+//! The pipeline is `ingest -> model -> graph -> analysis -> report`:
+//! [`ingest`] reads the JSON that `terraform show -json` prints (a plan, a
+//! state or a raw state file) into loose resource records, resolving values
+//! unknown until apply through the configuration's references; [`model`]
+//! turns them into VPCs, subnets, route tables and peerings linked by
+//! index; [`graph`] is the petgraph view of that model; [`analysis`] walks
+//! packets through AWS's routing rules for every ordered pair of subnets, in
+//! parallel; [`report`] renders the verdicts.
+//!
+//! ```
+//! let plan = br#"{"format_version":"1.2","planned_values":{"root_module":{}},
+//!                "resource_changes":[]}"#;
+//! let doc = tfreach::ingest::parse(plan, "plan.json").unwrap();
+//! let built = tfreach::model::build(&doc, tfreach::ingest::View::Planned);
+//! let analysis = tfreach::analysis::analyze(
+//!     &built.model, built.findings, tfreach::analysis::PairsFilter::All);
+//! assert_eq!(analysis.summary.pairs, 0);
+//! ```
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod analysis;
+pub mod codes;
+pub mod explain;
+pub mod graph;
+pub mod ingest;
+pub mod model;
+pub mod net;
+pub mod report;
+pub mod synth;
+
+use analysis::{Analysis, PairsFilter};
+use ingest::{Document, InputError, View};
+
+/// Reads a document and analyses one of its views.
+pub fn analyze_bytes(
+    bytes: &[u8],
+    file: &str,
+    view: View,
+    filter: PairsFilter,
+) -> Result<(Document, Analysis), InputError> {
+    let doc = ingest::parse(bytes, file)?;
+    let analysis = analyze_document(&doc, view, filter);
+    Ok((doc, analysis))
+}
+
+/// Analyses one view of a parsed document.
+pub fn analyze_document(doc: &Document, view: View, filter: PairsFilter) -> Analysis {
+    let built = model::build(doc, view);
+    analysis::analyze(&built.model, built.findings, filter)
+}

@@ -1,0 +1,144 @@
+//! The thin shell: read input, call the library, pick the reporter, exit.
+//! This is the only place that touches files, standard streams and exit
+//! codes.
+
+mod cli;
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{AnalyzeArgs, AnalyzeFormat, Cli, Command, Common, ExplainArgs};
+use tfreach::ingest::{self, Document};
+use tfreach::report::{self, InputInfo};
+
+/// A failure that ends the run with exit status 2.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(a) => analyze(a),
+        Command::Explain(e) => explain(e),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("tfreach: error: {msg}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_input(file: &str) -> Result<Vec<u8>, Fatal> {
+    if file == "-" {
+        let mut buf = Vec::new();
+        io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Fatal(format!("<stdin>: cannot read: {e}")))?;
+        Ok(buf)
+    } else {
+        fs::read(file).map_err(|e| Fatal(format!("{file}: cannot read: {e}")))
+    }
+}
+
+fn load(file: &str) -> Result<Document, Fatal> {
+    let bytes = read_input(file)?;
+    let name = if file == "-" { "<stdin>" } else { file };
+    Ok(ingest::parse(&bytes, name)?)
+}
+
+fn setup(common: &Common) -> Result<(), Fatal> {
+    if let Some(n) = common.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .map_err(|e| Fatal(format!("cannot start {n} threads: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Runs `write` against the chosen destination.
+fn emit(
+    common: &Common,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Fatal> {
+    match &common.output {
+        Some(path) => {
+            let f = fs::File::create(path)
+                .map_err(|e| Fatal(format!("{}: cannot write: {e}", path.display())))?;
+            let mut w = io::BufWriter::new(f);
+            write(&mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| Fatal(format!("{}: cannot write: {e}", path.display())))
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut w = io::BufWriter::new(stdout.lock());
+            match write(&mut w).and_then(|_| w.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (`| head`) is not an error worth reporting.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Fatal(format!("cannot write to standard output: {e}"))),
+            }
+        }
+    }
+}
+
+fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
+    setup(&a.common)?;
+    let doc = load(&a.file)?;
+    let analysis = tfreach::analyze_document(&doc, a.common.view, a.pairs);
+    let input = InputInfo::new(&doc, a.common.view, &a.file);
+    emit(&a.common, |w| match a.format {
+        AnalyzeFormat::Table => report::table::write(w, &input, &analysis),
+        AnalyzeFormat::Json => report::json::write(w, &input, &analysis),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
+    setup(&e.common)?;
+    let doc = load(&e.file)?;
+    let built = tfreach::model::build(&doc, e.common.view);
+    let model = &built.model;
+    let from = tfreach::explain::select(model, &e.from);
+    let to = tfreach::explain::select(model, &e.to);
+    let name = if e.file == "-" { "<stdin>" } else { &e.file };
+    for (sel, found, flag) in [(&e.from, &from, "--from"), (&e.to, &to, "--to")] {
+        if found.is_empty() {
+            return Err(Fatal(format!(
+                "{name}: {flag} {sel:?} matches no subnet (subnets are named by their resource address, for example aws_subnet.app or module.net[\"prod\"].aws_subnet.private[0])"
+            )));
+        }
+    }
+    let list: Vec<_> = from
+        .iter()
+        .flat_map(|&s| to.iter().filter(move |&&d| d != s).map(move |&d| (s, d)))
+        .map(|(s, d)| tfreach::explain::explain(model, s, d))
+        .collect();
+    if list.is_empty() {
+        return Err(Fatal(format!(
+            "{name}: --from and --to name the same subnet; a subnet reaches itself without routing"
+        )));
+    }
+    emit(&e.common, |w| match e.format {
+        AnalyzeFormat::Table => tfreach::explain::write_text(w, &list),
+        AnalyzeFormat::Json => {
+            serde_json::to_writer_pretty(&mut *w, &list).map_err(io::Error::other)?;
+            writeln!(w)
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,1458 @@
+//! Raw resources to the validated model.
+//!
+//! Building never fails: a resource that cannot be read becomes a finding
+//! and is skipped, and a link that cannot be resolved stays
+//! [`Link::Unresolved`] with the reason.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::*;
+use crate::codes;
+use crate::ingest::config::Target as CfgTarget;
+use crate::ingest::unknown::{is_unknown, UNKNOWN};
+use crate::ingest::{Document, InstanceIndex, Mode, RawResource, View};
+
+const VPC_TYPES: &[&str] = &["aws_vpc", "aws_default_vpc", "awscc_ec2_vpc"];
+const SUBNET_TYPES: &[&str] = &["aws_subnet", "aws_default_subnet", "awscc_ec2_subnet"];
+const RT_TYPES: &[&str] = &[
+    "aws_route_table",
+    "aws_default_route_table",
+    "awscc_ec2_route_table",
+];
+const PCX_TYPES: &[&str] = &[
+    "aws_vpc_peering_connection",
+    "aws_vpc_peering_connection_accepter",
+];
+const GW_TYPES: &[(&str, GatewayKind)] = &[
+    ("aws_internet_gateway", GatewayKind::Internet),
+    ("awscc_ec2_internet_gateway", GatewayKind::Internet),
+    ("aws_nat_gateway", GatewayKind::Nat),
+    ("awscc_ec2_nat_gateway", GatewayKind::Nat),
+    ("aws_egress_only_internet_gateway", GatewayKind::EgressOnly),
+    ("aws_vpn_gateway", GatewayKind::VpnGateway),
+    ("aws_ec2_transit_gateway", GatewayKind::TransitGateway),
+    ("awscc_ec2_transit_gateway", GatewayKind::TransitGateway),
+    ("aws_vpc_endpoint", GatewayKind::VpcEndpoint),
+    ("aws_network_interface", GatewayKind::NetworkInterface),
+    ("aws_instance", GatewayKind::Instance),
+];
+
+/// Network resource types that are recognised but not modelled: reported
+/// once each, so nobody mistakes silence for analysis.
+fn unmodelled(t: &str) -> bool {
+    (t.starts_with("aws_ec2_transit_gateway_") && !t.ends_with("_accepter"))
+        || t.starts_with("aws_network_acl")
+        || t == "aws_default_network_acl"
+        || t == "aws_vpn_gateway_route_propagation"
+        || t == "aws_vpc_endpoint_route_table_association"
+        || t == "aws_ec2_managed_prefix_list"
+        || (t.starts_with("awscc_ec2_")
+            && ![
+                "awscc_ec2_vpc",
+                "awscc_ec2_subnet",
+                "awscc_ec2_route_table",
+                "awscc_ec2_route",
+                "awscc_ec2_subnet_route_table_association",
+                "awscc_ec2_internet_gateway",
+                "awscc_ec2_nat_gateway",
+                "awscc_ec2_transit_gateway",
+                "awscc_ec2_vpc_cidr_block",
+            ]
+            .contains(&t))
+}
+
+/// The result of following one link attribute.
+#[derive(Debug, Clone)]
+enum Found {
+    /// A resource of the view (index into the raw list).
+    Raw(usize),
+    /// A resource the link is assumed to lead to, with the assumption said.
+    Assumed(usize, String),
+    External(String),
+    /// A known ID of an object the plan deletes: (id, address).
+    Deleted(String, String),
+    Unresolved(String),
+    None,
+}
+
+struct Linker<'a> {
+    doc: &'a Document,
+    raw: &'a [RawResource],
+    index: InstanceIndex,
+    /// Known AWS ID -> raw resource indices carrying it.
+    ids: HashMap<String, Vec<usize>>,
+    deleted: HashMap<String, String>,
+}
+
+fn str_attr<'v>(v: &'v Value, attr: &str) -> Option<&'v str> {
+    match v.get(attr) {
+        Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => Some(s),
+        _ => None,
+    }
+}
+
+fn attr_unknown(v: &Value, attr: &str) -> bool {
+    v.get(attr).is_some_and(is_unknown)
+}
+
+impl<'a> Linker<'a> {
+    fn new(doc: &'a Document, view: View) -> Self {
+        let vr = doc.view(view);
+        let raw = &vr.resources[..];
+        let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in raw.iter().enumerate() {
+            let mut own = vec!["id"];
+            match r.rtype.as_str() {
+                "awscc_ec2_vpc" => own.push("vpc_id"),
+                "awscc_ec2_subnet" => own.push("subnet_id"),
+                "awscc_ec2_route_table" => own.push("route_table_id"),
+                "awscc_ec2_internet_gateway" => own.push("internet_gateway_id"),
+                "awscc_ec2_nat_gateway" => own.push("nat_gateway_id"),
+                "awscc_ec2_transit_gateway" => own.push("transit_gateway_id"),
+                "aws_default_route_table" => own.push("default_route_table_id"),
+                _ => {}
+            }
+            for a in own {
+                if let Some(id) = str_attr(&r.values, a) {
+                    let e = ids.entry(id.to_string()).or_default();
+                    if !e.contains(&i) {
+                        e.push(i);
+                    }
+                }
+            }
+        }
+        let deleted = vr
+            .deleted
+            .iter()
+            .filter_map(|d| str_attr(&d.values, "id").map(|id| (id.to_string(), d.address.clone())))
+            .collect();
+        Linker {
+            doc,
+            raw,
+            index: InstanceIndex::build(raw),
+            ids,
+            deleted,
+        }
+    }
+
+    fn by_id(&self, id: &str, types: &[&str]) -> Found {
+        if let Some(c) = self.ids.get(id) {
+            if let Some(&i) = c.iter().find(|&&i| types.contains(&self.raw[i].rtype.as_str())) {
+                return Found::Raw(i);
+            }
+        }
+        if let Some(addr) = self.deleted.get(id) {
+            return Found::Deleted(id.to_string(), addr.clone());
+        }
+        Found::External(id.to_string())
+    }
+
+    /// Follows the configuration's references for an unknown attribute.
+    fn via_config(&self, r: &RawResource, path: &[&str], types: &[&str]) -> Vec<Found> {
+        match self
+            .doc
+            .config
+            .resolve(r, path, &self.index, &self.doc.variables)
+        {
+            Err(why) => {
+                if self.doc.config.through_local(r, path) {
+                    if let Some(i) = self.sole_in_module(r, types) {
+                        return vec![Found::Assumed(i, format!(
+                            "`{}` of {} is not known until apply and goes through a local value, which the plan does not record; tfreach assumes it is {}, the only {} in {}",
+                            path.join("."),
+                            r.address,
+                            self.raw[i].address,
+                            self.raw[i].rtype,
+                            if r.module.is_empty() { "the root module" } else { &r.module }
+                        ))];
+                    }
+                }
+                vec![Found::Unresolved(format!(
+                    "`{}` of {} is not known until apply and {why}",
+                    path.join("."),
+                    r.address
+                ))]
+            }
+            Ok(targets) => {
+                let mut out = Vec::new();
+                for t in targets {
+                    match t {
+                        CfgTarget::Instance(i) if types.contains(&self.raw[i].rtype.as_str()) => {
+                            out.push(Found::Raw(i))
+                        }
+                        CfgTarget::Instance(_) => {}
+                        CfgTarget::Literal(id) => out.push(self.by_id(&id, types)),
+                    }
+                }
+                if out.is_empty() {
+                    out.push(Found::Unresolved(format!(
+                        "`{}` of {} is not known until apply and its references lead to no {}",
+                        path.join("."),
+                        r.address,
+                        types.join(" or ")
+                    )));
+                }
+                out
+            }
+        }
+    }
+
+    /// The only resource of the given types in the module instance of `r`.
+    fn sole_in_module(&self, r: &RawResource, types: &[&str]) -> Option<usize> {
+        let mut it = self
+            .raw
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.module == r.module && types.contains(&x.rtype.as_str()))
+            .map(|(i, _)| i);
+        let first = it.next()?;
+        it.next().is_none().then_some(first)
+    }
+
+    /// Follows a single-valued link attribute.
+    fn link(&self, r: &RawResource, attr: &str, types: &[&str]) -> Found {
+        match r.values.get(attr) {
+            Some(v) if is_unknown(v) => {
+                let mut found = self.via_config(r, &[attr], types);
+                if found.len() == 1 {
+                    found.pop().unwrap_or(Found::None)
+                } else {
+                    Found::Unresolved(format!(
+                        "`{attr}` of {} is not known until apply and its expression could \
+                         refer to any of several resources",
+                        r.address
+                    ))
+                }
+            }
+            Some(Value::String(s)) if !s.is_empty() => self.by_id(s, types),
+            _ => Found::None,
+        }
+    }
+
+    /// Follows a set-valued link attribute (`subnet_ids`, `route_table_ids`).
+    fn link_set(&self, r: &RawResource, attr: &str, types: &[&str]) -> Vec<Found> {
+        match r.values.get(attr) {
+            Some(v) if is_unknown(v) => self.via_config(r, &[attr], types),
+            Some(Value::Array(items)) => {
+                let mut out: Vec<Found> = items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|s| !s.is_empty() && *s != UNKNOWN)
+                    .map(|s| self.by_id(s, types))
+                    .collect();
+                if items.iter().any(is_unknown) {
+                    for f in self.via_config(r, &[attr], types) {
+                        let dup = out.iter().any(|o| matches!((o, &f), (Found::Raw(a), Found::Raw(b)) if a == b));
+                        if !dup {
+                            out.push(f);
+                        }
+                    }
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The model builder's state.
+struct Builder<'a> {
+    lk: Linker<'a>,
+    model: Model,
+    findings: Vec<Finding>,
+    vpc_of: HashMap<usize, usize>,
+    subnet_of: HashMap<usize, usize>,
+    rt_of: HashMap<usize, usize>,
+    pcx_of: HashMap<usize, usize>,
+    gw_of: HashMap<usize, usize>,
+    /// Assumed links, by the resource assumed: one finding each.
+    assumed: BTreeMap<String, Vec<String>>,
+}
+
+/// Builds the model of one view of a document.
+pub fn build(doc: &Document, view: View) -> Built {
+    let mut b = Builder {
+        lk: Linker::new(doc, view),
+        model: Model::default(),
+        findings: Vec::new(),
+        vpc_of: HashMap::new(),
+        subnet_of: HashMap::new(),
+        rt_of: HashMap::new(),
+        pcx_of: HashMap::new(),
+        gw_of: HashMap::new(),
+        assumed: BTreeMap::new(),
+    };
+    b.vpcs();
+    b.vpc_cidr_associations();
+    b.subnets();
+    b.gateways();
+    b.route_tables();
+    b.peerings();
+    b.routes();
+    b.remove_deleted_inline_routes();
+    b.associations();
+    b.local_routes();
+    b.check_routes();
+    b.report_unmodelled();
+    let Builder {
+        model,
+        mut findings,
+        assumed,
+        ..
+    } = b;
+    for (target, whys) in assumed {
+        let more = match whys.len() {
+            1 => String::new(),
+            n => format!(" (and {} more links the same way)", n - 1),
+        };
+        findings.push(Finding::new(
+            codes::ASSUMED_REFERENCE,
+            target,
+            format!("{}{more}", whys[0]),
+        ));
+    }
+    Built { model, findings }
+}
+
+/// Is an unknown CIDR attribute going to hold a block after apply? The
+/// IPv6 blocks are optional and computed: unknown on create even when none
+/// is asked for.
+fn cidr_will_exist(doc: &Document, r: &RawResource, attr: &str) -> bool {
+    let cfg = &doc.config;
+    let v = &r.values;
+    let on = |a: &str| v.get(a).is_some_and(|x| x == &Value::Bool(true) || is_unknown(x));
+    let set = |a: &str| str_attr(v, a).is_some() || attr_unknown(v, a) || cfg.is_configured(r, a);
+    match (r.rtype.as_str(), attr) {
+        (_, "ipv6_cidr_block") if VPC_TYPES.contains(&r.rtype.as_str()) => {
+            on("assign_generated_ipv6_cidr_block") || set("ipv6_ipam_pool_id") || cfg.is_configured(r, attr)
+        }
+        ("aws_vpc_ipv6_cidr_block_association", _) => true,
+        (_, "ipv6_cidr_block") => cfg.is_configured(r, attr) || on("assign_ipv6_address_on_creation") || on("ipv6_native"),
+        _ => true,
+    }
+}
+
+fn parse_cidr(
+    v: &Value,
+    attr: &str,
+    r: &RawResource,
+    into: &mut Cidrs,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    match v.get(attr) {
+        Some(x) if is_unknown(x) => {
+            into.unknown.get_or_insert_with(|| {
+                format!("`{attr}` of {} is not known until apply", r.address)
+            });
+            true
+        }
+        Some(Value::String(s)) if !s.is_empty() => match s.parse::<Prefix>() {
+            Ok(p) => {
+                match p.family {
+                    Family::V4 => into.v4.push(p),
+                    Family::V6 => into.v6.push(p),
+                }
+                true
+            }
+            Err(e) => {
+                findings.push(Finding::new(
+                    codes::INVALID_RESOURCE,
+                    &r.address,
+                    format!("`{attr}`: {e}; the resource is skipped"),
+                ));
+                false
+            }
+        },
+        Some(Value::String(_)) | Some(Value::Null) | None => true,
+        Some(other) => {
+            findings.push(Finding::new(
+                codes::INVALID_RESOURCE,
+                &r.address,
+                format!("`{attr}`: expected a CIDR block string, found {other}; the resource is skipped"),
+            ));
+            false
+        }
+    }
+}
+
+fn region_from_arn(v: &Value) -> (Option<String>, Option<String>) {
+    match str_attr(v, "arn") {
+        Some(arn) => {
+            let parts: Vec<&str> = arn.split(':').collect();
+            let get = |i: usize| parts.get(i).filter(|s| !s.is_empty()).map(|s| s.to_string());
+            (get(3), get(4))
+        }
+        None => (None, None),
+    }
+}
+
+impl Builder<'_> {
+    fn raw(&self, i: usize) -> &RawResource {
+        &self.lk.raw[i]
+    }
+
+    fn managed_or_data(&self, i: usize, types: &[&str]) -> bool {
+        types.contains(&self.raw(i).rtype.as_str())
+    }
+
+    fn to_link(&mut self, f: Found, map: fn(&Self) -> &HashMap<usize, usize>, what: &str) -> Link {
+        let f = self.accept(f);
+        match f {
+            Found::Raw(i) => match map(self).get(&i) {
+                Some(&m) => Link::To(m),
+                None => Link::Unresolved(format!(
+                    "{} was skipped, so this {what} link cannot be followed",
+                    self.raw(i).address
+                )),
+            },
+            Found::External(id) => Link::External(id),
+            Found::Deleted(id, addr) => {
+                Link::Unresolved(format!("{id} ({addr}) is deleted by this plan"))
+            }
+            Found::Unresolved(why) => {
+                Link::Unresolved(why)
+            }
+            Found::None | Found::Assumed(..) => Link::None,
+        }
+    }
+
+    /// Records the assumption behind an assumed link and follows it.
+    fn accept(&mut self, f: Found) -> Found {
+        match f {
+            Found::Assumed(i, why) => {
+                let at = self.raw(i).address.clone();
+                self.assumed.entry(at).or_default().push(why);
+                Found::Raw(i)
+            }
+            f => f,
+        }
+    }
+
+    fn unresolved_finding(&mut self, resource: &str, link: &Link) {
+        if let Link::Unresolved(why) = link {
+            self.findings.push(Finding::new(
+                codes::UNRESOLVED_REFERENCE,
+                resource,
+                why.clone(),
+            ));
+        }
+    }
+
+    fn region_of(&self, r: &RawResource) -> Option<String> {
+        str_attr(&r.values, "region")
+            .map(str::to_string)
+            .or_else(|| region_from_arn(&r.values).0)
+            .or_else(|| {
+                self.lk
+                    .doc
+                    .config
+                    .provider_region(r, &self.lk.doc.variables)
+            })
+    }
+
+    fn vpcs(&mut self) {
+        for i in 0..self.lk.raw.len() {
+            if !self.managed_or_data(i, VPC_TYPES) {
+                continue;
+            }
+            let r = self.raw(i).clone();
+            let v = &r.values;
+            let mut cidrs = Cidrs::default();
+            let mut ok = parse_cidr(v, "cidr_block", &r, &mut cidrs, &mut self.findings);
+            if cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block") {
+                ok &= parse_cidr(v, "ipv6_cidr_block", &r, &mut cidrs, &mut self.findings);
+            }
+            // Data sources list every associated block.
+            if let Some(Value::Array(assocs)) = v.get("cidr_block_associations") {
+                for a in assocs {
+                    let mut extra = Cidrs::default();
+                    if parse_cidr(a, "cidr_block", &r, &mut extra, &mut self.findings) {
+                        for p in extra.v4 {
+                            if !cidrs.v4.contains(&p) {
+                                cidrs.v4.push(p);
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(Value::Array(blocks)) = v.get("ipv_6_cidr_blocks") {
+                for b in blocks.iter().filter_map(Value::as_str) {
+                    if let Ok(p) = b.parse::<Prefix>() {
+                        cidrs.v6.push(p);
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            let (_, arn_account) = region_from_arn(v);
+            let idx = self.model.vpcs.len();
+            self.model.vpcs.push(Vpc {
+                address: r.address.clone(),
+                aws_id: str_attr(v, "id")
+                    .or_else(|| str_attr(v, "vpc_id"))
+                    .map(str::to_string),
+                cidrs,
+                region: self.region_of(&r),
+                account: str_attr(v, "owner_id").map(str::to_string).or(arn_account),
+                main_route_table: Link::None,
+                subnets: Vec::new(),
+            });
+            self.vpc_of.insert(i, idx);
+        }
+    }
+
+    fn vpc_cidr_associations(&mut self) {
+        for i in 0..self.lk.raw.len() {
+            let t = self.raw(i).rtype.as_str();
+            if !matches!(
+                t,
+                "aws_vpc_ipv4_cidr_block_association"
+                    | "aws_vpc_ipv6_cidr_block_association"
+                    | "awscc_ec2_vpc_cidr_block"
+            ) {
+                continue;
+            }
+            let r = self.raw(i).clone();
+            let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
+            let link = self.to_link(f, |b| &b.vpc_of, "VPC");
+            let Link::To(vpc) = link else {
+                self.unresolved_finding(&r.address, &link);
+                continue;
+            };
+            let mut extra = Cidrs::default();
+            parse_cidr(&r.values, "cidr_block", &r, &mut extra, &mut self.findings);
+            parse_cidr(&r.values, "ipv6_cidr_block", &r, &mut extra, &mut self.findings);
+            let c = &mut self.model.vpcs[vpc].cidrs;
+            for p in extra.v4 {
+                if !c.v4.contains(&p) {
+                    c.v4.push(p);
+                }
+            }
+            for p in extra.v6 {
+                if !c.v6.contains(&p) {
+                    c.v6.push(p);
+                }
+            }
+            if let Some(u) = extra.unknown {
+                c.unknown.get_or_insert(u);
+            }
+        }
+    }
+
+    fn subnets(&mut self) {
+        for i in 0..self.lk.raw.len() {
+            if !self.managed_or_data(i, SUBNET_TYPES) {
+                continue;
+            }
+            let r = self.raw(i).clone();
+            let v = &r.values;
+            let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
+            let vpc = self.to_link(f, |b| &b.vpc_of, "VPC");
+            let mut cidrs = Cidrs::default();
+            let mut ok = parse_cidr(v, "cidr_block", &r, &mut cidrs, &mut self.findings);
+            // A subnet can hold an IPv6 block only if its VPC has one.
+            let vpc_without_v6 = vpc.index().is_some_and(|vi| {
+                let c = &self.model.vpcs[vi].cidrs;
+                c.v6.is_empty() && c.unknown.is_none()
+            });
+            let v6_unknown = attr_unknown(v, "ipv6_cidr_block");
+            if !(v6_unknown && (vpc_without_v6 || !cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block"))) {
+                ok &= parse_cidr(v, "ipv6_cidr_block", &r, &mut cidrs, &mut self.findings);
+            }
+            if !ok {
+                continue;
+            }
+            if cidrs.v4.is_empty() && cidrs.v6.is_empty() && cidrs.unknown.is_none() {
+                cidrs.unknown = Some(format!("{} has no CIDR block in the input", r.address));
+            }
+            self.unresolved_finding(&r.address, &vpc);
+            let idx = self.model.subnets.len();
+            if let Link::To(vi) = vpc {
+                self.model.vpcs[vi].subnets.push(idx);
+            }
+            self.model.subnets.push(Subnet {
+                address: r.address.clone(),
+                aws_id: str_attr(v, "id")
+                    .or_else(|| str_attr(v, "subnet_id"))
+                    .map(str::to_string),
+                vpc,
+                cidrs,
+                availability_zone: str_attr(v, "availability_zone").map(str::to_string),
+                route_table: Link::None,
+                explicit_association: false,
+            });
+            self.subnet_of.insert(i, idx);
+        }
+    }
+
+    fn gateways(&mut self) {
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i).clone();
+            if r.mode == Mode::Data && r.rtype != "aws_nat_gateway" && r.rtype != "aws_internet_gateway" {
+                continue;
+            }
+            let Some(&(_, kind)) = GW_TYPES.iter().find(|(t, _)| *t == r.rtype) else {
+                continue;
+            };
+            let fv = self.lk.link(&r, "vpc_id", VPC_TYPES);
+            let vpc = self.to_link(fv, |b| &b.vpc_of, "VPC");
+            let fs = self.lk.link(&r, "subnet_id", SUBNET_TYPES);
+            let subnet = self.to_link(fs, |b| &b.subnet_of, "subnet");
+            let idx = self.model.gateways.len();
+            self.model.gateways.push(Gateway {
+                address: r.address.clone(),
+                aws_id: str_attr(&r.values, "id").map(str::to_string),
+                kind,
+                vpc,
+                subnet,
+                private: str_attr(&r.values, "connectivity_type") == Some("private"),
+            });
+            self.gw_of.insert(i, idx);
+        }
+    }
+
+    fn route_tables(&mut self) {
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i).clone();
+            let data_rt = r.mode == Mode::Data && r.rtype == "aws_route_table";
+            if !(RT_TYPES.contains(&r.rtype.as_str()) || data_rt) {
+                continue;
+            }
+            let vpc = if r.rtype == "aws_default_route_table" {
+                self.default_table_vpc(&r)
+            } else {
+                let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                self.to_link(f, |b| &b.vpc_of, "VPC")
+            };
+            self.unresolved_finding(&r.address, &vpc);
+            let aws_id = str_attr(&r.values, "id")
+                .or_else(|| str_attr(&r.values, "route_table_id"))
+                .or_else(|| str_attr(&r.values, "default_route_table_id"))
+                .map(str::to_string);
+            let idx = self.model.route_tables.len();
+            self.model.route_tables.push(RouteTable {
+                address: r.address.clone(),
+                aws_id,
+                vpc: vpc.clone(),
+                routes: Vec::new(),
+                routes_unknown: None,
+                propagating: matches!(r.values.get("propagating_vgws"), Some(Value::Array(a)) if !a.is_empty()),
+            });
+            self.rt_of.insert(i, idx);
+            if r.rtype == "aws_default_route_table" {
+                if let Link::To(v) = vpc {
+                    // It is the main table unless an association says otherwise.
+                    if self.model.vpcs[v].main_route_table == Link::None {
+                        self.model.vpcs[v].main_route_table = Link::To(idx);
+                    }
+                }
+            }
+        }
+        // Main tables named by the VPC itself.
+        for (&ri, &vi) in &self.vpc_of.clone() {
+            if self.model.vpcs[vi].main_route_table != Link::None {
+                continue;
+            }
+            let r = self.raw(ri).clone();
+            let link = match r.values.get("main_route_table_id") {
+                Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
+                    let f = self.lk.by_id(s, RT_TYPES);
+                    self.to_link(f, |b| &b.rt_of, "route table")
+                }
+                // A VPC being created starts with a main table that holds
+                // only the local routes.
+                Some(v) if is_unknown(v) => Link::To(self.synthetic_main_table(vi)),
+                _ if r.rtype == "aws_default_vpc" => Link::External(format!("main route table of {}", r.address)),
+                _ if r.mode == Mode::Data || r.rtype == "awscc_ec2_vpc" => {
+                    Link::Unresolved(format!("the main route table of {} is not in the input", r.address))
+                }
+                _ => Link::To(self.synthetic_main_table(vi)),
+            };
+            self.model.vpcs[vi].main_route_table = link;
+        }
+    }
+
+    fn synthetic_main_table(&mut self, vpc: usize) -> usize {
+        let idx = self.model.route_tables.len();
+        self.model.route_tables.push(RouteTable {
+            address: format!("{} (main route table)", self.model.vpcs[vpc].address),
+            aws_id: None,
+            vpc: Link::To(vpc),
+            routes: Vec::new(),
+            routes_unknown: None,
+            propagating: false,
+        });
+        idx
+    }
+
+    fn default_table_vpc(&mut self, r: &RawResource) -> Link {
+        if let Some(vpc_id) = str_attr(&r.values, "vpc_id") {
+            let f = self.lk.by_id(vpc_id, VPC_TYPES);
+            return self.to_link(f, |b| &b.vpc_of, "VPC");
+        }
+        match r.values.get("default_route_table_id") {
+            Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
+                for (&ri, &vi) in &self.vpc_of {
+                    if str_attr(&self.raw(ri).values, "default_route_table_id") == Some(s) {
+                        return Link::To(vi);
+                    }
+                }
+                Link::External(s.clone())
+            }
+            _ => {
+                let found = self
+                    .lk
+                    .via_config(r, &["default_route_table_id"], VPC_TYPES);
+                match found.as_slice() {
+                    [f] => self.to_link(f.clone(), |b| &b.vpc_of, "VPC"),
+                    _ => Link::Unresolved(format!(
+                        "`default_route_table_id` of {} is not known until apply and its VPC cannot be told",
+                        r.address
+                    )),
+                }
+            }
+        }
+    }
+
+    fn peerings(&mut self) {
+        // Requesters first, then accepters that name a peering outside the input.
+        let mut accepters: Vec<usize> = Vec::new();
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i).clone();
+            match r.rtype.as_str() {
+                "aws_vpc_peering_connection" => {
+                    let fr = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                    let requester = self.to_link(fr, |b| &b.vpc_of, "VPC");
+                    let fa = self.lk.link(&r, "peer_vpc_id", VPC_TYPES);
+                    let accepter = self.to_link(fa, |b| &b.vpc_of, "VPC");
+                    self.unresolved_finding(&r.address, &requester);
+                    self.unresolved_finding(&r.address, &accepter);
+                    let idx = self.model.peerings.len();
+                    self.model.peerings.push(Peering {
+                        address: r.address.clone(),
+                        aws_id: str_attr(&r.values, "id").map(str::to_string),
+                        requester,
+                        accepter,
+                        state: PeeringState::Undetermined(String::new()),
+                        accepter_resource: None,
+                    });
+                    self.pcx_of.insert(i, idx);
+                }
+                "aws_vpc_peering_connection_accepter" => accepters.push(i),
+                _ => {}
+            }
+        }
+        let mut accepted_by: HashMap<usize, usize> = HashMap::new();
+        for &ai in &accepters {
+            let r = self.raw(ai).clone();
+            match self.lk.link(&r, "vpc_peering_connection_id", &["aws_vpc_peering_connection"]) {
+                Found::Raw(p) if self.pcx_of.contains_key(&p) => {
+                    let pi = self.pcx_of[&p];
+                    self.model.peerings[pi].accepter_resource = Some(r.address.clone());
+                    accepted_by.insert(pi, ai);
+                    self.pcx_of.insert(ai, pi);
+                }
+                found => {
+                    if let Found::Unresolved(why) = &found {
+                        self.findings.push(Finding::new(codes::UNRESOLVED_REFERENCE, &r.address, why.clone()));
+                    }
+                    // The requester is outside the input: the accepter tells both ends.
+                    let fr = self.lk.link(&r, "peer_vpc_id", VPC_TYPES);
+                    let requester = self.to_link(fr, |b| &b.vpc_of, "VPC");
+                    let fa = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                    let accepter = self.to_link(fa, |b| &b.vpc_of, "VPC");
+                    let idx = self.model.peerings.len();
+                    self.model.peerings.push(Peering {
+                        address: r.address.clone(),
+                        aws_id: str_attr(&r.values, "vpc_peering_connection_id")
+                            .or_else(|| str_attr(&r.values, "id"))
+                            .map(str::to_string),
+                        requester,
+                        accepter,
+                        state: PeeringState::Undetermined(String::new()),
+                        accepter_resource: Some(r.address.clone()),
+                    });
+                    accepted_by.insert(idx, ai);
+                    self.pcx_of.insert(ai, idx);
+                }
+            }
+        }
+        // Decide each peering's state.
+        let reverse: HashMap<usize, usize> = self
+            .pcx_of
+            .iter()
+            .filter(|(raw, _)| self.raw(**raw).rtype == "aws_vpc_peering_connection")
+            .map(|(raw, p)| (*p, *raw))
+            .collect();
+        for pi in 0..self.model.peerings.len() {
+            let state = self.peering_state(pi, reverse.get(&pi).copied(), accepted_by.get(&pi).copied());
+            self.model.peerings[pi].state = state;
+        }
+        self.check_peerings();
+    }
+
+    fn peering_state(&mut self, pi: usize, req: Option<usize>, acc: Option<usize>) -> PeeringState {
+        let p = self.model.peerings[pi].clone();
+        // Overlapping blocks: AWS refuses the peering.
+        if let (Link::To(a), Link::To(b)) = (&p.requester, &p.accepter) {
+            let (va, vb) = (&self.model.vpcs[*a], &self.model.vpcs[*b]);
+            let overlap = va
+                .cidrs
+                .all()
+                .find_map(|x| vb.cidrs.all().find(|y| x.overlaps(y)).map(|y| (*x, *y)));
+            if let Some((x, y)) = overlap {
+                self.findings.push(Finding::new(
+                    codes::PEERING_CIDR_OVERLAP,
+                    &p.address,
+                    format!(
+                        "{} ({x}) and {} ({y}) have overlapping CIDR blocks; AWS does not allow a peering between them",
+                        va.address, vb.address
+                    ),
+                ));
+                return PeeringState::Inactive(format!(
+                    "{} cannot exist: the CIDR blocks of {} and {} overlap ({x} and {y})",
+                    p.address, va.address, vb.address
+                ));
+            }
+        }
+        let status = |i: Option<usize>, b: &Self| {
+            i.and_then(|i| str_attr(&b.raw(i).values, "accept_status").map(str::to_string))
+        };
+        let acc_status = status(acc, self);
+        let req_status = status(req, self);
+        if acc_status.as_deref() == Some("active") || req_status.as_deref() == Some("active") {
+            return PeeringState::Active;
+        }
+        if let Some(ai) = acc {
+            let ar = self.raw(ai);
+            if ar.values.get("auto_accept") == Some(&Value::Bool(true)) {
+                return PeeringState::Active;
+            }
+            if attr_unknown(&ar.values, "auto_accept") {
+                return PeeringState::Undetermined(format!(
+                    "`auto_accept` of {} is not known until apply",
+                    ar.address
+                ));
+            }
+        }
+        let Some(ri) = req else {
+            return PeeringState::Inactive(format!(
+                "{} does not accept the peering (auto_accept is not true)",
+                p.address
+            ));
+        };
+        let r = self.raw(ri).clone();
+        if let Some(s) = &req_status {
+            if s != "pending-acceptance" {
+                return PeeringState::Inactive(format!("{} is in state `{s}`", p.address));
+            }
+        }
+        let cross = self.cross_account_or_region(&r, &p);
+        match r.values.get("auto_accept") {
+            Some(Value::Bool(true)) => match cross {
+                Cross::No => PeeringState::Active,
+                Cross::Yes(why) => PeeringState::Inactive(format!(
+                    "{} sets auto_accept, which works only within one account and Region, and {why}",
+                    p.address
+                )),
+                Cross::Maybe(why) => PeeringState::Undetermined(format!(
+                    "{} sets auto_accept, which works only within one account and Region, and {why}",
+                    p.address
+                )),
+            },
+            Some(v) if is_unknown(v) => PeeringState::Undetermined(format!(
+                "`auto_accept` of {} is not known until apply",
+                p.address
+            )),
+            _ => match cross {
+                Cross::No => PeeringState::Inactive(format!(
+                    "{} is not accepted: it sets no auto_accept and no accepter resource accepts it, so it stays pending-acceptance",
+                    p.address
+                )),
+                Cross::Yes(why) | Cross::Maybe(why) => PeeringState::Undetermined(format!(
+                    "{} {why}, and no accepter in the input accepts it: it may be accepted outside this configuration",
+                    p.address
+                )),
+            },
+        }
+    }
+
+    fn cross_account_or_region(&self, r: &RawResource, p: &Peering) -> Cross {
+        let cfg = &self.lk.doc.config;
+        let req_vpc = p.requester.index().map(|i| &self.model.vpcs[i]);
+        let acc_vpc = p.accepter.index().map(|i| &self.model.vpcs[i]);
+        let mut maybe = None;
+        match r.values.get("peer_owner_id") {
+            Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
+                let own = req_vpc.and_then(|v| v.account.clone());
+                match own {
+                    Some(o) if &o != s => return Cross::Yes(format!("the peer is in account {s}")),
+                    Some(_) => {}
+                    None => {
+                        if acc_vpc.and_then(|v| v.account.as_ref()) != Some(s) {
+                            maybe = Some(format!("the peer account {s} may differ from the requester's"));
+                        }
+                    }
+                }
+            }
+            Some(v) if is_unknown(v) && cfg.is_configured(r, "peer_owner_id") => {
+                maybe = Some("its peer_owner_id is not known until apply".to_string());
+            }
+            _ => {}
+        }
+        match r.values.get("peer_region") {
+            Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
+                let own = req_vpc.and_then(|v| v.region.clone()).or_else(|| str_attr(&r.values, "region").map(str::to_string));
+                match own {
+                    Some(o) if &o != s => return Cross::Yes(format!("the peer is in Region {s}")),
+                    Some(_) => {}
+                    None => maybe = Some(format!("the peer Region {s} may differ from the requester's")),
+                }
+            }
+            Some(v) if is_unknown(v) && cfg.is_configured(r, "peer_region") => {
+                maybe = Some("its peer_region is not known until apply".to_string());
+            }
+            _ => {}
+        }
+        match maybe {
+            Some(m) => Cross::Maybe(m),
+            None => Cross::No,
+        }
+    }
+
+    fn check_peerings(&mut self) {
+        let mut seen: BTreeMap<(usize, usize), String> = BTreeMap::new();
+        for p in &self.model.peerings {
+            if let (Link::To(a), Link::To(b)) = (&p.requester, &p.accepter) {
+                let key = ((*a).min(*b), (*a).max(*b));
+                if let Some(first) = seen.get(&key) {
+                    self.findings.push(Finding::new(
+                        codes::DUPLICATE_PEERING,
+                        &p.address,
+                        format!(
+                            "{} and {first} both join {} and {}",
+                            p.address, self.model.vpcs[key.0].address, self.model.vpcs[key.1].address
+                        ),
+                    ));
+                } else {
+                    seen.insert(key, p.address.clone());
+                }
+            }
+            if let PeeringState::Undetermined(why) = &p.state {
+                self.findings.push(Finding::new(codes::PEERING_UNDETERMINED, &p.address, why.clone()));
+            }
+        }
+    }
+
+    /// Classifies a route target from the attribute that holds it.
+    fn target(&mut self, r: &RawResource, v: &Value, config_path: &[&str]) -> Target {
+        const ATTRS: &[&str] = &[
+            "vpc_peering_connection_id",
+            "transit_gateway_id",
+            "nat_gateway_id",
+            "gateway_id",
+            "egress_only_gateway_id",
+            "network_interface_id",
+            "vpc_endpoint_id",
+            "instance_id",
+            "carrier_gateway_id",
+            "local_gateway_id",
+            "core_network_arn",
+            "odb_network_arn",
+        ];
+        // A known target wins; computed target attributes of aws_route
+        // (`instance_id`, `network_interface_id`) are unknown on create.
+        if let Some((attr, id)) = ATTRS
+            .iter()
+            .find_map(|a| str_attr(v, a).map(|s| (*a, s.to_string())))
+        {
+            return self.known_target(attr, &id);
+        }
+        let unknown: Vec<&str> = ATTRS.iter().copied().filter(|a| attr_unknown(v, a)).collect();
+        let cfg = &self.lk.doc.config;
+        let chosen = if config_path.is_empty() {
+            unknown
+                .iter()
+                .copied()
+                .find(|a| cfg.is_configured(r, a))
+                .or_else(|| (unknown.len() == 1).then(|| unknown[0]))
+        } else {
+            unknown
+                .iter()
+                .copied()
+                .find(|a| !matches!(*a, "instance_id" | "network_interface_id"))
+                .or_else(|| unknown.first().copied())
+        };
+        if let Some(attr) = chosen {
+            return self.unknown_target(r, attr, config_path);
+        }
+        Target::Unknown(format!("{} names no route target tfreach can read", r.address))
+    }
+
+    fn known_target(&mut self, attr: &str, id: &str) -> Target {
+        if id == "local" {
+            return Target::Local;
+        }
+        let kind = kind_of_id(attr, id);
+        if kind == TargetKind::Peering {
+            return match self.lk.by_id(id, PCX_TYPES) {
+                Found::Deleted(id, addr) => Target::Blackhole(format!(
+                    "peering connection {id} ({addr}) is deleted by this plan"
+                )),
+                f => Target::Peering(self.to_link(f, |b| &b.pcx_of, "peering")),
+            };
+        }
+        let TargetKind::Gateway(g) = kind else { unreachable!() };
+        let types: Vec<&str> = GW_TYPES.iter().map(|(t, _)| *t).collect();
+        match self.lk.by_id(id, &types) {
+            Found::Deleted(id, addr) => Target::Blackhole(format!(
+                "{} {id} ({addr}) is deleted by this plan",
+                g.describe()
+            )),
+            f => {
+                let link = self.to_link(f, |b| &b.gw_of, "gateway");
+                let (kind, label) = match &link {
+                    Link::To(gi) => (self.model.gateways[*gi].kind, self.model.gateways[*gi].address.clone()),
+                    _ => (g, id.to_string()),
+                };
+                Target::Gateway { kind, link, label }
+            }
+        }
+    }
+
+    fn unknown_target(&mut self, r: &RawResource, attr: &str, config_path: &[&str]) -> Target {
+        let gw_types: Vec<&str> = GW_TYPES.iter().map(|(t, _)| *t).collect();
+        let peering = attr == "vpc_peering_connection_id";
+        let types: Vec<&str> = if peering { PCX_TYPES.to_vec() } else { gw_types };
+        let path: Vec<&str> = if config_path.is_empty() { vec![attr] } else { config_path.to_vec() };
+        let found = self.lk.via_config(r, &path, &types);
+        // An inline route list has one merged expression: keep the
+        // candidates of the attribute's kind.
+        let wanted = |b: &Self, f: &Found| match f {
+            Found::Raw(i) => {
+                let t = b.raw(*i).rtype.as_str();
+                if peering {
+                    PCX_TYPES.contains(&t)
+                } else {
+                    attr_accepts(attr, t)
+                }
+            }
+            _ => true,
+        };
+        let cands: Vec<Found> = found.into_iter().filter(|f| wanted(self, f)).collect();
+        let f = match cands.as_slice() {
+            [one] => one.clone(),
+            [] => Found::Unresolved(format!(
+                "`{attr}` of {} is not known until apply and its references lead to no matching resource",
+                r.address
+            )),
+            _ => Found::Unresolved(format!(
+                "`{attr}` of {} is not known until apply and its expression could refer to any of {} resources",
+                r.address,
+                cands.len()
+            )),
+        };
+        match self.accept(f) {
+            Found::Unresolved(why) => Target::Unknown(why),
+            Found::Raw(i) if peering => Target::Peering(self.to_link(Found::Raw(i), |b| &b.pcx_of, "peering")),
+            Found::Raw(i) => {
+                let link = self.to_link(Found::Raw(i), |b| &b.gw_of, "gateway");
+                let kind = link.index().map(|g| self.model.gateways[g].kind).unwrap_or(GatewayKind::Other);
+                Target::Gateway { kind, link, label: self.raw(i).address.clone() }
+            }
+            Found::External(id) | Found::Deleted(id, _) => self.known_target(attr, &id),
+            Found::None | Found::Assumed(..) => Target::Unknown(format!("`{attr}` of {} is empty", r.address)),
+        }
+    }
+
+    fn dest(&mut self, r: &RawResource, v: &Value, attrs: [&str; 3]) -> Option<Dest> {
+        for (i, a) in attrs.iter().enumerate() {
+            match v.get(*a) {
+                Some(x) if is_unknown(x) => {
+                    return Some(Dest::Unknown(format!(
+                        "the destination (`{a}`) of a route in {} is not known until apply",
+                        r.address
+                    )))
+                }
+                Some(Value::String(s)) if !s.is_empty() => {
+                    if i == 2 {
+                        return Some(Dest::PrefixList(s.clone()));
+                    }
+                    return match s.parse::<Prefix>() {
+                        Ok(p) => Some(Dest::Cidr(p)),
+                        Err(e) => {
+                            self.findings.push(Finding::new(
+                                codes::INVALID_RESOURCE,
+                                &r.address,
+                                format!("route destination `{a}`: {e}; the route is skipped"),
+                            ));
+                            None
+                        }
+                    };
+                }
+                _ => {}
+            }
+        }
+        Some(Dest::Unknown(format!("a route in {} has no destination", r.address)))
+    }
+
+    fn routes(&mut self) {
+        // Inline routes.
+        for (&ri, &ti) in &self.rt_of.clone() {
+            let r = self.raw(ri).clone();
+            let list_attr = if r.mode == Mode::Data { "routes" } else { "route" };
+            match r.values.get(list_attr) {
+                Some(v) if is_unknown(v) => {
+                    if self.lk.doc.config.is_configured(&r, list_attr) {
+                        self.model.route_tables[ti].routes_unknown = Some(format!(
+                            "the routes of {} are not known until apply",
+                            r.address
+                        ));
+                    }
+                    // Not configured: the table starts with no routes but
+                    // its local ones (and any aws_route resources).
+                }
+                Some(Value::Array(items)) => {
+                    for item in items {
+                        if is_unknown(item) {
+                            self.model.route_tables[ti].routes_unknown = Some(format!(
+                                "a route of {} is not known until apply",
+                                r.address
+                            ));
+                            continue;
+                        }
+                        let Some(dest) = self.dest(&r, item, ["cidr_block", "ipv6_cidr_block", "destination_prefix_list_id"]) else {
+                            continue;
+                        };
+                        let target = self.target(&r, item, &[list_attr]);
+                        self.model.route_tables[ti].routes.push(Route {
+                            resource: r.address.clone(),
+                            dest,
+                            target,
+                            origin: Origin::Static,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Standalone routes.
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i).clone();
+            if r.rtype != "aws_route" && r.rtype != "awscc_ec2_route" {
+                continue;
+            }
+            let f = self.lk.link(&r, "route_table_id", RT_TYPES);
+            let table = self.to_link(f, |b| &b.rt_of, "route table");
+            let Link::To(ti) = table else {
+                if !matches!(table, Link::External(_)) {
+                    let why = match &table {
+                        Link::Unresolved(w) => w.clone(),
+                        _ => format!("{} names no route table", r.address),
+                    };
+                    self.findings.push(Finding::new(codes::UNRESOLVED_REFERENCE, &r.address, why));
+                }
+                continue;
+            };
+            let Some(dest) = self.dest(&r, &r.values, ["destination_cidr_block", "destination_ipv6_cidr_block", "destination_prefix_list_id"]) else {
+                continue;
+            };
+            let target = self.target(&r, &r.values, &[]);
+            // A state lists a standalone route inline too: keep one.
+            let table_addr = self.model.route_tables[ti].address.clone();
+            self.model.route_tables[ti]
+                .routes
+                .retain(|x| !(x.resource == table_addr && x.dest == dest));
+            self.model.route_tables[ti].routes.push(Route {
+                resource: r.address.clone(),
+                dest,
+                target,
+                origin: Origin::Static,
+            });
+        }
+    }
+
+    /// In a plan, a deleted `aws_route` still shows in its table's
+    /// refreshed inline list: it goes with the resource.
+    fn remove_deleted_inline_routes(&mut self) {
+        let deleted: Vec<RawResource> = self
+            .lk
+            .doc
+            .view(View::Planned)
+            .deleted
+            .iter()
+            .filter(|d| d.rtype == "aws_route")
+            .cloned()
+            .collect();
+        if !std::ptr::eq(self.lk.raw, &self.lk.doc.view(View::Planned).resources[..]) {
+            return;
+        }
+        for d in deleted {
+            let Some(rt_id) = str_attr(&d.values, "route_table_id") else { continue };
+            let dest = ["destination_cidr_block", "destination_ipv6_cidr_block"]
+                .iter()
+                .find_map(|a| str_attr(&d.values, a))
+                .and_then(|s| s.parse::<Prefix>().ok());
+            let Some(dest) = dest else { continue };
+            for t in &mut self.model.route_tables {
+                if t.aws_id.as_deref() == Some(rt_id) {
+                    let addr = t.address.clone();
+                    t.routes.retain(|x| !(x.resource == addr && x.dest == Dest::Cidr(dest)));
+                }
+            }
+        }
+    }
+
+    fn associations(&mut self) {
+        let mut explicit: HashMap<usize, (Link, String)> = HashMap::new();
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i).clone();
+            match r.rtype.as_str() {
+                "aws_route_table_association" | "awscc_ec2_subnet_route_table_association" => {
+                    if str_attr(&r.values, "gateway_id").is_some() {
+                        continue; // edge association: ingress routing only
+                    }
+                    let fs = self.lk.link(&r, "subnet_id", SUBNET_TYPES);
+                    let subnet = self.to_link(fs, |b| &b.subnet_of, "subnet");
+                    let ft = self.lk.link(&r, "route_table_id", RT_TYPES);
+                    let table = self.to_link(ft, |b| &b.rt_of, "route table");
+                    match subnet {
+                        Link::To(s) => {
+                            self.unresolved_finding(&r.address, &table);
+                            if let Some((_, prev)) = explicit.get(&s) {
+                                self.findings.push(Finding::new(
+                                    codes::INVALID_RESOURCE,
+                                    &r.address,
+                                    format!("{} is already associated by {prev}; AWS allows one route table per subnet", self.model.subnets[s].address),
+                                ));
+                            }
+                            explicit.insert(s, (table, r.address.clone()));
+                        }
+                        Link::Unresolved(why) => {
+                            self.findings.push(Finding::new(codes::UNRESOLVED_REFERENCE, &r.address, why));
+                        }
+                        _ => {}
+                    }
+                }
+                "aws_main_route_table_association" => {
+                    let fv = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                    let vpc = self.to_link(fv, |b| &b.vpc_of, "VPC");
+                    let ft = self.lk.link(&r, "route_table_id", RT_TYPES);
+                    let table = self.to_link(ft, |b| &b.rt_of, "route table");
+                    match vpc {
+                        Link::To(v) => {
+                            self.unresolved_finding(&r.address, &table);
+                            self.model.vpcs[v].main_route_table = table;
+                        }
+                        other => self.unresolved_finding(&r.address, &other),
+                    }
+                }
+                _ => {}
+            }
+            // A data source lists its associations.
+            if r.mode == Mode::Data && r.rtype == "aws_route_table" {
+                let Some(&ti) = self.rt_of.get(&i) else { continue };
+                if let Some(Value::Array(assocs)) = r.values.get("associations") {
+                    for a in assocs {
+                        if a.get("main") == Some(&Value::Bool(true)) {
+                            if let Link::To(v) = self.model.route_tables[ti].vpc {
+                                self.model.vpcs[v].main_route_table = Link::To(ti);
+                            }
+                        } else if let Some(sid) = str_attr(a, "subnet_id") {
+                            if let Found::Raw(si) = self.lk.by_id(sid, SUBNET_TYPES) {
+                                if let Some(&s) = self.subnet_of.get(&si) {
+                                    explicit.entry(s).or_insert((Link::To(ti), r.address.clone()));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for s in 0..self.model.subnets.len() {
+            let (link, exp) = match explicit.remove(&s) {
+                Some((l, _)) => (l, true),
+                None => match self.model.subnets[s].vpc.clone() {
+                    Link::To(v) => (self.model.vpcs[v].main_route_table.clone(), false),
+                    Link::External(id) => (
+                        Link::Unresolved(format!(
+                            "{} is in VPC {id}, which is not in the input, and has no explicit route table association",
+                            self.model.subnets[s].address
+                        )),
+                        false,
+                    ),
+                    Link::Unresolved(why) => (Link::Unresolved(why), false),
+                    Link::None => (Link::Unresolved(format!("{} names no VPC", self.model.subnets[s].address)), false),
+                },
+            };
+            let link = match link {
+                Link::None => Link::Unresolved(format!(
+                    "the main route table of the VPC of {} is not in the input",
+                    self.model.subnets[s].address
+                )),
+                Link::External(id) => Link::Unresolved(format!(
+                    "route table {id} of {} is not in the input",
+                    self.model.subnets[s].address
+                )),
+                l => l,
+            };
+            self.model.subnets[s].route_table = link;
+            self.model.subnets[s].explicit_association = exp;
+        }
+    }
+
+    /// Every route table holds a `local` route for each CIDR block of its
+    /// VPC. When the VPC's blocks are not known, the subnets' own blocks
+    /// stand in: every subnet lies inside a VPC block, and only whole-subnet
+    /// routes may be more specific than the local route.
+    fn local_routes(&mut self) {
+        for t in 0..self.model.route_tables.len() {
+            let vpc = match &self.model.route_tables[t].vpc {
+                Link::To(v) => Some(*v),
+                _ => {
+                    // The VPC of the subnets that use the table.
+                    let vs: Vec<usize> = self
+                        .model
+                        .subnets
+                        .iter()
+                        .filter(|s| s.route_table == Link::To(t))
+                        .filter_map(|s| s.vpc.index())
+                        .collect();
+                    vs.first().copied().filter(|f| vs.iter().all(|x| x == f))
+                }
+            };
+            let Some(v) = vpc else { continue };
+            let vpc = &self.model.vpcs[v];
+            let mut prefixes: Vec<Prefix> = vpc.cidrs.all().copied().collect();
+            if vpc.cidrs.unknown.is_some() || prefixes.is_empty() {
+                for &s in &vpc.subnets {
+                    for p in self.model.subnets[s].cidrs.all() {
+                        if !prefixes.iter().any(|q| q.contains(p)) {
+                            prefixes.push(*p);
+                        }
+                    }
+                }
+            }
+            let addr = self.model.route_tables[t].address.clone();
+            let routes = &mut self.model.route_tables[t].routes;
+            for p in prefixes {
+                // A static route for exactly a VPC block replaces the local target.
+                if routes.iter().any(|r| r.dest == Dest::Cidr(p)) {
+                    continue;
+                }
+                routes.push(Route {
+                    resource: addr.clone(),
+                    dest: Dest::Cidr(p),
+                    target: Target::Local,
+                    origin: Origin::Local,
+                });
+            }
+        }
+    }
+
+    fn check_routes(&mut self) {
+        for t in &self.model.route_tables {
+            let mut seen: BTreeMap<Prefix, &str> = BTreeMap::new();
+            for r in &t.routes {
+                if let Dest::Cidr(p) = r.dest {
+                    if r.origin != Origin::Static {
+                        continue;
+                    }
+                    if let Some(first) = seen.get(&p) {
+                        self.findings.push(Finding::new(
+                            codes::DUPLICATE_ROUTE,
+                            &r.resource,
+                            format!("{} has two routes for {p} ({first} and {})", t.address, r.resource),
+                        ));
+                    } else {
+                        seen.insert(p, &r.resource);
+                    }
+                }
+            }
+            if t.propagating {
+                self.findings.push(Finding::new(
+                    codes::PROPAGATED_ROUTES,
+                    &t.address,
+                    format!("{} receives routes propagated from a virtual private gateway; their prefixes are not in the input", t.address),
+                ));
+            }
+        }
+    }
+
+    fn report_unmodelled(&mut self) {
+        for r in self.lk.raw {
+            if unmodelled(&r.rtype) {
+                self.findings.push(Finding::new(
+                    codes::UNSUPPORTED_RESOURCE,
+                    &r.address,
+                    format!("{} resources are not modelled yet; verdicts that depend on it may be incomplete", r.rtype),
+                ));
+            }
+        }
+    }
+}
+
+enum Cross {
+    No,
+    Yes(String),
+    Maybe(String),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum TargetKind {
+    Peering,
+    Gateway(GatewayKind),
+}
+
+/// Classifies a target by its ID prefix first (the provider accepts, for
+/// example, a NAT gateway ID in `gateway_id`), then by the attribute.
+fn kind_of_id(attr: &str, id: &str) -> TargetKind {
+    let by_prefix = [
+        ("pcx-", None),
+        ("igw-", Some(GatewayKind::Internet)),
+        ("nat-", Some(GatewayKind::Nat)),
+        ("eigw-", Some(GatewayKind::EgressOnly)),
+        ("vgw-", Some(GatewayKind::VpnGateway)),
+        ("tgw-", Some(GatewayKind::TransitGateway)),
+        ("vpce-", Some(GatewayKind::VpcEndpoint)),
+        ("eni-", Some(GatewayKind::NetworkInterface)),
+        ("i-", Some(GatewayKind::Instance)),
+        ("cagw-", Some(GatewayKind::CarrierGateway)),
+        ("lgw-", Some(GatewayKind::LocalGateway)),
+    ];
+    for (p, k) in by_prefix {
+        if id.starts_with(p) {
+            return k.map_or(TargetKind::Peering, TargetKind::Gateway);
+        }
+    }
+    TargetKind::Gateway(match attr {
+        "vpc_peering_connection_id" => return TargetKind::Peering,
+        "nat_gateway_id" => GatewayKind::Nat,
+        "egress_only_gateway_id" => GatewayKind::EgressOnly,
+        "transit_gateway_id" => GatewayKind::TransitGateway,
+        "network_interface_id" => GatewayKind::NetworkInterface,
+        "vpc_endpoint_id" => GatewayKind::VpcEndpoint,
+        "instance_id" => GatewayKind::Instance,
+        "carrier_gateway_id" => GatewayKind::CarrierGateway,
+        "local_gateway_id" => GatewayKind::LocalGateway,
+        "core_network_arn" => GatewayKind::CoreNetwork,
+        _ => GatewayKind::Other,
+    })
+}
+
+/// Which resource types a route target attribute can name.
+fn attr_accepts(attr: &str, t: &str) -> bool {
+    match attr {
+        "gateway_id" => matches!(t, "aws_internet_gateway" | "aws_vpn_gateway" | "aws_nat_gateway" | "aws_egress_only_internet_gateway" | "awscc_ec2_internet_gateway"),
+        "nat_gateway_id" => t == "aws_nat_gateway" || t == "awscc_ec2_nat_gateway",
+        "egress_only_gateway_id" => t == "aws_egress_only_internet_gateway",
+        "transit_gateway_id" => t == "aws_ec2_transit_gateway" || t == "awscc_ec2_transit_gateway",
+        "network_interface_id" => t == "aws_network_interface",
+        "vpc_endpoint_id" => t == "aws_vpc_endpoint",
+        "instance_id" => t == "aws_instance",
+        _ => false,
+    }
+}

@@ -1,0 +1,272 @@
+//! The validated AWS network model.
+//!
+//! Every cross-reference is an index into the model's vectors, resolved once
+//! by [`build`]. A value that is not known until apply, or a link that could
+//! not be resolved, is kept as an explicit [`Link::Unresolved`] or
+//! [`Cidrs::unknown`] with the reason, never replaced by a default.
+
+pub mod build;
+
+use crate::net::{Family, Prefix};
+use crate::report::Finding;
+
+pub use build::build;
+
+/// A link from one object to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// Resolved to the object with this index.
+    To(usize),
+    /// A known AWS ID of an object that is not in the input.
+    External(String),
+    /// Not known until apply, and the configuration could not resolve it:
+    /// the reason names the attribute.
+    Unresolved(String),
+    /// Not set.
+    None,
+}
+
+impl Link {
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            Link::To(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// The CIDR blocks of an object, per family, with what is not known.
+#[derive(Debug, Clone, Default)]
+pub struct Cidrs {
+    pub v4: Vec<Prefix>,
+    pub v6: Vec<Prefix>,
+    /// Set when some block is not known until apply (or invalid): the reason.
+    pub unknown: Option<String>,
+}
+
+impl Cidrs {
+    pub fn of(&self, f: Family) -> &[Prefix] {
+        match f {
+            Family::V4 => &self.v4,
+            Family::V6 => &self.v6,
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Prefix> {
+        self.v4.iter().chain(self.v6.iter())
+    }
+
+    pub fn contains_addr(&self, f: Family, a: u128) -> bool {
+        self.of(f).iter().any(|p| p.contains_addr(a))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Vpc {
+    pub address: String,
+    pub aws_id: Option<String>,
+    pub cidrs: Cidrs,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    /// The route table that unassociated subnets use.
+    pub main_route_table: Link,
+    /// Subnets of this VPC (indices), filled by the builder.
+    pub subnets: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub address: String,
+    pub aws_id: Option<String>,
+    pub vpc: Link,
+    /// The subnet's own blocks (at most one per family).
+    pub cidrs: Cidrs,
+    pub availability_zone: Option<String>,
+    /// Effective route table: the explicit association, else the VPC's main.
+    pub route_table: Link,
+    /// True when the route table came from an explicit association.
+    pub explicit_association: bool,
+}
+
+impl Subnet {
+    pub fn cidr(&self, f: Family) -> Option<Prefix> {
+        self.cidrs.of(f).first().copied()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    /// Resource address, or `<vpc address> (main route table)` for a main
+    /// table that the input does not manage.
+    pub address: String,
+    pub aws_id: Option<String>,
+    pub vpc: Link,
+    pub routes: Vec<Route>,
+    /// Set when the table's routes are not known until apply: the reason.
+    pub routes_unknown: Option<String>,
+    /// Route propagation from a virtual private gateway is on: routes whose
+    /// prefixes are outside the input may appear.
+    pub propagating: bool,
+}
+
+/// Where a route came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    /// The VPC's own `local` route (synthesised: Terraform does not list it).
+    Local,
+    /// A route written in the configuration (inline or `aws_route`).
+    Static,
+    /// A route added by a gateway endpoint for its service's prefix list.
+    Endpoint,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Address of the resource that defines the route (`aws_route.x`, or the
+    /// route table for inline routes and synthesised local routes).
+    pub resource: String,
+    pub dest: Dest,
+    pub target: Target,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dest {
+    Cidr(Prefix),
+    /// A prefix list (`pl-...`): its entries are outside the input.
+    PrefixList(String),
+    /// Not known until apply: the reason.
+    Unknown(String),
+}
+
+/// The kind of a gateway or device a route can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayKind {
+    Internet,
+    Nat,
+    EgressOnly,
+    VpnGateway,
+    TransitGateway,
+    VpcEndpoint,
+    NetworkInterface,
+    Instance,
+    CarrierGateway,
+    LocalGateway,
+    CoreNetwork,
+    Other,
+}
+
+impl GatewayKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            GatewayKind::Internet => "internet gateway",
+            GatewayKind::Nat => "NAT gateway",
+            GatewayKind::EgressOnly => "egress-only internet gateway",
+            GatewayKind::VpnGateway => "virtual private gateway",
+            GatewayKind::TransitGateway => "transit gateway",
+            GatewayKind::VpcEndpoint => "VPC endpoint",
+            GatewayKind::NetworkInterface => "network interface",
+            GatewayKind::Instance => "instance",
+            GatewayKind::CarrierGateway => "carrier gateway",
+            GatewayKind::LocalGateway => "local gateway",
+            GatewayKind::CoreNetwork => "Cloud WAN core network",
+            GatewayKind::Other => "gateway",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Local,
+    Peering(Link),
+    Gateway {
+        kind: GatewayKind,
+        /// Index into `Model::gateways` when the gateway is in the input.
+        link: Link,
+        /// The ID or address to show.
+        label: String,
+    },
+    /// The target is not known until apply and could not be resolved.
+    Unknown(String),
+    /// The target is gone (deleted by the plan, detached): the reason.
+    Blackhole(String),
+}
+
+/// The state a peering connection will be in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeeringState {
+    Active,
+    /// Will not carry traffic: the reason.
+    Inactive(String),
+    /// Cannot be decided from the input: the reason.
+    Undetermined(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Peering {
+    pub address: String,
+    pub aws_id: Option<String>,
+    pub requester: Link,
+    pub accepter: Link,
+    pub state: PeeringState,
+    /// The accepter resource, when the input has one.
+    pub accepter_resource: Option<String>,
+}
+
+impl Peering {
+    /// The VPC on the other side of `vpc`, if `vpc` is one end.
+    pub fn other_side(&self, vpc: usize) -> Option<&Link> {
+        if self.requester == Link::To(vpc) {
+            Some(&self.accepter)
+        } else if self.accepter == Link::To(vpc) {
+            Some(&self.requester)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    pub address: String,
+    pub aws_id: Option<String>,
+    pub kind: GatewayKind,
+    pub vpc: Link,
+    /// The subnet a NAT gateway or network interface lives in.
+    pub subnet: Link,
+    /// For NAT gateways: `connectivity_type = "private"`.
+    pub private: bool,
+}
+
+/// The whole network of one view.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    pub peerings: Vec<Peering>,
+    pub gateways: Vec<Gateway>,
+}
+
+impl Model {
+    /// The VPC of a subnet, when resolved.
+    pub fn subnet_vpc(&self, s: usize) -> Option<usize> {
+        self.subnets[s].vpc.index()
+    }
+
+    /// The VPC (index) whose CIDR blocks contain the address, other than
+    /// `except`. Used to name the VPC a misrouted packet was meant for.
+    pub fn vpcs_containing(&self, f: Family, a: u128) -> impl Iterator<Item = usize> + '_ {
+        self.vpcs
+            .iter()
+            .enumerate()
+            .filter(move |(_, v)| v.cidrs.contains_addr(f, a))
+            .map(|(i, _)| i)
+    }
+}
+
+/// The model and what building it found.
+pub struct Built {
+    pub model: Model,
+    pub findings: Vec<Finding>,
+}

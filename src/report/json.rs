@@ -1,0 +1,69 @@
+//! The JSON report (`tfreach/report/v1`, CONTRACT.md).
+//!
+//! Pairs are written one per line as they are serialised, so a large
+//! matrix is never held twice in memory.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Finding, InputInfo, Reason, Verdict};
+use crate::analysis::{Analysis, Summary};
+
+#[derive(Serialize)]
+struct PairOut<'a> {
+    from: &'a str,
+    to: &'a str,
+    verdict: Verdict,
+    reasons: &'a [Reason],
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    schema: &'static str,
+    input: &'a InputInfo,
+    subnets: &'a [crate::analysis::SubnetInfo],
+    summary: &'a Summary,
+}
+
+/// Writes the report.
+pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result<()> {
+    let header = Header {
+        schema: "tfreach/report/v1",
+        input,
+        subnets: &a.subnets,
+        summary: &a.summary,
+    };
+    // The header's fields, then the pairs streamed, then the findings.
+    let head = serde_json::to_string(&header).map_err(io::Error::other)?;
+    out.write_all(head[..head.len() - 1].as_bytes())?;
+    out.write_all(b",\n\"pairs\": [")?;
+    for (i, p) in a.pairs.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+        serde_json::to_writer(
+            &mut *out,
+            &PairOut {
+                from: &a.subnets[p.from].address,
+                to: &a.subnets[p.to].address,
+                verdict: p.verdict,
+                reasons: &p.reasons,
+            },
+        )
+        .map_err(io::Error::other)?;
+    }
+    out.write_all(b"\n],\n\"findings\": ")?;
+    write_findings(out, &a.findings)?;
+    out.write_all(b"\n}\n")
+}
+
+fn write_findings(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    if findings.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    for (i, f) in findings.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut *out, f).map_err(io::Error::other)?;
+    }
+    out.write_all(b"\n]")
+}

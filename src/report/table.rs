@@ -1,0 +1,100 @@
+//! The terminal table: pairs grouped by VPC pair, the summary line, and
+//! the findings.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::{InputInfo, Verdict};
+use crate::analysis::{address_order, Analysis};
+use crate::ingest::{DocKind, View};
+
+fn width(items: impl Iterator<Item = usize>, min: usize) -> usize {
+    items.max().unwrap_or(0).max(min)
+}
+
+/// One line that names what was analysed.
+pub fn describe_input(input: &InputInfo) -> String {
+    let kind = match (input.kind, input.view) {
+        (DocKind::Plan, View::Planned) => "plan, planned values (after apply)",
+        (DocKind::Plan, View::Prior) => "plan, prior state (before apply)",
+        (DocKind::State, _) => "state",
+        (DocKind::RawState, _) => "state file",
+    };
+    match &input.file {
+        Some(f) => format!("{f}: {kind}"),
+        None => kind.to_string(),
+    }
+}
+
+/// The summary counts as one line.
+pub fn summary_line(a: &Analysis) -> String {
+    let s = &a.summary;
+    format!(
+        "{} subnets, {} ordered pairs: {} reachable, {} partial, {} one-way, {} blocked, {} unknown",
+        a.subnets.len(),
+        s.pairs,
+        s.reachable,
+        s.partial,
+        s.one_way,
+        s.blocked,
+        s.unknown
+    )
+}
+
+/// Writes the table.
+pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result<()> {
+    writeln!(out, "{}", describe_input(input))?;
+    writeln!(out, "{}", summary_line(a))?;
+    let vpc_of = |i: usize| a.subnets[i].vpc.as_deref().unwrap_or("(unknown VPC)");
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (k, p) in a.pairs.iter().enumerate() {
+        groups
+            .entry((vpc_of(p.from).to_string(), vpc_of(p.to).to_string()))
+            .or_default()
+            .push(k);
+    }
+    let mut keys: Vec<_> = groups.keys().cloned().collect();
+    keys.sort_by(|x, y| address_order(&x.0, &y.0).then_with(|| address_order(&x.1, &y.1)));
+    let wf = width(a.pairs.iter().map(|p| a.subnets[p.from].address.len()), 4);
+    let wt = width(a.pairs.iter().map(|p| a.subnets[p.to].address.len()), 2);
+    for key in keys {
+        let members = &groups[&key];
+        let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
+        for &k in members {
+            *counts.entry(a.pairs[k].verdict).or_default() += 1;
+        }
+        let counts: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+        writeln!(out)?;
+        writeln!(out, "{} -> {}  ({})", key.0, key.1, counts.join(", "))?;
+        writeln!(out, "  {:wf$}  {:wt$}  VERDICT", "FROM", "TO")?;
+        for &k in members {
+            let p = &a.pairs[k];
+            writeln!(
+                out,
+                "  {:wf$}  {:wt$}  {}",
+                a.subnets[p.from].address, a.subnets[p.to].address, p.verdict
+            )?;
+            for r in &p.reasons {
+                let dir = match r.direction {
+                    super::Direction::Forward => "",
+                    super::Direction::Return => "return: ",
+                };
+                writeln!(out, "      {dir}{} {}", r.code, r.message)?;
+            }
+        }
+    }
+    if a.pairs.is_empty() && a.summary.pairs > 0 {
+        writeln!(out, "\n(pairs not listed; use --pairs all or --pairs failing)")?;
+    }
+    writeln!(out)?;
+    if a.findings.is_empty() {
+        writeln!(out, "No findings.")?;
+    } else {
+        writeln!(out, "Findings ({}):", a.findings.len())?;
+        for f in &a.findings {
+            writeln!(out, "  {:7}  {}  {}", f.severity.as_str(), f.code, f.resource)?;
+            writeln!(out, "           {}", f.message)?;
+        }
+    }
+    Ok(())
+}
