@@ -16,7 +16,7 @@
 //! let doc = tfreach::ingest::parse(plan, "plan.json").unwrap();
 //! let built = tfreach::model::build(&doc, tfreach::ingest::View::Planned);
 //! let analysis = tfreach::analysis::analyze(
-//!     &built.model, built.findings, tfreach::analysis::PairsFilter::All);
+//!     &built.model, built.findings, &tfreach::analysis::Options::default());
 //! assert_eq!(analysis.summary.pairs, 0);
 //! ```
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -31,7 +31,7 @@ pub mod net;
 pub mod report;
 pub mod synth;
 
-use analysis::{Analysis, PairsFilter};
+use analysis::{Analysis, Options};
 use ingest::{Document, InputError, View};
 
 /// Reads a document and analyses one of its views.
@@ -39,15 +39,15 @@ pub fn analyze_bytes(
     bytes: &[u8],
     file: &str,
     view: View,
-    filter: PairsFilter,
+    opts: &Options,
 ) -> Result<(Document, Analysis), InputError> {
     let doc = ingest::parse(bytes, file)?;
-    let analysis = analyze_document(&doc, view, filter);
+    let analysis = analyze_document(&doc, view, opts);
     Ok((doc, analysis))
 }
 
 /// Analyses one view of a parsed document.
-pub fn analyze_document(doc: &Document, view: View, filter: PairsFilter) -> Analysis {
+pub fn analyze_document(doc: &Document, view: View, opts: &Options) -> Analysis {
     let built = model::build(doc, view);
-    analysis::analyze(&built.model, built.findings, filter)
+    analysis::analyze(&built.model, built.findings, opts)
 }

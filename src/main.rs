@@ -99,7 +99,8 @@ fn emit(
 fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
     let doc = load(&a.file)?;
-    let analysis = tfreach::analyze_document(&doc, a.common.view, a.pairs);
+    let opts = tfreach::analysis::Options { pairs: a.pairs };
+    let analysis = tfreach::analyze_document(&doc, a.common.view, &opts);
     let input = InputInfo::new(&doc, a.common.view, &a.file);
     emit(&a.common, |w| match a.format {
         AnalyzeFormat::Table => report::table::write(w, &input, &analysis),

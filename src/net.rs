@@ -127,7 +127,12 @@ impl Prefix {
 
 impl fmt::Display for Prefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", Prefix::fmt_addr(self.family, self.start), self.len)
+        write!(
+            f,
+            "{}/{}",
+            Prefix::fmt_addr(self.family, self.start),
+            self.len
+        )
     }
 }
 
@@ -236,7 +241,10 @@ mod tests {
     fn parses_and_canonicalises() {
         let p: Prefix = "10.0.1.7/16".parse().unwrap();
         assert_eq!(p.to_string(), "10.0.0.0/16");
-        assert_eq!(p.end(), u32::from(std::net::Ipv4Addr::new(10, 0, 255, 255)) as u128);
+        assert_eq!(
+            p.end(),
+            u32::from(std::net::Ipv4Addr::new(10, 0, 255, 255)) as u128
+        );
         let z: Prefix = "0.0.0.0/0".parse().unwrap();
         assert_eq!(z.end(), u32::MAX as u128);
         let v6: Prefix = "::/0".parse().unwrap();

@@ -11,7 +11,13 @@ use crate::report::Finding;
 use super::lpm::lookup;
 
 /// The parts of `range` for which `route` wins the lookup in table `t`.
-fn winning_parts(model: &Model, t: usize, route: &Route, family: Family, range: Interval) -> Vec<Interval> {
+fn winning_parts(
+    model: &Model,
+    t: usize,
+    route: &Route,
+    family: Family,
+    range: Interval,
+) -> Vec<Interval> {
     let table = &model.route_tables[t];
     let mut out = Vec::new();
     let mut a = range.lo;
@@ -63,7 +69,9 @@ pub fn findings(model: &Model) -> Vec<Finding> {
                     ),
                 ));
             }
-            let Dest::Cidr(prefix) = route.dest else { continue };
+            let Dest::Cidr(prefix) = route.dest else {
+                continue;
+            };
             let Some(&Link::To(x)) = peering.other_side(v) else {
                 continue;
             };
@@ -86,7 +94,10 @@ pub fn findings(model: &Model) -> Vec<Finding> {
                     continue;
                 }
                 for b in third.cidrs.of(prefix.family) {
-                    let hit: Vec<Interval> = outside.iter().filter_map(|o| o.intersect(&b.interval())).collect();
+                    let hit: Vec<Interval> = outside
+                        .iter()
+                        .filter_map(|o| o.intersect(&b.interval()))
+                        .collect();
                     if let Some(h) = hit.first() {
                         out.push(Finding::new(
                             codes::TRANSITIVE_PEERING,

@@ -144,7 +144,11 @@ mod tests {
             ("0.0.0.0/0", Target::Unknown("igw".into()), Origin::Static),
             ("10.0.0.0/16", Target::Local, Origin::Local),
             ("10.1.0.0/16", Target::Peering(Link::To(0)), Origin::Static),
-            ("10.1.1.128/25", Target::Unknown("nat".into()), Origin::Static),
+            (
+                "10.1.1.128/25",
+                Target::Unknown("nat".into()),
+                Origin::Static,
+            ),
         ]);
         let l = lookup(&t, Family::V4, addr("10.1.1.5"));
         assert_eq!(l.route.unwrap().resource, "10.1.0.0/16");

@@ -40,6 +40,14 @@ pub enum PairsFilter {
     None,
 }
 
+/// What to analyse and what to keep. Build it with struct update syntax
+/// (`Options { pairs, ..Default::default() }`) so new fields stay
+/// compatible.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub pairs: PairsFilter,
+}
+
 /// A subnet as reports show it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SubnetInfo {
@@ -264,7 +272,7 @@ pub fn evaluate_pair(model: &Model, s: usize, d: usize, trace: bool) -> PairEval
                 reasons.extend(c.ret.reasons.iter().map(tag));
             }
         }
-        reasons.sort();
+        reasons.sort_by(|a, b| a.direction.cmp(&b.direction).then_with(|| a.cmp(b)));
         reasons.dedup();
     }
     PairEval {
@@ -280,7 +288,9 @@ fn too_many_cells(address: String) -> PairEval {
         reasons: vec![Reason {
             code: codes::UNSUPPORTED_HOP,
             resource: Some(address),
-            message: format!("the routes split this pair into more than {MAX_CELLS} address ranges"),
+            message: format!(
+                "the routes split this pair into more than {MAX_CELLS} address ranges"
+            ),
             direction: Direction::Forward,
         }],
         cells: Vec::new(),
@@ -328,7 +338,8 @@ fn subnet_info(model: &Model, i: usize) -> SubnetInfo {
 }
 
 /// Analyses every ordered pair of distinct subnets, in parallel.
-pub fn analyze(model: &Model, mut found: Vec<Finding>, filter: PairsFilter) -> Analysis {
+pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analysis {
+    let filter = opts.pairs;
     let mut order: Vec<usize> = (0..model.subnets.len()).collect();
     order.sort_by(|a, b| address_order(&model.subnets[*a].address, &model.subnets[*b].address));
     let subnets: Vec<SubnetInfo> = order.iter().map(|&i| subnet_info(model, i)).collect();

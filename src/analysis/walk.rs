@@ -214,11 +214,16 @@ impl Walker<'_> {
             match &route.target {
                 Target::Local => {
                     if dst_vpc == Some(vpc) {
-                        self.hop(&dst_subnet.address, "delivered by the local route".into(), false);
+                        self.hop(
+                            &dst_subnet.address,
+                            "delivered by the local route".into(),
+                            false,
+                        );
                     } else {
                         let range = self.range();
                         let here = &m.vpcs[vpc].address;
-                        let there = dst_vpc.map_or("another VPC".to_string(), |v| m.vpcs[v].address.clone());
+                        let there = dst_vpc
+                            .map_or("another VPC".to_string(), |v| m.vpcs[v].address.clone());
                         self.drop_(
                             codes::VPC_LOCAL_ROUTE_CIDR_RESTRICTION,
                             &table.address,
@@ -249,9 +254,13 @@ impl Walker<'_> {
                 }
                 Target::Gateway { kind, link, label } => {
                     let range = self.range();
-                    let there = dst_vpc.map_or("the destination VPC".to_string(), |v| m.vpcs[v].address.clone());
+                    let there = dst_vpc.map_or("the destination VPC".to_string(), |v| {
+                        m.vpcs[v].address.clone()
+                    });
                     match kind {
-                        GatewayKind::Nat | GatewayKind::NetworkInterface | GatewayKind::Instance => {
+                        GatewayKind::Nat
+                        | GatewayKind::NetworkInterface
+                        | GatewayKind::Instance => {
                             // The device forwards the packet out of its own subnet.
                             let sub = link
                                 .index()
@@ -264,7 +273,11 @@ impl Walker<'_> {
                                     } else {
                                         "the appliance forwards it"
                                     };
-                                    self.hop(label, format!("{what} from {}", m.subnets[s].address), false);
+                                    self.hop(
+                                        label,
+                                        format!("{what} from {}", m.subnets[s].address),
+                                        false,
+                                    );
                                     at_subnet = s;
                                     table_link = m.subnets[s].route_table.clone();
                                     if let Some(v) = m.subnets[s].vpc.index() {
@@ -345,14 +358,22 @@ impl Walker<'_> {
                 return;
             }
             Link::None => {
-                self.unknown(codes::UNRESOLVED_REFERENCE, route, format!("{route} names no peering connection"));
+                self.unknown(
+                    codes::UNRESOLVED_REFERENCE,
+                    route,
+                    format!("{route} names no peering connection"),
+                );
                 return;
             }
         };
         match &p.state {
             PeeringState::Active => {}
             PeeringState::Inactive(why) => {
-                self.drop_(codes::BAD_STATE, &p.address, format!("{} will not be active: {why}", p.address));
+                self.drop_(
+                    codes::BAD_STATE,
+                    &p.address,
+                    format!("{} will not be active: {why}", p.address),
+                );
             }
             PeeringState::Undetermined(why) => {
                 self.unknown(codes::UNRESOLVED_REFERENCE, &p.address, why.clone());
@@ -362,7 +383,10 @@ impl Walker<'_> {
             self.drop_(
                 codes::BAD_STATE_ROUTE,
                 route,
-                format!("{route} uses {}, which does not connect {}", p.address, m.vpcs[vpc].address),
+                format!(
+                    "{route} uses {}, which does not connect {}",
+                    p.address, m.vpcs[vpc].address
+                ),
             );
             return;
         };
@@ -377,7 +401,9 @@ impl Walker<'_> {
         let peer = &m.vpcs[x];
         self.hop(&p.address, format!("crosses into {}", peer.address), false);
         // The source must belong to the sending VPC (no edge-to-edge).
-        if !m.vpcs[vpc].cidrs.contains_addr(self.family, self.src) && m.vpcs[vpc].cidrs.unknown.is_none() {
+        if !m.vpcs[vpc].cidrs.contains_addr(self.family, self.src)
+            && m.vpcs[vpc].cidrs.unknown.is_none()
+        {
             self.drop_(
                 codes::PCX_REQUIRES_ADDRESS_IN_VPC_CIDR,
                 route,
@@ -390,7 +416,11 @@ impl Walker<'_> {
         let blocks = peer.cidrs.of(self.family);
         match blocks.iter().find(|b| b.contains_addr(self.dst)) {
             Some(b) => {
-                self.leg.dst_valid = self.leg.dst_valid.intersect(&b.interval()).unwrap_or(self.leg.dst_valid);
+                self.leg.dst_valid = self
+                    .leg
+                    .dst_valid
+                    .intersect(&b.interval())
+                    .unwrap_or(self.leg.dst_valid);
             }
             None if peer.cidrs.unknown.is_some() => {
                 let why = peer.cidrs.unknown.clone().unwrap_or_default();
@@ -422,14 +452,22 @@ impl Walker<'_> {
                         peer.address, p.address
                     ),
                 };
-                self.drop_(codes::PCX_REQUIRES_ADDRESS_IN_VPC_CIDR, route, format!("{route} sends traffic into {}: {why}", p.address));
+                self.drop_(
+                    codes::PCX_REQUIRES_ADDRESS_IN_VPC_CIDR,
+                    route,
+                    format!("{route} sends traffic into {}: {why}", p.address),
+                );
                 return;
             }
         }
         let dst_subnet = &m.subnets[to];
         if dst_subnet.vpc.index() == Some(x) {
             if self.leg.outcome == Outcome::Delivered {
-                self.hop(&dst_subnet.address, format!("delivered inside {}", peer.address), false);
+                self.hop(
+                    &dst_subnet.address,
+                    format!("delivered inside {}", peer.address),
+                    false,
+                );
             }
         } else {
             let range = self.range();

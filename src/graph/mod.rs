@@ -43,7 +43,9 @@ pub struct Topology {
 impl Topology {
     pub fn build(model: &Model) -> Topology {
         let mut g = DiGraph::new();
-        let vpc_nodes: Vec<_> = (0..model.vpcs.len()).map(|i| g.add_node(Node::Vpc(i))).collect();
+        let vpc_nodes: Vec<_> = (0..model.vpcs.len())
+            .map(|i| g.add_node(Node::Vpc(i)))
+            .collect();
         let subnet_nodes: Vec<_> = (0..model.subnets.len())
             .map(|i| g.add_node(Node::Subnet(i)))
             .collect();

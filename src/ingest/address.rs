@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(steps.len(), 2);
         assert_eq!(steps[0].key.as_deref(), Some(r#"["prod"]"#));
         assert_eq!(static_module_path(&steps), "module.net.module.sub");
-        assert_eq!(module_path_text(&steps), r#"module.net["prod"].module.sub[0]"#);
+        assert_eq!(
+            module_path_text(&steps),
+            r#"module.net["prod"].module.sub[0]"#
+        );
     }
 
     #[test]

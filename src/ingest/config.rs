@@ -180,16 +180,19 @@ impl Config {
         let (rc, _) = self.resource_cfg(res)?;
         let key = rc.provider_key.as_deref().unwrap_or("aws");
         // A key such as `module.x:aws` may not exist: fall back to the root's.
-        let expr = self
-            .provider_region
-            .get(key)
-            .or_else(|| self.provider_region.get(key.rsplit(':').next().unwrap_or("aws")))?;
+        let expr = self.provider_region.get(key).or_else(|| {
+            self.provider_region
+                .get(key.rsplit(':').next().unwrap_or("aws"))
+        })?;
         if let Some(s) = expr.get("constant_value").and_then(Value::as_str) {
             return Some(s.to_string());
         }
         let refs = refs_of(expr);
         let var = refs.iter().find_map(|r| r.strip_prefix("var."))?;
-        variables.get(var).and_then(Value::as_str).map(str::to_string)
+        variables
+            .get(var)
+            .and_then(Value::as_str)
+            .map(str::to_string)
     }
 
     /// Resolves the expression of attribute `attr` (a path into the
@@ -202,9 +205,9 @@ impl Config {
         index: &InstanceIndex,
         variables: &BTreeMap<String, Value>,
     ) -> Result<Vec<Target>, String> {
-        let (rc, steps) = self.resource_cfg(res).ok_or_else(|| {
-            "the plan's configuration has no block for this resource".to_string()
-        })?;
+        let (rc, steps) = self
+            .resource_cfg(res)
+            .ok_or_else(|| "the plan's configuration has no block for this resource".to_string())?;
         let mut expr = &rc.expressions;
         for a in attr {
             expr = expr.get(a).ok_or_else(|| {
@@ -296,7 +299,10 @@ impl Resolver<'_> {
     fn expression(&self, ctx: &Ctx, expr: &Value, depth: usize) -> Result<Vec<Target>, String> {
         let refs = refs_of(expr);
         if refs.is_empty() {
-            return Ok(constants_of(expr).into_iter().map(Target::Literal).collect());
+            return Ok(constants_of(expr)
+                .into_iter()
+                .map(Target::Literal)
+                .collect());
         }
         self.references(ctx, &refs, depth)
     }
@@ -363,7 +369,9 @@ impl Resolver<'_> {
                     out.extend(
                         instances
                             .iter()
-                            .filter(|(ik, _)| ik.as_ref().map(|x| x.bracketed()).as_ref() == Some(k))
+                            .filter(|(ik, _)| {
+                                ik.as_ref().map(|x| x.bracketed()).as_ref() == Some(k)
+                            })
                             .map(|(_, i)| Target::Instance(*i)),
                     );
                 }
@@ -484,7 +492,10 @@ impl Resolver<'_> {
             .get(&static_module_path(parent))
             .and_then(|m| m.calls.get(&call.name));
         let Some(call_cfg) = parent_cfg else {
-            return Err(format!("the call of module `{}` is not in the configuration", call.name));
+            return Err(format!(
+                "the call of module `{}` is not in the configuration",
+                call.name
+            ));
         };
         match call_cfg.expressions.get(name) {
             Some(expr) => self.expression(
@@ -548,10 +559,12 @@ fn note_resource(
 ) {
     let e = map.entry(subject).or_default();
     match key {
-        Some(k) if !k.contains("count.index") && !k.contains("each.") => {
-            if !e.keys.iter().any(|x| x == k) {
-                e.keys.push(k.to_string());
-            }
+        Some(k)
+            if !k.contains("count.index")
+                && !k.contains("each.")
+                && !e.keys.iter().any(|x| x == k) =>
+        {
+            e.keys.push(k.to_string());
         }
         Some(_) => {}
         None if has_attr => e.unkeyed_attr = true,

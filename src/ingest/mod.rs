@@ -15,7 +15,6 @@ pub mod unknown;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -298,9 +297,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Document, InputError> {
         };
         return Err(err(
             None,
-            format!(
-                "expected a JSON object (the output of `terraform show -json`), found {found}"
-            ),
+            format!("expected a JSON object (the output of `terraform show -json`), found {found}"),
         ));
     }
     let mut de = serde_json::Deserializer::from_str(&text);
@@ -431,7 +428,13 @@ fn build_document(top: Top<'_>, file: &str) -> Result<Document, InputError> {
         }
         DocKind::State => {
             if let Some(values) = &top.values {
-                collect_values(values, "values", &mut doc.planned.resources, file, &mut skipped)?;
+                collect_values(
+                    values,
+                    "values",
+                    &mut doc.planned.resources,
+                    file,
+                    &mut skipped,
+                )?;
             }
         }
         DocKind::Plan => {
@@ -489,12 +492,8 @@ fn build_document(top: Top<'_>, file: &str) -> Result<Document, InputError> {
     }
 
     if let Some(raw) = top.configuration {
-        let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
-            err(
-                Some("configuration".into()),
-                describe_json_error(&e),
-            )
-        })?;
+        let value: Value = serde_json::from_str(raw.get())
+            .map_err(|e| err(Some("configuration".into()), describe_json_error(&e)))?;
         doc.config = Config::from_json(&value);
     }
     if let Some(vars) = top.variables {

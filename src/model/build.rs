@@ -139,7 +139,10 @@ impl<'a> Linker<'a> {
 
     fn by_id(&self, id: &str, types: &[&str]) -> Found {
         if let Some(c) = self.ids.get(id) {
-            if let Some(&i) = c.iter().find(|&&i| types.contains(&self.raw[i].rtype.as_str())) {
+            if let Some(&i) = c
+                .iter()
+                .find(|&&i| types.contains(&self.raw[i].rtype.as_str()))
+            {
                 return Found::Raw(i);
             }
         }
@@ -232,6 +235,7 @@ impl<'a> Linker<'a> {
     }
 
     /// Follows a set-valued link attribute (`subnet_ids`, `route_table_ids`).
+    #[allow(dead_code)] // used by the transit gateway, endpoint and ACL models
     fn link_set(&self, r: &RawResource, attr: &str, types: &[&str]) -> Vec<Found> {
         match r.values.get(attr) {
             Some(v) if is_unknown(v) => self.via_config(r, &[attr], types),
@@ -244,7 +248,9 @@ impl<'a> Linker<'a> {
                     .collect();
                 if items.iter().any(is_unknown) {
                     for f in self.via_config(r, &[attr], types) {
-                        let dup = out.iter().any(|o| matches!((o, &f), (Found::Raw(a), Found::Raw(b)) if a == b));
+                        let dup = out
+                            .iter()
+                            .any(|o| matches!((o, &f), (Found::Raw(a), Found::Raw(b)) if a == b));
                         if !dup {
                             out.push(f);
                         }
@@ -322,14 +328,21 @@ pub fn build(doc: &Document, view: View) -> Built {
 fn cidr_will_exist(doc: &Document, r: &RawResource, attr: &str) -> bool {
     let cfg = &doc.config;
     let v = &r.values;
-    let on = |a: &str| v.get(a).is_some_and(|x| x == &Value::Bool(true) || is_unknown(x));
+    let on = |a: &str| {
+        v.get(a)
+            .is_some_and(|x| x == &Value::Bool(true) || is_unknown(x))
+    };
     let set = |a: &str| str_attr(v, a).is_some() || attr_unknown(v, a) || cfg.is_configured(r, a);
     match (r.rtype.as_str(), attr) {
         (_, "ipv6_cidr_block") if VPC_TYPES.contains(&r.rtype.as_str()) => {
-            on("assign_generated_ipv6_cidr_block") || set("ipv6_ipam_pool_id") || cfg.is_configured(r, attr)
+            on("assign_generated_ipv6_cidr_block")
+                || set("ipv6_ipam_pool_id")
+                || cfg.is_configured(r, attr)
         }
         ("aws_vpc_ipv6_cidr_block_association", _) => true,
-        (_, "ipv6_cidr_block") => cfg.is_configured(r, attr) || on("assign_ipv6_address_on_creation") || on("ipv6_native"),
+        (_, "ipv6_cidr_block") => {
+            cfg.is_configured(r, attr) || on("assign_ipv6_address_on_creation") || on("ipv6_native")
+        }
         _ => true,
     }
 }
@@ -381,7 +394,12 @@ fn region_from_arn(v: &Value) -> (Option<String>, Option<String>) {
     match str_attr(v, "arn") {
         Some(arn) => {
             let parts: Vec<&str> = arn.split(':').collect();
-            let get = |i: usize| parts.get(i).filter(|s| !s.is_empty()).map(|s| s.to_string());
+            let get = |i: usize| {
+                parts
+                    .get(i)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.to_string())
+            };
             (get(3), get(4))
         }
         None => (None, None),
@@ -397,7 +415,7 @@ impl Builder<'_> {
         types.contains(&self.raw(i).rtype.as_str())
     }
 
-    fn to_link(&mut self, f: Found, map: fn(&Self) -> &HashMap<usize, usize>, what: &str) -> Link {
+    fn link_of(&mut self, f: Found, map: fn(&Self) -> &HashMap<usize, usize>, what: &str) -> Link {
         let f = self.accept(f);
         match f {
             Found::Raw(i) => match map(self).get(&i) {
@@ -411,9 +429,7 @@ impl Builder<'_> {
             Found::Deleted(id, addr) => {
                 Link::Unresolved(format!("{id} ({addr}) is deleted by this plan"))
             }
-            Found::Unresolved(why) => {
-                Link::Unresolved(why)
-            }
+            Found::Unresolved(why) => Link::Unresolved(why),
             Found::None | Found::Assumed(..) => Link::None,
         }
     }
@@ -517,14 +533,20 @@ impl Builder<'_> {
             }
             let r = self.raw(i).clone();
             let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
-            let link = self.to_link(f, |b| &b.vpc_of, "VPC");
+            let link = self.link_of(f, |b| &b.vpc_of, "VPC");
             let Link::To(vpc) = link else {
                 self.unresolved_finding(&r.address, &link);
                 continue;
             };
             let mut extra = Cidrs::default();
             parse_cidr(&r.values, "cidr_block", &r, &mut extra, &mut self.findings);
-            parse_cidr(&r.values, "ipv6_cidr_block", &r, &mut extra, &mut self.findings);
+            parse_cidr(
+                &r.values,
+                "ipv6_cidr_block",
+                &r,
+                &mut extra,
+                &mut self.findings,
+            );
             let c = &mut self.model.vpcs[vpc].cidrs;
             for p in extra.v4 {
                 if !c.v4.contains(&p) {
@@ -550,7 +572,7 @@ impl Builder<'_> {
             let r = self.raw(i).clone();
             let v = &r.values;
             let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
-            let vpc = self.to_link(f, |b| &b.vpc_of, "VPC");
+            let vpc = self.link_of(f, |b| &b.vpc_of, "VPC");
             let mut cidrs = Cidrs::default();
             let mut ok = parse_cidr(v, "cidr_block", &r, &mut cidrs, &mut self.findings);
             // A subnet can hold an IPv6 block only if its VPC has one.
@@ -559,7 +581,9 @@ impl Builder<'_> {
                 c.v6.is_empty() && c.unknown.is_none()
             });
             let v6_unknown = attr_unknown(v, "ipv6_cidr_block");
-            if !(v6_unknown && (vpc_without_v6 || !cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block"))) {
+            if !(v6_unknown
+                && (vpc_without_v6 || !cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block")))
+            {
                 ok &= parse_cidr(v, "ipv6_cidr_block", &r, &mut cidrs, &mut self.findings);
             }
             if !ok {
@@ -591,16 +615,19 @@ impl Builder<'_> {
     fn gateways(&mut self) {
         for i in 0..self.lk.raw.len() {
             let r = self.raw(i).clone();
-            if r.mode == Mode::Data && r.rtype != "aws_nat_gateway" && r.rtype != "aws_internet_gateway" {
+            if r.mode == Mode::Data
+                && r.rtype != "aws_nat_gateway"
+                && r.rtype != "aws_internet_gateway"
+            {
                 continue;
             }
             let Some(&(_, kind)) = GW_TYPES.iter().find(|(t, _)| *t == r.rtype) else {
                 continue;
             };
             let fv = self.lk.link(&r, "vpc_id", VPC_TYPES);
-            let vpc = self.to_link(fv, |b| &b.vpc_of, "VPC");
+            let vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
             let fs = self.lk.link(&r, "subnet_id", SUBNET_TYPES);
-            let subnet = self.to_link(fs, |b| &b.subnet_of, "subnet");
+            let subnet = self.link_of(fs, |b| &b.subnet_of, "subnet");
             let idx = self.model.gateways.len();
             self.model.gateways.push(Gateway {
                 address: r.address.clone(),
@@ -625,7 +652,7 @@ impl Builder<'_> {
                 self.default_table_vpc(&r)
             } else {
                 let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
-                self.to_link(f, |b| &b.vpc_of, "VPC")
+                self.link_of(f, |b| &b.vpc_of, "VPC")
             };
             self.unresolved_finding(&r.address, &vpc);
             let aws_id = str_attr(&r.values, "id")
@@ -660,15 +687,17 @@ impl Builder<'_> {
             let link = match r.values.get("main_route_table_id") {
                 Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
                     let f = self.lk.by_id(s, RT_TYPES);
-                    self.to_link(f, |b| &b.rt_of, "route table")
+                    self.link_of(f, |b| &b.rt_of, "route table")
                 }
                 // A VPC being created starts with a main table that holds
                 // only the local routes.
                 Some(v) if is_unknown(v) => Link::To(self.synthetic_main_table(vi)),
-                _ if r.rtype == "aws_default_vpc" => Link::External(format!("main route table of {}", r.address)),
-                _ if r.mode == Mode::Data || r.rtype == "awscc_ec2_vpc" => {
-                    Link::Unresolved(format!("the main route table of {} is not in the input", r.address))
+                _ if r.rtype == "aws_default_vpc" => {
+                    Link::External(format!("main route table of {}", r.address))
                 }
+                _ if r.mode == Mode::Data || r.rtype == "awscc_ec2_vpc" => Link::Unresolved(
+                    format!("the main route table of {} is not in the input", r.address),
+                ),
                 _ => Link::To(self.synthetic_main_table(vi)),
             };
             self.model.vpcs[vi].main_route_table = link;
@@ -691,7 +720,7 @@ impl Builder<'_> {
     fn default_table_vpc(&mut self, r: &RawResource) -> Link {
         if let Some(vpc_id) = str_attr(&r.values, "vpc_id") {
             let f = self.lk.by_id(vpc_id, VPC_TYPES);
-            return self.to_link(f, |b| &b.vpc_of, "VPC");
+            return self.link_of(f, |b| &b.vpc_of, "VPC");
         }
         match r.values.get("default_route_table_id") {
             Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
@@ -707,7 +736,7 @@ impl Builder<'_> {
                     .lk
                     .via_config(r, &["default_route_table_id"], VPC_TYPES);
                 match found.as_slice() {
-                    [f] => self.to_link(f.clone(), |b| &b.vpc_of, "VPC"),
+                    [f] => self.link_of(f.clone(), |b| &b.vpc_of, "VPC"),
                     _ => Link::Unresolved(format!(
                         "`default_route_table_id` of {} is not known until apply and its VPC cannot be told",
                         r.address
@@ -725,9 +754,9 @@ impl Builder<'_> {
             match r.rtype.as_str() {
                 "aws_vpc_peering_connection" => {
                     let fr = self.lk.link(&r, "vpc_id", VPC_TYPES);
-                    let requester = self.to_link(fr, |b| &b.vpc_of, "VPC");
+                    let requester = self.link_of(fr, |b| &b.vpc_of, "VPC");
                     let fa = self.lk.link(&r, "peer_vpc_id", VPC_TYPES);
-                    let accepter = self.to_link(fa, |b| &b.vpc_of, "VPC");
+                    let accepter = self.link_of(fa, |b| &b.vpc_of, "VPC");
                     self.unresolved_finding(&r.address, &requester);
                     self.unresolved_finding(&r.address, &accepter);
                     let idx = self.model.peerings.len();
@@ -748,7 +777,11 @@ impl Builder<'_> {
         let mut accepted_by: HashMap<usize, usize> = HashMap::new();
         for &ai in &accepters {
             let r = self.raw(ai).clone();
-            match self.lk.link(&r, "vpc_peering_connection_id", &["aws_vpc_peering_connection"]) {
+            match self.lk.link(
+                &r,
+                "vpc_peering_connection_id",
+                &["aws_vpc_peering_connection"],
+            ) {
                 Found::Raw(p) if self.pcx_of.contains_key(&p) => {
                     let pi = self.pcx_of[&p];
                     self.model.peerings[pi].accepter_resource = Some(r.address.clone());
@@ -757,13 +790,17 @@ impl Builder<'_> {
                 }
                 found => {
                     if let Found::Unresolved(why) = &found {
-                        self.findings.push(Finding::new(codes::UNRESOLVED_REFERENCE, &r.address, why.clone()));
+                        self.findings.push(Finding::new(
+                            codes::UNRESOLVED_REFERENCE,
+                            &r.address,
+                            why.clone(),
+                        ));
                     }
                     // The requester is outside the input: the accepter tells both ends.
                     let fr = self.lk.link(&r, "peer_vpc_id", VPC_TYPES);
-                    let requester = self.to_link(fr, |b| &b.vpc_of, "VPC");
+                    let requester = self.link_of(fr, |b| &b.vpc_of, "VPC");
                     let fa = self.lk.link(&r, "vpc_id", VPC_TYPES);
-                    let accepter = self.to_link(fa, |b| &b.vpc_of, "VPC");
+                    let accepter = self.link_of(fa, |b| &b.vpc_of, "VPC");
                     let idx = self.model.peerings.len();
                     self.model.peerings.push(Peering {
                         address: r.address.clone(),
@@ -788,7 +825,8 @@ impl Builder<'_> {
             .map(|(raw, p)| (*p, *raw))
             .collect();
         for pi in 0..self.model.peerings.len() {
-            let state = self.peering_state(pi, reverse.get(&pi).copied(), accepted_by.get(&pi).copied());
+            let state =
+                self.peering_state(pi, reverse.get(&pi).copied(), accepted_by.get(&pi).copied());
             self.model.peerings[pi].state = state;
         }
         self.check_peerings();
@@ -893,7 +931,9 @@ impl Builder<'_> {
                     Some(_) => {}
                     None => {
                         if acc_vpc.and_then(|v| v.account.as_ref()) != Some(s) {
-                            maybe = Some(format!("the peer account {s} may differ from the requester's"));
+                            maybe = Some(format!(
+                                "the peer account {s} may differ from the requester's"
+                            ));
                         }
                     }
                 }
@@ -905,11 +945,17 @@ impl Builder<'_> {
         }
         match r.values.get("peer_region") {
             Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
-                let own = req_vpc.and_then(|v| v.region.clone()).or_else(|| str_attr(&r.values, "region").map(str::to_string));
+                let own = req_vpc
+                    .and_then(|v| v.region.clone())
+                    .or_else(|| str_attr(&r.values, "region").map(str::to_string));
                 match own {
                     Some(o) if &o != s => return Cross::Yes(format!("the peer is in Region {s}")),
                     Some(_) => {}
-                    None => maybe = Some(format!("the peer Region {s} may differ from the requester's")),
+                    None => {
+                        maybe = Some(format!(
+                            "the peer Region {s} may differ from the requester's"
+                        ))
+                    }
                 }
             }
             Some(v) if is_unknown(v) && cfg.is_configured(r, "peer_region") => {
@@ -934,7 +980,9 @@ impl Builder<'_> {
                         &p.address,
                         format!(
                             "{} and {first} both join {} and {}",
-                            p.address, self.model.vpcs[key.0].address, self.model.vpcs[key.1].address
+                            p.address,
+                            self.model.vpcs[key.0].address,
+                            self.model.vpcs[key.1].address
                         ),
                     ));
                 } else {
@@ -942,7 +990,11 @@ impl Builder<'_> {
                 }
             }
             if let PeeringState::Undetermined(why) = &p.state {
-                self.findings.push(Finding::new(codes::PEERING_UNDETERMINED, &p.address, why.clone()));
+                self.findings.push(Finding::new(
+                    codes::PEERING_UNDETERMINED,
+                    &p.address,
+                    why.clone(),
+                ));
             }
         }
     }
@@ -971,7 +1023,11 @@ impl Builder<'_> {
         {
             return self.known_target(attr, &id);
         }
-        let unknown: Vec<&str> = ATTRS.iter().copied().filter(|a| attr_unknown(v, a)).collect();
+        let unknown: Vec<&str> = ATTRS
+            .iter()
+            .copied()
+            .filter(|a| attr_unknown(v, a))
+            .collect();
         let cfg = &self.lk.doc.config;
         let chosen = if config_path.is_empty() {
             unknown
@@ -989,7 +1045,10 @@ impl Builder<'_> {
         if let Some(attr) = chosen {
             return self.unknown_target(r, attr, config_path);
         }
-        Target::Unknown(format!("{} names no route target tfreach can read", r.address))
+        Target::Unknown(format!(
+            "{} names no route target tfreach can read",
+            r.address
+        ))
     }
 
     fn known_target(&mut self, attr: &str, id: &str) -> Target {
@@ -1002,10 +1061,12 @@ impl Builder<'_> {
                 Found::Deleted(id, addr) => Target::Blackhole(format!(
                     "peering connection {id} ({addr}) is deleted by this plan"
                 )),
-                f => Target::Peering(self.to_link(f, |b| &b.pcx_of, "peering")),
+                f => Target::Peering(self.link_of(f, |b| &b.pcx_of, "peering")),
             };
         }
-        let TargetKind::Gateway(g) = kind else { unreachable!() };
+        let TargetKind::Gateway(g) = kind else {
+            unreachable!()
+        };
         let types: Vec<&str> = GW_TYPES.iter().map(|(t, _)| *t).collect();
         match self.lk.by_id(id, &types) {
             Found::Deleted(id, addr) => Target::Blackhole(format!(
@@ -1013,9 +1074,12 @@ impl Builder<'_> {
                 g.describe()
             )),
             f => {
-                let link = self.to_link(f, |b| &b.gw_of, "gateway");
+                let link = self.link_of(f, |b| &b.gw_of, "gateway");
                 let (kind, label) = match &link {
-                    Link::To(gi) => (self.model.gateways[*gi].kind, self.model.gateways[*gi].address.clone()),
+                    Link::To(gi) => (
+                        self.model.gateways[*gi].kind,
+                        self.model.gateways[*gi].address.clone(),
+                    ),
                     _ => (g, id.to_string()),
                 };
                 Target::Gateway { kind, link, label }
@@ -1026,8 +1090,16 @@ impl Builder<'_> {
     fn unknown_target(&mut self, r: &RawResource, attr: &str, config_path: &[&str]) -> Target {
         let gw_types: Vec<&str> = GW_TYPES.iter().map(|(t, _)| *t).collect();
         let peering = attr == "vpc_peering_connection_id";
-        let types: Vec<&str> = if peering { PCX_TYPES.to_vec() } else { gw_types };
-        let path: Vec<&str> = if config_path.is_empty() { vec![attr] } else { config_path.to_vec() };
+        let types: Vec<&str> = if peering {
+            PCX_TYPES.to_vec()
+        } else {
+            gw_types
+        };
+        let path: Vec<&str> = if config_path.is_empty() {
+            vec![attr]
+        } else {
+            config_path.to_vec()
+        };
         let found = self.lk.via_config(r, &path, &types);
         // An inline route list has one merged expression: keep the
         // candidates of the attribute's kind.
@@ -1057,14 +1129,25 @@ impl Builder<'_> {
         };
         match self.accept(f) {
             Found::Unresolved(why) => Target::Unknown(why),
-            Found::Raw(i) if peering => Target::Peering(self.to_link(Found::Raw(i), |b| &b.pcx_of, "peering")),
+            Found::Raw(i) if peering => {
+                Target::Peering(self.link_of(Found::Raw(i), |b| &b.pcx_of, "peering"))
+            }
             Found::Raw(i) => {
-                let link = self.to_link(Found::Raw(i), |b| &b.gw_of, "gateway");
-                let kind = link.index().map(|g| self.model.gateways[g].kind).unwrap_or(GatewayKind::Other);
-                Target::Gateway { kind, link, label: self.raw(i).address.clone() }
+                let link = self.link_of(Found::Raw(i), |b| &b.gw_of, "gateway");
+                let kind = link
+                    .index()
+                    .map(|g| self.model.gateways[g].kind)
+                    .unwrap_or(GatewayKind::Other);
+                Target::Gateway {
+                    kind,
+                    link,
+                    label: self.raw(i).address.clone(),
+                }
             }
             Found::External(id) | Found::Deleted(id, _) => self.known_target(attr, &id),
-            Found::None | Found::Assumed(..) => Target::Unknown(format!("`{attr}` of {} is empty", r.address)),
+            Found::None | Found::Assumed(..) => {
+                Target::Unknown(format!("`{attr}` of {} is empty", r.address))
+            }
         }
     }
 
@@ -1096,35 +1179,46 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Some(Dest::Unknown(format!("a route in {} has no destination", r.address)))
+        Some(Dest::Unknown(format!(
+            "a route in {} has no destination",
+            r.address
+        )))
     }
 
     fn routes(&mut self) {
         // Inline routes.
         for (&ri, &ti) in &self.rt_of.clone() {
             let r = self.raw(ri).clone();
-            let list_attr = if r.mode == Mode::Data { "routes" } else { "route" };
+            let list_attr = if r.mode == Mode::Data {
+                "routes"
+            } else {
+                "route"
+            };
             match r.values.get(list_attr) {
-                Some(v) if is_unknown(v) => {
-                    if self.lk.doc.config.is_configured(&r, list_attr) {
-                        self.model.route_tables[ti].routes_unknown = Some(format!(
-                            "the routes of {} are not known until apply",
-                            r.address
-                        ));
-                    }
-                    // Not configured: the table starts with no routes but
-                    // its local ones (and any aws_route resources).
+                Some(v) if is_unknown(v) && self.lk.doc.config.is_configured(&r, list_attr) => {
+                    self.model.route_tables[ti].routes_unknown = Some(format!(
+                        "the routes of {} are not known until apply",
+                        r.address
+                    ));
                 }
+                // Not configured: the table starts with no routes but
+                // its local ones (and any aws_route resources).
                 Some(Value::Array(items)) => {
                     for item in items {
                         if is_unknown(item) {
-                            self.model.route_tables[ti].routes_unknown = Some(format!(
-                                "a route of {} is not known until apply",
-                                r.address
-                            ));
+                            self.model.route_tables[ti].routes_unknown =
+                                Some(format!("a route of {} is not known until apply", r.address));
                             continue;
                         }
-                        let Some(dest) = self.dest(&r, item, ["cidr_block", "ipv6_cidr_block", "destination_prefix_list_id"]) else {
+                        let Some(dest) = self.dest(
+                            &r,
+                            item,
+                            [
+                                "cidr_block",
+                                "ipv6_cidr_block",
+                                "destination_prefix_list_id",
+                            ],
+                        ) else {
                             continue;
                         };
                         let target = self.target(&r, item, &[list_attr]);
@@ -1146,18 +1240,27 @@ impl Builder<'_> {
                 continue;
             }
             let f = self.lk.link(&r, "route_table_id", RT_TYPES);
-            let table = self.to_link(f, |b| &b.rt_of, "route table");
+            let table = self.link_of(f, |b| &b.rt_of, "route table");
             let Link::To(ti) = table else {
                 if !matches!(table, Link::External(_)) {
                     let why = match &table {
                         Link::Unresolved(w) => w.clone(),
                         _ => format!("{} names no route table", r.address),
                     };
-                    self.findings.push(Finding::new(codes::UNRESOLVED_REFERENCE, &r.address, why));
+                    self.findings
+                        .push(Finding::new(codes::UNRESOLVED_REFERENCE, &r.address, why));
                 }
                 continue;
             };
-            let Some(dest) = self.dest(&r, &r.values, ["destination_cidr_block", "destination_ipv6_cidr_block", "destination_prefix_list_id"]) else {
+            let Some(dest) = self.dest(
+                &r,
+                &r.values,
+                [
+                    "destination_cidr_block",
+                    "destination_ipv6_cidr_block",
+                    "destination_prefix_list_id",
+                ],
+            ) else {
                 continue;
             };
             let target = self.target(&r, &r.values, &[]);
@@ -1191,7 +1294,9 @@ impl Builder<'_> {
             return;
         }
         for d in deleted {
-            let Some(rt_id) = str_attr(&d.values, "route_table_id") else { continue };
+            let Some(rt_id) = str_attr(&d.values, "route_table_id") else {
+                continue;
+            };
             let dest = ["destination_cidr_block", "destination_ipv6_cidr_block"]
                 .iter()
                 .find_map(|a| str_attr(&d.values, a))
@@ -1200,7 +1305,8 @@ impl Builder<'_> {
             for t in &mut self.model.route_tables {
                 if t.aws_id.as_deref() == Some(rt_id) {
                     let addr = t.address.clone();
-                    t.routes.retain(|x| !(x.resource == addr && x.dest == Dest::Cidr(dest)));
+                    t.routes
+                        .retain(|x| !(x.resource == addr && x.dest == Dest::Cidr(dest)));
                 }
             }
         }
@@ -1216,9 +1322,9 @@ impl Builder<'_> {
                         continue; // edge association: ingress routing only
                     }
                     let fs = self.lk.link(&r, "subnet_id", SUBNET_TYPES);
-                    let subnet = self.to_link(fs, |b| &b.subnet_of, "subnet");
+                    let subnet = self.link_of(fs, |b| &b.subnet_of, "subnet");
                     let ft = self.lk.link(&r, "route_table_id", RT_TYPES);
-                    let table = self.to_link(ft, |b| &b.rt_of, "route table");
+                    let table = self.link_of(ft, |b| &b.rt_of, "route table");
                     match subnet {
                         Link::To(s) => {
                             self.unresolved_finding(&r.address, &table);
@@ -1232,16 +1338,20 @@ impl Builder<'_> {
                             explicit.insert(s, (table, r.address.clone()));
                         }
                         Link::Unresolved(why) => {
-                            self.findings.push(Finding::new(codes::UNRESOLVED_REFERENCE, &r.address, why));
+                            self.findings.push(Finding::new(
+                                codes::UNRESOLVED_REFERENCE,
+                                &r.address,
+                                why,
+                            ));
                         }
                         _ => {}
                     }
                 }
                 "aws_main_route_table_association" => {
                     let fv = self.lk.link(&r, "vpc_id", VPC_TYPES);
-                    let vpc = self.to_link(fv, |b| &b.vpc_of, "VPC");
+                    let vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
                     let ft = self.lk.link(&r, "route_table_id", RT_TYPES);
-                    let table = self.to_link(ft, |b| &b.rt_of, "route table");
+                    let table = self.link_of(ft, |b| &b.rt_of, "route table");
                     match vpc {
                         Link::To(v) => {
                             self.unresolved_finding(&r.address, &table);
@@ -1254,7 +1364,9 @@ impl Builder<'_> {
             }
             // A data source lists its associations.
             if r.mode == Mode::Data && r.rtype == "aws_route_table" {
-                let Some(&ti) = self.rt_of.get(&i) else { continue };
+                let Some(&ti) = self.rt_of.get(&i) else {
+                    continue;
+                };
                 if let Some(Value::Array(assocs)) = r.values.get("associations") {
                     for a in assocs {
                         if a.get("main") == Some(&Value::Bool(true)) {
@@ -1264,7 +1376,9 @@ impl Builder<'_> {
                         } else if let Some(sid) = str_attr(a, "subnet_id") {
                             if let Found::Raw(si) = self.lk.by_id(sid, SUBNET_TYPES) {
                                 if let Some(&s) = self.subnet_of.get(&si) {
-                                    explicit.entry(s).or_insert((Link::To(ti), r.address.clone()));
+                                    explicit
+                                        .entry(s)
+                                        .or_insert((Link::To(ti), r.address.clone()));
                                 }
                             }
                         }
@@ -1365,7 +1479,10 @@ impl Builder<'_> {
                         self.findings.push(Finding::new(
                             codes::DUPLICATE_ROUTE,
                             &r.resource,
-                            format!("{} has two routes for {p} ({first} and {})", t.address, r.resource),
+                            format!(
+                                "{} has two routes for {p} ({first} and {})",
+                                t.address, r.resource
+                            ),
                         ));
                     } else {
                         seen.insert(p, &r.resource);
@@ -1446,7 +1563,14 @@ fn kind_of_id(attr: &str, id: &str) -> TargetKind {
 /// Which resource types a route target attribute can name.
 fn attr_accepts(attr: &str, t: &str) -> bool {
     match attr {
-        "gateway_id" => matches!(t, "aws_internet_gateway" | "aws_vpn_gateway" | "aws_nat_gateway" | "aws_egress_only_internet_gateway" | "awscc_ec2_internet_gateway"),
+        "gateway_id" => matches!(
+            t,
+            "aws_internet_gateway"
+                | "aws_vpn_gateway"
+                | "aws_nat_gateway"
+                | "aws_egress_only_internet_gateway"
+                | "awscc_ec2_internet_gateway"
+        ),
         "nat_gateway_id" => t == "aws_nat_gateway" || t == "awscc_ec2_nat_gateway",
         "egress_only_gateway_id" => t == "aws_egress_only_internet_gateway",
         "transit_gateway_id" => t == "aws_ec2_transit_gateway" || t == "awscc_ec2_transit_gateway",

@@ -36,7 +36,7 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
     };
     // The header's fields, then the pairs streamed, then the findings.
     let head = serde_json::to_string(&header).map_err(io::Error::other)?;
-    out.write_all(head[..head.len() - 1].as_bytes())?;
+    out.write_all(&head.as_bytes()[..head.len() - 1])?;
     out.write_all(b",\n\"pairs\": [")?;
     for (i, p) in a.pairs.iter().enumerate() {
         out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;

@@ -98,7 +98,11 @@ pub struct Finding {
 
 impl Finding {
     /// A finding with the code's default severity.
-    pub fn new(code: &'static str, resource: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: &'static str,
+        resource: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let severity = crate::codes::lookup(code)
             .map(|c| c.severity)
             .unwrap_or(Severity::Warning);

@@ -84,7 +84,10 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
         }
     }
     if a.pairs.is_empty() && a.summary.pairs > 0 {
-        writeln!(out, "\n(pairs not listed; use --pairs all or --pairs failing)")?;
+        writeln!(
+            out,
+            "\n(pairs not listed; use --pairs all or --pairs failing)"
+        )?;
     }
     writeln!(out)?;
     if a.findings.is_empty() {
@@ -92,7 +95,13 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
     } else {
         writeln!(out, "Findings ({}):", a.findings.len())?;
         for f in &a.findings {
-            writeln!(out, "  {:7}  {}  {}", f.severity.as_str(), f.code, f.resource)?;
+            writeln!(
+                out,
+                "  {:7}  {}  {}",
+                f.severity.as_str(),
+                f.code,
+                f.resource
+            )?;
             writeln!(out, "           {}", f.message)?;
         }
     }

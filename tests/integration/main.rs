@@ -1,0 +1,6 @@
+//! One integration-test binary: rule fixtures, real plans, the command line.
+
+mod cli;
+mod real;
+mod rules;
+mod support;

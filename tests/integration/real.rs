@@ -1,0 +1,41 @@
+//! Real `terraform show -json` files: those copied into fixtures/real, and,
+//! when the project's shared folder sits beside the checkout, every file in
+//! it. Each must be analysed without error.
+
+use std::path::PathBuf;
+
+use tfreach::ingest::View;
+
+use crate::support::{analyse, root};
+
+fn real_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in [
+        root().join("fixtures/real"),
+        root().join("../shared/fixtures/real"),
+    ] {
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for e in rd {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "json") {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_real_plan_is_analysed_in_both_views() {
+    let files = real_files();
+    assert!(!files.is_empty(), "no real plans found");
+    for f in files {
+        for view in [View::Planned, View::Prior] {
+            let a = analyse(&f, view);
+            let n = a.subnets.len() as u64;
+            assert_eq!(a.summary.pairs, n * n.saturating_sub(1), "{}", f.display());
+        }
+    }
+}
