@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use wildmatch::WildMatch;
 
-use crate::analysis::{address_order, evaluate_pair, Hop, Outcome};
+use crate::analysis::{address_order, evaluate_pair, Detail, Hop, Outcome};
 use crate::model::Model;
 use crate::net::Family;
 use crate::report::{Reason, Verdict};
@@ -64,7 +64,7 @@ pub fn select(model: &Model, selector: &str) -> Vec<usize> {
 
 /// Explains the pair `s -> d` (model indices).
 pub fn explain(model: &Model, s: usize, d: usize) -> Explanation {
-    let e = evaluate_pair(model, s, d, true);
+    let e = evaluate_pair(model, s, d, Detail::Trace);
     let mut forward = Vec::new();
     let mut ret = Vec::new();
     for c in &e.cells {

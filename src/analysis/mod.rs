@@ -14,6 +14,7 @@
 
 pub mod findings;
 pub mod lpm;
+pub mod pair;
 pub mod walk;
 
 use std::cmp::Ordering;
@@ -21,12 +22,12 @@ use std::cmp::Ordering;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::codes;
 use crate::model::Model;
-use crate::net::{Family, Interval, Prefix};
-use crate::report::{Direction, Finding, Reason, Verdict};
+use crate::net::{Family, Prefix};
+use crate::report::{Finding, Reason, Verdict};
 
-pub use walk::{Hop, Outcome};
+pub use pair::{evaluate_pair, Cell, PairEval};
+pub use walk::{Detail, Hop, Outcome};
 
 /// Which pairs a report lists (the summary always counts all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -128,28 +129,6 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-/// One box of address pairs with its two walks.
-#[derive(Debug, Clone)]
-pub struct Cell {
-    pub family: Family,
-    pub src: Interval,
-    pub dst: Interval,
-    pub forward: walk::Leg,
-    pub ret: walk::Leg,
-}
-
-/// Everything known about one pair.
-#[derive(Debug, Clone)]
-pub struct PairEval {
-    pub verdict: Verdict,
-    pub reasons: Vec<Reason>,
-    pub cells: Vec<Cell>,
-}
-
-/// The most boxes one pair is split into; beyond it the verdict is
-/// `unknown` rather than slow.
-const MAX_CELLS: usize = 4096;
-
 /// Orders addresses so that `x[2]` comes before `x[10]`.
 pub fn address_order(a: &str, b: &str) -> Ordering {
     let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
@@ -185,143 +164,6 @@ pub fn address_order(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// Evaluates one ordered pair of distinct subnets (model indices). With
-/// `trace`, the cells carry the hop lists for `explain`.
-pub fn evaluate_pair(model: &Model, s: usize, d: usize, trace: bool) -> PairEval {
-    let (src, dst) = (&model.subnets[s], &model.subnets[d]);
-    for sub in [src, dst] {
-        if let Some(why) = &sub.cidrs.unknown {
-            return PairEval {
-                verdict: Verdict::Unknown,
-                reasons: vec![Reason {
-                    code: codes::UNKNOWN_CIDR,
-                    resource: Some(sub.address.clone()),
-                    message: why.clone(),
-                    direction: Direction::Forward,
-                }],
-                cells: Vec::new(),
-            };
-        }
-    }
-    let mut cells = Vec::new();
-    for family in [Family::V4, Family::V6] {
-        let (Some(sp), Some(dp)) = (src.cidr(family), dst.cidr(family)) else {
-            continue;
-        };
-        let mut work = vec![(sp.interval(), dp.interval())];
-        while let Some((si, di)) = work.pop() {
-            if cells.len() >= MAX_CELLS {
-                return too_many_cells(src.address.clone());
-            }
-            let fwd = walk::walk(model, s, d, family, si.lo, di.lo, Direction::Forward, trace);
-            let ret = walk::walk(model, d, s, family, di.lo, si.lo, Direction::Return, trace);
-            let vs = clip(si, &[fwd.src_valid, ret.dst_valid]);
-            let vd = clip(di, &[fwd.dst_valid, ret.src_valid]);
-            for rest in si.minus(&vs) {
-                work.push((rest, di));
-            }
-            for rest in di.minus(&vd) {
-                work.push((vs, rest));
-            }
-            cells.push(Cell {
-                family,
-                src: vs,
-                dst: vd,
-                forward: fwd,
-                ret,
-            });
-        }
-    }
-    if cells.is_empty() {
-        return PairEval {
-            verdict: Verdict::Blocked,
-            reasons: vec![Reason {
-                code: codes::NO_COMMON_ADDRESS_FAMILY,
-                resource: Some(dst.address.clone()),
-                message: format!(
-                    "{} and {} have no address family in common",
-                    src.address, dst.address
-                ),
-                direction: Direction::Forward,
-            }],
-            cells,
-        };
-    }
-    cells.sort_by_key(|c| (c.family, c.src.lo, c.dst.lo));
-    let optimistic = verdict_of(&cells, true);
-    let pessimistic = verdict_of(&cells, false);
-    let verdict = if optimistic == pessimistic {
-        optimistic
-    } else {
-        Verdict::Unknown
-    };
-    let mut reasons = Vec::new();
-    if verdict != Verdict::Reachable {
-        for c in &cells {
-            let tag = |r: &Reason| -> Reason {
-                let mut r = r.clone();
-                if c.family == Family::V6 && !r.message.starts_with("IPv6") {
-                    r.message = format!("IPv6: {}", r.message);
-                }
-                r
-            };
-            if c.forward.outcome != Outcome::Delivered {
-                reasons.extend(c.forward.reasons.iter().map(tag));
-            }
-            if c.ret.outcome != Outcome::Delivered {
-                reasons.extend(c.ret.reasons.iter().map(tag));
-            }
-        }
-        reasons.sort_by(|a, b| a.direction.cmp(&b.direction).then_with(|| a.cmp(b)));
-        reasons.dedup();
-    }
-    PairEval {
-        verdict,
-        reasons,
-        cells,
-    }
-}
-
-fn too_many_cells(address: String) -> PairEval {
-    PairEval {
-        verdict: Verdict::Unknown,
-        reasons: vec![Reason {
-            code: codes::UNSUPPORTED_HOP,
-            resource: Some(address),
-            message: format!(
-                "the routes split this pair into more than {MAX_CELLS} address ranges"
-            ),
-            direction: Direction::Forward,
-        }],
-        cells: Vec::new(),
-    }
-}
-
-fn clip(base: Interval, bounds: &[Interval]) -> Interval {
-    bounds
-        .iter()
-        .fold(base, |acc, b| acc.intersect(b).unwrap_or(acc))
-}
-
-/// The verdict of a set of cells, taking unknown outcomes as delivered
-/// (`optimistic`) or as dropped.
-fn verdict_of(cells: &[Cell], optimistic: bool) -> Verdict {
-    let ok = |o: Outcome| o == Outcome::Delivered || (optimistic && o == Outcome::Unknown);
-    let round_trips = cells
-        .iter()
-        .filter(|c| ok(c.forward.outcome) && ok(c.ret.outcome))
-        .count();
-    if round_trips == cells.len() {
-        Verdict::Reachable
-    } else if round_trips > 0 {
-        Verdict::Partial
-    } else if cells.iter().any(|c| ok(c.forward.outcome)) {
-        Verdict::OneWay
-    } else {
-        Verdict::Blocked
-    }
-}
-
 fn subnet_info(model: &Model, i: usize) -> SubnetInfo {
     let s = &model.subnets[i];
     SubnetInfo {
@@ -353,7 +195,7 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
                 if to == from {
                     continue;
                 }
-                let e = evaluate_pair(model, order[from], order[to], false);
+                let e = evaluate_pair(model, order[from], order[to], Detail::Reasons);
                 summary.add(e.verdict, 1);
                 let keep = match filter {
                     PairsFilter::All => true,

@@ -8,14 +8,23 @@
 //! over which its decisions hold, so the pair analysis can split subnets
 //! exactly where routes split them.
 
-use std::collections::HashSet;
-
 use crate::codes;
 use crate::model::{GatewayKind, Link, Model, PeeringState, Target};
 use crate::net::{Family, Interval, Prefix};
 use crate::report::{Direction, Reason};
 
 use super::lpm::lookup;
+
+/// How much a walk records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// The outcome and validity intervals only.
+    Outcome,
+    /// Also the reasons.
+    Reasons,
+    /// Also every hop, for `explain`.
+    Trace,
+}
 
 /// How far the packet got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,7 +58,17 @@ pub struct Leg {
     pub dst_valid: Interval,
 }
 
+/// Formats a message only when the walk keeps its details.
+macro_rules! say {
+    ($w:expr, $($arg:tt)*) => {
+        if $w.detail { format!($($arg)*) } else { String::new() }
+    };
+}
+
 struct Walker<'a> {
+    /// Keep reasons (and, with `trace`, hops). Off when only the outcome
+    /// matters, which saves the formatting on the hot path.
+    detail: bool,
     model: &'a Model,
     family: Family,
     src: u128,
@@ -76,19 +95,20 @@ pub fn walk(
     src: u128,
     dst: u128,
     dir: Direction,
-    trace: bool,
+    detail: Detail,
 ) -> Leg {
     let dst_bound = model.subnets[to]
         .cidr(family)
         .map(|p| p.interval())
         .unwrap_or(Interval { lo: dst, hi: dst });
     let mut w = Walker {
+        detail: detail != Detail::Outcome,
         model,
         family,
         src,
         dst,
         dir,
-        trace,
+        trace: detail == Detail::Trace,
         dst_bound,
         leg: Leg {
             outcome: Outcome::Delivered,
@@ -103,11 +123,11 @@ pub fn walk(
 }
 
 impl Walker<'_> {
-    fn hop(&mut self, at: &str, action: String, fails: bool) {
+    fn hop(&mut self, at: &str, action: impl FnOnce() -> String, fails: bool) {
         if self.trace {
             self.leg.hops.push(Hop {
                 at: at.to_string(),
-                action,
+                action: action(),
                 fails,
             });
         }
@@ -117,11 +137,10 @@ impl Walker<'_> {
         if self.leg.outcome == Outcome::Delivered {
             self.leg.outcome = Outcome::Dropped;
         }
-        self.leg.outcome = match self.leg.outcome {
-            Outcome::Unknown => Outcome::Unknown,
-            _ => Outcome::Dropped,
-        };
-        self.hop(resource, message.clone(), true);
+        if !self.detail {
+            return;
+        }
+        self.hop(resource, || message.clone(), true);
         self.leg.reasons.push(Reason {
             code,
             resource: Some(resource.to_string()),
@@ -134,7 +153,10 @@ impl Walker<'_> {
         if self.leg.outcome != Outcome::Dropped {
             self.leg.outcome = Outcome::Unknown;
         }
-        self.hop(resource, message.clone(), true);
+        if !self.detail {
+            return;
+        }
+        self.hop(resource, || message.clone(), true);
         self.leg.reasons.push(Reason {
             code,
             resource: Some(resource.to_string()),
@@ -144,6 +166,9 @@ impl Walker<'_> {
     }
 
     fn range(&self) -> String {
+        if !self.detail {
+            return String::new();
+        }
         match self.leg.dst_valid.intersect(&self.dst_bound) {
             Some(iv) => iv.describe(self.family),
             None => Prefix::fmt_addr(self.family, self.dst),
@@ -162,8 +187,9 @@ impl Walker<'_> {
         };
         let mut table_link = src_subnet.route_table.clone();
         let mut at_subnet = from;
-        let mut visited = HashSet::new();
-        for _ in 0..MAX_HOPS {
+        // Route tables passed so far (no allocation on the hot path).
+        let mut visited = [usize::MAX; MAX_HOPS];
+        for step in 0..MAX_HOPS {
             let t = match table_link {
                 Link::To(t) => t,
                 other => {
@@ -173,15 +199,16 @@ impl Walker<'_> {
                     return;
                 }
             };
-            if !visited.insert(t) {
+            if visited[..step].contains(&t) {
                 let addr = m.route_tables[t].address.clone();
                 self.drop_(
                     codes::ROUTING_LOOP,
                     &addr,
-                    format!("the traffic comes back to {addr}: a routing loop"),
+                    say!(self, "the traffic comes back to {addr}: a routing loop"),
                 );
                 return;
             }
+            visited[step] = t;
             let table = &m.route_tables[t];
             let lk = lookup(table, self.family, self.dst);
             self.leg.dst_valid = self.leg.dst_valid.intersect(&lk.valid).unwrap_or(lk.valid);
@@ -194,7 +221,7 @@ impl Walker<'_> {
                 self.drop_(
                     codes::NO_ROUTE_TO_DESTINATION,
                     &table.address,
-                    format!("{} has no route that matches {range}", table.address),
+                    say!(self, "{} has no route that matches {range}", table.address),
                 );
                 return;
             };
@@ -202,21 +229,25 @@ impl Walker<'_> {
                 crate::model::Dest::Cidr(p) => p,
                 _ => unreachable!("lookup returns CIDR routes"),
             };
-            self.hop(
-                &table.address,
-                format!(
-                    "route {dest} -> {} ({})",
-                    target_label(m, &route.target),
-                    route.resource
-                ),
-                false,
-            );
+            if self.trace {
+                self.hop(
+                    &table.address,
+                    || {
+                        format!(
+                            "route {dest} -> {} ({})",
+                            target_label(m, &route.target),
+                            route.resource
+                        )
+                    },
+                    false,
+                );
+            }
             match &route.target {
                 Target::Local => {
                     if dst_vpc == Some(vpc) {
                         self.hop(
                             &dst_subnet.address,
-                            "delivered by the local route".into(),
+                            || "delivered by the local route".into(),
                             false,
                         );
                     } else {
@@ -227,7 +258,7 @@ impl Walker<'_> {
                         self.drop_(
                             codes::VPC_LOCAL_ROUTE_CIDR_RESTRICTION,
                             &table.address,
-                            format!(
+                            say!(self,
                                 "{range} lies inside {here}'s own CIDR block {dest}, so the local route keeps the traffic in {here}; {} is in {there}",
                                 dst_subnet.address
                             ),
@@ -240,7 +271,7 @@ impl Walker<'_> {
                     self.drop_(
                         codes::BAD_STATE_ROUTE,
                         &route.resource,
-                        format!("the route for {range} is a blackhole: {why}"),
+                        say!(self, "the route for {range} is a blackhole: {why}"),
                     );
                     return;
                 }
@@ -275,7 +306,7 @@ impl Walker<'_> {
                                     };
                                     self.hop(
                                         label,
-                                        format!("{what} from {}", m.subnets[s].address),
+                                        || format!("{what} from {}", m.subnets[s].address),
                                         false,
                                     );
                                     at_subnet = s;
@@ -289,7 +320,7 @@ impl Walker<'_> {
                                     self.unknown(
                                         codes::EXTERNAL_RESOURCE,
                                         &route.resource,
-                                        format!(
+                                        say!(self,
                                             "{} sends {range} to {} {label}, whose subnet is not in the input",
                                             route.resource,
                                             kind.describe()
@@ -306,7 +337,7 @@ impl Walker<'_> {
                             self.unknown(
                                 codes::UNSUPPORTED_HOP,
                                 &route.resource,
-                                format!(
+                                say!(self,
                                     "{} sends {range} to {} {label}, which tfreach does not model yet",
                                     route.resource,
                                     kind.describe()
@@ -318,7 +349,7 @@ impl Walker<'_> {
                             self.drop_(
                                 codes::CANNOT_ROUTE,
                                 &route.resource,
-                                format!(
+                                say!(self,
                                     "{} sends {range} to {} {label}, which does not deliver to private addresses in {there}",
                                     route.resource,
                                     kind.describe()
@@ -334,7 +365,7 @@ impl Walker<'_> {
         self.drop_(
             codes::ROUTING_LOOP,
             &addr,
-            format!("the traffic passes more than {MAX_HOPS} route tables"),
+            say!(self, "the traffic passes more than {MAX_HOPS} route tables"),
         );
     }
 
@@ -349,7 +380,7 @@ impl Walker<'_> {
                 self.unknown(
                     codes::EXTERNAL_RESOURCE,
                     route,
-                    format!("{route} sends {range} to peering connection {id}, which is not in the input"),
+                    say!(self, "{route} sends {range} to peering connection {id}, which is not in the input"),
                 );
                 return;
             }
@@ -361,7 +392,7 @@ impl Walker<'_> {
                 self.unknown(
                     codes::UNRESOLVED_REFERENCE,
                     route,
-                    format!("{route} names no peering connection"),
+                    say!(self, "{route} names no peering connection"),
                 );
                 return;
             }
@@ -372,7 +403,7 @@ impl Walker<'_> {
                 self.drop_(
                     codes::BAD_STATE,
                     &p.address,
-                    format!("{} will not be active: {why}", p.address),
+                    say!(self, "{} will not be active: {why}", p.address),
                 );
             }
             PeeringState::Undetermined(why) => {
@@ -383,9 +414,11 @@ impl Walker<'_> {
             self.drop_(
                 codes::BAD_STATE_ROUTE,
                 route,
-                format!(
+                say!(
+                    self,
                     "{route} uses {}, which does not connect {}",
-                    p.address, m.vpcs[vpc].address
+                    p.address,
+                    m.vpcs[vpc].address
                 ),
             );
             return;
@@ -399,7 +432,13 @@ impl Walker<'_> {
             }
         };
         let peer = &m.vpcs[x];
-        self.hop(&p.address, format!("crosses into {}", peer.address), false);
+        if self.trace {
+            self.hop(
+                &p.address,
+                || format!("crosses into {}", peer.address),
+                false,
+            );
+        }
         // The source must belong to the sending VPC (no edge-to-edge).
         if !m.vpcs[vpc].cidrs.contains_addr(self.family, self.src)
             && m.vpcs[vpc].cidrs.unknown.is_none()
@@ -407,7 +446,7 @@ impl Walker<'_> {
             self.drop_(
                 codes::PCX_REQUIRES_ADDRESS_IN_VPC_CIDR,
                 route,
-                format!(
+                say!(self,
                     "the source address is not in {}'s CIDR blocks, and {} carries only traffic from its own VPCs",
                     m.vpcs[vpc].address, p.address
                 ),
@@ -438,8 +477,11 @@ impl Walker<'_> {
                     }
                 }
                 let range = self.range();
-                let owner = m
-                    .vpcs_containing(self.family, self.dst)
+                let owner = self
+                    .detail
+                    .then(|| m.vpcs_containing(self.family, self.dst))
+                    .into_iter()
+                    .flatten()
                     .find(|&v| v != x && v != vpc)
                     .map(|v| m.vpcs[v].address.clone());
                 let why = match owner {
@@ -455,7 +497,7 @@ impl Walker<'_> {
                 self.drop_(
                     codes::PCX_REQUIRES_ADDRESS_IN_VPC_CIDR,
                     route,
-                    format!("{route} sends traffic into {}: {why}", p.address),
+                    say!(self, "{route} sends traffic into {}: {why}", p.address),
                 );
                 return;
             }
@@ -465,7 +507,7 @@ impl Walker<'_> {
             if self.leg.outcome == Outcome::Delivered {
                 self.hop(
                     &dst_subnet.address,
-                    format!("delivered inside {}", peer.address),
+                    || format!("delivered inside {}", peer.address),
                     false,
                 );
             }
@@ -474,9 +516,11 @@ impl Walker<'_> {
             self.drop_(
                 codes::NO_SUBNET_AT_DESTINATION,
                 &p.address,
-                format!(
+                say!(
+                    self,
                     "{range} arrives in {}, but {} is not there (overlapping CIDR blocks)",
-                    peer.address, dst_subnet.address
+                    peer.address,
+                    dst_subnet.address
                 ),
             );
         }

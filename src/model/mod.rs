@@ -254,6 +254,41 @@ impl Model {
         self.subnets[s].vpc.index()
     }
 
+    /// Every prefix that any forwarding decision compares an address with:
+    /// route destinations and VPC blocks (and, as the model grows, ACL rule
+    /// blocks and transit gateway routes). Two addresses that no prefix
+    /// here separates are treated alike by every walk, which is what lets
+    /// the analysis share work between subnets. Anything new that a walk
+    /// matches addresses against must be added here.
+    pub fn decision_prefixes(&self) -> Vec<Prefix> {
+        let mut out: Vec<Prefix> = Vec::new();
+        for t in &self.route_tables {
+            for r in &t.routes {
+                if let Dest::Cidr(p) = r.dest {
+                    out.push(p);
+                }
+            }
+        }
+        for v in &self.vpcs {
+            out.extend(v.cidrs.all().copied());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// What, besides its addresses, decides how a subnet behaves as a
+    /// source or destination: subnets with equal keys whose blocks no
+    /// decision prefix separates get the same verdicts. Anything new that a
+    /// walk reads from a subnet must be part of this key.
+    pub fn behaviour_key(&self, s: usize) -> String {
+        let sub = &self.subnets[s];
+        format!(
+            "{:?}|{:?}|{:?}",
+            sub.vpc, sub.route_table, sub.availability_zone
+        )
+    }
+
     /// The VPC (index) whose CIDR blocks contain the address, other than
     /// `except`. Used to name the VPC a misrouted packet was meant for.
     pub fn vpcs_containing(&self, f: Family, a: u128) -> impl Iterator<Item = usize> + '_ {
