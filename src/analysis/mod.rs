@@ -12,6 +12,7 @@
 //! Rayon is used here only; results are sorted by address and identical
 //! with one thread or many.
 
+pub mod classes;
 pub mod findings;
 pub mod lpm;
 pub mod pair;
@@ -26,6 +27,7 @@ use crate::model::Model;
 use crate::net::{Family, Prefix};
 use crate::report::{Finding, Reason, Verdict};
 
+use classes::{ClassResult, Classes};
 pub use pair::{evaluate_pair, Cell, PairEval};
 pub use walk::{Detail, Hop, Outcome};
 
@@ -94,7 +96,7 @@ impl Summary {
         } += n;
     }
 
-    fn merge(mut self, o: Summary) -> Summary {
+    pub fn merge(mut self, o: Summary) -> Summary {
         self.pairs += o.pairs;
         self.reachable += o.reachable;
         self.one_way += o.one_way;
@@ -185,41 +187,13 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
     let mut order: Vec<usize> = (0..model.subnets.len()).collect();
     order.sort_by(|a, b| address_order(&model.subnets[*a].address, &model.subnets[*b].address));
     let subnets: Vec<SubnetInfo> = order.iter().map(|&i| subnet_info(model, i)).collect();
-    let n = order.len();
-    let rows: Vec<(Vec<PairResult>, Summary)> = (0..n)
-        .into_par_iter()
-        .map(|from| {
-            let mut kept = Vec::new();
-            let mut summary = Summary::default();
-            for to in 0..n {
-                if to == from {
-                    continue;
-                }
-                let e = evaluate_pair(model, order[from], order[to], Detail::Reasons);
-                summary.add(e.verdict, 1);
-                let keep = match filter {
-                    PairsFilter::All => true,
-                    PairsFilter::Failing => e.verdict != Verdict::Reachable,
-                    PairsFilter::None => false,
-                };
-                if keep {
-                    kept.push(PairResult {
-                        from,
-                        to,
-                        verdict: e.verdict,
-                        reasons: e.reasons,
-                    });
-                }
-            }
-            (kept, summary)
-        })
-        .collect();
-    let mut pairs = Vec::new();
-    let mut summary = Summary::default();
-    for (p, s) in rows {
-        pairs.extend(p);
-        summary = summary.merge(s);
-    }
+    let classes = Classes::build(model, &order);
+    let summary = classes.summary(model, &order);
+    let pairs = if filter == PairsFilter::None {
+        Vec::new()
+    } else {
+        list_pairs(model, &order, &classes, filter)
+    };
     found.extend(findings::findings(model));
     found.sort();
     found.dedup();
@@ -230,6 +204,47 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
         summary,
         findings: found,
     }
+}
+
+/// The pairs the filter keeps, in (from, to) order. Class rows are computed
+/// once per source class, in parallel.
+fn list_pairs(
+    model: &Model,
+    order: &[usize],
+    classes: &Classes,
+    filter: PairsFilter,
+) -> Vec<PairResult> {
+    let rows: Vec<Vec<Option<ClassResult>>> = (0..classes.members.len())
+        .into_par_iter()
+        .map(|a| classes.row(model, order, a))
+        .collect();
+    let n = order.len();
+    (0..n)
+        .into_par_iter()
+        .flat_map_iter(|from| {
+            let row = &rows[classes.class_of[from]];
+            let mut out = Vec::new();
+            for to in (0..n).filter(|&t| t != from) {
+                let Some(r) = &row[classes.class_of[to]] else {
+                    continue;
+                };
+                let keep = match filter {
+                    PairsFilter::All => true,
+                    PairsFilter::Failing => r.verdict != Verdict::Reachable,
+                    PairsFilter::None => false,
+                };
+                if keep {
+                    out.push(PairResult {
+                        from,
+                        to,
+                        verdict: r.verdict,
+                        reasons: classes::member_reasons(model, order, r, from, to),
+                    });
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 #[cfg(test)]

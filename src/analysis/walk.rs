@@ -134,9 +134,10 @@ impl Walker<'_> {
     }
 
     fn drop_(&mut self, code: &'static str, resource: &str, message: String) {
-        if self.leg.outcome == Outcome::Delivered {
-            self.leg.outcome = Outcome::Dropped;
-        }
+        // A certain drop decides the outcome, even after an earlier unknown:
+        // the walk only goes on past an unknown when the later checks hold
+        // whatever the unknown turns out to be.
+        self.leg.outcome = Outcome::Dropped;
         if !self.detail {
             return;
         }

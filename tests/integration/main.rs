@@ -3,4 +3,5 @@
 mod cli;
 mod real;
 mod rules;
+mod sharing;
 mod support;

@@ -1,0 +1,387 @@
+//! Sharing work between subnets that behave alike.
+//!
+//! Two subnets fall in one class when every walk treats them the same: the
+//! same [`Model::behaviour_key`] (VPC, route table, ...) and blocks that lie
+//! in the same atom of the address space, an atom being a range that no
+//! [`Model::decision_prefixes`] boundary cuts. A subnet that a boundary cuts
+//! (a route more specific than the subnet) is a class of its own. The
+//! verdict of a class pair is computed once on representatives and holds
+//! for every member pair; reason messages, which name the subnets' blocks
+//! and addresses, are rewritten for each member pair.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::model::Model;
+use crate::net::{Family, Prefix};
+use crate::report::{Reason, Verdict};
+
+use super::pair::evaluate_pair;
+use super::walk::Detail;
+use super::Summary;
+
+/// The subnets of a model grouped into classes.
+#[derive(Debug, Clone)]
+pub struct Classes {
+    /// Per class: the VPC of its subnets and, when that VPC is closed (see
+    /// [`closed_vpcs`]), the VPCs its traffic can enter at all.
+    reach: Vec<ClassReach>,
+    /// Members of each class: positions in the sorted subnet order, ascending.
+    pub members: Vec<Vec<usize>>,
+    /// Class of each subnet, by position in the sorted order.
+    pub class_of: Vec<usize>,
+}
+
+/// Sorted boundary points of one family: every prefix start and every
+/// address just past a prefix end.
+fn boundaries(prefixes: &[Prefix], family: Family) -> Vec<u128> {
+    let mut b: Vec<u128> = Vec::new();
+    for p in prefixes.iter().filter(|p| p.family == family) {
+        b.push(p.start);
+        if p.end() < family.max() {
+            b.push(p.end() + 1);
+        }
+    }
+    b.sort_unstable();
+    b.dedup();
+    b
+}
+
+/// The atom of a block: `Some(index)` when no boundary falls strictly
+/// inside it, `None` when it is cut.
+fn atom(bounds: &[u128], p: &Prefix) -> Option<usize> {
+    let first_after_start = bounds.partition_point(|&b| b <= p.start);
+    let cut = bounds.get(first_after_start).is_some_and(|&b| b <= p.end());
+    (!cut).then_some(first_after_start)
+}
+
+impl Classes {
+    /// Groups the subnets (model indices in sorted order) into classes.
+    pub fn build(model: &Model, order: &[usize]) -> Classes {
+        let prefixes = model.decision_prefixes();
+        let b4 = boundaries(&prefixes, Family::V4);
+        let b6 = boundaries(&prefixes, Family::V6);
+        let mut index: HashMap<(String, Option<usize>, Option<usize>), usize> = HashMap::new();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut class_of = Vec::with_capacity(order.len());
+        for (pos, &s) in order.iter().enumerate() {
+            let sub = &model.subnets[s];
+            let a4 = sub.cidr(Family::V4).map(|p| atom(&b4, &p));
+            let a6 = sub.cidr(Family::V6).map(|p| atom(&b6, &p));
+            let shareable = sub.cidrs.unknown.is_none()
+                && a4.is_none_or(|a| a.is_some())
+                && a6.is_none_or(|a| a.is_some());
+            let class = if shareable {
+                let key = (model.behaviour_key(s), a4.flatten(), a6.flatten());
+                *index.entry(key).or_insert_with(|| {
+                    members.push(Vec::new());
+                    members.len() - 1
+                })
+            } else {
+                members.push(Vec::new());
+                members.len() - 1
+            };
+            members[class].push(pos);
+            class_of.push(class);
+        }
+        let closed = closed_vpcs(model);
+        let reach = members
+            .iter()
+            .map(|m| {
+                let sub = &model.subnets[order[m[0]]];
+                let vpc = sub.vpc.index().filter(|_| sub.cidrs.unknown.is_none());
+                ClassReach {
+                    vpc,
+                    peers: vpc.and_then(|v| closed[v].clone()),
+                }
+            })
+            .collect();
+        Classes {
+            members,
+            class_of,
+            reach,
+        }
+    }
+
+    /// True when the forward path of class pair (a, b) cannot deliver, so
+    /// the verdict is `blocked` without walking: the source VPC is closed
+    /// and no peering joins it to the destination's VPC.
+    fn surely_blocked(&self, a: usize, b: usize) -> bool {
+        let (ra, rb) = (&self.reach[a], &self.reach[b]);
+        match (ra.vpc, &ra.peers, rb.vpc) {
+            (Some(v), Some(peers), Some(w)) => v != w && !peers.contains(&w),
+            _ => false,
+        }
+    }
+
+    /// The representative pair of class pair (a, b), as sorted positions;
+    /// `None` for a class paired with itself when it has one member.
+    pub fn representatives(&self, a: usize, b: usize) -> Option<(usize, usize)> {
+        let (ma, mb) = (&self.members[a], &self.members[b]);
+        if a == b {
+            (ma.len() >= 2).then(|| (ma[0], ma[1]))
+        } else {
+            Some((ma[0], mb[0]))
+        }
+    }
+
+    /// How many ordered pairs of distinct subnets class pair (a, b) stands for.
+    pub fn weight(&self, a: usize, b: usize) -> u64 {
+        let (na, nb) = (self.members[a].len() as u64, self.members[b].len() as u64);
+        if a == b {
+            na * na.saturating_sub(1)
+        } else {
+            na * nb
+        }
+    }
+
+    /// Verdict counts over all ordered pairs, one evaluation per class pair,
+    /// in parallel over source classes.
+    pub fn summary(&self, model: &Model, order: &[usize]) -> Summary {
+        let n = self.members.len();
+        (0..n)
+            .into_par_iter()
+            .map(|a| {
+                let mut s = Summary::default();
+                for b in 0..n {
+                    if self.surely_blocked(a, b) {
+                        s.add(Verdict::Blocked, self.weight(a, b));
+                        continue;
+                    }
+                    if let Some((x, y)) = self.representatives(a, b) {
+                        let e = evaluate_pair(model, order[x], order[y], Detail::Outcome);
+                        s.add(e.verdict, self.weight(a, b));
+                    }
+                }
+                s
+            })
+            .reduce(Summary::default, Summary::merge)
+    }
+
+    /// Verdicts and reasons of every class pair with source class `a`,
+    /// computed on the representatives.
+    pub fn row(&self, model: &Model, order: &[usize], a: usize) -> Vec<Option<ClassResult>> {
+        (0..self.members.len())
+            .map(|b| {
+                self.representatives(a, b).map(|(x, y)| {
+                    let e = evaluate_pair(model, order[x], order[y], Detail::Reasons);
+                    ClassResult {
+                        rep: (x, y),
+                        verdict: e.verdict,
+                        reasons: e.reasons,
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ClassReach {
+    vpc: Option<usize>,
+    peers: Option<Vec<usize>>,
+}
+
+/// For each VPC, the VPCs its traffic can enter, when that can be told from
+/// the routes alone (`None` otherwise). A VPC is closed when every route of
+/// every table its subnets use stays inside it (local, or a NAT gateway or
+/// appliance in one of its own subnets), leaves through an exit that never
+/// delivers to another VPC (internet, egress-only, VPN, carrier or local
+/// gateway), is a blackhole, or crosses a peering whose two VPCs and state
+/// are known. Its traffic can then only arrive in the VPCs those peerings
+/// join. Anything else (an unknown target, a transit gateway, an endpoint,
+/// a route not known until apply) makes the VPC open, and every pair from
+/// it is walked.
+pub fn closed_vpcs(model: &Model) -> Vec<Option<Vec<usize>>> {
+    use crate::model::{Dest, GatewayKind, Link, PeeringState, Target};
+    let mut tables: Vec<Vec<usize>> = vec![Vec::new(); model.vpcs.len()];
+    let mut open = vec![false; model.vpcs.len()];
+    for s in &model.subnets {
+        let Some(v) = s.vpc.index() else { continue };
+        match s.route_table {
+            Link::To(t) => tables[v].push(t),
+            _ => open[v] = true,
+        }
+    }
+    for (t, table) in model.route_tables.iter().enumerate() {
+        if let Link::To(v) = table.vpc {
+            tables[v].push(t);
+        }
+    }
+    (0..model.vpcs.len())
+        .map(|v| {
+            if open[v] {
+                return None;
+            }
+            let mut peers = Vec::new();
+            for &t in &tables[v] {
+                let table = &model.route_tables[t];
+                if table.routes_unknown.is_some() {
+                    return None;
+                }
+                for r in &table.routes {
+                    let endpoint = matches!(r.target, Target::Gateway { kind: GatewayKind::VpcEndpoint, .. });
+                    match &r.dest {
+                        Dest::Cidr(_) => {}
+                        Dest::PrefixList(_) if endpoint => continue,
+                        _ => return None,
+                    }
+                    match &r.target {
+                        Target::Local | Target::Blackhole(_) => {}
+                        Target::Peering(Link::To(p)) => {
+                            let p = &model.peerings[*p];
+                            let ends = (p.requester.index(), p.accepter.index());
+                            let (Some(x), Some(y)) = ends else { return None };
+                            if matches!(p.state, PeeringState::Undetermined(_)) {
+                                return None;
+                            }
+                            let other = if x == v { y } else if y == v { x } else { continue };
+                            if model.vpcs[other].cidrs.unknown.is_some() {
+                                return None;
+                            }
+                            peers.push(other);
+                        }
+                        Target::Gateway { kind, link, .. } => match kind {
+                            GatewayKind::Internet
+                            | GatewayKind::EgressOnly
+                            | GatewayKind::VpnGateway
+                            | GatewayKind::CarrierGateway
+                            | GatewayKind::LocalGateway => {}
+                            GatewayKind::Nat | GatewayKind::NetworkInterface | GatewayKind::Instance => {
+                                let inside = link
+                                    .index()
+                                    .and_then(|g| model.gateways[g].subnet.index())
+                                    .is_some_and(|s| {
+                                        model.subnets[s].vpc == Link::To(v)
+                                            && matches!(model.subnets[s].route_table, Link::To(_))
+                                    });
+                                if !inside {
+                                    return None;
+                                }
+                            }
+                            _ => return None,
+                        },
+                        _ => return None,
+                    }
+                }
+            }
+            peers.sort_unstable();
+            peers.dedup();
+            Some(peers)
+        })
+        .collect()
+}
+
+/// The result of one class pair, on its representatives.
+#[derive(Debug, Clone)]
+pub struct ClassResult {
+    /// The representative pair (sorted positions).
+    pub rep: (usize, usize),
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+}
+
+/// Texts that stand for a subnet in reason messages: its address and blocks.
+fn names(model: &Model, s: usize) -> Vec<String> {
+    let sub = &model.subnets[s];
+    let mut v = vec![sub.address.clone()];
+    v.extend(sub.cidrs.all().map(|p| p.to_string()));
+    v
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '"' | '/' | ':' | '-')
+}
+
+/// Replaces whole-token occurrences of each `from` with its `to`, in one
+/// pass (so swapped names do not chain).
+fn replace_tokens(msg: &str, subs: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut i = 0;
+    'scan: while i < msg.len() {
+        let prev_ok = msg[..i].chars().next_back().is_none_or(|c| !is_token_char(c));
+        if prev_ok {
+            for (from, to) in subs {
+                if msg[i..].starts_with(from.as_str()) {
+                    let after = msg[i + from.len()..].chars().next();
+                    // A block may end a sentence with a period.
+                    let end_ok = after.is_none_or(|c| {
+                        !is_token_char(c) || (c == '.' && msg[i + from.len() + 1..].chars().next().is_none_or(|d| !is_token_char(d)))
+                    });
+                    if end_ok {
+                        out.push_str(to);
+                        i += from.len();
+                        continue 'scan;
+                    }
+                }
+            }
+        }
+        let c = msg[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// The reasons of a class pair, rewritten for member pair (s, d) (sorted
+/// positions).
+pub fn member_reasons(
+    model: &Model,
+    order: &[usize],
+    r: &ClassResult,
+    s: usize,
+    d: usize,
+) -> Vec<Reason> {
+    if r.rep == (s, d) || r.reasons.is_empty() {
+        return r.reasons.clone();
+    }
+    let mut subs = Vec::new();
+    for (rep, member) in [(r.rep.0, s), (r.rep.1, d)] {
+        if rep != member {
+            for (f, t) in names(model, order[rep]).into_iter().zip(names(model, order[member])) {
+                subs.push((f, t));
+            }
+        }
+    }
+    r.reasons
+        .iter()
+        .map(|x| Reason {
+            message: replace_tokens(&x.message, &subs),
+            ..x.clone()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_replaced_whole() {
+        let subs = vec![
+            ("10.1.1.0/24".to_string(), "10.1.2.0/24".to_string()),
+            ("aws_subnet.a[1]".to_string(), "aws_subnet.a[2]".to_string()),
+        ];
+        assert_eq!(
+            replace_tokens("no route matches 10.1.1.0/24; 110.1.1.0/24 stays", &subs),
+            "no route matches 10.1.2.0/24; 110.1.1.0/24 stays"
+        );
+        assert_eq!(
+            replace_tokens("aws_subnet.a[1] and module.x.aws_subnet.a[1] and aws_subnet.a[10]", &subs),
+            "aws_subnet.a[2] and module.x.aws_subnet.a[1] and aws_subnet.a[10]"
+        );
+        assert_eq!(replace_tokens("ends with 10.1.1.0/24.", &subs), "ends with 10.1.2.0/24.");
+    }
+
+    #[test]
+    fn atoms_detect_cuts() {
+        let p: Prefix = "10.1.1.0/24".parse().unwrap();
+        let half: Prefix = "10.1.1.128/25".parse().unwrap();
+        let vpc: Prefix = "10.1.0.0/16".parse().unwrap();
+        let b = boundaries(&[vpc], Family::V4);
+        assert!(atom(&b, &p).is_some());
+        let b = boundaries(&[vpc, half], Family::V4);
+        assert!(atom(&b, &p).is_none());
+    }
+}

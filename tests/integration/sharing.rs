@@ -1,0 +1,61 @@
+//! Work shared between subnets of one class must give exactly what
+//! evaluating every pair on its own gives: verdicts and reason texts.
+
+use tfreach::analysis::{analyze, evaluate_pair, Detail, Options, Summary};
+use tfreach::ingest::{self, View};
+use tfreach::synth::{self, EstateSpec, Mode, Topology};
+
+use crate::support::{document, root};
+
+fn check(bytes: &[u8], name: &str) -> usize {
+    let doc = ingest::parse(bytes, name).unwrap();
+    let mut compared = 0;
+    for view in [View::Planned, View::Prior] {
+        let built = tfreach::model::build(&doc, view);
+        let m = &built.model;
+        let a = analyze(m, built.findings.clone(), &Options::default());
+        let n = a.subnets.len();
+        assert_eq!(a.pairs.len(), n * n.saturating_sub(1), "{name}");
+        let mut brute = Summary::default();
+        for s in 0..m.subnets.len() {
+            for d in (0..m.subnets.len()).filter(|&d| d != s) {
+                brute.add(evaluate_pair(m, s, d, Detail::Outcome).verdict, 1);
+            }
+        }
+        assert_eq!(a.summary, brute, "{name}: summary");
+        for p in &a.pairs {
+            let e = evaluate_pair(m, a.model_index[p.from], a.model_index[p.to], Detail::Reasons);
+            assert_eq!(p.verdict, e.verdict, "{name}: {} -> {}", a.subnets[p.from].address, a.subnets[p.to].address);
+            assert_eq!(p.reasons, e.reasons, "{name}: {} -> {}", a.subnets[p.from].address, a.subnets[p.to].address);
+            compared += 1;
+        }
+    }
+    compared
+}
+
+#[test]
+fn shared_work_equals_pair_by_pair_on_every_fixture() {
+    let mut dirs: Vec<_> = std::fs::read_dir(root().join("fixtures/rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.push(root().join("fixtures/example"));
+    let mut compared = 0;
+    for d in dirs {
+        let doc = document(&d);
+        compared += check(&std::fs::read(&doc).unwrap(), &doc.display().to_string());
+    }
+    assert!(compared > 100);
+}
+
+#[test]
+fn shared_work_equals_pair_by_pair_on_generated_estates() {
+    for topology in [Topology::HubAndSpoke, Topology::Chain, Topology::None] {
+        for mode in [Mode::Steady, Mode::Greenfield] {
+            let spec = EstateSpec::new(6, 3, topology, mode, 7);
+            let mut buf = Vec::new();
+            synth::write_plan(&spec, &mut buf).unwrap();
+            assert!(check(&buf, &format!("{topology:?}/{mode:?}")) > 0);
+        }
+    }
+}
