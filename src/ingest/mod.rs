@@ -145,6 +145,8 @@ pub fn is_network_type(t: &str) -> bool {
         "aws_security_group",
         "aws_security_group_rule",
         "aws_instance",
+        "aws_vpn_connection",
+        "aws_dx_gateway_association",
     ];
     EXACT.contains(&t)
         || t.starts_with("aws_vpc")

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use tfreach::ingest::View;
 
-use crate::support::{analyse, root};
+use crate::support::{analyse, check_expects, root};
 
 fn real_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -38,4 +38,14 @@ fn every_real_plan_is_analysed_in_both_views() {
             assert_eq!(a.summary.pairs, n * n.saturating_sub(1), "{}", f.display());
         }
     }
+}
+
+/// The hub-and-spoke transit gateway plan whose verdicts fixtures/real/README.md
+/// works out by hand.
+#[test]
+fn gjkraken_transit_gateway_hub_and_spoke_verdicts_checked_by_hand() {
+    let dir = root().join("fixtures/real");
+    let doc = dir.join("gjkraken__aws-site-to-site-vpn-private-ip-vpn__plan.json");
+    let expect = dir.join("gjkraken__aws-site-to-site-vpn-private-ip-vpn__expect.toml");
+    assert!(check_expects(&doc, &[expect]) >= 12);
 }
