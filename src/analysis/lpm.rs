@@ -1,7 +1,7 @@
 //! Longest-prefix match in one route table.
 
 use crate::model::{Dest, GatewayKind, Origin, Route, RouteTable, Target, TgwRoute, TgwRouteTable};
-use crate::net::{Family, Interval};
+use crate::net::{Family, Interval, Prefix};
 
 /// The outcome of one lookup.
 #[derive(Debug, Clone)]
@@ -149,72 +149,65 @@ pub struct TgwLookup<'a> {
 
 /// Finds the route a transit gateway uses for `addr` in `table`: the
 /// longest prefix that contains it; for the same prefix a static route
-/// (blackhole or not) beats a propagated one. Costs two passes over the
-/// table's routes.
+/// (blackhole or not) beats a propagated one. Cost: one binary search per
+/// prefix length present in the table.
 pub fn tgw_lookup(table: &TgwRouteTable, family: Family, addr: u128) -> TgwLookup<'_> {
-    let mut best: Option<(&TgwRoute, u8)> = None;
-    let mut unknown = None;
-    for r in &table.routes {
-        match &r.dest {
-            Dest::Cidr(p) if p.family == family && p.contains_addr(addr) => {
-                let better = match best {
-                    None => true,
-                    Some((b, len)) => {
-                        p.len > len || (p.len == len && b.propagated && !r.propagated)
-                    }
-                };
-                if better {
-                    best = Some((r, p.len));
-                }
-            }
-            Dest::Cidr(_) | Dest::Service(_) => {}
-            Dest::Unknown(why) => {
-                unknown.get_or_insert_with(|| why.clone());
-            }
-            Dest::PrefixList(pl) => {
-                unknown.get_or_insert_with(|| {
-                    format!(
-                        "{} routes prefix list {pl}, whose entries are not in the input",
-                        r.resource
-                    )
-                });
-            }
+    let ix = &table.index;
+    let mask = |len: u8| -> u128 {
+        let host = (family.bits() - len) as u32;
+        if host >= 128 {
+            0
+        } else {
+            !((1u128 << host) - 1) & family.max()
+        }
+    };
+    let mut best: Option<(usize, u8, u128)> = None;
+    for (f, len, entries) in &ix.groups {
+        if *f != family {
+            continue;
+        }
+        let key = addr & mask(*len);
+        if let Ok(k) = entries.binary_search_by(|e| e.0.cmp(&key)) {
+            best = Some((entries[k].1, *len, key));
+            break;
         }
     }
     let mut valid = match best {
-        Some((r, _)) => match r.dest {
-            Dest::Cidr(p) => p.interval(),
-            _ => Interval::full(family),
-        },
+        Some((_, len, start)) => Prefix { family, start, len }.interval(),
         None => Interval::full(family),
     };
-    for r in &table.routes {
-        if let Dest::Cidr(p) = &r.dest {
-            if p.family != family || p.contains_addr(addr) {
-                continue;
+    // Longer prefixes beside `addr` bound the range where the answer holds.
+    let best_len = best.map_or(0, |b| b.1);
+    for (f, len, entries) in &ix.groups {
+        if *f != family || (best.is_some() && *len <= best_len) {
+            continue;
+        }
+        let k = entries.partition_point(|e| e.0 <= addr);
+        if k > 0 {
+            let p = Prefix {
+                family,
+                start: entries[k - 1].0,
+                len: *len,
+            };
+            if p.end() < addr {
+                valid.lo = valid.lo.max(p.end() + 1);
             }
-            let iv = p.interval();
-            if iv.intersect(&valid).is_none() {
-                continue;
-            }
-            if iv.hi < addr {
-                valid.lo = valid.lo.max(iv.hi + 1);
-            } else {
-                valid.hi = valid.hi.min(iv.lo - 1);
-            }
+        }
+        if let Some(next) = entries.get(k) {
+            valid.hi = valid.hi.min(next.0 - 1);
         }
     }
     TgwLookup {
-        route: best.map(|(r, _)| r),
+        route: best.map(|(i, _, _)| &table.routes[i]),
         valid,
-        unknown,
+        unknown: ix.unknown.clone(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Link, RouteTable};
+    use crate::model::{Link, RouteTable, TgwRoute, TgwRouteTable};
     use crate::net::Prefix;
 
     fn table(routes: &[(&str, Target, Origin)]) -> RouteTable {
@@ -268,6 +261,50 @@ mod tests {
         let t = table(&[("0.0.0.0/0", Target::Local, Origin::Static)]);
         let v6: Prefix = "2600::/64".parse().unwrap();
         assert!(lookup(&t, Family::V6, v6.start).route.is_none());
+    }
+
+    fn tgw_table(routes: &[(&str, bool)]) -> TgwRouteTable {
+        let routes: Vec<TgwRoute> = routes
+            .iter()
+            .enumerate()
+            .map(|(i, (c, propagated))| TgwRoute {
+                resource: format!("r{i}"),
+                dest: Dest::Cidr(c.parse().unwrap()),
+                target: crate::model::TgwTarget::Attachment(i),
+                propagated: *propagated,
+            })
+            .collect();
+        TgwRouteTable {
+            address: "t".into(),
+            aws_id: None,
+            tgw: None,
+            index: crate::model::tgw::RouteIndex::build(&routes),
+            routes,
+            external_propagations: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn tgw_longest_prefix_then_static_over_propagated() {
+        let t = tgw_table(&[
+            ("10.1.0.0/16", true),
+            ("10.1.0.0/16", false),
+            ("10.0.0.0/8", false),
+            ("10.1.2.0/24", true),
+        ]);
+        let l = tgw_lookup(&t, Family::V4, addr("10.1.1.1"));
+        assert_eq!(l.route.unwrap().resource, "r1");
+        assert_eq!(l.valid.lo, addr("10.1.0.0"));
+        assert_eq!(l.valid.hi, addr("10.1.1.255"));
+        let l = tgw_lookup(&t, Family::V4, addr("10.1.2.9"));
+        assert_eq!(l.route.unwrap().resource, "r3");
+        let l = tgw_lookup(&t, Family::V4, addr("10.200.0.1"));
+        assert_eq!(l.route.unwrap().resource, "r2");
+        assert_eq!(l.valid.lo, addr("10.1.255.255") + 1);
+        let l = tgw_lookup(&t, Family::V4, addr("192.168.0.1"));
+        assert!(l.route.is_none());
+        assert_eq!(l.valid.lo, addr("10.255.255.255") + 1);
+        assert!(tgw_lookup(&t, Family::V6, 5).route.is_none());
     }
 
     #[test]

@@ -21,10 +21,9 @@ pub struct Cell {
     pub dst: Interval,
     pub forward: walk::Leg,
     pub ret: walk::Leg,
-    /// The traffic that gets there and whose replies get back.
-    pub round_trip: FlowSet,
-    /// The traffic that was asked about.
-    pub asked: FlowSet,
+    /// The traffic that gets there and whose replies get back, when that is
+    /// less than what was asked about (`None`: all of it).
+    pub round_trip: Option<FlowSet>,
 }
 
 impl Cell {
@@ -33,7 +32,7 @@ impl Cell {
     fn round_trips(&self, optimistic: bool) -> bool {
         ok(self.forward.outcome, optimistic)
             && ok(self.ret.outcome, optimistic)
-            && !self.round_trip.is_empty()
+            && self.round_trip.as_ref().map_or(true, |r| !r.is_empty())
     }
 }
 
@@ -91,11 +90,19 @@ pub fn evaluate_pair_flow(
         let (Some(sp), Some(dp)) = (src.cidr(family), dst.cidr(family)) else {
             continue;
         };
-        let asked = match flow {
-            Some(f) => f.forward(family),
-            None => FlowSet::connections(family),
+        let named;
+        let (asked, all_replies): (&FlowSet, &FlowSet) = match flow {
+            Some(f) => {
+                let a = f.forward(family);
+                let r = a.replies_for();
+                named = (a, r);
+                (&named.0, &named.1)
+            }
+            None => (
+                FlowSet::connections_ref(family),
+                FlowSet::replies_ref(family),
+            ),
         };
-        let all_replies = asked.replies_for();
         let mut work = vec![(sp.interval(), dp.interval())];
         while let Some((si, di)) = work.pop() {
             if cells.len() >= MAX_CELLS {
@@ -109,17 +116,20 @@ pub fn evaluate_pair_flow(
                     family,
                     src: si.lo,
                     dst: di.lo,
-                    flows: &asked,
+                    flows: asked,
                     dir: Direction::Forward,
                 },
                 detail,
             );
-            let arrived = fwd.flows.clone().unwrap_or_else(|| asked.clone());
             // The replies of what arrived (of everything, when nothing did,
             // so the return path is still explained).
-            let replies = match (fwd.outcome, &fwd.flows) {
-                (Outcome::Dropped, _) | (_, None) => all_replies.clone(),
-                (_, Some(f)) => f.replies_for(),
+            let narrowed;
+            let replies: &FlowSet = match (fwd.outcome, &fwd.flows) {
+                (Outcome::Dropped, _) | (_, None) => all_replies,
+                (_, Some(f)) => {
+                    narrowed = f.replies_for();
+                    &narrowed
+                }
             };
             let ret = walk::walk(
                 model,
@@ -129,12 +139,19 @@ pub fn evaluate_pair_flow(
                     family,
                     src: di.lo,
                     dst: si.lo,
-                    flows: &replies,
+                    flows: replies,
                     dir: Direction::Return,
                 },
                 detail,
             );
-            let back = ret.flows.clone().unwrap_or_else(|| replies.clone());
+            // Nothing narrowed either way: everything asked round-trips.
+            let round_trip = if fwd.flows.is_none() && ret.flows.is_none() {
+                None
+            } else {
+                let arrived = fwd.flows.as_ref().unwrap_or(asked);
+                let back = ret.flows.as_ref().unwrap_or(replies);
+                Some(arrived.round_trips(back))
+            };
             let vs = clip(si, &[fwd.src_valid, ret.dst_valid]);
             let vd = clip(di, &[fwd.dst_valid, ret.src_valid]);
             for rest in si.minus(&vs) {
@@ -147,8 +164,7 @@ pub fn evaluate_pair_flow(
                 family,
                 src: vs,
                 dst: vd,
-                round_trip: arrived.round_trips(&back),
-                asked: asked.clone(),
+                round_trip,
                 forward: fwd,
                 ret,
             });
@@ -198,7 +214,7 @@ pub fn evaluate_pair_flow(
         reasons.sort_by(|a, b| a.direction.cmp(&b.direction).then_with(|| a.cmp(b)));
         reasons.dedup();
     }
-    let traffic = describe_traffic(&cells, verdict);
+    let traffic = describe_traffic(&cells, verdict, flow);
     PairEval {
         verdict,
         reasons,
@@ -208,36 +224,41 @@ pub fn evaluate_pair_flow(
 }
 
 /// Which traffic round-trips, when that is less than what was asked.
-fn describe_traffic(cells: &[Cell], verdict: Verdict) -> Option<String> {
+fn describe_traffic(cells: &[Cell], verdict: Verdict, flow: Option<&Flow>) -> Option<String> {
     if !matches!(verdict, Verdict::Reachable | Verdict::Partial) {
         return None;
     }
     let trips: Vec<&Cell> = cells.iter().filter(|c| c.round_trips(true)).collect();
-    if trips.iter().all(|c| c.round_trip == c.asked) {
+    if trips.iter().all(|c| c.round_trip.is_none()) {
         return None;
     }
+    let family = trips.first()?.family;
+    let asked = match flow {
+        Some(f) => f.forward(family),
+        None => FlowSet::connections(family),
+    };
     let mut common: Option<FlowSet> = None;
     let mut any = FlowSet::empty();
     for c in &trips {
+        let rt = c.round_trip.clone().unwrap_or_else(|| asked.clone());
         common = Some(match common {
-            None => c.round_trip.clone(),
-            Some(x) => x.intersect(&c.round_trip),
+            None => rt.clone(),
+            Some(x) => x.intersect(&rt),
         });
-        any = any.union(&c.round_trip);
+        any = any.union(&rt);
     }
     let common = common.unwrap_or_default();
-    let asked = &trips[0].asked;
     if common == any {
-        Some(any.describe_within(asked, 8))
+        Some(any.describe_within(&asked, 8))
     } else if common.is_empty() {
         Some(format!(
             "{}, depending on the addresses",
-            any.describe_within(asked, 8)
+            any.describe_within(&asked, 8)
         ))
     } else {
         Some(format!(
             "{} for every address pair; also {} for some",
-            common.describe_within(asked, 8),
+            common.describe_within(&asked, 8),
             any.minus(&common).describe(8)
         ))
     }

@@ -392,9 +392,14 @@ fn via_routes(
     if r.verdict == Verdict::Reachable {
         r.reasons.clear();
     }
+    if let Some(Reached::Internet(gw, false)) = &via {
+        r.note = Some(format!(
+            "straight out of {gw}: only instances with a public IPv4 address (or an Elastic IP) get through"
+        ));
+    }
     r.via = match via {
         Some(Reached::Endpoint(e)) => Some(model.endpoints[e].address.clone()),
-        Some(Reached::Internet(_)) => Some("internet".into()),
+        Some(Reached::Internet(..)) => Some("internet".into()),
         None => None,
     };
     r
@@ -466,7 +471,10 @@ fn replies_back(
                 }],
             );
         }
-        if !d.allowed.contains_all(&replies) {
+        if d.allowed
+            .as_ref()
+            .is_some_and(|a| !a.contains_all(&replies))
+        {
             let way = if back_egress { "outbound" } else { "inbound" };
             return (
                 Outcome::Dropped,

@@ -61,8 +61,9 @@ pub struct Hop {
 pub enum Reached {
     /// A gateway endpoint of the service (index into `Model::endpoints`).
     Endpoint(usize),
-    /// The internet, through this gateway (its address).
-    Internet(String),
+    /// The internet, through this gateway (its address); `true` when a
+    /// NAT gateway translated the source on the way.
+    Internet(String, bool),
 }
 
 /// One network ACL check the packet passed: the subnet and whether it was
@@ -137,14 +138,14 @@ struct Walker<'a> {
     dst_bound: Interval,
     /// The source subnet's block, likewise.
     src_bound: Interval,
-    /// What the walk may carry at most, to describe flows against.
-    universe: FlowSet,
     /// Said of network ACL checks at the current step.
     acl_context: &'static str,
     /// The flows the walk started with.
     start: &'a FlowSet,
     /// After a NAT gateway: the subnet whose address is now the source.
     natted: Option<usize>,
+    /// That NAT gateway is a private one (no internet access).
+    private_nat: bool,
     /// The packet left the VPC it started in (peering or transit gateway).
     crossed: bool,
     /// The subnet the packet entered from a transit gateway, while it is
@@ -191,16 +192,8 @@ pub fn walk_to<'a>(
             lo: p.src,
             hi: p.src,
         });
-    let universe = if detail == Detail::Outcome {
-        FlowSet::empty()
-    } else if p.dir == Direction::Forward {
-        FlowSet::connections(p.family)
-    } else {
-        FlowSet::replies(p.family)
-    };
     let mut w = Walker {
         src_bound,
-        universe,
         acl_context: "",
         detail: detail != Detail::Outcome,
         model,
@@ -213,6 +206,7 @@ pub fn walk_to<'a>(
         dst_bound,
         start: p.flows,
         natted: None,
+        private_nat: false,
         crossed: false,
         from_tgw: None,
         leg: Leg {
@@ -306,6 +300,14 @@ impl Walker<'_> {
         }
     }
 
+    /// What the walk could carry at most, to describe flows against.
+    fn universe(&self) -> FlowSet {
+        match self.dir {
+            Direction::Forward => FlowSet::connections(self.family),
+            Direction::Return => FlowSet::replies(self.family),
+        }
+    }
+
     fn flows(&self) -> &FlowSet {
         self.leg.flows.as_ref().unwrap_or(self.start)
     }
@@ -343,10 +345,12 @@ impl Walker<'_> {
         // replies of a protocol get through only if all of them do.
         let mut partial = None;
         if self.dir == Direction::Return && d.unknown.is_none() {
-            let whole = d.allowed.whole_protocols(self.flows());
-            if whole != d.allowed {
-                partial = Some(d.allowed.minus(&whole));
-                d.allowed = whole;
+            if let Some(a) = &d.allowed {
+                let whole = a.whole_protocols(self.flows());
+                if &whole != a {
+                    partial = Some(a.minus(&whole));
+                    d.allowed = Some(whole);
+                }
             }
         }
         match natted_block {
@@ -380,13 +384,13 @@ impl Walker<'_> {
         let way = if egress { "outbound" } else { "inbound" };
         let rel = if egress { "leaving" } else { "entering" };
         let ctx = self.acl_context;
-        if d.allowed.is_empty() {
+        if d.denies_all() {
             if !self.detail {
                 self.leg.outcome = Outcome::Dropped;
                 return false;
             }
             let range = self.range();
-            let what = self.flows().describe_within(&self.universe, 4);
+            let what = self.flows().describe_within(&self.universe(), 4);
             let source = match (egress, natted_block) {
                 (true, _) => format!("to {range}{ctx}"),
                 (false, None) => format!("from {}{ctx}", self.src_range()),
@@ -410,10 +414,10 @@ impl Walker<'_> {
             self.drop_(codes::SUBNET_ACL_RESTRICTION, &acl.address, msg);
             return false;
         }
-        if &d.allowed != self.flows() {
+        if let Some(allowed_set) = d.allowed {
             if self.trace {
                 let (acl_addr, sub_addr) = (acl.address.clone(), sub.address.clone());
-                let allowed = d.allowed.describe_within(&self.universe, 6);
+                let allowed = allowed_set.describe_within(&self.universe(), 6);
                 let denied = describe_denials(&d.denied_by);
                 self.hop(
                     &acl_addr,
@@ -421,7 +425,7 @@ impl Walker<'_> {
                     false,
                 );
             }
-            self.leg.flows = Some(d.allowed);
+            self.leg.flows = Some(allowed_set);
         } else if self.trace {
             let (acl_addr, sub_addr) = (acl.address.clone(), sub.address.clone());
             let by: Vec<String> = d.allowed_by.iter().map(|n| n.to_string()).collect();
@@ -606,6 +610,7 @@ impl Walker<'_> {
                                     );
                                     if *kind == GatewayKind::Nat {
                                         self.natted = Some(s);
+                                        self.private_nat = gw.is_some_and(|g| g.private);
                                     }
                                     at = s;
                                     table_link = m.subnets[s].route_table.clone();
@@ -724,11 +729,19 @@ impl Walker<'_> {
                 return;
             }
         }
+        if self.private_nat {
+            self.drop_(
+                codes::CANNOT_ROUTE,
+                route,
+                say!(self, "the traffic went through a private NAT gateway, and an internet gateway drops what a private NAT gateway sends it"),
+            );
+            return;
+        }
         if !self.acl(at, true) {
             return;
         }
         self.hop(label, || "leaves for the internet".into(), false);
-        self.leg.reached = Some(Reached::Internet(label.to_string()));
+        self.leg.reached = Some(Reached::Internet(label.to_string(), self.natted.is_some()));
     }
 
     /// A route to a VPC endpoint: a Gateway Load Balancer endpoint sends the
@@ -866,17 +879,22 @@ impl Walker<'_> {
         };
         let tgw = &m.transit_gateways[t];
         // The VPC's attachment to this transit gateway.
-        let mut unresolved = None;
-        let att = m.tgw_attachments.iter().position(|a| {
-            if a.kind != AttachmentKind::Vpc || a.tgw != Link::To(t) {
-                return false;
-            }
-            if !matches!(a.vpc, Link::To(_)) && unresolved.is_none() {
-                unresolved = Some(link_reason(&a.vpc, &a.address, "VPC"));
-            }
-            a.vpc == Link::To(vpc)
-        });
+        let att = m.vpcs[vpc]
+            .attachments
+            .iter()
+            .copied()
+            .find(|&a| m.tgw_attachments[a].tgw == Link::To(t));
         let Some(a) = att else {
+            // An attachment whose VPC is not known could be this VPC's.
+            let unresolved = m
+                .tgw_attachments
+                .iter()
+                .find(|a| {
+                    a.tgw == Link::To(t)
+                        && a.kind == AttachmentKind::Vpc
+                        && !matches!(a.vpc, Link::To(_))
+                })
+                .map(|a| link_reason(&a.vpc, &a.address, "VPC"));
             match unresolved {
                 Some(why) => self.unknown(codes::UNRESOLVED_REFERENCE, &tgw.address, why),
                 None => self.drop_(
@@ -905,7 +923,7 @@ impl Walker<'_> {
             .subnets
             .iter()
             .copied()
-            .find(|&s| zone_of(&m.subnets[s]).as_deref() == Some(&zone));
+            .find(|&s| zone_of(&m.subnets[s]) == Some(zone));
         let Some(entry) = entry else {
             if let Some(why) = &att.subnets_unknown {
                 self.unknown(codes::UNRESOLVED_REFERENCE, &att.address, why.clone());
@@ -927,7 +945,7 @@ impl Walker<'_> {
                 );
                 return Next::Stop;
             }
-            let zones: Vec<String> = att
+            let zones: Vec<&str> = att
                 .subnets
                 .iter()
                 .filter_map(|&s| zone_of(&m.subnets[s]))
@@ -1053,7 +1071,7 @@ impl Walker<'_> {
                     }
                     match out.kind {
                         AttachmentKind::Vpc => {
-                            return self.leave_tgw(*b, &zone, g);
+                            return self.leave_tgw(*b, zone, g);
                         }
                         AttachmentKind::Peering => {
                             let other = if out.tgw == Link::To(g) {
@@ -1144,7 +1162,7 @@ impl Walker<'_> {
             .subnets
             .iter()
             .copied()
-            .find(|&s| zone_of(&m.subnets[s]).as_deref() == Some(zone));
+            .find(|&s| zone_of(&m.subnets[s]) == Some(zone));
         let exit = match same_zone {
             Some(s) => s,
             None => {

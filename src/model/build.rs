@@ -565,6 +565,7 @@ impl Builder<'_> {
                 account: str_attr(v, "owner_id").map(str::to_string).or(arn_account),
                 main_route_table: Link::None,
                 subnets: Vec::new(),
+                attachments: Vec::new(),
             });
             self.vpc_of.insert(i, idx);
         }

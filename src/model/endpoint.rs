@@ -365,6 +365,15 @@ impl Builder<'_> {
         }
         // Standalone associations.
         for i in 0..self.lk.raw.len() {
+            if ![
+                "aws_vpc_endpoint_route_table_association",
+                "aws_vpc_endpoint_subnet_association",
+                "aws_vpc_endpoint_security_group_association",
+            ]
+            .contains(&self.raw(i).rtype.as_str())
+            {
+                continue;
+            }
             let r = self.raw(i).clone();
             let what = match r.rtype.as_str() {
                 "aws_vpc_endpoint_route_table_association" => "route_table_id",
@@ -445,6 +454,9 @@ impl Builder<'_> {
         }
         // Connection acceptance.
         for i in 0..self.lk.raw.len() {
+            if !["aws_vpc_endpoint_connection_accepter"].contains(&self.raw(i).rtype.as_str()) {
+                continue;
+            }
             let r = self.raw(i).clone();
             if r.rtype != "aws_vpc_endpoint_connection_accepter" {
                 continue;
@@ -745,6 +757,17 @@ impl Builder<'_> {
             self.model.security_groups.push(sg);
         }
         for i in 0..self.lk.raw.len() {
+            if ![
+                "aws_security_group_rule",
+                "aws_vpc_security_group_ingress_rule",
+                "aws_vpc_security_group_egress_rule",
+                "awscc_ec2_security_group_ingress",
+                "awscc_ec2_security_group_egress",
+            ]
+            .contains(&self.raw(i).rtype.as_str())
+            {
+                continue;
+            }
             let r = self.raw(i).clone();
             let (egress, cc) = match r.rtype.as_str() {
                 "aws_security_group_rule" => (str_attr(&r.values, "type") == Some("egress"), false),

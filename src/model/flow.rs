@@ -161,7 +161,15 @@ impl FlowSet {
 
     /// True when every flow of `o` is in `self`.
     pub fn contains_all(&self, o: &FlowSet) -> bool {
-        o.minus(self).is_empty()
+        if self.is_all() || self == o {
+            return true;
+        }
+        o.ranges.iter().all(|&(lo, hi)| {
+            // Ranges of `self` are not adjacent, so a covered range lies
+            // inside a single one of them.
+            let i = self.ranges.partition_point(|r| r.1 < lo);
+            self.ranges.get(i).is_some_and(|r| r.0 <= lo && r.1 >= hi)
+        })
     }
 
     pub fn overlaps(&self, o: &FlowSet) -> bool {
@@ -214,6 +222,26 @@ impl FlowSet {
             .union(&FlowSet::icmp(mine, Some(rep), Some(0)))
     }
 
+    /// [`FlowSet::connections`], built once.
+    pub fn connections_ref(family: Family) -> &'static FlowSet {
+        static SETS: std::sync::OnceLock<[FlowSet; 2]> = std::sync::OnceLock::new();
+        let sets = SETS.get_or_init(|| {
+            [
+                FlowSet::connections(Family::V4),
+                FlowSet::connections(Family::V6),
+            ]
+        });
+        &sets[(family == Family::V6) as usize]
+    }
+
+    /// [`FlowSet::replies`], built once.
+    pub fn replies_ref(family: Family) -> &'static FlowSet {
+        static SETS: std::sync::OnceLock<[FlowSet; 2]> = std::sync::OnceLock::new();
+        let sets =
+            SETS.get_or_init(|| [FlowSet::replies(Family::V4), FlowSet::replies(Family::V6)]);
+        &sets[(family == Family::V6) as usize]
+    }
+
     /// The replies the flows of protocol `p` need.
     fn replies_of(p: u8) -> FlowSet {
         match p {
@@ -236,13 +264,11 @@ impl FlowSet {
     /// Keeps, of `self`, only the protocols whose flows in `offered` are
     /// all kept: a reply must get through on every ephemeral port.
     pub fn whole_protocols(&self, offered: &FlowSet) -> FlowSet {
-        let mut out = FlowSet::empty();
-        for p in offered.protocols() {
-            let whole = FlowSet::protocol(p);
-            let want = offered.intersect(&whole);
-            if self.contains_all(&want) {
-                out = out.union(&want);
-            }
+        let kept = self.intersect(offered);
+        let missing = offered.minus(&kept);
+        let mut out = kept;
+        for p in missing.protocols() {
+            out = out.minus(&FlowSet::protocol(p));
         }
         out
     }
@@ -462,6 +488,15 @@ mod tests {
     }
 
     #[test]
+    fn replies_count_only_whole_protocols() {
+        let offered = FlowSet::replies(Family::V4);
+        let kept = FlowSet::ports(TCP, 32768, 65535).union(&FlowSet::ports(UDP, 1024, 65535));
+        let whole = kept.whole_protocols(&offered);
+        assert_eq!(whole, FlowSet::ports(UDP, 1024, 65535));
+        assert_eq!(offered.whole_protocols(&offered), offered);
+    }
+
+    #[test]
     fn describes_in_words() {
         assert_eq!(FlowSet::all().describe(5), "all traffic");
         let s = FlowSet::ports(TCP, 443, 443)
@@ -472,6 +507,10 @@ mod tests {
             s.describe(5),
             "icmp echo request, tcp 443, tcp 1024-65535, udp"
         );
+        let all = FlowSet::connections(Family::V4);
+        let but_ssh = all.minus(&FlowSet::ports(TCP, 22, 22));
+        assert_eq!(but_ssh.describe_within(&all, 5), "all traffic but tcp 22");
+        assert_eq!(all.describe_within(&all, 5), "all traffic");
     }
 
     #[test]

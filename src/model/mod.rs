@@ -1,7 +1,7 @@
 //! The validated AWS network model.
 //!
 //! Every cross-reference is an index into the model's vectors, resolved once
-//! by [`build`]. A value that is not known until apply, or a link that could
+//! by [`build()`]. A value that is not known until apply, or a link that could
 //! not be resolved, is kept as an explicit [`Link::Unresolved`] or
 //! [`Cidrs::unknown`] with the reason, never replaced by a default.
 
@@ -80,6 +80,8 @@ pub struct Vpc {
     pub main_route_table: Link,
     /// Subnets of this VPC (indices), filled by the builder.
     pub subnets: Vec<usize>,
+    /// Transit gateway VPC attachments of this VPC (indices).
+    pub attachments: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]

@@ -351,6 +351,11 @@ impl Builder<'_> {
         }
         // Standalone rules.
         for i in 0..self.lk.raw.len() {
+            if !["aws_network_acl_rule", "awscc_ec2_network_acl_entry"]
+                .contains(&self.raw(i).rtype.as_str())
+            {
+                continue;
+            }
             let r = self.raw(i).clone();
             let fields = match r.rtype.as_str() {
                 "aws_network_acl_rule" => &STANDALONE,
@@ -489,6 +494,17 @@ impl Builder<'_> {
     fn acl_associations(&mut self, acl_of: &HashMap<usize, usize>) {
         let mut explicit: HashMap<usize, (Link, String)> = HashMap::new();
         for i in 0..self.lk.raw.len() {
+            if ![
+                "aws_network_acl",
+                "aws_default_network_acl",
+                "awscc_ec2_network_acl",
+                "aws_network_acl_association",
+                "awscc_ec2_subnet_network_acl_association",
+            ]
+            .contains(&self.raw(i).rtype.as_str())
+            {
+                continue;
+            }
             let r = self.raw(i).clone();
             let pairs: Vec<(Found, Link)> = match r.rtype.as_str() {
                 "aws_network_acl" | "aws_default_network_acl" | "awscc_ec2_network_acl" => {

@@ -48,6 +48,72 @@ pub struct TgwRouteTable {
     /// Attachments that propagate prefixes the input does not hold (VPN,
     /// Direct Connect): assumed not to cover the input's VPCs.
     pub external_propagations: Vec<String>,
+    /// The routes by prefix, for lookups (filled once the routes are final).
+    pub index: RouteIndex,
+}
+
+/// (prefix start, route index) pairs of one prefix length, by start.
+pub type PrefixStarts = Vec<(u128, usize)>;
+
+/// The CIDR routes of one transit gateway route table grouped by family and
+/// prefix length (longest first), each group sorted by address, keeping for
+/// each prefix the route that wins it (static over propagated). A lookup
+/// probes one group per prefix length instead of scanning every route.
+#[derive(Debug, Clone, Default)]
+pub struct RouteIndex {
+    /// (family, prefix length, [(prefix start, route index)]).
+    pub groups: Vec<(Family, u8, PrefixStarts)>,
+    /// Set when some route's destination is not known: the reason.
+    pub unknown: Option<String>,
+}
+
+impl RouteIndex {
+    pub fn build(routes: &[TgwRoute]) -> RouteIndex {
+        let mut by_prefix: BTreeMap<Prefix, usize> = BTreeMap::new();
+        let mut unknown = None;
+        for (i, r) in routes.iter().enumerate() {
+            match &r.dest {
+                Dest::Cidr(p) => {
+                    let keep = match by_prefix.get(p) {
+                        Some(&j) => routes[j].propagated && !r.propagated,
+                        None => true,
+                    };
+                    if keep {
+                        by_prefix.insert(*p, i);
+                    }
+                }
+                Dest::Service(_) => {}
+                Dest::Unknown(why) => {
+                    unknown.get_or_insert_with(|| why.clone());
+                }
+                Dest::PrefixList(pl) => {
+                    unknown.get_or_insert_with(|| {
+                        format!(
+                            "{} routes prefix list {pl}, whose entries are not in the input",
+                            r.resource
+                        )
+                    });
+                }
+            }
+        }
+        let mut groups: BTreeMap<(Family, std::cmp::Reverse<u8>), PrefixStarts> = BTreeMap::new();
+        for (p, i) in by_prefix {
+            groups
+                .entry((p.family, std::cmp::Reverse(p.len)))
+                .or_default()
+                .push((p.start, i));
+        }
+        RouteIndex {
+            groups: groups
+                .into_iter()
+                .map(|((f, std::cmp::Reverse(len)), mut v)| {
+                    v.sort_unstable();
+                    (f, len, v)
+                })
+                .collect(),
+            unknown,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -301,6 +367,7 @@ impl Builder<'_> {
                 tgw: tgw.index(),
                 routes: Vec::new(),
                 external_propagations: Vec::new(),
+                index: RouteIndex::default(),
             });
             rt_of.insert(i, idx);
         }
@@ -364,6 +431,7 @@ impl Builder<'_> {
                     tgw: Some(t),
                     routes: Vec::new(),
                     external_propagations: Vec::new(),
+                    index: RouteIndex::default(),
                 });
                 b.model.tgw_route_tables.len() - 1
             };
@@ -392,6 +460,9 @@ impl Builder<'_> {
         for a in 0..self.model.tgw_attachments.len() {
             for s in self.model.tgw_attachments[a].subnets.clone() {
                 self.model.subnets[s].attachments.push(a);
+            }
+            if let Link::To(v) = self.model.tgw_attachments[a].vpc {
+                self.model.vpcs[v].attachments.push(a);
             }
         }
         let resolve_att = |b: &mut Self, r: &RawResource| -> Result<usize, Link> {
@@ -423,6 +494,16 @@ impl Builder<'_> {
         let mut explicit_prop: Vec<(usize, usize, String)> = Vec::new();
         let mut seen_assoc: BTreeMap<(usize, usize), String> = BTreeMap::new();
         for i in 0..self.lk.raw.len() {
+            if ![
+                "aws_ec2_transit_gateway_route_table_association",
+                "awscc_ec2_transit_gateway_route_table_association",
+                "aws_ec2_transit_gateway_route_table_propagation",
+                "awscc_ec2_transit_gateway_route_table_propagation",
+            ]
+            .contains(&self.raw(i).rtype.as_str())
+            {
+                continue;
+            }
             let r = self.raw(i).clone();
             let propagation = match r.rtype.as_str() {
                 "aws_ec2_transit_gateway_route_table_association"
@@ -527,6 +608,9 @@ impl Builder<'_> {
         }
         self.tgw_static_routes(&ix, &att_of);
         self.check_tgw_tables();
+        for t in &mut self.model.tgw_route_tables {
+            t.index = RouteIndex::build(&t.routes);
+        }
     }
 
     /// Whether attachment `a` takes the default association and default
@@ -629,6 +713,14 @@ impl Builder<'_> {
 
     fn tgw_static_routes(&mut self, ix: &TgwIndex, att_of: &HashMap<usize, usize>) {
         for i in 0..self.lk.raw.len() {
+            if ![
+                "aws_ec2_transit_gateway_route",
+                "awscc_ec2_transit_gateway_route",
+            ]
+            .contains(&self.raw(i).rtype.as_str())
+            {
+                continue;
+            }
             let r = self.raw(i).clone();
             if r.rtype != "aws_ec2_transit_gateway_route"
                 && r.rtype != "awscc_ec2_transit_gateway_route"
@@ -777,6 +869,9 @@ impl Builder<'_> {
         let mut by_id: HashMap<String, usize> = HashMap::new();
         let mut accepters: Vec<usize> = Vec::new();
         for i in 0..self.lk.raw.len() {
+            if !ATTACH_TYPES.contains(&self.raw(i).rtype.as_str()) {
+                continue;
+            }
             let r = self.raw(i).clone();
             let v = &r.values;
             let kind = match r.rtype.as_str() {
@@ -982,7 +1077,7 @@ impl Builder<'_> {
         // One subnet per Availability Zone.
         let mut zones: BTreeMap<String, usize> = BTreeMap::new();
         for &s in &att.subnets {
-            if let Some(az) = zone_of(&self.model.subnets[s]) {
+            if let Some(az) = zone_of(&self.model.subnets[s]).map(str::to_string) {
                 if let Some(&other) = zones.get(&az) {
                     self.findings.push(Finding::new(
                         codes::INVALID_RESOURCE,
@@ -1013,10 +1108,10 @@ fn flag_value(x: &Value) -> Option<bool> {
 }
 
 /// The Availability Zone of a subnet, by name or else by ID.
-pub fn zone_of(s: &super::Subnet) -> Option<String> {
+pub fn zone_of(s: &super::Subnet) -> Option<&str> {
     s.availability_zone
-        .clone()
-        .or_else(|| s.availability_zone_id.clone())
+        .as_deref()
+        .or(s.availability_zone_id.as_deref())
 }
 
 /// True when a family can cross attachment `a`.

@@ -38,6 +38,8 @@ rule!(
     tgw_return_path_needs_spoke_route,
     tgw_static_blackhole_beats_propagated_route,
     tgw_inspection_vpc_follows_attachment_subnet_table,
+    tgw_attachment_without_association_cannot_route,
+    tgw_ipv6_needs_attachment_support,
     gwlb_endpoint_is_a_bump_in_the_wire,
     tgw_peering_attachment_uses_static_routes,
     tgw_attachment_subnet_nacl_applies_to_traffic_from_instances,
