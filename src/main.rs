@@ -53,10 +53,11 @@ fn read_input(file: &str) -> Result<Vec<u8>, Fatal> {
     }
 }
 
-fn load(file: &str) -> Result<Document, Fatal> {
+/// Reads and parses the input, decoding only the views asked for.
+fn load(file: &str, views: ingest::Views) -> Result<Document, Fatal> {
     let bytes = read_input(file)?;
     let name = if file == "-" { "<stdin>" } else { file };
-    Ok(ingest::parse(&bytes, name)?)
+    Ok(ingest::parse_views(&bytes, name, views)?)
 }
 
 fn setup(common: &Common) -> Result<(), Fatal> {
@@ -98,7 +99,7 @@ fn emit(
 
 fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
-    let doc = load(&a.file)?;
+    let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
     let opts = tfreach::analysis::Options { pairs: a.pairs };
     let analysis = tfreach::analyze_document(&doc, a.common.view, &opts);
     let input = InputInfo::new(&doc, a.common.view, &a.file);
@@ -111,7 +112,7 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
 
 fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
     setup(&e.common)?;
-    let doc = load(&e.file)?;
+    let doc = load(&e.file, ingest::Views::Only(e.common.view))?;
     let built = tfreach::model::build(&doc, e.common.view);
     let model = &built.model;
     let from = tfreach::explain::select(model, &e.from);

@@ -221,7 +221,13 @@ pub fn closed_vpcs(model: &Model) -> Vec<Option<Vec<usize>>> {
                     return None;
                 }
                 for r in &table.routes {
-                    let endpoint = matches!(r.target, Target::Gateway { kind: GatewayKind::VpcEndpoint, .. });
+                    let endpoint = matches!(
+                        r.target,
+                        Target::Gateway {
+                            kind: GatewayKind::VpcEndpoint,
+                            ..
+                        }
+                    );
                     match &r.dest {
                         Dest::Cidr(_) => {}
                         Dest::PrefixList(_) if endpoint => continue,
@@ -232,11 +238,19 @@ pub fn closed_vpcs(model: &Model) -> Vec<Option<Vec<usize>>> {
                         Target::Peering(Link::To(p)) => {
                             let p = &model.peerings[*p];
                             let ends = (p.requester.index(), p.accepter.index());
-                            let (Some(x), Some(y)) = ends else { return None };
+                            let (Some(x), Some(y)) = ends else {
+                                return None;
+                            };
                             if matches!(p.state, PeeringState::Undetermined(_)) {
                                 return None;
                             }
-                            let other = if x == v { y } else if y == v { x } else { continue };
+                            let other = if x == v {
+                                y
+                            } else if y == v {
+                                x
+                            } else {
+                                continue;
+                            };
                             if model.vpcs[other].cidrs.unknown.is_some() {
                                 return None;
                             }
@@ -248,7 +262,9 @@ pub fn closed_vpcs(model: &Model) -> Vec<Option<Vec<usize>>> {
                             | GatewayKind::VpnGateway
                             | GatewayKind::CarrierGateway
                             | GatewayKind::LocalGateway => {}
-                            GatewayKind::Nat | GatewayKind::NetworkInterface | GatewayKind::Instance => {
+                            GatewayKind::Nat
+                            | GatewayKind::NetworkInterface
+                            | GatewayKind::Instance => {
                                 let inside = link
                                     .index()
                                     .and_then(|g| model.gateways[g].subnet.index())
@@ -300,14 +316,22 @@ fn replace_tokens(msg: &str, subs: &[(String, String)]) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut i = 0;
     'scan: while i < msg.len() {
-        let prev_ok = msg[..i].chars().next_back().is_none_or(|c| !is_token_char(c));
+        let prev_ok = msg[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_token_char(c));
         if prev_ok {
             for (from, to) in subs {
                 if msg[i..].starts_with(from.as_str()) {
                     let after = msg[i + from.len()..].chars().next();
                     // A block may end a sentence with a period.
                     let end_ok = after.is_none_or(|c| {
-                        !is_token_char(c) || (c == '.' && msg[i + from.len() + 1..].chars().next().is_none_or(|d| !is_token_char(d)))
+                        !is_token_char(c)
+                            || (c == '.'
+                                && msg[i + from.len() + 1..]
+                                    .chars()
+                                    .next()
+                                    .is_none_or(|d| !is_token_char(d)))
                     });
                     if end_ok {
                         out.push_str(to);
@@ -339,7 +363,10 @@ pub fn member_reasons(
     let mut subs = Vec::new();
     for (rep, member) in [(r.rep.0, s), (r.rep.1, d)] {
         if rep != member {
-            for (f, t) in names(model, order[rep]).into_iter().zip(names(model, order[member])) {
+            for (f, t) in names(model, order[rep])
+                .into_iter()
+                .zip(names(model, order[member]))
+            {
                 subs.push((f, t));
             }
         }
@@ -368,10 +395,16 @@ mod tests {
             "no route matches 10.1.2.0/24; 110.1.1.0/24 stays"
         );
         assert_eq!(
-            replace_tokens("aws_subnet.a[1] and module.x.aws_subnet.a[1] and aws_subnet.a[10]", &subs),
+            replace_tokens(
+                "aws_subnet.a[1] and module.x.aws_subnet.a[1] and aws_subnet.a[10]",
+                &subs
+            ),
             "aws_subnet.a[2] and module.x.aws_subnet.a[1] and aws_subnet.a[10]"
         );
-        assert_eq!(replace_tokens("ends with 10.1.1.0/24.", &subs), "ends with 10.1.2.0/24.");
+        assert_eq!(
+            replace_tokens("ends with 10.1.1.0/24.", &subs),
+            "ends with 10.1.2.0/24."
+        );
     }
 
     #[test]

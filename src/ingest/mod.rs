@@ -263,8 +263,32 @@ struct V4Instance<'a> {
 
 // ---------------------------------------------------------------------------
 
-/// Parses input bytes into a [`Document`]. `file` names the input in errors.
+/// Which views of a plan to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Views {
+    Both,
+    Only(View),
+}
+
+impl Views {
+    fn has(self, v: View) -> bool {
+        match self {
+            Views::Both => true,
+            Views::Only(x) => x == v,
+        }
+    }
+}
+
+/// Parses input bytes into a [`Document`] with both views of a plan.
+/// `file` names the input in errors.
 pub fn parse(bytes: &[u8], file: &str) -> Result<Document, InputError> {
+    parse_views(bytes, file, Views::Both)
+}
+
+/// Parses input bytes, decoding only the views asked for: the other view
+/// of a plan is left empty, which saves most of the work on a large plan
+/// when only one view is analysed.
+pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, InputError> {
     let err = |at: Option<String>, message: String| InputError {
         file: file.to_string(),
         at,
@@ -316,7 +340,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Document, InputError> {
             ),
         )
     })?;
-    build_document(top, file)
+    build_document(top, file, views)
 }
 
 fn looks_like_plan_log(text: &str) -> bool {
@@ -350,7 +374,7 @@ fn major_version(v: &str) -> Option<u64> {
     v.split('.').next().and_then(|m| m.trim().parse().ok())
 }
 
-fn build_document(top: Top<'_>, file: &str) -> Result<Document, InputError> {
+fn build_document(top: Top<'_>, file: &str, views: Views) -> Result<Document, InputError> {
     let err = |at: Option<String>, message: String| InputError {
         file: file.to_string(),
         at,
@@ -434,59 +458,74 @@ fn build_document(top: Top<'_>, file: &str) -> Result<Document, InputError> {
                     &mut doc.planned.resources,
                     file,
                     &mut skipped,
+                    false,
                 )?;
             }
         }
         DocKind::Plan => {
-            if let Some(ps) = &top.prior_state {
-                if let Some(values) = &ps.values {
-                    collect_values(
-                        values,
-                        "prior_state.values",
-                        &mut doc.prior.resources,
-                        file,
-                        &mut skipped,
-                    )?;
-                }
-            }
-            if let Some(changes) = &top.resource_changes {
-                plan_resources(changes, &mut doc.planned, file, &mut skipped)?;
-            } else if let Some(pv) = &top.planned_values {
+            // The prior view in full, or only its data sources, which the
+            // planned view needs too.
+            if let Some(values) = top.prior_state.as_ref().and_then(|p| p.values.as_ref()) {
+                let data_only = !views.has(View::Prior);
                 collect_values(
-                    pv,
-                    "planned_values",
-                    &mut doc.planned.resources,
+                    values,
+                    "prior_state.values",
+                    &mut doc.prior.resources,
                     file,
                     &mut skipped,
+                    data_only,
                 )?;
             }
-            // Data sources read during planning are not in resource_changes;
-            // they are in the planned values and the refreshed prior state.
-            let mut have: HashSet<String> = doc
-                .planned
-                .resources
-                .iter()
-                .map(|r| r.address.clone())
-                .collect();
-            let mut extra = Vec::new();
-            if top.resource_changes.is_some() {
-                if let Some(pv) = &top.planned_values {
-                    let mut all = Vec::new();
-                    collect_values(pv, "planned_values", &mut all, file, &mut BTreeMap::new())?;
-                    extra.extend(all.into_iter().filter(|r| r.mode == Mode::Data));
+            if views.has(View::Planned) {
+                if let Some(changes) = &top.resource_changes {
+                    plan_resources(changes, &mut doc.planned, file, &mut skipped)?;
+                } else if let Some(pv) = &top.planned_values {
+                    collect_values(
+                        pv,
+                        "planned_values",
+                        &mut doc.planned.resources,
+                        file,
+                        &mut skipped,
+                        false,
+                    )?;
                 }
-            }
-            extra.extend(
-                doc.prior
+                // Data sources read during planning are not in
+                // resource_changes; they are in the planned values and the
+                // refreshed prior state.
+                let mut have: HashSet<String> = doc
+                    .planned
                     .resources
                     .iter()
-                    .filter(|r| r.mode == Mode::Data)
-                    .cloned(),
-            );
-            for r in extra {
-                if have.insert(r.address.clone()) {
-                    doc.planned.resources.push(r);
+                    .map(|r| r.address.clone())
+                    .collect();
+                let mut extra = Vec::new();
+                if top.resource_changes.is_some() {
+                    if let Some(pv) = &top.planned_values {
+                        collect_values(
+                            pv,
+                            "planned_values",
+                            &mut extra,
+                            file,
+                            &mut BTreeMap::new(),
+                            true,
+                        )?;
+                    }
                 }
+                extra.extend(
+                    doc.prior
+                        .resources
+                        .iter()
+                        .filter(|r| r.mode == Mode::Data)
+                        .cloned(),
+                );
+                for r in extra {
+                    if have.insert(r.address.clone()) {
+                        doc.planned.resources.push(r);
+                    }
+                }
+            }
+            if !views.has(View::Prior) {
+                doc.prior.resources.clear();
             }
         }
     }
@@ -544,6 +583,7 @@ fn collect_values(
     out: &mut Vec<RawResource>,
     file: &str,
     skipped: &mut BTreeMap<String, usize>,
+    data_only: bool,
 ) -> Result<(), InputError> {
     let Some(root) = &values.root_module else {
         return Ok(());
@@ -561,6 +601,9 @@ fn collect_values(
                 continue;
             }
             let mode = mode_of(r.mode.as_deref(), &rpath, file)?;
+            if data_only && mode != Mode::Data {
+                continue;
+            }
             let values = parse_values(r.values, &format!("{rpath}.values"), file)?;
             out.push(RawResource {
                 module: m

@@ -24,9 +24,22 @@ fn check(bytes: &[u8], name: &str) -> usize {
         }
         assert_eq!(a.summary, brute, "{name}: summary");
         for p in &a.pairs {
-            let e = evaluate_pair(m, a.model_index[p.from], a.model_index[p.to], Detail::Reasons);
-            assert_eq!(p.verdict, e.verdict, "{name}: {} -> {}", a.subnets[p.from].address, a.subnets[p.to].address);
-            assert_eq!(p.reasons, e.reasons, "{name}: {} -> {}", a.subnets[p.from].address, a.subnets[p.to].address);
+            let e = evaluate_pair(
+                m,
+                a.model_index[p.from],
+                a.model_index[p.to],
+                Detail::Reasons,
+            );
+            assert_eq!(
+                p.verdict, e.verdict,
+                "{name}: {} -> {}",
+                a.subnets[p.from].address, a.subnets[p.to].address
+            );
+            assert_eq!(
+                p.reasons, e.reasons,
+                "{name}: {} -> {}",
+                a.subnets[p.from].address, a.subnets[p.to].address
+            );
             compared += 1;
         }
     }
