@@ -1,6 +1,9 @@
 //! Criterion benchmarks of the pipeline's phases on generated estates:
 //! ingest (parse), model building, and the pair analysis.
 
+// Options are built with struct update so new fields keep this compiling.
+#![allow(clippy::needless_update)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tfreach::analysis::{analyze, Options, PairsFilter};
 use tfreach::ingest::{self, View, Views};

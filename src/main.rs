@@ -5,7 +5,7 @@
 mod cli;
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -97,12 +97,53 @@ fn emit(
     }
 }
 
+/// A spinner on standard error that names the phase; drawn only when
+/// standard error is a terminal and `--quiet` is off, and only once the
+/// run has taken longer than a second.
+struct Progress(Option<indicatif::ProgressBar>, std::time::Instant);
+
+impl Progress {
+    fn new(common: &Common) -> Progress {
+        let show = !common.quiet && io::stderr().is_terminal();
+        Progress(
+            show.then(indicatif::ProgressBar::hidden),
+            std::time::Instant::now(),
+        )
+    }
+
+    fn phase(&self, msg: &str) {
+        if let Some(pb) = &self.0 {
+            if pb.is_hidden() && self.1.elapsed().as_secs_f32() > 1.0 {
+                pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+            pb.set_message(msg.to_string());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
+
 fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
+    let progress = Progress::new(&a.common);
+    progress.phase("reading the plan");
     let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
     let opts = tfreach::analysis::Options { pairs: a.pairs };
-    let analysis = tfreach::analyze_document(&doc, a.common.view, &opts);
+    progress.phase("building the network model");
+    let built = tfreach::model::build(&doc, a.common.view);
+    progress.phase(&format!("analysing {} subnets", built.model.subnets.len()));
+    let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
+    drop(built.model);
+    progress.phase("writing the report");
     let input = InputInfo::new(&doc, a.common.view, &a.file);
+    drop(progress);
     emit(&a.common, |w| match a.format {
         AnalyzeFormat::Table => report::table::write(w, &input, &analysis),
         AnalyzeFormat::Json => report::json::write(w, &input, &analysis),
