@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{AnalyzeArgs, AnalyzeFormat, Cli, Command, Common, ExplainArgs};
+use tfreach::analysis::PairsFilter;
 use tfreach::ingest::{self, Document};
 use tfreach::report::{self, InputInfo};
 
@@ -135,18 +136,24 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     let progress = Progress::new(&a.common);
     progress.phase("reading the plan");
     let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
-    let opts = tfreach::analysis::Options { pairs: a.pairs };
+    // JSON streams its pairs as they are computed; the table holds them.
+    let held = match a.format {
+        AnalyzeFormat::Json => PairsFilter::None,
+        AnalyzeFormat::Table => a.pairs,
+    };
+    let opts = tfreach::analysis::Options { pairs: held };
     progress.phase("building the network model");
     let built = tfreach::model::build(&doc, a.common.view);
     progress.phase(&format!("analysing {} subnets", built.model.subnets.len()));
     let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
-    drop(built.model);
     progress.phase("writing the report");
     let input = InputInfo::new(&doc, a.common.view, &a.file);
     drop(progress);
     emit(&a.common, |w| match a.format {
         AnalyzeFormat::Table => report::table::write(w, &input, &analysis),
-        AnalyzeFormat::Json => report::json::write(w, &input, &analysis),
+        AnalyzeFormat::Json => {
+            report::json::write_streamed(w, &input, &analysis, &built.model, a.pairs)
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }
