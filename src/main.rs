@@ -155,6 +155,9 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
             report::json::write_streamed(w, &input, &analysis, &built.model, a.pairs)
         }
     })?;
+    // The process ends here: freeing a large model piece by piece would
+    // only cost time.
+    std::mem::forget((doc, built.model, analysis));
     Ok(ExitCode::SUCCESS)
 }
 
