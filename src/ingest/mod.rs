@@ -310,6 +310,15 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
                 .into(),
         ));
     }
+    if let Some(line) = too_deep(text.as_bytes()) {
+        return Err(err(
+            None,
+            format!(
+                "the JSON is nested more than {MAX_DEPTH} levels deep at line {line}, which no \
+                 terraform output is"
+            ),
+        ));
+    }
     if !trimmed.starts_with('{') {
         let found = match trimmed.as_bytes()[0] {
             b'[' => "an array",
@@ -326,7 +335,15 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
     }
     let mut de = serde_json::Deserializer::from_str(&text);
     let top: Top = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
+        // serde_path_to_error writes `?` for a segment it could not name
+        // (the input ended first): leave those out.
+        let path = e
+            .path()
+            .to_string()
+            .split('.')
+            .filter(|s| *s != "?")
+            .collect::<Vec<_>>()
+            .join(".");
         let inner = e.into_inner();
         let at = (path != "." && !path.is_empty()).then_some(path);
         err(at, describe_json_error(&inner))
@@ -341,6 +358,40 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
         )
     })?;
     build_document(top, file, views)
+}
+
+/// The deepest nesting accepted anywhere in the document, skipped parts
+/// included (serde_json checks depth only where it builds values).
+const MAX_DEPTH: usize = 128;
+
+/// The line where nesting first goes deeper than [`MAX_DEPTH`], if it does.
+/// One pass over the bytes, strings skipped.
+fn too_deep(bytes: &[u8]) -> Option<usize> {
+    let (mut depth, mut line, mut in_str, mut esc) = (0usize, 1usize, false, false);
+    for &b in bytes {
+        if in_str {
+            match (esc, b) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(line);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn looks_like_plan_log(text: &str) -> bool {
