@@ -22,6 +22,12 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// The hop-by-hop path of one pair of subnets, in both directions.
     Explain(ExplainArgs),
+    /// The reachability matrix for export: CSV, JSON, DOT, Mermaid or a self-contained HTML page.
+    Matrix(MatrixArgs),
+    /// What a plan changes in reachability (prior state against planned values), or what changes between two documents.
+    Diff(DiffArgs),
+    /// The CI gate: check a policy of expected verdicts and rules; exits 1 when it does not hold.
+    Check(CheckArgs),
 }
 
 /// Options every command shares.
@@ -53,6 +59,33 @@ pub struct AnalyzeArgs {
     /// Which pairs to list (the summary always counts them all).
     #[arg(long, value_enum, default_value_t = PairsFilter::All)]
     pub pairs: PairsFilter,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+}
+
+/// The kind of traffic verdicts are for.
+#[derive(Debug, Clone, Args)]
+pub struct FlowArgs {
+    /// Judge one protocol only: tcp, udp, icmp (ping), icmpv6, all, or a
+    /// protocol number. Without it a pair is reachable when any traffic
+    /// gets a round trip.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub protocol: Option<String>,
+    /// With --protocol tcp or udp: the destination port.
+    #[arg(long, value_name = "PORT", requires = "protocol")]
+    pub port: Option<u16>,
+}
+
+impl FlowArgs {
+    /// The named flow, or why the flags do not name one.
+    pub fn flow(&self) -> Result<Option<tfreach::model::Flow>, String> {
+        let Some(p) = &self.protocol else {
+            return Ok(None);
+        };
+        let proto =
+            tfreach::model::flow::parse_protocol(p).map_err(|e| format!("--protocol: {e}"))?;
+        tfreach::model::Flow::new(proto, self.port).map(Some)
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -76,4 +109,106 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AnalyzeFormat::Table)]
     pub format: AnalyzeFormat,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// `terraform show -json` output (plan or state) or a terraform.tfstate; `-` reads standard input.
+    pub file: String,
+    #[command(flatten)]
+    pub common: Common,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = MatrixFormat::Table)]
+    pub format: MatrixFormat,
+    /// CSV: the square matrix (a row per source, a column per destination) instead of the long list.
+    #[arg(long)]
+    pub square: bool,
+    /// Verdict counts VPC by VPC instead of subnet pairs, for estates too large to look at pair by pair.
+    #[arg(long)]
+    pub by_vpc: bool,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MatrixFormat {
+    /// One letter per pair, for the terminal.
+    Table,
+    /// `from,to,verdict,reason`, or the square matrix with --square.
+    Csv,
+    Json,
+    /// Graphviz, subnets clustered by VPC.
+    Dot,
+    /// A VPC-level flowchart for GitHub Markdown.
+    Mermaid,
+    /// One self-contained page: heatmap, filters, paths on click.
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A plan (its prior state is compared with its planned values), or the old document when NEW is given.
+    pub old: String,
+    /// The new document; plans are read in the --view given (planned values by default).
+    pub new: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Exit 1 when some pair's verdict changes and 0 when none does (errors still exit 2), like `git diff --exit-code`.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Markdown: write at most this many characters (a GitHub comment holds 65,536).
+    #[arg(long, value_name = "N", default_value_t = tfreach::report::doc::GITHUB_COMMENT_LIMIT)]
+    pub max_chars: usize,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    /// For a pull-request comment or the GitHub step summary.
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// `terraform show -json` output (plan or state) or a terraform.tfstate; `-` reads standard input.
+    pub file: String,
+    /// The policy file (TOML).
+    #[arg(long, value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Compare against this document for [[no_new_path]] rules, instead of the plan's prior state.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<String>,
+    /// The Terraform configuration directory: SARIF results then point at the .tf line of the resource.
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Markdown: write at most this many characters (a GitHub comment holds 65,536).
+    #[arg(long, value_name = "N", default_value_t = tfreach::report::doc::GITHUB_COMMENT_LIMIT)]
+    pub max_chars: usize,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// JUnit XML, for GitLab, Jenkins and other CI test reports.
+    Junit,
+    /// For a pull-request comment or the GitHub step summary.
+    Markdown,
 }

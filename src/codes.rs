@@ -54,7 +54,7 @@ codes! {
         "The traffic passes the same route table twice.",
         "Break the loop between the appliances or gateways that forward to each other.";
     UNSUPPORTED_HOP = "UNSUPPORTED_HOP", Info,
-        "The path goes through a device tfreach does not model yet (transit gateway, Cloud WAN, endpoint), so its fate is unknown.",
+        "The path goes through a device tfreach does not model yet (Cloud WAN, a gateway it cannot classify), so its fate is unknown.",
         "Check this path by hand until tfreach models the device.";
     NO_COMMON_ADDRESS_FAMILY = "NO_COMMON_ADDRESS_FAMILY", Warning,
         "The two subnets share no address family (one is IPv4-only, the other IPv6-only).",
@@ -101,6 +101,54 @@ codes! {
     UNSUPPORTED_RESOURCE = "UNSUPPORTED_RESOURCE", Info,
         "A network resource type that tfreach does not model yet; it was skipped.",
         "Verdicts that depend on it may be incomplete.";
+    SUBNET_ACL_RESTRICTION = "SUBNET_ACL_RESTRICTION", Warning,
+        "A network ACL denies the traffic where it leaves or enters a subnet (the message names the ACL and the rule that decided).",
+        "Add an allow rule with a lower number than the deny that decides, for the traffic and for its replies (network ACLs are stateless: replies go to ephemeral ports 1024-65535).";
+    TGW_ROUTE_AZ_RESTRICTION = "TGW_ROUTE_AZ_RESTRICTION", Warning,
+        "The source subnet is in an Availability Zone where its VPC's transit gateway attachment has no subnet, so the transit gateway does not take its traffic.",
+        "Add a subnet in that Availability Zone to the VPC attachment's subnet_ids.";
+    TGW_ATTACH_VPC_AZ_RESTRICTION = "TGW_ATTACH_VPC_AZ_RESTRICTION", Info,
+        "The attachment the traffic leaves the transit gateway by has no subnet in the zone it came from, and its subnets in other zones behave differently, so the path depends on the zone AWS picks.",
+        "Give the attachment a subnet in every zone traffic comes from, or make its subnets use the same route table and network ACL.";
+    TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION = "TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION", Warning,
+        "The attachment the traffic enters the transit gateway by is associated with no transit gateway route table.",
+        "Associate the attachment with a route table (aws_ec2_transit_gateway_route_table_association), or enable the transit gateway's default association.";
+    TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT = "TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT", Warning,
+        "The transit gateway route table associated with the ingress attachment has no route for the destination.",
+        "Propagate the destination VPC's attachment into that route table, or add a static route (aws_ec2_transit_gateway_route).";
+    TGW_RTB_BAD_STATE_ROUTE = "TGW_RTB_BAD_STATE_ROUTE", Warning,
+        "The transit gateway route that matches the destination is a blackhole route, which drops the traffic.",
+        "Remove the blackhole route, or make it less specific than the traffic that should pass.";
+    TGW_RTB_ROUTES_ARE_UNKNOWN = "TGW_RTB_ROUTES_ARE_UNKNOWN", Warning,
+        "A route of the transit gateway route table is not known until apply.",
+        "Set the route's destination in the configuration, or accept an unknown verdict for this plan.";
+    BAD_STATE_ATTACHMENT = "BAD_STATE_ATTACHMENT", Warning,
+        "The transit gateway attachment will not be available (not accepted, or deleted).",
+        "Accept the attachment (an accepter resource on the other side) or keep it.";
+    TGW_ATTACHMENT_IPV6_DISABLED = "TGW_ATTACHMENT_IPV6_DISABLED", Warning,
+        "The transit gateway VPC attachment does not carry IPv6 traffic.",
+        "Set ipv6_support = \"enable\" on the VPC attachments that IPv6 traffic crosses.";
+    UNKNOWN_AVAILABILITY_ZONE = "UNKNOWN_AVAILABILITY_ZONE", Warning,
+        "The Availability Zone of a subnet the path depends on is not known until apply.",
+        "Set availability_zone (or availability_zone_id) on the subnet.";
+    TGW_PROPAGATION_CONFLICT = "TGW_PROPAGATION_CONFLICT", Warning,
+        "Several attachments propagate the same CIDR block into one transit gateway route table; AWS keeps only the route of the first, so which VPC gets the traffic depends on the order of creation.",
+        "Give the VPCs distinct CIDR blocks, or use separate route tables.";
+    TGW_PROPAGATED_ROUTES = "TGW_PROPAGATED_ROUTES", Info,
+        "A VPN, Direct Connect or Connect attachment propagates routes into a transit gateway route table; their prefixes are not in the input and are assumed not to cover the input's VPCs.",
+        "Check the on-premises prefixes announced to the transit gateway.";
+    TRANSITIVE_GATEWAY_ENDPOINT = "TRANSITIVE_GATEWAY_ENDPOINT", Error,
+        "A route sends an AWS service's traffic towards another VPC's gateway endpoint; a gateway endpoint serves only its own VPC, never traffic arriving over a peering connection, transit gateway or VPN.",
+        "Create a gateway endpoint for the service in this VPC too (they cost nothing), or reach the service through an interface endpoint.";
+    ENI_SG_RULES_MISMATCH = "ENI_SG_RULES_MISMATCH", Warning,
+        "The security groups of the interface endpoint do not admit the traffic (HTTPS, tcp 443) from the subnet.",
+        "Add an inbound rule for tcp 443 from the subnet's CIDR block to a security group of the endpoint.";
+    VPCE_PRIVATELINK_ONE_WAY = "VPCE_PRIVATELINK_ONE_WAY", Info,
+        "An interface endpoint connects a consumer VPC to an endpoint service of a provider VPC: the consumer can open connections to the service, the provider cannot open any to the consumer, and overlapping CIDR blocks do not matter.",
+        "Nothing to fix; use a second endpoint service in the other direction if the provider must call the consumer.";
+    ENDPOINT_NOT_MODELLED = "ENDPOINT_NOT_MODELLED", Info,
+        "The path or service depends on something tfreach does not model (a load balancer behind an endpoint service, a security group whose members are outside the input).",
+        "Check this part by hand.";
     PROPAGATED_ROUTES = "PROPAGATED_ROUTES", Info,
         "Route propagation from a virtual private gateway is on; the propagated prefixes are not in the input and are assumed not to cover other VPCs.",
         "Check the on-premises prefixes announced over the VPN or Direct Connect.";

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use wildmatch::WildMatch;
 
-use crate::analysis::{address_order, evaluate_pair, Detail, Hop, Outcome};
-use crate::model::Model;
+use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome};
+use crate::model::{Flow, Model};
 use crate::net::Family;
 use crate::report::{Reason, Verdict};
 
@@ -34,6 +34,11 @@ pub struct Explanation {
     #[serde(rename = "return")]
     pub ret: Vec<Trace>,
     pub reasons: Vec<Reason>,
+    /// The kind of traffic asked about (`all traffic`, `tcp 443`).
+    pub asked: String,
+    /// Which traffic gets a round trip, when network ACLs narrow it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<String>,
 }
 
 fn outcome_name(o: Outcome) -> &'static str {
@@ -62,9 +67,10 @@ pub fn select(model: &Model, selector: &str) -> Vec<usize> {
     out
 }
 
-/// Explains the pair `s -> d` (model indices).
-pub fn explain(model: &Model, s: usize, d: usize) -> Explanation {
-    let e = evaluate_pair(model, s, d, Detail::Trace);
+/// Explains the pair `s -> d` (model indices), for one named flow or any
+/// traffic.
+pub fn explain(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Explanation {
+    let e = evaluate_pair_flow(model, s, d, Detail::Trace, flow);
     let mut forward = Vec::new();
     let mut ret = Vec::new();
     for c in &e.cells {
@@ -96,6 +102,8 @@ pub fn explain(model: &Model, s: usize, d: usize) -> Explanation {
         forward,
         ret,
         reasons: e.reasons,
+        asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
+        traffic: e.traffic,
     }
 }
 
@@ -105,7 +113,10 @@ pub fn write_text(out: &mut dyn Write, list: &[Explanation]) -> io::Result<()> {
         if i > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "{} -> {}: {}", x.from, x.to, x.verdict)?;
+        writeln!(out, "{} -> {}: {} ({})", x.from, x.to, x.verdict, x.asked)?;
+        if let Some(t) = &x.traffic {
+            writeln!(out, "  round trip for: {t}")?;
+        }
         for (label, traces) in [("forward", &x.forward), ("return", &x.ret)] {
             for t in traces {
                 writeln!(

@@ -23,11 +23,13 @@
 
 pub mod analysis;
 pub mod codes;
+pub mod diff;
 pub mod explain;
 pub mod graph;
 pub mod ingest;
 pub mod model;
 pub mod net;
+pub mod policy;
 pub mod report;
 pub mod synth;
 

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{AnalyzeArgs, AnalyzeFormat, Cli, Command, Common, ExplainArgs};
+use cli::{CheckArgs, CheckFormat, DiffArgs, DiffFormat, MatrixArgs, MatrixFormat};
 use tfreach::analysis::PairsFilter;
 use tfreach::ingest::{self, Document};
 use tfreach::report::{self, InputInfo};
@@ -29,13 +30,16 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Explain(e) => explain(e),
+        Command::Matrix(m) => matrix(m),
+        Command::Diff(d) => diff(d),
+        Command::Check(c) => check(c),
     };
     match result {
         Ok(code) => code,
         Err(Fatal(msg)) => {
             #[allow(clippy::print_stderr)]
-            {
-                eprintln!("tfreach: error: {msg}");
+            for line in msg.lines() {
+                eprintln!("tfreach: error: {line}");
             }
             ExitCode::from(2)
         }
@@ -133,6 +137,7 @@ impl Drop for Progress {
 
 fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
+    let flow = a.flow.flow().map_err(Fatal)?;
     let progress = Progress::new(&a.common);
     progress.phase("reading the plan");
     let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
@@ -141,7 +146,7 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
         AnalyzeFormat::Json => PairsFilter::None,
         AnalyzeFormat::Table => a.pairs,
     };
-    let opts = tfreach::analysis::Options { pairs: held };
+    let opts = tfreach::analysis::Options { pairs: held, flow };
     progress.phase("building the network model");
     let built = tfreach::model::build(&doc, a.common.view);
     progress.phase(&format!("analysing {} subnets", built.model.subnets.len()));
@@ -163,6 +168,7 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
 
 fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
     setup(&e.common)?;
+    let flow = e.flow.flow().map_err(Fatal)?;
     let doc = load(&e.file, ingest::Views::Only(e.common.view))?;
     let built = tfreach::model::build(&doc, e.common.view);
     let model = &built.model;
@@ -179,7 +185,7 @@ fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
     let list: Vec<_> = from
         .iter()
         .flat_map(|&s| to.iter().filter(move |&&d| d != s).map(move |&d| (s, d)))
-        .map(|(s, d)| tfreach::explain::explain(model, s, d))
+        .map(|(s, d)| tfreach::explain::explain(model, s, d, flow.as_ref()))
         .collect();
     if list.is_empty() {
         return Err(Fatal(format!(
@@ -194,4 +200,207 @@ fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
         }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Options that list every pair (the matrix, the diff and the check need
+/// them all), for the flow the flags name.
+fn all_pairs(flow: &cli::FlowArgs) -> Result<tfreach::analysis::Options, Fatal> {
+    Ok(tfreach::analysis::Options {
+        pairs: tfreach::analysis::PairsFilter::All,
+        flow: flow.flow().map_err(Fatal)?,
+    })
+}
+
+fn shown(file: &str) -> &str {
+    if file == "-" {
+        "<stdin>"
+    } else {
+        file
+    }
+}
+
+fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
+    setup(&m.common)?;
+    if m.square && !matches!(m.format, MatrixFormat::Csv) {
+        return Err(Fatal(
+            "--square applies to --format csv only (the other formats show the matrix whole)"
+                .into(),
+        ));
+    }
+    let opts = all_pairs(&m.flow)?;
+    let doc = load(&m.file, ingest::Views::Only(m.common.view))?;
+    let view = m.common.view;
+    let built = tfreach::model::build(&doc, view);
+    let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
+    let input = InputInfo::new(&doc, view, &m.file);
+    let md = report::doc::MatrixDoc {
+        input: &input,
+        analysis: &analysis,
+        model: Some(&built.model),
+        flow: opts.flow,
+        square: m.square,
+        by_vpc: m.by_vpc,
+    };
+    emit(&m.common, |w| match m.format {
+        MatrixFormat::Table => report::text::write_matrix(w, &md),
+        MatrixFormat::Csv => report::csv::write_matrix(w, &md),
+        MatrixFormat::Json => report::json_docs::write_matrix(w, &md),
+        MatrixFormat::Dot => report::dot::write_matrix(w, &md),
+        MatrixFormat::Mermaid => report::mermaid::write_matrix(w, &md),
+        MatrixFormat::Html => report::html::write_matrix(w, &md),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
+    setup(&d.common)?;
+    let opts = all_pairs(&d.flow)?;
+    let old_doc = load(&d.old, ingest::Views::Both)?;
+    let new_doc = match &d.new {
+        Some(f) => Some(load(f, ingest::Views::Both)?),
+        None => None,
+    };
+    let (old_view, new_view, new_ref, new_file) = match (&new_doc, &d.new) {
+        (Some(n), Some(f)) => (d.common.view, d.common.view, n, f.as_str()),
+        _ => {
+            if old_doc.kind != ingest::DocKind::Plan {
+                return Err(Fatal(format!(
+                    "{}: a state has one view, so there is nothing to compare; give two documents: tfreach diff OLD NEW",
+                    shown(&d.old)
+                )));
+            }
+            (
+                ingest::View::Prior,
+                ingest::View::Planned,
+                &old_doc,
+                d.old.as_str(),
+            )
+        }
+    };
+    let old_a = tfreach::analyze_document(&old_doc, old_view, &opts);
+    let new_a = tfreach::analyze_document(new_ref, new_view, &opts);
+    let changes = tfreach::diff::diff(&old_a, &new_a);
+    let before = InputInfo::new(&old_doc, old_view, &d.old);
+    let after = InputInfo::new(new_ref, new_view, new_file);
+    let doc = report::doc::DiffDoc {
+        before: &before,
+        after: &after,
+        diff: &changes,
+        max_chars: d.max_chars,
+    };
+    emit(&d.common, |w| match d.format {
+        DiffFormat::Table => report::text::write_diff(w, &doc),
+        DiffFormat::Markdown => report::markdown::write_diff(w, &doc),
+        DiffFormat::Json => report::json_docs::write_diff(w, &doc),
+    })?;
+    Ok(if d.exit_code && !changes.changes.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The `.tf` files under a directory, hidden directories (`.terraform`,
+/// `.git`) left out, with paths as the directory was written.
+fn tf_files(dir: &std::path::Path) -> Result<Vec<tfreach::policy::locate::SourceFile>, Fatal> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = fs::read_dir(&d)
+            .map_err(|e| Fatal(format!("{}: cannot read the directory: {e}", d.display())))?;
+        for e in entries {
+            let e =
+                e.map_err(|e| Fatal(format!("{}: cannot read the directory: {e}", d.display())))?;
+            let path = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".tf") {
+                let text = fs::read_to_string(&path)
+                    .map_err(|e| Fatal(format!("{}: cannot read: {e}", path.display())))?;
+                out.push(tfreach::policy::locate::SourceFile {
+                    path: path.to_string_lossy().replace('\\', "/"),
+                    text,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
+    setup(&c.common)?;
+    let opts = all_pairs(&c.flow)?;
+    let policy_name = c.policy.display().to_string();
+    let text = fs::read_to_string(&c.policy)
+        .map_err(|e| Fatal(format!("{policy_name}: cannot read: {e}")))?;
+    let policy = tfreach::policy::parse(&text, &policy_name)?;
+    let locator = match &c.config_dir {
+        Some(dir) => {
+            let files = tf_files(dir)?;
+            if files.is_empty() {
+                return Err(Fatal(format!(
+                    "{}: --config-dir holds no .tf file",
+                    dir.display()
+                )));
+            }
+            Some(tfreach::policy::locate::Locator::new(
+                &dir.to_string_lossy().replace('\\', "/"),
+                &files,
+            ))
+        }
+        None => None,
+    };
+    let doc = load(&c.file, ingest::Views::Both)?;
+    let view = c.common.view;
+    let analysis = tfreach::analyze_document(&doc, view, &opts);
+    let input = InputInfo::new(&doc, view, &c.file);
+    let baseline_doc = match &c.baseline {
+        Some(f) => Some(load(f, ingest::Views::Both)?),
+        None => None,
+    };
+    let baseline = baseline_doc
+        .as_ref()
+        .zip(c.baseline.as_deref())
+        .map(|(b, f)| InputInfo::new(b, view, f));
+    // The change, only when a rule needs it.
+    let change = if policy.no_new_path.is_empty() {
+        None
+    } else if let Some(b) = &baseline_doc {
+        Some(tfreach::diff::diff(
+            &tfreach::analyze_document(b, view, &opts),
+            &analysis,
+        ))
+    } else if doc.kind == ingest::DocKind::Plan && view == ingest::View::Planned {
+        Some(tfreach::diff::diff(
+            &tfreach::analyze_document(&doc, ingest::View::Prior, &opts),
+            &analysis,
+        ))
+    } else {
+        None
+    };
+    let result = tfreach::policy::check(&policy, &analysis, change.as_ref());
+    let cd = report::doc::CheckDoc {
+        input: &input,
+        baseline: baseline.as_ref(),
+        report: &result,
+        summary: &analysis.summary,
+        locator: locator.as_ref(),
+        max_chars: c.max_chars,
+    };
+    emit(&c.common, |w| match c.format {
+        CheckFormat::Table => report::text::write_check(w, &cd),
+        CheckFormat::Json => report::json_docs::write_check(w, &cd),
+        CheckFormat::Sarif => report::sarif::write_check(w, &cd),
+        CheckFormat::Junit => report::junit::write_check(w, &cd),
+        CheckFormat::Markdown => report::markdown::write_check(w, &cd),
+    })?;
+    Ok(if result.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -17,7 +17,7 @@ use crate::model::Model;
 use crate::net::{Family, Prefix};
 use crate::report::{Reason, Verdict};
 
-use super::pair::evaluate_pair;
+use super::pair::evaluate_pair_flow;
 use super::walk::Detail;
 use super::Summary;
 
@@ -31,6 +31,8 @@ pub struct Classes {
     pub members: Vec<Vec<usize>>,
     /// Class of each subnet, by position in the sorted order.
     pub class_of: Vec<usize>,
+    /// The one kind of traffic the verdicts are for (`None`: any).
+    pub flow: Option<crate::model::Flow>,
 }
 
 /// Sorted boundary points of one family: every prefix start and every
@@ -101,6 +103,7 @@ impl Classes {
             members,
             class_of,
             reach,
+            flow: None,
         }
     }
 
@@ -150,7 +153,13 @@ impl Classes {
                         continue;
                     }
                     if let Some((x, y)) = self.representatives(a, b) {
-                        let e = evaluate_pair(model, order[x], order[y], Detail::Outcome);
+                        let e = evaluate_pair_flow(
+                            model,
+                            order[x],
+                            order[y],
+                            Detail::Outcome,
+                            self.flow.as_ref(),
+                        );
                         s.add(e.verdict, self.weight(a, b));
                     }
                 }
@@ -165,7 +174,13 @@ impl Classes {
         (0..self.members.len())
             .map(|b| {
                 self.representatives(a, b).map(|(x, y)| {
-                    let e = evaluate_pair(model, order[x], order[y], Detail::Reasons);
+                    let e = evaluate_pair_flow(
+                        model,
+                        order[x],
+                        order[y],
+                        Detail::Reasons,
+                        self.flow.as_ref(),
+                    );
                     ClassResult {
                         rep: (x, y),
                         verdict: e.verdict,

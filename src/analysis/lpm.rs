@@ -1,6 +1,6 @@
 //! Longest-prefix match in one route table.
 
-use crate::model::{Dest, GatewayKind, Origin, Route, RouteTable, Target};
+use crate::model::{Dest, GatewayKind, Origin, Route, RouteTable, Target, TgwRoute, TgwRouteTable};
 use crate::net::{Family, Interval};
 
 /// The outcome of one lookup.
@@ -32,23 +32,59 @@ fn rank(r: &Route) -> u8 {
 /// independent). Costs one pass over the table's routes to find the winner
 /// and one to bound the interval where the winner holds.
 pub fn lookup(table: &RouteTable, family: Family, addr: u128) -> Lookup<'_> {
+    lookup_for(table, family, addr, None)
+}
+
+/// The address of an AWS service a route lookup is for: the service's name
+/// and how long the prefix-list entry that holds the address is (its real
+/// length when the service's ranges are in the input; otherwise 1, longer
+/// only than default routes).
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceAddr<'a> {
+    pub name: &'a str,
+    pub prefix_len: u8,
+}
+
+/// [`lookup`] for traffic to an AWS service: the routes for the service's
+/// prefix list take part, as a prefix of `service.prefix_len`.
+pub fn lookup_for<'t>(
+    table: &'t RouteTable,
+    family: Family,
+    addr: u128,
+    service: Option<ServiceAddr<'_>>,
+) -> Lookup<'t> {
     let mut best: Option<&Route> = None;
+    let mut best_len: u8 = 0;
     let mut unknown = table.routes_unknown.clone();
     for r in &table.routes {
         match &r.dest {
             Dest::Cidr(p) if p.family == family && p.contains_addr(addr) => {
                 let better = match best {
                     None => true,
+                    Some(b) => p.len > best_len || (p.len == best_len && rank(r) < rank(b)),
+                };
+                if better {
+                    best = Some(r);
+                    best_len = p.len;
+                }
+            }
+            Dest::Cidr(_) => {}
+            Dest::Service(name) => {
+                let Some(svc) = service.filter(|s| s.name == name && family == Family::V4) else {
+                    continue;
+                };
+                let better = match best {
+                    None => true,
                     Some(b) => {
-                        let bp = cidr(b);
-                        p.len > bp.len || (p.len == bp.len && rank(r) < rank(b))
+                        svc.prefix_len > best_len
+                            || (svc.prefix_len == best_len && rank(r) < rank(b))
                     }
                 };
                 if better {
                     best = Some(r);
+                    best_len = svc.prefix_len;
                 }
             }
-            Dest::Cidr(_) => {}
             Dest::Unknown(why) => {
                 unknown.get_or_insert_with(|| why.clone());
             }
@@ -74,9 +110,9 @@ pub fn lookup(table: &RouteTable, family: Family, addr: u128) -> Lookup<'_> {
             }
         }
     }
-    let mut valid = match best {
-        Some(b) => cidr(b).interval(),
-        None => Interval::full(family),
+    let mut valid = match best.map(|b| &b.dest) {
+        Some(Dest::Cidr(p)) => p.interval(),
+        _ => Interval::full(family),
     };
     // Carve out the more specific prefixes that sit beside `addr`.
     for r in &table.routes {
@@ -102,10 +138,76 @@ pub fn lookup(table: &RouteTable, family: Family, addr: u128) -> Lookup<'_> {
     }
 }
 
-fn cidr(r: &Route) -> crate::net::Prefix {
-    match r.dest {
-        Dest::Cidr(p) => p,
-        _ => unreachable!("only CIDR routes win a lookup"),
+/// The outcome of one lookup in a transit gateway route table.
+#[derive(Debug, Clone)]
+pub struct TgwLookup<'a> {
+    pub route: Option<&'a TgwRoute>,
+    /// The addresses around the looked-up one for which the same route wins.
+    pub valid: Interval,
+    pub unknown: Option<String>,
+}
+
+/// Finds the route a transit gateway uses for `addr` in `table`: the
+/// longest prefix that contains it; for the same prefix a static route
+/// (blackhole or not) beats a propagated one. Costs two passes over the
+/// table's routes.
+pub fn tgw_lookup(table: &TgwRouteTable, family: Family, addr: u128) -> TgwLookup<'_> {
+    let mut best: Option<(&TgwRoute, u8)> = None;
+    let mut unknown = None;
+    for r in &table.routes {
+        match &r.dest {
+            Dest::Cidr(p) if p.family == family && p.contains_addr(addr) => {
+                let better = match best {
+                    None => true,
+                    Some((b, len)) => {
+                        p.len > len || (p.len == len && b.propagated && !r.propagated)
+                    }
+                };
+                if better {
+                    best = Some((r, p.len));
+                }
+            }
+            Dest::Cidr(_) | Dest::Service(_) => {}
+            Dest::Unknown(why) => {
+                unknown.get_or_insert_with(|| why.clone());
+            }
+            Dest::PrefixList(pl) => {
+                unknown.get_or_insert_with(|| {
+                    format!(
+                        "{} routes prefix list {pl}, whose entries are not in the input",
+                        r.resource
+                    )
+                });
+            }
+        }
+    }
+    let mut valid = match best {
+        Some((r, _)) => match r.dest {
+            Dest::Cidr(p) => p.interval(),
+            _ => Interval::full(family),
+        },
+        None => Interval::full(family),
+    };
+    for r in &table.routes {
+        if let Dest::Cidr(p) = &r.dest {
+            if p.family != family || p.contains_addr(addr) {
+                continue;
+            }
+            let iv = p.interval();
+            if iv.intersect(&valid).is_none() {
+                continue;
+            }
+            if iv.hi < addr {
+                valid.lo = valid.lo.max(iv.hi + 1);
+            } else {
+                valid.hi = valid.hi.min(iv.lo - 1);
+            }
+        }
+    }
+    TgwLookup {
+        route: best.map(|(r, _)| r),
+        valid,
+        unknown,
     }
 }
 

@@ -12,10 +12,12 @@
 //! Rayon is used here only; results are sorted by address and identical
 //! with one thread or many.
 
+pub mod acl;
 pub mod classes;
 pub mod findings;
 pub mod lpm;
 pub mod pair;
+pub mod services;
 pub mod walk;
 
 use std::cmp::Ordering;
@@ -31,7 +33,7 @@ use crate::report::{Finding, Reason, Verdict};
 
 use classes::ClassResult;
 pub use classes::Classes;
-pub use pair::{evaluate_pair, Cell, PairEval};
+pub use pair::{evaluate_pair, evaluate_pair_flow, Cell, PairEval};
 pub use walk::{Detail, Hop, Outcome};
 
 /// Which pairs a report lists (the summary always counts all).
@@ -52,6 +54,9 @@ pub enum PairsFilter {
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub pairs: PairsFilter,
+    /// The one kind of traffic verdicts are for (`--protocol tcp --port
+    /// 443`); `None`: a pair is reachable when any traffic gets a round trip.
+    pub flow: Option<crate::model::Flow>,
 }
 
 /// A subnet as reports show it.
@@ -132,6 +137,8 @@ pub struct Analysis {
     pub summary: Summary,
     /// Findings, sorted and without duplicates.
     pub findings: Vec<Finding>,
+    /// How each subnet reaches each AWS service an endpoint names.
+    pub services: Vec<services::ServiceReach>,
     /// The classes of subnets, for streaming pairs with [`stream_pairs`].
     pub classes: Classes,
 }
@@ -192,7 +199,8 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
     let mut order: Vec<usize> = (0..model.subnets.len()).collect();
     order.sort_by(|a, b| address_order(&model.subnets[*a].address, &model.subnets[*b].address));
     let subnets: Vec<SubnetInfo> = order.iter().map(|&i| subnet_info(model, i)).collect();
-    let classes = Classes::build(model, &order);
+    let mut classes = Classes::build(model, &order);
+    classes.flow = opts.flow;
     let summary = classes.summary(model, &order);
     let pairs = if filter == PairsFilter::None {
         Vec::new()
@@ -200,6 +208,8 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
         list_pairs(model, &order, &classes, filter)
     };
     found.extend(findings::findings(model));
+    let (services, service_findings) = services::services(model);
+    found.extend(service_findings);
     found.sort();
     found.dedup();
     Analysis {
@@ -208,6 +218,7 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
         pairs,
         summary,
         findings: found,
+        services,
         classes,
     }
 }

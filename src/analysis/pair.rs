@@ -1,12 +1,17 @@
 //! One ordered pair of subnets: split into address boxes, walk each box
 //! both ways, and derive the verdict and its reasons.
+//!
+//! The forward walk carries every kind of traffic asked about (all of it,
+//! or one named flow); network ACLs narrow it on the way. The return walk
+//! carries the replies of what arrived, to the ephemeral ports. A box gets a
+//! round trip when some traffic arrives and all its replies come back.
 
 use crate::codes;
-use crate::model::Model;
+use crate::model::{Flow, FlowSet, Model};
 use crate::net::{Family, Interval};
 use crate::report::{Direction, Reason, Verdict};
 
-use super::walk::{self, Detail, Outcome};
+use super::walk::{self, Detail, Outcome, Packet};
 
 /// One box of address pairs with its two walks.
 #[derive(Debug, Clone)]
@@ -16,6 +21,24 @@ pub struct Cell {
     pub dst: Interval,
     pub forward: walk::Leg,
     pub ret: walk::Leg,
+    /// The traffic that gets there and whose replies get back.
+    pub round_trip: FlowSet,
+    /// The traffic that was asked about.
+    pub asked: FlowSet,
+}
+
+impl Cell {
+    /// True when the cell gets a round trip, taking unknown outcomes as
+    /// delivered (`optimistic`) or as dropped.
+    fn round_trips(&self, optimistic: bool) -> bool {
+        ok(self.forward.outcome, optimistic)
+            && ok(self.ret.outcome, optimistic)
+            && !self.round_trip.is_empty()
+    }
+}
+
+fn ok(o: Outcome, optimistic: bool) -> bool {
+    o == Outcome::Delivered || (optimistic && o == Outcome::Unknown)
 }
 
 /// Everything known about one pair.
@@ -24,15 +47,29 @@ pub struct PairEval {
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
     pub cells: Vec<Cell>,
+    /// Which traffic gets a round trip, when network ACLs let through less
+    /// than was asked about (`None`: all of it, or none at all).
+    pub traffic: Option<String>,
 }
 
 /// The most boxes one pair is split into; beyond it the verdict is
 /// `unknown` rather than slow.
 const MAX_CELLS: usize = 4096;
 
-/// Evaluates one ordered pair of distinct subnets (model indices). The
-/// `detail` says whether the cells carry reasons and hop lists.
+/// Evaluates one ordered pair of distinct subnets (model indices) for all
+/// traffic. The `detail` says whether the cells carry reasons and hop lists.
 pub fn evaluate_pair(model: &Model, s: usize, d: usize, detail: Detail) -> PairEval {
+    evaluate_pair_flow(model, s, d, detail, None)
+}
+
+/// Evaluates one ordered pair for one named flow (`None`: any traffic).
+pub fn evaluate_pair_flow(
+    model: &Model,
+    s: usize,
+    d: usize,
+    detail: Detail,
+    flow: Option<&Flow>,
+) -> PairEval {
     let (src, dst) = (&model.subnets[s], &model.subnets[d]);
     for sub in [src, dst] {
         if let Some(why) = &sub.cidrs.unknown {
@@ -45,6 +82,7 @@ pub fn evaluate_pair(model: &Model, s: usize, d: usize, detail: Detail) -> PairE
                     direction: Direction::Forward,
                 }],
                 cells: Vec::new(),
+                traffic: None,
             };
         }
     }
@@ -53,6 +91,11 @@ pub fn evaluate_pair(model: &Model, s: usize, d: usize, detail: Detail) -> PairE
         let (Some(sp), Some(dp)) = (src.cidr(family), dst.cidr(family)) else {
             continue;
         };
+        let asked = match flow {
+            Some(f) => f.forward(family),
+            None => FlowSet::connections(family),
+        };
+        let all_replies = asked.replies_for();
         let mut work = vec![(sp.interval(), dp.interval())];
         while let Some((si, di)) = work.pop() {
             if cells.len() >= MAX_CELLS {
@@ -62,13 +105,36 @@ pub fn evaluate_pair(model: &Model, s: usize, d: usize, detail: Detail) -> PairE
                 model,
                 s,
                 d,
-                family,
-                si.lo,
-                di.lo,
-                Direction::Forward,
+                Packet {
+                    family,
+                    src: si.lo,
+                    dst: di.lo,
+                    flows: &asked,
+                    dir: Direction::Forward,
+                },
                 detail,
             );
-            let ret = walk::walk(model, d, s, family, di.lo, si.lo, Direction::Return, detail);
+            let arrived = fwd.flows.clone().unwrap_or_else(|| asked.clone());
+            // The replies of what arrived (of everything, when nothing did,
+            // so the return path is still explained).
+            let replies = match (fwd.outcome, &fwd.flows) {
+                (Outcome::Dropped, _) | (_, None) => all_replies.clone(),
+                (_, Some(f)) => f.replies_for(),
+            };
+            let ret = walk::walk(
+                model,
+                d,
+                s,
+                Packet {
+                    family,
+                    src: di.lo,
+                    dst: si.lo,
+                    flows: &replies,
+                    dir: Direction::Return,
+                },
+                detail,
+            );
+            let back = ret.flows.clone().unwrap_or_else(|| replies.clone());
             let vs = clip(si, &[fwd.src_valid, ret.dst_valid]);
             let vd = clip(di, &[fwd.dst_valid, ret.src_valid]);
             for rest in si.minus(&vs) {
@@ -81,6 +147,8 @@ pub fn evaluate_pair(model: &Model, s: usize, d: usize, detail: Detail) -> PairE
                 family,
                 src: vs,
                 dst: vd,
+                round_trip: arrived.round_trips(&back),
+                asked: asked.clone(),
                 forward: fwd,
                 ret,
             });
@@ -99,6 +167,7 @@ pub fn evaluate_pair(model: &Model, s: usize, d: usize, detail: Detail) -> PairE
                 direction: Direction::Forward,
             }],
             cells,
+            traffic: None,
         };
     }
     cells.sort_by_key(|c| (c.family, c.src.lo, c.dst.lo));
@@ -129,10 +198,48 @@ pub fn evaluate_pair(model: &Model, s: usize, d: usize, detail: Detail) -> PairE
         reasons.sort_by(|a, b| a.direction.cmp(&b.direction).then_with(|| a.cmp(b)));
         reasons.dedup();
     }
+    let traffic = describe_traffic(&cells, verdict);
     PairEval {
         verdict,
         reasons,
         cells,
+        traffic,
+    }
+}
+
+/// Which traffic round-trips, when that is less than what was asked.
+fn describe_traffic(cells: &[Cell], verdict: Verdict) -> Option<String> {
+    if !matches!(verdict, Verdict::Reachable | Verdict::Partial) {
+        return None;
+    }
+    let trips: Vec<&Cell> = cells.iter().filter(|c| c.round_trips(true)).collect();
+    if trips.iter().all(|c| c.round_trip == c.asked) {
+        return None;
+    }
+    let mut common: Option<FlowSet> = None;
+    let mut any = FlowSet::empty();
+    for c in &trips {
+        common = Some(match common {
+            None => c.round_trip.clone(),
+            Some(x) => x.intersect(&c.round_trip),
+        });
+        any = any.union(&c.round_trip);
+    }
+    let common = common.unwrap_or_default();
+    let asked = &trips[0].asked;
+    if common == any {
+        Some(any.describe_within(asked, 8))
+    } else if common.is_empty() {
+        Some(format!(
+            "{}, depending on the addresses",
+            any.describe_within(asked, 8)
+        ))
+    } else {
+        Some(format!(
+            "{} for every address pair; also {} for some",
+            common.describe_within(asked, 8),
+            any.minus(&common).describe(8)
+        ))
     }
 }
 
@@ -148,6 +255,7 @@ fn too_many_cells(address: String) -> PairEval {
             direction: Direction::Forward,
         }],
         cells: Vec::new(),
+        traffic: None,
     }
 }
 
@@ -160,16 +268,12 @@ fn clip(base: Interval, bounds: &[Interval]) -> Interval {
 /// The verdict of a set of cells, taking unknown outcomes as delivered
 /// (`optimistic`) or as dropped.
 fn verdict_of(cells: &[Cell], optimistic: bool) -> Verdict {
-    let ok = |o: Outcome| o == Outcome::Delivered || (optimistic && o == Outcome::Unknown);
-    let round_trips = cells
-        .iter()
-        .filter(|c| ok(c.forward.outcome) && ok(c.ret.outcome))
-        .count();
+    let round_trips = cells.iter().filter(|c| c.round_trips(optimistic)).count();
     if round_trips == cells.len() {
         Verdict::Reachable
     } else if round_trips > 0 {
         Verdict::Partial
-    } else if cells.iter().any(|c| ok(c.forward.outcome)) {
+    } else if cells.iter().any(|c| ok(c.forward.outcome, optimistic)) {
         Verdict::OneWay
     } else {
         Verdict::Blocked

@@ -1,19 +1,29 @@
 //! One packet, one direction: from a subnet towards an address, hop by hop.
 //!
-//! The walk follows AWS forwarding: the source subnet's route table, the
-//! longest-prefix route, then the target (local delivery, a peering
-//! connection, an appliance or NAT gateway whose subnet's table is consulted
-//! next, or a gateway that leaves the network). It records every reason the
-//! packet would be dropped, not only the first, and the address intervals
-//! over which its decisions hold, so the pair analysis can split subnets
-//! exactly where routes split them.
+//! The walk follows AWS forwarding: the route table of the subnet the
+//! packet is in, the longest-prefix route, then the target: local delivery,
+//! a peering connection, an appliance, NAT gateway or Gateway Load Balancer
+//! endpoint whose subnet's table is consulted next, a transit gateway
+//! (the route table associated with the attachment the packet enters by,
+//! then the attachment subnet of the VPC it leaves into, whose table is
+//! consulted next), or a gateway that leaves the network. Where the packet
+//! leaves or enters a subnet, that subnet's network ACL filters the flows
+//! it carries.
+//!
+//! It records every reason the packet would be dropped, not only the first,
+//! and the address intervals over which its decisions hold, so the pair
+//! analysis can split subnets exactly where routes and ACL rules split
+//! them.
 
 use crate::codes;
-use crate::model::{GatewayKind, Link, Model, PeeringState, Target};
+use crate::model::endpoint::EndpointKind;
+use crate::model::tgw::{carries, zone_of, AttachmentKind, TgwTarget};
+use crate::model::{FlowSet, GatewayKind, Link, Model, PeeringState, Target};
 use crate::net::{Family, Interval, Prefix};
 use crate::report::{Direction, Reason};
 
-use super::lpm::lookup;
+use super::acl::{describe_denials, evaluate};
+use super::lpm::{lookup_for, tgw_lookup, ServiceAddr};
 
 /// How much a walk records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +56,19 @@ pub struct Hop {
     pub fails: bool,
 }
 
+/// Where a walk towards an AWS service ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reached {
+    /// A gateway endpoint of the service (index into `Model::endpoints`).
+    Endpoint(usize),
+    /// The internet, through this gateway (its address).
+    Internet(String),
+}
+
+/// One network ACL check the packet passed: the subnet and whether it was
+/// leaving (`true`) or entering it.
+pub type AclStep = (usize, bool);
+
 /// The result of one walk.
 #[derive(Debug, Clone)]
 pub struct Leg {
@@ -56,6 +79,40 @@ pub struct Leg {
     pub src_valid: Interval,
     /// Destination addresses for which this result holds.
     pub dst_valid: Interval,
+    /// The flows that got through, when network ACLs narrowed the ones the
+    /// walk started with (`None`: all of them).
+    pub flows: Option<FlowSet>,
+    /// Walks towards a service: where the packet arrived.
+    pub reached: Option<Reached>,
+    /// Walks towards a service: the ACL checks on the way, in order.
+    pub acl_steps: Vec<AclStep>,
+    /// Walks towards a service: the route that first took the packet out
+    /// of its VPC (into a peering or transit gateway).
+    pub crossed_by: Option<String>,
+    /// Walks towards a service: the VPC and peering connection the packet
+    /// was sent into.
+    pub peered_into: Option<(usize, String)>,
+}
+
+/// Where a walk is going.
+#[derive(Debug, Clone, Copy)]
+pub enum Goal<'a> {
+    /// An address of this subnet.
+    Subnet(usize),
+    /// An address of an AWS service, reached over a gateway endpoint or the
+    /// internet.
+    Service(ServiceAddr<'a>),
+}
+
+/// One packet to walk.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    pub family: Family,
+    pub src: u128,
+    pub dst: u128,
+    /// The flows it may carry (protocols and destination ports).
+    pub flows: &'a FlowSet,
+    pub dir: Direction,
 }
 
 /// Formats a message only when the walk keeps its details.
@@ -75,51 +132,111 @@ struct Walker<'a> {
     dst: u128,
     dir: Direction,
     trace: bool,
+    goal: Goal<'a>,
     /// The destination subnet's block, to describe ranges within it.
     dst_bound: Interval,
+    /// The source subnet's block, likewise.
+    src_bound: Interval,
+    /// What the walk may carry at most, to describe flows against.
+    universe: FlowSet,
+    /// Said of network ACL checks at the current step.
+    acl_context: &'static str,
+    /// The flows the walk started with.
+    start: &'a FlowSet,
+    /// After a NAT gateway: the subnet whose address is now the source.
+    natted: Option<usize>,
+    /// The packet left the VPC it started in (peering or transit gateway).
+    crossed: bool,
+    /// The subnet the packet entered from a transit gateway, while it is
+    /// still there.
+    from_tgw: Option<usize>,
     leg: Leg,
 }
 
 /// How many route tables a packet may pass through before it is a loop.
 const MAX_HOPS: usize = 16;
 
-/// Walks a packet from subnet `from` (source address `src`) to address
-/// `dst`, which lies in subnet `to`. Cost: one route lookup per route table
-/// passed (usually one or two).
-#[allow(clippy::too_many_arguments)]
-pub fn walk(
-    model: &Model,
+/// Walks a packet from subnet `from` to an address of subnet `to`. Cost:
+/// one route lookup per route table passed (usually one or two) and one
+/// ACL evaluation per subnet boundary crossed.
+pub fn walk(model: &Model, from: usize, to: usize, p: Packet<'_>, detail: Detail) -> Leg {
+    walk_to(model, from, Goal::Subnet(to), p, detail)
+}
+
+/// Walks a packet from subnet `from` towards `goal`.
+pub fn walk_to<'a>(
+    model: &'a Model,
     from: usize,
-    to: usize,
-    family: Family,
-    src: u128,
-    dst: u128,
-    dir: Direction,
+    goal: Goal<'a>,
+    p: Packet<'a>,
     detail: Detail,
 ) -> Leg {
-    let dst_bound = model.subnets[to]
-        .cidr(family)
-        .map(|p| p.interval())
-        .unwrap_or(Interval { lo: dst, hi: dst });
+    let dst_bound = match goal {
+        Goal::Subnet(to) => model.subnets[to]
+            .cidr(p.family)
+            .map(|x| x.interval())
+            .unwrap_or(Interval {
+                lo: p.dst,
+                hi: p.dst,
+            }),
+        Goal::Service(_) => Interval {
+            lo: p.dst,
+            hi: p.dst,
+        },
+    };
+    let src_bound = model.subnets[from]
+        .cidr(p.family)
+        .map(|x| x.interval())
+        .unwrap_or(Interval {
+            lo: p.src,
+            hi: p.src,
+        });
+    let universe = if detail == Detail::Outcome {
+        FlowSet::empty()
+    } else if p.dir == Direction::Forward {
+        FlowSet::connections(p.family)
+    } else {
+        FlowSet::replies(p.family)
+    };
     let mut w = Walker {
+        src_bound,
+        universe,
+        acl_context: "",
         detail: detail != Detail::Outcome,
         model,
-        family,
-        src,
-        dst,
-        dir,
+        family: p.family,
+        src: p.src,
+        dst: p.dst,
+        dir: p.dir,
         trace: detail == Detail::Trace,
+        goal,
         dst_bound,
+        start: p.flows,
+        natted: None,
+        crossed: false,
+        from_tgw: None,
         leg: Leg {
             outcome: Outcome::Delivered,
             reasons: Vec::new(),
             hops: Vec::new(),
-            src_valid: Interval::full(family),
-            dst_valid: Interval::full(family),
+            src_valid: Interval::full(p.family),
+            dst_valid: Interval::full(p.family),
+            flows: None,
+            reached: None,
+            acl_steps: Vec::new(),
+            crossed_by: None,
+            peered_into: None,
         },
     };
-    w.run(from, to);
+    w.run(from);
     w.leg
+}
+
+/// What to do after a transit gateway.
+enum Next {
+    /// The packet is in this subnet (of this VPC) and follows its table.
+    At(usize, usize),
+    Stop,
 }
 
 impl Walker<'_> {
@@ -170,31 +287,190 @@ impl Walker<'_> {
         if !self.detail {
             return String::new();
         }
+        if let Goal::Service(s) = self.goal {
+            return format!("traffic to {}", s.name);
+        }
         match self.leg.dst_valid.intersect(&self.dst_bound) {
             Some(iv) => iv.describe(self.family),
             None => Prefix::fmt_addr(self.family, self.dst),
         }
     }
 
-    fn run(&mut self, from: usize, to: usize) {
+    fn src_range(&self) -> String {
+        if !self.detail {
+            return String::new();
+        }
+        match self.leg.src_valid.intersect(&self.src_bound) {
+            Some(iv) => iv.describe(self.family),
+            None => Prefix::fmt_addr(self.family, self.src),
+        }
+    }
+
+    fn flows(&self) -> &FlowSet {
+        self.leg.flows.as_ref().unwrap_or(self.start)
+    }
+
+    /// Applies the network ACL of `subnet` to the packet leaving it
+    /// (`egress`) or entering it. Returns false when no flow is left.
+    fn acl(&mut self, subnet: usize, egress: bool) -> bool {
+        let m = self.model;
+        let sub = &m.subnets[subnet];
+        let a = match &sub.network_acl {
+            Link::None => return true, // the default ACL: allows everything
+            Link::To(a) => *a,
+            other => {
+                let why = link_reason(other, &sub.address, "network ACL");
+                self.unknown(codes::UNRESOLVED_REFERENCE, &sub.address, why);
+                return true;
+            }
+        };
+        if matches!(self.goal, Goal::Service(_)) {
+            self.leg.acl_steps.push((subnet, egress));
+        }
+        let acl = &m.network_acls[a];
+        // Inbound rules look at the source: after a NAT gateway, that is
+        // the NAT gateway's address in its own subnet.
+        let (addr, natted_block) = match (egress, self.natted) {
+            (true, _) => (self.dst, None),
+            (false, None) => (self.src, None),
+            (false, Some(n)) => match m.subnets[n].cidr(self.family) {
+                Some(p) => (p.start, Some(p.interval())),
+                None => (self.src, None),
+            },
+        };
+        let mut d = evaluate(acl, egress, self.family, addr, self.flows());
+        // A reply goes to whichever ephemeral port the client picked: the
+        // replies of a protocol get through only if all of them do.
+        let mut partial = None;
+        if self.dir == Direction::Return && d.unknown.is_none() {
+            let whole = d.allowed.whole_protocols(self.flows());
+            if whole != d.allowed {
+                partial = Some(d.allowed.minus(&whole));
+                d.allowed = whole;
+            }
+        }
+        match natted_block {
+            Some(block) => {
+                if d.valid.intersect(&block) != Some(block) {
+                    self.unknown(
+                        codes::SUBNET_ACL_RESTRICTION,
+                        &acl.address,
+                        say!(self, "{} treats addresses of {} differently, and which one the NAT gateway uses is not known until apply", acl.address, m.subnets[self.natted.unwrap_or(subnet)].address),
+                    );
+                }
+            }
+            None if egress => {
+                self.leg.dst_valid = self
+                    .leg
+                    .dst_valid
+                    .intersect(&d.valid)
+                    .unwrap_or(self.leg.dst_valid);
+            }
+            None => {
+                self.leg.src_valid = self
+                    .leg
+                    .src_valid
+                    .intersect(&d.valid)
+                    .unwrap_or(self.leg.src_valid);
+            }
+        }
+        if let Some(why) = &d.unknown {
+            self.unknown(codes::UNRESOLVED_REFERENCE, &acl.address, why.clone());
+        }
+        let way = if egress { "outbound" } else { "inbound" };
+        let rel = if egress { "leaving" } else { "entering" };
+        let ctx = self.acl_context;
+        if d.allowed.is_empty() {
+            if !self.detail {
+                self.leg.outcome = Outcome::Dropped;
+                return false;
+            }
+            let range = self.range();
+            let what = self.flows().describe_within(&self.universe, 4);
+            let source = match (egress, natted_block) {
+                (true, _) => format!("to {range}{ctx}"),
+                (false, None) => format!("from {}{ctx}", self.src_range()),
+                (false, Some(_)) => format!("from the NAT gateway's address{ctx}"),
+            };
+            let msg = match &partial {
+                Some(some) => say!(self,
+                    "{} lets replies {rel} {} {source} through on {} only: replies go to the client's ephemeral port (1024-65535), so clients that pick another port get none ({way} {} denies the rest)",
+                    acl.address,
+                    sub.address,
+                    some.describe(4),
+                    describe_denials(&d.denied_by)
+                ),
+                None => say!(self,
+                    "{} denies {what} {rel} {} {source}; {way} {} decides",
+                    acl.address,
+                    sub.address,
+                    describe_denials(&d.denied_by)
+                ),
+            };
+            self.drop_(codes::SUBNET_ACL_RESTRICTION, &acl.address, msg);
+            return false;
+        }
+        if &d.allowed != self.flows() {
+            if self.trace {
+                let (acl_addr, sub_addr) = (acl.address.clone(), sub.address.clone());
+                let allowed = d.allowed.describe_within(&self.universe, 6);
+                let denied = describe_denials(&d.denied_by);
+                self.hop(
+                    &acl_addr,
+                    || format!("{way} rules for traffic {rel} {sub_addr}: only {allowed} pass ({denied} denies the rest)"),
+                    false,
+                );
+            }
+            self.leg.flows = Some(d.allowed);
+        } else if self.trace {
+            let (acl_addr, sub_addr) = (acl.address.clone(), sub.address.clone());
+            let by: Vec<String> = d.allowed_by.iter().map(|n| n.to_string()).collect();
+            self.hop(
+                &acl_addr,
+                || {
+                    format!(
+                        "{way} rule {} allows the traffic {rel} {sub_addr}",
+                        by.join(", ")
+                    )
+                },
+                false,
+            );
+        }
+        true
+    }
+
+    /// The packet moves from one subnet to another through the VPC router:
+    /// out through the first one's ACL, in through the second's. Within one
+    /// subnet, ACLs do not apply.
+    fn cross(&mut self, from: usize, to: usize) -> bool {
+        if from == to {
+            return true;
+        }
+        self.from_tgw = None;
+        self.acl(from, true) && self.acl(to, false)
+    }
+
+    fn run(&mut self, from: usize) {
         let m = self.model;
         let src_subnet = &m.subnets[from];
-        let dst_subnet = &m.subnets[to];
-        let dst_vpc = dst_subnet.vpc.index();
         let Some(mut vpc) = src_subnet.vpc.index() else {
             let why = link_reason(&src_subnet.vpc, &src_subnet.address, "VPC");
             self.unknown(codes::UNRESOLVED_REFERENCE, &src_subnet.address, why);
             return;
         };
+        let dst_vpc = match self.goal {
+            Goal::Subnet(to) => m.subnets[to].vpc.index(),
+            Goal::Service(_) => None,
+        };
         let mut table_link = src_subnet.route_table.clone();
-        let mut at_subnet = from;
+        let mut at = from;
         // Route tables passed so far (no allocation on the hot path).
         let mut visited = [usize::MAX; MAX_HOPS];
         for step in 0..MAX_HOPS {
             let t = match table_link {
                 Link::To(t) => t,
                 other => {
-                    let who = &m.subnets[at_subnet].address;
+                    let who = &m.subnets[at].address;
                     let why = link_reason(&other, who, "route table");
                     self.unknown(codes::UNRESOLVED_REFERENCE, who, why);
                     return;
@@ -211,8 +487,14 @@ impl Walker<'_> {
             }
             visited[step] = t;
             let table = &m.route_tables[t];
-            let lk = lookup(table, self.family, self.dst);
-            self.leg.dst_valid = self.leg.dst_valid.intersect(&lk.valid).unwrap_or(lk.valid);
+            let service = match self.goal {
+                Goal::Service(s) => Some(s),
+                Goal::Subnet(_) => None,
+            };
+            let lk = lookup_for(table, self.family, self.dst, service);
+            if service.is_none() {
+                self.leg.dst_valid = self.leg.dst_valid.intersect(&lk.valid).unwrap_or(lk.valid);
+            }
             if let Some(why) = lk.unknown {
                 self.unknown(codes::UNRESOLVED_REFERENCE, &table.address, why);
                 return;
@@ -226,11 +508,13 @@ impl Walker<'_> {
                 );
                 return;
             };
-            let dest = match route.dest {
-                crate::model::Dest::Cidr(p) => p,
-                _ => unreachable!("lookup returns CIDR routes"),
-            };
             if self.trace {
+                let dest = match &route.dest {
+                    crate::model::Dest::Cidr(p) => p.to_string(),
+                    crate::model::Dest::Service(s) => format!("prefix list of {s}"),
+                    crate::model::Dest::PrefixList(p) => p.clone(),
+                    crate::model::Dest::Unknown(_) => "?".into(),
+                };
                 self.hop(
                     &table.address,
                     || {
@@ -245,25 +529,35 @@ impl Walker<'_> {
             }
             match &route.target {
                 Target::Local => {
-                    if dst_vpc == Some(vpc) {
-                        self.hop(
-                            &dst_subnet.address,
-                            || "delivered by the local route".into(),
-                            false,
-                        );
-                    } else {
-                        let range = self.range();
-                        let here = &m.vpcs[vpc].address;
-                        let there = dst_vpc
-                            .map_or("another VPC".to_string(), |v| m.vpcs[v].address.clone());
-                        self.drop_(
-                            codes::VPC_LOCAL_ROUTE_CIDR_RESTRICTION,
-                            &table.address,
-                            say!(self,
-                                "{range} lies inside {here}'s own CIDR block {dest}, so the local route keeps the traffic in {here}; {} is in {there}",
-                                dst_subnet.address
-                            ),
-                        );
+                    match self.goal {
+                        Goal::Subnet(to) if dst_vpc == Some(vpc) => {
+                            if self.cross(at, to) && self.leg.outcome == Outcome::Delivered {
+                                self.hop(
+                                    &m.subnets[to].address,
+                                    || "delivered by the local route".into(),
+                                    false,
+                                );
+                            }
+                        }
+                        _ => {
+                            let range = self.range();
+                            let here = &m.vpcs[vpc].address;
+                            let there = dst_vpc
+                                .map_or("another VPC".to_string(), |v| m.vpcs[v].address.clone());
+                            let what = match self.goal {
+                                Goal::Subnet(to) => {
+                                    format!("{} is in {there}", m.subnets[to].address)
+                                }
+                                Goal::Service(_) => "the service is not there".into(),
+                            };
+                            self.drop_(
+                                codes::VPC_LOCAL_ROUTE_CIDR_RESTRICTION,
+                                &table.address,
+                                say!(self,
+                                    "{range} lies inside {here}'s own CIDR block, so the local route keeps the traffic in {here}; {what}"
+                                ),
+                            );
+                        }
                     }
                     return;
                 }
@@ -281,7 +575,7 @@ impl Walker<'_> {
                     return;
                 }
                 Target::Peering(link) => {
-                    self.peering(vpc, link, &route.resource, to);
+                    self.peering(vpc, at, link, &route.resource);
                     return;
                 }
                 Target::Gateway { kind, link, label } => {
@@ -289,17 +583,17 @@ impl Walker<'_> {
                     let there = dst_vpc.map_or("the destination VPC".to_string(), |v| {
                         m.vpcs[v].address.clone()
                     });
+                    let gw = link.index().map(|g| &m.gateways[g]);
                     match kind {
                         GatewayKind::Nat
                         | GatewayKind::NetworkInterface
                         | GatewayKind::Instance => {
                             // The device forwards the packet out of its own subnet.
-                            let sub = link
-                                .index()
-                                .map(|g| &m.gateways[g])
-                                .and_then(|g| g.subnet.index());
-                            match sub {
+                            match gw.and_then(|g| g.subnet.index()) {
                                 Some(s) => {
+                                    if !self.cross(at, s) {
+                                        return;
+                                    }
                                     let what = if *kind == GatewayKind::Nat {
                                         "the NAT gateway forwards it (replies return to its address)"
                                     } else {
@@ -310,7 +604,10 @@ impl Walker<'_> {
                                         || format!("{what} from {}", m.subnets[s].address),
                                         false,
                                     );
-                                    at_subnet = s;
+                                    if *kind == GatewayKind::Nat {
+                                        self.natted = Some(s);
+                                    }
+                                    at = s;
                                     table_link = m.subnets[s].route_table.clone();
                                     if let Some(v) = m.subnets[s].vpc.index() {
                                         vpc = v;
@@ -331,10 +628,34 @@ impl Walker<'_> {
                                 }
                             }
                         }
-                        GatewayKind::TransitGateway
-                        | GatewayKind::CoreNetwork
-                        | GatewayKind::VpcEndpoint
-                        | GatewayKind::Other => {
+                        GatewayKind::TransitGateway => {
+                            match self.transit(at, vpc, link, &route.resource, label) {
+                                Next::At(s, v) => {
+                                    at = s;
+                                    vpc = v;
+                                    table_link = m.subnets[s].route_table.clone();
+                                    continue;
+                                }
+                                Next::Stop => return,
+                            }
+                        }
+                        GatewayKind::VpcEndpoint => {
+                            match self.endpoint(at, vpc, link, &route.resource, label) {
+                                Some(s) => {
+                                    at = s;
+                                    table_link = m.subnets[s].route_table.clone();
+                                    continue;
+                                }
+                                None => return,
+                            }
+                        }
+                        GatewayKind::Internet | GatewayKind::EgressOnly
+                            if matches!(self.goal, Goal::Service(_)) =>
+                        {
+                            self.internet(at, vpc, gw, *kind, label, &route.resource);
+                            return;
+                        }
+                        GatewayKind::CoreNetwork | GatewayKind::Other => {
                             self.unknown(
                                 codes::UNSUPPORTED_HOP,
                                 &route.resource,
@@ -347,11 +668,15 @@ impl Walker<'_> {
                             return;
                         }
                         _ => {
+                            let whom = match self.goal {
+                                Goal::Subnet(_) => format!("private addresses in {there}"),
+                                Goal::Service(s) => s.name.to_string(),
+                            };
                             self.drop_(
                                 codes::CANNOT_ROUTE,
                                 &route.resource,
                                 say!(self,
-                                    "{} sends {range} to {} {label}, which does not deliver to private addresses in {there}",
+                                    "{} sends {range} to {} {label}, which does not deliver to {whom}",
                                     route.resource,
                                     kind.describe()
                                 ),
@@ -362,7 +687,7 @@ impl Walker<'_> {
                 }
             }
         }
-        let addr = m.subnets[at_subnet].address.clone();
+        let addr = m.subnets[at].address.clone();
         self.drop_(
             codes::ROUTING_LOOP,
             &addr,
@@ -370,9 +695,505 @@ impl Walker<'_> {
         );
     }
 
+    /// Leaving for the internet towards an AWS service.
+    fn internet(
+        &mut self,
+        at: usize,
+        vpc: usize,
+        gw: Option<&crate::model::Gateway>,
+        kind: GatewayKind,
+        label: &str,
+        route: &str,
+    ) {
+        let m = self.model;
+        if self.family == Family::V4 && kind == GatewayKind::EgressOnly {
+            self.drop_(
+                codes::CANNOT_ROUTE,
+                route,
+                say!(self, "{route} sends IPv4 traffic to egress-only internet gateway {label}, which carries IPv6 only"),
+            );
+            return;
+        }
+        if let Some(g) = gw {
+            if g.vpc.index().is_some_and(|v| v != vpc) {
+                self.drop_(
+                    codes::CANNOT_ROUTE,
+                    route,
+                    say!(self, "{label} is attached to {}, not to {}: a VPC cannot use another VPC's internet gateway", m.vpcs[g.vpc.index().unwrap_or(vpc)].address, m.vpcs[vpc].address),
+                );
+                return;
+            }
+        }
+        if !self.acl(at, true) {
+            return;
+        }
+        self.hop(label, || "leaves for the internet".into(), false);
+        self.leg.reached = Some(Reached::Internet(label.to_string()));
+    }
+
+    /// A route to a VPC endpoint: a Gateway Load Balancer endpoint sends the
+    /// traffic through its appliances and back out of its subnet (the
+    /// subnet returned); a gateway endpoint ends a walk to its service.
+    fn endpoint(
+        &mut self,
+        at: usize,
+        vpc: usize,
+        link: &Link,
+        route: &str,
+        label: &str,
+    ) -> Option<usize> {
+        let m = self.model;
+        let range = self.range();
+        let Some(e) = link.index().and_then(|g| m.gateways[g].endpoint) else {
+            self.unknown(
+                codes::EXTERNAL_RESOURCE,
+                route,
+                say!(
+                    self,
+                    "{route} sends {range} to VPC endpoint {label}, which is not in the input"
+                ),
+            );
+            return None;
+        };
+        let ep = &m.endpoints[e];
+        match ep.kind {
+            EndpointKind::GatewayLoadBalancer => {
+                match &ep.state {
+                    PeeringState::Active => {}
+                    PeeringState::Inactive(why) => {
+                        self.drop_(
+                            codes::BAD_STATE,
+                            &ep.address,
+                            say!(self, "{} will not be available: {why}", ep.address),
+                        );
+                        return None;
+                    }
+                    PeeringState::Undetermined(why) => {
+                        self.unknown(codes::UNRESOLVED_REFERENCE, &ep.address, why.clone());
+                    }
+                }
+                let Some(&s) = ep.subnets.first() else {
+                    let why = ep
+                        .subnets_unknown
+                        .clone()
+                        .unwrap_or_else(|| format!("{} has no subnet in the input", ep.address));
+                    self.unknown(codes::UNRESOLVED_REFERENCE, &ep.address, why);
+                    return None;
+                };
+                if !self.cross(at, s) {
+                    return None;
+                }
+                let service = ep.service_name();
+                self.hop(
+                    &ep.address,
+                    || format!("inspected: the Gateway Load Balancer endpoint hands the traffic to {service} and it comes back out of {}", m.subnets[s].address),
+                    false,
+                );
+                Some(s)
+            }
+            EndpointKind::Gateway => {
+                let Goal::Service(svc) = self.goal else {
+                    self.drop_(
+                        codes::CANNOT_ROUTE,
+                        route,
+                        say!(self, "{route} sends {range} to gateway endpoint {}, which only carries traffic to {}", ep.address, ep.service_name()),
+                    );
+                    return None;
+                };
+                if ep.service.as_deref() != Some(svc.name) {
+                    self.drop_(
+                        codes::CANNOT_ROUTE,
+                        route,
+                        say!(
+                            self,
+                            "{route} sends traffic to {} into {}, an endpoint of {}",
+                            svc.name,
+                            ep.address,
+                            ep.service_name()
+                        ),
+                    );
+                    return None;
+                }
+                if self.crossed || ep.vpc != Link::To(vpc) {
+                    self.drop_(
+                        codes::TRANSITIVE_GATEWAY_ENDPOINT,
+                        route,
+                        say!(self,
+                            "the traffic reaches {} from outside its VPC ({}); a gateway endpoint serves only the VPC it belongs to, never traffic arriving over a peering connection, transit gateway or VPN",
+                            ep.address, m.vpcs[vpc].address
+                        ),
+                    );
+                    return None;
+                }
+                if !self.acl(at, true) {
+                    return None;
+                }
+                self.hop(
+                    &ep.address,
+                    || format!("gateway endpoint delivers to {}", svc.name),
+                    false,
+                );
+                self.leg.reached = Some(Reached::Endpoint(e));
+                None
+            }
+            EndpointKind::Interface | EndpointKind::Other => {
+                self.drop_(
+                    codes::BAD_STATE_ROUTE,
+                    route,
+                    say!(self, "{route} names {}, which is not a Gateway Load Balancer endpoint; AWS accepts only those as route targets", ep.address),
+                );
+                None
+            }
+        }
+    }
+
+    /// Through a transit gateway: from the subnet `at` of VPC `vpc` into
+    /// the attachment subnet of the VPC the gateway's route table sends the
+    /// packet to.
+    fn transit(&mut self, at: usize, vpc: usize, link: &Link, route: &str, label: &str) -> Next {
+        let m = self.model;
+        let range = self.range();
+        let Some(t) = link.index().and_then(|g| m.gateways[g].transit_gateway) else {
+            self.unknown(
+                codes::EXTERNAL_RESOURCE,
+                route,
+                say!(
+                    self,
+                    "{route} sends {range} to transit gateway {label}, which is not in the input"
+                ),
+            );
+            return Next::Stop;
+        };
+        let tgw = &m.transit_gateways[t];
+        // The VPC's attachment to this transit gateway.
+        let mut unresolved = None;
+        let att = m.tgw_attachments.iter().position(|a| {
+            if a.kind != AttachmentKind::Vpc || a.tgw != Link::To(t) {
+                return false;
+            }
+            if !matches!(a.vpc, Link::To(_)) && unresolved.is_none() {
+                unresolved = Some(link_reason(&a.vpc, &a.address, "VPC"));
+            }
+            a.vpc == Link::To(vpc)
+        });
+        let Some(a) = att else {
+            match unresolved {
+                Some(why) => self.unknown(codes::UNRESOLVED_REFERENCE, &tgw.address, why),
+                None => self.drop_(
+                    codes::BAD_STATE_ROUTE,
+                    route,
+                    say!(self, "{route} sends {range} to {}, but {} has no attachment to it: the route is a blackhole", tgw.address, m.vpcs[vpc].address),
+                ),
+            }
+            return Next::Stop;
+        };
+        let att = &m.tgw_attachments[a];
+        if !self.attachment_usable(a) {
+            return Next::Stop;
+        }
+        // The packet enters by the attachment's interface in its own zone.
+        let here = &m.subnets[at];
+        let Some(zone) = zone_of(here) else {
+            self.unknown(
+                codes::UNKNOWN_AVAILABILITY_ZONE,
+                &here.address,
+                say!(self, "the Availability Zone of {} is not known until apply, and {} carries traffic only from zones where it has a subnet", here.address, att.address),
+            );
+            return Next::Stop;
+        };
+        let entry = att
+            .subnets
+            .iter()
+            .copied()
+            .find(|&s| zone_of(&m.subnets[s]).as_deref() == Some(&zone));
+        let Some(entry) = entry else {
+            if let Some(why) = &att.subnets_unknown {
+                self.unknown(codes::UNRESOLVED_REFERENCE, &att.address, why.clone());
+                return Next::Stop;
+            }
+            if att
+                .subnets
+                .iter()
+                .any(|&s| zone_of(&m.subnets[s]).is_none())
+            {
+                self.unknown(
+                    codes::UNKNOWN_AVAILABILITY_ZONE,
+                    &att.address,
+                    say!(
+                        self,
+                        "the Availability Zones of the subnets of {} are not known until apply",
+                        att.address
+                    ),
+                );
+                return Next::Stop;
+            }
+            let zones: Vec<String> = att
+                .subnets
+                .iter()
+                .filter_map(|&s| zone_of(&m.subnets[s]))
+                .collect();
+            self.drop_(
+                codes::TGW_ROUTE_AZ_RESTRICTION,
+                &att.address,
+                say!(self,
+                    "{} is in {zone}, where {} has no subnet (it has {}): a transit gateway only takes traffic from zones its VPC attachment is in",
+                    here.address,
+                    att.address,
+                    if zones.is_empty() { "none".to_string() } else { zones.join(", ") }
+                ),
+            );
+            return Next::Stop;
+        };
+        // Back into the transit gateway straight from the attachment subnet
+        // it came out of: no ACL is crossed.
+        let hairpin = self.from_tgw == Some(at) && entry == at;
+        if !hairpin {
+            self.from_tgw = None;
+            self.acl_context = " on the way into the transit gateway";
+            let ok = self.acl(at, true) && self.acl(entry, false);
+            self.acl_context = "";
+            if !ok {
+                return Next::Stop;
+            }
+        }
+        if matches!(self.goal, Goal::Service(_)) && self.leg.crossed_by.is_none() {
+            self.leg.crossed_by = Some(route.to_string());
+        }
+        let entry_name = m.subnets[entry].address.clone();
+        self.hop(
+            &att.address,
+            || format!("enters {} through {entry_name} ({zone})", tgw.address),
+            false,
+        );
+        let mut ingress = a;
+        let mut g = t;
+        let mut rt_link = att.association(t);
+        let mut visited: Vec<usize> = Vec::new();
+        loop {
+            let ingress_att = &m.tgw_attachments[ingress];
+            let rt = match &rt_link {
+                Link::To(r) => *r,
+                Link::None => {
+                    self.drop_(
+                        codes::TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION,
+                        &ingress_att.address,
+                        say!(self, "{} is associated with no route table of {}, so the transit gateway cannot route what enters by it", ingress_att.address, m.transit_gateways[g].address),
+                    );
+                    return Next::Stop;
+                }
+                other => {
+                    let why =
+                        link_reason(other, &ingress_att.address, "transit gateway route table");
+                    self.unknown(codes::UNRESOLVED_REFERENCE, &ingress_att.address, why);
+                    return Next::Stop;
+                }
+            };
+            if visited.contains(&rt) || visited.len() >= MAX_HOPS {
+                let addr = m.tgw_route_tables[rt].address.clone();
+                self.drop_(
+                    codes::ROUTING_LOOP,
+                    &addr,
+                    say!(self, "the traffic comes back to {addr}: a routing loop"),
+                );
+                return Next::Stop;
+            }
+            visited.push(rt);
+            let table = &m.tgw_route_tables[rt];
+            let lk = tgw_lookup(table, self.family, self.dst);
+            if matches!(self.goal, Goal::Subnet(_)) {
+                self.leg.dst_valid = self.leg.dst_valid.intersect(&lk.valid).unwrap_or(lk.valid);
+            }
+            if let Some(why) = lk.unknown {
+                self.unknown(codes::TGW_RTB_ROUTES_ARE_UNKNOWN, &table.address, why);
+                return Next::Stop;
+            }
+            let range = self.range();
+            let Some(r) = lk.route else {
+                self.drop_(
+                    codes::TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT,
+                    &table.address,
+                    say!(
+                        self,
+                        "{} (associated with {}) has no route that matches {range}",
+                        table.address,
+                        ingress_att.address
+                    ),
+                );
+                return Next::Stop;
+            };
+            let dest = match r.dest {
+                crate::model::Dest::Cidr(p) => p.to_string(),
+                _ => "?".into(),
+            };
+            let how = if r.propagated { "propagated" } else { "static" };
+            match &r.target {
+                TgwTarget::Blackhole => {
+                    self.drop_(
+                        codes::TGW_RTB_BAD_STATE_ROUTE,
+                        &r.resource,
+                        say!(self, "{} matches {range} with blackhole route {dest} ({}): the transit gateway drops it", table.address, r.resource),
+                    );
+                    return Next::Stop;
+                }
+                TgwTarget::Unknown(why) => {
+                    self.unknown(codes::UNRESOLVED_REFERENCE, &r.resource, why.clone());
+                    return Next::Stop;
+                }
+                TgwTarget::Attachment(b) => {
+                    let out = &m.tgw_attachments[*b];
+                    let out_name = out.address.clone();
+                    let res = r.resource.clone();
+                    self.hop(
+                        &table.address,
+                        || format!("{how} route {dest} -> {out_name} ({res})"),
+                        false,
+                    );
+                    if !self.attachment_usable(*b) {
+                        return Next::Stop;
+                    }
+                    match out.kind {
+                        AttachmentKind::Vpc => {
+                            return self.leave_tgw(*b, &zone, g);
+                        }
+                        AttachmentKind::Peering => {
+                            let other = if out.tgw == Link::To(g) {
+                                &out.peer_tgw
+                            } else {
+                                &out.tgw
+                            };
+                            let Link::To(g2) = other else {
+                                let why = link_reason(other, &out.address, "peer transit gateway");
+                                self.unknown(codes::EXTERNAL_RESOURCE, &out.address, why);
+                                return Next::Stop;
+                            };
+                            let g2 = *g2;
+                            let peer = m.transit_gateways[g2].address.clone();
+                            self.hop(
+                                &out.address,
+                                || format!("crosses the peering into {peer}"),
+                                false,
+                            );
+                            ingress = *b;
+                            g = g2;
+                            rt_link = out.association(g2);
+                            continue;
+                        }
+                        _ => {
+                            let whom = match self.goal {
+                                Goal::Subnet(to) => m.subnets[to].address.clone(),
+                                Goal::Service(s) => s.name.to_string(),
+                            };
+                            self.drop_(
+                                codes::CANNOT_ROUTE,
+                                &r.resource,
+                                say!(self, "{} sends {range} to {} {}, which leaves AWS; {whom} is not there", table.address, out.kind.describe(), out.address),
+                            );
+                            return Next::Stop;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether an attachment carries traffic (its state and family).
+    fn attachment_usable(&mut self, a: usize) -> bool {
+        let att = &self.model.tgw_attachments[a];
+        match &att.state {
+            PeeringState::Active => {}
+            PeeringState::Inactive(why) => {
+                self.drop_(
+                    codes::BAD_STATE_ATTACHMENT,
+                    &att.address,
+                    say!(self, "{} will not be available: {why}", att.address),
+                );
+                return false;
+            }
+            PeeringState::Undetermined(why) => {
+                self.unknown(codes::UNRESOLVED_REFERENCE, &att.address, why.clone());
+                return false;
+            }
+        }
+        if !carries(att, self.family) {
+            self.drop_(
+                codes::TGW_ATTACHMENT_IPV6_DISABLED,
+                &att.address,
+                say!(
+                    self,
+                    "{} does not carry IPv6 (ipv6_support is not enabled)",
+                    att.address
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Out of the transit gateway into a VPC attachment's subnet: the one in
+    /// the zone the packet entered from, else one of the others (all must
+    /// behave alike, or the outcome depends on AWS's pick).
+    fn leave_tgw(&mut self, b: usize, zone: &str, g: usize) -> Next {
+        let m = self.model;
+        let out = &m.tgw_attachments[b];
+        let Some(v) = out.vpc.index() else {
+            let why = link_reason(&out.vpc, &out.address, "VPC");
+            self.unknown(codes::UNRESOLVED_REFERENCE, &out.address, why);
+            return Next::Stop;
+        };
+        let same_zone = out
+            .subnets
+            .iter()
+            .copied()
+            .find(|&s| zone_of(&m.subnets[s]).as_deref() == Some(zone));
+        let exit = match same_zone {
+            Some(s) => s,
+            None => {
+                if let Some(why) = &out.subnets_unknown {
+                    self.unknown(codes::UNRESOLVED_REFERENCE, &out.address, why.clone());
+                    return Next::Stop;
+                }
+                let Some(&first) = out.subnets.first() else {
+                    self.drop_(
+                        codes::BAD_STATE_ATTACHMENT,
+                        &out.address,
+                        say!(self, "{} has no subnet", out.address),
+                    );
+                    return Next::Stop;
+                };
+                let alike = out.subnets.iter().all(|&s| {
+                    let (x, y) = (&m.subnets[s], &m.subnets[first]);
+                    x.route_table == y.route_table && x.network_acl == y.network_acl
+                });
+                if !alike {
+                    self.unknown(
+                        codes::TGW_ATTACH_VPC_AZ_RESTRICTION,
+                        &out.address,
+                        say!(self, "{} has no subnet in {zone}, so the transit gateway picks one of its other zones, and its subnets there do not all use the same route table and network ACL", out.address),
+                    );
+                    return Next::Stop;
+                }
+                first
+            }
+        };
+        let exit_name = m.subnets[exit].address.clone();
+        let tgw_name = m.transit_gateways[g].address.clone();
+        self.hop(
+            &out.address,
+            || {
+                format!(
+                    "leaves {tgw_name} into {exit_name}, whose route table decides the next hop"
+                )
+            },
+            false,
+        );
+        self.crossed = true;
+        self.from_tgw = Some(exit);
+        Next::At(exit, v)
+    }
+
     /// Crossing a peering connection: it must be active, and carries only
     /// traffic between its two VPCs' own CIDR blocks.
-    fn peering(&mut self, vpc: usize, link: &Link, route: &str, to: usize) {
+    fn peering(&mut self, vpc: usize, at: usize, link: &Link, route: &str) {
         let m = self.model;
         let range = self.range();
         let p = match link {
@@ -398,6 +1219,10 @@ impl Walker<'_> {
                 return;
             }
         };
+        self.from_tgw = None;
+        if !self.acl(at, true) {
+            return;
+        }
         match &p.state {
             PeeringState::Active => {}
             PeeringState::Inactive(why) => {
@@ -433,6 +1258,12 @@ impl Walker<'_> {
             }
         };
         let peer = &m.vpcs[x];
+        if matches!(self.goal, Goal::Service(_)) {
+            self.leg.peered_into = Some((x, p.address.clone()));
+            if self.leg.crossed_by.is_none() {
+                self.leg.crossed_by = Some(route.to_string());
+            }
+        }
         if self.trace {
             self.hop(
                 &p.address,
@@ -485,12 +1316,16 @@ impl Walker<'_> {
                     .flatten()
                     .find(|&v| v != x && v != vpc)
                     .map(|v| m.vpcs[v].address.clone());
-                let why = match owner {
-                    Some(o) => format!(
+                let why = match (owner, self.goal) {
+                    (_, Goal::Service(s)) => format!(
+                        "{} is not in {}; a peering carries no traffic to the peer's gateways or endpoints (no edge-to-edge routing), so {} is not reached this way",
+                        range, peer.address, s.name
+                    ),
+                    (Some(o), _) => format!(
                         "{range} belongs to {o}, not to {}; peering is not transitive, so {} does not carry it on",
                         peer.address, p.address
                     ),
-                    None => format!(
+                    (None, _) => format!(
                         "{range} is outside {}'s CIDR blocks, and {} carries only traffic addressed to its peer VPC",
                         peer.address, p.address
                     ),
@@ -503,8 +1338,12 @@ impl Walker<'_> {
                 return;
             }
         }
+        let Goal::Subnet(to) = self.goal else { return };
         let dst_subnet = &m.subnets[to];
         if dst_subnet.vpc.index() == Some(x) {
+            if !self.acl(to, false) {
+                return;
+            }
             if self.leg.outcome == Outcome::Delivered {
                 self.hop(
                     &dst_subnet.address,

@@ -321,6 +321,8 @@ impl Resolver<'_> {
         let mut modules: BTreeMap<(String, Option<String>), Vec<String>> = BTreeMap::new();
         let mut vars: Vec<String> = Vec::new();
         let mut each_value = false;
+        // Attributes read from `each.value` (`each.value.transit_gateway_attachment_id`).
+        let mut each_attrs: Vec<String> = Vec::new();
         let mut opaque: Vec<String> = Vec::new();
         for r in refs {
             let parts = split_traversal(r);
@@ -343,7 +345,15 @@ impl Resolver<'_> {
                         }
                     }
                 }
-                "each" if parts.get(1) == Some(&"value") => each_value = true,
+                "each" if parts.get(1) == Some(&"value") => {
+                    each_value = true;
+                    if let Some(a) = parts.get(2) {
+                        let a = split_index(a).0.to_string();
+                        if !each_attrs.contains(&a) {
+                            each_attrs.push(a);
+                        }
+                    }
+                }
                 "each" | "count" | "path" | "terraform" | "self" => {}
                 "data" if parts.len() >= 3 => {
                     let (name, key) = split_index(parts[2]);
@@ -449,7 +459,17 @@ impl Resolver<'_> {
             if ctx.iter_refs.is_empty() {
                 return Err("it uses each.value of a for_each tfreach cannot follow".into());
             }
-            let mut iter_refs = ctx.iter_refs.clone();
+            // `for_each = module.m` makes each.value an instance of the
+            // module, whose attributes are its outputs.
+            let mut iter_refs: Vec<String> = Vec::new();
+            for r in &ctx.iter_refs {
+                let parts = split_traversal(r);
+                if parts.len() == 2 && parts[0] == "module" && !each_attrs.is_empty() {
+                    iter_refs.extend(each_attrs.iter().map(|a| format!("{r}.{a}")));
+                } else {
+                    iter_refs.push(r.clone());
+                }
+            }
             iter_refs.push("each.key".to_string());
             // `each.value` of an instance is the element with its own key.
             out.extend(self.references(

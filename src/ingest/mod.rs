@@ -145,6 +145,8 @@ pub fn is_network_type(t: &str) -> bool {
         "aws_security_group",
         "aws_security_group_rule",
         "aws_instance",
+        "aws_vpn_connection",
+        "aws_dx_gateway_association",
     ];
     EXACT.contains(&t)
         || t.starts_with("aws_vpc")
@@ -310,15 +312,6 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
                 .into(),
         ));
     }
-    if let Some(line) = too_deep(text.as_bytes()) {
-        return Err(err(
-            None,
-            format!(
-                "the JSON is nested more than {MAX_DEPTH} levels deep at line {line}, which no \
-                 terraform output is"
-            ),
-        ));
-    }
     if !trimmed.starts_with('{') {
         let found = match trimmed.as_bytes()[0] {
             b'[' => "an array",
@@ -357,7 +350,18 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
             ),
         )
     })?;
-    build_document(top, file, views)
+    let doc = build_document(top, file, views)?;
+    // Parts the typed parse skips are not depth-checked by serde_json.
+    if let Some(line) = too_deep(text.as_bytes()) {
+        return Err(err(
+            None,
+            format!(
+                "the JSON is nested too deeply to be terraform output (more than {MAX_DEPTH} \
+                 levels, at line {line})"
+            ),
+        ));
+    }
+    Ok(doc)
 }
 
 /// The deepest nesting accepted anywhere in the document, skipped parts

@@ -14,9 +14,9 @@ use crate::ingest::config::Target as CfgTarget;
 use crate::ingest::unknown::{is_unknown, UNKNOWN};
 use crate::ingest::{Document, InstanceIndex, Mode, RawResource, View};
 
-const VPC_TYPES: &[&str] = &["aws_vpc", "aws_default_vpc", "awscc_ec2_vpc"];
-const SUBNET_TYPES: &[&str] = &["aws_subnet", "aws_default_subnet", "awscc_ec2_subnet"];
-const RT_TYPES: &[&str] = &[
+pub(super) const VPC_TYPES: &[&str] = &["aws_vpc", "aws_default_vpc", "awscc_ec2_vpc"];
+pub(super) const SUBNET_TYPES: &[&str] = &["aws_subnet", "aws_default_subnet", "awscc_ec2_subnet"];
+pub(super) const RT_TYPES: &[&str] = &[
     "aws_route_table",
     "aws_default_route_table",
     "awscc_ec2_route_table",
@@ -25,7 +25,7 @@ const PCX_TYPES: &[&str] = &[
     "aws_vpc_peering_connection",
     "aws_vpc_peering_connection_accepter",
 ];
-const GW_TYPES: &[(&str, GatewayKind)] = &[
+pub(super) const GW_TYPES: &[(&str, GatewayKind)] = &[
     ("aws_internet_gateway", GatewayKind::Internet),
     ("awscc_ec2_internet_gateway", GatewayKind::Internet),
     ("aws_nat_gateway", GatewayKind::Nat),
@@ -42,30 +42,54 @@ const GW_TYPES: &[(&str, GatewayKind)] = &[
 /// Network resource types that are recognised but not modelled: reported
 /// once each, so nobody mistakes silence for analysis.
 fn unmodelled(t: &str) -> bool {
-    (t.starts_with("aws_ec2_transit_gateway_") && !t.ends_with("_accepter"))
-        || t.starts_with("aws_network_acl")
-        || t == "aws_default_network_acl"
+    const MODELLED_TGW: &[&str] = &[
+        "aws_ec2_transit_gateway_route_table",
+        "aws_ec2_transit_gateway_route_table_association",
+        "aws_ec2_transit_gateway_route_table_propagation",
+        "aws_ec2_transit_gateway_route",
+        "aws_ec2_transit_gateway_vpc_attachment",
+        "aws_ec2_transit_gateway_vpc_attachment_accepter",
+        "aws_ec2_transit_gateway_peering_attachment",
+        "aws_ec2_transit_gateway_peering_attachment_accepter",
+        "aws_ec2_transit_gateway_vpn_attachment",
+        "aws_ec2_transit_gateway_dx_gateway_attachment",
+        "aws_ec2_transit_gateway_connect",
+    ];
+    const MODELLED_AWSCC: &[&str] = &[
+        "awscc_ec2_vpc",
+        "awscc_ec2_subnet",
+        "awscc_ec2_route_table",
+        "awscc_ec2_route",
+        "awscc_ec2_subnet_route_table_association",
+        "awscc_ec2_internet_gateway",
+        "awscc_ec2_nat_gateway",
+        "awscc_ec2_transit_gateway",
+        "awscc_ec2_vpc_cidr_block",
+        "awscc_ec2_network_acl",
+        "awscc_ec2_network_acl_entry",
+        "awscc_ec2_subnet_network_acl_association",
+        "awscc_ec2_transit_gateway_attachment",
+        "awscc_ec2_transit_gateway_vpc_attachment",
+        "awscc_ec2_transit_gateway_route_table",
+        "awscc_ec2_transit_gateway_route_table_association",
+        "awscc_ec2_transit_gateway_route_table_propagation",
+        "awscc_ec2_transit_gateway_route",
+        "awscc_ec2_vpc_endpoint",
+        "awscc_ec2_vpc_endpoint_service",
+        "awscc_ec2_security_group",
+        "awscc_ec2_security_group_ingress",
+        "awscc_ec2_security_group_egress",
+    ];
+    (t.starts_with("aws_ec2_transit_gateway_") && !MODELLED_TGW.contains(&t))
         || t == "aws_vpn_gateway_route_propagation"
-        || t == "aws_vpc_endpoint_route_table_association"
         || t == "aws_ec2_managed_prefix_list"
-        || (t.starts_with("awscc_ec2_")
-            && ![
-                "awscc_ec2_vpc",
-                "awscc_ec2_subnet",
-                "awscc_ec2_route_table",
-                "awscc_ec2_route",
-                "awscc_ec2_subnet_route_table_association",
-                "awscc_ec2_internet_gateway",
-                "awscc_ec2_nat_gateway",
-                "awscc_ec2_transit_gateway",
-                "awscc_ec2_vpc_cidr_block",
-            ]
-            .contains(&t))
+        || t == "aws_ec2_managed_prefix_list_entry"
+        || (t.starts_with("awscc_ec2_") && !MODELLED_AWSCC.contains(&t))
 }
 
 /// The result of following one link attribute.
 #[derive(Debug, Clone)]
-enum Found {
+pub(super) enum Found {
     /// A resource of the view (index into the raw list).
     Raw(usize),
     /// A resource the link is assumed to lead to, with the assumption said.
@@ -77,23 +101,23 @@ enum Found {
     None,
 }
 
-struct Linker<'a> {
-    doc: &'a Document,
-    raw: &'a [RawResource],
+pub(super) struct Linker<'a> {
+    pub(super) doc: &'a Document,
+    pub(super) raw: &'a [RawResource],
     index: InstanceIndex,
     /// Known AWS ID -> raw resource indices carrying it.
     ids: HashMap<String, Vec<usize>>,
     deleted: HashMap<String, String>,
 }
 
-fn str_attr<'v>(v: &'v Value, attr: &str) -> Option<&'v str> {
+pub(super) fn str_attr<'v>(v: &'v Value, attr: &str) -> Option<&'v str> {
     match v.get(attr) {
         Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => Some(s),
         _ => None,
     }
 }
 
-fn attr_unknown(v: &Value, attr: &str) -> bool {
+pub(super) fn attr_unknown(v: &Value, attr: &str) -> bool {
     v.get(attr).is_some_and(is_unknown)
 }
 
@@ -112,6 +136,24 @@ impl<'a> Linker<'a> {
                 "awscc_ec2_nat_gateway" => own.push("nat_gateway_id"),
                 "awscc_ec2_transit_gateway" => own.push("transit_gateway_id"),
                 "aws_default_route_table" => own.push("default_route_table_id"),
+                "aws_default_network_acl" => own.push("default_network_acl_id"),
+                "aws_default_security_group" => own.push("id"),
+                "awscc_ec2_transit_gateway_route_table" => {
+                    own.push("transit_gateway_route_table_id")
+                }
+                "awscc_ec2_transit_gateway_attachment"
+                | "awscc_ec2_transit_gateway_vpc_attachment" => {
+                    own.push("transit_gateway_attachment_id")
+                }
+                "awscc_ec2_security_group" => own.push("group_id"),
+                "awscc_ec2_vpc_endpoint" => own.push("vpc_endpoint_id"),
+                "awscc_ec2_network_acl" => own.push("network_acl_id"),
+                "aws_vpn_connection"
+                | "aws_ec2_transit_gateway_vpc_attachment_accepter"
+                | "aws_ec2_transit_gateway_peering_attachment_accepter" => {
+                    own.push("transit_gateway_attachment_id")
+                }
+                "aws_vpc_endpoint_service" => own.push("service_name"),
                 _ => {}
             }
             for a in own {
@@ -137,7 +179,7 @@ impl<'a> Linker<'a> {
         }
     }
 
-    fn by_id(&self, id: &str, types: &[&str]) -> Found {
+    pub(super) fn by_id(&self, id: &str, types: &[&str]) -> Found {
         if let Some(c) = self.ids.get(id) {
             if let Some(&i) = c
                 .iter()
@@ -153,7 +195,7 @@ impl<'a> Linker<'a> {
     }
 
     /// Follows the configuration's references for an unknown attribute.
-    fn via_config(&self, r: &RawResource, path: &[&str], types: &[&str]) -> Vec<Found> {
+    pub(super) fn via_config(&self, r: &RawResource, path: &[&str], types: &[&str]) -> Vec<Found> {
         match self
             .doc
             .config
@@ -215,7 +257,7 @@ impl<'a> Linker<'a> {
     }
 
     /// Follows a single-valued link attribute.
-    fn link(&self, r: &RawResource, attr: &str, types: &[&str]) -> Found {
+    pub(super) fn link(&self, r: &RawResource, attr: &str, types: &[&str]) -> Found {
         match r.values.get(attr) {
             Some(v) if is_unknown(v) => {
                 let mut found = self.via_config(r, &[attr], types);
@@ -235,8 +277,7 @@ impl<'a> Linker<'a> {
     }
 
     /// Follows a set-valued link attribute (`subnet_ids`, `route_table_ids`).
-    #[allow(dead_code)] // used by the transit gateway, endpoint and ACL models
-    fn link_set(&self, r: &RawResource, attr: &str, types: &[&str]) -> Vec<Found> {
+    pub(super) fn link_set(&self, r: &RawResource, attr: &str, types: &[&str]) -> Vec<Found> {
         match r.values.get(attr) {
             Some(v) if is_unknown(v) => self.via_config(r, &[attr], types),
             Some(Value::Array(items)) => {
@@ -264,15 +305,15 @@ impl<'a> Linker<'a> {
 }
 
 /// The model builder's state.
-struct Builder<'a> {
-    lk: Linker<'a>,
-    model: Model,
-    findings: Vec<Finding>,
-    vpc_of: HashMap<usize, usize>,
-    subnet_of: HashMap<usize, usize>,
-    rt_of: HashMap<usize, usize>,
+pub(super) struct Builder<'a> {
+    pub(super) lk: Linker<'a>,
+    pub(super) model: Model,
+    pub(super) findings: Vec<Finding>,
+    pub(super) vpc_of: HashMap<usize, usize>,
+    pub(super) subnet_of: HashMap<usize, usize>,
+    pub(super) rt_of: HashMap<usize, usize>,
     pcx_of: HashMap<usize, usize>,
-    gw_of: HashMap<usize, usize>,
+    pub(super) gw_of: HashMap<usize, usize>,
     /// Assumed links, by the resource assumed: one finding each.
     assumed: BTreeMap<String, Vec<String>>,
 }
@@ -296,10 +337,14 @@ pub fn build(doc: &Document, view: View) -> Built {
     b.gateways();
     b.route_tables();
     b.peerings();
+    b.endpoints();
     b.routes();
     b.remove_deleted_inline_routes();
     b.associations();
     b.local_routes();
+    b.network_acls();
+    b.transit_gateways();
+    b.devices();
     b.check_routes();
     b.report_unmodelled();
     let Builder {
@@ -347,7 +392,7 @@ fn cidr_will_exist(doc: &Document, r: &RawResource, attr: &str) -> bool {
     }
 }
 
-fn parse_cidr(
+pub(super) fn parse_cidr(
     v: &Value,
     attr: &str,
     r: &RawResource,
@@ -407,15 +452,20 @@ fn region_from_arn(v: &Value) -> (Option<String>, Option<String>) {
 }
 
 impl Builder<'_> {
-    fn raw(&self, i: usize) -> &RawResource {
+    pub(super) fn raw(&self, i: usize) -> &RawResource {
         &self.lk.raw[i]
     }
 
-    fn managed_or_data(&self, i: usize, types: &[&str]) -> bool {
+    pub(super) fn managed_or_data(&self, i: usize, types: &[&str]) -> bool {
         types.contains(&self.raw(i).rtype.as_str())
     }
 
-    fn link_of(&mut self, f: Found, map: fn(&Self) -> &HashMap<usize, usize>, what: &str) -> Link {
+    pub(super) fn link_of(
+        &mut self,
+        f: Found,
+        map: fn(&Self) -> &HashMap<usize, usize>,
+        what: &str,
+    ) -> Link {
         let f = self.accept(f);
         match f {
             Found::Raw(i) => match map(self).get(&i) {
@@ -435,7 +485,7 @@ impl Builder<'_> {
     }
 
     /// Records the assumption behind an assumed link and follows it.
-    fn accept(&mut self, f: Found) -> Found {
+    pub(super) fn accept(&mut self, f: Found) -> Found {
         match f {
             Found::Assumed(i, why) => {
                 let at = self.raw(i).address.clone();
@@ -446,7 +496,7 @@ impl Builder<'_> {
         }
     }
 
-    fn unresolved_finding(&mut self, resource: &str, link: &Link) {
+    pub(super) fn unresolved_finding(&mut self, resource: &str, link: &Link) {
         if let Link::Unresolved(why) = link {
             self.findings.push(Finding::new(
                 codes::UNRESOLVED_REFERENCE,
@@ -477,7 +527,11 @@ impl Builder<'_> {
             let v = &r.values;
             let mut cidrs = Cidrs::default();
             let mut ok = parse_cidr(v, "cidr_block", &r, &mut cidrs, &mut self.findings);
-            if cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block") {
+            // A known block is the VPC's; an unknown one only matters when
+            // the configuration asks for a block at all.
+            if !attr_unknown(v, "ipv6_cidr_block")
+                || cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block")
+            {
                 ok &= parse_cidr(v, "ipv6_cidr_block", &r, &mut cidrs, &mut self.findings);
             }
             // Data sources list every associated block.
@@ -605,8 +659,12 @@ impl Builder<'_> {
                 vpc,
                 cidrs,
                 availability_zone: str_attr(v, "availability_zone").map(str::to_string),
+                availability_zone_id: str_attr(v, "availability_zone_id").map(str::to_string),
                 route_table: Link::None,
                 explicit_association: false,
+                network_acl: Link::None,
+                attachments: Vec::new(),
+                devices: Vec::new(),
             });
             self.subnet_of.insert(i, idx);
         }
@@ -636,6 +694,8 @@ impl Builder<'_> {
                 vpc,
                 subnet,
                 private: str_attr(&r.values, "connectivity_type") == Some("private"),
+                endpoint: None,
+                transit_gateway: None,
             });
             self.gw_of.insert(i, idx);
         }
@@ -1127,6 +1187,16 @@ impl Builder<'_> {
                 cands.len()
             )),
         };
+        // A transit gateway is usually the only one of its estate.
+        let f = match f {
+            Found::Unresolved(why) if attr == "transit_gateway_id" && config_path.is_empty() => {
+                match self.sole_tgw(r, attr, &why) {
+                    Some(i) => Found::Raw(i),
+                    None => Found::Unresolved(why),
+                }
+            }
+            f => f,
+        };
         match self.accept(f) {
             Found::Unresolved(why) => Target::Unknown(why),
             Found::Raw(i) if peering => {
@@ -1155,14 +1225,20 @@ impl Builder<'_> {
         for (i, a) in attrs.iter().enumerate() {
             match v.get(*a) {
                 Some(x) if is_unknown(x) => {
+                    // `aws_vpc_endpoint.x.prefix_list_id`: a service's list.
+                    if i == 2 && std::ptr::eq(v, &r.values) {
+                        if let Some(d) = self.service_list_via_config(r, a) {
+                            return Some(d);
+                        }
+                    }
                     return Some(Dest::Unknown(format!(
                         "the destination (`{a}`) of a route in {} is not known until apply",
                         r.address
-                    )))
+                    )));
                 }
                 Some(Value::String(s)) if !s.is_empty() => {
                     if i == 2 {
-                        return Some(Dest::PrefixList(s.clone()));
+                        return Some(self.prefix_list_dest(s));
                     }
                     return match s.parse::<Prefix>() {
                         Ok(p) => Some(Dest::Cidr(p)),
@@ -1495,6 +1571,19 @@ impl Builder<'_> {
                     &t.address,
                     format!("{} receives routes propagated from a virtual private gateway; their prefixes are not in the input", t.address),
                 ));
+            }
+        }
+    }
+
+    /// Which route targets live in which subnet.
+    fn devices(&mut self) {
+        for (g, gw) in self.model.gateways.iter().enumerate() {
+            let mut subnets: Vec<usize> = gw.subnet.index().into_iter().collect();
+            if let Some(e) = gw.endpoint {
+                subnets.extend(self.model.endpoints[e].subnets.first().copied());
+            }
+            for s in subnets {
+                self.model.subnets[s].devices.push(g);
             }
         }
     }

@@ -6,11 +6,19 @@
 //! [`Cidrs::unknown`] with the reason, never replaced by a default.
 
 pub mod build;
+pub mod endpoint;
+pub mod flow;
+pub mod nacl;
+pub mod tgw;
 
 use crate::net::{Family, Prefix};
 use crate::report::Finding;
 
 pub use build::build;
+pub use endpoint::{Endpoint, EndpointKind, EndpointService, SecurityGroup};
+pub use flow::{Flow, FlowSet};
+pub use nacl::{AclRule, NetworkAcl};
+pub use tgw::{AttachmentKind, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, TransitGateway};
 
 /// A link from one object to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,10 +90,24 @@ pub struct Subnet {
     /// The subnet's own blocks (at most one per family).
     pub cidrs: Cidrs,
     pub availability_zone: Option<String>,
+    /// The zone's ID (`use1-az1`), the same in every account.
+    pub availability_zone_id: Option<String>,
     /// Effective route table: the explicit association, else the VPC's main.
     pub route_table: Link,
     /// True when the route table came from an explicit association.
     pub explicit_association: bool,
+    /// Effective network ACL (index into `Model::network_acls`): the
+    /// explicit association, else the VPC's default ACL when the input
+    /// manages it. `Link::None` is the VPC's default ACL left as AWS creates
+    /// it, which allows all traffic.
+    pub network_acl: Link,
+    /// Transit gateway VPC attachments (indices) that have a network
+    /// interface in this subnet.
+    pub attachments: Vec<usize>,
+    /// Route targets that live in this subnet (indices into
+    /// `Model::gateways`: NAT gateways, network interfaces, instances,
+    /// Gateway Load Balancer endpoints): traffic they forward starts here.
+    pub devices: Vec<usize>,
 }
 
 impl Subnet {
@@ -135,6 +157,10 @@ pub enum Dest {
     Cidr(Prefix),
     /// A prefix list (`pl-...`): its entries are outside the input.
     PrefixList(String),
+    /// The AWS-managed prefix list of a service (its name, such as
+    /// `com.amazonaws.us-east-1.s3`): public ranges of AWS, never a VPC's
+    /// private addresses. Gateway endpoints add such routes.
+    Service(String),
     /// Not known until apply: the reason.
     Unknown(String),
 }
@@ -236,6 +262,10 @@ pub struct Gateway {
     pub subnet: Link,
     /// For NAT gateways: `connectivity_type = "private"`.
     pub private: bool,
+    /// For VPC endpoints: the index into `Model::endpoints`.
+    pub endpoint: Option<usize>,
+    /// For transit gateways: the index into `Model::transit_gateways`.
+    pub transit_gateway: Option<usize>,
 }
 
 /// The whole network of one view.
@@ -246,6 +276,13 @@ pub struct Model {
     pub route_tables: Vec<RouteTable>,
     pub peerings: Vec<Peering>,
     pub gateways: Vec<Gateway>,
+    pub network_acls: Vec<NetworkAcl>,
+    pub transit_gateways: Vec<TransitGateway>,
+    pub tgw_route_tables: Vec<TgwRouteTable>,
+    pub tgw_attachments: Vec<TgwAttachment>,
+    pub endpoints: Vec<Endpoint>,
+    pub security_groups: Vec<SecurityGroup>,
+    pub endpoint_services: Vec<EndpointService>,
 }
 
 impl Model {
@@ -255,8 +292,8 @@ impl Model {
     }
 
     /// Every prefix that any forwarding decision compares an address with:
-    /// route destinations and VPC blocks (and, as the model grows, ACL rule
-    /// blocks and transit gateway routes). Two addresses that no prefix
+    /// route destinations, VPC blocks, network ACL rule blocks and transit
+    /// gateway route destinations. Two addresses that no prefix
     /// here separates are treated alike by every walk, which is what lets
     /// the analysis share work between subnets. Anything new that a walk
     /// matches addresses against must be added here.
@@ -272,6 +309,16 @@ impl Model {
         for v in &self.vpcs {
             out.extend(v.cidrs.all().copied());
         }
+        for acl in &self.network_acls {
+            out.extend(acl.ingress.iter().chain(&acl.egress).filter_map(|r| r.cidr));
+        }
+        for t in &self.tgw_route_tables {
+            for r in &t.routes {
+                if let Dest::Cidr(p) = r.dest {
+                    out.push(p);
+                }
+            }
+        }
         out.sort();
         out.dedup();
         out
@@ -284,8 +331,14 @@ impl Model {
     pub fn behaviour_key(&self, s: usize) -> String {
         let sub = &self.subnets[s];
         format!(
-            "{:?}|{:?}|{:?}",
-            sub.vpc, sub.route_table, sub.availability_zone
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            sub.vpc,
+            sub.route_table,
+            sub.availability_zone,
+            sub.availability_zone_id,
+            sub.network_acl,
+            sub.attachments,
+            sub.devices
         )
     }
 

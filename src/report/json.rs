@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Finding, InputInfo, Reason, Verdict};
+use crate::analysis::services::ServiceReach;
 use crate::analysis::{Analysis, Summary};
 
 #[derive(Serialize)]
@@ -86,7 +87,22 @@ fn write_with(
     })?;
     out.write_all(b"\n],\n\"findings\": ")?;
     write_findings(out, &a.findings)?;
+    out.write_all(b",\n\"services\": ")?;
+    write_services(out, &a.services)?;
     out.write_all(b"\n}\n")
+}
+
+/// The `services` section: one line per subnet and service.
+fn write_services(out: &mut dyn Write, services: &[ServiceReach]) -> io::Result<()> {
+    if services.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    for (i, s) in services.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut *out, s).map_err(io::Error::other)?;
+    }
+    out.write_all(b"\n]")
 }
 
 fn write_findings(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {

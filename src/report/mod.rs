@@ -3,8 +3,18 @@
 //! Reporters write to a `std::io::Write` they are given; none of them opens
 //! files or decides exit codes.
 
+pub mod csv;
+pub mod doc;
+pub mod dot;
+pub mod html;
 pub mod json;
+pub mod json_docs;
+pub mod junit;
+pub mod markdown;
+pub mod mermaid;
+pub mod sarif;
 pub mod table;
+pub mod text;
 
 use serde::Serialize;
 

@@ -89,6 +89,7 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
             "\n(pairs not listed; use --pairs all or --pairs failing)"
         )?;
     }
+    write_services(out, a)?;
     writeln!(out)?;
     if a.findings.is_empty() {
         writeln!(out, "No findings.")?;
@@ -103,6 +104,43 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
                 f.resource
             )?;
             writeln!(out, "           {}", f.message)?;
+        }
+    }
+    Ok(())
+}
+
+/// The services section: per subnet, each AWS service and how it is reached.
+fn write_services(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
+    if a.services.is_empty() {
+        return Ok(());
+    }
+    let wf = width(a.services.iter().map(|s| s.from.len()), 6);
+    let ws = width(a.services.iter().map(|s| s.service.len()), 7);
+    writeln!(out)?;
+    writeln!(out, "Services ({}):", a.services.len())?;
+    writeln!(
+        out,
+        "  {:wf$}  {:ws$}  {:9}  VIA",
+        "SUBNET", "SERVICE", "VERDICT"
+    )?;
+    for s in &a.services {
+        writeln!(
+            out,
+            "  {:wf$}  {:ws$}  {:9}  {}",
+            s.from,
+            s.service,
+            s.verdict.as_str(),
+            s.via.as_deref().unwrap_or("-")
+        )?;
+        if let Some(n) = &s.note {
+            writeln!(out, "      note: {n}")?;
+        }
+        for r in &s.reasons {
+            let dir = match r.direction {
+                super::Direction::Forward => "",
+                super::Direction::Return => "return: ",
+            };
+            writeln!(out, "      {dir}{} {}", r.code, r.message)?;
         }
     }
     Ok(())

@@ -1,7 +1,15 @@
 //! One integration-test binary: rule fixtures, real plans, the command line.
 
+mod check;
 mod cli;
+mod diff;
+mod differential;
+mod hostile;
+mod matrix;
+mod metamorphic;
 mod real;
+mod reference;
 mod rules;
 mod sharing;
 mod support;
+mod topology;

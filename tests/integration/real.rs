@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use tfreach::ingest::View;
 
-use crate::support::{analyse, root};
+use crate::support::{analyse, check_expects, root};
 
 fn real_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -83,4 +83,14 @@ fn module_vpc_through_a_local_is_assumed_and_said() {
         .findings
         .iter()
         .any(|f| f.code == "ASSUMED_REFERENCE" && f.resource == "module.vpc.aws_vpc.this[0]"));
+}
+
+/// The hub-and-spoke transit gateway plan whose verdicts fixtures/real/README.md
+/// works out by hand.
+#[test]
+fn gjkraken_transit_gateway_hub_and_spoke_verdicts_checked_by_hand() {
+    let dir = root().join("fixtures/real");
+    let doc = dir.join("gjkraken__aws-site-to-site-vpn-private-ip-vpn__plan.json");
+    let expect = dir.join("gjkraken__aws-site-to-site-vpn-private-ip-vpn__expect.toml");
+    assert!(check_expects(&doc, &[expect]) >= 12);
 }

@@ -15,10 +15,27 @@ pub fn root() -> PathBuf {
 pub struct Expect {
     #[serde(default)]
     pub view: Option<String>,
+    /// One named flow the verdicts are for (`tcp/443`); all traffic when absent.
+    #[serde(default)]
+    pub flow: Option<String>,
     #[serde(default)]
     pub pair: Vec<ExpectPair>,
     #[serde(default)]
     pub finding: Vec<ExpectFinding>,
+    #[serde(default)]
+    pub service: Vec<ExpectService>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectService {
+    pub from: String,
+    pub service: String,
+    pub verdict: String,
+    /// The endpoint address, "internet", or "" for none.
+    pub via: String,
+    #[serde(default)]
+    pub codes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +46,9 @@ pub struct ExpectPair {
     pub verdict: String,
     #[serde(default)]
     pub codes: Vec<String>,
+    /// Which traffic round-trips (the pair's `traffic` text must contain it).
+    #[serde(default)]
+    pub traffic: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,22 +73,37 @@ pub fn document(dir: &Path) -> PathBuf {
 }
 
 pub fn analyse(path: &Path, view: View) -> Analysis {
+    analyse_with(path, view, &Options::default())
+}
+
+pub fn analyse_with(path: &Path, view: View, opts: &Options) -> Analysis {
     let bytes = std::fs::read(path).unwrap();
-    let (_, a) = tfreach::analyze_bytes(
-        &bytes,
-        &path.display().to_string(),
-        view,
-        &Options::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let (_, a) = tfreach::analyze_bytes(&bytes, &path.display().to_string(), view, opts)
+        .unwrap_or_else(|e| panic!("{e}"));
     a
+}
+
+/// The `traffic` text of one pair: which traffic gets a round trip.
+pub fn traffic_of(
+    path: &Path,
+    view: View,
+    flow: Option<&tfreach::model::Flow>,
+    from: &str,
+    to: &str,
+) -> Option<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let doc = tfreach::ingest::parse(&bytes, "fixture").unwrap();
+    let built = tfreach::model::build(&doc, view);
+    let m = &built.model;
+    let s = m.subnets.iter().position(|x| x.address == from)?;
+    let d = m.subnets.iter().position(|x| x.address == to)?;
+    tfreach::analysis::evaluate_pair_flow(m, s, d, tfreach::analysis::Detail::Reasons, flow).traffic
 }
 
 /// Checks every expect*.toml of a fixture directory; returns how many
 /// assertions were checked.
 pub fn check_fixture(dir: &Path) -> usize {
     let doc = document(dir);
-    let mut checked = 0;
     let mut expects: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -79,16 +114,44 @@ pub fn check_fixture(dir: &Path) -> usize {
         .collect();
     expects.sort();
     assert!(!expects.is_empty(), "{}: no expect.toml", dir.display());
+    check_expects(&doc, &expects)
+}
+
+/// Checks expect files against one document; returns how many assertions
+/// were checked.
+pub fn check_expects(doc: &Path, expects: &[PathBuf]) -> usize {
+    let doc = doc.to_path_buf();
+    let mut checked = 0;
     let mut failures = Vec::new();
     for e in expects {
-        let expect: Expect = toml::from_str(&std::fs::read_to_string(&e).unwrap())
+        let expect: Expect = toml::from_str(&std::fs::read_to_string(e).unwrap())
             .unwrap_or_else(|err| panic!("{}: {err}", e.display()));
         let view = match expect.view.as_deref() {
             Some("prior") => View::Prior,
             _ => View::Planned,
         };
-        let a = analyse(&doc, view);
+        let flow: Option<tfreach::model::Flow> = expect.flow.as_deref().map(|f| {
+            f.parse()
+                .unwrap_or_else(|err| panic!("{}: flow: {err}", e.display()))
+        });
+        let opts = Options {
+            flow,
+            ..Options::default()
+        };
+        let a = analyse_with(&doc, view, &opts);
         for p in &expect.pair {
+            if let Some(t) = &p.traffic {
+                checked += 1;
+                let got = traffic_of(&doc, view, flow.as_ref(), &p.from, &p.to);
+                if !got.as_deref().is_some_and(|g| g.contains(t.as_str())) {
+                    failures.push(format!(
+                        "{}: {} -> {}: traffic should mention {t:?}, got {got:?}",
+                        e.display(),
+                        p.from,
+                        p.to
+                    ));
+                }
+            }
             checked += 1;
             let found = a
                 .pairs
@@ -120,6 +183,55 @@ pub fn check_fixture(dir: &Path) -> usize {
                         e.display(),
                         p.from,
                         p.to,
+                        found.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+        for x in &expect.service {
+            checked += 1;
+            let found = a
+                .services
+                .iter()
+                .find(|r| r.from == x.from && r.service == x.service);
+            let Some(found) = found else {
+                failures.push(format!(
+                    "{}: no service entry {} -> {}; got {:?}",
+                    e.display(),
+                    x.from,
+                    x.service,
+                    a.services
+                        .iter()
+                        .map(|r| format!("{} -> {}", r.from, r.service))
+                        .collect::<Vec<_>>()
+                ));
+                continue;
+            };
+            let via = found.via.clone().unwrap_or_default();
+            if found.verdict.as_str() != x.verdict || via != x.via {
+                failures.push(format!(
+                    "{}: service {} -> {}: expected {} via {:?}, got {} via {:?} ({:?})",
+                    e.display(),
+                    x.from,
+                    x.service,
+                    x.verdict,
+                    x.via,
+                    found.verdict,
+                    via,
+                    found
+                        .reasons
+                        .iter()
+                        .map(|r| format!("{}: {}", r.code, r.message))
+                        .collect::<Vec<_>>()
+                ));
+            }
+            for c in &x.codes {
+                if !found.reasons.iter().any(|r| r.code == c) {
+                    failures.push(format!(
+                        "{}: service {} -> {}: reason {c} missing; got {:?}",
+                        e.display(),
+                        x.from,
+                        x.service,
                         found.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
                     ));
                 }

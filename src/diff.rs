@@ -1,0 +1,454 @@
+//! Two analyses in, the changes between them out.
+//!
+//! [`diff`] compares the verdicts of every ordered pair of subnets in an
+//! old and a new analysis (a plan's prior state and its planned values, or
+//! two documents) and keeps exactly the pairs whose verdict differs. A
+//! subnet that exists on one side only has the verdict `absent` on the
+//! other. Reasons come from the new side: they say why the pair is what it
+//! becomes. Findings are compared as whole records (code, resource and
+//! message): the ones only the new side has are introduced, the ones only
+//! the old side has are removed.
+//!
+//! Both analyses must list every pair ([`PairsFilter::All`]); the cost is
+//! one pass over each side's pairs plus a hash map of subnet addresses.
+//!
+//! [`PairsFilter::All`]: crate::analysis::PairsFilter::All
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Serialize, Serializer};
+
+use crate::analysis::{address_order, Analysis, PairResult, SubnetInfo, Summary};
+use crate::report::{Finding, Reason, Verdict};
+
+/// The verdict of a pair on one side of a diff: a verdict, or `absent`
+/// when one of the two subnets does not exist on that side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Absent,
+    Is(Verdict),
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Absent => "absent",
+            Status::Is(v) => v.as_str(),
+        }
+    }
+
+    /// True when traffic from the source arrives at the destination (a
+    /// forward path delivers), replies or not.
+    pub fn delivers(self) -> bool {
+        matches!(
+            self,
+            Status::Is(Verdict::Reachable | Verdict::Partial | Verdict::OneWay)
+        )
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// What a change means for a reviewer. Each change has exactly one kind,
+/// decided by the new verdict first and the old one second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Now `reachable` or `partial`, and before neither (blocked, one-way,
+    /// unknown or absent): connections start to work.
+    Opens,
+    /// Before `reachable` or `partial` (or one-way, unknown), now `blocked`.
+    Closes,
+    /// Now `one_way`: requests arrive, replies are lost.
+    OneWay,
+    /// `reachable` before, `partial` after: part of the address space stops
+    /// getting replies.
+    Narrows,
+    /// `partial` before, `reachable` after.
+    Widens,
+    /// Now `unknown`: the plan makes the verdict depend on values known
+    /// only after apply.
+    Unknown,
+    /// A subnet that is new, and the pair is `blocked`.
+    Added,
+    /// A subnet that goes away.
+    Removed,
+}
+
+impl ChangeKind {
+    /// In the order reports show them: the most alarming first.
+    pub const ALL: [ChangeKind; 8] = [
+        ChangeKind::Opens,
+        ChangeKind::OneWay,
+        ChangeKind::Closes,
+        ChangeKind::Narrows,
+        ChangeKind::Widens,
+        ChangeKind::Unknown,
+        ChangeKind::Added,
+        ChangeKind::Removed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Opens => "opens",
+            ChangeKind::Closes => "closes",
+            ChangeKind::OneWay => "one_way",
+            ChangeKind::Narrows => "narrows",
+            ChangeKind::Widens => "widens",
+            ChangeKind::Unknown => "unknown",
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+        }
+    }
+
+    /// A heading for reports.
+    pub fn title(self) -> &'static str {
+        match self {
+            ChangeKind::Opens => "Opens",
+            ChangeKind::Closes => "Closes",
+            ChangeKind::OneWay => "Becomes one-way",
+            ChangeKind::Narrows => "Narrows to partial",
+            ChangeKind::Widens => "Widens to reachable",
+            ChangeKind::Unknown => "Becomes unknown",
+            ChangeKind::Added => "New subnet, no path",
+            ChangeKind::Removed => "Subnet removed",
+        }
+    }
+
+    /// Classifies a change from `before` to `after` (which differ).
+    pub fn of(before: Status, after: Status) -> ChangeKind {
+        use Verdict as V;
+        match after {
+            Status::Absent => ChangeKind::Removed,
+            Status::Is(V::Unknown) => ChangeKind::Unknown,
+            Status::Is(V::OneWay) => ChangeKind::OneWay,
+            Status::Is(V::Blocked) if before == Status::Absent => ChangeKind::Added,
+            Status::Is(V::Blocked) => ChangeKind::Closes,
+            Status::Is(V::Partial) if before == Status::Is(V::Reachable) => ChangeKind::Narrows,
+            Status::Is(V::Reachable) if before == Status::Is(V::Partial) => ChangeKind::Widens,
+            Status::Is(V::Partial | V::Reachable) => ChangeKind::Opens,
+        }
+    }
+}
+
+/// One ordered pair whose verdict differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub from: String,
+    pub to: String,
+    /// The VPC of each subnet (new side when it exists there, else old).
+    pub from_vpc: Option<String>,
+    pub to_vpc: Option<String>,
+    pub before: Status,
+    pub after: Status,
+    pub kind: ChangeKind,
+    /// Why the pair is what it becomes (the new side's reasons; empty when
+    /// it becomes `reachable` or `absent`).
+    pub reasons: Vec<Reason>,
+}
+
+/// The changes between two analyses.
+#[derive(Debug, Clone, Default)]
+pub struct Diff {
+    /// Sorted by (from, to) in address order.
+    pub changes: Vec<Change>,
+    /// Findings on the new side only.
+    pub findings_introduced: Vec<Finding>,
+    /// Findings on the old side only.
+    pub findings_removed: Vec<Finding>,
+    /// Subnets on the new side only, in address order.
+    pub subnets_added: Vec<SubnetInfo>,
+    /// Subnets on the old side only, in address order.
+    pub subnets_removed: Vec<SubnetInfo>,
+    pub before: Summary,
+    pub after: Summary,
+}
+
+impl Diff {
+    /// How many changes there are of each kind, in [`ChangeKind::ALL`]
+    /// order, leaving out kinds with none.
+    pub fn counts(&self) -> Vec<(ChangeKind, usize)> {
+        ChangeKind::ALL
+            .into_iter()
+            .map(|k| (k, self.changes.iter().filter(|c| c.kind == k).count()))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// True when nothing changed: no verdict and no finding.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+            && self.findings_introduced.is_empty()
+            && self.findings_removed.is_empty()
+    }
+}
+
+/// Position of the ordered pair (i, j), i != j, in a list of every pair of
+/// `n` subnets sorted by (from, to).
+pub(crate) fn pair_position(n: usize, i: usize, j: usize) -> usize {
+    i * (n - 1) + j - usize::from(j > i)
+}
+
+fn check_complete(a: &Analysis, side: &str) {
+    let n = a.subnets.len();
+    assert!(
+        a.pairs.len() == n * n.saturating_sub(1),
+        "diff: the {side} analysis lists {} of its {} pairs; analyse with PairsFilter::All",
+        a.pairs.len(),
+        n * n.saturating_sub(1)
+    );
+}
+
+/// Compares two analyses.
+///
+/// # Panics
+///
+/// When either analysis does not list every ordered pair (it was made with
+/// a [`PairsFilter`](crate::analysis::PairsFilter) other than `All`).
+pub fn diff(old: &Analysis, new: &Analysis) -> Diff {
+    check_complete(old, "old");
+    check_complete(new, "new");
+    let old_index: HashMap<&str, usize> = old
+        .subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.address.as_str(), i))
+        .collect();
+    let new_index: HashMap<&str, usize> = new
+        .subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.address.as_str(), i))
+        .collect();
+    // For each new subnet, its index on the old side.
+    let to_old: Vec<Option<usize>> = new
+        .subnets
+        .iter()
+        .map(|s| old_index.get(s.address.as_str()).copied())
+        .collect();
+    let n_old = old.subnets.len();
+    let old_pair = |i: usize, j: usize| -> &PairResult {
+        let p = &old.pairs[pair_position(n_old, i, j)];
+        debug_assert!(p.from == i && p.to == j);
+        p
+    };
+
+    let mut changes = Vec::new();
+    for p in &new.pairs {
+        let before = match (to_old[p.from], to_old[p.to]) {
+            (Some(i), Some(j)) => Status::Is(old_pair(i, j).verdict),
+            _ => Status::Absent,
+        };
+        let after = Status::Is(p.verdict);
+        if before != after {
+            changes.push(Change {
+                from: new.subnets[p.from].address.clone(),
+                to: new.subnets[p.to].address.clone(),
+                from_vpc: new.subnets[p.from].vpc.clone(),
+                to_vpc: new.subnets[p.to].vpc.clone(),
+                before,
+                after,
+                kind: ChangeKind::of(before, after),
+                reasons: p.reasons.clone(),
+            });
+        }
+    }
+    // Pairs with a subnet that only the old side has.
+    let gone: Vec<bool> = old
+        .subnets
+        .iter()
+        .map(|s| !new_index.contains_key(s.address.as_str()))
+        .collect();
+    for p in &old.pairs {
+        if gone[p.from] || gone[p.to] {
+            let before = Status::Is(p.verdict);
+            changes.push(Change {
+                from: old.subnets[p.from].address.clone(),
+                to: old.subnets[p.to].address.clone(),
+                from_vpc: old.subnets[p.from].vpc.clone(),
+                to_vpc: old.subnets[p.to].vpc.clone(),
+                before,
+                after: Status::Absent,
+                kind: ChangeKind::Removed,
+                reasons: Vec::new(),
+            });
+        }
+    }
+    changes
+        .sort_by(|a, b| address_order(&a.from, &b.from).then_with(|| address_order(&a.to, &b.to)));
+
+    let old_findings: BTreeSet<&Finding> = old.findings.iter().collect();
+    let new_findings: BTreeSet<&Finding> = new.findings.iter().collect();
+    Diff {
+        changes,
+        findings_introduced: new_findings
+            .difference(&old_findings)
+            .map(|f| (*f).clone())
+            .collect(),
+        findings_removed: old_findings
+            .difference(&new_findings)
+            .map(|f| (*f).clone())
+            .collect(),
+        subnets_added: new
+            .subnets
+            .iter()
+            .zip(&to_old)
+            .filter(|(_, o)| o.is_none())
+            .map(|(s, _)| s.clone())
+            .collect(),
+        subnets_removed: old
+            .subnets
+            .iter()
+            .zip(&gone)
+            .filter(|(_, g)| **g)
+            .map(|(s, _)| s.clone())
+            .collect(),
+        before: old.summary,
+        after: new.summary,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::analysis::PairResult;
+
+    fn subnet(a: &str, vpc: &str) -> SubnetInfo {
+        SubnetInfo {
+            address: a.into(),
+            vpc: Some(vpc.into()),
+            cidr: None,
+            ipv6_cidr: None,
+            availability_zone: None,
+        }
+    }
+
+    /// The analysis of an empty plan: every field there is, none filled.
+    pub(crate) fn blank() -> Analysis {
+        let plan = br#"{"format_version":"1.2","planned_values":{"root_module":{}},"resource_changes":[]}"#;
+        let doc = crate::ingest::parse(plan, "empty.json").unwrap();
+        crate::analyze_document(
+            &doc,
+            crate::ingest::View::Planned,
+            &crate::analysis::Options::default(),
+        )
+    }
+
+    /// An analysis of the named subnets where `verdict(from, to)` decides.
+    fn analysis(names: &[&str], verdict: impl Fn(&str, &str) -> Verdict) -> Analysis {
+        let subnets: Vec<_> = names.iter().map(|n| subnet(n, "aws_vpc.v")).collect();
+        let mut pairs = Vec::new();
+        let mut summary = Summary::default();
+        for i in 0..names.len() {
+            for j in 0..names.len() {
+                if i != j {
+                    let v = verdict(names[i], names[j]);
+                    summary.add(v, 1);
+                    pairs.push(PairResult {
+                        from: i,
+                        to: j,
+                        verdict: v,
+                        reasons: Vec::new(),
+                    });
+                }
+            }
+        }
+        let mut a = blank();
+        a.model_index = (0..names.len()).collect();
+        a.subnets = subnets;
+        a.pairs = pairs;
+        a.summary = summary;
+        a
+    }
+
+    #[test]
+    fn pair_positions_follow_the_sorted_list() {
+        let n = 4;
+        let mut k = 0;
+        for i in 0..n {
+            for j in 0..n {
+                if i != j {
+                    assert_eq!(pair_position(n, i, j), k);
+                    k += 1;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_changed_pairs_are_listed() {
+        let old = analysis(&["a", "b", "c"], |_, _| Verdict::Reachable);
+        let new = analysis(&["a", "b", "c"], |f, t| {
+            if (f, t) == ("a", "c") {
+                Verdict::OneWay
+            } else {
+                Verdict::Reachable
+            }
+        });
+        let d = diff(&old, &new);
+        assert_eq!(d.changes.len(), 1);
+        let c = &d.changes[0];
+        assert_eq!((c.from.as_str(), c.to.as_str()), ("a", "c"));
+        assert_eq!(c.kind, ChangeKind::OneWay);
+        assert!(diff(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn a_subnet_on_one_side_is_absent_on_the_other() {
+        let old = analysis(&["a", "b"], |_, _| Verdict::Reachable);
+        let new = analysis(&["a", "c"], |_, _| Verdict::Blocked);
+        let d = diff(&old, &new);
+        let got: Vec<_> = d
+            .changes
+            .iter()
+            .map(|c| (c.from.as_str(), c.to.as_str(), c.before, c.after, c.kind))
+            .collect();
+        let r = Status::Is(Verdict::Reachable);
+        let b = Status::Is(Verdict::Blocked);
+        assert_eq!(
+            got,
+            vec![
+                ("a", "b", r, Status::Absent, ChangeKind::Removed),
+                ("a", "c", Status::Absent, b, ChangeKind::Added),
+                ("b", "a", r, Status::Absent, ChangeKind::Removed),
+                ("c", "a", Status::Absent, b, ChangeKind::Added),
+            ]
+        );
+        assert_eq!(d.subnets_added[0].address, "c");
+        assert_eq!(d.subnets_removed[0].address, "b");
+    }
+
+    #[test]
+    fn kinds_follow_the_new_verdict_first() {
+        use Verdict as V;
+        let k = |b, a| ChangeKind::of(b, a);
+        let is = Status::Is;
+        assert_eq!(k(is(V::Blocked), is(V::Reachable)), ChangeKind::Opens);
+        assert_eq!(k(Status::Absent, is(V::Reachable)), ChangeKind::Opens);
+        assert_eq!(k(is(V::OneWay), is(V::Partial)), ChangeKind::Opens);
+        assert_eq!(k(is(V::Reachable), is(V::Partial)), ChangeKind::Narrows);
+        assert_eq!(k(is(V::Partial), is(V::Reachable)), ChangeKind::Widens);
+        assert_eq!(k(is(V::Reachable), is(V::OneWay)), ChangeKind::OneWay);
+        assert_eq!(k(is(V::Reachable), is(V::Blocked)), ChangeKind::Closes);
+        assert_eq!(k(is(V::Reachable), is(V::Unknown)), ChangeKind::Unknown);
+        assert_eq!(k(is(V::Blocked), Status::Absent), ChangeKind::Removed);
+    }
+
+    #[test]
+    #[should_panic(expected = "PairsFilter::All")]
+    fn a_filtered_analysis_is_refused() {
+        let mut a = analysis(&["a", "b"], |_, _| Verdict::Reachable);
+        a.pairs.clear();
+        diff(&a, &a);
+    }
+}

@@ -1,0 +1,1025 @@
+//! Transit gateways: regional routers whose route tables decide, for each
+//! attachment traffic enters by, which attachment it leaves by.
+//!
+//! Sources: `aws_ec2_transit_gateway` (its default association and
+//! propagation route tables), `aws_ec2_transit_gateway_route_table`,
+//! `_route_table_association`, `_route_table_propagation`,
+//! `aws_ec2_transit_gateway_route` (static and blackhole), VPC attachments
+//! (`aws_ec2_transit_gateway_vpc_attachment` and its accepter), peering
+//! attachments (and their accepter), and VPN and Direct Connect attachments
+//! (`aws_vpn_connection`, the `aws_ec2_transit_gateway_vpn_attachment` and
+//! `_dx_gateway_attachment` data sources, `aws_dx_gateway_association`),
+//! plus the Cloud Control provider's equivalents. The default route table
+//! is usually not in the input: it is synthesised, like a VPC's main table.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::build::{attr_unknown, str_attr, Builder, Found, SUBNET_TYPES, VPC_TYPES};
+use super::{Dest, GatewayKind, Link, PeeringState};
+use crate::codes;
+use crate::ingest::unknown::is_unknown;
+use crate::ingest::{Mode, RawResource};
+use crate::net::{Family, Prefix};
+use crate::report::Finding;
+
+#[derive(Debug, Clone)]
+pub struct TransitGateway {
+    pub address: String,
+    pub aws_id: Option<String>,
+    /// The route table attachments are associated with unless they say
+    /// otherwise (`None`: default association is off).
+    pub default_association: Option<usize>,
+    /// The route table attachments propagate to unless they say otherwise.
+    pub default_propagation: Option<usize>,
+    /// Set when whether the defaults are on is not known until apply.
+    pub defaults_unknown: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TgwRouteTable {
+    /// Resource address, or `<tgw address> (default route table)`.
+    pub address: String,
+    pub aws_id: Option<String>,
+    /// Index into `Model::transit_gateways`.
+    pub tgw: Option<usize>,
+    pub routes: Vec<TgwRoute>,
+    /// Attachments that propagate prefixes the input does not hold (VPN,
+    /// Direct Connect): assumed not to cover the input's VPCs.
+    pub external_propagations: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TgwRoute {
+    /// The static route resource, or the propagation (or attachment, for a
+    /// default propagation) that put the route there.
+    pub resource: String,
+    pub dest: Dest,
+    pub target: TgwTarget,
+    /// Propagated routes lose to static routes for the same prefix.
+    pub propagated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TgwTarget {
+    /// Index into `Model::tgw_attachments`.
+    Attachment(usize),
+    /// A blackhole route: matching traffic is dropped.
+    Blackhole,
+    /// Not known until apply, or ambiguous: the reason.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentKind {
+    Vpc,
+    Peering,
+    Vpn,
+    DirectConnect,
+    Connect,
+}
+
+impl AttachmentKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            AttachmentKind::Vpc => "VPC attachment",
+            AttachmentKind::Peering => "peering attachment",
+            AttachmentKind::Vpn => "VPN attachment",
+            AttachmentKind::DirectConnect => "Direct Connect gateway attachment",
+            AttachmentKind::Connect => "Connect attachment",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TgwAttachment {
+    pub address: String,
+    pub aws_id: Option<String>,
+    pub kind: AttachmentKind,
+    /// The transit gateway (index into `Model::transit_gateways`).
+    pub tgw: Link,
+    /// Peering attachments: the transit gateway on the other side.
+    pub peer_tgw: Link,
+    /// VPC attachments: the VPC.
+    pub vpc: Link,
+    /// VPC attachments: the subnets holding its network interfaces, one
+    /// per Availability Zone.
+    pub subnets: Vec<usize>,
+    /// Set when the subnets are not all known: the reason.
+    pub subnets_unknown: Option<String>,
+    /// IPv6 traffic crosses the attachment only with `ipv6_support`.
+    pub ipv6: bool,
+    pub appliance_mode: bool,
+    pub state: PeeringState,
+    /// The route table each transit gateway end looks traffic up in:
+    /// (transit gateway index, route table link). Peering attachments have
+    /// one end on each transit gateway.
+    pub associations: Vec<(usize, Link)>,
+}
+
+impl TgwAttachment {
+    /// The route table of the end on transit gateway `tgw`; `Link::None`
+    /// when the attachment is associated with none.
+    pub fn association(&self, tgw: usize) -> Link {
+        self.associations
+            .iter()
+            .find(|(t, _)| *t == tgw)
+            .map_or(Link::None, |(_, l)| l.clone())
+    }
+}
+
+pub(super) const TGW_TYPES: &[&str] = &["aws_ec2_transit_gateway", "awscc_ec2_transit_gateway"];
+const TGW_RT_TYPES: &[&str] = &[
+    "aws_ec2_transit_gateway_route_table",
+    "awscc_ec2_transit_gateway_route_table",
+];
+/// What a route table link can name: a table, or a transit gateway whose
+/// default table it reads (`aws_ec2_transit_gateway.x.association_default_route_table_id`).
+const TGW_RT_OR_TGW: &[&str] = &[
+    "aws_ec2_transit_gateway_route_table",
+    "awscc_ec2_transit_gateway_route_table",
+    "aws_ec2_transit_gateway",
+    "awscc_ec2_transit_gateway",
+];
+const ATTACH_TYPES: &[&str] = &[
+    "aws_ec2_transit_gateway_vpc_attachment",
+    "aws_ec2_transit_gateway_vpc_attachment_accepter",
+    "awscc_ec2_transit_gateway_attachment",
+    "awscc_ec2_transit_gateway_vpc_attachment",
+    "aws_ec2_transit_gateway_peering_attachment",
+    "aws_ec2_transit_gateway_peering_attachment_accepter",
+    "aws_ec2_transit_gateway_vpn_attachment",
+    "aws_ec2_transit_gateway_dx_gateway_attachment",
+    "aws_ec2_transit_gateway_connect",
+    "aws_vpn_connection",
+    "aws_dx_gateway_association",
+];
+
+fn flag(v: &Value, attr: &str) -> Option<bool> {
+    match v.get(attr) {
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) => match s.as_str() {
+            "enable" | "true" => Some(true),
+            "disable" | "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An option that awscc nests in `options`.
+fn option<'v>(v: &'v Value, attr: &str, awscc: &str) -> Option<&'v Value> {
+    v.get(attr)
+        .or_else(|| v.get("options").and_then(|o| o.get(awscc)))
+}
+
+/// Raw resource -> model index maps the transit gateway build shares.
+struct TgwIndex {
+    rt_of: HashMap<usize, usize>,
+    tgw_of_raw: HashMap<usize, usize>,
+    /// Known IDs of default route tables -> their (synthesised) table.
+    default_by_id: HashMap<String, usize>,
+}
+
+impl Builder<'_> {
+    /// Follows a transit gateway route table link: a table, or the default
+    /// table of a transit gateway.
+    fn resolve_tgw_rt(&mut self, f: Found, r: &RawResource, ix: &TgwIndex) -> Link {
+        match self.accept(f) {
+            Found::Raw(i) => match (ix.rt_of.get(&i), ix.tgw_of_raw.get(&i)) {
+                (Some(&t), _) => Link::To(t),
+                (None, Some(&g)) => match self.model.transit_gateways[g].default_association {
+                    Some(t) => Link::To(t),
+                    None => Link::Unresolved(format!(
+                        "{} names the default route table of {}, which has none",
+                        r.address, self.model.transit_gateways[g].address
+                    )),
+                },
+                _ => Link::Unresolved(format!(
+                    "{} names no transit gateway route table",
+                    r.address
+                )),
+            },
+            Found::External(id) => match ix.default_by_id.get(&id) {
+                Some(&t) => Link::To(t),
+                None => Link::External(id),
+            },
+            Found::Deleted(id, addr) => {
+                Link::Unresolved(format!("{id} ({addr}) is deleted by this plan"))
+            }
+            Found::Unresolved(why) => Link::Unresolved(why),
+            Found::None | Found::Assumed(..) => {
+                Link::Unresolved(format!("{} names no route table", r.address))
+            }
+        }
+    }
+
+    /// The index of the only transit gateway in the input, for a link the
+    /// plan leaves unknown and the configuration cannot follow.
+    pub(super) fn sole_tgw(&mut self, r: &RawResource, attr: &str, why: &str) -> Option<usize> {
+        let all: Vec<usize> = (0..self.lk.raw.len())
+            .filter(|&i| self.managed_or_data(i, TGW_TYPES) && self.raw(i).mode == Mode::Managed)
+            .collect();
+        let [only] = all.as_slice() else { return None };
+        let why = format!(
+            "`{attr}` of {} is not known until apply and {}; tfreach assumes it is {}, the only transit gateway in the input",
+            r.address,
+            why.trim_start_matches(&format!("`{attr}` of {} is not known until apply and ", r.address)),
+            self.raw(*only).address
+        );
+        Some(match self.accept(Found::Assumed(*only, why)) {
+            Found::Raw(i) => i,
+            _ => *only,
+        })
+    }
+
+    /// Follows a `transit_gateway_id` to a transit gateway (model index).
+    fn tgw_link(&mut self, r: &RawResource, attr: &str) -> Link {
+        let f = self.lk.link(r, attr, TGW_TYPES);
+        let f = match f {
+            Found::Unresolved(why) => match self.sole_tgw(r, attr, &why) {
+                Some(i) => Found::Raw(i),
+                None => Found::Unresolved(why),
+            },
+            f => f,
+        };
+        match self.link_of(f, |b| &b.gw_of, "transit gateway") {
+            Link::To(g) => match self.model.gateways[g].transit_gateway {
+                Some(t) => Link::To(t),
+                None => Link::Unresolved(format!(
+                    "{} is not a transit gateway",
+                    self.model.gateways[g].address
+                )),
+            },
+            other => other,
+        }
+    }
+
+    /// Builds transit gateways, their route tables and attachments.
+    pub(super) fn transit_gateways(&mut self) {
+        // Transit gateways are gateways (route targets) too.
+        let mut tgw_of_raw: HashMap<usize, usize> = HashMap::new();
+        let mut gws: Vec<(usize, usize)> = self.gw_of.iter().map(|(a, b)| (*a, *b)).collect();
+        gws.sort_unstable();
+        let mut raws: Vec<(usize, usize)> = Vec::new();
+        for (ri, gi) in gws {
+            if self.model.gateways[gi].kind != GatewayKind::TransitGateway {
+                continue;
+            }
+            let r = self.raw(ri).clone();
+            let t = self.model.transit_gateways.len();
+            self.model.transit_gateways.push(TransitGateway {
+                address: r.address.clone(),
+                aws_id: str_attr(&r.values, "id")
+                    .or_else(|| str_attr(&r.values, "transit_gateway_id"))
+                    .map(str::to_string),
+                default_association: None,
+                default_propagation: None,
+                defaults_unknown: None,
+            });
+            self.model.gateways[gi].transit_gateway = Some(t);
+            tgw_of_raw.insert(ri, t);
+            raws.push((ri, t));
+        }
+
+        // Route tables.
+        let mut rt_of: HashMap<usize, usize> = HashMap::new();
+        for i in 0..self.lk.raw.len() {
+            if !self.managed_or_data(i, TGW_RT_TYPES) {
+                continue;
+            }
+            let r = self.raw(i).clone();
+            let tgw = self.tgw_link(&r, "transit_gateway_id");
+            self.unresolved_finding(&r.address, &tgw);
+            let idx = self.model.tgw_route_tables.len();
+            self.model.tgw_route_tables.push(TgwRouteTable {
+                address: r.address.clone(),
+                aws_id: str_attr(&r.values, "id")
+                    .or_else(|| str_attr(&r.values, "transit_gateway_route_table_id"))
+                    .map(str::to_string),
+                tgw: tgw.index(),
+                routes: Vec::new(),
+                external_propagations: Vec::new(),
+            });
+            rt_of.insert(i, idx);
+        }
+        // Default route tables.
+        let mut default_by_id: HashMap<String, usize> = HashMap::new();
+        for &(ri, t) in &raws {
+            let r = self.raw(ri).clone();
+            let v = &r.values;
+            let assoc = flag(v, "default_route_table_association");
+            let prop = flag(v, "default_route_table_propagation");
+            let unknown = [
+                "default_route_table_association",
+                "default_route_table_propagation",
+            ]
+            .iter()
+            .find(|a| attr_unknown(v, a));
+            if let Some(a) = unknown {
+                self.model.transit_gateways[t].defaults_unknown =
+                    Some(format!("`{a}` of {} is not known until apply", r.address));
+            }
+            // Both default to enable.
+            let (assoc, prop) = (
+                assoc.unwrap_or(unknown.is_none()),
+                prop.unwrap_or(unknown.is_none()),
+            );
+            if !assoc && !prop {
+                continue;
+            }
+            let ids = [
+                str_attr(v, "association_default_route_table_id"),
+                str_attr(v, "propagation_default_route_table_id"),
+            ];
+            let find = |b: &mut Self, id: Option<&str>, flag_attr: &str| -> usize {
+                // A route table resource that is the default one.
+                let by_id = id.and_then(|id| {
+                    rt_of.iter().find(|(ri, _)| {
+                        let x = &b.raw(**ri).values;
+                        str_attr(x, "id") == Some(id)
+                            || str_attr(x, "transit_gateway_route_table_id") == Some(id)
+                    })
+                });
+                let by_flag = rt_of.iter().find(|(ri, ti)| {
+                    b.model.tgw_route_tables[**ti].tgw == Some(t)
+                        && b.raw(**ri).values.get(flag_attr) == Some(&Value::Bool(true))
+                });
+                if let Some((_, &ti)) = by_id.or(by_flag) {
+                    return ti;
+                }
+                let addr = format!("{} (default route table)", r.address);
+                if let Some(ti) = b
+                    .model
+                    .tgw_route_tables
+                    .iter()
+                    .position(|x| x.address == addr)
+                {
+                    return ti;
+                }
+                b.model.tgw_route_tables.push(TgwRouteTable {
+                    address: addr,
+                    aws_id: id.map(str::to_string),
+                    tgw: Some(t),
+                    routes: Vec::new(),
+                    external_propagations: Vec::new(),
+                });
+                b.model.tgw_route_tables.len() - 1
+            };
+            let a = find(self, ids[0], "default_association_route_table");
+            let p = if ids[1].is_some() && ids[1] != ids[0] {
+                find(self, ids[1], "default_propagation_route_table")
+            } else {
+                a
+            };
+            for (id, ti) in [(ids[0], a), (ids[1], p)] {
+                if let Some(id) = id {
+                    default_by_id.insert(id.to_string(), ti);
+                }
+            }
+            let tg = &mut self.model.transit_gateways[t];
+            tg.default_association = assoc.then_some(a);
+            tg.default_propagation = prop.then_some(p);
+        }
+
+        let att_of = self.tgw_attachments();
+        let ix = TgwIndex {
+            rt_of,
+            tgw_of_raw,
+            default_by_id,
+        };
+        for a in 0..self.model.tgw_attachments.len() {
+            for s in self.model.tgw_attachments[a].subnets.clone() {
+                self.model.subnets[s].attachments.push(a);
+            }
+        }
+        let resolve_att = |b: &mut Self, r: &RawResource| -> Result<usize, Link> {
+            let f = b.lk.link(r, "transit_gateway_attachment_id", ATTACH_TYPES);
+            let f = b.accept(f);
+            match f {
+                Found::Raw(i) => att_of.get(&i).copied().ok_or_else(|| {
+                    Link::Unresolved(format!(
+                        "{} was skipped, so {} cannot be followed",
+                        b.raw(i).address,
+                        r.address
+                    ))
+                }),
+                Found::External(id) => b
+                    .model
+                    .tgw_attachments
+                    .iter()
+                    .position(|a| a.aws_id.as_deref() == Some(id.as_str()))
+                    .ok_or(Link::External(id)),
+                Found::Deleted(id, addr) => Err(Link::Unresolved(format!(
+                    "{id} ({addr}) is deleted by this plan"
+                ))),
+                Found::Unresolved(why) => Err(Link::Unresolved(why)),
+                Found::None | Found::Assumed(..) => Err(Link::None),
+            }
+        };
+
+        // Associations and propagations.
+        let mut explicit_prop: Vec<(usize, usize, String)> = Vec::new();
+        let mut seen_assoc: BTreeMap<(usize, usize), String> = BTreeMap::new();
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i).clone();
+            let propagation = match r.rtype.as_str() {
+                "aws_ec2_transit_gateway_route_table_association"
+                | "awscc_ec2_transit_gateway_route_table_association" => false,
+                "aws_ec2_transit_gateway_route_table_propagation"
+                | "awscc_ec2_transit_gateway_route_table_propagation" => true,
+                _ => continue,
+            };
+            let f = self
+                .lk
+                .link(&r, "transit_gateway_route_table_id", TGW_RT_OR_TGW);
+            let rt = self.resolve_tgw_rt(f, &r, &ix);
+            let att = resolve_att(self, &r);
+            let a = match att {
+                Ok(a) => a,
+                Err(l) => {
+                    if !matches!(l, Link::External(_)) {
+                        let why = match l {
+                            Link::Unresolved(w) => w,
+                            _ => format!("{} names no attachment", r.address),
+                        };
+                        self.findings.push(Finding::new(
+                            codes::UNRESOLVED_REFERENCE,
+                            &r.address,
+                            why,
+                        ));
+                    }
+                    continue;
+                }
+            };
+            let Link::To(t) = rt else {
+                self.unresolved_finding(&r.address, &rt);
+                if !propagation {
+                    // The attachment is associated, but with what is not known.
+                    if let Some(g) = self.model.tgw_attachments[a].tgw.index() {
+                        let why = match &rt {
+                            Link::Unresolved(w) => w.clone(),
+                            Link::External(id) => {
+                                format!("route table {id} of {} is not in the input", r.address)
+                            }
+                            _ => format!("{} names no route table", r.address),
+                        };
+                        self.model.tgw_attachments[a]
+                            .associations
+                            .push((g, Link::Unresolved(why)));
+                    }
+                }
+                continue;
+            };
+            let Some(g) = self.model.tgw_route_tables[t]
+                .tgw
+                .or(self.model.tgw_attachments[a].tgw.index())
+            else {
+                continue;
+            };
+            if propagation {
+                explicit_prop.push((a, t, r.address.clone()));
+            } else {
+                if let Some(prev) = seen_assoc.get(&(a, g)) {
+                    self.findings.push(Finding::new(
+                        codes::INVALID_RESOURCE,
+                        &r.address,
+                        format!(
+                            "{} is already associated by {prev}; an attachment is associated with one route table",
+                            self.model.tgw_attachments[a].address
+                        ),
+                    ));
+                }
+                seen_assoc.insert((a, g), r.address.clone());
+                let att = &mut self.model.tgw_attachments[a];
+                att.associations.retain(|(x, _)| *x != g);
+                att.associations.push((g, Link::To(t)));
+            }
+        }
+        // Defaults for attachments without an explicit association.
+        let mut default_prop: Vec<(usize, usize, String)> = Vec::new();
+        for a in 0..self.model.tgw_attachments.len() {
+            let att = self.model.tgw_attachments[a].clone();
+            let Link::To(g) = att.tgw else { continue };
+            if att.kind == AttachmentKind::Peering {
+                continue; // associated and routed explicitly only
+            }
+            let tg = self.model.transit_gateways[g].clone();
+            let (assoc_flag, prop_flag) = self.attachment_default_flags(a);
+            if att.association(g) == Link::None {
+                let link = match (tg.default_association, &tg.defaults_unknown, assoc_flag) {
+                    (_, _, Err(why)) => Some(Link::Unresolved(why)),
+                    (Some(t), _, Ok(true)) => Some(Link::To(t)),
+                    (None, Some(why), Ok(true)) => Some(Link::Unresolved(why.clone())),
+                    _ => None,
+                };
+                if let Some(l) = link {
+                    self.model.tgw_attachments[a].associations.push((g, l));
+                }
+            }
+            if let (Some(t), Ok(true)) = (tg.default_propagation, prop_flag) {
+                default_prop.push((a, t, att.address.clone()));
+            }
+        }
+        for (a, t, resource) in explicit_prop.into_iter().chain(default_prop) {
+            self.propagate(a, t, &resource);
+        }
+        self.tgw_static_routes(&ix, &att_of);
+        self.check_tgw_tables();
+    }
+
+    /// Whether attachment `a` takes the default association and default
+    /// propagation (both default to true; an accepter's flags win).
+    fn attachment_default_flags(&self, a: usize) -> (Result<bool, String>, Result<bool, String>) {
+        let addr = &self.model.tgw_attachments[a].address;
+        let Some(ri) = (0..self.lk.raw.len()).find(|&i| &self.raw(i).address == addr) else {
+            return (Ok(true), Ok(true));
+        };
+        let r = self.raw(ri);
+        // An accepter of this attachment decides for the owner's side.
+        let accepter = (0..self.lk.raw.len()).find(|&i| {
+            let x = self.raw(i);
+            x.rtype == "aws_ec2_transit_gateway_vpc_attachment_accepter"
+                && x.address != r.address
+                && str_attr(&x.values, "transit_gateway_attachment_id").is_some()
+                && str_attr(&x.values, "transit_gateway_attachment_id") == str_attr(&r.values, "id")
+        });
+        let src = accepter.map_or(r, |i| self.raw(i));
+        let get = |attr: &str| -> Result<bool, String> {
+            match src.values.get(attr) {
+                Some(Value::Bool(b)) => Ok(*b),
+                Some(x) if is_unknown(x) => {
+                    if self.lk.doc.config.is_configured(src, attr) {
+                        Err(format!(
+                            "`{attr}` of {} is not known until apply",
+                            src.address
+                        ))
+                    } else {
+                        Ok(true)
+                    }
+                }
+                _ => Ok(true),
+            }
+        };
+        (
+            get("transit_gateway_default_route_table_association"),
+            get("transit_gateway_default_route_table_propagation"),
+        )
+    }
+
+    /// Attachment `a` propagates its routes into table `t`.
+    fn propagate(&mut self, a: usize, t: usize, resource: &str) {
+        let att = self.model.tgw_attachments[a].clone();
+        match att.kind {
+            AttachmentKind::Vpc => {
+                let Link::To(v) = att.vpc else {
+                    let why = match &att.vpc {
+                        Link::Unresolved(w) => w.clone(),
+                        _ => format!("the VPC of {} is not in the input", att.address),
+                    };
+                    self.model.tgw_route_tables[t].routes.push(TgwRoute {
+                        resource: resource.to_string(),
+                        dest: Dest::Unknown(why),
+                        target: TgwTarget::Attachment(a),
+                        propagated: true,
+                    });
+                    return;
+                };
+                let vpc = self.model.vpcs[v].clone();
+                let mut blocks: Vec<Prefix> = vpc.cidrs.v4.clone();
+                if att.ipv6 {
+                    blocks.extend(vpc.cidrs.v6.iter().copied());
+                }
+                for p in blocks {
+                    self.model.tgw_route_tables[t].routes.push(TgwRoute {
+                        resource: resource.to_string(),
+                        dest: Dest::Cidr(p),
+                        target: TgwTarget::Attachment(a),
+                        propagated: true,
+                    });
+                }
+                if let Some(why) = vpc.cidrs.unknown {
+                    self.model.tgw_route_tables[t].routes.push(TgwRoute {
+                        resource: resource.to_string(),
+                        dest: Dest::Unknown(why),
+                        target: TgwTarget::Attachment(a),
+                        propagated: true,
+                    });
+                }
+            }
+            AttachmentKind::Peering => {
+                self.findings.push(Finding::new(
+                    codes::INVALID_RESOURCE,
+                    resource,
+                    format!(
+                        "{} is a peering attachment, which cannot propagate routes: only static routes send traffic across a transit gateway peering",
+                        att.address
+                    ),
+                ));
+            }
+            _ => {
+                let rt = &mut self.model.tgw_route_tables[t];
+                if !rt.external_propagations.contains(&att.address) {
+                    rt.external_propagations.push(att.address.clone());
+                }
+            }
+        }
+    }
+
+    fn tgw_static_routes(&mut self, ix: &TgwIndex, att_of: &HashMap<usize, usize>) {
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i).clone();
+            if r.rtype != "aws_ec2_transit_gateway_route"
+                && r.rtype != "awscc_ec2_transit_gateway_route"
+            {
+                continue;
+            }
+            let f = self
+                .lk
+                .link(&r, "transit_gateway_route_table_id", TGW_RT_OR_TGW);
+            let rt = self.resolve_tgw_rt(f, &r, ix);
+            let Link::To(t) = rt else {
+                if !matches!(rt, Link::External(_)) {
+                    self.unresolved_finding(&r.address, &rt);
+                }
+                continue;
+            };
+            let dest = match r.values.get("destination_cidr_block") {
+                Some(x) if is_unknown(x) => Dest::Unknown(format!(
+                    "the destination of {} is not known until apply",
+                    r.address
+                )),
+                Some(Value::String(s)) => match s.parse::<Prefix>() {
+                    Ok(p) => Dest::Cidr(p),
+                    Err(e) => {
+                        self.findings.push(Finding::new(
+                            codes::INVALID_RESOURCE,
+                            &r.address,
+                            format!("{e}; the route is skipped"),
+                        ));
+                        continue;
+                    }
+                },
+                _ => continue,
+            };
+            let target = match r.values.get("blackhole") {
+                Some(Value::Bool(true)) => TgwTarget::Blackhole,
+                Some(x) if is_unknown(x) => TgwTarget::Unknown(format!(
+                    "whether {} is a blackhole is not known until apply",
+                    r.address
+                )),
+                _ => {
+                    let f = self
+                        .lk
+                        .link(&r, "transit_gateway_attachment_id", ATTACH_TYPES);
+                    match self.accept(f) {
+                        Found::Raw(x) => match att_of.get(&x) {
+                            Some(&a) => TgwTarget::Attachment(a),
+                            None => {
+                                TgwTarget::Unknown(format!("{} was skipped", self.raw(x).address))
+                            }
+                        },
+                        Found::External(id) => match self
+                            .model
+                            .tgw_attachments
+                            .iter()
+                            .position(|a| a.aws_id.as_deref() == Some(id.as_str()))
+                        {
+                            Some(a) => TgwTarget::Attachment(a),
+                            None => TgwTarget::Unknown(format!(
+                                "attachment {id} of {} is not in the input",
+                                r.address
+                            )),
+                        },
+                        Found::Deleted(id, addr) => TgwTarget::Unknown(format!(
+                            "attachment {id} ({addr}) is deleted by this plan, so {} will not work",
+                            r.address
+                        )),
+                        Found::Unresolved(why) => TgwTarget::Unknown(why),
+                        Found::None | Found::Assumed(..) => TgwTarget::Blackhole,
+                    }
+                }
+            };
+            self.model.tgw_route_tables[t].routes.push(TgwRoute {
+                resource: r.address.clone(),
+                dest,
+                target,
+                propagated: false,
+            });
+        }
+    }
+
+    /// Two attachments propagating the same block into one table: AWS
+    /// keeps the route of whichever came first, which the input cannot
+    /// tell. Two static routes for one block: AWS refuses the second.
+    fn check_tgw_tables(&mut self) {
+        for t in 0..self.model.tgw_route_tables.len() {
+            let table = self.model.tgw_route_tables[t].clone();
+            let mut by_prefix: BTreeMap<(Prefix, bool), Vec<usize>> = BTreeMap::new();
+            for (k, r) in table.routes.iter().enumerate() {
+                if let Dest::Cidr(p) = r.dest {
+                    by_prefix.entry((p, r.propagated)).or_default().push(k);
+                }
+            }
+            for ((p, propagated), ks) in by_prefix {
+                if ks.len() < 2 {
+                    continue;
+                }
+                let names: Vec<String> = ks
+                    .iter()
+                    .map(|&k| table.routes[k].resource.clone())
+                    .collect();
+                if propagated {
+                    let why = format!(
+                        "{} receives {p} from several attachments ({}); a transit gateway keeps only one of identical propagated routes, and which one depends on the order of creation",
+                        table.address,
+                        names.join(", ")
+                    );
+                    self.findings.push(Finding::new(
+                        codes::TGW_PROPAGATION_CONFLICT,
+                        &table.address,
+                        why.clone(),
+                    ));
+                    for &k in &ks {
+                        self.model.tgw_route_tables[t].routes[k].target =
+                            TgwTarget::Unknown(why.clone());
+                    }
+                } else {
+                    self.findings.push(Finding::new(
+                        codes::DUPLICATE_ROUTE,
+                        &names[1],
+                        format!(
+                            "{} has two static routes for {p} ({})",
+                            table.address,
+                            names.join(" and ")
+                        ),
+                    ));
+                }
+            }
+            if !table.external_propagations.is_empty() {
+                self.findings.push(Finding::new(
+                    codes::TGW_PROPAGATED_ROUTES,
+                    &table.address,
+                    format!(
+                        "{} receives routes propagated from {}; their prefixes are not in the input and are assumed not to cover the input's VPCs",
+                        table.address,
+                        table.external_propagations.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// Builds the attachments; returns raw index -> attachment index.
+    fn tgw_attachments(&mut self) -> HashMap<usize, usize> {
+        let mut att_of: HashMap<usize, usize> = HashMap::new();
+        let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut accepters: Vec<usize> = Vec::new();
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i).clone();
+            let v = &r.values;
+            let kind = match r.rtype.as_str() {
+                "aws_ec2_transit_gateway_vpc_attachment"
+                | "awscc_ec2_transit_gateway_attachment"
+                | "awscc_ec2_transit_gateway_vpc_attachment" => AttachmentKind::Vpc,
+                "aws_ec2_transit_gateway_peering_attachment" => AttachmentKind::Peering,
+                "aws_ec2_transit_gateway_vpn_attachment" => AttachmentKind::Vpn,
+                "aws_vpn_connection"
+                    if v.get("transit_gateway_id")
+                        .is_some_and(|x| !matches!(x, Value::Null) && x != "") =>
+                {
+                    AttachmentKind::Vpn
+                }
+                "aws_ec2_transit_gateway_dx_gateway_attachment" => AttachmentKind::DirectConnect,
+                "aws_dx_gateway_association" => {
+                    // Only an association with a transit gateway is an attachment.
+                    let f = self.lk.link(&r, "associated_gateway_id", TGW_TYPES);
+                    if !matches!(f, Found::Raw(_))
+                        && !str_attr(v, "associated_gateway_id")
+                            .is_some_and(|s| s.starts_with("tgw-"))
+                    {
+                        continue;
+                    }
+                    AttachmentKind::DirectConnect
+                }
+                "aws_ec2_transit_gateway_connect" => AttachmentKind::Connect,
+                "aws_ec2_transit_gateway_vpc_attachment_accepter"
+                | "aws_ec2_transit_gateway_peering_attachment_accepter" => {
+                    accepters.push(i);
+                    continue;
+                }
+                _ => continue,
+            };
+            let tgw_attr = if r.rtype == "aws_dx_gateway_association" {
+                "associated_gateway_id"
+            } else {
+                "transit_gateway_id"
+            };
+            let tgw = self.tgw_link(&r, tgw_attr);
+            self.unresolved_finding(&r.address, &tgw);
+            let aws_id = match r.rtype.as_str() {
+                "aws_vpn_connection" => str_attr(v, "transit_gateway_attachment_id"),
+                "awscc_ec2_transit_gateway_attachment"
+                | "awscc_ec2_transit_gateway_vpc_attachment" => {
+                    str_attr(v, "id").or_else(|| str_attr(v, "transit_gateway_attachment_id"))
+                }
+                _ => str_attr(v, "id"),
+            }
+            .map(str::to_string);
+            let mut att = TgwAttachment {
+                address: r.address.clone(),
+                aws_id: aws_id.clone(),
+                kind,
+                tgw,
+                peer_tgw: Link::None,
+                vpc: Link::None,
+                subnets: Vec::new(),
+                subnets_unknown: None,
+                ipv6: false,
+                appliance_mode: false,
+                state: PeeringState::Active,
+                associations: Vec::new(),
+            };
+            match kind {
+                AttachmentKind::Vpc => self.vpc_attachment(&r, &mut att),
+                AttachmentKind::Peering => {
+                    att.peer_tgw = self.tgw_peer_link(&r);
+                    att.state = match str_attr(v, "state") {
+                        Some("available") => PeeringState::Active,
+                        _ => PeeringState::Inactive(format!(
+                            "{} is not accepted: a transit gateway peering attachment needs an accepter on the peer side, even within one account",
+                            r.address
+                        )),
+                    };
+                }
+                _ => {}
+            }
+            let idx = self.model.tgw_attachments.len();
+            self.model.tgw_attachments.push(att);
+            att_of.insert(i, idx);
+            if let Some(id) = aws_id {
+                by_id.insert(id, idx);
+            }
+        }
+        // The data sources describe attachments the input may also create:
+        // the association then names the same attachment twice over.
+        for ai in accepters {
+            let r = self.raw(ai).clone();
+            let f = self
+                .lk
+                .link(&r, "transit_gateway_attachment_id", ATTACH_TYPES);
+            let own = match f {
+                Found::Raw(x) => att_of.get(&x).copied(),
+                Found::External(ref id) => by_id.get(id).copied(),
+                _ => None,
+            };
+            let peering = r.rtype == "aws_ec2_transit_gateway_peering_attachment_accepter";
+            match own {
+                Some(a) => {
+                    att_of.insert(ai, a);
+                    if peering {
+                        self.model.tgw_attachments[a].state = PeeringState::Active;
+                    }
+                }
+                None => {
+                    // The attachment was requested outside this input.
+                    let tgw = self.tgw_link(&r, "transit_gateway_id");
+                    let mut att = TgwAttachment {
+                        address: r.address.clone(),
+                        aws_id: str_attr(&r.values, "transit_gateway_attachment_id")
+                            .or_else(|| str_attr(&r.values, "id"))
+                            .map(str::to_string),
+                        kind: if peering {
+                            AttachmentKind::Peering
+                        } else {
+                            AttachmentKind::Vpc
+                        },
+                        tgw,
+                        peer_tgw: Link::None,
+                        vpc: Link::None,
+                        subnets: Vec::new(),
+                        subnets_unknown: None,
+                        ipv6: false,
+                        appliance_mode: false,
+                        state: PeeringState::Active,
+                        associations: Vec::new(),
+                    };
+                    if peering {
+                        att.peer_tgw = self.tgw_peer_link(&r);
+                    } else {
+                        self.vpc_attachment(&r, &mut att);
+                    }
+                    let idx = self.model.tgw_attachments.len();
+                    self.model.tgw_attachments.push(att);
+                    att_of.insert(ai, idx);
+                }
+            }
+        }
+        att_of
+    }
+
+    fn tgw_peer_link(&mut self, r: &RawResource) -> Link {
+        let f = self.lk.link(r, "peer_transit_gateway_id", TGW_TYPES);
+        match self.link_of(f, |b| &b.gw_of, "transit gateway") {
+            Link::To(g) => self.model.gateways[g]
+                .transit_gateway
+                .map_or(Link::None, Link::To),
+            other => other,
+        }
+    }
+
+    /// Fills the VPC side of a VPC attachment.
+    fn vpc_attachment(&mut self, r: &RawResource, att: &mut TgwAttachment) {
+        let v = &r.values;
+        let f = self.lk.link(r, "vpc_id", VPC_TYPES);
+        att.vpc = self.link_of(f, |b| &b.vpc_of, "VPC");
+        self.unresolved_finding(&r.address, &att.vpc);
+        let found = self.lk.link_set(r, "subnet_ids", SUBNET_TYPES);
+        for f in found {
+            match self.link_of(f, |b| &b.subnet_of, "subnet") {
+                Link::To(s) => {
+                    if !att.subnets.contains(&s) {
+                        att.subnets.push(s);
+                    }
+                }
+                Link::Unresolved(why) => {
+                    att.subnets_unknown.get_or_insert(why);
+                }
+                Link::External(id) => {
+                    att.subnets_unknown
+                        .get_or_insert(format!("subnet {id} of {} is not in the input", r.address));
+                }
+                Link::None => {}
+            }
+        }
+        if v.get("subnet_ids").is_some_and(is_unknown)
+            && att.subnets.is_empty()
+            && att.subnets_unknown.is_none()
+        {
+            att.subnets_unknown = Some(format!(
+                "the subnets of {} are not known until apply",
+                r.address
+            ));
+        }
+        att.subnets.sort_unstable();
+        if att.vpc == Link::None {
+            // An accepter names the VPC only once created: its subnets tell.
+            if let Some(vi) = att
+                .subnets
+                .first()
+                .and_then(|&s| self.model.subnets[s].vpc.index())
+            {
+                att.vpc = Link::To(vi);
+            }
+        }
+        att.ipv6 = option(v, "ipv6_support", "ipv_6_support")
+            .and_then(flag_value)
+            .unwrap_or(false);
+        att.appliance_mode = option(v, "appliance_mode_support", "appliance_mode_support")
+            .and_then(flag_value)
+            .unwrap_or(false);
+        // One subnet per Availability Zone.
+        let mut zones: BTreeMap<String, usize> = BTreeMap::new();
+        for &s in &att.subnets {
+            if let Some(az) = zone_of(&self.model.subnets[s]) {
+                if let Some(&other) = zones.get(&az) {
+                    self.findings.push(Finding::new(
+                        codes::INVALID_RESOURCE,
+                        &r.address,
+                        format!(
+                            "{} has two subnets in {az} ({} and {}); AWS takes one subnet per Availability Zone",
+                            r.address, self.model.subnets[other].address, self.model.subnets[s].address
+                        ),
+                    ));
+                } else {
+                    zones.insert(az, s);
+                }
+            }
+        }
+    }
+}
+
+fn flag_value(x: &Value) -> Option<bool> {
+    match x {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.as_str() {
+            "enable" | "true" => Some(true),
+            "disable" | "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The Availability Zone of a subnet, by name or else by ID.
+pub fn zone_of(s: &super::Subnet) -> Option<String> {
+    s.availability_zone
+        .clone()
+        .or_else(|| s.availability_zone_id.clone())
+}
+
+/// True when a family can cross attachment `a`.
+pub fn carries(att: &TgwAttachment, family: Family) -> bool {
+    family == Family::V4 || att.ipv6 || att.kind != AttachmentKind::Vpc
+}

@@ -1,0 +1,320 @@
+//! Terminal text for the matrix, diff and check commands (`--format
+//! table`). Control characters taken from the input are shown escaped, so a
+//! crafted `for_each` key cannot move the cursor or recolour the terminal.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::doc::{vpc_order, CheckDoc, DiffDoc, MatrixDoc, VpcMatrix};
+use super::table::describe_input;
+use super::{Direction, Reason, Verdict};
+use crate::analysis::Summary;
+use crate::diff::Change;
+use crate::policy::Outcome;
+
+/// A string from the input, safe to print on a terminal.
+pub fn term(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// One letter per verdict, for the square matrix.
+pub fn letter(v: Verdict) -> char {
+    match v {
+        Verdict::Reachable => 'R',
+        Verdict::Partial => 'P',
+        Verdict::OneWay => 'O',
+        Verdict::Blocked => '.',
+        Verdict::Unknown => '?',
+    }
+}
+
+fn counts_line(s: &Summary) -> String {
+    let parts: Vec<String> = Verdict::ALL
+        .iter()
+        .filter(|v| s.count(**v) > 0)
+        .map(|v| format!("{} {v}", s.count(*v)))
+        .collect();
+    if parts.is_empty() {
+        "no pairs".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn write_reasons(out: &mut dyn Write, reasons: &[Reason], indent: &str) -> io::Result<()> {
+    for r in reasons {
+        let dir = match r.direction {
+            Direction::Forward => "",
+            Direction::Return => "return: ",
+        };
+        writeln!(out, "{indent}{dir}{} {}", r.code, term(&r.message))?;
+    }
+    Ok(())
+}
+
+/// The matrix: numbered subnets with one letter per cell, or the VPC
+/// aggregate with counts.
+pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
+    let a = m.analysis;
+    writeln!(out, "{}", term(&describe_input(m.input)))?;
+    if m.by_vpc {
+        let vm = VpcMatrix::of(a);
+        let w = vm
+            .vpcs
+            .iter()
+            .map(|v| v.address.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        writeln!(
+            out,
+            "{} VPCs, {} subnets, {} ordered pairs",
+            vm.vpcs.len(),
+            a.subnets.len(),
+            a.summary.pairs
+        )?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:w$}  {:w$}  {:>7} {:>9} {:>7} {:>7} {:>7} {:>7}",
+            "FROM", "TO", "PAIRS", "REACHABLE", "PARTIAL", "ONE_WAY", "BLOCKED", "UNKNOWN"
+        )?;
+        for c in &vm.cells {
+            let s = &c.counts;
+            writeln!(
+                out,
+                "{:w$}  {:w$}  {:>7} {:>9} {:>7} {:>7} {:>7} {:>7}",
+                term(&vm.vpcs[c.from].address),
+                term(&vm.vpcs[c.to].address),
+                s.pairs,
+                s.reachable,
+                s.partial,
+                s.one_way,
+                s.blocked,
+                s.unknown
+            )?;
+        }
+        return Ok(());
+    }
+    let n = a.subnets.len();
+    let mut grid = vec![None; n * n];
+    for p in &a.pairs {
+        grid[p.from * n + p.to] = Some(p.verdict);
+    }
+    let num = n.to_string().len();
+    let wa = a
+        .subnets
+        .iter()
+        .map(|s| s.address.chars().count())
+        .max()
+        .unwrap_or(0);
+    writeln!(
+        out,
+        "rows: from, columns: to.  R reachable  P partial  O one-way  . blocked  ? unknown"
+    )?;
+    // Column numbers, written vertically.
+    for d in 0..num {
+        let mut line = format!("{:num$}  {:wa$}  ", "", "");
+        for j in 0..n {
+            let s = format!("{:>num$}", j + 1);
+            line.push(s.as_bytes()[d] as char);
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    for i in 0..n {
+        let cells: String = (0..n)
+            .map(|j| match grid[i * n + j] {
+                Some(v) => letter(v),
+                None if i == j => '\\',
+                None => ' ',
+            })
+            .collect();
+        writeln!(
+            out,
+            "{:>num$}  {:wa$}  {cells}",
+            i + 1,
+            term(&a.subnets[i].address)
+        )?;
+    }
+    Ok(())
+}
+
+/// The diff: totals, then the changes grouped by VPC pair, then the
+/// findings introduced and removed.
+pub fn write_diff(out: &mut dyn Write, doc: &DiffDoc) -> io::Result<()> {
+    let d = doc.diff;
+    writeln!(out, "before: {}", term(&describe_input(doc.before)))?;
+    writeln!(out, "after:  {}", term(&describe_input(doc.after)))?;
+    writeln!(
+        out,
+        "{} -> {} ordered pairs; {} subnet(s) added, {} removed",
+        d.before.pairs,
+        d.after.pairs,
+        d.subnets_added.len(),
+        d.subnets_removed.len()
+    )?;
+    if d.changes.is_empty() {
+        writeln!(out, "No pair changes its verdict.")?;
+    } else {
+        let kinds: Vec<String> = d
+            .counts()
+            .iter()
+            .map(|(k, n)| format!("{n} {}", k.title().to_lowercase()))
+            .collect();
+        writeln!(
+            out,
+            "{} pair(s) change: {}",
+            d.changes.len(),
+            kinds.join(", ")
+        )?;
+    }
+    let mut groups: BTreeMap<(&str, &str), Vec<&Change>> = BTreeMap::new();
+    for c in &d.changes {
+        groups
+            .entry((
+                c.from_vpc.as_deref().unwrap_or(super::doc::NO_VPC),
+                c.to_vpc.as_deref().unwrap_or(super::doc::NO_VPC),
+            ))
+            .or_default()
+            .push(c);
+    }
+    let mut keys: Vec<_> = groups.keys().copied().collect();
+    keys.sort_by(|x, y| vpc_order(x.0, y.0).then_with(|| vpc_order(x.1, y.1)));
+    let wf = d
+        .changes
+        .iter()
+        .map(|c| c.from.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let wt = d
+        .changes
+        .iter()
+        .map(|c| c.to.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(2);
+    for key in keys {
+        let list = &groups[&key];
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} -> {}  ({} change(s))",
+            term(key.0),
+            term(key.1),
+            list.len()
+        )?;
+        writeln!(
+            out,
+            "  {:wf$}  {:wt$}  {:9}  {:9}  KIND",
+            "FROM", "TO", "BEFORE", "AFTER"
+        )?;
+        for c in list {
+            writeln!(
+                out,
+                "  {:wf$}  {:wt$}  {:9}  {:9}  {}",
+                term(&c.from),
+                term(&c.to),
+                c.before.as_str(),
+                c.after.as_str(),
+                c.kind.title().to_lowercase()
+            )?;
+            write_reasons(out, &c.reasons, "      ")?;
+        }
+    }
+    for (title, list) in [
+        ("Findings introduced", &d.findings_introduced),
+        ("Findings removed", &d.findings_removed),
+    ] {
+        writeln!(out)?;
+        if list.is_empty() {
+            writeln!(out, "{title}: none.")?;
+            continue;
+        }
+        writeln!(out, "{title} ({}):", list.len())?;
+        for f in list.iter() {
+            writeln!(
+                out,
+                "  {:7}  {}  {}",
+                f.severity.as_str(),
+                f.code,
+                term(&f.resource)
+            )?;
+            writeln!(out, "           {}", term(&f.message))?;
+        }
+    }
+    Ok(())
+}
+
+/// The check: one line per rule with its outcome, the issues under it,
+/// and the verdict.
+pub fn write_check(out: &mut dyn Write, doc: &CheckDoc) -> io::Result<()> {
+    let r = doc.report;
+    writeln!(out, "{}", term(&describe_input(doc.input)))?;
+    if let Some(b) = doc.baseline {
+        writeln!(out, "baseline: {}", term(&describe_input(b)))?;
+    }
+    writeln!(out, "policy: {}", term(&r.policy))?;
+    writeln!(out)?;
+    for res in &r.results {
+        let mark = match res.outcome {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::Skip => "SKIP",
+        };
+        let line = res.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+        writeln!(out, "{mark}  {}{line}", term(&res.name))?;
+        if let Some(note) = &res.note {
+            writeln!(out, "      {}", term(note))?;
+        }
+        if res.outcome == Outcome::Skip {
+            continue;
+        }
+        for i in &res.issues {
+            writeln!(out, "      {}: {}", i.level.as_str(), term(&i.message))?;
+        }
+        let more = res.issues_total - res.issues.len() as u64;
+        if more > 0 {
+            writeln!(out, "      ... and {more} more")?;
+        }
+    }
+    writeln!(out)?;
+    let (pass, fail, skip) = (
+        r.count(Outcome::Pass),
+        r.count(Outcome::Fail),
+        r.count(Outcome::Skip),
+    );
+    writeln!(
+        out,
+        "{}: {pass} passed, {fail} failed, {skip} skipped ({})",
+        if r.passed() { "OK" } else { "FAILED" },
+        counts_line(doc.summary)
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(term("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
+        assert!(matches!(term("plain"), Cow::Borrowed(_)));
+    }
+}
