@@ -42,6 +42,9 @@ pub struct Common {
     /// Worker threads for the analysis (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// No progress display on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,13 +5,14 @@
 mod cli;
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use cli::{AnalyzeArgs, AnalyzeFormat, Cli, Command, Common, ExplainArgs};
 use cli::{CheckArgs, CheckFormat, DiffArgs, DiffFormat, MatrixArgs, MatrixFormat};
+use tfreach::analysis::PairsFilter;
 use tfreach::ingest::{self, Document};
 use tfreach::report::{self, InputInfo};
 
@@ -57,10 +58,11 @@ fn read_input(file: &str) -> Result<Vec<u8>, Fatal> {
     }
 }
 
-fn load(file: &str) -> Result<Document, Fatal> {
+/// Reads and parses the input, decoding only the views asked for.
+fn load(file: &str, views: ingest::Views) -> Result<Document, Fatal> {
     let bytes = read_input(file)?;
     let name = if file == "-" { "<stdin>" } else { file };
-    Ok(ingest::parse(&bytes, name)?)
+    Ok(ingest::parse_views(&bytes, name, views)?)
 }
 
 fn setup(common: &Common) -> Result<(), Fatal> {
@@ -100,27 +102,74 @@ fn emit(
     }
 }
 
+/// A spinner on standard error that names the phase; drawn only when
+/// standard error is a terminal and `--quiet` is off, and only once the
+/// run has taken longer than a second.
+struct Progress(Option<indicatif::ProgressBar>, std::time::Instant);
+
+impl Progress {
+    fn new(common: &Common) -> Progress {
+        let show = !common.quiet && io::stderr().is_terminal();
+        Progress(
+            show.then(indicatif::ProgressBar::hidden),
+            std::time::Instant::now(),
+        )
+    }
+
+    fn phase(&self, msg: &str) {
+        if let Some(pb) = &self.0 {
+            if pb.is_hidden() && self.1.elapsed().as_secs_f32() > 1.0 {
+                pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+            pb.set_message(msg.to_string());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
+
 fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
-    let doc = load(&a.file)?;
     let flow = a.flow.flow().map_err(Fatal)?;
-    let opts = tfreach::analysis::Options {
-        pairs: a.pairs,
-        flow,
+    let progress = Progress::new(&a.common);
+    progress.phase("reading the plan");
+    let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
+    // JSON streams its pairs as they are computed; the table holds them.
+    let held = match a.format {
+        AnalyzeFormat::Json => PairsFilter::None,
+        AnalyzeFormat::Table => a.pairs,
     };
-    let analysis = tfreach::analyze_document(&doc, a.common.view, &opts);
+    let opts = tfreach::analysis::Options { pairs: held, flow };
+    progress.phase("building the network model");
+    let built = tfreach::model::build(&doc, a.common.view);
+    progress.phase(&format!("analysing {} subnets", built.model.subnets.len()));
+    let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
+    progress.phase("writing the report");
     let input = InputInfo::new(&doc, a.common.view, &a.file);
+    drop(progress);
     emit(&a.common, |w| match a.format {
         AnalyzeFormat::Table => report::table::write(w, &input, &analysis),
-        AnalyzeFormat::Json => report::json::write(w, &input, &analysis),
+        AnalyzeFormat::Json => {
+            report::json::write_streamed(w, &input, &analysis, &built.model, a.pairs)
+        }
     })?;
+    // The process ends here: freeing a large model piece by piece would
+    // only cost time.
+    std::mem::forget((doc, built.model, analysis));
     Ok(ExitCode::SUCCESS)
 }
 
 fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
     setup(&e.common)?;
     let flow = e.flow.flow().map_err(Fatal)?;
-    let doc = load(&e.file)?;
+    let doc = load(&e.file, ingest::Views::Only(e.common.view))?;
     let built = tfreach::model::build(&doc, e.common.view);
     let model = &built.model;
     let from = tfreach::explain::select(model, &e.from);
@@ -179,7 +228,7 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
         ));
     }
     let opts = all_pairs(&m.flow)?;
-    let doc = load(&m.file)?;
+    let doc = load(&m.file, ingest::Views::Only(m.common.view))?;
     let view = m.common.view;
     let built = tfreach::model::build(&doc, view);
     let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
@@ -206,9 +255,9 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
 fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
     setup(&d.common)?;
     let opts = all_pairs(&d.flow)?;
-    let old_doc = load(&d.old)?;
+    let old_doc = load(&d.old, ingest::Views::Both)?;
     let new_doc = match &d.new {
-        Some(f) => Some(load(f)?),
+        Some(f) => Some(load(f, ingest::Views::Both)?),
         None => None,
     };
     let (old_view, new_view, new_ref, new_file) = match (&new_doc, &d.new) {
@@ -305,12 +354,12 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
         }
         None => None,
     };
-    let doc = load(&c.file)?;
+    let doc = load(&c.file, ingest::Views::Both)?;
     let view = c.common.view;
     let analysis = tfreach::analyze_document(&doc, view, &opts);
     let input = InputInfo::new(&doc, view, &c.file);
     let baseline_doc = match &c.baseline {
-        Some(f) => Some(load(f)?),
+        Some(f) => Some(load(f, ingest::Views::Both)?),
         None => None,
     };
     let baseline = baseline_doc

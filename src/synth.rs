@@ -1935,7 +1935,7 @@ mod tests {
                 "vpc_peering_connection_id",
             ] {
                 assert!(
-                    c["after"].get(key).map_or(true, Value::is_null),
+                    c["after"].get(key).is_none_or(Value::is_null),
                     "{} {key}",
                     rc["address"]
                 );

@@ -46,9 +46,72 @@ fn subtract(parts: Vec<Interval>, cut: &Interval) -> Vec<Interval> {
         .collect()
 }
 
+/// The VPC blocks of one family sorted by start, with the running maximum
+/// end, so the blocks overlapping an interval are found without a scan of
+/// every VPC.
+struct BlockIndex {
+    v4: Vec<(Prefix, usize)>,
+    v6: Vec<(Prefix, usize)>,
+    v4_max_end: Vec<u128>,
+    v6_max_end: Vec<u128>,
+}
+
+impl BlockIndex {
+    fn new(model: &Model) -> Self {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for (i, vpc) in model.vpcs.iter().enumerate() {
+            v4.extend(vpc.cidrs.v4.iter().map(|p| (*p, i)));
+            v6.extend(vpc.cidrs.v6.iter().map(|p| (*p, i)));
+        }
+        v4.sort();
+        v6.sort();
+        let running = |v: &[(Prefix, usize)]| {
+            let mut m = 0u128;
+            v.iter()
+                .map(|(p, _)| {
+                    m = m.max(p.end());
+                    m
+                })
+                .collect()
+        };
+        BlockIndex {
+            v4_max_end: running(&v4),
+            v6_max_end: running(&v6),
+            v4,
+            v6,
+        }
+    }
+
+    /// (VPC, block) pairs whose block overlaps one of `parts`, in block order.
+    fn overlapping(&self, f: Family, parts: &[Interval]) -> Vec<(usize, Prefix)> {
+        let (blocks, max_end) = match f {
+            Family::V4 => (&self.v4, &self.v4_max_end),
+            Family::V6 => (&self.v6, &self.v6_max_end),
+        };
+        let mut out: Vec<(usize, Prefix)> = Vec::new();
+        for part in parts {
+            // Blocks starting at or before the part's end...
+            let mut j = blocks.partition_point(|(p, _)| p.start <= part.hi);
+            // ...walked back while some earlier block can still reach it.
+            while j > 0 && max_end[j - 1] >= part.lo {
+                j -= 1;
+                let (p, v) = blocks[j];
+                if p.end() >= part.lo {
+                    out.push((v, p));
+                }
+            }
+        }
+        out.sort_by_key(|(v, p)| (*p, *v));
+        out.dedup();
+        out
+    }
+}
+
 /// Every configuration finding the routing itself shows.
 pub fn findings(model: &Model) -> Vec<Finding> {
     let mut out = Vec::new();
+    let blocks = BlockIndex::new(model);
     // Which VPCs route into each peering.
     let mut routed_from: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); model.peerings.len()];
     for (t, table) in model.route_tables.iter().enumerate() {
@@ -89,32 +152,31 @@ pub fn findings(model: &Model) -> Vec<Finding> {
             }
             // Third VPCs whose blocks the route sends into the peering.
             let mut beyond = outside.clone();
-            for (y, third) in model.vpcs.iter().enumerate() {
+            for (y, b) in blocks.overlapping(prefix.family, &outside) {
                 if y == x || y == v {
                     continue;
                 }
-                for b in third.cidrs.of(prefix.family) {
-                    let hit: Vec<Interval> = outside
-                        .iter()
-                        .filter_map(|o| o.intersect(&b.interval()))
-                        .collect();
-                    if let Some(h) = hit.first() {
-                        out.push(Finding::new(
-                            codes::TRANSITIVE_PEERING,
-                            &route.resource,
-                            format!(
-                                "{} sends {} ({}'s CIDR block {b}) into {}, which joins {} and {} only; peering is not transitive, so AWS drops this traffic",
-                                route.resource,
-                                h.describe(prefix.family),
-                                third.address,
-                                peering.address,
-                                model.vpcs[v].address,
-                                peer.address
-                            ),
-                        ));
-                    }
-                    beyond = subtract(beyond, &b.interval());
+                let third = &model.vpcs[y];
+                let hit: Vec<Interval> = outside
+                    .iter()
+                    .filter_map(|o| o.intersect(&b.interval()))
+                    .collect();
+                if let Some(h) = hit.first() {
+                    out.push(Finding::new(
+                        codes::TRANSITIVE_PEERING,
+                        &route.resource,
+                        format!(
+                            "{} sends {} ({}'s CIDR block {b}) into {}, which joins {} and {} only; peering is not transitive, so AWS drops this traffic",
+                            route.resource,
+                            h.describe(prefix.family),
+                            third.address,
+                            peering.address,
+                            model.vpcs[v].address,
+                            peer.address
+                        ),
+                    ));
                 }
+                beyond = subtract(beyond, &b.interval());
             }
             for own in model.vpcs[v].cidrs.of(prefix.family) {
                 beyond = subtract(beyond, &own.interval());

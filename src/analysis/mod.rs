@@ -22,6 +22,8 @@ pub mod walk;
 
 use std::cmp::Ordering;
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -29,7 +31,8 @@ use crate::model::Model;
 use crate::net::{Family, Prefix};
 use crate::report::{Finding, Reason, Verdict};
 
-use classes::{ClassResult, Classes};
+use classes::ClassResult;
+pub use classes::Classes;
 pub use pair::{evaluate_pair, evaluate_pair_flow, Cell, PairEval};
 pub use walk::{Detail, Hop, Outcome};
 
@@ -136,6 +139,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// How each subnet reaches each AWS service an endpoint names.
     pub services: Vec<services::ServiceReach>,
+    /// The classes of subnets, for streaming pairs with [`stream_pairs`].
+    pub classes: Classes,
 }
 
 /// Orders addresses so that `x[2]` comes before `x[10]`.
@@ -214,48 +219,87 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
         summary,
         findings: found,
         services,
+        classes,
     }
 }
 
-/// The pairs the filter keeps, in (from, to) order. Class rows are computed
-/// once per source class, in parallel.
+/// How many source subnets are evaluated together before their pairs are
+/// handed on: bounds memory when pairs are streamed.
+const CHUNK: usize = 16;
+
+/// Hands every pair the filter keeps to `sink`, in (from, to) order, a
+/// chunk of source subnets at a time: the class rows a chunk needs are
+/// computed in parallel and dropped after it, so a matrix of any size can
+/// be written without being held.
+pub fn stream_pairs(
+    model: &Model,
+    order: &[usize],
+    classes: &Classes,
+    filter: PairsFilter,
+    sink: &mut dyn FnMut(PairResult) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    if filter == PairsFilter::None {
+        return Ok(());
+    }
+    let n = order.len();
+    let mut start = 0;
+    while start < n {
+        let end = (start + CHUNK).min(n);
+        let mut needed: Vec<usize> = (start..end).map(|f| classes.class_of[f]).collect();
+        needed.sort_unstable();
+        needed.dedup();
+        let rows: HashMap<usize, Vec<Option<ClassResult>>> = needed
+            .par_iter()
+            .map(|&a| (a, classes.row(model, order, a)))
+            .collect();
+        let chunk: Vec<Vec<PairResult>> = (start..end)
+            .into_par_iter()
+            .map(|from| {
+                let row = &rows[&classes.class_of[from]];
+                let mut out = Vec::new();
+                for to in (0..n).filter(|&t| t != from) {
+                    let Some(r) = &row[classes.class_of[to]] else {
+                        continue;
+                    };
+                    let keep = match filter {
+                        PairsFilter::All => true,
+                        PairsFilter::Failing => r.verdict != Verdict::Reachable,
+                        PairsFilter::None => false,
+                    };
+                    if keep {
+                        out.push(PairResult {
+                            from,
+                            to,
+                            verdict: r.verdict,
+                            reasons: classes::member_reasons(model, order, r, from, to),
+                        });
+                    }
+                }
+                out
+            })
+            .collect();
+        for p in chunk.into_iter().flatten() {
+            sink(p)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// The pairs the filter keeps, in (from, to) order, collected.
 fn list_pairs(
     model: &Model,
     order: &[usize],
     classes: &Classes,
     filter: PairsFilter,
 ) -> Vec<PairResult> {
-    let rows: Vec<Vec<Option<ClassResult>>> = (0..classes.members.len())
-        .into_par_iter()
-        .map(|a| classes.row(model, order, a))
-        .collect();
-    let n = order.len();
-    (0..n)
-        .into_par_iter()
-        .flat_map_iter(|from| {
-            let row = &rows[classes.class_of[from]];
-            let mut out = Vec::new();
-            for to in (0..n).filter(|&t| t != from) {
-                let Some(r) = &row[classes.class_of[to]] else {
-                    continue;
-                };
-                let keep = match filter {
-                    PairsFilter::All => true,
-                    PairsFilter::Failing => r.verdict != Verdict::Reachable,
-                    PairsFilter::None => false,
-                };
-                if keep {
-                    out.push(PairResult {
-                        from,
-                        to,
-                        verdict: r.verdict,
-                        reasons: classes::member_reasons(model, order, r, from, to),
-                    });
-                }
-            }
-            out
-        })
-        .collect()
+    let mut out = Vec::new();
+    // The sink cannot fail, so neither can the stream.
+    let _ = stream_pairs(model, order, classes, filter, &mut |p| {
+        out.push(p);
+        Ok(())
+    });
+    out
 }
 
 #[cfg(test)]

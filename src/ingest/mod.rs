@@ -265,8 +265,32 @@ struct V4Instance<'a> {
 
 // ---------------------------------------------------------------------------
 
-/// Parses input bytes into a [`Document`]. `file` names the input in errors.
+/// Which views of a plan to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Views {
+    Both,
+    Only(View),
+}
+
+impl Views {
+    fn has(self, v: View) -> bool {
+        match self {
+            Views::Both => true,
+            Views::Only(x) => x == v,
+        }
+    }
+}
+
+/// Parses input bytes into a [`Document`] with both views of a plan.
+/// `file` names the input in errors.
 pub fn parse(bytes: &[u8], file: &str) -> Result<Document, InputError> {
+    parse_views(bytes, file, Views::Both)
+}
+
+/// Parses input bytes, decoding only the views asked for: the other view
+/// of a plan is left empty, which saves most of the work on a large plan
+/// when only one view is analysed.
+pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, InputError> {
     let err = |at: Option<String>, message: String| InputError {
         file: file.to_string(),
         at,
@@ -304,7 +328,15 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Document, InputError> {
     }
     let mut de = serde_json::Deserializer::from_str(&text);
     let top: Top = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
+        // serde_path_to_error writes `?` for a segment it could not name
+        // (the input ended first): leave those out.
+        let path = e
+            .path()
+            .to_string()
+            .split('.')
+            .filter(|s| *s != "?")
+            .collect::<Vec<_>>()
+            .join(".");
         let inner = e.into_inner();
         let at = (path != "." && !path.is_empty()).then_some(path);
         err(at, describe_json_error(&inner))
@@ -318,7 +350,52 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Document, InputError> {
             ),
         )
     })?;
-    build_document(top, file)
+    let doc = build_document(top, file, views)?;
+    // Parts the typed parse skips are not depth-checked by serde_json.
+    if let Some(line) = too_deep(text.as_bytes()) {
+        return Err(err(
+            None,
+            format!(
+                "the JSON is nested too deeply to be terraform output (more than {MAX_DEPTH} \
+                 levels, at line {line})"
+            ),
+        ));
+    }
+    Ok(doc)
+}
+
+/// The deepest nesting accepted anywhere in the document, skipped parts
+/// included (serde_json checks depth only where it builds values).
+const MAX_DEPTH: usize = 128;
+
+/// The line where nesting first goes deeper than [`MAX_DEPTH`], if it does.
+/// One pass over the bytes, strings skipped.
+fn too_deep(bytes: &[u8]) -> Option<usize> {
+    let (mut depth, mut line, mut in_str, mut esc) = (0usize, 1usize, false, false);
+    for &b in bytes {
+        if in_str {
+            match (esc, b) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(line);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn looks_like_plan_log(text: &str) -> bool {
@@ -352,7 +429,7 @@ fn major_version(v: &str) -> Option<u64> {
     v.split('.').next().and_then(|m| m.trim().parse().ok())
 }
 
-fn build_document(top: Top<'_>, file: &str) -> Result<Document, InputError> {
+fn build_document(top: Top<'_>, file: &str, views: Views) -> Result<Document, InputError> {
     let err = |at: Option<String>, message: String| InputError {
         file: file.to_string(),
         at,
@@ -436,59 +513,74 @@ fn build_document(top: Top<'_>, file: &str) -> Result<Document, InputError> {
                     &mut doc.planned.resources,
                     file,
                     &mut skipped,
+                    false,
                 )?;
             }
         }
         DocKind::Plan => {
-            if let Some(ps) = &top.prior_state {
-                if let Some(values) = &ps.values {
-                    collect_values(
-                        values,
-                        "prior_state.values",
-                        &mut doc.prior.resources,
-                        file,
-                        &mut skipped,
-                    )?;
-                }
-            }
-            if let Some(changes) = &top.resource_changes {
-                plan_resources(changes, &mut doc.planned, file, &mut skipped)?;
-            } else if let Some(pv) = &top.planned_values {
+            // The prior view in full, or only its data sources, which the
+            // planned view needs too.
+            if let Some(values) = top.prior_state.as_ref().and_then(|p| p.values.as_ref()) {
+                let data_only = !views.has(View::Prior);
                 collect_values(
-                    pv,
-                    "planned_values",
-                    &mut doc.planned.resources,
+                    values,
+                    "prior_state.values",
+                    &mut doc.prior.resources,
                     file,
                     &mut skipped,
+                    data_only,
                 )?;
             }
-            // Data sources read during planning are not in resource_changes;
-            // they are in the planned values and the refreshed prior state.
-            let mut have: HashSet<String> = doc
-                .planned
-                .resources
-                .iter()
-                .map(|r| r.address.clone())
-                .collect();
-            let mut extra = Vec::new();
-            if top.resource_changes.is_some() {
-                if let Some(pv) = &top.planned_values {
-                    let mut all = Vec::new();
-                    collect_values(pv, "planned_values", &mut all, file, &mut BTreeMap::new())?;
-                    extra.extend(all.into_iter().filter(|r| r.mode == Mode::Data));
+            if views.has(View::Planned) {
+                if let Some(changes) = &top.resource_changes {
+                    plan_resources(changes, &mut doc.planned, file, &mut skipped)?;
+                } else if let Some(pv) = &top.planned_values {
+                    collect_values(
+                        pv,
+                        "planned_values",
+                        &mut doc.planned.resources,
+                        file,
+                        &mut skipped,
+                        false,
+                    )?;
                 }
-            }
-            extra.extend(
-                doc.prior
+                // Data sources read during planning are not in
+                // resource_changes; they are in the planned values and the
+                // refreshed prior state.
+                let mut have: HashSet<String> = doc
+                    .planned
                     .resources
                     .iter()
-                    .filter(|r| r.mode == Mode::Data)
-                    .cloned(),
-            );
-            for r in extra {
-                if have.insert(r.address.clone()) {
-                    doc.planned.resources.push(r);
+                    .map(|r| r.address.clone())
+                    .collect();
+                let mut extra = Vec::new();
+                if top.resource_changes.is_some() {
+                    if let Some(pv) = &top.planned_values {
+                        collect_values(
+                            pv,
+                            "planned_values",
+                            &mut extra,
+                            file,
+                            &mut BTreeMap::new(),
+                            true,
+                        )?;
+                    }
                 }
+                extra.extend(
+                    doc.prior
+                        .resources
+                        .iter()
+                        .filter(|r| r.mode == Mode::Data)
+                        .cloned(),
+                );
+                for r in extra {
+                    if have.insert(r.address.clone()) {
+                        doc.planned.resources.push(r);
+                    }
+                }
+            }
+            if !views.has(View::Prior) {
+                doc.prior.resources.clear();
             }
         }
     }
@@ -531,6 +623,24 @@ fn parse_values(raw: Option<&RawValue>, at: &str, file: &str) -> Result<Value, I
     }
 }
 
+/// Top-level attributes no reachability rule reads, dropped on ingest.
+const IGNORED_ATTRIBUTES: &[&str] = &["tags", "tags_all", "timeouts", "description"];
+
+/// Drops what the model never reads from a resource's attributes: empty
+/// strings and nulls (the provider writes `""` for every unset optional
+/// string, and the model treats both as "not set"), and the attributes in
+/// [`IGNORED_ATTRIBUTES`]. On a large plan this halves the memory the
+/// attribute trees take.
+fn prune(values: &mut Value) {
+    if let Value::Object(m) = values {
+        m.retain(|k, v| {
+            !(v.is_null()
+                || matches!(v, Value::String(s) if s.is_empty())
+                || IGNORED_ATTRIBUTES.contains(&k.as_str()))
+        });
+    }
+}
+
 fn module_of_address(address: &str) -> String {
     let parts = address::split_traversal(address);
     let mut n = 0;
@@ -546,6 +656,7 @@ fn collect_values(
     out: &mut Vec<RawResource>,
     file: &str,
     skipped: &mut BTreeMap<String, usize>,
+    data_only: bool,
 ) -> Result<(), InputError> {
     let Some(root) = &values.root_module else {
         return Ok(());
@@ -563,7 +674,11 @@ fn collect_values(
                 continue;
             }
             let mode = mode_of(r.mode.as_deref(), &rpath, file)?;
-            let values = parse_values(r.values, &format!("{rpath}.values"), file)?;
+            if data_only && mode != Mode::Data {
+                continue;
+            }
+            let mut values = parse_values(r.values, &format!("{rpath}.values"), file)?;
+            prune(&mut values);
             out.push(RawResource {
                 module: m
                     .address
@@ -630,6 +745,7 @@ fn plan_resources(
         if values.is_null() && mode == Mode::Managed {
             continue;
         }
+        prune(&mut values);
         view.resources.push(RawResource {
             module,
             address: rc.address.clone(),
@@ -672,7 +788,8 @@ fn raw_state_resources(
             if let Some(k) = &index {
                 addr.push_str(&k.bracketed());
             }
-            let values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
+            let mut values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
+            prune(&mut values);
             out.push(RawResource {
                 address: addr,
                 module: module.clone(),

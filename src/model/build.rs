@@ -527,7 +527,11 @@ impl Builder<'_> {
             let v = &r.values;
             let mut cidrs = Cidrs::default();
             let mut ok = parse_cidr(v, "cidr_block", &r, &mut cidrs, &mut self.findings);
-            if cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block") {
+            // A known block is the VPC's; an unknown one only matters when
+            // the configuration asks for a block at all.
+            if !attr_unknown(v, "ipv6_cidr_block")
+                || cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block")
+            {
                 ok &= parse_cidr(v, "ipv6_cidr_block", &r, &mut cidrs, &mut self.findings);
             }
             // Data sources list every associated block.

@@ -27,8 +27,39 @@ struct Header<'a> {
     summary: &'a Summary,
 }
 
-/// Writes the report.
+/// Writes the report with the pairs held in `a`.
 pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result<()> {
+    write_with(out, input, a, &mut |sink| {
+        for p in &a.pairs {
+            sink(p.clone())?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes the report, streaming the pairs as they are computed (the
+/// pairs held in `a` are ignored).
+pub fn write_streamed(
+    out: &mut dyn Write,
+    input: &InputInfo,
+    a: &Analysis,
+    model: &crate::model::Model,
+    filter: crate::analysis::PairsFilter,
+) -> io::Result<()> {
+    write_with(out, input, a, &mut |sink| {
+        crate::analysis::stream_pairs(model, &a.model_index, &a.classes, filter, sink)
+    })
+}
+
+type PairSource<'a> =
+    dyn FnMut(&mut dyn FnMut(crate::analysis::PairResult) -> io::Result<()>) -> io::Result<()> + 'a;
+
+fn write_with(
+    out: &mut dyn Write,
+    input: &InputInfo,
+    a: &Analysis,
+    pairs: &mut PairSource<'_>,
+) -> io::Result<()> {
     let header = Header {
         schema: "tfreach/report/v1",
         input,
@@ -39,8 +70,10 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
     let head = serde_json::to_string(&header).map_err(io::Error::other)?;
     out.write_all(&head.as_bytes()[..head.len() - 1])?;
     out.write_all(b",\n\"pairs\": [")?;
-    for (i, p) in a.pairs.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+    let mut first = true;
+    pairs(&mut |p| {
+        out.write_all(if first { b"\n  " } else { b",\n  " })?;
+        first = false;
         serde_json::to_writer(
             &mut *out,
             &PairOut {
@@ -50,8 +83,8 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
                 reasons: &p.reasons,
             },
         )
-        .map_err(io::Error::other)?;
-    }
+        .map_err(io::Error::other)
+    })?;
     out.write_all(b"\n],\n\"findings\": ")?;
     write_findings(out, &a.findings)?;
     out.write_all(b",\n\"services\": ")?;

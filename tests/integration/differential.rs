@@ -334,7 +334,6 @@ fn res(address: &str, values: serde_json::Value) -> serde_json::Value {
 /// block of a data source, or of a VPC whose block came another way, is
 /// dropped and the pair is `partial`.
 #[test]
-#[ignore = "engine bug: a known ipv6_cidr_block of a VPC is ignored unless assign_generated_ipv6_cidr_block is true (src/model/build.rs vpcs())"]
 fn a_known_ipv6_block_of_a_vpc_gets_its_local_route() {
     for vpc in [
         res(

@@ -40,6 +40,51 @@ fn every_real_plan_is_analysed_in_both_views() {
     }
 }
 
+/// Verdict counts of the planned view, worked out by hand (see
+/// fixtures/real/README.md): (file, reachable, blocked, total pairs).
+const EXPECTED: &[(&str, u64, u64, u64)] = &[
+    ("checkov__runner_resources_plan.tfplan.json", 4, 8, 12),
+    (
+        "jondon09__src-terraform-aws-ssm-project__plan.out.json",
+        12,
+        0,
+        12,
+    ),
+    ("snyk-policy-engine__example-06-tf-v1.0.plan.json", 0, 0, 0),
+    (
+        "terraform-compliance__test_issue-158.plan.out.json",
+        30,
+        0,
+        30,
+    ),
+    ("terraform-compliance__test_pull_330.plan.out.json", 0, 0, 0),
+    ("tirith__terraform_plan_fixtures_input.json", 0, 0, 0),
+];
+
+#[test]
+fn real_plans_give_the_verdicts_worked_out_by_hand() {
+    for (file, reachable, blocked, pairs) in EXPECTED {
+        let a = analyse(&root().join("fixtures/real").join(file), View::Planned);
+        assert_eq!(
+            (a.summary.reachable, a.summary.blocked, a.summary.pairs),
+            (*reachable, *blocked, *pairs),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn module_vpc_through_a_local_is_assumed_and_said() {
+    let a = analyse(
+        &root().join("fixtures/real/terraform-compliance__test_issue-158.plan.out.json"),
+        View::Planned,
+    );
+    assert!(a
+        .findings
+        .iter()
+        .any(|f| f.code == "ASSUMED_REFERENCE" && f.resource == "module.vpc.aws_vpc.this[0]"));
+}
+
 /// The hub-and-spoke transit gateway plan whose verdicts fixtures/real/README.md
 /// works out by hand.
 #[test]

@@ -101,13 +101,13 @@ pub fn lookup(t: &Topology, table: usize, fam: Fam, dst: u128) -> Option<Next> {
     let tb = &t.tables[table];
     let mut best: Option<(u8, Next)> = None;
     for (i, r) in tb.routes.iter().enumerate() {
-        if r.dest.has(fam, dst) && best.map_or(true, |(len, _)| r.dest.len > len) {
+        if r.dest.has(fam, dst) && best.is_none_or(|(len, _)| r.dest.len > len) {
             best = Some((r.dest.len, Next::Route(i)));
         }
     }
     for b in t.vpcs[tb.vpc].blocks(fam) {
         let replaced = tb.routes.iter().any(|r| r.dest == b);
-        if !replaced && b.has(fam, dst) && best.map_or(true, |(len, _)| b.len > len) {
+        if !replaced && b.has(fam, dst) && best.is_none_or(|(len, _)| b.len > len) {
             best = Some((b.len, Next::Local));
         }
     }
