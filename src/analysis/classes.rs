@@ -72,8 +72,8 @@ impl Classes {
             let a4 = sub.cidr(Family::V4).map(|p| atom(&b4, &p));
             let a6 = sub.cidr(Family::V6).map(|p| atom(&b6, &p));
             let shareable = sub.cidrs.unknown.is_none()
-                && a4.map_or(true, |a| a.is_some())
-                && a6.map_or(true, |a| a.is_some());
+                && a4.is_none_or(|a| a.is_some())
+                && a6.is_none_or(|a| a.is_some());
             let class = if shareable {
                 let key = (model.behaviour_key(s), a4.flatten(), a6.flatten());
                 *index.entry(key).or_insert_with(|| {
@@ -334,19 +334,19 @@ fn replace_tokens(msg: &str, subs: &[(String, String)]) -> String {
         let prev_ok = msg[..i]
             .chars()
             .next_back()
-            .map_or(true, |c| !is_token_char(c));
+            .is_none_or(|c| !is_token_char(c));
         if prev_ok {
             for (from, to) in subs {
                 if msg[i..].starts_with(from.as_str()) {
                     let after = msg[i + from.len()..].chars().next();
                     // A block may end a sentence with a period.
-                    let end_ok = after.map_or(true, |c| {
+                    let end_ok = after.is_none_or(|c| {
                         !is_token_char(c)
                             || (c == '.'
                                 && msg[i + from.len() + 1..]
                                     .chars()
                                     .next()
-                                    .map_or(true, |d| !is_token_char(d)))
+                                    .is_none_or(|d| !is_token_char(d)))
                     });
                     if end_ok {
                         out.push_str(to);

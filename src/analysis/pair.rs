@@ -32,7 +32,7 @@ impl Cell {
     fn round_trips(&self, optimistic: bool) -> bool {
         ok(self.forward.outcome, optimistic)
             && ok(self.ret.outcome, optimistic)
-            && self.round_trip.as_ref().map_or(true, |r| !r.is_empty())
+            && self.round_trip.as_ref().is_none_or(|r| !r.is_empty())
     }
 }
 
