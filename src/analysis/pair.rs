@@ -214,7 +214,11 @@ pub fn evaluate_pair_flow(
         reasons.sort_by(|a, b| a.direction.cmp(&b.direction).then_with(|| a.cmp(b)));
         reasons.dedup();
     }
-    let traffic = describe_traffic(&cells, verdict, flow);
+    let traffic = if detail == Detail::Outcome {
+        None
+    } else {
+        describe_traffic(&cells, verdict, flow)
+    };
     PairEval {
         verdict,
         reasons,
