@@ -355,6 +355,7 @@ pub(crate) mod tests {
                     let v = verdict(names[i], names[j]);
                     summary.add(v, 1);
                     pairs.push(PairResult {
+                        traffic: None,
                         from: i,
                         to: j,
                         verdict: v,

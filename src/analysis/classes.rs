@@ -185,6 +185,7 @@ impl Classes {
                         rep: (x, y),
                         verdict: e.verdict,
                         reasons: e.reasons,
+                        traffic: e.traffic,
                     }
                 })
             })
@@ -311,6 +312,8 @@ pub struct ClassResult {
     pub rep: (usize, usize),
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
+    /// Which traffic makes the round trip, when network ACLs narrow it.
+    pub traffic: Option<String>,
 }
 
 /// Texts that stand for a subnet in reason messages: its address and blocks.

@@ -79,6 +79,9 @@ pub struct PairResult {
     pub to: usize,
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
+    /// Which traffic makes the round trip, when network ACLs narrow it
+    /// ("tcp 443", "all traffic but tcp 22").
+    pub traffic: Option<String>,
 }
 
 /// Verdict counts over all ordered pairs (CONTRACT.md).
@@ -272,6 +275,7 @@ pub fn stream_pairs(
                             to,
                             verdict: r.verdict,
                             reasons: classes::member_reasons(model, order, r, from, to),
+                            traffic: r.traffic.clone(),
                         });
                     }
                 }

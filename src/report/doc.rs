@@ -190,6 +190,7 @@ mod tests {
             for j in 0..3 {
                 if i != j {
                     pairs.push(PairResult {
+                        traffic: None,
                         from: i,
                         to: j,
                         verdict: if i < j {

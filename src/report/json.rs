@@ -17,6 +17,8 @@ struct PairOut<'a> {
     to: &'a str,
     verdict: Verdict,
     reasons: &'a [Reason],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traffic: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -81,6 +83,7 @@ fn write_with(
                 to: &a.subnets[p.to].address,
                 verdict: p.verdict,
                 reasons: &p.reasons,
+                traffic: p.traffic.as_deref(),
             },
         )
         .map_err(io::Error::other)

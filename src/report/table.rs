@@ -74,6 +74,9 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
                 "  {:wf$}  {:wt$}  {}",
                 a.subnets[p.from].address, a.subnets[p.to].address, p.verdict
             )?;
+            if let Some(t) = &p.traffic {
+                writeln!(out, "      round trip for: {t}")?;
+            }
             for r in &p.reasons {
                 let dir = match r.direction {
                     super::Direction::Forward => "",

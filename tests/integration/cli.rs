@@ -260,3 +260,30 @@ fn missing_file_and_bad_flag_exit_two() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn analyze_says_which_traffic_round_trips_when_acls_narrow_it() {
+    let plan = root().join("fixtures/rules/nacl_lowest_rule_number_wins/plan.json");
+    let out = tfreach()
+        .args(["analyze", plan.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let narrowed: Vec<&serde_json::Value> = v["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["traffic"].is_string())
+        .collect();
+    assert!(
+        !narrowed.is_empty(),
+        "some pair says which traffic round-trips"
+    );
+    for p in narrowed {
+        assert!(matches!(
+            p["verdict"].as_str(),
+            Some("reachable" | "partial")
+        ));
+    }
+}

@@ -450,6 +450,7 @@ fn big_diff(vpcs: usize, per_vpc: usize) -> Diff {
                     let v = verdict(i, j);
                     summary.add(v, 1);
                     pairs.push(PairResult {
+                        traffic: None,
                         from: i,
                         to: j,
                         verdict: v,
