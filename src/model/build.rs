@@ -451,9 +451,12 @@ fn region_from_arn(v: &Value) -> (Option<String>, Option<String>) {
     }
 }
 
-impl Builder<'_> {
-    pub(super) fn raw(&self, i: usize) -> &RawResource {
-        &self.lk.raw[i]
+impl<'a> Builder<'a> {
+    /// A raw resource, borrowed for as long as the input lives (not
+    /// through `self`, so the builder can be changed while it is held).
+    pub(super) fn raw(&self, i: usize) -> &'a RawResource {
+        let raw: &'a [RawResource] = self.lk.raw;
+        &raw[i]
     }
 
     pub(super) fn managed_or_data(&self, i: usize, types: &[&str]) -> bool {
@@ -523,22 +526,22 @@ impl Builder<'_> {
             if !self.managed_or_data(i, VPC_TYPES) {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let v = &r.values;
             let mut cidrs = Cidrs::default();
-            let mut ok = parse_cidr(v, "cidr_block", &r, &mut cidrs, &mut self.findings);
+            let mut ok = parse_cidr(v, "cidr_block", r, &mut cidrs, &mut self.findings);
             // A known block is the VPC's; an unknown one only matters when
             // the configuration asks for a block at all.
             if !attr_unknown(v, "ipv6_cidr_block")
-                || cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block")
+                || cidr_will_exist(self.lk.doc, r, "ipv6_cidr_block")
             {
-                ok &= parse_cidr(v, "ipv6_cidr_block", &r, &mut cidrs, &mut self.findings);
+                ok &= parse_cidr(v, "ipv6_cidr_block", r, &mut cidrs, &mut self.findings);
             }
             // Data sources list every associated block.
             if let Some(Value::Array(assocs)) = v.get("cidr_block_associations") {
                 for a in assocs {
                     let mut extra = Cidrs::default();
-                    if parse_cidr(a, "cidr_block", &r, &mut extra, &mut self.findings) {
+                    if parse_cidr(a, "cidr_block", r, &mut extra, &mut self.findings) {
                         for p in extra.v4 {
                             if !cidrs.v4.contains(&p) {
                                 cidrs.v4.push(p);
@@ -565,7 +568,7 @@ impl Builder<'_> {
                     .or_else(|| str_attr(v, "vpc_id"))
                     .map(str::to_string),
                 cidrs,
-                region: self.region_of(&r),
+                region: self.region_of(r),
                 account: str_attr(v, "owner_id").map(str::to_string).or(arn_account),
                 main_route_table: Link::None,
                 subnets: Vec::new(),
@@ -586,19 +589,19 @@ impl Builder<'_> {
             ) {
                 continue;
             }
-            let r = self.raw(i).clone();
-            let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
+            let r = self.raw(i);
+            let f = self.lk.link(r, "vpc_id", VPC_TYPES);
             let link = self.link_of(f, |b| &b.vpc_of, "VPC");
             let Link::To(vpc) = link else {
                 self.unresolved_finding(&r.address, &link);
                 continue;
             };
             let mut extra = Cidrs::default();
-            parse_cidr(&r.values, "cidr_block", &r, &mut extra, &mut self.findings);
+            parse_cidr(&r.values, "cidr_block", r, &mut extra, &mut self.findings);
             parse_cidr(
                 &r.values,
                 "ipv6_cidr_block",
-                &r,
+                r,
                 &mut extra,
                 &mut self.findings,
             );
@@ -624,12 +627,12 @@ impl Builder<'_> {
             if !self.managed_or_data(i, SUBNET_TYPES) {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let v = &r.values;
-            let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
+            let f = self.lk.link(r, "vpc_id", VPC_TYPES);
             let vpc = self.link_of(f, |b| &b.vpc_of, "VPC");
             let mut cidrs = Cidrs::default();
-            let mut ok = parse_cidr(v, "cidr_block", &r, &mut cidrs, &mut self.findings);
+            let mut ok = parse_cidr(v, "cidr_block", r, &mut cidrs, &mut self.findings);
             // A subnet can hold an IPv6 block only if its VPC has one.
             let vpc_without_v6 = vpc.index().is_some_and(|vi| {
                 let c = &self.model.vpcs[vi].cidrs;
@@ -637,9 +640,9 @@ impl Builder<'_> {
             });
             let v6_unknown = attr_unknown(v, "ipv6_cidr_block");
             if !(v6_unknown
-                && (vpc_without_v6 || !cidr_will_exist(self.lk.doc, &r, "ipv6_cidr_block")))
+                && (vpc_without_v6 || !cidr_will_exist(self.lk.doc, r, "ipv6_cidr_block")))
             {
-                ok &= parse_cidr(v, "ipv6_cidr_block", &r, &mut cidrs, &mut self.findings);
+                ok &= parse_cidr(v, "ipv6_cidr_block", r, &mut cidrs, &mut self.findings);
             }
             if !ok {
                 continue;
@@ -673,7 +676,7 @@ impl Builder<'_> {
 
     fn gateways(&mut self) {
         for i in 0..self.lk.raw.len() {
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             if r.mode == Mode::Data
                 && r.rtype != "aws_nat_gateway"
                 && r.rtype != "aws_internet_gateway"
@@ -683,9 +686,9 @@ impl Builder<'_> {
             let Some(&(_, kind)) = GW_TYPES.iter().find(|(t, _)| *t == r.rtype) else {
                 continue;
             };
-            let fv = self.lk.link(&r, "vpc_id", VPC_TYPES);
+            let fv = self.lk.link(r, "vpc_id", VPC_TYPES);
             let vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
-            let fs = self.lk.link(&r, "subnet_id", SUBNET_TYPES);
+            let fs = self.lk.link(r, "subnet_id", SUBNET_TYPES);
             let subnet = self.link_of(fs, |b| &b.subnet_of, "subnet");
             let idx = self.model.gateways.len();
             self.model.gateways.push(Gateway {
@@ -704,15 +707,15 @@ impl Builder<'_> {
 
     fn route_tables(&mut self) {
         for i in 0..self.lk.raw.len() {
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let data_rt = r.mode == Mode::Data && r.rtype == "aws_route_table";
             if !(RT_TYPES.contains(&r.rtype.as_str()) || data_rt) {
                 continue;
             }
             let vpc = if r.rtype == "aws_default_route_table" {
-                self.default_table_vpc(&r)
+                self.default_table_vpc(r)
             } else {
-                let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                let f = self.lk.link(r, "vpc_id", VPC_TYPES);
                 self.link_of(f, |b| &b.vpc_of, "VPC")
             };
             self.unresolved_finding(&r.address, &vpc);
@@ -744,7 +747,7 @@ impl Builder<'_> {
             if self.model.vpcs[vi].main_route_table != Link::None {
                 continue;
             }
-            let r = self.raw(ri).clone();
+            let r = self.raw(ri);
             let link = match r.values.get("main_route_table_id") {
                 Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
                     let f = self.lk.by_id(s, RT_TYPES);
@@ -811,12 +814,12 @@ impl Builder<'_> {
         // Requesters first, then accepters that name a peering outside the input.
         let mut accepters: Vec<usize> = Vec::new();
         for i in 0..self.lk.raw.len() {
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             match r.rtype.as_str() {
                 "aws_vpc_peering_connection" => {
-                    let fr = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                    let fr = self.lk.link(r, "vpc_id", VPC_TYPES);
                     let requester = self.link_of(fr, |b| &b.vpc_of, "VPC");
-                    let fa = self.lk.link(&r, "peer_vpc_id", VPC_TYPES);
+                    let fa = self.lk.link(r, "peer_vpc_id", VPC_TYPES);
                     let accepter = self.link_of(fa, |b| &b.vpc_of, "VPC");
                     self.unresolved_finding(&r.address, &requester);
                     self.unresolved_finding(&r.address, &accepter);
@@ -837,9 +840,9 @@ impl Builder<'_> {
         }
         let mut accepted_by: HashMap<usize, usize> = HashMap::new();
         for &ai in &accepters {
-            let r = self.raw(ai).clone();
+            let r = self.raw(ai);
             match self.lk.link(
-                &r,
+                r,
                 "vpc_peering_connection_id",
                 &["aws_vpc_peering_connection"],
             ) {
@@ -858,9 +861,9 @@ impl Builder<'_> {
                         ));
                     }
                     // The requester is outside the input: the accepter tells both ends.
-                    let fr = self.lk.link(&r, "peer_vpc_id", VPC_TYPES);
+                    let fr = self.lk.link(r, "peer_vpc_id", VPC_TYPES);
                     let requester = self.link_of(fr, |b| &b.vpc_of, "VPC");
-                    let fa = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                    let fa = self.lk.link(r, "vpc_id", VPC_TYPES);
                     let accepter = self.link_of(fa, |b| &b.vpc_of, "VPC");
                     let idx = self.model.peerings.len();
                     self.model.peerings.push(Peering {
@@ -943,13 +946,13 @@ impl Builder<'_> {
                 p.address
             ));
         };
-        let r = self.raw(ri).clone();
+        let r = self.raw(ri);
         if let Some(s) = &req_status {
             if s != "pending-acceptance" {
                 return PeeringState::Inactive(format!("{} is in state `{s}`", p.address));
             }
         }
-        let cross = self.cross_account_or_region(&r, &p);
+        let cross = self.cross_account_or_region(r, &p);
         match r.values.get("auto_accept") {
             Some(Value::Bool(true)) => match cross {
                 Cross::No => PeeringState::Active,
@@ -1265,14 +1268,14 @@ impl Builder<'_> {
     fn routes(&mut self) {
         // Inline routes.
         for (&ri, &ti) in &self.rt_of.clone() {
-            let r = self.raw(ri).clone();
+            let r = self.raw(ri);
             let list_attr = if r.mode == Mode::Data {
                 "routes"
             } else {
                 "route"
             };
             match r.values.get(list_attr) {
-                Some(v) if is_unknown(v) && self.lk.doc.config.is_configured(&r, list_attr) => {
+                Some(v) if is_unknown(v) && self.lk.doc.config.is_configured(r, list_attr) => {
                     self.model.route_tables[ti].routes_unknown = Some(format!(
                         "the routes of {} are not known until apply",
                         r.address
@@ -1288,7 +1291,7 @@ impl Builder<'_> {
                             continue;
                         }
                         let Some(dest) = self.dest(
-                            &r,
+                            r,
                             item,
                             [
                                 "cidr_block",
@@ -1298,7 +1301,7 @@ impl Builder<'_> {
                         ) else {
                             continue;
                         };
-                        let target = self.target(&r, item, &[list_attr]);
+                        let target = self.target(r, item, &[list_attr]);
                         self.model.route_tables[ti].routes.push(Route {
                             resource: r.address.clone(),
                             dest,
@@ -1312,11 +1315,11 @@ impl Builder<'_> {
         }
         // Standalone routes.
         for i in 0..self.lk.raw.len() {
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             if r.rtype != "aws_route" && r.rtype != "awscc_ec2_route" {
                 continue;
             }
-            let f = self.lk.link(&r, "route_table_id", RT_TYPES);
+            let f = self.lk.link(r, "route_table_id", RT_TYPES);
             let table = self.link_of(f, |b| &b.rt_of, "route table");
             let Link::To(ti) = table else {
                 if !matches!(table, Link::External(_)) {
@@ -1330,7 +1333,7 @@ impl Builder<'_> {
                 continue;
             };
             let Some(dest) = self.dest(
-                &r,
+                r,
                 &r.values,
                 [
                     "destination_cidr_block",
@@ -1340,7 +1343,7 @@ impl Builder<'_> {
             ) else {
                 continue;
             };
-            let target = self.target(&r, &r.values, &[]);
+            let target = self.target(r, &r.values, &[]);
             // A state lists a standalone route inline too: keep one.
             let table_addr = self.model.route_tables[ti].address.clone();
             self.model.route_tables[ti]
@@ -1392,15 +1395,15 @@ impl Builder<'_> {
     fn associations(&mut self) {
         let mut explicit: HashMap<usize, (Link, String)> = HashMap::new();
         for i in 0..self.lk.raw.len() {
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             match r.rtype.as_str() {
                 "aws_route_table_association" | "awscc_ec2_subnet_route_table_association" => {
                     if str_attr(&r.values, "gateway_id").is_some() {
                         continue; // edge association: ingress routing only
                     }
-                    let fs = self.lk.link(&r, "subnet_id", SUBNET_TYPES);
+                    let fs = self.lk.link(r, "subnet_id", SUBNET_TYPES);
                     let subnet = self.link_of(fs, |b| &b.subnet_of, "subnet");
-                    let ft = self.lk.link(&r, "route_table_id", RT_TYPES);
+                    let ft = self.lk.link(r, "route_table_id", RT_TYPES);
                     let table = self.link_of(ft, |b| &b.rt_of, "route table");
                     match subnet {
                         Link::To(s) => {
@@ -1425,9 +1428,9 @@ impl Builder<'_> {
                     }
                 }
                 "aws_main_route_table_association" => {
-                    let fv = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                    let fv = self.lk.link(r, "vpc_id", VPC_TYPES);
                     let vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
-                    let ft = self.lk.link(&r, "route_table_id", RT_TYPES);
+                    let ft = self.lk.link(r, "route_table_id", RT_TYPES);
                     let table = self.link_of(ft, |b| &b.rt_of, "route table");
                     match vpc {
                         Link::To(v) => {

@@ -294,7 +294,7 @@ fn sg_rules(v: &Value, resource: &str, cc: bool) -> Vec<SgRule> {
     out
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     /// The destination of a route to prefix list `pl`: a service's list
     /// when a gateway endpoint of the input names it.
     pub(super) fn prefix_list_dest(&self, pl: &str) -> Dest {
@@ -334,7 +334,7 @@ impl Builder<'_> {
             if !self.managed_or_data(i, SERVICE_TYPES) {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let v = &r.values;
             let idx = self.model.endpoint_services.len();
             self.model.endpoint_services.push(EndpointService {
@@ -354,8 +354,8 @@ impl Builder<'_> {
             if !self.managed_or_data(i, ENDPOINT_TYPES) {
                 continue;
             }
-            let r = self.raw(i).clone();
-            let e = self.endpoint(&r, &svc_of, &sg_of);
+            let r = self.raw(i);
+            let e = self.endpoint(r, &svc_of, &sg_of);
             let idx = self.model.endpoints.len();
             self.model.endpoints.push(e);
             ep_of.insert(i, idx);
@@ -374,14 +374,14 @@ impl Builder<'_> {
             {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let what = match r.rtype.as_str() {
                 "aws_vpc_endpoint_route_table_association" => "route_table_id",
                 "aws_vpc_endpoint_subnet_association" => "subnet_id",
                 "aws_vpc_endpoint_security_group_association" => "security_group_id",
                 _ => continue,
             };
-            let fe = self.lk.link(&r, "vpc_endpoint_id", ENDPOINT_TYPES);
+            let fe = self.lk.link(r, "vpc_endpoint_id", ENDPOINT_TYPES);
             let e = match self.accept(fe) {
                 Found::Raw(x) => ep_of.get(&x).copied(),
                 Found::External(id) => self
@@ -399,7 +399,7 @@ impl Builder<'_> {
             let Some(e) = e else { continue };
             match what {
                 "route_table_id" => {
-                    let f = self.lk.link(&r, what, RT_TYPES);
+                    let f = self.lk.link(r, what, RT_TYPES);
                     match self.link_of(f, |b| &b.rt_of, "route table") {
                         Link::To(t) => {
                             if !self.model.endpoints[e].route_tables.contains(&t) {
@@ -410,7 +410,7 @@ impl Builder<'_> {
                     }
                 }
                 "subnet_id" => {
-                    let f = self.lk.link(&r, what, SUBNET_TYPES);
+                    let f = self.lk.link(r, what, SUBNET_TYPES);
                     match self.link_of(f, |b| &b.subnet_of, "subnet") {
                         Link::To(s) => {
                             if !self.model.endpoints[e].subnets.contains(&s) {
@@ -421,7 +421,7 @@ impl Builder<'_> {
                     }
                 }
                 _ => {
-                    let f = self.lk.link(&r, what, SG_TYPES);
+                    let f = self.lk.link(r, what, SG_TYPES);
                     let replace =
                         r.values.get("replace_default_association") == Some(&Value::Bool(true));
                     match self.accept(f) {
@@ -457,11 +457,11 @@ impl Builder<'_> {
             if !["aws_vpc_endpoint_connection_accepter"].contains(&self.raw(i).rtype.as_str()) {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             if r.rtype != "aws_vpc_endpoint_connection_accepter" {
                 continue;
             }
-            let fe = self.lk.link(&r, "vpc_endpoint_id", ENDPOINT_TYPES);
+            let fe = self.lk.link(r, "vpc_endpoint_id", ENDPOINT_TYPES);
             if let Found::Raw(x) = self.accept(fe) {
                 if let Some(&e) = ep_of.get(&x) {
                     self.model.endpoints[e].state = PeeringState::Active;
@@ -710,9 +710,9 @@ impl Builder<'_> {
             if !self.managed_or_data(i, SG_TYPES) {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let cc = r.rtype.starts_with("awscc_");
-            let fv = self.lk.link(&r, "vpc_id", VPC_TYPES);
+            let fv = self.lk.link(r, "vpc_id", VPC_TYPES);
             let vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
             let mut sg = SecurityGroup {
                 address: r.address.clone(),
@@ -734,7 +734,7 @@ impl Builder<'_> {
             };
             for (attr, egress) in attrs {
                 match r.values.get(attr) {
-                    Some(x) if is_unknown(x) && self.lk.doc.config.is_configured(&r, attr) => {
+                    Some(x) if is_unknown(x) && self.lk.doc.config.is_configured(r, attr) => {
                         sg.rules_unknown = Some(format!(
                             "the {attr} rules of {} are not known until apply",
                             r.address
@@ -768,7 +768,7 @@ impl Builder<'_> {
             {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let (egress, cc) = match r.rtype.as_str() {
                 "aws_security_group_rule" => (str_attr(&r.values, "type") == Some("egress"), false),
                 "aws_vpc_security_group_ingress_rule" => (false, false),
@@ -778,7 +778,7 @@ impl Builder<'_> {
                 _ => continue,
             };
             let attr = if cc { "group_id" } else { "security_group_id" };
-            let f = self.lk.link(&r, attr, SG_TYPES);
+            let f = self.lk.link(r, attr, SG_TYPES);
             let Found::Raw(x) = self.accept(f) else {
                 continue;
             };

@@ -285,7 +285,7 @@ fn bool_attr(v: &Value, attr: &str) -> Option<bool> {
     }
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     /// Builds the network ACLs and links every subnet to its effective ACL.
     pub(super) fn network_acls(&mut self) {
         let mut acl_of: HashMap<usize, usize> = HashMap::new();
@@ -293,12 +293,12 @@ impl Builder<'_> {
             if !self.managed_or_data(i, ACL_TYPES) {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let default = r.rtype == "aws_default_network_acl";
             let vpc = if default {
-                self.default_acl_vpc(&r)
+                self.default_acl_vpc(r)
             } else {
-                let f = self.lk.link(&r, "vpc_id", VPC_TYPES);
+                let f = self.lk.link(r, "vpc_id", VPC_TYPES);
                 self.link_of(f, |b| &b.vpc_of, "VPC")
             };
             let mut acl = NetworkAcl {
@@ -316,7 +316,7 @@ impl Builder<'_> {
                 match r.values.get(attr) {
                     // Optional and computed: unknown on create when the
                     // configuration sets no rules, and then there are none.
-                    Some(x) if is_unknown(x) && self.lk.doc.config.is_configured(&r, attr) => {
+                    Some(x) if is_unknown(x) && self.lk.doc.config.is_configured(r, attr) => {
                         acl.rules_unknown = Some(format!(
                             "the {attr} rules of {} are not known until apply",
                             r.address
@@ -356,14 +356,14 @@ impl Builder<'_> {
             {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let fields = match r.rtype.as_str() {
                 "aws_network_acl_rule" => &STANDALONE,
                 "awscc_ec2_network_acl_entry" => &CLOUD_CONTROL,
                 _ => continue,
             };
-            let f = self.lk.link(&r, "network_acl_id", ACL_OR_VPC);
-            let Some(a) = self.acl_index(f, &acl_of, &r) else {
+            let f = self.lk.link(r, "network_acl_id", ACL_OR_VPC);
+            let Some(a) = self.acl_index(f, &acl_of, r) else {
                 continue;
             };
             let Some(rule) = parse_rule(&r.values, fields, &r.address, &mut self.findings) else {
@@ -505,7 +505,7 @@ impl Builder<'_> {
             {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let pairs: Vec<(Found, Link)> = match r.rtype.as_str() {
                 "aws_network_acl" | "aws_default_network_acl" | "awscc_ec2_network_acl" => {
                     let Some(&a) = acl_of.get(&i) else { continue };
@@ -513,17 +513,17 @@ impl Builder<'_> {
                     let set = match r.values.get("subnet_ids") {
                         Some(x)
                             if is_unknown(x)
-                                && !self.lk.doc.config.is_configured(&r, "subnet_ids") =>
+                                && !self.lk.doc.config.is_configured(r, "subnet_ids") =>
                         {
                             Vec::new()
                         }
-                        _ => self.lk.link_set(&r, "subnet_ids", SUBNET_TYPES),
+                        _ => self.lk.link_set(r, "subnet_ids", SUBNET_TYPES),
                     };
                     set.into_iter().map(|f| (f, Link::To(a))).collect()
                 }
                 "aws_network_acl_association" | "awscc_ec2_subnet_network_acl_association" => {
-                    let fa = self.lk.link(&r, "network_acl_id", ACL_OR_VPC);
-                    let acl = match self.acl_index(fa.clone(), acl_of, &r) {
+                    let fa = self.lk.link(r, "network_acl_id", ACL_OR_VPC);
+                    let acl = match self.acl_index(fa.clone(), acl_of, r) {
                         Some(a) => Link::To(a),
                         None => match fa {
                             Found::External(id) => Link::External(id),
@@ -534,7 +534,7 @@ impl Builder<'_> {
                             _ => Link::Unresolved(format!("{} names no network ACL", r.address)),
                         },
                     };
-                    vec![(self.lk.link(&r, "subnet_id", SUBNET_TYPES), acl)]
+                    vec![(self.lk.link(r, "subnet_id", SUBNET_TYPES), acl)]
                 }
                 _ => continue,
             };

@@ -248,7 +248,7 @@ struct TgwIndex {
     default_by_id: HashMap<String, usize>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     /// Follows a transit gateway route table link: a table, or the default
     /// table of a transit gateway.
     fn resolve_tgw_rt(&mut self, f: Found, r: &RawResource, ix: &TgwIndex) -> Link {
@@ -333,7 +333,7 @@ impl Builder<'_> {
             if self.model.gateways[gi].kind != GatewayKind::TransitGateway {
                 continue;
             }
-            let r = self.raw(ri).clone();
+            let r = self.raw(ri);
             let t = self.model.transit_gateways.len();
             self.model.transit_gateways.push(TransitGateway {
                 address: r.address.clone(),
@@ -355,8 +355,8 @@ impl Builder<'_> {
             if !self.managed_or_data(i, TGW_RT_TYPES) {
                 continue;
             }
-            let r = self.raw(i).clone();
-            let tgw = self.tgw_link(&r, "transit_gateway_id");
+            let r = self.raw(i);
+            let tgw = self.tgw_link(r, "transit_gateway_id");
             self.unresolved_finding(&r.address, &tgw);
             let idx = self.model.tgw_route_tables.len();
             self.model.tgw_route_tables.push(TgwRouteTable {
@@ -374,7 +374,7 @@ impl Builder<'_> {
         // Default route tables.
         let mut default_by_id: HashMap<String, usize> = HashMap::new();
         for &(ri, t) in &raws {
-            let r = self.raw(ri).clone();
+            let r = self.raw(ri);
             let v = &r.values;
             let assoc = flag(v, "default_route_table_association");
             let prop = flag(v, "default_route_table_propagation");
@@ -504,7 +504,7 @@ impl Builder<'_> {
             {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let propagation = match r.rtype.as_str() {
                 "aws_ec2_transit_gateway_route_table_association"
                 | "awscc_ec2_transit_gateway_route_table_association" => false,
@@ -514,9 +514,9 @@ impl Builder<'_> {
             };
             let f = self
                 .lk
-                .link(&r, "transit_gateway_route_table_id", TGW_RT_OR_TGW);
-            let rt = self.resolve_tgw_rt(f, &r, &ix);
-            let att = resolve_att(self, &r);
+                .link(r, "transit_gateway_route_table_id", TGW_RT_OR_TGW);
+            let rt = self.resolve_tgw_rt(f, r, &ix);
+            let att = resolve_att(self, r);
             let a = match att {
                 Ok(a) => a,
                 Err(l) => {
@@ -721,7 +721,7 @@ impl Builder<'_> {
             {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             if r.rtype != "aws_ec2_transit_gateway_route"
                 && r.rtype != "awscc_ec2_transit_gateway_route"
             {
@@ -729,8 +729,8 @@ impl Builder<'_> {
             }
             let f = self
                 .lk
-                .link(&r, "transit_gateway_route_table_id", TGW_RT_OR_TGW);
-            let rt = self.resolve_tgw_rt(f, &r, ix);
+                .link(r, "transit_gateway_route_table_id", TGW_RT_OR_TGW);
+            let rt = self.resolve_tgw_rt(f, r, ix);
             let Link::To(t) = rt else {
                 if !matches!(rt, Link::External(_)) {
                     self.unresolved_finding(&r.address, &rt);
@@ -764,7 +764,7 @@ impl Builder<'_> {
                 _ => {
                     let f = self
                         .lk
-                        .link(&r, "transit_gateway_attachment_id", ATTACH_TYPES);
+                        .link(r, "transit_gateway_attachment_id", ATTACH_TYPES);
                     match self.accept(f) {
                         Found::Raw(x) => match att_of.get(&x) {
                             Some(&a) => TgwTarget::Attachment(a),
@@ -872,7 +872,7 @@ impl Builder<'_> {
             if !ATTACH_TYPES.contains(&self.raw(i).rtype.as_str()) {
                 continue;
             }
-            let r = self.raw(i).clone();
+            let r = self.raw(i);
             let v = &r.values;
             let kind = match r.rtype.as_str() {
                 "aws_ec2_transit_gateway_vpc_attachment"
@@ -889,7 +889,7 @@ impl Builder<'_> {
                 "aws_ec2_transit_gateway_dx_gateway_attachment" => AttachmentKind::DirectConnect,
                 "aws_dx_gateway_association" => {
                     // Only an association with a transit gateway is an attachment.
-                    let f = self.lk.link(&r, "associated_gateway_id", TGW_TYPES);
+                    let f = self.lk.link(r, "associated_gateway_id", TGW_TYPES);
                     if !matches!(f, Found::Raw(_))
                         && !str_attr(v, "associated_gateway_id")
                             .is_some_and(|s| s.starts_with("tgw-"))
@@ -911,7 +911,7 @@ impl Builder<'_> {
             } else {
                 "transit_gateway_id"
             };
-            let tgw = self.tgw_link(&r, tgw_attr);
+            let tgw = self.tgw_link(r, tgw_attr);
             self.unresolved_finding(&r.address, &tgw);
             let aws_id = match r.rtype.as_str() {
                 "aws_vpn_connection" => str_attr(v, "transit_gateway_attachment_id"),
@@ -937,9 +937,9 @@ impl Builder<'_> {
                 associations: Vec::new(),
             };
             match kind {
-                AttachmentKind::Vpc => self.vpc_attachment(&r, &mut att),
+                AttachmentKind::Vpc => self.vpc_attachment(r, &mut att),
                 AttachmentKind::Peering => {
-                    att.peer_tgw = self.tgw_peer_link(&r);
+                    att.peer_tgw = self.tgw_peer_link(r);
                     att.state = match str_attr(v, "state") {
                         Some("available") => PeeringState::Active,
                         _ => PeeringState::Inactive(format!(
@@ -960,10 +960,10 @@ impl Builder<'_> {
         // The data sources describe attachments the input may also create:
         // the association then names the same attachment twice over.
         for ai in accepters {
-            let r = self.raw(ai).clone();
+            let r = self.raw(ai);
             let f = self
                 .lk
-                .link(&r, "transit_gateway_attachment_id", ATTACH_TYPES);
+                .link(r, "transit_gateway_attachment_id", ATTACH_TYPES);
             let own = match f {
                 Found::Raw(x) => att_of.get(&x).copied(),
                 Found::External(ref id) => by_id.get(id).copied(),
@@ -979,7 +979,7 @@ impl Builder<'_> {
                 }
                 None => {
                     // The attachment was requested outside this input.
-                    let tgw = self.tgw_link(&r, "transit_gateway_id");
+                    let tgw = self.tgw_link(r, "transit_gateway_id");
                     let mut att = TgwAttachment {
                         address: r.address.clone(),
                         aws_id: str_attr(&r.values, "transit_gateway_attachment_id")
@@ -1001,9 +1001,9 @@ impl Builder<'_> {
                         associations: Vec::new(),
                     };
                     if peering {
-                        att.peer_tgw = self.tgw_peer_link(&r);
+                        att.peer_tgw = self.tgw_peer_link(r);
                     } else {
-                        self.vpc_attachment(&r, &mut att);
+                        self.vpc_attachment(r, &mut att);
                     }
                     let idx = self.model.tgw_attachments.len();
                     self.model.tgw_attachments.push(att);
