@@ -1417,14 +1417,7 @@ impl<'a> Builder<'a> {
                             }
                             explicit.insert(s, (table, r.address.clone()));
                         }
-                        Link::Unresolved(why) => {
-                            self.findings.push(Finding::new(
-                                codes::UNRESOLVED_REFERENCE,
-                                &r.address,
-                                why,
-                            ));
-                        }
-                        _ => {}
+                        other => self.unresolved_finding(&r.address, &other),
                     }
                 }
                 "aws_main_route_table_association" => {

@@ -556,14 +556,7 @@ impl<'a> Builder<'a> {
                         }
                         explicit.insert(s, (acl, r.address.clone()));
                     }
-                    Link::Unresolved(why) => {
-                        self.findings.push(Finding::new(
-                            codes::UNRESOLVED_REFERENCE,
-                            &r.address,
-                            why,
-                        ));
-                    }
-                    _ => {}
+                    other => self.unresolved_finding(&r.address, &other),
                 }
             }
         }
