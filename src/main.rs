@@ -105,18 +105,37 @@ fn emit(
 /// A spinner on standard error that names the phase; drawn only when
 /// standard error is a terminal and `--quiet` is off, and only once the
 /// run has taken longer than a second.
-struct Progress(Option<indicatif::ProgressBar>, std::time::Instant);
+struct Progress(
+    Option<indicatif::ProgressBar>,
+    std::time::Instant,
+    Option<std::cell::Cell<std::time::Instant>>,
+);
 
 impl Progress {
     fn new(common: &Common) -> Progress {
         let show = !common.quiet && io::stderr().is_terminal();
+        // `TFREACH_TIMINGS=1` prints how long each phase took (for profiling).
+        let timings = std::env::var_os("TFREACH_TIMINGS").is_some();
         Progress(
             show.then(indicatif::ProgressBar::hidden),
             std::time::Instant::now(),
+            timings.then(|| std::cell::Cell::new(std::time::Instant::now())),
         )
     }
 
     fn phase(&self, msg: &str) {
+        if let Some(last) = &self.2 {
+            let now = std::time::Instant::now();
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!(
+                    "tfreach: timing: {:>8.3} s  {:>6} MB resident  then {msg}",
+                    (now - last.get()).as_secs_f64(),
+                    resident_mb().map_or_else(|| "?".to_string(), |m| m.to_string())
+                );
+            }
+            last.set(now);
+        }
         if let Some(pb) = &self.0 {
             if pb.is_hidden() && self.1.elapsed().as_secs_f32() > 1.0 {
                 pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
@@ -127,18 +146,34 @@ impl Progress {
     }
 }
 
-impl Drop for Progress {
-    fn drop(&mut self) {
-        if let Some(pb) = &self.0 {
+/// The process's resident memory in MB, where the system tells it
+/// (Linux `/proc`).
+fn resident_mb() -> Option<u64> {
+    let statm = fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / 1_000_000)
+}
+
+impl Progress {
+    /// Takes the spinner off the terminal before the report is written
+    /// (timings go on).
+    fn clear(&mut self) {
+        if let Some(pb) = self.0.take() {
             pb.finish_and_clear();
         }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 
 fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
     let flow = a.flow.flow().map_err(Fatal)?;
-    let progress = Progress::new(&a.common);
+    let mut progress = Progress::new(&a.common);
     progress.phase("reading the plan");
     let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
     // JSON streams its pairs as they are computed; the table holds them.
@@ -152,14 +187,16 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     progress.phase(&format!("analysing {} subnets", built.model.subnets.len()));
     let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
     progress.phase("writing the report");
+    progress.clear();
     let input = InputInfo::new(&doc, a.common.view, &a.file);
-    drop(progress);
     emit(&a.common, |w| match a.format {
         AnalyzeFormat::Table => report::table::write(w, &input, &analysis),
         AnalyzeFormat::Json => {
             report::json::write_streamed(w, &input, &analysis, &built.model, a.pairs)
         }
     })?;
+    progress.phase("done");
+    drop(progress);
     // The process ends here: freeing a large model piece by piece would
     // only cost time.
     std::mem::forget((doc, built.model, analysis));

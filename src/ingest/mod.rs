@@ -9,10 +9,12 @@
 //! never turned into one whole-document tree.
 
 pub mod address;
+pub mod attributes;
 pub mod config;
 pub mod decode;
 pub mod unknown;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
@@ -199,7 +201,8 @@ struct ValuesRepr<'a> {
 
 #[derive(Deserialize)]
 struct ModuleRepr<'a> {
-    address: Option<String>,
+    #[serde(borrow)]
+    address: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     resources: Vec<ValuesResource<'a>>,
     #[serde(borrow, default)]
@@ -208,34 +211,46 @@ struct ModuleRepr<'a> {
 
 #[derive(Deserialize)]
 struct ValuesResource<'a> {
-    address: String,
-    mode: Option<String>,
-    #[serde(rename = "type")]
-    rtype: String,
-    name: String,
-    index: Option<Value>,
+    #[serde(borrow)]
+    address: Cow<'a, str>,
+    #[serde(borrow)]
+    mode: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    rtype: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    index: Option<&'a RawValue>,
     #[serde(borrow)]
     values: Option<&'a RawValue>,
-    deposed_key: Option<String>,
+    #[serde(borrow)]
+    deposed_key: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 struct ResourceChange<'a> {
-    address: String,
-    module_address: Option<String>,
-    mode: Option<String>,
-    #[serde(rename = "type")]
-    rtype: String,
-    name: String,
-    index: Option<Value>,
-    deposed: Option<String>,
+    #[serde(borrow)]
+    address: Cow<'a, str>,
+    #[serde(borrow)]
+    module_address: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    mode: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    rtype: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    index: Option<&'a RawValue>,
+    #[serde(borrow)]
+    deposed: Option<Cow<'a, str>>,
     #[serde(borrow)]
     change: Change<'a>,
 }
 
 #[derive(Deserialize)]
 struct Change<'a> {
-    actions: Vec<String>,
+    #[serde(borrow)]
+    actions: Vec<Cow<'a, str>>,
     #[serde(borrow)]
     before: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -246,21 +261,26 @@ struct Change<'a> {
 
 #[derive(Deserialize)]
 struct V4Resource<'a> {
-    module: Option<String>,
-    mode: Option<String>,
-    #[serde(rename = "type")]
-    rtype: String,
-    name: String,
+    #[serde(borrow)]
+    module: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    mode: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    rtype: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
     #[serde(borrow, default)]
     instances: Vec<V4Instance<'a>>,
 }
 
 #[derive(Deserialize)]
 struct V4Instance<'a> {
-    index_key: Option<Value>,
+    #[serde(borrow)]
+    index_key: Option<&'a RawValue>,
     #[serde(borrow)]
     attributes: Option<&'a RawValue>,
-    deposed: Option<String>,
+    #[serde(borrow)]
+    deposed: Option<Cow<'a, str>>,
 }
 
 // ---------------------------------------------------------------------------
@@ -326,33 +346,13 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
             format!("expected a JSON object (the output of `terraform show -json`), found {found}"),
         ));
     }
-    let mut de = serde_json::Deserializer::from_str(&text);
-    let top: Top = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        // serde_path_to_error writes `?` for a segment it could not name
-        // (the input ended first): leave those out.
-        let path = e
-            .path()
-            .to_string()
-            .split('.')
-            .filter(|s| *s != "?")
-            .collect::<Vec<_>>()
-            .join(".");
-        let inner = e.into_inner();
-        let at = (path != "." && !path.is_empty()).then_some(path);
-        err(at, describe_json_error(&inner))
-    })?;
-    de.end().map_err(|e| {
-        err(
-            None,
-            format!(
-                "{}; the input holds more than one JSON document",
-                describe_json_error(&e)
-            ),
-        )
-    })?;
+    // The depth scan reads the whole text once; it runs on another thread
+    // while the typed parse reads it too.
+    let (top, deep) = rayon::join(|| parse_top(&text, &err), || too_deep(text.as_bytes()));
+    let top = top?;
     let doc = build_document(top, file, views)?;
     // Parts the typed parse skips are not depth-checked by serde_json.
-    if let Some(line) = too_deep(text.as_bytes()) {
+    if let Some(line) = deep {
         return Err(err(
             None,
             format!(
@@ -362,6 +362,49 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
         ));
     }
     Ok(doc)
+}
+
+/// The typed, borrowing parse of the whole document. The JSON path of an
+/// error is worked out only when there is one: tracking it costs a tenth of
+/// the parse.
+fn parse_top<'a>(
+    text: &'a str,
+    err: &(dyn Fn(Option<String>, String) -> InputError + Sync),
+) -> Result<Top<'a>, InputError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let top = match Top::deserialize(&mut de) {
+        Ok(top) => top,
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            return Err(match serde_path_to_error::deserialize::<_, Top>(&mut de) {
+                Err(e) => {
+                    // serde_path_to_error writes `?` for a segment it could
+                    // not name (the input ended first): leave those out.
+                    let path = e
+                        .path()
+                        .to_string()
+                        .split('.')
+                        .filter(|s| *s != "?")
+                        .collect::<Vec<_>>()
+                        .join(".");
+                    let inner = e.into_inner();
+                    let at = (path != "." && !path.is_empty()).then_some(path);
+                    err(at, describe_json_error(&inner))
+                }
+                Ok(_) => err(None, "the JSON could not be read twice alike".into()),
+            });
+        }
+    };
+    de.end().map_err(|e| {
+        err(
+            None,
+            format!(
+                "{}; the input holds more than one JSON document",
+                describe_json_error(&e)
+            ),
+        )
+    })?;
+    Ok(top)
 }
 
 /// The deepest nesting accepted anywhere in the document, skipped parts
@@ -612,10 +655,14 @@ fn mode_of(mode: Option<&str>, at: &str, file: &str) -> Result<Mode, InputError>
     }
 }
 
+/// Decodes a resource's attribute values, keeping only the top-level
+/// attributes the model reads ([`attributes::kept`]), with empty strings and
+/// nulls left out (the provider writes `""` for every unset optional string,
+/// and the model treats both as "not set").
 fn parse_values(raw: Option<&RawValue>, at: &str, file: &str) -> Result<Value, InputError> {
     match raw {
         None => Ok(Value::Null),
-        Some(r) => serde_json::from_str(r.get()).map_err(|e| InputError {
+        Some(r) => attributes::decode(r.get()).map_err(|e| InputError {
             file: file.to_string(),
             at: Some(at.to_string()),
             message: describe_json_error(&e),
@@ -623,21 +670,17 @@ fn parse_values(raw: Option<&RawValue>, at: &str, file: &str) -> Result<Value, I
     }
 }
 
-/// Top-level attributes no reachability rule reads, dropped on ingest.
-const IGNORED_ATTRIBUTES: &[&str] = &["tags", "tags_all", "timeouts", "description"];
+/// An instance key (`index`, `index_key`), when it is a number or a string.
+fn parse_key(raw: Option<&RawValue>) -> Option<Key> {
+    let v: Value = serde_json::from_str(raw?.get()).ok()?;
+    Key::from_json(&v)
+}
 
-/// Drops what the model never reads from a resource's attributes: empty
-/// strings and nulls (the provider writes `""` for every unset optional
-/// string, and the model treats both as "not set"), and the attributes in
-/// [`IGNORED_ATTRIBUTES`]. On a large plan this halves the memory the
-/// attribute trees take.
+/// Drops the empty strings and nulls that merging `after_unknown` left
+/// behind at the top level.
 fn prune(values: &mut Value) {
     if let Value::Object(m) = values {
-        m.retain(|k, v| {
-            !(v.is_null()
-                || matches!(v, Value::String(s) if s.is_empty())
-                || IGNORED_ATTRIBUTES.contains(&k.as_str()))
-        });
+        m.retain(|_, v| !(v.is_null() || matches!(v, Value::String(s) if s.is_empty())));
     }
 }
 
@@ -648,6 +691,24 @@ fn module_of_address(address: &str) -> String {
         n += 2;
     }
     parts[..n].join(".")
+}
+
+/// Decodes the jobs' values on every thread of the pool, keeping their
+/// order; the first failing job, in input order, is the error.
+fn decode_all<J: Sync, T: Send>(
+    jobs: &[J],
+    decode: impl Fn(&J) -> Result<Option<T>, InputError> + Sync + Send,
+) -> Result<Vec<T>, InputError> {
+    use rayon::prelude::*;
+    let results: Vec<Result<Option<T>, InputError>> =
+        jobs.par_iter().with_min_len(64).map(decode).collect();
+    let mut out = Vec::with_capacity(results.len());
+    for r in results {
+        if let Some(t) = r? {
+            out.push(t);
+        }
+    }
+    Ok(out)
 }
 
 fn collect_values(
@@ -661,43 +722,54 @@ fn collect_values(
     let Some(root) = &values.root_module else {
         return Ok(());
     };
+    // The network resources, in document order: (module, resource, path).
+    let mut jobs: Vec<(&ModuleRepr<'_>, &ValuesResource<'_>, String, Mode)> = Vec::new();
     // An explicit stack: module depth comes from the input.
     let mut stack = vec![(root, format!("{at}.root_module"))];
     while let Some((m, path)) = stack.pop() {
         for (i, r) in m.resources.iter().enumerate() {
-            let rpath = format!("{path}.resources[{i}]");
             if r.deposed_key.is_some() {
                 continue;
             }
             if !is_network_type(&r.rtype) {
-                *skipped.entry(r.rtype.clone()).or_default() += 1;
+                *skipped.entry(r.rtype.to_string()).or_default() += 1;
                 continue;
             }
+            let rpath = format!("{path}.resources[{i}]");
             let mode = mode_of(r.mode.as_deref(), &rpath, file)?;
             if data_only && mode != Mode::Data {
                 continue;
             }
-            let mut values = parse_values(r.values, &format!("{rpath}.values"), file)?;
-            prune(&mut values);
-            out.push(RawResource {
-                module: m
-                    .address
-                    .clone()
-                    .unwrap_or_else(|| module_of_address(&r.address)),
-                address: r.address.clone(),
-                mode,
-                rtype: r.rtype.clone(),
-                name: r.name.clone(),
-                index: r.index.as_ref().and_then(Key::from_json),
-                values,
-                json_path: rpath,
-            });
+            jobs.push((m, r, rpath, mode));
         }
         for (i, c) in m.child_modules.iter().enumerate().rev() {
             stack.push((c, format!("{path}.child_modules[{i}]")));
         }
     }
+    out.extend(decode_all(&jobs, |(m, r, rpath, mode)| {
+        let values = parse_values(r.values, &format!("{rpath}.values"), file)?;
+        Ok(Some(RawResource {
+            module: m
+                .address
+                .as_deref()
+                .map_or_else(|| module_of_address(&r.address), str::to_string),
+            address: r.address.to_string(),
+            mode: *mode,
+            rtype: r.rtype.to_string(),
+            name: r.name.to_string(),
+            index: parse_key(r.index),
+            values,
+            json_path: rpath.clone(),
+        }))
+    })?);
     Ok(())
+}
+
+/// A resource change, decoded: the planned object, or the object the plan
+/// deletes without replacing.
+enum Decoded {
+    Planned(RawResource),
+    Deleted(RawResource),
 }
 
 fn plan_resources(
@@ -706,56 +778,65 @@ fn plan_resources(
     file: &str,
     skipped: &mut BTreeMap<String, usize>,
 ) -> Result<(), InputError> {
+    let mut jobs = Vec::new();
     for (i, rc) in changes.iter().enumerate() {
-        let at = format!("resource_changes[{i}]");
         if rc.deposed.is_some() {
             continue;
         }
-        let actions: Vec<&str> = rc.change.actions.iter().map(String::as_str).collect();
-        let creates = actions.contains(&"create");
-        let removes = actions.contains(&"delete") || actions.contains(&"forget");
         if !is_network_type(&rc.rtype) {
-            *skipped.entry(rc.rtype.clone()).or_default() += 1;
+            *skipped.entry(rc.rtype.to_string()).or_default() += 1;
             continue;
         }
+        let at = format!("resource_changes[{i}]");
         let mode = mode_of(rc.mode.as_deref(), &at, file)?;
+        jobs.push((rc, at, mode));
+    }
+    let decoded = decode_all(&jobs, |(rc, at, mode)| {
+        let has = |a: &str| rc.change.actions.iter().any(|x| x == a);
+        let creates = has("create");
+        let removes = has("delete") || has("forget");
         let module = rc
             .module_address
-            .clone()
-            .unwrap_or_else(|| module_of_address(&rc.address));
+            .as_deref()
+            .map_or_else(|| module_of_address(&rc.address), str::to_string);
         if removes && !creates {
             let before = parse_values(rc.change.before, &format!("{at}.change.before"), file)?;
-            view.deleted.push(RawResource {
-                address: rc.address.clone(),
+            return Ok(Some(Decoded::Deleted(RawResource {
+                address: rc.address.to_string(),
                 module,
-                mode,
-                rtype: rc.rtype.clone(),
-                name: rc.name.clone(),
-                index: rc.index.as_ref().and_then(Key::from_json),
+                mode: *mode,
+                rtype: rc.rtype.to_string(),
+                name: rc.name.to_string(),
+                index: parse_key(rc.index),
                 values: before,
                 json_path: format!("{at}.change.before"),
-            });
-            continue;
+            })));
         }
         let mut values = parse_values(rc.change.after, &format!("{at}.change.after"), file)?;
         if let Some(unk) = rc.change.after_unknown {
             let unk = parse_values(Some(unk), &format!("{at}.change.after_unknown"), file)?;
             unknown::merge(&mut values, &unk);
+            prune(&mut values);
         }
-        if values.is_null() && mode == Mode::Managed {
-            continue;
+        if values.is_null() && *mode == Mode::Managed {
+            return Ok(None);
         }
-        prune(&mut values);
-        view.resources.push(RawResource {
+        Ok(Some(Decoded::Planned(RawResource {
             module,
-            address: rc.address.clone(),
-            mode,
-            rtype: rc.rtype.clone(),
-            name: rc.name.clone(),
-            index: rc.index.as_ref().and_then(Key::from_json),
+            address: rc.address.to_string(),
+            mode: *mode,
+            rtype: rc.rtype.to_string(),
+            name: rc.name.to_string(),
+            index: parse_key(rc.index),
             values,
-            json_path: at,
-        });
+            json_path: at.clone(),
+        })))
+    })?;
+    for d in decoded {
+        match d {
+            Decoded::Planned(r) => view.resources.push(r),
+            Decoded::Deleted(r) => view.deleted.push(r),
+        }
     }
     Ok(())
 }
@@ -765,15 +846,15 @@ fn raw_state_resources(
     file: &str,
     skipped: &mut BTreeMap<String, usize>,
 ) -> Result<Vec<RawResource>, InputError> {
-    let mut out = Vec::new();
+    let mut jobs = Vec::new();
     for (i, r) in resources.iter().enumerate() {
         let at = format!("resources[{i}]");
         if !is_network_type(&r.rtype) {
-            *skipped.entry(r.rtype.clone()).or_default() += r.instances.len().max(1);
+            *skipped.entry(r.rtype.to_string()).or_default() += r.instances.len().max(1);
             continue;
         }
         let mode = mode_of(r.mode.as_deref(), &at, file)?;
-        let module = r.module.clone().unwrap_or_default();
+        let module = r.module.as_deref().unwrap_or_default().to_string();
         let rel = match mode {
             Mode::Managed => format!("{}.{}", r.rtype, r.name),
             Mode::Data => format!("data.{}.{}", r.rtype, r.name),
@@ -782,27 +863,34 @@ fn raw_state_resources(
             if inst.deposed.is_some() {
                 continue;
             }
-            let iat = format!("{at}.instances[{j}]");
-            let index = inst.index_key.as_ref().and_then(Key::from_json);
-            let mut addr = address::join(&module, &rel);
-            if let Some(k) = &index {
-                addr.push_str(&k.bracketed());
-            }
-            let mut values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
-            prune(&mut values);
-            out.push(RawResource {
-                address: addr,
-                module: module.clone(),
+            jobs.push((
+                r,
+                inst,
+                format!("{at}.instances[{j}]"),
                 mode,
-                rtype: r.rtype.clone(),
-                name: r.name.clone(),
-                index,
-                values,
-                json_path: iat,
-            });
+                module.clone(),
+                rel.clone(),
+            ));
         }
     }
-    Ok(out)
+    decode_all(&jobs, |(r, inst, iat, mode, module, rel)| {
+        let index = parse_key(inst.index_key);
+        let mut addr = address::join(module, rel);
+        if let Some(k) = &index {
+            addr.push_str(&k.bracketed());
+        }
+        let values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
+        Ok(Some(RawResource {
+            address: addr,
+            module: module.clone(),
+            mode: *mode,
+            rtype: r.rtype.to_string(),
+            name: r.name.to_string(),
+            index,
+            values,
+            json_path: iat.clone(),
+        }))
+    })
 }
 
 /// Index of resource instances by their module-instance-qualified

@@ -360,3 +360,47 @@ pub struct Built {
     pub model: Model,
     pub findings: Vec<Finding>,
 }
+
+#[cfg(test)]
+mod tests {
+    /// Ingest decodes only the top-level attributes it lists
+    /// ([`crate::ingest::attributes::ATTRIBUTES`]); an attribute the model
+    /// reads that the list lacks would silently look unset. Every lowercase
+    /// word spelled out in the model's source that is not a resource type
+    /// must be on the list.
+    #[test]
+    fn ingest_keeps_every_attribute_the_model_names() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("build.rs"),
+            include_str!("endpoint.rs"),
+            include_str!("flow.rs"),
+            include_str!("nacl.rs"),
+            include_str!("tgw.rs"),
+        ];
+        let mut missing = Vec::new();
+        for src in sources {
+            for (i, piece) in src.split('\u{22}').enumerate() {
+                // Odd pieces sit between quotes (close enough for this source,
+                // which has no escaped quotes in attribute names).
+                let word = i % 2 == 1
+                    && !piece.is_empty()
+                    && piece.starts_with(|c: char| c.is_ascii_lowercase())
+                    && piece
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if word
+                    && !piece.starts_with("aws")
+                    && !crate::ingest::attributes::kept(piece)
+                    && !missing.contains(&piece)
+                {
+                    missing.push(piece);
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "add these to ingest::attributes::ATTRIBUTES (sorted): {missing:?}"
+        );
+    }
+}
