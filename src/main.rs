@@ -60,9 +60,58 @@ fn read_input(file: &str) -> Result<Vec<u8>, Fatal> {
 
 /// Reads and parses the input, decoding only the views asked for.
 fn load(file: &str, views: ingest::Views) -> Result<Document, Fatal> {
+    if let Some(map) = map_file(file) {
+        return Ok(ingest::parse_releasing(
+            &map,
+            file,
+            views,
+            &|first, last| release(&map, first, last),
+        )?);
+    }
     let bytes = read_input(file)?;
     let name = if file == "-" { "<stdin>" } else { file };
     Ok(ingest::parse_views(&bytes, name, views)?)
+}
+
+/// Maps a regular, non-empty file into memory, which spares copying it and
+/// lets the pages already decoded go back to the system. Anything else
+/// (standard input, a pipe, a file that cannot be mapped) is read instead.
+fn map_file(file: &str) -> Option<memmap2::Mmap> {
+    if file == "-" {
+        return None;
+    }
+    let f = fs::File::open(file).ok()?;
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() || meta.len() == 0 {
+        return None;
+    }
+    // SAFETY: the mapping is read-only and lives until parsing ends. As with
+    // any tool that maps its input, a file truncated or rewritten by another
+    // process while tfreach reads it is not supported.
+    unsafe { memmap2::Mmap::map(&f) }.ok()
+}
+
+/// Hands back to the system the pages of the mapped input that lie wholly
+/// between the start of `first` and the end of `last`.
+fn release(map: &memmap2::Mmap, first: &str, last: &str) {
+    // Aligned inward to 64 KiB, which is a multiple of every page size.
+    const ALIGN: usize = 1 << 16;
+    let base = map.as_ptr() as usize;
+    let (start, end) = (first.as_ptr() as usize, last.as_ptr() as usize + last.len());
+    if start < base || end > base + map.len() || end <= start {
+        return; // not in the mapping (a decoded copy of UTF-16 input)
+    }
+    let lo = (start - base).next_multiple_of(ALIGN);
+    let hi = (end - base) / ALIGN * ALIGN;
+    if hi > lo {
+        #[cfg(unix)]
+        // SAFETY: the mapping is shared, read-only and backed by the file,
+        // so the kernel drops the pages and reads the same bytes back from
+        // the file if they are touched again; the decoded parts are not read
+        // again (a failure only means the memory stays in use).
+        let _ =
+            unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, lo, hi - lo) };
+    }
 }
 
 fn setup(common: &Common) -> Result<(), Fatal> {

@@ -168,8 +168,9 @@ struct Top<'a> {
     terraform_version: Option<String>,
     #[serde(borrow)]
     planned_values: Option<ValuesRepr<'a>>,
+    /// Each change is decoded later, on the thread pool.
     #[serde(borrow)]
-    resource_changes: Option<Vec<ResourceChange<'a>>>,
+    resource_changes: Option<Vec<&'a RawValue>>,
     #[serde(borrow)]
     prior_state: Option<StateRepr<'a>>,
     #[serde(borrow)]
@@ -203,8 +204,9 @@ struct ValuesRepr<'a> {
 struct ModuleRepr<'a> {
     #[serde(borrow)]
     address: Option<Cow<'a, str>>,
+    /// Each resource is decoded later, on the thread pool.
     #[serde(borrow, default)]
-    resources: Vec<ValuesResource<'a>>,
+    resources: Vec<&'a RawValue>,
     #[serde(borrow, default)]
     child_modules: Vec<ModuleRepr<'a>>,
 }
@@ -311,6 +313,23 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Document, InputError> {
 /// of a plan is left empty, which saves most of the work on a large plan
 /// when only one view is analysed.
 pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, InputError> {
+    parse_releasing(bytes, file, views, &|_, _| {})
+}
+
+/// Told that the input from the start of the first slice to the end of the
+/// second is decoded and will not be read again; a caller that mapped the
+/// file into memory can hand those pages back.
+pub type Release<'r> = &'r (dyn Fn(&str, &str) + Sync);
+
+/// [`parse_views`], telling `release` which parts of the input are done
+/// with as the resources are decoded (in document order, a few thousand
+/// resources at a time).
+pub fn parse_releasing(
+    bytes: &[u8],
+    file: &str,
+    views: Views,
+    release: Release<'_>,
+) -> Result<Document, InputError> {
     let err = |at: Option<String>, message: String| InputError {
         file: file.to_string(),
         at,
@@ -350,7 +369,7 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
     // while the typed parse reads it too.
     let (top, deep) = rayon::join(|| parse_top(&text, &err), || too_deep(text.as_bytes()));
     let top = top?;
-    let doc = build_document(top, file, views)?;
+    let doc = build_document(top, file, views, release)?;
     // Parts the typed parse skips are not depth-checked by serde_json.
     if let Some(line) = deep {
         return Err(err(
@@ -472,7 +491,12 @@ fn major_version(v: &str) -> Option<u64> {
     v.split('.').next().and_then(|m| m.trim().parse().ok())
 }
 
-fn build_document(top: Top<'_>, file: &str, views: Views) -> Result<Document, InputError> {
+fn build_document(
+    top: Top<'_>,
+    file: &str,
+    views: Views,
+    release: Release<'_>,
+) -> Result<Document, InputError> {
     let err = |at: Option<String>, message: String| InputError {
         file: file.to_string(),
         at,
@@ -557,6 +581,7 @@ fn build_document(top: Top<'_>, file: &str, views: Views) -> Result<Document, In
                     file,
                     &mut skipped,
                     false,
+                    release,
                 )?;
             }
         }
@@ -572,30 +597,13 @@ fn build_document(top: Top<'_>, file: &str, views: Views) -> Result<Document, In
                     file,
                     &mut skipped,
                     data_only,
+                    release,
                 )?;
             }
             if views.has(View::Planned) {
-                if let Some(changes) = &top.resource_changes {
-                    plan_resources(changes, &mut doc.planned, file, &mut skipped)?;
-                } else if let Some(pv) = &top.planned_values {
-                    collect_values(
-                        pv,
-                        "planned_values",
-                        &mut doc.planned.resources,
-                        file,
-                        &mut skipped,
-                        false,
-                    )?;
-                }
                 // Data sources read during planning are not in
                 // resource_changes; they are in the planned values and the
                 // refreshed prior state.
-                let mut have: HashSet<String> = doc
-                    .planned
-                    .resources
-                    .iter()
-                    .map(|r| r.address.clone())
-                    .collect();
                 let mut extra = Vec::new();
                 if top.resource_changes.is_some() {
                     if let Some(pv) = &top.planned_values {
@@ -606,9 +614,29 @@ fn build_document(top: Top<'_>, file: &str, views: Views) -> Result<Document, In
                             file,
                             &mut BTreeMap::new(),
                             true,
+                            release,
                         )?;
                     }
                 }
+                if let Some(changes) = &top.resource_changes {
+                    plan_resources(changes, &mut doc.planned, file, &mut skipped, release)?;
+                } else if let Some(pv) = &top.planned_values {
+                    collect_values(
+                        pv,
+                        "planned_values",
+                        &mut doc.planned.resources,
+                        file,
+                        &mut skipped,
+                        false,
+                        release,
+                    )?;
+                }
+                let mut have: HashSet<String> = doc
+                    .planned
+                    .resources
+                    .iter()
+                    .map(|r| r.address.clone())
+                    .collect();
                 extra.extend(
                     doc.prior
                         .resources
@@ -632,6 +660,7 @@ fn build_document(top: Top<'_>, file: &str, views: Views) -> Result<Document, In
         let value: Value = serde_json::from_str(raw.get())
             .map_err(|e| err(Some("configuration".into()), describe_json_error(&e)))?;
         doc.config = Config::from_json(&value);
+        release(raw.get(), raw.get());
     }
     if let Some(vars) = top.variables {
         doc.variables = vars
@@ -693,22 +722,77 @@ fn module_of_address(address: &str) -> String {
     parts[..n].join(".")
 }
 
-/// Decodes the jobs' values on every thread of the pool, keeping their
-/// order; the first failing job, in input order, is the error.
+/// Decodes the jobs on every thread of the pool, keeping their order; the
+/// first failing job, in input order, is the error. Jobs go a chunk at a
+/// time, and the input a chunk spans (`span` names each job's JSON text) is
+/// released once the chunk is decoded.
 fn decode_all<J: Sync, T: Send>(
     jobs: &[J],
-    decode: impl Fn(&J) -> Result<Option<T>, InputError> + Sync + Send,
+    span: impl Fn(&J) -> &str,
+    decode: impl Fn(&J) -> Result<T, InputError> + Sync + Send,
+    release: Release<'_>,
 ) -> Result<Vec<T>, InputError> {
     use rayon::prelude::*;
-    let results: Vec<Result<Option<T>, InputError>> =
-        jobs.par_iter().with_min_len(64).map(decode).collect();
-    let mut out = Vec::with_capacity(results.len());
-    for r in results {
-        if let Some(t) = r? {
-            out.push(t);
+    const CHUNK: usize = 4096;
+    let mut out = Vec::with_capacity(jobs.len());
+    for chunk in jobs.chunks(CHUNK) {
+        let decoded: Vec<Result<T, InputError>> =
+            chunk.par_iter().with_min_len(64).map(&decode).collect();
+        for d in decoded {
+            out.push(d?);
+        }
+        if let (Some(first), Some(last)) = (chunk.first(), chunk.last()) {
+            release(span(first), span(last));
         }
     }
     Ok(out)
+}
+
+/// Decodes one element of a resource list, naming the JSON path of an
+/// error inside it (worked out only when there is one).
+fn parse_element<'a, T: Deserialize<'a>>(
+    raw: &'a RawValue,
+    at: &str,
+    file: &str,
+) -> Result<T, InputError> {
+    serde_json::from_str(raw.get()).map_err(|_| {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let (path, e) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Err(e) => (e.path().to_string(), e.into_inner()),
+            Ok(_) => (
+                String::new(),
+                serde_json::Error::io(std::io::ErrorKind::InvalidData.into()),
+            ),
+        };
+        let inner: String = path
+            .split('.')
+            .filter(|s| *s != "?" && !s.is_empty())
+            .map(|s| {
+                if s.starts_with('[') {
+                    s.to_string()
+                } else {
+                    format!(".{s}")
+                }
+            })
+            .collect();
+        InputError {
+            file: file.to_string(),
+            at: Some(format!("{at}{inner}")),
+            message: describe_json_error(&e),
+        }
+    })
+}
+
+/// What one element of a resource list turned into.
+enum Decoded {
+    /// A resource of a type tfreach does not model.
+    Skipped(String),
+    /// Nothing to keep (deposed, or not asked for).
+    Nothing,
+    /// A resource in the view.
+    Planned(RawResource),
+    /// A network resource the plan deletes without replacing.
+    Deleted(RawResource),
 }
 
 fn collect_values(
@@ -718,124 +802,135 @@ fn collect_values(
     file: &str,
     skipped: &mut BTreeMap<String, usize>,
     data_only: bool,
+    release: Release<'_>,
 ) -> Result<(), InputError> {
     let Some(root) = &values.root_module else {
         return Ok(());
     };
-    // The network resources, in document order: (module, resource, path).
-    let mut jobs: Vec<(&ModuleRepr<'_>, &ValuesResource<'_>, String, Mode)> = Vec::new();
+    // Every resource, in document order, with its module and path.
+    let mut jobs: Vec<(&ModuleRepr<'_>, &RawValue, String)> = Vec::new();
     // An explicit stack: module depth comes from the input.
     let mut stack = vec![(root, format!("{at}.root_module"))];
     while let Some((m, path)) = stack.pop() {
-        for (i, r) in m.resources.iter().enumerate() {
-            if r.deposed_key.is_some() {
-                continue;
-            }
-            if !is_network_type(&r.rtype) {
-                *skipped.entry(r.rtype.to_string()).or_default() += 1;
-                continue;
-            }
-            let rpath = format!("{path}.resources[{i}]");
-            let mode = mode_of(r.mode.as_deref(), &rpath, file)?;
-            if data_only && mode != Mode::Data {
-                continue;
-            }
-            jobs.push((m, r, rpath, mode));
+        for (i, raw) in m.resources.iter().enumerate() {
+            jobs.push((m, raw, format!("{path}.resources[{i}]")));
         }
         for (i, c) in m.child_modules.iter().enumerate().rev() {
             stack.push((c, format!("{path}.child_modules[{i}]")));
         }
     }
-    out.extend(decode_all(&jobs, |(m, r, rpath, mode)| {
-        let values = parse_values(r.values, &format!("{rpath}.values"), file)?;
-        Ok(Some(RawResource {
-            module: m
-                .address
-                .as_deref()
-                .map_or_else(|| module_of_address(&r.address), str::to_string),
-            address: r.address.to_string(),
-            mode: *mode,
-            rtype: r.rtype.to_string(),
-            name: r.name.to_string(),
-            index: parse_key(r.index),
-            values,
-            json_path: rpath.clone(),
-        }))
-    })?);
+    let decoded = decode_all(
+        &jobs,
+        |j| j.1.get(),
+        |(m, raw, rpath)| {
+            let r: ValuesResource = parse_element(raw, rpath, file)?;
+            if r.deposed_key.is_some() {
+                return Ok(Decoded::Nothing);
+            }
+            if !is_network_type(&r.rtype) {
+                return Ok(Decoded::Skipped(r.rtype.into_owned()));
+            }
+            let mode = mode_of(r.mode.as_deref(), rpath, file)?;
+            if data_only && mode != Mode::Data {
+                return Ok(Decoded::Nothing);
+            }
+            let values = parse_values(r.values, &format!("{rpath}.values"), file)?;
+            Ok(Decoded::Planned(RawResource {
+                module: m
+                    .address
+                    .as_deref()
+                    .map_or_else(|| module_of_address(&r.address), str::to_string),
+                address: r.address.into_owned(),
+                mode,
+                rtype: r.rtype.into_owned(),
+                name: r.name.into_owned(),
+                index: parse_key(r.index),
+                values,
+                json_path: rpath.clone(),
+            }))
+        },
+        release,
+    )?;
+    for d in decoded {
+        match d {
+            Decoded::Skipped(t) => *skipped.entry(t).or_default() += 1,
+            Decoded::Planned(r) | Decoded::Deleted(r) => out.push(r),
+            Decoded::Nothing => {}
+        }
+    }
     Ok(())
 }
 
-/// A resource change, decoded: the planned object, or the object the plan
-/// deletes without replacing.
-enum Decoded {
-    Planned(RawResource),
-    Deleted(RawResource),
-}
-
 fn plan_resources(
-    changes: &[ResourceChange<'_>],
+    changes: &[&RawValue],
     view: &mut ViewResources,
     file: &str,
     skipped: &mut BTreeMap<String, usize>,
+    release: Release<'_>,
 ) -> Result<(), InputError> {
-    let mut jobs = Vec::new();
-    for (i, rc) in changes.iter().enumerate() {
-        if rc.deposed.is_some() {
-            continue;
-        }
-        if !is_network_type(&rc.rtype) {
-            *skipped.entry(rc.rtype.to_string()).or_default() += 1;
-            continue;
-        }
-        let at = format!("resource_changes[{i}]");
-        let mode = mode_of(rc.mode.as_deref(), &at, file)?;
-        jobs.push((rc, at, mode));
-    }
-    let decoded = decode_all(&jobs, |(rc, at, mode)| {
-        let has = |a: &str| rc.change.actions.iter().any(|x| x == a);
-        let creates = has("create");
-        let removes = has("delete") || has("forget");
-        let module = rc
-            .module_address
-            .as_deref()
-            .map_or_else(|| module_of_address(&rc.address), str::to_string);
-        if removes && !creates {
-            let before = parse_values(rc.change.before, &format!("{at}.change.before"), file)?;
-            return Ok(Some(Decoded::Deleted(RawResource {
-                address: rc.address.to_string(),
+    let jobs: Vec<(usize, &RawValue)> = changes.iter().copied().enumerate().collect();
+    let decoded = decode_all(
+        &jobs,
+        |j| j.1.get(),
+        |&(i, raw)| {
+            let at = format!("resource_changes[{i}]");
+            let rc: ResourceChange = parse_element(raw, &at, file)?;
+            if rc.deposed.is_some() {
+                return Ok(Decoded::Nothing);
+            }
+            if !is_network_type(&rc.rtype) {
+                return Ok(Decoded::Skipped(rc.rtype.into_owned()));
+            }
+            let mode = mode_of(rc.mode.as_deref(), &at, file)?;
+            let has = |a: &str| rc.change.actions.iter().any(|x| x == a);
+            let creates = has("create");
+            let removes = has("delete") || has("forget");
+            let module = rc
+                .module_address
+                .as_deref()
+                .map_or_else(|| module_of_address(&rc.address), str::to_string);
+            let index = parse_key(rc.index);
+            if removes && !creates {
+                let before = parse_values(rc.change.before, &format!("{at}.change.before"), file)?;
+                return Ok(Decoded::Deleted(RawResource {
+                    address: rc.address.into_owned(),
+                    module,
+                    mode,
+                    rtype: rc.rtype.into_owned(),
+                    name: rc.name.into_owned(),
+                    index,
+                    values: before,
+                    json_path: format!("{at}.change.before"),
+                }));
+            }
+            let mut values = parse_values(rc.change.after, &format!("{at}.change.after"), file)?;
+            if let Some(unk) = rc.change.after_unknown {
+                let unk = parse_values(Some(unk), &format!("{at}.change.after_unknown"), file)?;
+                unknown::merge(&mut values, &unk);
+                prune(&mut values);
+            }
+            if values.is_null() && mode == Mode::Managed {
+                return Ok(Decoded::Nothing);
+            }
+            Ok(Decoded::Planned(RawResource {
                 module,
-                mode: *mode,
-                rtype: rc.rtype.to_string(),
-                name: rc.name.to_string(),
-                index: parse_key(rc.index),
-                values: before,
-                json_path: format!("{at}.change.before"),
-            })));
-        }
-        let mut values = parse_values(rc.change.after, &format!("{at}.change.after"), file)?;
-        if let Some(unk) = rc.change.after_unknown {
-            let unk = parse_values(Some(unk), &format!("{at}.change.after_unknown"), file)?;
-            unknown::merge(&mut values, &unk);
-            prune(&mut values);
-        }
-        if values.is_null() && *mode == Mode::Managed {
-            return Ok(None);
-        }
-        Ok(Some(Decoded::Planned(RawResource {
-            module,
-            address: rc.address.to_string(),
-            mode: *mode,
-            rtype: rc.rtype.to_string(),
-            name: rc.name.to_string(),
-            index: parse_key(rc.index),
-            values,
-            json_path: at.clone(),
-        })))
-    })?;
+                address: rc.address.into_owned(),
+                mode,
+                rtype: rc.rtype.into_owned(),
+                name: rc.name.into_owned(),
+                index,
+                values,
+                json_path: at,
+            }))
+        },
+        release,
+    )?;
     for d in decoded {
         match d {
+            Decoded::Skipped(t) => *skipped.entry(t).or_default() += 1,
             Decoded::Planned(r) => view.resources.push(r),
             Decoded::Deleted(r) => view.deleted.push(r),
+            Decoded::Nothing => {}
         }
     }
     Ok(())
@@ -873,24 +968,29 @@ fn raw_state_resources(
             ));
         }
     }
-    decode_all(&jobs, |(r, inst, iat, mode, module, rel)| {
-        let index = parse_key(inst.index_key);
-        let mut addr = address::join(module, rel);
-        if let Some(k) = &index {
-            addr.push_str(&k.bracketed());
-        }
-        let values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
-        Ok(Some(RawResource {
-            address: addr,
-            module: module.clone(),
-            mode: *mode,
-            rtype: r.rtype.to_string(),
-            name: r.name.to_string(),
-            index,
-            values,
-            json_path: iat.clone(),
-        }))
-    })
+    decode_all(
+        &jobs,
+        |_| "",
+        |(r, inst, iat, mode, module, rel)| -> Result<RawResource, InputError> {
+            let index = parse_key(inst.index_key);
+            let mut addr = address::join(module, rel);
+            if let Some(k) = &index {
+                addr.push_str(&k.bracketed());
+            }
+            let values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
+            Ok(RawResource {
+                address: addr,
+                module: module.clone(),
+                mode: *mode,
+                rtype: r.rtype.to_string(),
+                name: r.name.to_string(),
+                index,
+                values,
+                json_path: iat.clone(),
+            })
+        },
+        &|_, _| {},
+    )
 }
 
 /// Index of resource instances by their module-instance-qualified
