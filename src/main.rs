@@ -490,3 +490,9 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
         ExitCode::from(1)
     })
 }
+
+/// The run allocates a great many small objects on every thread (decoded
+/// attribute values, the model); mimalloc's per-thread heaps take a third
+/// off the time of a large plan compared with the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
