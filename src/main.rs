@@ -313,7 +313,12 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
                 .into(),
         ));
     }
-    let opts = all_pairs(&m.flow)?;
+    let mut opts = all_pairs(&m.flow)?;
+    // CSV and JSON are written as the pairs are computed; the other
+    // formats lay the matrix out whole and hold it.
+    if matches!(m.format, MatrixFormat::Csv | MatrixFormat::Json) {
+        opts.pairs = PairsFilter::None;
+    }
     let doc = load(&m.file, ingest::Views::Only(m.common.view))?;
     let view = m.common.view;
     let built = tfreach::model::build(&doc, view);

@@ -148,24 +148,38 @@ impl Classes {
             .map(|a| {
                 let mut s = Summary::default();
                 for b in 0..n {
-                    if self.surely_blocked(a, b) {
-                        s.add(Verdict::Blocked, self.weight(a, b));
-                        continue;
-                    }
-                    if let Some((x, y)) = self.representatives(a, b) {
-                        let e = evaluate_pair_flow(
-                            model,
-                            order[x],
-                            order[y],
-                            Detail::Outcome,
-                            self.flow.as_ref(),
-                        );
-                        s.add(e.verdict, self.weight(a, b));
+                    if let Some(v) = self.verdict(model, order, a, b) {
+                        s.add(v, self.weight(a, b));
                     }
                 }
                 s
             })
             .reduce(Summary::default, Summary::merge)
+    }
+
+    /// The verdict of the pairs from class `a` to class `b`, outcome only
+    /// (`None` when the two classes hold no pair).
+    fn verdict(&self, model: &Model, order: &[usize], a: usize, b: usize) -> Option<Verdict> {
+        let (x, y) = self.representatives(a, b)?;
+        if self.surely_blocked(a, b) {
+            return Some(Verdict::Blocked);
+        }
+        let e = evaluate_pair_flow(
+            model,
+            order[x],
+            order[y],
+            Detail::Outcome,
+            self.flow.as_ref(),
+        );
+        Some(e.verdict)
+    }
+
+    /// The verdict of every class pair with source class `a`, without
+    /// reasons (`None` where the two classes hold no pair).
+    pub fn verdict_row(&self, model: &Model, order: &[usize], a: usize) -> Vec<Option<Verdict>> {
+        (0..self.members.len())
+            .map(|b| self.verdict(model, order, a, b))
+            .collect()
     }
 
     /// Verdicts and reasons of every class pair with source class `a`,

@@ -248,10 +248,7 @@ pub fn stream_pairs(
     let mut start = 0;
     while start < n {
         let end = (start + CHUNK).min(n);
-        let mut needed: Vec<usize> = (start..end).map(|f| classes.class_of[f]).collect();
-        needed.sort_unstable();
-        needed.dedup();
-        let rows: HashMap<usize, Vec<Option<ClassResult>>> = needed
+        let rows: HashMap<usize, Vec<Option<ClassResult>>> = chunk_classes(classes, start..end)
             .par_iter()
             .map(|&a| (a, classes.row(model, order, a)))
             .collect();
@@ -284,6 +281,46 @@ pub fn stream_pairs(
             .collect();
         for p in chunk.into_iter().flatten() {
             sink(p)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// The classes of a run of source subnets, each once.
+fn chunk_classes(classes: &Classes, sources: std::ops::Range<usize>) -> Vec<usize> {
+    let mut needed: Vec<usize> = sources.map(|f| classes.class_of[f]).collect();
+    needed.sort_unstable();
+    needed.dedup();
+    needed
+}
+
+/// Hands the verdict of every ordered pair to `sink`, in (from, to) order,
+/// without reasons: what a square matrix or VPC-by-VPC counts need. Each
+/// class pair is evaluated once, outcome only, for a chunk of source
+/// subnets at a time, so no more than a chunk's class rows is held.
+pub fn stream_verdicts(
+    model: &Model,
+    order: &[usize],
+    classes: &Classes,
+    sink: &mut dyn FnMut(usize, usize, Verdict) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    const VERDICT_CHUNK: usize = 256;
+    let n = order.len();
+    let mut start = 0;
+    while start < n {
+        let end = (start + VERDICT_CHUNK).min(n);
+        let rows: HashMap<usize, Vec<Option<Verdict>>> = chunk_classes(classes, start..end)
+            .par_iter()
+            .map(|&a| (a, classes.verdict_row(model, order, a)))
+            .collect();
+        for from in start..end {
+            let row = &rows[&classes.class_of[from]];
+            for to in (0..n).filter(|&t| t != from) {
+                if let Some(v) = row[classes.class_of[to]] {
+                    sink(from, to, v)?;
+                }
+            }
         }
         start = end;
     }

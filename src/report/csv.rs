@@ -53,7 +53,7 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let a = m.analysis;
     if m.by_vpc {
-        let vm = VpcMatrix::of(a);
+        let vm = VpcMatrix::of_doc(m)?;
         w.write_record([
             "from_vpc",
             "to_vpc",
@@ -81,24 +81,36 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
         }
     } else if m.square {
         let n = a.subnets.len();
-        let mut grid = vec![""; n * n];
-        for p in &a.pairs {
-            grid[p.from * n + p.to] = p.verdict.as_str();
-        }
         let mut header = vec![Cow::Borrowed("from\\to")];
         header.extend(a.subnets.iter().map(|s| safe(&s.address)));
         w.write_record(header.iter().map(|c| c.as_ref()))
             .map_err(err)?;
-        for i in 0..n {
-            let mut row = vec![safe(&a.subnets[i].address)];
-            row.extend((0..n).map(|j| Cow::Borrowed(if i == j { "-" } else { grid[i * n + j] })));
-            w.write_record(row.iter().map(|c| c.as_ref()))
-                .map_err(err)?;
+        // One row at a time: pairs come in (from, to) order.
+        let mut row: Vec<&str> = vec![""; n];
+        let mut current = 0;
+        let write_row = |w: &mut csv::Writer<_>, i: usize, row: &mut Vec<&str>| {
+            row[i] = "-";
+            let mut rec = vec![safe(&a.subnets[i].address)];
+            rec.extend(row.iter().map(|c| Cow::Borrowed(*c)));
+            row.iter_mut().for_each(|c| *c = "");
+            w.write_record(rec.iter().map(|c| c.as_ref())).map_err(err)
+        };
+        m.each_verdict(&mut |from, to, v| {
+            while current < from {
+                write_row(&mut w, current, &mut row)?;
+                current += 1;
+            }
+            row[to] = v.as_str();
+            Ok(())
+        })?;
+        while current < n {
+            write_row(&mut w, current, &mut row)?;
+            current += 1;
         }
     } else {
         w.write_record(["from", "to", "verdict", "reason"])
             .map_err(err)?;
-        for p in &a.pairs {
+        m.each_pair(&mut |p| {
             let reason = reasons_cell(&p.reasons);
             w.write_record([
                 safe(&a.subnets[p.from].address).as_ref(),
@@ -106,8 +118,8 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
                 p.verdict.as_str(),
                 safe(&reason).as_ref(),
             ])
-            .map_err(err)?;
-        }
+            .map_err(err)
+        })?;
     }
     w.flush()
 }

@@ -8,13 +8,15 @@
 //! format supports; `main` picks one by the `--format` value.
 
 use std::collections::BTreeMap;
+use std::io;
 
 use super::InputInfo;
-use crate::analysis::{address_order, Analysis, Summary};
+use crate::analysis::{address_order, Analysis, PairResult, PairsFilter, Summary};
 use crate::diff::Diff;
 use crate::model::{Flow, Model};
 use crate::policy::locate::Locator;
 use crate::policy::CheckReport;
+use crate::report::Verdict;
 
 /// The largest pull-request comment GitHub accepts, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -35,6 +37,52 @@ pub struct MatrixDoc<'a> {
     pub square: bool,
     /// VPC by VPC counts instead of subnet pairs.
     pub by_vpc: bool,
+}
+
+impl MatrixDoc<'_> {
+    /// Hands every ordered pair to `f`, in (from, to) order: from the
+    /// analysis when it lists them all, otherwise computed a few source
+    /// subnets at a time as they are written, so that a matrix of any size
+    /// goes out without being held.
+    pub fn each_pair(&self, f: &mut dyn FnMut(&PairResult) -> io::Result<()>) -> io::Result<()> {
+        let a = self.analysis;
+        if a.pairs.len() as u64 == a.summary.pairs {
+            return a.pairs.iter().try_for_each(f);
+        }
+        let Some(model) = self.model else {
+            return Err(io::Error::other(
+                "internal error: a matrix without its pairs needs the model to compute them",
+            ));
+        };
+        crate::analysis::stream_pairs(
+            model,
+            &a.model_index,
+            &a.classes,
+            PairsFilter::All,
+            &mut |p| f(&p),
+        )
+    }
+}
+
+impl MatrixDoc<'_> {
+    /// Hands the verdict of every ordered pair to `f` as (from, to,
+    /// verdict), in (from, to) order: [`MatrixDoc::each_pair`] without the
+    /// reasons, which is much cheaper when the pairs are computed.
+    pub fn each_verdict(
+        &self,
+        f: &mut dyn FnMut(usize, usize, Verdict) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let a = self.analysis;
+        if a.pairs.len() as u64 == a.summary.pairs {
+            return a.pairs.iter().try_for_each(|p| f(p.from, p.to, p.verdict));
+        }
+        let Some(model) = self.model else {
+            return Err(io::Error::other(
+                "internal error: a matrix without its pairs needs the model to compute them",
+            ));
+        };
+        crate::analysis::stream_verdicts(model, &a.model_index, &a.classes, f)
+    }
 }
 
 /// The changes between two views or documents.
@@ -105,6 +153,49 @@ impl VpcMatrix {
     /// Aggregates the pairs of an analysis (which must list every pair for
     /// the counts to be complete).
     pub fn of(a: &Analysis) -> VpcMatrix {
+        let m = VpcMatrix::empty(a);
+        let mut cells = BTreeMap::new();
+        for p in &a.pairs {
+            m.count(&mut cells, p.from, p.to, p.verdict);
+        }
+        m.fill(cells)
+    }
+
+    /// Aggregates every pair of a matrix document, computing them as they
+    /// are counted when the analysis does not hold them.
+    pub fn of_doc(d: &MatrixDoc) -> io::Result<VpcMatrix> {
+        let m = VpcMatrix::empty(d.analysis);
+        let mut cells = BTreeMap::new();
+        d.each_verdict(&mut |from, to, v| {
+            m.count(&mut cells, from, to, v);
+            Ok(())
+        })?;
+        Ok(m.fill(cells))
+    }
+
+    fn count(
+        &self,
+        cells: &mut BTreeMap<(usize, usize), Summary>,
+        from: usize,
+        to: usize,
+        v: Verdict,
+    ) {
+        cells
+            .entry((self.vpc_of[from], self.vpc_of[to]))
+            .or_default()
+            .add(v, 1);
+    }
+
+    fn fill(mut self, cells: BTreeMap<(usize, usize), Summary>) -> VpcMatrix {
+        self.cells = cells
+            .into_iter()
+            .map(|((from, to), counts)| VpcCell { from, to, counts })
+            .collect();
+        self
+    }
+
+    /// The VPCs of an analysis, without counts.
+    fn empty(a: &Analysis) -> VpcMatrix {
         let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for i in 0..a.subnets.len() {
             by_name.entry(vpc_name(a, i)).or_default().push(i);
@@ -123,20 +214,10 @@ impl VpcMatrix {
                 vpc_of[s] = v;
             }
         }
-        let mut cells: BTreeMap<(usize, usize), Summary> = BTreeMap::new();
-        for p in &a.pairs {
-            cells
-                .entry((vpc_of[p.from], vpc_of[p.to]))
-                .or_default()
-                .add(p.verdict, 1);
-        }
         VpcMatrix {
             vpcs,
             vpc_of,
-            cells: cells
-                .into_iter()
-                .map(|((from, to), counts)| VpcCell { from, to, counts })
-                .collect(),
+            cells: Vec::new(),
         }
     }
 }

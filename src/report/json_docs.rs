@@ -18,14 +18,15 @@ fn write_json<T: Serialize>(out: &mut dyn Write, v: &T) -> io::Result<()> {
     writeln!(out)
 }
 
+/// `tfreach/matrix/v1` but its last member, `verdicts` (`verdicts[i][j]`:
+/// from subnet i to subnet j; null on the diagonal), which is written as
+/// it is computed.
 #[derive(Serialize)]
-struct MatrixOut<'a> {
+struct MatrixHead<'a> {
     schema: &'static str,
     input: &'a InputInfo,
     summary: &'a Summary,
     subnets: &'a [SubnetInfo],
-    /// `verdicts[i][j]`: from subnet i to subnet j; null on the diagonal.
-    verdicts: Vec<Vec<Option<&'static str>>>,
 }
 
 #[derive(Serialize)]
@@ -55,7 +56,7 @@ struct VpcMatrixOut<'a> {
 pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
     let a = m.analysis;
     if m.by_vpc {
-        let vm = VpcMatrix::of(a);
+        let vm = VpcMatrix::of_doc(m)?;
         return write_json(
             out,
             &VpcMatrixOut {
@@ -82,21 +83,47 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
             },
         );
     }
+    // Everything but the verdicts as serde_json lays it out, then the
+    // verdicts row by row as they are computed, laid out the same way.
+    let head = serde_json::to_string_pretty(&MatrixHead {
+        schema: "tfreach/matrix/v1",
+        input: m.input,
+        summary: &a.summary,
+        subnets: &a.subnets,
+    })
+    .map_err(io::Error::other)?;
+    let head = head.strip_suffix("\n}").unwrap_or(&head);
     let n = a.subnets.len();
-    let mut verdicts = vec![vec![None; n]; n];
-    for p in &a.pairs {
-        verdicts[p.from][p.to] = Some(p.verdict.as_str());
+    if n == 0 {
+        return writeln!(out, "{head},\n  \"verdicts\": []\n}}");
     }
-    write_json(
-        out,
-        &MatrixOut {
-            schema: "tfreach/matrix/v1",
-            input: m.input,
-            summary: &a.summary,
-            subnets: &a.subnets,
-            verdicts,
-        },
-    )
+    write!(out, "{head},\n  \"verdicts\": [")?;
+    let mut row: Vec<Option<&str>> = vec![None; n];
+    let mut current = 0;
+    let write_row = |out: &mut dyn Write, i: usize, row: &mut Vec<Option<&str>>| {
+        out.write_all(if i == 0 { b"\n    [" } else { b",\n    [" })?;
+        for (j, cell) in row.iter_mut().enumerate() {
+            let sep = if j == 0 { "" } else { "," };
+            match cell.take() {
+                Some(v) => write!(out, "{sep}\n      \"{v}\"")?,
+                None => write!(out, "{sep}\n      null")?,
+            }
+        }
+        out.write_all(b"\n    ]")
+    };
+    m.each_verdict(&mut |from, to, v| {
+        while current < from {
+            write_row(out, current, &mut row)?;
+            current += 1;
+        }
+        row[to] = Some(v.as_str());
+        Ok(())
+    })?;
+    while current < n {
+        write_row(out, current, &mut row)?;
+        current += 1;
+    }
+    writeln!(out, "\n  ]\n}}")
 }
 
 #[derive(Serialize)]

@@ -703,3 +703,78 @@ fn flow_flags_apply_to_the_export_commands() {
             .stderr(predicates::str::starts_with("tfreach: error: "));
     }
 }
+
+/// CSV and JSON matrices are written as their pairs are computed (the
+/// analysis holds none); the bytes are those of the same matrix written from
+/// an analysis that holds every pair, on every rule fixture, the real plans
+/// and a generated estate.
+#[test]
+fn streamed_matrices_equal_held_ones() {
+    use tfreach::analysis::{Options, PairsFilter};
+    use tfreach::report::doc::MatrixDoc;
+    use tfreach::report::{self, InputInfo};
+
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/rules"))
+        .unwrap()
+        .map(|e| crate::support::document(&e.unwrap().path()))
+        .collect();
+    docs.push(root().join(EXAMPLE));
+    docs.push(
+        root().join("fixtures/real/gjkraken__aws-site-to-site-vpn-private-ip-vpn__plan.json"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    docs.push(estate(
+        12,
+        3,
+        tfreach::synth::Topology::HubAndSpoke,
+        dir.path(),
+    ));
+    docs.sort();
+    for path in &docs {
+        let bytes = std::fs::read(path).unwrap();
+        let name = path.display().to_string();
+        let doc = tfreach::ingest::parse(&bytes, &name).unwrap();
+        let built = tfreach::model::build(&doc, View::Planned);
+        let input = InputInfo::new(&doc, View::Planned, &name);
+        let analysis = |pairs| {
+            let opts = Options {
+                pairs,
+                ..Default::default()
+            };
+            tfreach::analysis::analyze(&built.model, built.findings.clone(), &opts)
+        };
+        let (held, streamed) = (analysis(PairsFilter::All), analysis(PairsFilter::None));
+        assert!(streamed.pairs.is_empty() && streamed.summary == held.summary);
+        for (square, by_vpc) in [(false, false), (true, false), (false, true)] {
+            let write = |a: &Analysis, json: bool| {
+                let md = MatrixDoc {
+                    input: &input,
+                    analysis: a,
+                    model: Some(&built.model),
+                    flow: None,
+                    square,
+                    by_vpc,
+                };
+                let mut out = Vec::new();
+                if json {
+                    report::json_docs::write_matrix(&mut out, &md).unwrap();
+                } else {
+                    report::csv::write_matrix(&mut out, &md).unwrap();
+                }
+                String::from_utf8(out).unwrap()
+            };
+            for json in [false, true] {
+                if json && square {
+                    continue;
+                }
+                let h = write(&held, json);
+                assert!(h.lines().count() > 1, "{name}: {h}");
+                assert_eq!(
+                    write(&streamed, json),
+                    h,
+                    "{name}: square {square}, by VPC {by_vpc}, JSON {json}"
+                );
+            }
+        }
+    }
+}
