@@ -22,9 +22,11 @@ for e in $LADDER; do
   mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", b/1e6}')
   # best of three for both, measured side by side
   best() { local t m bt=999999 bm=0; for _ in 1 2 3; do
-      local o; o=$(mktemp)
-      /usr/bin/time -o "$o" -f "%e %M" "$@" >/dev/null 2>/dev/null
-      read -r t m < <(tail -1 "$o"); rm -f "$o"
+      local o s e; o=$(mktemp)
+      s=$EPOCHREALTIME
+      /usr/bin/time -o "$o" -f "%M" "$@" >/dev/null 2>/dev/null
+      e=$EPOCHREALTIME
+      t=$(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.3f", e-s}'); m=$(tail -1 "$o"); rm -f "$o"
       if awk -v a="$t" -v b="$bt" 'BEGIN{exit !(a<b)}'; then bt=$t; bm=$m; fi; done; echo "$bt $bm"; }
   read -r ft fm < <(best "$bin/examples/floor" "$f")
   read -r tt tm < <(best "$bin/tfreach" analyze "$f" --format json --pairs none)
