@@ -9,16 +9,19 @@
 //! message): the ones only the new side has are introduced, the ones only
 //! the old side has are removed.
 //!
-//! Both analyses must list every pair ([`PairsFilter::All`]); the cost is
-//! one pass over each side's pairs plus a hash map of subnet addresses.
-//!
-//! [`PairsFilter::All`]: crate::analysis::PairsFilter::All
+//! Each side is read through a [`Lookup`]: from the pairs its analysis
+//! lists, or from its classes and model, in which case nothing of the size
+//! of all pairs is held and the cost follows the number of classes and of
+//! changes, not of pairs.
 
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Serialize, Serializer};
 
-use crate::analysis::{address_order, Analysis, PairResult, SubnetInfo, Summary};
+use rayon::prelude::*;
+
+use crate::analysis::lookup::by_group;
+use crate::analysis::{address_order, Lookup, PairResult, SubnetInfo, Summary};
 use crate::report::{Finding, Reason, Verdict};
 
 /// The verdict of a pair on one side of a diff: a verdict, or `absent`
@@ -193,31 +196,20 @@ impl Diff {
     }
 }
 
-/// Position of the ordered pair (i, j), i != j, in a list of every pair of
-/// `n` subnets sorted by (from, to).
-pub(crate) fn pair_position(n: usize, i: usize, j: usize) -> usize {
-    i * (n - 1) + j - usize::from(j > i)
-}
+/// A subnet's group on the old side (none when it is new) and on the new.
+type JointKey = (Option<usize>, usize);
 
-fn check_complete(a: &Analysis, side: &str) {
-    let n = a.subnets.len();
-    assert!(
-        a.pairs.len() == n * n.saturating_sub(1),
-        "diff: the {side} analysis lists {} of its {} pairs; analyse with PairsFilter::All",
-        a.pairs.len(),
-        n * n.saturating_sub(1)
-    );
-}
-
-/// Compares two analyses.
+/// Compares two analyses, each through a [`Lookup`]: listed pairs, or
+/// classes and the model. The new side's subnets are grouped by their pair
+/// of groups (old, new); every two such joint groups hold pairs with one
+/// verdict before and one after, so each is compared once, and only the
+/// pairs of joint groups whose verdict changes are listed one by one.
 ///
 /// # Panics
 ///
-/// When either analysis does not list every ordered pair (it was made with
-/// a [`PairsFilter`](crate::analysis::PairsFilter) other than `All`).
-pub fn diff(old: &Analysis, new: &Analysis) -> Diff {
-    check_complete(old, "old");
-    check_complete(new, "new");
+/// When a side built with [`Lookup::listed`] does not list every pair.
+pub fn diff(old_side: &Lookup, new_side: &Lookup) -> Diff {
+    let (old, new) = (old_side.analysis, new_side.analysis);
     let old_index: HashMap<&str, usize> = old
         .subnets
         .iter()
@@ -236,52 +228,91 @@ pub fn diff(old: &Analysis, new: &Analysis) -> Diff {
         .iter()
         .map(|s| old_index.get(s.address.as_str()).copied())
         .collect();
-    let n_old = old.subnets.len();
-    let old_pair = |i: usize, j: usize| -> &PairResult {
-        let p = &old.pairs[pair_position(n_old, i, j)];
-        debug_assert!(p.from == i && p.to == j);
-        p
-    };
-
-    let mut changes = Vec::new();
-    for p in &new.pairs {
-        let before = match (to_old[p.from], to_old[p.to]) {
-            (Some(i), Some(j)) => Status::Is(old_pair(i, j).verdict),
-            _ => Status::Absent,
-        };
-        let after = Status::Is(p.verdict);
-        if before != after {
-            changes.push(Change {
-                from: new.subnets[p.from].address.clone(),
-                to: new.subnets[p.to].address.clone(),
-                from_vpc: new.subnets[p.from].vpc.clone(),
-                to_vpc: new.subnets[p.to].vpc.clone(),
-                before,
-                after,
-                kind: ChangeKind::of(before, after),
-                reasons: p.reasons.clone(),
-            });
-        }
+    // Joint groups: (old group, new group) -> new subnets, in order of
+    // their first subnet.
+    let mut joint_index: HashMap<JointKey, usize> = HashMap::new();
+    let mut joints: Vec<(JointKey, Vec<usize>)> = Vec::new();
+    for (i, o) in to_old.iter().enumerate() {
+        let key = (o.map(|o| old_side.group_of(o)), new_side.group_of(i));
+        let k = *joint_index.entry(key).or_insert_with(|| {
+            joints.push((key, Vec::new()));
+            joints.len() - 1
+        });
+        joints[k].1.push(i);
     }
+    let change = |p: PairResult, before: Status| Change {
+        from: new.subnets[p.from].address.clone(),
+        to: new.subnets[p.to].address.clone(),
+        from_vpc: new.subnets[p.from].vpc.clone(),
+        to_vpc: new.subnets[p.to].vpc.clone(),
+        before,
+        after: Status::Is(p.verdict),
+        kind: ChangeKind::of(before, Status::Is(p.verdict)),
+        reasons: p.reasons,
+    };
+    let mut changes: Vec<Change> = joints
+        .par_iter()
+        .flat_map_iter(|((old_g, new_g), from)| {
+            let after_row = new_side.row(*new_g);
+            let before_row = old_g.map(|g| old_side.row(g));
+            let mut out = Vec::new();
+            for ((old_h, new_h), to) in &joints {
+                let Some(after) = after_row[*new_h] else {
+                    continue;
+                };
+                let before = match (&before_row, old_h) {
+                    (Some(row), Some(h)) => match row[*h] {
+                        Some(v) => Status::Is(v),
+                        None => continue, // one old subnet on both sides: no pair
+                    },
+                    _ => Status::Absent,
+                };
+                if before == Status::Is(after) {
+                    continue;
+                }
+                new_side.each_pair_between((*new_g, from), (*new_h, to), &mut |p| {
+                    out.push(change(p, before));
+                });
+            }
+            out
+        })
+        .collect();
     // Pairs with a subnet that only the old side has.
     let gone: Vec<bool> = old
         .subnets
         .iter()
         .map(|s| !new_index.contains_key(s.address.as_str()))
         .collect();
-    for p in &old.pairs {
-        if gone[p.from] || gone[p.to] {
-            let before = Status::Is(p.verdict);
-            changes.push(Change {
-                from: old.subnets[p.from].address.clone(),
-                to: old.subnets[p.to].address.clone(),
-                from_vpc: old.subnets[p.from].vpc.clone(),
-                to_vpc: old.subnets[p.to].vpc.clone(),
-                before,
-                after: Status::Absent,
-                kind: ChangeKind::Removed,
-                reasons: Vec::new(),
-            });
+    let all_old: Vec<usize> = (0..old.subnets.len()).collect();
+    let gone_old: Vec<usize> = all_old.iter().copied().filter(|&i| gone[i]).collect();
+    if !gone_old.is_empty() {
+        let groups = by_group(old_side, &all_old);
+        let has_gone: Vec<bool> = groups
+            .iter()
+            .map(|(_, m)| m.iter().any(|&i| gone[i]))
+            .collect();
+        for (k, (g, from)) in groups.iter().enumerate() {
+            let row = old_side.row(*g);
+            for (l, (h, to)) in groups.iter().enumerate() {
+                if !(has_gone[k] || has_gone[l]) {
+                    continue;
+                }
+                let Some(v) = row[*h] else { continue };
+                for &s in from {
+                    for &d in to.iter().filter(|&&d| d != s && (gone[s] || gone[d])) {
+                        changes.push(Change {
+                            from: old.subnets[s].address.clone(),
+                            to: old.subnets[d].address.clone(),
+                            from_vpc: old.subnets[s].vpc.clone(),
+                            to_vpc: old.subnets[d].vpc.clone(),
+                            before: Status::Is(v),
+                            after: Status::Absent,
+                            kind: ChangeKind::Removed,
+                            reasons: Vec::new(),
+                        });
+                    }
+                }
+            }
         }
     }
     changes
@@ -321,7 +352,12 @@ pub fn diff(old: &Analysis, new: &Analysis) -> Diff {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::analysis::PairResult;
+    use crate::analysis::lookup::pair_position;
+    use crate::analysis::{Analysis, PairResult};
+
+    fn diff(old: &Analysis, new: &Analysis) -> Diff {
+        super::diff(&Lookup::listed(old), &Lookup::listed(new))
+    }
 
     fn subnet(a: &str, vpc: &str) -> SubnetInfo {
         SubnetInfo {

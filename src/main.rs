@@ -12,7 +12,7 @@ use clap::Parser;
 
 use cli::{AnalyzeArgs, AnalyzeFormat, Cli, Command, Common, ExplainArgs};
 use cli::{CheckArgs, CheckFormat, DiffArgs, DiffFormat, MatrixArgs, MatrixFormat};
-use tfreach::analysis::PairsFilter;
+use tfreach::analysis::{Lookup, PairsFilter};
 use tfreach::ingest::{self, Document};
 use tfreach::report::{self, InputInfo};
 
@@ -290,9 +290,11 @@ fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
 
 /// Options that list every pair (the matrix, the diff and the check need
 /// them all), for the flow the flags name.
-fn all_pairs(flow: &cli::FlowArgs) -> Result<tfreach::analysis::Options, Fatal> {
+/// Options for a command that reads pairs through a [`Lookup`] (none is
+/// held).
+fn computed_pairs(flow: &cli::FlowArgs) -> Result<tfreach::analysis::Options, Fatal> {
     Ok(tfreach::analysis::Options {
-        pairs: tfreach::analysis::PairsFilter::All,
+        pairs: tfreach::analysis::PairsFilter::None,
         flow: flow.flow().map_err(Fatal)?,
     })
 }
@@ -313,11 +315,11 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
                 .into(),
         ));
     }
-    let mut opts = all_pairs(&m.flow)?;
+    let mut opts = computed_pairs(&m.flow)?;
     // CSV and JSON are written as the pairs are computed; the other
     // formats lay the matrix out whole and hold it.
-    if matches!(m.format, MatrixFormat::Csv | MatrixFormat::Json) {
-        opts.pairs = PairsFilter::None;
+    if !matches!(m.format, MatrixFormat::Csv | MatrixFormat::Json) {
+        opts.pairs = PairsFilter::All;
     }
     let doc = load(&m.file, ingest::Views::Only(m.common.view))?;
     let view = m.common.view;
@@ -345,7 +347,7 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
 
 fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
     setup(&d.common)?;
-    let opts = all_pairs(&d.flow)?;
+    let opts = computed_pairs(&d.flow)?;
     let old_doc = load(&d.old, ingest::Views::Both)?;
     let new_doc = match &d.new {
         Some(f) => Some(load(f, ingest::Views::Both)?),
@@ -368,9 +370,14 @@ fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
             )
         }
     };
-    let old_a = tfreach::analyze_document(&old_doc, old_view, &opts);
-    let new_a = tfreach::analyze_document(new_ref, new_view, &opts);
-    let changes = tfreach::diff::diff(&old_a, &new_a);
+    let old_m = tfreach::model::build(&old_doc, old_view);
+    let new_m = tfreach::model::build(new_ref, new_view);
+    let old_a = tfreach::analysis::analyze(&old_m.model, old_m.findings, &opts);
+    let new_a = tfreach::analysis::analyze(&new_m.model, new_m.findings, &opts);
+    let changes = tfreach::diff::diff(
+        &Lookup::computed(&old_a, &old_m.model),
+        &Lookup::computed(&new_a, &new_m.model),
+    );
     let before = InputInfo::new(&old_doc, old_view, &d.old);
     let after = InputInfo::new(new_ref, new_view, new_file);
     let doc = report::doc::DiffDoc {
@@ -424,7 +431,7 @@ fn tf_files(dir: &std::path::Path) -> Result<Vec<tfreach::policy::locate::Source
 
 fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
     setup(&c.common)?;
-    let opts = all_pairs(&c.flow)?;
+    let opts = computed_pairs(&c.flow)?;
     let policy_name = c.policy.display().to_string();
     let text = fs::read_to_string(&c.policy)
         .map_err(|e| Fatal(format!("{policy_name}: cannot read: {e}")))?;
@@ -447,7 +454,9 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
     };
     let doc = load(&c.file, ingest::Views::Both)?;
     let view = c.common.view;
-    let analysis = tfreach::analyze_document(&doc, view, &opts);
+    let built = tfreach::model::build(&doc, view);
+    let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
+    let pairs = Lookup::computed(&analysis, &built.model);
     let input = InputInfo::new(&doc, view, &c.file);
     let baseline_doc = match &c.baseline {
         Some(f) => Some(load(f, ingest::Views::Both)?),
@@ -458,22 +467,21 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
         .zip(c.baseline.as_deref())
         .map(|(b, f)| InputInfo::new(b, view, f));
     // The change, only when a rule needs it.
-    let change = if policy.no_new_path.is_empty() {
+    let old_side = if policy.no_new_path.is_empty() {
         None
     } else if let Some(b) = &baseline_doc {
-        Some(tfreach::diff::diff(
-            &tfreach::analyze_document(b, view, &opts),
-            &analysis,
-        ))
+        Some((b, view))
     } else if doc.kind == ingest::DocKind::Plan && view == ingest::View::Planned {
-        Some(tfreach::diff::diff(
-            &tfreach::analyze_document(&doc, ingest::View::Prior, &opts),
-            &analysis,
-        ))
+        Some((&doc, ingest::View::Prior))
     } else {
         None
     };
-    let result = tfreach::policy::check(&policy, &analysis, change.as_ref());
+    let change = old_side.map(|(old_doc, old_view)| {
+        let old = tfreach::model::build(old_doc, old_view);
+        let old_a = tfreach::analysis::analyze(&old.model, old.findings, &opts);
+        tfreach::diff::diff(&Lookup::computed(&old_a, &old.model), &pairs)
+    });
+    let result = tfreach::policy::check(&policy, &pairs, change.as_ref());
     let cd = report::doc::CheckDoc {
         input: &input,
         baseline: baseline.as_ref(),

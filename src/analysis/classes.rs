@@ -159,7 +159,7 @@ impl Classes {
 
     /// The verdict of the pairs from class `a` to class `b`, outcome only
     /// (`None` when the two classes hold no pair).
-    fn verdict(&self, model: &Model, order: &[usize], a: usize, b: usize) -> Option<Verdict> {
+    pub fn verdict(&self, model: &Model, order: &[usize], a: usize, b: usize) -> Option<Verdict> {
         let (x, y) = self.representatives(a, b)?;
         if self.surely_blocked(a, b) {
             return Some(Verdict::Blocked);
@@ -186,24 +186,34 @@ impl Classes {
     /// computed on the representatives.
     pub fn row(&self, model: &Model, order: &[usize], a: usize) -> Vec<Option<ClassResult>> {
         (0..self.members.len())
-            .map(|b| {
-                self.representatives(a, b).map(|(x, y)| {
-                    let e = evaluate_pair_flow(
-                        model,
-                        order[x],
-                        order[y],
-                        Detail::Reasons,
-                        self.flow.as_ref(),
-                    );
-                    ClassResult {
-                        rep: (x, y),
-                        verdict: e.verdict,
-                        reasons: e.reasons,
-                        traffic: e.traffic,
-                    }
-                })
-            })
+            .map(|b| self.result(model, order, a, b))
             .collect()
+    }
+
+    /// The verdict and reasons of the pairs from class `a` to class `b`,
+    /// computed on their representatives (`None` when the two classes hold
+    /// no pair).
+    pub fn result(
+        &self,
+        model: &Model,
+        order: &[usize],
+        a: usize,
+        b: usize,
+    ) -> Option<ClassResult> {
+        let (x, y) = self.representatives(a, b)?;
+        let e = evaluate_pair_flow(
+            model,
+            order[x],
+            order[y],
+            Detail::Reasons,
+            self.flow.as_ref(),
+        );
+        Some(ClassResult {
+            rep: (x, y),
+            verdict: e.verdict,
+            reasons: e.reasons,
+            traffic: e.traffic,
+        })
     }
 }
 

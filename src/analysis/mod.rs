@@ -15,6 +15,7 @@
 pub mod acl;
 pub mod classes;
 pub mod findings;
+pub mod lookup;
 pub mod lpm;
 pub mod pair;
 pub mod services;
@@ -33,6 +34,7 @@ use crate::report::{Finding, Reason, Verdict};
 
 use classes::ClassResult;
 pub use classes::Classes;
+pub use lookup::Lookup;
 pub use pair::{evaluate_pair, evaluate_pair_flow, Cell, PairEval};
 pub use walk::{Detail, Hop, Outcome};
 

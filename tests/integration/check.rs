@@ -667,3 +667,78 @@ fn output_file_gets_the_report_and_the_exit_code_stays() {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     validate_sarif(&v);
 }
+
+/// A check read from classes and the model (what `tfreach check` does,
+/// holding no pair) equals the check of an analysis that lists every pair:
+/// same results, counts, issues and reasons, on every rule fixture, the
+/// example and a generated estate, with rules that select broadly.
+#[test]
+fn check_from_classes_equals_check_from_listed_pairs() {
+    use tfreach::analysis::{analyze, Lookup, Options, PairsFilter};
+    use tfreach::ingest::View;
+    let policy = tfreach::policy::parse(
+        r#"
+[[expect]]
+from = "*"
+to = "*"
+verdict = "reachable"
+
+[[expect]]
+from = "*[0]*"
+to = "*"
+verdict = "!blocked"
+
+[[expect]]
+from = "*prod*"
+to = "*"
+verdict = "blocked"
+
+[[no_one_way]]
+"#,
+        "broad.toml",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("estate.json");
+    let spec = tfreach::synth::EstateSpec::new(
+        14,
+        3,
+        tfreach::synth::Topology::HubAndSpoke,
+        tfreach::synth::Mode::Steady,
+        5,
+    );
+    tfreach::synth::write_plan(&spec, std::fs::File::create(&estate).unwrap()).unwrap();
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/rules"))
+        .unwrap()
+        .map(|e| crate::support::document(&e.unwrap().path()))
+        .collect();
+    docs.sort();
+    docs.push(root().join(EXAMPLE));
+    docs.push(estate);
+    let mut issues = 0;
+    for path in &docs {
+        let doc =
+            tfreach::ingest::parse(&std::fs::read(path).unwrap(), &path.display().to_string())
+                .unwrap();
+        let built = tfreach::model::build(&doc, View::Planned);
+        let run = |pairs| {
+            let opts = Options {
+                pairs,
+                ..Default::default()
+            };
+            analyze(&built.model, built.findings.clone(), &opts)
+        };
+        let (all, none) = (run(PairsFilter::All), run(PairsFilter::None));
+        let listed = tfreach::policy::check(&policy, &Lookup::listed(&all), None);
+        let computed =
+            tfreach::policy::check(&policy, &Lookup::computed(&none, &built.model), None);
+        assert_eq!(
+            serde_json::to_string(&computed).unwrap(),
+            serde_json::to_string(&listed).unwrap(),
+            "{}",
+            path.display()
+        );
+        issues += listed.results.iter().map(|r| r.issues.len()).sum::<usize>();
+    }
+    assert!(issues > 100, "the rules found only {issues} issues");
+}

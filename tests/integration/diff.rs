@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use assert_cmd::Command;
 use serde_json::Value;
+use tfreach::analysis::Lookup;
 use tfreach::analysis::{Analysis, PairResult, SubnetInfo, Summary};
-use tfreach::diff::{diff, ChangeKind, Diff, Status};
+use tfreach::diff::{ChangeKind, Diff, Status};
 use tfreach::ingest::{DocKind, View};
 use tfreach::report::doc::{DiffDoc, GITHUB_COMMENT_LIMIT};
 use tfreach::report::{Direction, InputInfo, Reason, Verdict};
@@ -15,6 +16,11 @@ use crate::support::{analyse, root};
 
 fn rule(name: &str) -> std::path::PathBuf {
     root().join("fixtures/rules").join(name).join("plan.json")
+}
+
+/// The diff of two analyses that list every pair.
+fn diff(old: &Analysis, new: &Analysis) -> Diff {
+    tfreach::diff::diff(&Lookup::listed(old), &Lookup::listed(new))
 }
 
 fn plan_diff(path: &std::path::Path) -> Diff {
@@ -555,4 +561,93 @@ fn the_budget_is_kept_at_every_size() {
             assert!(table.iter().all(|r| r.len() == table[0].len()));
         }
     }
+}
+
+/// Two sides to compare: (label, old document, old view, new document, new
+/// view).
+type Sides = (String, std::path::PathBuf, View, std::path::PathBuf, View);
+
+/// Every rule fixture's prior state against its planned values, and
+/// generated estates that change: peerings rewired (hub to chain), subnets
+/// added, subnets removed, all of it at once.
+fn diff_cases(dir: &std::path::Path) -> Vec<Sides> {
+    use tfreach::synth::{write_plan, EstateSpec, Mode, Topology};
+    let mut cases: Vec<Sides> = std::fs::read_dir(root().join("fixtures/rules"))
+        .unwrap()
+        .map(|e| {
+            let d = crate::support::document(&e.unwrap().path());
+            (
+                d.display().to_string(),
+                d.clone(),
+                View::Prior,
+                d,
+                View::Planned,
+            )
+        })
+        .collect();
+    cases.sort_by(|a, b| a.0.cmp(&b.0));
+    let estate = |vpcs, subnets, topology, name: &str| {
+        let path = dir.join(name);
+        let spec = EstateSpec::new(vpcs, subnets, topology, Mode::Steady, 3);
+        write_plan(&spec, std::fs::File::create(&path).unwrap()).unwrap();
+        path
+    };
+    let hub = estate(14, 3, Topology::HubAndSpoke, "hub.json");
+    let chain = estate(14, 3, Topology::Chain, "chain.json");
+    let small = estate(12, 3, Topology::HubAndSpoke, "small.json");
+    let fewer = estate(14, 2, Topology::Chain, "fewer.json");
+    for (name, old, new) in [
+        ("rewired", &hub, &chain),
+        ("grown", &small, &hub),
+        ("shrunk", &hub, &small),
+        ("everything", &fewer, &hub),
+    ] {
+        cases.push((
+            name.into(),
+            old.clone(),
+            View::Planned,
+            new.clone(),
+            View::Planned,
+        ));
+    }
+    cases
+}
+
+/// A diff read from classes and models (what `tfreach diff` does, holding
+/// no pair) equals the diff of analyses that list every pair.
+#[test]
+fn diff_from_classes_equals_diff_from_listed_pairs() {
+    use tfreach::analysis::{analyze, Options, PairsFilter};
+    let dir = tempfile::tempdir().unwrap();
+    let mut changed = 0;
+    for (label, old_path, old_view, new_path, new_view) in diff_cases(dir.path()) {
+        let read = |p: &std::path::Path| {
+            tfreach::ingest::parse(&std::fs::read(p).unwrap(), &p.display().to_string()).unwrap()
+        };
+        let (old_doc, new_doc) = (read(&old_path), read(&new_path));
+        let old_m = tfreach::model::build(&old_doc, old_view);
+        let new_m = tfreach::model::build(&new_doc, new_view);
+        let run = |m: &tfreach::model::Built, pairs| {
+            let opts = Options {
+                pairs,
+                ..Default::default()
+            };
+            analyze(&m.model, m.findings.clone(), &opts)
+        };
+        let listed = tfreach::diff::diff(
+            &Lookup::listed(&run(&old_m, PairsFilter::All)),
+            &Lookup::listed(&run(&new_m, PairsFilter::All)),
+        );
+        let (old_a, new_a) = (
+            run(&old_m, PairsFilter::None),
+            run(&new_m, PairsFilter::None),
+        );
+        let computed = tfreach::diff::diff(
+            &Lookup::computed(&old_a, &old_m.model),
+            &Lookup::computed(&new_a, &new_m.model),
+        );
+        assert_eq!(format!("{computed:?}"), format!("{listed:?}"), "{label}");
+        changed += usize::from(!listed.changes.is_empty());
+    }
+    assert!(changed >= 8, "only {changed} cases change anything");
 }
