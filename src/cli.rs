@@ -56,9 +56,11 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AnalyzeFormat::Table)]
     pub format: AnalyzeFormat,
-    /// Which pairs to list (the summary always counts them all).
-    #[arg(long, value_enum, default_value_t = PairsFilter::All)]
-    pub pairs: PairsFilter,
+    /// Which pairs to list (the summary always counts them all) [default:
+    /// all; a table of more than 1,000,000 pairs shows VPC pairs instead,
+    /// unless this is given].
+    #[arg(long, value_enum)]
+    pub pairs: Option<PairsFilter>,
     #[command(flatten)]
     pub flow: FlowArgs,
 }
@@ -88,7 +90,7 @@ impl FlowArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AnalyzeFormat {
     Table,
     Json,

@@ -219,29 +219,53 @@ impl Drop for Progress {
     }
 }
 
+/// The most pairs the table lists one by one unless `--pairs` asks: past
+/// it, a table is too long to read and too large to hold, and VPC pairs are
+/// shown instead.
+const TABLE_PAIRS: u64 = 1_000_000;
+
 fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
     let flow = a.flow.flow().map_err(Fatal)?;
     let mut progress = Progress::new(&a.common);
     progress.phase("reading the plan");
     let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
-    // JSON streams its pairs as they are computed; the table holds them.
-    let held = match a.format {
-        AnalyzeFormat::Json => PairsFilter::None,
-        AnalyzeFormat::Table => a.pairs,
+    let pairs = a.pairs.unwrap_or_default();
+    // JSON streams its pairs as they are written; the table holds them, if
+    // it lists them at all.
+    let opts = tfreach::analysis::Options {
+        pairs: PairsFilter::None,
+        flow,
     };
-    let opts = tfreach::analysis::Options { pairs: held, flow };
     progress.phase("building the network model");
     let built = tfreach::model::build(&doc, a.common.view);
     progress.phase(&format!("analysing {} subnets", built.model.subnets.len()));
-    let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
+    let mut analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
+    let s = &analysis.summary;
+    let listed = match pairs {
+        PairsFilter::All => s.pairs,
+        PairsFilter::Failing => s.pairs - s.reachable,
+        PairsFilter::None => 0,
+    };
+    let overview = a.format == AnalyzeFormat::Table && a.pairs.is_none() && listed > TABLE_PAIRS;
+    if a.format == AnalyzeFormat::Table && !overview {
+        analysis.pairs = tfreach::analysis::list_pairs(
+            &built.model,
+            &analysis.model_index,
+            &analysis.classes,
+            pairs,
+        );
+    }
     progress.phase("writing the report");
     progress.clear();
     let input = InputInfo::new(&doc, a.common.view, &a.file);
     emit(&a.common, |w| match a.format {
+        AnalyzeFormat::Table if overview => {
+            report::table::write_overview(w, &input, &analysis, &built.model, listed)
+        }
         AnalyzeFormat::Table => report::table::write(w, &input, &analysis),
         AnalyzeFormat::Json => {
-            report::json::write_streamed(w, &input, &analysis, &built.model, a.pairs)
+            report::json::write_streamed(w, &input, &analysis, &built.model, pairs)
         }
     })?;
     progress.phase("done");

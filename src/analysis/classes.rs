@@ -182,6 +182,88 @@ impl Classes {
             .collect()
     }
 
+    /// Verdict counts from one group of subnets to another, where
+    /// `group_of` puts each subnet (sorted position) in a group (its VPC,
+    /// say), for the cells where some pair is not blocked: what carries
+    /// traffic, or may. Two passes of one outcome-only evaluation per class
+    /// pair, in parallel over source classes: the first finds the cells,
+    /// the second counts them, so the blocked cells of a large estate are
+    /// never held.
+    pub fn traffic_counts(
+        &self,
+        model: &Model,
+        order: &[usize],
+        group_of: &[usize],
+    ) -> Vec<((usize, usize), Summary)> {
+        // The groups of each class's members: (group, how many).
+        let split: Vec<Vec<(usize, u64)>> = self
+            .members
+            .iter()
+            .map(|m| {
+                let mut c: Vec<(usize, u64)> = Vec::new();
+                for &i in m {
+                    match c.iter_mut().find(|(g, _)| *g == group_of[i]) {
+                        Some((_, n)) => *n += 1,
+                        None => c.push((group_of[i], 1)),
+                    }
+                }
+                c
+            })
+            .collect();
+        let n = self.members.len();
+        // Every (cell, verdict, pairs) of source class `a`.
+        let row = |a: usize, f: &mut dyn FnMut((usize, usize), Verdict, u64)| {
+            for b in 0..n {
+                let Some(v) = self.verdict(model, order, a, b) else {
+                    continue;
+                };
+                for &(x, nx) in &split[a] {
+                    for &(y, ny) in &split[b] {
+                        // Within one class, a subnet is not paired with itself.
+                        let pairs = nx * ny - if a == b && x == y { nx } else { 0 };
+                        if pairs > 0 {
+                            f((x, y), v, pairs);
+                        }
+                    }
+                }
+            }
+        };
+        let mut carrying: Vec<(usize, usize)> = (0..n)
+            .into_par_iter()
+            .flat_map_iter(|a| {
+                let mut cells = Vec::new();
+                row(a, &mut |cell, v, _| {
+                    if v != Verdict::Blocked {
+                        cells.push(cell);
+                    }
+                });
+                cells
+            })
+            .collect();
+        carrying.sort_unstable();
+        carrying.dedup();
+        let index: HashMap<(usize, usize), usize> =
+            carrying.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+        let counts = (0..n)
+            .into_par_iter()
+            .fold(
+                || vec![Summary::default(); carrying.len()],
+                |mut acc, a| {
+                    row(a, &mut |cell, v, pairs| {
+                        if let Some(&i) = index.get(&cell) {
+                            acc[i].add(v, pairs);
+                        }
+                    });
+                    acc
+                },
+            )
+            .reduce(
+                || vec![Summary::default(); carrying.len()],
+                |x, y| x.into_iter().zip(y).map(|(p, q)| p.merge(q)).collect(),
+            );
+        carrying.into_iter().zip(counts).collect()
+    }
+
     /// Verdicts and reasons of every class pair with source class `a`,
     /// computed on the representatives.
     pub fn row(&self, model: &Model, order: &[usize], a: usize) -> Vec<Option<ClassResult>> {

@@ -330,7 +330,7 @@ pub fn stream_verdicts(
 }
 
 /// The pairs the filter keeps, in (from, to) order, collected.
-fn list_pairs(
+pub fn list_pairs(
     model: &Model,
     order: &[usize],
     classes: &Classes,

@@ -1,12 +1,14 @@
 //! The terminal table: pairs grouped by VPC pair, the summary line, and
 //! the findings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
+use super::doc::{vpc_name, vpc_order};
 use super::{InputInfo, Verdict};
 use crate::analysis::{address_order, Analysis};
 use crate::ingest::{DocKind, View};
+use crate::model::Model;
 
 fn width(items: impl Iterator<Item = usize>, min: usize) -> usize {
     items.max().unwrap_or(0).max(min)
@@ -92,6 +94,11 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
             "\n(pairs not listed; use --pairs all or --pairs failing)"
         )?;
     }
+    write_tail(out, a)
+}
+
+/// The services and the findings, which end every table.
+fn write_tail(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
     write_services(out, a)?;
     writeln!(out)?;
     if a.findings.is_empty() {
@@ -110,6 +117,53 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
         }
     }
     Ok(())
+}
+
+/// The table of an estate with more pairs than a table can usefully list
+/// (`listed` of them asked for): the summary, the VPC pairs where some
+/// traffic is not blocked with their counts, computed from the classes
+/// without listing pairs, then the services and findings.
+pub fn write_overview(
+    out: &mut dyn Write,
+    input: &InputInfo,
+    a: &Analysis,
+    model: &Model,
+    listed: u64,
+) -> io::Result<()> {
+    writeln!(out, "{}", describe_input(input))?;
+    writeln!(out, "{}", summary_line(a))?;
+    let mut vpcs: Vec<&str> = (0..a.subnets.len()).map(|i| vpc_name(a, i)).collect();
+    vpcs.sort_by(|x, y| vpc_order(x, y));
+    vpcs.dedup();
+    let index: HashMap<&str, usize> = vpcs.iter().enumerate().map(|(i, v)| (*v, i)).collect();
+    let group_of: Vec<usize> = (0..a.subnets.len())
+        .map(|i| index[vpc_name(a, i)])
+        .collect();
+    let cells = a.classes.traffic_counts(model, &a.model_index, &group_of);
+    writeln!(
+        out,
+        "\n{listed} pairs are too many to list one by one. Below: the VPC pairs where some \
+         traffic is not blocked ({} of {}); every other pair is blocked. `--pairs all` or \
+         `--pairs failing` lists pairs anyway, `--format json` streams them, and `tfreach matrix \
+         --format csv` exports them.",
+        cells.len(),
+        vpcs.len() * vpcs.len()
+    )?;
+    let w = width(vpcs.iter().map(|v| v.chars().count()), 8);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  {:w$}  {:w$}  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "FROM VPC", "TO VPC", "PAIRS", "REACHABLE", "PARTIAL", "ONE_WAY", "BLOCKED", "UNKNOWN"
+    )?;
+    for ((x, y), c) in &cells {
+        writeln!(
+            out,
+            "  {:w$}  {:w$}  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            vpcs[*x], vpcs[*y], c.pairs, c.reachable, c.partial, c.one_way, c.blocked, c.unknown
+        )?;
+    }
+    write_tail(out, a)
 }
 
 /// The services section: per subnet, each AWS service and how it is reached.
