@@ -8,7 +8,7 @@ use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 use cli::{AnalyzeArgs, AnalyzeFormat, Cli, Command, Common, ExplainArgs};
 use cli::{CheckArgs, CheckFormat, DiffArgs, DiffFormat, MatrixArgs, MatrixFormat};
@@ -331,6 +331,10 @@ fn shown(file: &str) -> &str {
     }
 }
 
+/// The most pairs a matrix laid out as a grid of subnets (table, DOT,
+/// HTML) holds; past it the grid is unreadable and too large to hold.
+const GRID_PAIRS: u64 = 1_000_000;
+
 fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
     setup(&m.common)?;
     if m.square && !matches!(m.format, MatrixFormat::Csv) {
@@ -340,14 +344,33 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
         ));
     }
     let mut opts = computed_pairs(&m.flow)?;
-    // CSV and JSON are written as the pairs are computed; the other
-    // formats lay the matrix out whole and hold it.
-    if !matches!(m.format, MatrixFormat::Csv | MatrixFormat::Json) {
-        opts.pairs = PairsFilter::All;
-    }
     let doc = load(&m.file, ingest::Views::Only(m.common.view))?;
     let view = m.common.view;
     let built = tfreach::model::build(&doc, view);
+    // CSV, JSON and every VPC-by-VPC view take their pairs as they are
+    // written; a grid of subnets is laid out whole, and holds its pairs.
+    let n = built.model.subnets.len() as u64;
+    let grid = !m.by_vpc
+        && match m.format {
+            MatrixFormat::Csv | MatrixFormat::Json | MatrixFormat::Mermaid => false,
+            MatrixFormat::Html => n as usize <= report::html::MAX_SUBNETS,
+            MatrixFormat::Table | MatrixFormat::Dot => true,
+        };
+    let pairs = n * n.saturating_sub(1);
+    if grid && pairs > GRID_PAIRS {
+        return Err(Fatal(format!(
+            "{}: {n} subnets make {pairs} ordered pairs, too many for a {} matrix of subnets \
+             (at most {GRID_PAIRS}); use --by-vpc, or --format csv or json, which write the \
+             pairs as they are computed",
+            shown(&m.file),
+            m.format
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string()),
+        )));
+    }
+    if grid {
+        opts.pairs = PairsFilter::All;
+    }
     let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
     let input = InputInfo::new(&doc, view, &m.file);
     let md = report::doc::MatrixDoc {

@@ -91,7 +91,7 @@ pub fn dominant(s: &Summary) -> Option<Verdict> {
 /// Writes the graph.
 pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
     let a = m.analysis;
-    let vm = VpcMatrix::of(a);
+    let vm = VpcMatrix::of_doc(m)?;
     header(out, m)?;
     if m.by_vpc {
         for (i, v) in vm.vpcs.iter().enumerate() {

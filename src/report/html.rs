@@ -201,8 +201,8 @@ fn subnet_data<'a>(a: &'a Analysis, model: Option<&Model>, flow: Option<&Flow>) 
     }
 }
 
-fn vpc_data(a: &Analysis, note: Option<String>) -> VpcData {
-    let vm = VpcMatrix::of(a);
+fn vpc_data(m: &MatrixDoc, note: Option<String>) -> io::Result<VpcData> {
+    let vm = VpcMatrix::of_doc(m)?;
     let v = vm.vpcs.len();
     let mut cells = vec![None; v * v];
     for c in &vm.cells {
@@ -216,7 +216,7 @@ fn vpc_data(a: &Analysis, note: Option<String>) -> VpcData {
             s.unknown,
         ]);
     }
-    VpcData {
+    Ok(VpcData {
         mode: "vpc",
         vpcs: vm
             .vpcs
@@ -225,7 +225,7 @@ fn vpc_data(a: &Analysis, note: Option<String>) -> VpcData {
             .collect(),
         cells,
         note,
-    }
+    })
 }
 
 const STYLE: &str = r#"
@@ -495,7 +495,7 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
                 a.subnets.len()
             )
         });
-        script_json(&vpc_data(a, note))?
+        script_json(&vpc_data(m, note)?)?
     } else {
         script_json(&subnet_data(a, m.model, m.flow.as_ref()))?
     };

@@ -49,12 +49,12 @@ fn counts(s: &Summary) -> String {
 
 /// Writes the chart (without a Markdown fence).
 pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
-    out.write_all(chart(m).as_bytes())
+    out.write_all(chart(m)?.as_bytes())
 }
 
 /// The chart's text.
-pub fn chart(m: &MatrixDoc) -> String {
-    let vm = VpcMatrix::of(m.analysis);
+pub fn chart(m: &MatrixDoc) -> io::Result<String> {
+    let vm = VpcMatrix::of_doc(m)?;
     let inside: HashMap<usize, &Summary> = vm
         .cells
         .iter()
@@ -165,7 +165,7 @@ pub fn chart(m: &MatrixDoc) -> String {
     for st in &styles {
         s.push_str(st);
     }
-    s
+    Ok(s)
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
     let a = m.analysis;
     writeln!(out, "{}", term(&describe_input(m.input)))?;
     if m.by_vpc {
-        let vm = VpcMatrix::of(a);
+        let vm = VpcMatrix::of_doc(m)?;
         let w = vm
             .vpcs
             .iter()

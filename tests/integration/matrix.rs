@@ -816,3 +816,28 @@ fn a_table_too_long_to_list_shows_vpc_pairs_that_carry_traffic() {
     assert!(!failing.contains("too many to list"));
     assert!(failing.lines().count() > 1_000_000);
 }
+
+/// A grid of subnets (table, DOT) past 1,000,000 pairs is refused with exit
+/// 2 and the way out; the VPC-by-VPC view of the same estate is written,
+/// and so is the HTML page, which shows VPCs past its own limit.
+#[test]
+fn a_grid_too_large_to_hold_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = estate(110, 10, tfreach::synth::Topology::HubAndSpoke, dir.path());
+    let p = plan.to_str().unwrap();
+    for fmt in ["table", "dot"] {
+        let out = tfreach()
+            .args(["matrix", p, "--format", fmt])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("1208900 ordered pairs") && err.contains("--by-vpc"),
+            "{err}"
+        );
+        assert!(run(&["matrix", p, "--format", fmt, "--by-vpc"]).contains("vpc[109]"));
+    }
+    assert!(run(&["matrix", p, "--format", "html"]).contains("VPC-by-VPC view"));
+}
