@@ -182,22 +182,9 @@ impl Classes {
             .collect()
     }
 
-    /// Verdict counts from one group of subnets to another, where
-    /// `group_of` puts each subnet (sorted position) in a group (its VPC,
-    /// say), for the cells where some pair is not blocked: what carries
-    /// traffic, or may. Two passes of one outcome-only evaluation per class
-    /// pair, in parallel over source classes: the first finds the cells,
-    /// the second counts them, so the blocked cells of a large estate are
-    /// never held.
-    pub fn traffic_counts(
-        &self,
-        model: &Model,
-        order: &[usize],
-        group_of: &[usize],
-    ) -> Vec<((usize, usize), Summary)> {
-        // The groups of each class's members: (group, how many).
-        let split: Vec<Vec<(usize, u64)>> = self
-            .members
+    /// How many members of each class are in each group: (group, count).
+    fn split(&self, group_of: &[usize]) -> Vec<Vec<(usize, u64)>> {
+        self.members
             .iter()
             .map(|m| {
                 let mut c: Vec<(usize, u64)> = Vec::new();
@@ -209,30 +196,97 @@ impl Classes {
                 }
                 c
             })
-            .collect();
-        let n = self.members.len();
-        // Every (cell, verdict, pairs) of source class `a`.
-        let row = |a: usize, f: &mut dyn FnMut((usize, usize), Verdict, u64)| {
-            for b in 0..n {
-                let Some(v) = self.verdict(model, order, a, b) else {
-                    continue;
-                };
-                for &(x, nx) in &split[a] {
-                    for &(y, ny) in &split[b] {
-                        // Within one class, a subnet is not paired with itself.
-                        let pairs = nx * ny - if a == b && x == y { nx } else { 0 };
-                        if pairs > 0 {
-                            f((x, y), v, pairs);
-                        }
+            .collect()
+    }
+
+    /// Hands `f` every (group cell, verdict, number of pairs) of source
+    /// class `a`, one outcome-only evaluation per class pair.
+    fn cells_of(
+        &self,
+        model: &Model,
+        order: &[usize],
+        split: &[Vec<(usize, u64)>],
+        a: usize,
+        f: &mut dyn FnMut((usize, usize), Verdict, u64),
+    ) {
+        for b in 0..self.members.len() {
+            let Some(v) = self.verdict(model, order, a, b) else {
+                continue;
+            };
+            for &(x, nx) in &split[a] {
+                for &(y, ny) in &split[b] {
+                    // Within one class, a subnet is not paired with itself.
+                    let pairs = nx * ny - if a == b && x == y { nx } else { 0 };
+                    if pairs > 0 {
+                        f((x, y), v, pairs);
                     }
                 }
             }
-        };
+        }
+    }
+
+    /// Verdict counts from one group of subnets to another, where
+    /// `group_of` puts each subnet (sorted position) in one of `groups`
+    /// groups (its VPC, say), for every cell with a pair, sorted. In
+    /// parallel over source groups, each counted in a row of its own, so
+    /// nothing but the cells themselves is held.
+    pub fn group_counts(
+        &self,
+        model: &Model,
+        order: &[usize],
+        group_of: &[usize],
+        groups: usize,
+    ) -> Vec<((usize, usize), Summary)> {
+        let split = self.split(group_of);
+        let mut classes_in: Vec<Vec<(usize, u64)>> = vec![Vec::new(); groups];
+        for (a, parts) in split.iter().enumerate() {
+            for &(x, nx) in parts {
+                classes_in[x].push((a, nx));
+            }
+        }
+        (0..groups)
+            .into_par_iter()
+            .flat_map_iter(|x| {
+                let mut row = vec![Summary::default(); groups];
+                for &(a, nx) in &classes_in[x] {
+                    for (b, parts) in split.iter().enumerate() {
+                        let Some(v) = self.verdict(model, order, a, b) else {
+                            continue;
+                        };
+                        for &(y, ny) in parts {
+                            // Within one class, a subnet is not paired with itself.
+                            let pairs = nx * ny - if a == b && x == y { nx } else { 0 };
+                            if pairs > 0 {
+                                row[y].add(v, pairs);
+                            }
+                        }
+                    }
+                }
+                row.into_iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.pairs > 0)
+                    .map(move |(y, s)| ((x, y), s))
+            })
+            .collect()
+    }
+
+    /// [`Classes::group_counts`] for the cells where some pair is not
+    /// blocked: what carries traffic, or may. Two passes: the first finds
+    /// the cells, the second counts them, so the blocked cells of a large
+    /// estate are never held.
+    pub fn traffic_counts(
+        &self,
+        model: &Model,
+        order: &[usize],
+        group_of: &[usize],
+    ) -> Vec<((usize, usize), Summary)> {
+        let split = self.split(group_of);
+        let n = self.members.len();
         let mut carrying: Vec<(usize, usize)> = (0..n)
             .into_par_iter()
             .flat_map_iter(|a| {
                 let mut cells = Vec::new();
-                row(a, &mut |cell, v, _| {
+                self.cells_of(model, order, &split, a, &mut |cell, v, _| {
                     if v != Verdict::Blocked {
                         cells.push(cell);
                     }
@@ -249,7 +303,7 @@ impl Classes {
             .fold(
                 || vec![Summary::default(); carrying.len()],
                 |mut acc, a| {
-                    row(a, &mut |cell, v, pairs| {
+                    self.cells_of(model, order, &split, a, &mut |cell, v, pairs| {
                         if let Some(&i) = index.get(&cell) {
                             acc[i].add(v, pairs);
                         }

@@ -165,6 +165,14 @@ impl VpcMatrix {
     /// are counted when the analysis does not hold them.
     pub fn of_doc(d: &MatrixDoc) -> io::Result<VpcMatrix> {
         let m = VpcMatrix::empty(d.analysis);
+        let a = d.analysis;
+        if let (Some(model), false) = (d.model, a.pairs.len() as u64 == a.summary.pairs) {
+            // Counted class pair by class pair: no pair is walked twice.
+            let cells = a
+                .classes
+                .group_counts(model, &a.model_index, &m.vpc_of, m.vpcs.len());
+            return Ok(m.fill(cells));
+        }
         let mut cells = BTreeMap::new();
         d.each_verdict(&mut |from, to, v| {
             m.count(&mut cells, from, to, v);
@@ -186,7 +194,8 @@ impl VpcMatrix {
             .add(v, 1);
     }
 
-    fn fill(mut self, cells: BTreeMap<(usize, usize), Summary>) -> VpcMatrix {
+    /// Sets the cells, given in (from, to) order.
+    fn fill(mut self, cells: impl IntoIterator<Item = ((usize, usize), Summary)>) -> VpcMatrix {
         self.cells = cells
             .into_iter()
             .map(|((from, to), counts)| VpcCell { from, to, counts })
