@@ -344,8 +344,11 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
         ));
     }
     let mut opts = computed_pairs(&m.flow)?;
+    let mut progress = Progress::new(&m.common);
+    progress.phase("reading the plan");
     let doc = load(&m.file, ingest::Views::Only(m.common.view))?;
     let view = m.common.view;
+    progress.phase("building the network model");
     let built = tfreach::model::build(&doc, view);
     // CSV, JSON and every VPC-by-VPC view take their pairs as they are
     // written; a grid of subnets is laid out whole, and holds its pairs.
@@ -371,6 +374,7 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
     if grid {
         opts.pairs = PairsFilter::All;
     }
+    progress.phase(&format!("analysing {n} subnets"));
     let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
     let input = InputInfo::new(&doc, view, &m.file);
     let md = report::doc::MatrixDoc {
@@ -381,6 +385,12 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
         square: m.square,
         by_vpc: m.by_vpc,
     };
+    progress.phase("writing the matrix");
+    // Written to a file, a long matrix keeps the spinner; on standard
+    // output it would mix with the matrix.
+    if m.common.output.is_none() {
+        progress.clear();
+    }
     emit(&m.common, |w| match m.format {
         MatrixFormat::Table => report::text::write_matrix(w, &md),
         MatrixFormat::Csv => report::csv::write_matrix(w, &md),
@@ -389,12 +399,15 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
         MatrixFormat::Mermaid => report::mermaid::write_matrix(w, &md),
         MatrixFormat::Html => report::html::write_matrix(w, &md),
     })?;
+    progress.phase("done");
     Ok(ExitCode::SUCCESS)
 }
 
 fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
     setup(&d.common)?;
     let opts = computed_pairs(&d.flow)?;
+    let mut progress = Progress::new(&d.common);
+    progress.phase("reading the plans");
     let old_doc = load(&d.old, ingest::Views::Both)?;
     let new_doc = match &d.new {
         Some(f) => Some(load(f, ingest::Views::Both)?),
@@ -417,14 +430,18 @@ fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
             )
         }
     };
+    progress.phase("analysing both sides");
     let old_m = tfreach::model::build(&old_doc, old_view);
     let new_m = tfreach::model::build(new_ref, new_view);
     let old_a = tfreach::analysis::analyze(&old_m.model, old_m.findings, &opts);
     let new_a = tfreach::analysis::analyze(&new_m.model, new_m.findings, &opts);
+    progress.phase("comparing");
     let changes = tfreach::diff::diff(
         &Lookup::computed(&old_a, &old_m.model),
         &Lookup::computed(&new_a, &new_m.model),
     );
+    progress.phase("writing the report");
+    progress.clear();
     let before = InputInfo::new(&old_doc, old_view, &d.old);
     let after = InputInfo::new(new_ref, new_view, new_file);
     let doc = report::doc::DiffDoc {
@@ -438,6 +455,7 @@ fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
         DiffFormat::Markdown => report::markdown::write_diff(w, &doc),
         DiffFormat::Json => report::json_docs::write_diff(w, &doc),
     })?;
+    progress.phase("done");
     Ok(if d.exit_code && !changes.changes.is_empty() {
         ExitCode::from(1)
     } else {
@@ -499,8 +517,11 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
         }
         None => None,
     };
+    let mut progress = Progress::new(&c.common);
+    progress.phase("reading the plan");
     let doc = load(&c.file, ingest::Views::Both)?;
     let view = c.common.view;
+    progress.phase("analysing");
     let built = tfreach::model::build(&doc, view);
     let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
     let pairs = Lookup::computed(&analysis, &built.model);
@@ -528,7 +549,10 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
         let old_a = tfreach::analysis::analyze(&old.model, old.findings, &opts);
         tfreach::diff::diff(&Lookup::computed(&old_a, &old.model), &pairs)
     });
+    progress.phase("checking the policy");
     let result = tfreach::policy::check(&policy, &pairs, change.as_ref());
+    progress.phase("writing the report");
+    progress.clear();
     let cd = report::doc::CheckDoc {
         input: &input,
         baseline: baseline.as_ref(),
@@ -544,6 +568,7 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
         CheckFormat::Junit => report::junit::write_check(w, &cd),
         CheckFormat::Markdown => report::markdown::write_check(w, &cd),
     })?;
+    progress.phase("done");
     Ok(if result.passed() {
         ExitCode::SUCCESS
     } else {
