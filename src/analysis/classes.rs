@@ -406,7 +406,9 @@ pub fn closed_vpcs(model: &Model) -> Vec<Option<Vec<usize>>> {
                     );
                     match &r.dest {
                         Dest::Cidr(_) => {}
-                        Dest::PrefixList(_) if endpoint => continue,
+                        // A gateway endpoint's route carries an AWS service's
+                        // ranges into the endpoint, never to another VPC.
+                        Dest::PrefixList(_) | Dest::Service(_) if endpoint => continue,
                         _ => return None,
                     }
                     match &r.target {

@@ -977,10 +977,14 @@ impl Walker<'_> {
         if matches!(self.goal, Goal::Service(_)) && self.leg.crossed_by.is_none() {
             self.leg.crossed_by = Some(route.to_string());
         }
-        let entry_name = m.subnets[entry].address.clone();
         self.hop(
             &att.address,
-            || format!("enters {} through {entry_name} ({zone})", tgw.address),
+            || {
+                format!(
+                    "enters {} through {} ({zone})",
+                    tgw.address, m.subnets[entry].address
+                )
+            },
             false,
         );
         let mut ingress = a;
@@ -1039,9 +1043,14 @@ impl Walker<'_> {
                 );
                 return Next::Stop;
             };
-            let dest = match r.dest {
-                crate::model::Dest::Cidr(p) => p.to_string(),
-                _ => "?".into(),
+            // Formatted only where it is said: this is the hot path.
+            let dest = if self.detail || self.trace {
+                match r.dest {
+                    crate::model::Dest::Cidr(p) => p.to_string(),
+                    _ => "?".into(),
+                }
+            } else {
+                String::new()
             };
             let how = if r.propagated { "propagated" } else { "static" };
             match &r.target {
@@ -1059,11 +1068,9 @@ impl Walker<'_> {
                 }
                 TgwTarget::Attachment(b) => {
                     let out = &m.tgw_attachments[*b];
-                    let out_name = out.address.clone();
-                    let res = r.resource.clone();
                     self.hop(
                         &table.address,
-                        || format!("{how} route {dest} -> {out_name} ({res})"),
+                        || format!("{how} route {dest} -> {} ({})", out.address, r.resource),
                         false,
                     );
                     if !self.attachment_usable(*b) {
@@ -1193,13 +1200,12 @@ impl Walker<'_> {
                 first
             }
         };
-        let exit_name = m.subnets[exit].address.clone();
-        let tgw_name = m.transit_gateways[g].address.clone();
         self.hop(
             &out.address,
             || {
                 format!(
-                    "leaves {tgw_name} into {exit_name}, whose route table decides the next hop"
+                    "leaves {} into {}, whose route table decides the next hop",
+                    m.transit_gateways[g].address, m.subnets[exit].address
                 )
             },
             false,
