@@ -945,11 +945,14 @@ impl Walker<'_> {
                 );
                 return Next::Stop;
             }
-            let zones: Vec<&str> = att
-                .subnets
-                .iter()
-                .filter_map(|&s| zone_of(&m.subnets[s]))
-                .collect();
+            let zones: Vec<&str> = if self.detail {
+                att.subnets
+                    .iter()
+                    .filter_map(|&s| zone_of(&m.subnets[s]))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             self.drop_(
                 codes::TGW_ROUTE_AZ_RESTRICTION,
                 &att.address,
