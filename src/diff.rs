@@ -283,9 +283,8 @@ pub fn diff(old_side: &Lookup, new_side: &Lookup) -> Diff {
         .iter()
         .map(|s| !new_index.contains_key(s.address.as_str()))
         .collect();
-    let all_old: Vec<usize> = (0..old.subnets.len()).collect();
-    let gone_old: Vec<usize> = all_old.iter().copied().filter(|&i| gone[i]).collect();
-    if !gone_old.is_empty() {
+    if gone.contains(&true) {
+        let all_old: Vec<usize> = (0..old.subnets.len()).collect();
         let groups = by_group(old_side, &all_old);
         let has_gone: Vec<bool> = groups
             .iter()
