@@ -287,3 +287,43 @@ fn analyze_says_which_traffic_round_trips_when_acls_narrow_it() {
         ));
     }
 }
+
+/// A file is mapped into memory and its decoded pages handed back as ingest
+/// goes, a few thousand resources at a time; standard input is read whole.
+/// On a plan of several such chunks (prior state, planned values and
+/// changes, with data sources and ACLs) both give the same report.
+#[test]
+fn a_mapped_file_and_standard_input_give_the_same_report() {
+    use tfreach::synth::{write_plan, EstateSpec, Mode, Topology};
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("estate.json");
+    let mut spec = EstateSpec::new(220, 10, Topology::Chain, Mode::Steady, 9);
+    spec.nacls = true;
+    spec.gateway_endpoints = true;
+    write_plan(&spec, std::fs::File::create(&plan).unwrap()).unwrap();
+    assert!(std::fs::metadata(&plan).unwrap().len() > 8 << 20);
+    let path = plan.to_str().unwrap();
+    for args in [
+        vec!["analyze", "--format", "json", "--pairs", "none"],
+        vec!["matrix", "--format", "csv", "--by-vpc"],
+    ] {
+        let mapped = tfreach().args(&args).arg(path).output().unwrap();
+        let piped = tfreach()
+            .args(&args)
+            .arg("-")
+            .pipe_stdin(&plan)
+            .unwrap()
+            .output()
+            .unwrap();
+        assert!(mapped.status.success() && piped.status.success());
+        let norm = |b: &[u8]| {
+            String::from_utf8_lossy(b)
+                .replace(path, "INPUT")
+                .replace("<stdin>", "INPUT")
+                .replace("\"file\":\"-\"", "\"file\":\"INPUT\"")
+        };
+        let (m, p) = (norm(&mapped.stdout), norm(&piped.stdout));
+        assert!(m.len() > 10_000, "{args:?}");
+        assert!(m == p, "{args:?}: the mapped and piped reports differ");
+    }
+}
