@@ -993,7 +993,9 @@ impl Walker<'_> {
         let mut ingress = a;
         let mut g = t;
         let mut rt_link = att.association(t);
-        let mut visited: Vec<usize> = Vec::new();
+        // Transit gateway route tables passed so far (no allocation).
+        let mut visited = [usize::MAX; MAX_HOPS];
+        let mut passed = 0;
         loop {
             let ingress_att = &m.tgw_attachments[ingress];
             let rt = match &rt_link {
@@ -1013,7 +1015,7 @@ impl Walker<'_> {
                     return Next::Stop;
                 }
             };
-            if visited.contains(&rt) || visited.len() >= MAX_HOPS {
+            if visited[..passed].contains(&rt) || passed >= MAX_HOPS {
                 let addr = m.tgw_route_tables[rt].address.clone();
                 self.drop_(
                     codes::ROUTING_LOOP,
@@ -1022,7 +1024,8 @@ impl Walker<'_> {
                 );
                 return Next::Stop;
             }
-            visited.push(rt);
+            visited[passed] = rt;
+            passed += 1;
             let table = &m.tgw_route_tables[rt];
             let lk = tgw_lookup(table, self.family, self.dst);
             if matches!(self.goal, Goal::Subnet(_)) {
