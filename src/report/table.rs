@@ -143,9 +143,9 @@ pub fn write_overview(
     writeln!(
         out,
         "\n{listed} pairs are too many to list one by one. Below: the VPC pairs where some \
-         traffic is not blocked ({} of {}); every other pair is blocked. `--pairs all` or \
-         `--pairs failing` lists pairs anyway, `--format json` streams them, and `tfreach matrix \
-         --format csv` exports them.",
+         traffic is not blocked ({} of {}); every other pair is blocked. `--format json` streams \
+         the pairs and `tfreach matrix --format csv` exports them, in little memory; `--pairs \
+         all` or `--pairs failing` forces the list here, held in memory.",
         cells.len(),
         vpcs.len() * vpcs.len()
     )?;
