@@ -110,10 +110,12 @@ impl Classes {
     /// True when the forward path of class pair (a, b) cannot deliver, so
     /// the verdict is `blocked` without walking: the source VPC is closed
     /// and no peering joins it to the destination's VPC.
+    #[inline]
     fn surely_blocked(&self, a: usize, b: usize) -> bool {
         let (ra, rb) = (&self.reach[a], &self.reach[b]);
         match (ra.vpc, &ra.peers, rb.vpc) {
-            (Some(v), Some(peers), Some(w)) => v != w && !peers.contains(&w),
+            // `peers` is sorted (closed_vpcs sorts it).
+            (Some(v), Some(peers), Some(w)) => v != w && peers.binary_search(&w).is_err(),
             _ => false,
         }
     }
@@ -147,9 +149,12 @@ impl Classes {
             .into_par_iter()
             .map(|a| {
                 let mut s = Summary::default();
+                // `verdict`, unrolled: this loop runs once per class pair.
                 for b in 0..n {
-                    if let Some(v) = self.verdict(model, order, a, b) {
-                        s.add(v, self.weight(a, b));
+                    if self.surely_blocked(a, b) {
+                        s.add(Verdict::Blocked, self.weight(a, b));
+                    } else if let Some((x, y)) = self.representatives(a, b) {
+                        s.add(self.walked(model, order, x, y), self.weight(a, b));
                     }
                 }
                 s
@@ -159,19 +164,29 @@ impl Classes {
 
     /// The verdict of the pairs from class `a` to class `b`, outcome only
     /// (`None` when the two classes hold no pair).
+    #[inline]
     pub fn verdict(&self, model: &Model, order: &[usize], a: usize, b: usize) -> Option<Verdict> {
-        let (x, y) = self.representatives(a, b)?;
+        // The cheap test first: most class pairs of a large estate are
+        // surely blocked.
         if self.surely_blocked(a, b) {
+            // Two classes in different VPCs: they hold pairs.
             return Some(Verdict::Blocked);
         }
-        let e = evaluate_pair_flow(
+        let (x, y) = self.representatives(a, b)?;
+        Some(self.walked(model, order, x, y))
+    }
+
+    /// The outcome-only verdict of the representative pair (x, y).
+    #[inline(never)]
+    fn walked(&self, model: &Model, order: &[usize], x: usize, y: usize) -> Verdict {
+        evaluate_pair_flow(
             model,
             order[x],
             order[y],
             Detail::Outcome,
             self.flow.as_ref(),
-        );
-        Some(e.verdict)
+        )
+        .verdict
     }
 
     /// The verdict of every class pair with source class `a`, without
