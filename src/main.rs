@@ -172,6 +172,14 @@ impl Progress {
         )
     }
 
+    /// Takes the spinner off the terminal before the report is written
+    /// (timings go on).
+    fn clear(&mut self) {
+        if let Some(pb) = self.0.take() {
+            pb.finish_and_clear();
+        }
+    }
+
     fn phase(&self, msg: &str) {
         if let Some(last) = &self.2 {
             let now = std::time::Instant::now();
@@ -196,21 +204,11 @@ impl Progress {
 }
 
 /// The process's resident memory in MB, where the system tells it
-/// (Linux `/proc`).
+/// (Linux `/proc`, counted in 4 KiB pages).
 fn resident_mb() -> Option<u64> {
     let statm = fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096 / 1_000_000)
-}
-
-impl Progress {
-    /// Takes the spinner off the terminal before the report is written
-    /// (timings go on).
-    fn clear(&mut self) {
-        if let Some(pb) = self.0.take() {
-            pb.finish_and_clear();
-        }
-    }
 }
 
 impl Drop for Progress {
@@ -312,10 +310,9 @@ fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Options that list every pair (the matrix, the diff and the check need
-/// them all), for the flow the flags name.
-/// Options for a command that reads pairs through a [`Lookup`] (none is
-/// held).
+/// Options that hold no pair, for the flow the flags name: `diff` and
+/// `check` read pairs through a [`Lookup`], and `matrix` streams them or
+/// asks for them.
 fn computed_pairs(flow: &cli::FlowArgs) -> Result<tfreach::analysis::Options, Fatal> {
     Ok(tfreach::analysis::Options {
         pairs: tfreach::analysis::PairsFilter::None,
