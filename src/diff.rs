@@ -20,8 +20,8 @@ use serde::{Serialize, Serializer};
 
 use rayon::prelude::*;
 
-use crate::analysis::lookup::by_group;
-use crate::analysis::{address_order, Lookup, PairResult, SubnetInfo, Summary};
+use crate::analysis::lookup::{by_group, group_in_order};
+use crate::analysis::{address_order, Analysis, Lookup, SubnetInfo, Summary};
 use crate::report::{Finding, Reason, Verdict};
 
 /// The verdict of a pair on one side of a diff: a verdict, or `absent`
@@ -199,6 +199,26 @@ impl Diff {
 /// A subnet's group on the old side (none when it is new) and on the new.
 type JointKey = (Option<usize>, usize);
 
+/// The change of pair (s, d), subnets of `side`, from `before` to `after`.
+fn change(
+    side: &Analysis,
+    (s, d): (usize, usize),
+    before: Status,
+    after: Status,
+    reasons: Vec<Reason>,
+) -> Change {
+    Change {
+        from: side.subnets[s].address.clone(),
+        to: side.subnets[d].address.clone(),
+        from_vpc: side.subnets[s].vpc.clone(),
+        to_vpc: side.subnets[d].vpc.clone(),
+        before,
+        after,
+        kind: ChangeKind::of(before, after),
+        reasons,
+    }
+}
+
 /// Compares two analyses, each through a [`Lookup`]: listed pairs, or
 /// classes and the model. The new side's subnets are grouped by their pair
 /// of groups (old, new); every two such joint groups hold pairs with one
@@ -230,26 +250,12 @@ pub fn diff(old_side: &Lookup, new_side: &Lookup) -> Diff {
         .collect();
     // Joint groups: (old group, new group) -> new subnets, in order of
     // their first subnet.
-    let mut joint_index: HashMap<JointKey, usize> = HashMap::new();
-    let mut joints: Vec<(JointKey, Vec<usize>)> = Vec::new();
-    for (i, o) in to_old.iter().enumerate() {
-        let key = (o.map(|o| old_side.group_of(o)), new_side.group_of(i));
-        let k = *joint_index.entry(key).or_insert_with(|| {
-            joints.push((key, Vec::new()));
-            joints.len() - 1
-        });
-        joints[k].1.push(i);
-    }
-    let change = |p: PairResult, before: Status| Change {
-        from: new.subnets[p.from].address.clone(),
-        to: new.subnets[p.to].address.clone(),
-        from_vpc: new.subnets[p.from].vpc.clone(),
-        to_vpc: new.subnets[p.to].vpc.clone(),
-        before,
-        after: Status::Is(p.verdict),
-        kind: ChangeKind::of(before, Status::Is(p.verdict)),
-        reasons: p.reasons,
-    };
+    let joints: Vec<(JointKey, Vec<usize>)> = group_in_order(0..new.subnets.len(), |i| {
+        (
+            to_old[i].map(|o| old_side.group_of(o)),
+            new_side.group_of(i),
+        )
+    });
     let mut changes: Vec<Change> = joints
         .par_iter()
         .flat_map_iter(|((old_g, new_g), from)| {
@@ -271,7 +277,8 @@ pub fn diff(old_side: &Lookup, new_side: &Lookup) -> Diff {
                     continue;
                 }
                 new_side.each_pair_between((*new_g, from), (*new_h, to), &mut |p| {
-                    out.push(change(p, before));
+                    let after = Status::Is(p.verdict);
+                    out.push(change(new, (p.from, p.to), before, after, p.reasons));
                 });
             }
             out
@@ -299,16 +306,8 @@ pub fn diff(old_side: &Lookup, new_side: &Lookup) -> Diff {
                 let Some(v) = row[*h] else { continue };
                 for &s in from {
                     for &d in to.iter().filter(|&&d| d != s && (gone[s] || gone[d])) {
-                        changes.push(Change {
-                            from: old.subnets[s].address.clone(),
-                            to: old.subnets[d].address.clone(),
-                            from_vpc: old.subnets[s].vpc.clone(),
-                            to_vpc: old.subnets[d].vpc.clone(),
-                            before: Status::Is(v),
-                            after: Status::Absent,
-                            kind: ChangeKind::Removed,
-                            reasons: Vec::new(),
-                        });
+                        let before = Status::Is(v);
+                        changes.push(change(old, (s, d), before, Status::Absent, Vec::new()));
                     }
                 }
             }

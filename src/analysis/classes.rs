@@ -253,29 +253,23 @@ impl Classes {
         groups: usize,
     ) -> Vec<((usize, usize), Summary)> {
         let split = self.split(group_of);
-        let mut classes_in: Vec<Vec<(usize, u64)>> = vec![Vec::new(); groups];
+        // The classes with members in each group.
+        let mut classes_in: Vec<Vec<usize>> = vec![Vec::new(); groups];
         for (a, parts) in split.iter().enumerate() {
-            for &(x, nx) in parts {
-                classes_in[x].push((a, nx));
+            for &(x, _) in parts {
+                classes_in[x].push(a);
             }
         }
         (0..groups)
             .into_par_iter()
             .flat_map_iter(|x| {
                 let mut row = vec![Summary::default(); groups];
-                for &(a, nx) in &classes_in[x] {
-                    for (b, parts) in split.iter().enumerate() {
-                        let Some(v) = self.verdict(model, order, a, b) else {
-                            continue;
-                        };
-                        for &(y, ny) in parts {
-                            // Within one class, a subnet is not paired with itself.
-                            let pairs = nx * ny - if a == b && x == y { nx } else { 0 };
-                            if pairs > 0 {
-                                row[y].add(v, pairs);
-                            }
+                for &a in &classes_in[x] {
+                    self.cells_of(model, order, &split, a, &mut |(from, y), v, pairs| {
+                        if from == x {
+                            row[y].add(v, pairs);
                         }
-                    }
+                    });
                 }
                 row.into_iter()
                     .enumerate()

@@ -8,6 +8,9 @@
 //! and the reasons of a member pair are the class pair's, rewritten for it.
 //! Either way the answers are the same; only the cost differs.
 
+use std::collections::HashMap;
+use std::hash::Hash;
+
 use crate::model::Model;
 use crate::report::Verdict;
 
@@ -139,15 +142,24 @@ pub fn pair_position(n: usize, i: usize, j: usize) -> usize {
 /// Splits sorted subnet positions by group: (group, its subnets among
 /// them), groups in order of their first subnet.
 pub fn by_group(lookup: &Lookup, subnets: &[usize]) -> Vec<(usize, Vec<usize>)> {
-    let mut index = std::collections::HashMap::new();
-    let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
-    for &i in subnets {
-        let g = lookup.group_of(i);
-        let k = *index.entry(g).or_insert_with(|| {
-            out.push((g, Vec::new()));
+    group_in_order(subnets.iter().copied(), |i| lookup.group_of(i))
+}
+
+/// Splits items by a key: (key, its items in order), keys in order of
+/// their first item.
+pub fn group_in_order<K: Hash + Eq + Copy>(
+    items: impl IntoIterator<Item = usize>,
+    key: impl Fn(usize) -> K,
+) -> Vec<(K, Vec<usize>)> {
+    let mut index = HashMap::new();
+    let mut out: Vec<(K, Vec<usize>)> = Vec::new();
+    for i in items {
+        let k = key(i);
+        let at = *index.entry(k).or_insert_with(|| {
+            out.push((k, Vec::new()));
             out.len() - 1
         });
-        out[k].1.push(i);
+        out[at].1.push(i);
     }
     out
 }

@@ -367,7 +367,7 @@ pub fn parse_releasing(
     }
     // The depth scan reads the whole text once; it runs on another thread
     // while the typed parse reads it too.
-    let (top, deep) = rayon::join(|| parse_top(&text, &err), || too_deep(text.as_bytes()));
+    let (top, deep) = rayon::join(|| parse_top(&text, file), || too_deep(text.as_bytes()));
     let top = top?;
     let doc = build_document(top, file, views, release)?;
     // Parts the typed parse skips are not depth-checked by serde_json.
@@ -386,44 +386,51 @@ pub fn parse_releasing(
 /// The typed, borrowing parse of the whole document. The JSON path of an
 /// error is worked out only when there is one: tracking it costs a tenth of
 /// the parse.
-fn parse_top<'a>(
-    text: &'a str,
-    err: &(dyn Fn(Option<String>, String) -> InputError + Sync),
-) -> Result<Top<'a>, InputError> {
+fn parse_top<'a>(text: &'a str, file: &str) -> Result<Top<'a>, InputError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let top = match Top::deserialize(&mut de) {
-        Ok(top) => top,
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            return Err(match serde_path_to_error::deserialize::<_, Top>(&mut de) {
-                Err(e) => {
-                    // serde_path_to_error writes `?` for a segment it could
-                    // not name (the input ended first): leave those out.
-                    let path = e
-                        .path()
-                        .to_string()
-                        .split('.')
-                        .filter(|s| *s != "?")
-                        .collect::<Vec<_>>()
-                        .join(".");
-                    let inner = e.into_inner();
-                    let at = (path != "." && !path.is_empty()).then_some(path);
-                    err(at, describe_json_error(&inner))
-                }
-                Ok(_) => err(None, "the JSON could not be read twice alike".into()),
-            });
-        }
-    };
-    de.end().map_err(|e| {
-        err(
-            None,
-            format!(
-                "{}; the input holds more than one JSON document",
-                describe_json_error(&e)
-            ),
-        )
+    let top = Top::deserialize(&mut de).map_err(|_| located_error::<Top>(text, "", file))?;
+    de.end().map_err(|e| InputError {
+        file: file.to_string(),
+        at: None,
+        message: format!(
+            "{}; the input holds more than one JSON document",
+            describe_json_error(&e)
+        ),
     })?;
     Ok(top)
+}
+
+/// The error of decoding `text` as a `T`, at the JSON path where it is
+/// (below `prefix`, the path of `text` in the document). Called once a
+/// plain decode has failed: tracking the path costs a tenth of the parse.
+fn located_error<'a, T: Deserialize<'a>>(text: &'a str, prefix: &str, file: &str) -> InputError {
+    use serde_path_to_error::Segment;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let (at, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => {
+            let mut at = prefix.to_string();
+            for segment in e.path().iter() {
+                match segment {
+                    // A segment it could not name (the input ended first).
+                    Segment::Unknown => continue,
+                    Segment::Seq { .. } => {}
+                    _ if !at.is_empty() => at.push('.'),
+                    _ => {}
+                }
+                at.push_str(&segment.to_string());
+            }
+            (at, describe_json_error(e.inner()))
+        }
+        Ok(_) => (
+            prefix.to_string(),
+            "the JSON could not be read twice alike".into(),
+        ),
+    };
+    InputError {
+        file: file.to_string(),
+        at: (!at.is_empty()).then_some(at),
+        message,
+    }
 }
 
 /// The deepest nesting accepted anywhere in the document, skipped parts
@@ -755,32 +762,7 @@ fn parse_element<'a, T: Deserialize<'a>>(
     at: &str,
     file: &str,
 ) -> Result<T, InputError> {
-    serde_json::from_str(raw.get()).map_err(|_| {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
-        let (path, e) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Err(e) => (e.path().to_string(), e.into_inner()),
-            Ok(_) => (
-                String::new(),
-                serde_json::Error::io(std::io::ErrorKind::InvalidData.into()),
-            ),
-        };
-        let inner: String = path
-            .split('.')
-            .filter(|s| *s != "?" && !s.is_empty())
-            .map(|s| {
-                if s.starts_with('[') {
-                    s.to_string()
-                } else {
-                    format!(".{s}")
-                }
-            })
-            .collect();
-        InputError {
-            file: file.to_string(),
-            at: Some(format!("{at}{inner}")),
-            message: describe_json_error(&e),
-        }
-    })
+    serde_json::from_str(raw.get()).map_err(|_| located_error::<T>(raw.get(), at, file))
 }
 
 /// What one element of a resource list turned into.

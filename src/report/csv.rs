@@ -80,33 +80,21 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
             .map_err(err)?;
         }
     } else if m.square {
-        let n = a.subnets.len();
         let mut header = vec![Cow::Borrowed("from\\to")];
         header.extend(a.subnets.iter().map(|s| safe(&s.address)));
         w.write_record(header.iter().map(|c| c.as_ref()))
             .map_err(err)?;
-        // One row at a time: pairs come in (from, to) order.
-        let mut row: Vec<&str> = vec![""; n];
-        let mut current = 0;
-        let write_row = |w: &mut csv::Writer<_>, i: usize, row: &mut Vec<&str>| {
-            row[i] = "-";
-            let mut rec = vec![safe(&a.subnets[i].address)];
-            rec.extend(row.iter().map(|c| Cow::Borrowed(*c)));
-            row.iter_mut().for_each(|c| *c = "");
+        m.each_row(&mut |from, row| {
+            let mut rec = vec![safe(&a.subnets[from].address)];
+            rec.extend(row.iter().enumerate().map(|(to, v)| {
+                Cow::Borrowed(match v {
+                    _ if to == from => "-",
+                    Some(v) => v.as_str(),
+                    None => "",
+                })
+            }));
             w.write_record(rec.iter().map(|c| c.as_ref())).map_err(err)
-        };
-        m.each_verdict(&mut |from, to, v| {
-            while current < from {
-                write_row(&mut w, current, &mut row)?;
-                current += 1;
-            }
-            row[to] = v.as_str();
-            Ok(())
         })?;
-        while current < n {
-            write_row(&mut w, current, &mut row)?;
-            current += 1;
-        }
     } else {
         w.write_record(["from", "to", "verdict", "reason"])
             .map_err(err)?;

@@ -39,32 +39,42 @@ pub struct MatrixDoc<'a> {
     pub by_vpc: bool,
 }
 
+/// Takes one source subnet's row of verdicts (see [`MatrixDoc::each_row`]).
+pub type RowSink<'f> = dyn FnMut(usize, &[Option<Verdict>]) -> io::Result<()> + 'f;
+
 impl MatrixDoc<'_> {
+    /// The model to compute pairs from, or `None` when the analysis lists
+    /// them all.
+    fn source(&self) -> io::Result<Option<&Model>> {
+        let a = self.analysis;
+        if a.pairs.len() as u64 == a.summary.pairs {
+            return Ok(None);
+        }
+        self.model.map(Some).ok_or_else(|| {
+            io::Error::other(
+                "internal error: a matrix without its pairs needs the model to compute them",
+            )
+        })
+    }
+
     /// Hands every ordered pair to `f`, in (from, to) order: from the
     /// analysis when it lists them all, otherwise computed a few source
     /// subnets at a time as they are written, so that a matrix of any size
     /// goes out without being held.
     pub fn each_pair(&self, f: &mut dyn FnMut(&PairResult) -> io::Result<()>) -> io::Result<()> {
         let a = self.analysis;
-        if a.pairs.len() as u64 == a.summary.pairs {
-            return a.pairs.iter().try_for_each(f);
+        match self.source()? {
+            None => a.pairs.iter().try_for_each(f),
+            Some(model) => crate::analysis::stream_pairs(
+                model,
+                &a.model_index,
+                &a.classes,
+                PairsFilter::All,
+                &mut |p| f(&p),
+            ),
         }
-        let Some(model) = self.model else {
-            return Err(io::Error::other(
-                "internal error: a matrix without its pairs needs the model to compute them",
-            ));
-        };
-        crate::analysis::stream_pairs(
-            model,
-            &a.model_index,
-            &a.classes,
-            PairsFilter::All,
-            &mut |p| f(&p),
-        )
     }
-}
 
-impl MatrixDoc<'_> {
     /// Hands the verdict of every ordered pair to `f` as (from, to,
     /// verdict), in (from, to) order: [`MatrixDoc::each_pair`] without the
     /// reasons, which is much cheaper when the pairs are computed.
@@ -73,15 +83,33 @@ impl MatrixDoc<'_> {
         f: &mut dyn FnMut(usize, usize, Verdict) -> io::Result<()>,
     ) -> io::Result<()> {
         let a = self.analysis;
-        if a.pairs.len() as u64 == a.summary.pairs {
-            return a.pairs.iter().try_for_each(|p| f(p.from, p.to, p.verdict));
+        match self.source()? {
+            None => a.pairs.iter().try_for_each(|p| f(p.from, p.to, p.verdict)),
+            Some(model) => crate::analysis::stream_verdicts(model, &a.model_index, &a.classes, f),
         }
-        let Some(model) = self.model else {
-            return Err(io::Error::other(
-                "internal error: a matrix without its pairs needs the model to compute them",
-            ));
+    }
+
+    /// Hands `f` every source subnet's row of verdicts, in order:
+    /// `row[to]` is the verdict from `from` to `to` (`None` on the
+    /// diagonal). One row is held at a time.
+    pub fn each_row(&self, f: &mut RowSink<'_>) -> io::Result<()> {
+        let n = self.analysis.subnets.len();
+        let mut row: Vec<Option<Verdict>> = vec![None; n];
+        let mut current = 0;
+        let mut flush_to = |end: usize, row: &mut Vec<Option<Verdict>>, current: &mut usize| {
+            while *current < end {
+                f(*current, row)?;
+                row.fill(None);
+                *current += 1;
+            }
+            Ok::<(), io::Error>(())
         };
-        crate::analysis::stream_verdicts(model, &a.model_index, &a.classes, f)
+        self.each_verdict(&mut |from, to, v| {
+            flush_to(from, &mut row, &mut current)?;
+            row[to] = Some(v);
+            Ok(())
+        })?;
+        flush_to(n, &mut row, &mut current)
     }
 }
 
@@ -164,20 +192,15 @@ impl VpcMatrix {
     /// Aggregates every pair of a matrix document, computing them as they
     /// are counted when the analysis does not hold them.
     pub fn of_doc(d: &MatrixDoc) -> io::Result<VpcMatrix> {
-        let m = VpcMatrix::empty(d.analysis);
         let a = d.analysis;
-        if let (Some(model), false) = (d.model, a.pairs.len() as u64 == a.summary.pairs) {
-            // Counted class pair by class pair: no pair is walked twice.
-            let cells = a
-                .classes
-                .group_counts(model, &a.model_index, &m.vpc_of, m.vpcs.len());
-            return Ok(m.fill(cells));
-        }
-        let mut cells = BTreeMap::new();
-        d.each_verdict(&mut |from, to, v| {
-            m.count(&mut cells, from, to, v);
-            Ok(())
-        })?;
+        let Some(model) = d.source()? else {
+            return Ok(VpcMatrix::of(a));
+        };
+        // Counted class pair by class pair: no pair is walked twice.
+        let m = VpcMatrix::empty(a);
+        let cells = a
+            .classes
+            .group_counts(model, &a.model_index, &m.vpc_of, m.vpcs.len());
         Ok(m.fill(cells))
     }
 
@@ -204,7 +227,7 @@ impl VpcMatrix {
     }
 
     /// The VPCs of an analysis, without counts.
-    fn empty(a: &Analysis) -> VpcMatrix {
+    pub fn empty(a: &Analysis) -> VpcMatrix {
         let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for i in 0..a.subnets.len() {
             by_name.entry(vpc_name(a, i)).or_default().push(i);

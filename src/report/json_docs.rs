@@ -98,31 +98,17 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
         return writeln!(out, "{head},\n  \"verdicts\": []\n}}");
     }
     write!(out, "{head},\n  \"verdicts\": [")?;
-    let mut row: Vec<Option<&str>> = vec![None; n];
-    let mut current = 0;
-    let write_row = |out: &mut dyn Write, i: usize, row: &mut Vec<Option<&str>>| {
-        out.write_all(if i == 0 { b"\n    [" } else { b",\n    [" })?;
-        for (j, cell) in row.iter_mut().enumerate() {
-            let sep = if j == 0 { "" } else { "," };
-            match cell.take() {
-                Some(v) => write!(out, "{sep}\n      \"{v}\"")?,
+    m.each_row(&mut |from, row| {
+        out.write_all(if from == 0 { b"\n    [" } else { b",\n    [" })?;
+        for (to, cell) in row.iter().enumerate() {
+            let sep = if to == 0 { "" } else { "," };
+            match cell {
+                Some(v) => write!(out, "{sep}\n      \"{}\"", v.as_str())?,
                 None => write!(out, "{sep}\n      null")?,
             }
         }
         out.write_all(b"\n    ]")
-    };
-    m.each_verdict(&mut |from, to, v| {
-        while current < from {
-            write_row(out, current, &mut row)?;
-            current += 1;
-        }
-        row[to] = Some(v.as_str());
-        Ok(())
     })?;
-    while current < n {
-        write_row(out, current, &mut row)?;
-        current += 1;
-    }
     writeln!(out, "\n  ]\n}}")
 }
 

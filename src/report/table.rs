@@ -1,10 +1,10 @@
 //! The terminal table: pairs grouped by VPC pair, the summary line, and
 //! the findings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::doc::{vpc_name, vpc_order};
+use super::doc::VpcMatrix;
 use super::{InputInfo, Verdict};
 use crate::analysis::{address_order, Analysis};
 use crate::ingest::{DocKind, View};
@@ -132,14 +132,9 @@ pub fn write_overview(
 ) -> io::Result<()> {
     writeln!(out, "{}", describe_input(input))?;
     writeln!(out, "{}", summary_line(a))?;
-    let mut vpcs: Vec<&str> = (0..a.subnets.len()).map(|i| vpc_name(a, i)).collect();
-    vpcs.sort_by(|x, y| vpc_order(x, y));
-    vpcs.dedup();
-    let index: HashMap<&str, usize> = vpcs.iter().enumerate().map(|(i, v)| (*v, i)).collect();
-    let group_of: Vec<usize> = (0..a.subnets.len())
-        .map(|i| index[vpc_name(a, i)])
-        .collect();
-    let cells = a.classes.traffic_counts(model, &a.model_index, &group_of);
+    let vm = VpcMatrix::empty(a);
+    let vpcs: Vec<&str> = vm.vpcs.iter().map(|v| v.address.as_str()).collect();
+    let cells = a.classes.traffic_counts(model, &a.model_index, &vm.vpc_of);
     writeln!(
         out,
         "\n{listed} pairs are too many to list one by one. Below: the VPC pairs where some \
