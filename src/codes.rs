@@ -44,6 +44,9 @@ codes! {
     CANNOT_ROUTE = "CANNOT_ROUTE", Warning,
         "The route sends the traffic to a gateway that cannot deliver it to a private address in another VPC.",
         "Route the destination's CIDR block through a peering connection or transit gateway instead of an internet, NAT, egress-only or VPN gateway.";
+    REPLY_SOURCE_TRANSLATED = "REPLY_SOURCE_TRANSLATED", Warning,
+        "The replies pass a NAT gateway that the connection did not go through; it gives them its own address as the source, so they no longer match the connection.",
+        "Route the replies back the way the connection came: the return route for the client's range must not lead through a NAT gateway the forward path does not use.";
     VPC_LOCAL_ROUTE_CIDR_RESTRICTION = "VPC_LOCAL_ROUTE_CIDR_RESTRICTION", Warning,
         "The destination address lies inside the source VPC's own CIDR blocks, so the local route keeps the traffic in the source VPC.",
         "Give the VPCs CIDR blocks that do not overlap.";

@@ -131,10 +131,11 @@ pub fn evaluate_pair_flow(
                     &narrowed
                 }
             };
-            let ret = walk::walk(
+            let ret = walk::walk_reply(
                 model,
-                d,
                 s,
+                d,
+                &fwd.nats,
                 Packet {
                     family,
                     src: di.lo,

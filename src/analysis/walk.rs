@@ -70,6 +70,19 @@ pub enum Reached {
 /// leaving (`true`) or entering it.
 pub type AclStep = (usize, bool);
 
+/// A NAT gateway the packet passed, which gave it its own address as the
+/// source: the replies are addressed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NatHop {
+    /// Index into `Model::gateways`.
+    pub gateway: usize,
+    /// The NAT gateway's subnet, which holds its address.
+    pub subnet: usize,
+    /// Its address, when the input says which (`private_ip`); otherwise AWS
+    /// picks one of its subnet's addresses at apply time.
+    pub addr: Option<u128>,
+}
+
 /// The result of one walk.
 #[derive(Debug, Clone)]
 pub struct Leg {
@@ -93,6 +106,8 @@ pub struct Leg {
     /// Walks towards a service: the VPC and peering connection the packet
     /// was sent into.
     pub peered_into: Option<(usize, String)>,
+    /// The NAT gateways that translated the source, in order.
+    pub nats: Vec<NatHop>,
 }
 
 /// Where a walk is going.
@@ -172,6 +187,19 @@ pub fn walk_to<'a>(
     p: Packet<'a>,
     detail: Detail,
 ) -> Leg {
+    walk_at(model, from, from, goal, p, detail)
+}
+
+/// Walks a packet that is in subnet `at` (a NAT gateway's, for a reply it
+/// has translated back) and whose source address belongs to subnet `origin`.
+fn walk_at<'a>(
+    model: &'a Model,
+    at: usize,
+    origin: usize,
+    goal: Goal<'a>,
+    p: Packet<'a>,
+    detail: Detail,
+) -> Leg {
     let dst_bound = match goal {
         Goal::Subnet(to) => model.subnets[to]
             .cidr(p.family)
@@ -185,7 +213,7 @@ pub fn walk_to<'a>(
             hi: p.dst,
         },
     };
-    let src_bound = model.subnets[from]
+    let src_bound = model.subnets[origin]
         .cidr(p.family)
         .map(|x| x.interval())
         .unwrap_or(Interval {
@@ -220,10 +248,206 @@ pub fn walk_to<'a>(
             acl_steps: Vec::new(),
             crossed_by: None,
             peered_into: None,
+            nats: Vec::new(),
         },
     };
-    w.run(from);
+    w.run(at);
     w.leg
+}
+
+/// How many address ranges of a NAT gateway's subnet are walked, when its
+/// address is not known, before the answer is given up as unknown.
+const MAX_NAT_RANGES: usize = 64;
+
+/// Walks the replies of a connection from subnet `s` to subnet `d` whose
+/// forward walk passed the NAT gateways `nats`; `p` carries the reply (from
+/// an address of `d` to one of `s`). Without NAT it is the plain walk from
+/// `d` to `s`. With NAT the reply is addressed to the last NAT gateway:
+/// `d`'s route table takes it there, the gateway puts back the address it
+/// replaced (the one before it, or finally the client's) and sends the
+/// reply on from its own subnet, whose route table and network ACL apply.
+/// Cost: one walk per NAT gateway passed, plus one.
+pub fn walk_reply(
+    model: &Model,
+    s: usize,
+    d: usize,
+    nats: &[NatHop],
+    p: Packet<'_>,
+    detail: Detail,
+) -> Leg {
+    if nats.is_empty() {
+        return walk(model, d, s, p, detail);
+    }
+    let trace = detail == Detail::Trace;
+    let mut out = Leg {
+        outcome: Outcome::Delivered,
+        reasons: Vec::new(),
+        hops: Vec::new(),
+        src_valid: Interval::full(p.family),
+        dst_valid: Interval::full(p.family),
+        flows: None,
+        reached: None,
+        acl_steps: Vec::new(),
+        crossed_by: None,
+        peered_into: None,
+        nats: Vec::new(),
+    };
+    let mut at = d;
+    for (i, nat) in nats.iter().enumerate().rev() {
+        let flows = out.flows.clone().unwrap_or_else(|| p.flows.clone());
+        let leg = towards_nat(model, at, d, nat, Packet { flows: &flows, ..p }, detail);
+        absorb(&mut out, leg, false);
+        let gw = &model.gateways[nat.gateway];
+        if trace {
+            let back = match i.checked_sub(1) {
+                Some(j) => format!("{}'s address", model.gateways[nats[j].gateway].address),
+                None => format!("the client's address in {}", model.subnets[s].address),
+            };
+            out.hops.push(Hop {
+                at: gw.address.clone(),
+                action: format!(
+                    "the NAT gateway translates the reply back to {back} and sends it on from {}",
+                    model.subnets[nat.subnet].address
+                ),
+                fails: false,
+            });
+        }
+        at = nat.subnet;
+    }
+    let flows = out.flows.clone().unwrap_or_else(|| p.flows.clone());
+    let last = walk_at(
+        model,
+        at,
+        d,
+        Goal::Subnet(s),
+        Packet { flows: &flows, ..p },
+        detail,
+    );
+    absorb(&mut out, last, true);
+    out
+}
+
+/// Adds one part of a reply's walk to the whole: the worst outcome, every
+/// reason and hop, the flows left, and the source addresses (the replying
+/// subnet's, in every part) for which it holds. The destination addresses
+/// are the client's only in the `last` part.
+fn absorb(out: &mut Leg, leg: Leg, last: bool) {
+    out.outcome = match (out.outcome, leg.outcome) {
+        (Outcome::Dropped, _) | (_, Outcome::Dropped) => Outcome::Dropped,
+        (Outcome::Unknown, _) | (_, Outcome::Unknown) => Outcome::Unknown,
+        _ => Outcome::Delivered,
+    };
+    out.reasons.extend(leg.reasons);
+    out.hops.extend(leg.hops);
+    out.src_valid = out
+        .src_valid
+        .intersect(&leg.src_valid)
+        .unwrap_or(out.src_valid);
+    if last {
+        out.dst_valid = leg.dst_valid;
+    }
+    if leg.flows.is_some() {
+        out.flows = leg.flows;
+    }
+}
+
+/// The walk of a reply from subnet `at` (its source an address of subnet
+/// `origin`) to the address of NAT gateway `nat`. When the input does not
+/// say which address of its subnet the gateway has, every range of the
+/// subnet that the routes and ACLs treat apart is walked: the answer holds
+/// if they all agree, and is unknown otherwise.
+fn towards_nat(
+    model: &Model,
+    at: usize,
+    origin: usize,
+    nat: &NatHop,
+    p: Packet<'_>,
+    detail: Detail,
+) -> Leg {
+    let goal = Goal::Subnet(nat.subnet);
+    if let Some(a) = nat.addr {
+        return walk_at(model, at, origin, goal, Packet { dst: a, ..p }, detail);
+    }
+    let gw = &model.gateways[nat.gateway];
+    let sub = &model.subnets[nat.subnet];
+    let Some(block) = sub.cidr(p.family).map(|b| b.interval()) else {
+        let mut leg = walk_at(model, at, origin, goal, p, detail);
+        leg.outcome = Outcome::Unknown;
+        leg.reasons.push(Reason {
+            code: codes::UNKNOWN_CIDR,
+            resource: Some(gw.address.clone()),
+            message: format!(
+                "{} has no block of this family, so the address of {} is not known",
+                sub.address, gw.address
+            ),
+            direction: p.dir,
+        });
+        return leg;
+    };
+    let mut a = block.lo;
+    let mut first: Option<Leg> = None;
+    let mut src_valid = Interval::full(p.family);
+    let (mut agree, mut covered) = (true, false);
+    for _ in 0..MAX_NAT_RANGES {
+        let leg = walk_at(model, at, origin, goal, Packet { dst: a, ..p }, detail);
+        let end = leg.dst_valid.hi.min(block.hi);
+        src_valid = src_valid.intersect(&leg.src_valid).unwrap_or(src_valid);
+        match &first {
+            None => first = Some(leg),
+            Some(f) if f.outcome == leg.outcome && f.flows == leg.flows => {}
+            Some(_) => {
+                agree = false;
+                break;
+            }
+        }
+        if end >= block.hi {
+            covered = true;
+            break;
+        }
+        a = end + 1;
+    }
+    let mut leg = first.unwrap_or_else(|| unreachable_leg(p.family));
+    leg.src_valid = src_valid;
+    if agree && covered {
+        return leg;
+    }
+    leg.outcome = Outcome::Unknown;
+    let message = if agree {
+        format!(
+            "the routes and network ACLs split {} into more than {MAX_NAT_RANGES} ranges, and which address {} gets is not known until apply (setting its private_ip settles it)",
+            sub.address, gw.address
+        )
+    } else {
+        format!(
+            "the replies reach some addresses of {} and not others, and which one {} gets is not known until apply (setting its private_ip settles it)",
+            sub.address, gw.address
+        )
+    };
+    leg.reasons.push(Reason {
+        code: codes::UNRESOLVED_REFERENCE,
+        resource: Some(gw.address.clone()),
+        message,
+        direction: p.dir,
+    });
+    leg
+}
+
+/// A leg that stands for nothing walked (never returned in practice: the
+/// loops above walk at least once).
+fn unreachable_leg(family: Family) -> Leg {
+    Leg {
+        outcome: Outcome::Unknown,
+        reasons: Vec::new(),
+        hops: Vec::new(),
+        src_valid: Interval::full(family),
+        dst_valid: Interval::full(family),
+        flows: None,
+        reached: None,
+        acl_steps: Vec::new(),
+        crossed_by: None,
+        peered_into: None,
+        nats: Vec::new(),
+    }
 }
 
 /// What to do after a transit gateway.
@@ -332,13 +556,11 @@ impl Walker<'_> {
         let acl = &m.network_acls[a];
         // Inbound rules look at the source: after a NAT gateway, that is
         // the NAT gateway's address in its own subnet.
-        let (addr, natted_block) = match (egress, self.natted) {
-            (true, _) => (self.dst, None),
-            (false, None) => (self.src, None),
-            (false, Some(n)) => match m.subnets[n].cidr(self.family) {
-                Some(p) => (p.start, Some(p.interval())),
-                None => (self.src, None),
-            },
+        let nat = if egress { None } else { self.nat_source() };
+        let addr = match (egress, nat) {
+            (true, _) => self.dst,
+            (false, None) => self.src,
+            (false, Some((a, _))) => a,
         };
         let mut d = evaluate(acl, egress, self.family, addr, self.flows());
         // A reply goes to whichever ephemeral port the client picked: the
@@ -353,8 +575,9 @@ impl Walker<'_> {
                 }
             }
         }
-        match natted_block {
-            Some(block) => {
+        match nat {
+            // The NAT gateway's address is one AWS picks in its subnet.
+            Some((_, Some(block))) => {
                 if d.valid.intersect(&block) != Some(block) {
                     self.unknown(
                         codes::SUBNET_ACL_RESTRICTION,
@@ -363,6 +586,9 @@ impl Walker<'_> {
                     );
                 }
             }
+            // Its address is known: the decision does not depend on the
+            // packet's original source.
+            Some((_, None)) => {}
             None if egress => {
                 self.leg.dst_valid = self
                     .leg
@@ -391,7 +617,7 @@ impl Walker<'_> {
             }
             let range = self.range();
             let what = self.flows().describe_within(&self.universe(), 4);
-            let source = match (egress, natted_block) {
+            let source = match (egress, nat) {
                 (true, _) => format!("to {range}{ctx}"),
                 (false, None) => format!("from {}{ctx}", self.src_range()),
                 (false, Some(_)) => format!("from the NAT gateway's address{ctx}"),
@@ -441,6 +667,19 @@ impl Walker<'_> {
             );
         }
         true
+    }
+
+    /// After a NAT gateway, the packet's source: the NAT gateway's address,
+    /// with its subnet's block when AWS picks the address at apply time.
+    fn nat_source(&self) -> Option<(u128, Option<Interval>)> {
+        let hop = self.leg.nats.last()?;
+        match hop.addr {
+            Some(a) => Some((a, None)),
+            None => {
+                let p = self.model.subnets[hop.subnet].cidr(self.family)?;
+                Some((p.start, Some(p.interval())))
+            }
+        }
     }
 
     /// The packet moves from one subnet to another through the VPC router:
@@ -593,45 +832,44 @@ impl Walker<'_> {
                         | GatewayKind::NetworkInterface
                         | GatewayKind::Instance => {
                             // The device forwards the packet out of its own subnet.
-                            match gw.and_then(|g| g.subnet.index()) {
-                                Some(s) => {
-                                    if !self.cross(at, s) {
-                                        return;
-                                    }
-                                    let what = if *kind == GatewayKind::Nat {
-                                        "the NAT gateway forwards it (replies return to its address)"
-                                    } else {
-                                        "the appliance forwards it"
-                                    };
-                                    self.hop(
-                                        label,
-                                        || format!("{what} from {}", m.subnets[s].address),
-                                        false,
-                                    );
-                                    if *kind == GatewayKind::Nat {
-                                        self.natted = Some(s);
-                                        self.private_nat = gw.is_some_and(|g| g.private);
-                                    }
-                                    at = s;
-                                    table_link = m.subnets[s].route_table.clone();
-                                    if let Some(v) = m.subnets[s].vpc.index() {
-                                        vpc = v;
-                                    }
-                                    continue;
-                                }
-                                None => {
-                                    self.unknown(
-                                        codes::EXTERNAL_RESOURCE,
-                                        &route.resource,
-                                        say!(self,
-                                            "{} sends {range} to {} {label}, whose subnet is not in the input",
-                                            route.resource,
-                                            kind.describe()
-                                        ),
-                                    );
+                            let Some(s) = gw.and_then(|g| g.subnet.index()) else {
+                                self.unknown(
+                                    codes::EXTERNAL_RESOURCE,
+                                    &route.resource,
+                                    say!(self,
+                                        "{} sends {range} to {} {label}, whose subnet is not in the input",
+                                        route.resource,
+                                        kind.describe()
+                                    ),
+                                );
+                                return;
+                            };
+                            if !self.cross(at, s) {
+                                return;
+                            }
+                            if *kind == GatewayKind::Nat {
+                                let Some(g) = link.index() else { return };
+                                if !self.nat(g, s, label, &route.resource) {
                                     return;
                                 }
+                            } else {
+                                self.hop(
+                                    label,
+                                    || {
+                                        format!(
+                                            "the appliance forwards it from {}",
+                                            m.subnets[s].address
+                                        )
+                                    },
+                                    false,
+                                );
                             }
+                            at = s;
+                            table_link = m.subnets[s].route_table.clone();
+                            if let Some(v) = m.subnets[s].vpc.index() {
+                                vpc = v;
+                            }
+                            continue;
                         }
                         GatewayKind::TransitGateway => {
                             match self.transit(at, vpc, link, &route.resource, label) {
@@ -698,6 +936,80 @@ impl Walker<'_> {
             &addr,
             say!(self, "the traffic passes more than {MAX_HOPS} route tables"),
         );
+    }
+
+    /// Through NAT gateway `g` in subnet `s`: it gives the packet its own
+    /// address as the source (so the replies come back to it) and forwards
+    /// it out of its subnet. It translates TCP, UDP and ICMP over IPv4; IPv6
+    /// only towards IPv4 (NAT64), never to another IPv6 address. A reply
+    /// that passes a NAT gateway its connection did not go through leaves
+    /// with that gateway's address, which the client does not expect (the
+    /// walk goes on, to report what else stops it). Returns false when the
+    /// packet goes no further.
+    fn nat(&mut self, g: usize, s: usize, label: &str, route: &str) -> bool {
+        let m = self.model;
+        let gw = &m.gateways[g];
+        if self.family == Family::V6 {
+            self.drop_(
+                codes::CANNOT_ROUTE,
+                route,
+                say!(self, "{route} sends IPv6 traffic to NAT gateway {label}, which translates IPv6 only to IPv4 (NAT64, addresses in 64:ff9b::/96) and forwards no IPv6 traffic to a subnet"),
+            );
+            return false;
+        }
+        if self.dir == Direction::Return {
+            let range = self.src_range();
+            self.drop_(
+                codes::REPLY_SOURCE_TRANSLATED,
+                route,
+                say!(self, "{route} sends the replies from {range} through NAT gateway {label}, which the connection did not pass: it rewrites their source to its own address, so they no longer match the connection"),
+            );
+            // Walked on, to report what else stops them.
+        }
+        let nat_protocols = FlowSet::protocol(6)
+            .union(&FlowSet::protocol(17))
+            .union(&FlowSet::protocol(1));
+        let carried = self.flows().intersect(&nat_protocols);
+        if carried.is_empty() {
+            self.drop_(
+                codes::CANNOT_ROUTE,
+                &gw.address,
+                say!(
+                    self,
+                    "{label} translates TCP, UDP and ICMP only, and the traffic is none of those"
+                ),
+            );
+            return false;
+        }
+        if &carried != self.flows() {
+            self.leg.flows = Some(carried);
+        }
+        let block = m.subnets[s].cidr(Family::V4);
+        let addr = gw
+            .private_ip
+            .filter(|a| block.is_some_and(|b| b.contains_addr(*a)));
+        self.hop(
+            label,
+            || {
+                let own = match addr {
+                    Some(a) => Prefix::fmt_addr(Family::V4, a),
+                    None => format!("an address of {}", m.subnets[s].address),
+                };
+                format!(
+                    "the NAT gateway forwards it from {} with its own address ({own}) as the source; the replies return to that address",
+                    m.subnets[s].address
+                )
+            },
+            false,
+        );
+        self.natted = Some(s);
+        self.private_nat = gw.private;
+        self.leg.nats.push(NatHop {
+            gateway: g,
+            subnet: s,
+            addr,
+        });
+        true
     }
 
     /// Leaving for the internet towards an AWS service.
@@ -1301,9 +1613,10 @@ impl Walker<'_> {
                 false,
             );
         }
-        // The source must belong to the sending VPC (no edge-to-edge).
-        if !m.vpcs[vpc].cidrs.contains_addr(self.family, self.src)
-            && m.vpcs[vpc].cidrs.unknown.is_none()
+        // The source must belong to the sending VPC (no edge-to-edge); after
+        // a NAT gateway, the source is the NAT gateway's address.
+        let src = self.nat_source().map_or(self.src, |(a, _)| a);
+        if !m.vpcs[vpc].cidrs.contains_addr(self.family, src) && m.vpcs[vpc].cidrs.unknown.is_none()
         {
             self.drop_(
                 codes::PCX_REQUIRES_ADDRESS_IN_VPC_CIDR,

@@ -118,6 +118,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "prefix_list_ids",
     "private",
     "private_dns_enabled",
+    "private_ip",
     "propagating_vgws",
     "propagation_default_route_table_id",
     "protocol",

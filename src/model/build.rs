@@ -13,6 +13,7 @@ use crate::codes;
 use crate::ingest::config::Target as CfgTarget;
 use crate::ingest::unknown::{is_unknown, UNKNOWN};
 use crate::ingest::{Document, InstanceIndex, Mode, RawResource, View};
+use crate::model::nat;
 
 pub(super) const VPC_TYPES: &[&str] = &["aws_vpc", "aws_default_vpc", "awscc_ec2_vpc"];
 pub(super) const SUBNET_TYPES: &[&str] = &["aws_subnet", "aws_default_subnet", "awscc_ec2_subnet"];
@@ -698,6 +699,7 @@ impl<'a> Builder<'a> {
                 vpc,
                 subnet,
                 private: str_attr(&r.values, "connectivity_type") == Some("private"),
+                private_ip: nat::private_ip(r),
                 endpoint: None,
                 transit_gateway: None,
             });

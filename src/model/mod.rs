@@ -9,6 +9,7 @@ pub mod build;
 pub mod endpoint;
 pub mod flow;
 pub mod nacl;
+pub mod nat;
 pub mod tgw;
 
 use crate::net::{Family, Prefix};
@@ -264,6 +265,9 @@ pub struct Gateway {
     pub subnet: Link,
     /// For NAT gateways: `connectivity_type = "private"`.
     pub private: bool,
+    /// For NAT gateways: the IPv4 address in its subnet (`private_ip`), when
+    /// the input says; otherwise AWS picks one at apply time.
+    pub private_ip: Option<u128>,
     /// For VPC endpoints: the index into `Model::endpoints`.
     pub endpoint: Option<usize>,
     /// For transit gateways: the index into `Model::transit_gateways`.
@@ -376,6 +380,7 @@ mod tests {
             include_str!("endpoint.rs"),
             include_str!("flow.rs"),
             include_str!("nacl.rs"),
+            include_str!("nat.rs"),
             include_str!("tgw.rs"),
         ];
         let mut missing = Vec::new();

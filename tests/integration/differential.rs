@@ -371,12 +371,11 @@ fn a_known_ipv6_block_of_a_vpc_gets_its_local_route() {
 /// B.8, step 3: "For NAT: source becomes NAT IP (private NAT)"), so the
 /// replies come back to the NAT gateway's address, not to the client's.
 /// Here VPC B routes back only the NAT gateway's subnet: the round trip
-/// works in AWS. The engine treats the NAT gateway as a transparent hop and
-/// walks the return path to the client's own address, which B has no route
-/// for, so it says `one_way`. (The random networks keep NAT gateways in
-/// subnets that lead only to the internet, where this makes no difference.)
+/// works in AWS, and the engine walks the reply to the NAT gateway's
+/// address and from there to the client. (The random networks keep NAT
+/// gateways in subnets that lead only to the internet, where this makes no
+/// difference.)
 #[test]
-#[ignore = "engine gap: NAT gateways are walked as transparent hops; the source address translation of SPEC B.8 is not modelled (src/analysis/walk.rs, GatewayKind::Nat)"]
 fn replies_to_traffic_through_a_private_nat_gateway_return_to_its_address() {
     let doc = serde_json::json!({"format_version": "1.0", "values": {"root_module": {"resources": [
         res("aws_vpc.a", serde_json::json!({"id": "vpc-a", "cidr_block": "10.0.0.0/16",
