@@ -128,6 +128,9 @@ codes! {
     BAD_STATE_ATTACHMENT = "BAD_STATE_ATTACHMENT", Warning,
         "The transit gateway attachment will not be available (not accepted, or deleted).",
         "Accept the attachment (an accepter resource on the other side) or keep it.";
+    TGW_APPLIANCE_MODE_DISABLED = "TGW_APPLIANCE_MODE_DISABLED", Warning,
+        "An inspection VPC's transit gateway attachment does not enable appliance mode, and its zones hand traffic to different appliances: the two directions of a flow between zones can cross different appliances, which stateful appliances drop. Verdicts are not changed for it.",
+        "Set appliance_mode_support = \"enable\" on the attachment, so the transit gateway keeps both directions of a flow on one appliance.";
     TGW_ATTACHMENT_IPV6_DISABLED = "TGW_ATTACHMENT_IPV6_DISABLED", Warning,
         "The transit gateway VPC attachment does not carry IPv6 traffic.",
         "Set ipv6_support = \"enable\" on the VPC attachments that IPv6 traffic crosses.";

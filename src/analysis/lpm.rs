@@ -18,12 +18,14 @@ pub struct Lookup<'a> {
 
 /// Priority among routes with the same prefix: a configured route beats the
 /// synthesised local route it replaces, and a CIDR route beats a
-/// prefix-list route.
+/// prefix-list route (an entry of a customer-managed list, which does not
+/// replace the local route either).
 fn rank(r: &Route) -> u8 {
     match r.origin {
         Origin::Static => 0,
         Origin::Endpoint => 1,
         Origin::Local => 2,
+        Origin::PrefixList => 3,
     }
 }
 
@@ -108,6 +110,22 @@ pub fn lookup_for<'t>(
                     });
                 }
             }
+        }
+    }
+    // Two prefix lists with the same entry towards different targets: AWS
+    // picks one of the routes, and the input does not say which.
+    if let Some(b) = best.filter(|b| b.origin == Origin::PrefixList) {
+        let rival = table
+            .routes
+            .iter()
+            .find(|r| r.origin == Origin::PrefixList && r.dest == b.dest && r.target != b.target);
+        if let Some(r) = rival {
+            unknown.get_or_insert_with(|| {
+                format!(
+                    "{} and {} route the same prefix-list entry to different targets, and AWS picks one of them",
+                    b.resource, r.resource
+                )
+            });
         }
     }
     let mut valid = match best.map(|b| &b.dest) {

@@ -15,6 +15,7 @@
 pub mod acl;
 pub mod classes;
 pub mod findings;
+pub mod inspection;
 pub mod lookup;
 pub mod lpm;
 pub mod pair;
@@ -213,6 +214,7 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
         list_pairs(model, &order, &classes, filter)
     };
     found.extend(findings::findings(model));
+    found.extend(inspection::appliance_mode_findings(model));
     let (services, service_findings) = services::services(model);
     found.extend(service_findings);
     found.sort();

@@ -753,6 +753,11 @@ impl Walker<'_> {
             };
             if self.trace {
                 let dest = match &route.dest {
+                    crate::model::Dest::Cidr(p)
+                        if route.origin == crate::model::Origin::PrefixList =>
+                    {
+                        format!("{p} (a prefix-list entry)")
+                    }
                     crate::model::Dest::Cidr(p) => p.to_string(),
                     crate::model::Dest::Service(s) => format!("prefix list of {s}"),
                     crate::model::Dest::PrefixList(p) => p.clone(),

@@ -83,8 +83,6 @@ fn unmodelled(t: &str) -> bool {
     ];
     (t.starts_with("aws_ec2_transit_gateway_") && !MODELLED_TGW.contains(&t))
         || t == "aws_vpn_gateway_route_propagation"
-        || t == "aws_ec2_managed_prefix_list"
-        || t == "aws_ec2_managed_prefix_list_entry"
         || (t.starts_with("awscc_ec2_") && !MODELLED_AWSCC.contains(&t))
 }
 
@@ -341,6 +339,7 @@ pub fn build(doc: &Document, view: View) -> Built {
     b.endpoints();
     b.routes();
     b.remove_deleted_inline_routes();
+    b.expand_prefix_lists();
     b.associations();
     b.local_routes();
     b.network_acls();
@@ -1234,6 +1233,17 @@ impl<'a> Builder<'a> {
                     // `aws_vpc_endpoint.x.prefix_list_id`: a service's list.
                     if i == 2 && std::ptr::eq(v, &r.values) {
                         if let Some(d) = self.service_list_via_config(r, a) {
+                            return Some(d);
+                        }
+                    }
+                    // A customer-managed prefix list of the input.
+                    if i == 2 {
+                        let path = if std::ptr::eq(v, &r.values) {
+                            *a
+                        } else {
+                            "route"
+                        };
+                        if let Some(d) = self.customer_list_via_config(r, &[path]) {
                             return Some(d);
                         }
                     }

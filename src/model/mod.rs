@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod flow;
 pub mod nacl;
 pub mod nat;
+pub mod prefix_list;
 pub mod tgw;
 
 use crate::net::{Family, Prefix};
@@ -143,6 +144,10 @@ pub enum Origin {
     Static,
     /// A route added by a gateway endpoint for its service's prefix list.
     Endpoint,
+    /// One entry of a customer-managed prefix list a configured route names
+    /// (`destination_prefix_list_id`): it loses to a CIDR route of the same
+    /// prefix.
+    PrefixList,
 }
 
 #[derive(Debug, Clone)]
@@ -381,6 +386,7 @@ mod tests {
             include_str!("flow.rs"),
             include_str!("nacl.rs"),
             include_str!("nat.rs"),
+            include_str!("prefix_list.rs"),
             include_str!("tgw.rs"),
         ];
         let mut missing = Vec::new();
