@@ -56,6 +56,12 @@ rule!(
     nacl_rule_cidr_splits_subnet,
     nacl_ipv6_rules_are_separate,
     awscc_resources_map_to_the_same_model,
+    private_nat_gateway_replies_return_to_its_address,
+    public_nat_gateway_does_not_reach_other_vpcs,
+    customer_prefix_list_route_is_expanded,
+    cidr_route_beats_prefix_list_route_at_equal_length,
+    prefix_list_outside_input_is_unknown,
+    tgw_inspection_without_appliance_mode_warns,
 );
 
 #[test]
