@@ -56,6 +56,12 @@ rule!(
     nacl_rule_cidr_splits_subnet,
     nacl_ipv6_rules_are_separate,
     awscc_resources_map_to_the_same_model,
+    unmanaged_main_route_table_holds_local_routes,
+    unmanaged_main_route_table_in_raw_tfstate,
+    unmanaged_main_route_table_in_plan_of_existing_vpcs,
+    route_inside_own_vpc_block_is_refused,
+    peering_with_auto_accept_and_peer_region_is_refused,
+    overlapping_third_vpc_makes_no_route_transitive,
 );
 
 #[test]
