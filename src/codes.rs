@@ -68,6 +68,9 @@ codes! {
     ASSUMED_REFERENCE = "ASSUMED_REFERENCE", Warning,
         "A link not known until apply goes through a local value, which the plan does not record; tfreach assumed the only candidate in the module.",
         "Check the assumption named in the message; pass the ID through a variable or output to make the link explicit.";
+    ASSUMED_MAIN_ROUTE_TABLE = "ASSUMED_MAIN_ROUTE_TABLE", Info,
+        "An existing VPC's main route table is not in the input; tfreach takes it to be as AWS creates it (the local routes only; a default VPC's also sends 0.0.0.0/0 to its internet gateway) for the subnets without an explicit association.",
+        "Manage the table with aws_default_route_table, or associate the subnets with route tables of the configuration, so the routes are known.";
     UNKNOWN_CIDR = "UNKNOWN_CIDR", Warning,
         "A CIDR block this verdict depends on is not known until apply.",
         "Set the CIDR block in the configuration instead of allocating it at apply time, or accept an unknown verdict for this plan.";
@@ -95,6 +98,9 @@ codes! {
     DUPLICATE_PEERING = "DUPLICATE_PEERING", Error,
         "Two peering connections join the same two VPCs; AWS allows only one.",
         "Remove one of the peering connections.";
+    REFUSED_BY_AWS = "REFUSED_BY_AWS", Error,
+        "AWS (or the provider) will refuse to create this resource as configured, so terraform apply fails on it and it never exists: for example a route inside the VPC's own CIDR blocks to a target other than a NAT gateway, network interface, instance or Gateway Load Balancer endpoint, or a peering that sets both auto_accept and peer_region. The analysis goes on without it.",
+        "Change the resource as the message says (remove the route or point it at a target AWS accepts; accept a cross-Region peering with an aws_vpc_peering_connection_accepter instead of auto_accept).";
     DUPLICATE_ROUTE = "DUPLICATE_ROUTE", Warning,
         "Two routes in one route table have the same destination; AWS refuses the second.",
         "Keep one route per destination in each route table.";

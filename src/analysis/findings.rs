@@ -150,10 +150,14 @@ pub fn findings(model: &Model) -> Vec<Finding> {
             if outside.is_empty() {
                 continue;
             }
-            // Third VPCs whose blocks the route sends into the peering.
+            // Third VPCs whose blocks the route sends into the peering, and
+            // that the peer could forward to: relying on that is relying on
+            // transitive routing. A VPC the peer has no connection to (a
+            // reused block elsewhere in the estate) makes the route merely
+            // reach beyond the peer.
             let mut beyond = outside.clone();
             for (y, b) in blocks.overlapping(prefix.family, &outside) {
-                if y == x || y == v {
+                if y == x || y == v || !connected(model, x, y) {
                     continue;
                 }
                 let third = &model.vpcs[y];
@@ -224,6 +228,32 @@ pub fn findings(model: &Model) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether VPC `x` has a connection to VPC `y` that could carry traffic
+/// between them: a peering between the two (accepted or not, but never
+/// between overlapping blocks, which AWS refuses), or a transit gateway
+/// both are attached to.
+fn connected(model: &Model, x: usize, y: usize) -> bool {
+    let (vx, vy) = (&model.vpcs[x], &model.vpcs[y]);
+    let overlap = vx
+        .cidrs
+        .all()
+        .any(|a| vy.cidrs.all().any(|b| a.overlaps(b)));
+    let peered = !overlap
+        && model
+            .peerings
+            .iter()
+            .any(|p| p.other_side(x) == Some(&Link::To(y)));
+    peered
+        || vx.attachments.iter().any(|&a| {
+            let tgw = &model.tgw_attachments[a].tgw;
+            tgw.index().is_some()
+                && vy
+                    .attachments
+                    .iter()
+                    .any(|&b| &model.tgw_attachments[b].tgw == tgw)
+        })
 }
 
 fn describe_parts(parts: &[Interval], first: &Interval, f: Family) -> String {

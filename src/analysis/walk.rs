@@ -501,6 +501,27 @@ impl Walker<'_> {
         });
     }
 
+    /// The VPC the destination address belongs to, other than `peer` and
+    /// `here`, for naming it in a message: the destination subnet's VPC
+    /// when the packet is headed for a subnet (blocks are often reused, so
+    /// another VPC may hold the same address), else the only other VPC
+    /// that holds it, else none.
+    fn owner_on_path(&self, peer: usize, here: usize) -> Option<usize> {
+        let m = self.model;
+        if let Goal::Subnet(to) = self.goal {
+            let v = m.subnet_vpc(to)?;
+            return (v != peer
+                && v != here
+                && m.vpcs[v].cidrs.contains_addr(self.family, self.dst))
+            .then_some(v);
+        }
+        let mut others = m
+            .vpcs_containing(self.family, self.dst)
+            .filter(|&v| v != peer && v != here);
+        let first = others.next()?;
+        others.next().is_none().then_some(first)
+    }
+
     fn range(&self) -> String {
         if !self.detail {
             return String::new();
@@ -1659,10 +1680,8 @@ impl Walker<'_> {
                 let range = self.range();
                 let owner = self
                     .detail
-                    .then(|| m.vpcs_containing(self.family, self.dst))
-                    .into_iter()
+                    .then(|| self.owner_on_path(x, vpc))
                     .flatten()
-                    .find(|&v| v != x && v != vpc)
                     .map(|v| m.vpcs[v].address.clone());
                 let why = match (owner, self.goal) {
                     (_, Goal::Service(s)) => format!(

@@ -22,6 +22,17 @@ pub(super) const RT_TYPES: &[&str] = &[
     "aws_default_route_table",
     "awscc_ec2_route_table",
 ];
+/// What a `route_table_id` can reference in a configuration: a table, or a
+/// VPC's `main_route_table_id` / `default_route_table_id` (see
+/// `Builder::table_link`).
+pub(super) const RT_OR_VPC_TYPES: &[&str] = &[
+    "aws_route_table",
+    "aws_default_route_table",
+    "awscc_ec2_route_table",
+    "aws_vpc",
+    "aws_default_vpc",
+    "awscc_ec2_vpc",
+];
 const PCX_TYPES: &[&str] = &[
     "aws_vpc_peering_connection",
     "aws_vpc_peering_connection_accepter",
@@ -315,6 +326,12 @@ pub(super) struct Builder<'a> {
     pub(super) gw_of: HashMap<usize, usize>,
     /// Assumed links, by the resource assumed: one finding each.
     assumed: BTreeMap<String, Vec<String>>,
+    /// Each VPC's main route table before any main route table
+    /// association: the one AWS created (or `aws_default_route_table`).
+    original_main: HashMap<usize, usize>,
+    /// Main tables of existing VPCs taken as AWS creates them: (VPC,
+    /// table, default VPC).
+    assumed_main: Vec<(usize, usize, bool)>,
 }
 
 /// Builds the model of one view of a document.
@@ -329,6 +346,8 @@ pub fn build(doc: &Document, view: View) -> Built {
         pcx_of: HashMap::new(),
         gw_of: HashMap::new(),
         assumed: BTreeMap::new(),
+        original_main: HashMap::new(),
+        assumed_main: Vec::new(),
     };
     b.vpcs();
     b.vpc_cidr_associations();
@@ -339,6 +358,7 @@ pub fn build(doc: &Document, view: View) -> Built {
     b.endpoints();
     b.routes();
     b.remove_deleted_inline_routes();
+    b.refused_routes();
     b.expand_prefix_lists();
     b.associations();
     b.local_routes();
@@ -749,37 +769,119 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let r = self.raw(ri);
-            let link = match r.values.get("main_route_table_id") {
-                Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
-                    let f = self.lk.by_id(s, RT_TYPES);
-                    self.link_of(f, |b| &b.rt_of, "route table")
+            let known_id = match r.values.get("main_route_table_id") {
+                Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => Some(s.as_str()),
+                _ => None,
+            };
+            let link = match known_id {
+                Some(id) => {
+                    let f = self.lk.by_id(id, RT_TYPES);
+                    match self.link_of(f, |b| &b.rt_of, "route table") {
+                        // An existing VPC whose main table the input does
+                        // not hold: AWS made it with the local routes only.
+                        Link::External(id) => Link::To(self.assumed_main_table(vi, Some(id))),
+                        l => l,
+                    }
                 }
                 // A VPC being created starts with a main table that holds
-                // only the local routes.
-                Some(v) if is_unknown(v) => Link::To(self.synthetic_main_table(vi)),
-                _ if r.rtype == "aws_default_vpc" => {
-                    Link::External(format!("main route table of {}", r.address))
+                // only the local routes: certain, nothing to assume.
+                None if attr_unknown(&r.values, "main_route_table_id") => {
+                    Link::To(self.synthetic_main_table(vi, None))
                 }
-                _ if r.mode == Mode::Data || r.rtype == "awscc_ec2_vpc" => Link::Unresolved(
-                    format!("the main route table of {} is not in the input", r.address),
-                ),
-                _ => Link::To(self.synthetic_main_table(vi)),
+                None if r.rtype == "aws_vpc" && r.mode == Mode::Managed => {
+                    Link::To(self.synthetic_main_table(vi, None))
+                }
+                // An existing VPC that names no main table (a default VPC, a
+                // data source or a Cloud Control VPC without the attribute).
+                None => Link::To(self.assumed_main_table(vi, None)),
             };
             self.model.vpcs[vi].main_route_table = link;
         }
+        for (vi, vpc) in self.model.vpcs.iter().enumerate() {
+            if let Link::To(t) = vpc.main_route_table {
+                self.original_main.insert(vi, t);
+            }
+        }
     }
 
-    fn synthetic_main_table(&mut self, vpc: usize) -> usize {
+    /// The main route table AWS creates with a VPC, holding only the local
+    /// routes (added later with every other table's).
+    fn synthetic_main_table(&mut self, vpc: usize, aws_id: Option<String>) -> usize {
         let idx = self.model.route_tables.len();
         self.model.route_tables.push(RouteTable {
             address: format!("{} (main route table)", self.model.vpcs[vpc].address),
-            aws_id: None,
+            aws_id,
             vpc: Link::To(vpc),
             routes: Vec::new(),
             routes_unknown: None,
             propagating: false,
         });
         idx
+    }
+
+    /// The main route table of an existing VPC that the input does not
+    /// hold: taken to be as AWS creates it (the local routes; a default VPC
+    /// also sends 0.0.0.0/0 to its internet gateway), which is an
+    /// assumption, reported once the table decides some subnet's traffic.
+    fn assumed_main_table(&mut self, vpc: usize, aws_id: Option<String>) -> usize {
+        let idx = self.synthetic_main_table(vpc, aws_id);
+        let ri = self
+            .vpc_of
+            .iter()
+            .find(|(_, &v)| v == vpc)
+            .map(|(&ri, _)| ri);
+        let default_vpc = ri.is_some_and(|ri| self.raw(ri).rtype == "aws_default_vpc");
+        if default_vpc {
+            if let Ok(p) = "0.0.0.0/0".parse::<Prefix>() {
+                let table = &mut self.model.route_tables[idx];
+                table.routes.push(Route {
+                    resource: table.address.clone(),
+                    dest: Dest::Cidr(p),
+                    target: Target::Gateway {
+                        kind: GatewayKind::Internet,
+                        link: Link::External(format!(
+                            "internet gateway of {}",
+                            self.model.vpcs[vpc].address
+                        )),
+                        label: format!("the internet gateway of {}", self.model.vpcs[vpc].address),
+                    },
+                    origin: Origin::Static,
+                });
+            }
+        }
+        self.assumed_main.push((vpc, idx, default_vpc));
+        idx
+    }
+
+    /// A route table link, with the two ways of naming a table the input
+    /// does not hold as a resource: the ID of a main table the builder made
+    /// for an existing VPC, and a reference to a VPC's
+    /// `main_route_table_id` / `default_route_table_id` (the table AWS
+    /// created with it) in a plan where that ID is not known yet.
+    pub(super) fn table_link(&mut self, f: Found) -> Link {
+        if let Found::Raw(i) = &f {
+            if let Some(v) = self.vpc_of.get(i) {
+                return match self.original_main.get(v) {
+                    Some(&t) => Link::To(t),
+                    None => Link::Unresolved(format!(
+                        "the main route table of {} cannot be told",
+                        self.model.vpcs[*v].address
+                    )),
+                };
+            }
+        }
+        match self.link_of(f, |b| &b.rt_of, "route table") {
+            Link::External(id) => match self
+                .model
+                .route_tables
+                .iter()
+                .position(|t| t.aws_id.as_deref() == Some(id.as_str()))
+            {
+                Some(t) => Link::To(t),
+                None => Link::External(id),
+            },
+            l => l,
+        }
     }
 
     fn default_table_vpc(&mut self, r: &RawResource) -> Link {
@@ -929,6 +1031,11 @@ impl<'a> Builder<'a> {
         if acc_status.as_deref() == Some("active") || req_status.as_deref() == Some("active") {
             return PeeringState::Active;
         }
+        if let Some(why) = req.and_then(|ri| self.refused_peering(ri, req_status.as_deref())) {
+            self.findings
+                .push(Finding::new(codes::REFUSED_BY_AWS, &p.address, why.clone()));
+            return PeeringState::Inactive(why);
+        }
         if let Some(ai) = acc {
             let ar = self.raw(ai);
             if ar.values.get("auto_accept") == Some(&Value::Bool(true)) {
@@ -981,6 +1088,31 @@ impl<'a> Builder<'a> {
                 )),
             },
         }
+    }
+
+    /// The AWS provider refuses to create a peering that sets both
+    /// `auto_accept = true` and `peer_region` (a cross-Region peering must
+    /// be accepted in the peer's Region); apply fails and the peering never
+    /// exists. Only a peering still to be created can fail this way.
+    fn refused_peering(&self, ri: usize, status: Option<&str>) -> Option<String> {
+        let r = self.raw(ri);
+        if r.mode != Mode::Managed || r.rtype != "aws_vpc_peering_connection" || status.is_some() {
+            return None;
+        }
+        // `peer_region` is computed too: only a value the configuration
+        // sets counts.
+        let region_set = self.lk.doc.config.is_configured(r, "peer_region")
+            && match r.values.get("peer_region") {
+                Some(Value::String(s)) => !s.is_empty(),
+                Some(v) => is_unknown(v),
+                None => false,
+            };
+        (region_set && r.values.get("auto_accept") == Some(&Value::Bool(true))).then(|| {
+            format!(
+                "terraform apply will fail on {}: the provider refuses to create a peering that sets both auto_accept and peer_region, so the peering never exists and routes into it are blackholes; accept it with an aws_vpc_peering_connection_accepter in the peer Region instead",
+                r.address
+            )
+        })
     }
 
     fn cross_account_or_region(&self, r: &RawResource, p: &Peering) -> Cross {
@@ -1331,8 +1463,8 @@ impl<'a> Builder<'a> {
             if r.rtype != "aws_route" && r.rtype != "awscc_ec2_route" {
                 continue;
             }
-            let f = self.lk.link(r, "route_table_id", RT_TYPES);
-            let table = self.link_of(f, |b| &b.rt_of, "route table");
+            let f = self.lk.link(r, "route_table_id", RT_OR_VPC_TYPES);
+            let table = self.table_link(f);
             let Link::To(ti) = table else {
                 if !matches!(table, Link::External(_)) {
                     let why = match &table {
@@ -1368,6 +1500,101 @@ impl<'a> Builder<'a> {
                 origin: Origin::Static,
             });
         }
+    }
+
+    /// Routes inside a VPC's own blocks that AWS refuses to create. Such a
+    /// route may only take over a whole VPC block (replacing the local
+    /// target) or exactly one subnet's block, and only towards a middlebox:
+    /// a NAT gateway, a network interface or instance, or a Gateway Load
+    /// Balancer (or Network Firewall) endpoint. Any other route there fails
+    /// at apply, never exists, and leaves the local route in charge; it is
+    /// reported and dropped from the model. Routes whose target or blocks
+    /// are not known are kept: the refusal must be certain.
+    fn refused_routes(&mut self) {
+        for t in 0..self.model.route_tables.len() {
+            let Link::To(v) = self.model.route_tables[t].vpc else {
+                continue;
+            };
+            let mut refused: Vec<(usize, String)> = Vec::new();
+            for (i, route) in self.model.route_tables[t].routes.iter().enumerate() {
+                if route.origin != Origin::Static {
+                    continue;
+                }
+                if let Some(why) = self.refusal(v, route) {
+                    refused.push((i, why));
+                }
+            }
+            for (i, why) in refused.into_iter().rev() {
+                let route = self.model.route_tables[t].routes.remove(i);
+                self.findings.push(Finding::new(
+                    codes::REFUSED_BY_AWS,
+                    &route.resource,
+                    format!(
+                        "terraform apply will fail on {}: {why}; tfreach analyses the network without this route, so the local route keeps the range",
+                        route.resource
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// Why AWS refuses `route` in a table of VPC `v`, if it certainly does.
+    fn refusal(&self, v: usize, route: &Route) -> Option<String> {
+        let Dest::Cidr(p) = route.dest else {
+            return None;
+        };
+        let vpc = &self.model.vpcs[v];
+        let block = *vpc.cidrs.of(p.family).iter().find(|b| b.contains(&p))?;
+        let middlebox = match &route.target {
+            Target::Gateway { kind, link, .. } => match kind {
+                GatewayKind::Nat | GatewayKind::NetworkInterface | GatewayKind::Instance => {
+                    Some(true)
+                }
+                GatewayKind::VpcEndpoint => {
+                    let kind = link
+                        .index()
+                        .and_then(|g| self.model.gateways[g].endpoint)
+                        .map(|e| self.model.endpoints[e].kind);
+                    match kind {
+                        Some(EndpointKind::Gateway) | Some(EndpointKind::Interface) => Some(false),
+                        // A Gateway Load Balancer endpoint, or one the input
+                        // does not describe (a Network Firewall endpoint is
+                        // one): allowed.
+                        _ => Some(true),
+                    }
+                }
+                GatewayKind::Other => None,
+                _ => Some(false),
+            },
+            Target::Peering(_) => Some(false),
+            Target::Local | Target::Unknown(_) | Target::Blackhole(_) => None,
+        }?;
+        let target = describe_target(&route.target);
+        if !middlebox {
+            return Some(format!(
+                "{p} lies inside {}'s own block {block}, where AWS accepts only a NAT gateway, a network interface, an instance or a Gateway Load Balancer or Network Firewall endpoint as target, not {target}",
+                vpc.address
+            ));
+        }
+        if p == block {
+            return None;
+        }
+        let subnets = &vpc.subnets;
+        if subnets
+            .iter()
+            .any(|&s| self.model.subnets[s].cidrs.unknown.is_some())
+        {
+            return None;
+        }
+        let whole_subnet = subnets
+            .iter()
+            .any(|&s| self.model.subnets[s].cidrs.of(p.family).contains(&p));
+        (!whole_subnet).then(|| {
+            format!(
+                "{p} lies inside {}'s own block {block} but is not the block of one of its subnets; a route more specific than the local route must cover exactly one subnet",
+                vpc.address
+            )
+        })
     }
 
     /// In a plan, a deleted `aws_route` still shows in its table's
@@ -1415,8 +1642,8 @@ impl<'a> Builder<'a> {
                     }
                     let fs = self.lk.link(r, "subnet_id", SUBNET_TYPES);
                     let subnet = self.link_of(fs, |b| &b.subnet_of, "subnet");
-                    let ft = self.lk.link(r, "route_table_id", RT_TYPES);
-                    let table = self.link_of(ft, |b| &b.rt_of, "route table");
+                    let ft = self.lk.link(r, "route_table_id", RT_OR_VPC_TYPES);
+                    let table = self.table_link(ft);
                     match subnet {
                         Link::To(s) => {
                             self.unresolved_finding(&r.address, &table);
@@ -1435,8 +1662,8 @@ impl<'a> Builder<'a> {
                 "aws_main_route_table_association" => {
                     let fv = self.lk.link(r, "vpc_id", VPC_TYPES);
                     let vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
-                    let ft = self.lk.link(r, "route_table_id", RT_TYPES);
-                    let table = self.link_of(ft, |b| &b.rt_of, "route table");
+                    let ft = self.lk.link(r, "route_table_id", RT_OR_VPC_TYPES);
+                    let table = self.table_link(ft);
                     match vpc {
                         Link::To(v) => {
                             self.unresolved_finding(&r.address, &table);
@@ -1500,6 +1727,43 @@ impl<'a> Builder<'a> {
             };
             self.model.subnets[s].route_table = link;
             self.model.subnets[s].explicit_association = exp;
+        }
+        self.assumed_main_findings();
+    }
+
+    /// One finding per VPC whose main table was assumed and is the table of
+    /// some subnet: the assumption decides those subnets' traffic.
+    fn assumed_main_findings(&mut self) {
+        for &(v, t, default_vpc) in &self.assumed_main {
+            let users: Vec<&str> = self
+                .model
+                .subnets
+                .iter()
+                .filter(|s| s.route_table == Link::To(t))
+                .map(|s| s.address.as_str())
+                .collect();
+            let Some(first) = users.first() else { continue };
+            let vpc = &self.model.vpcs[v];
+            let table = match &self.model.route_tables[t].aws_id {
+                Some(id) => format!("The main route table of {} ({id})", vpc.address),
+                None => format!("The main route table of {}", vpc.address),
+            };
+            let held = if default_vpc {
+                "the local routes and a default route (0.0.0.0/0) to the VPC's internet gateway, as AWS creates it for a default VPC"
+            } else {
+                "only the local routes of the VPC's CIDR blocks, as AWS creates it"
+            };
+            let more = match users.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            self.findings.push(Finding::new(
+                codes::ASSUMED_MAIN_ROUTE_TABLE,
+                &vpc.address,
+                format!(
+                    "{table} is not in the input, but it routes the traffic of {first}{more}, which has no explicit association; tfreach assumes it holds {held}. Manage it with aws_default_route_table (or associate the subnets with a table of the configuration) to make this certain"
+                ),
+            ));
         }
     }
 
@@ -1676,5 +1940,16 @@ fn attr_accepts(attr: &str, t: &str) -> bool {
         "vpc_endpoint_id" => t == "aws_vpc_endpoint",
         "instance_id" => t == "aws_instance",
         _ => false,
+    }
+}
+
+/// A route target in words, for messages.
+fn describe_target(t: &Target) -> String {
+    match t {
+        Target::Local => "local".to_string(),
+        Target::Peering(_) => "a VPC peering connection".to_string(),
+        Target::Gateway { kind, label, .. } => format!("{} {label}", kind.describe()),
+        Target::Unknown(_) => "a target not known until apply".to_string(),
+        Target::Blackhole(_) => "a target that will not exist".to_string(),
     }
 }

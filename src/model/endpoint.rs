@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::build::{str_attr, Builder, Found, RT_TYPES, SUBNET_TYPES, VPC_TYPES};
+use super::build::{str_attr, Builder, Found, RT_OR_VPC_TYPES, SUBNET_TYPES, VPC_TYPES};
 use super::flow::{parse_protocol, FlowSet, ICMP, ICMPV6, TCP, UDP};
 use super::{Dest, GatewayKind, Link, Origin, PeeringState, Route, Target};
 use crate::codes;
@@ -399,8 +399,8 @@ impl<'a> Builder<'a> {
             let Some(e) = e else { continue };
             match what {
                 "route_table_id" => {
-                    let f = self.lk.link(r, what, RT_TYPES);
-                    match self.link_of(f, |b| &b.rt_of, "route table") {
+                    let f = self.lk.link(r, what, RT_OR_VPC_TYPES);
+                    match self.table_link(f) {
                         Link::To(t) => {
                             if !self.model.endpoints[e].route_tables.contains(&t) {
                                 self.model.endpoints[e].route_tables.push(t);
@@ -621,10 +621,10 @@ impl<'a> Builder<'a> {
                 {
                     Vec::new()
                 }
-                _ => self.lk.link_set(r, "route_table_ids", RT_TYPES),
+                _ => self.lk.link_set(r, "route_table_ids", RT_OR_VPC_TYPES),
             };
             for f in set {
-                match self.link_of(f, |b| &b.rt_of, "route table") {
+                match self.table_link(f) {
                     Link::To(t) => route_tables.push(t),
                     other => self.unresolved_finding(&r.address, &other),
                 }

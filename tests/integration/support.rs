@@ -22,8 +22,19 @@ pub struct Expect {
     pub pair: Vec<ExpectPair>,
     #[serde(default)]
     pub finding: Vec<ExpectFinding>,
+    /// Findings that must not be reported (on `resource`, or anywhere).
+    #[serde(default)]
+    pub no_finding: Vec<ExpectNoFinding>,
     #[serde(default)]
     pub service: Vec<ExpectService>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectNoFinding {
+    pub code: String,
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,6 +264,22 @@ pub fn check_expects(doc: &Path, expects: &[PathBuf]) -> usize {
                         .iter()
                         .map(|x| format!("{} {}", x.code, x.resource))
                         .collect::<Vec<_>>()
+                ));
+            }
+        }
+        for f in &expect.no_finding {
+            checked += 1;
+            let hit = a
+                .findings
+                .iter()
+                .find(|x| x.code == f.code && f.resource.as_ref().is_none_or(|r| *r == x.resource));
+            if let Some(x) = hit {
+                failures.push(format!(
+                    "{}: finding {} on {} should not be reported: {}",
+                    e.display(),
+                    x.code,
+                    x.resource,
+                    x.message
                 ));
             }
         }
