@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::model::Model;
+use crate::model::{Reason, Verdict};
 use crate::net::{Family, Prefix};
-use crate::report::{Reason, Verdict};
 
 use super::pair::evaluate_pair_flow;
 use super::walk::Detail;

@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use crate::codes;
+use crate::model::Finding;
 use crate::model::{Dest, Link, Model, PeeringState, Route, Target};
 use crate::net::{Family, Interval, Prefix};
-use crate::report::Finding;
 
 use super::lpm::lookup;
 

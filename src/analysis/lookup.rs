@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use crate::model::Model;
-use crate::report::Verdict;
+use crate::model::Verdict;
 
 use super::classes::member_reasons;
 use super::{Analysis, PairResult};

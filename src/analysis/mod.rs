@@ -30,8 +30,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::model::Model;
+use crate::model::{Finding, Reason, Verdict};
 use crate::net::{Family, Prefix};
-use crate::report::{Finding, Reason, Verdict};
 
 use classes::ClassResult;
 pub use classes::Classes;

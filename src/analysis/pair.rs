@@ -7,9 +7,9 @@
 //! round trip when some traffic arrives and all its replies come back.
 
 use crate::codes;
+use crate::model::{Direction, Reason, Verdict};
 use crate::model::{Flow, FlowSet, Model};
 use crate::net::{Family, Interval};
-use crate::report::{Direction, Reason, Verdict};
 
 use super::walk::{self, Detail, Outcome, Packet};
 

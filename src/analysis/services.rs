@@ -25,9 +25,9 @@ use serde::Serialize;
 use crate::codes;
 use crate::model::endpoint::EndpointKind;
 use crate::model::flow::TCP;
+use crate::model::{Direction, Finding, Reason, Verdict};
 use crate::model::{Flow, FlowSet, Link, Model, PeeringState};
 use crate::net::{Family, Interval, Prefix};
-use crate::report::{Direction, Finding, Reason, Verdict};
 
 use super::acl::{describe_denials, evaluate};
 use super::address_order;

@@ -18,9 +18,9 @@
 use crate::codes;
 use crate::model::endpoint::EndpointKind;
 use crate::model::tgw::{carries, zone_of, AttachmentKind, TgwTarget};
+use crate::model::{Direction, Reason};
 use crate::model::{FlowSet, GatewayKind, Link, Model, PeeringState, Target};
 use crate::net::{Family, Interval, Prefix};
-use crate::report::{Direction, Reason};
 
 use super::acl::{describe_denials, evaluate};
 use super::lpm::{lookup_for, tgw_lookup, ServiceAddr};

@@ -1530,7 +1530,7 @@ impl<'a> Builder<'a> {
                     codes::REFUSED_BY_AWS,
                     &route.resource,
                     format!(
-                        "terraform apply will fail on {}: {why}; tfreach analyses the network without this route, so the local route keeps the range",
+                        "terraform apply will fail on {}: {why}; tfreach analyses the network without this route",
                         route.resource
                     ),
                 ));
@@ -1543,6 +1543,18 @@ impl<'a> Builder<'a> {
         let Dest::Cidr(p) = route.dest else {
             return None;
         };
+        if p.family == Family::V4 {
+            if let Target::Gateway {
+                kind: GatewayKind::EgressOnly,
+                label,
+                ..
+            } = &route.target
+            {
+                return Some(format!(
+                    "an egress-only internet gateway carries IPv6 only, and {p} is an IPv4 destination for {label}"
+                ));
+            }
+        }
         let vpc = &self.model.vpcs[v];
         let block = *vpc.cidrs.of(p.family).iter().find(|b| b.contains(&p))?;
         let middlebox = match &route.target {
@@ -1572,7 +1584,7 @@ impl<'a> Builder<'a> {
         let target = describe_target(&route.target);
         if !middlebox {
             return Some(format!(
-                "{p} lies inside {}'s own block {block}, where AWS accepts only a NAT gateway, a network interface, an instance or a Gateway Load Balancer or Network Firewall endpoint as target, not {target}",
+                "{p} lies inside {}'s own block {block}, where AWS accepts only a NAT gateway, a network interface, an instance or a Gateway Load Balancer or Network Firewall endpoint as target, not {target}, so the local route keeps the range",
                 vpc.address
             ));
         }
@@ -1591,7 +1603,7 @@ impl<'a> Builder<'a> {
             .any(|&s| self.model.subnets[s].cidrs.of(p.family).contains(&p));
         (!whole_subnet).then(|| {
             format!(
-                "{p} lies inside {}'s own block {block} but is not the block of one of its subnets; a route more specific than the local route must cover exactly one subnet",
+                "{p} lies inside {}'s own block {block} but is not the block of one of its subnets; a route more specific than the local route must cover exactly one subnet, so the local route keeps the range",
                 vpc.address
             )
         })

@@ -26,8 +26,8 @@ use super::{Dest, GatewayKind, Link, Origin, PeeringState, Route, Target};
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
 use crate::ingest::RawResource;
+use crate::model::Finding;
 use crate::net::Prefix;
-use crate::report::Finding;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointKind {

@@ -12,15 +12,16 @@ pub mod nacl;
 pub mod nat;
 pub mod prefix_list;
 pub mod tgw;
+pub mod words;
 
 use crate::net::{Family, Prefix};
-use crate::report::Finding;
 
 pub use build::build;
 pub use endpoint::{Endpoint, EndpointKind, EndpointService, SecurityGroup};
 pub use flow::{Flow, FlowSet};
 pub use nacl::{AclRule, NetworkAcl};
 pub use tgw::{AttachmentKind, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, TransitGateway};
+pub use words::{Direction, Finding, Reason, Severity, Verdict};
 
 /// A link from one object to another.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,8 +20,8 @@ use super::Link;
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
 use crate::ingest::RawResource;
+use crate::model::Finding;
 use crate::net::{Family, Prefix};
-use crate::report::Finding;
 
 /// One network ACL.
 #[derive(Debug, Clone)]

@@ -21,8 +21,8 @@ use super::{Dest, GatewayKind, Link, PeeringState};
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
 use crate::ingest::{Mode, RawResource};
+use crate::model::Finding;
 use crate::net::{Family, Prefix};
-use crate::report::Finding;
 
 #[derive(Debug, Clone)]
 pub struct TransitGateway {

@@ -60,6 +60,7 @@ rule!(
     unmanaged_main_route_table_in_raw_tfstate,
     unmanaged_main_route_table_in_plan_of_existing_vpcs,
     route_inside_own_vpc_block_is_refused,
+    ipv4_route_to_egress_only_gateway_is_refused,
     peering_with_auto_accept_and_peer_region_is_refused,
     overlapping_third_vpc_makes_no_route_transitive,
     private_nat_gateway_replies_return_to_its_address,
