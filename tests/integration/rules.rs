@@ -56,6 +56,10 @@ rule!(
     nacl_rule_cidr_splits_subnet,
     nacl_ipv6_rules_are_separate,
     awscc_resources_map_to_the_same_model,
+    counted_blocks_linked_through_locals_are_not_aligned,
+    one_to_one_count_layout_aligns_keys,
+    assumed_link_that_aws_cannot_have_is_dropped,
+    tgw_distinct_default_tables_are_two_tables,
 );
 
 #[test]

@@ -24,6 +24,17 @@ pub struct Expect {
     pub finding: Vec<ExpectFinding>,
     #[serde(default)]
     pub service: Vec<ExpectService>,
+    /// Findings that must not be reported (any resource when none is named).
+    #[serde(default)]
+    pub no_finding: Vec<ExpectNoFinding>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectNoFinding {
+    pub code: String,
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,6 +264,24 @@ pub fn check_expects(doc: &Path, expects: &[PathBuf]) -> usize {
                         .iter()
                         .map(|x| format!("{} {}", x.code, x.resource))
                         .collect::<Vec<_>>()
+                ));
+            }
+        }
+        for f in &expect.no_finding {
+            checked += 1;
+            let hits: Vec<String> = a
+                .findings
+                .iter()
+                .filter(|x| {
+                    x.code == f.code && f.resource.as_ref().is_none_or(|r| *r == x.resource)
+                })
+                .map(|x| format!("{} {}: {}", x.code, x.resource, x.message))
+                .collect();
+            if !hits.is_empty() {
+                failures.push(format!(
+                    "{}: finding {} should not be reported; got {hits:?}",
+                    e.display(),
+                    f.code
                 ));
             }
         }
