@@ -648,12 +648,19 @@ impl Resolver<'_> {
             match self.each_value(ctx) {
                 Some(v) => {
                     let mut named = Vec::new();
+                    // Recorded flags (`each.value.enabled ? ... : ...`) pick
+                    // no key; other recorded values may be part of one.
+                    let mut only_flags = true;
+                    // `each.value.x` is listed with its prefix `each.value`.
+                    let with_attr = each_value.iter().any(|r| split_traversal(r).len() > 2);
                     for r in &each_value {
                         let parts = split_traversal(r);
                         let val = match parts.get(2) {
+                            None if with_attr => continue,
                             None => Some(&v),
                             Some(a) => v.get(split_index(a).0),
                         };
+                        only_flags &= matches!(val, Some(Value::Bool(_) | Value::Null));
                         if let Some(k) = val.and_then(key_text) {
                             for i in by_key(&k) {
                                 if !named.contains(&i) {
@@ -665,10 +672,12 @@ impl Resolver<'_> {
                     if !named.is_empty() {
                         return Ok(named.into_iter().map(Target::Instance).collect());
                     }
-                    unrecorded = Some(format!(
-                        "`{}` (recorded, but naming no instance of `{subject}`)",
-                        each_value[0]
-                    ));
+                    if !only_flags {
+                        unrecorded = Some(format!(
+                            "`{}` (recorded, but naming no instance of `{subject}`)",
+                            each_value[0]
+                        ));
+                    }
                 }
                 None => unrecorded = Some(format!("`{}`", each_value[0])),
             }

@@ -60,6 +60,7 @@ rule!(
     one_to_one_count_layout_aligns_keys,
     assumed_link_that_aws_cannot_have_is_dropped,
     tgw_distinct_default_tables_are_two_tables,
+    recorded_for_each_value_names_the_instance,
 );
 
 #[test]
