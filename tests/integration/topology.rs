@@ -270,9 +270,79 @@ pub enum GwKind {
     Eni {
         subnet: usize,
     },
+    /// An appliance instance (`instance_id`): forwards like an interface.
+    Instance {
+        subnet: usize,
+    },
+    /// A Gateway Load Balancer endpoint in a subnet: a bump in the wire that
+    /// forwards like an interface (SPEC B.4.3).
+    Gwlbe {
+        subnet: usize,
+    },
+    /// A transit gateway attached to the VPC. Only routes AWS refuses (inside
+    /// the VPC's own blocks) ever target it, so it never carries traffic.
+    TransitGateway,
+    /// A gateway endpoint (S3). Only refused routes target it.
+    GatewayEndpoint,
+}
+
+impl GwKind {
+    /// The subnet of an appliance the route table forwards through (an
+    /// interface, an instance, a GWLB endpoint, a NAT gateway).
+    pub fn appliance_subnet(self) -> Option<usize> {
+        match self {
+            GwKind::Eni { subnet }
+            | GwKind::Instance { subnet }
+            | GwKind::Gwlbe { subnet }
+            | GwKind::Nat { subnet, .. } => Some(subnet),
+            _ => None,
+        }
+    }
+}
+
+/// The shapes of issue 10 a generator may produce, on top of the default
+/// ones. Each is an option so that a shape whose engine behaviour is not yet
+/// right can be left out (with a named, ignored test) while the rest runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shapes {
+    /// VPCs whose main route table is not in the input (no
+    /// `aws_default_route_table`, no main association) with subnets that
+    /// have no explicit association. Off, the generator never leaves a
+    /// subnet on a main table that is not in the input.
+    pub unmanaged_main: bool,
+    /// Routes whose destination is inside one of the table's VPC blocks,
+    /// with every kind of target: middleboxes (interface, instance, GWLB
+    /// endpoint, private NAT gateway) and targets AWS refuses there
+    /// (peering, internet, egress-only, VPN and transit gateways, gateway
+    /// endpoints), and middlebox routes narrower than a block that match no
+    /// subnet. Off, only whole-subnet or whole-block routes to interfaces.
+    pub inside_routes: bool,
+    /// VPC blocks taken from two /16s only, so most VPCs overlap.
+    pub reuse: bool,
+    /// Private NAT gateways in subnets with route tables of their own that
+    /// random routes fill (so the NAT's traffic can reach other VPCs), and
+    /// NAT gateways as targets of routes to any IPv4 destination.
+    pub private_nat: bool,
+}
+
+impl Shapes {
+    pub const ALL: Shapes = Shapes {
+        unmanaged_main: true,
+        inside_routes: true,
+        reuse: true,
+        private_nat: true,
+    };
 }
 
 impl Topology {
+    /// The address of NAT gateway `g` (also its private IP in the documents).
+    pub fn nat_ip(&self, g: usize) -> u128 {
+        match self.gateways[g].kind {
+            GwKind::Nat { subnet, .. } => self.subnets[subnet].v4.start + 5,
+            _ => panic!("gateway {g} is not a NAT gateway"),
+        }
+    }
+
     /// Whether a table is rendered (an unmanaged default table is not).
     pub fn table_in_input(&self, t: usize) -> bool {
         let v = &self.vpcs[self.tables[t].vpc];
@@ -454,8 +524,19 @@ pub fn topology(max_vpcs: usize) -> impl Strategy<Value = Topology> {
     raw(max_vpcs).prop_map(|r| build(&r))
 }
 
-/// Turns raw choices into a valid network.
+/// Random networks that also take the given shapes of issue 10.
+pub fn topology_with(max_vpcs: usize, shapes: Shapes) -> impl Strategy<Value = Topology> {
+    raw(max_vpcs).prop_map(move |r| build_with(&r, shapes))
+}
+
+/// Turns raw choices into a valid network of the default shapes.
 pub fn build(raw: &Raw) -> Topology {
+    build_with(raw, Shapes::default())
+}
+
+/// Turns raw choices into a network AWS accepts, except for the refused
+/// routes and impossible peerings the module doc and [`Shapes`] name.
+pub fn build_with(raw: &Raw, shapes: Shapes) -> Topology {
     let mut t = Topology {
         vpcs: Vec::new(),
         subnets: Vec::new(),
@@ -467,7 +548,8 @@ pub fn build(raw: &Raw) -> Topology {
     // come from a small pool, so they overlap across VPCs too.
     let v6_base: u128 = 0x2600_1f18_0000_0000_0000_0000_0000_0000;
     for rv in &raw.vpcs {
-        let primary = Net::v4(10, rv.base, 0, 0, 16 + 2 * rv.len);
+        let base = if shapes.reuse { rv.base % 2 } else { rv.base };
+        let primary = Net::v4(10, base, 0, 0, 16 + 2 * rv.len);
         let mut v4 = vec![primary];
         if let Some((c, k)) = rv.secondary {
             let s = match k {
@@ -493,7 +575,11 @@ pub fn build(raw: &Raw) -> Topology {
             v6,
             account: u8::from(rv.account == 3),
             default_table,
-            default_managed: rv.default_managed != 0,
+            default_managed: if shapes.unmanaged_main {
+                rv.default_managed >= 4
+            } else {
+                rv.default_managed != 0
+            },
             main_assoc: None,
             main_id_refreshed: rv.refreshed,
         });
@@ -508,6 +594,10 @@ pub fn build(raw: &Raw) -> Topology {
         }
         if v6.is_some() {
             gw(GwKind::EgressOnly);
+        }
+        if shapes.inside_routes {
+            gw(GwKind::TransitGateway);
+            gw(GwKind::GatewayEndpoint);
         }
     }
     let nv = t.vpcs.len();
@@ -565,6 +655,7 @@ pub fn build(raw: &Raw) -> Topology {
     // reference leaves out, changes no verdict. Appliances (ENIs) forward
     // transparently, as AWS does.
     let mut nat_subnets = Vec::new();
+    let mut private_nat_subnets = Vec::new();
     for d in &raw.devices {
         if t.subnets.is_empty() {
             break;
@@ -572,10 +663,14 @@ pub fn build(raw: &Raw) -> Topology {
         let si = usize::from(d.subnet) % t.subnets.len();
         let vi = t.subnets[si].vpc;
         if d.nat {
-            if nat_subnets.contains(&si) {
+            if nat_subnets.contains(&si) || private_nat_subnets.contains(&si) {
                 continue;
             }
-            nat_subnets.push(si);
+            if shapes.private_nat && d.private {
+                private_nat_subnets.push(si);
+            } else {
+                nat_subnets.push(si);
+            }
             t.gateways.push(Gateway {
                 vpc: vi,
                 kind: GwKind::Nat {
@@ -584,11 +679,24 @@ pub fn build(raw: &Raw) -> Topology {
                 },
             });
         } else {
-            t.gateways.push(Gateway {
-                vpc: vi,
-                kind: GwKind::Eni { subnet: si },
-            });
+            let kind = match (shapes.inside_routes, d.subnet / 64 % 3) {
+                (true, 1) => GwKind::Instance { subnet: si },
+                (true, 2) => GwKind::Gwlbe { subnet: si },
+                _ => GwKind::Eni { subnet: si },
+            };
+            t.gateways.push(Gateway { vpc: vi, kind });
         }
+    }
+    // A private NAT gateway (with `private_nat`) gets a table of its own,
+    // which random routes fill like any other: its traffic, translated to
+    // its own address, may go anywhere.
+    for &si in &private_nat_subnets {
+        let vi = t.subnets[si].vpc;
+        t.subnets[si].table = Some(t.tables.len());
+        t.tables.push(Table {
+            vpc: vi,
+            routes: Vec::new(),
+        });
     }
     let mut public_tables = Vec::new();
     for &si in &nat_subnets {
@@ -623,6 +731,22 @@ pub fn build(raw: &Raw) -> Topology {
             v.main_assoc = None;
         }
     }
+    // Without `unmanaged_main`, no subnet uses a table that is not in the
+    // input (the main table, or the default table associated explicitly
+    // when the VPC has no other): such a table is managed after all.
+    if !shapes.unmanaged_main {
+        for vi in 0..t.vpcs.len() {
+            let v = &t.vpcs[vi];
+            let main = v.main_assoc.unwrap_or(v.default_table);
+            let used = t
+                .subnets
+                .iter()
+                .any(|s| s.vpc == vi && !t.table_in_input(s.table.unwrap_or(main)));
+            if used {
+                t.vpcs[vi].default_managed = true;
+            }
+        }
+    }
     // Peerings: at most one per pair of VPCs.
     for rp in &raw.peerings {
         let (a, b) = (usize::from(rp.a) % nv, usize::from(rp.b) % nv);
@@ -651,13 +775,16 @@ pub fn build(raw: &Raw) -> Topology {
     let routable: Vec<usize> = (0..t.tables.len())
         .filter(|&ti| !public_tables.contains(&ti) && t.table_in_input(ti))
         .collect();
+    if shapes.private_nat {
+        wire_private_nats(&mut t, &routable, raw);
+    }
     for rr in raw.routes.iter().filter(|_| !routable.is_empty()) {
         let ti = routable[usize::from(rr.table) % routable.len()];
         let vi = t.tables[ti].vpc;
-        let Some((dest, middlebox)) = pick_dest(&t, vi, rr) else {
+        let Some((dest, middlebox)) = pick_dest(&t, vi, rr, shapes) else {
             continue;
         };
-        let Some(target) = pick_target(&t, vi, rr, dest.fam, middlebox) else {
+        let Some(target) = pick_target(&t, vi, rr, dest.fam, middlebox, shapes) else {
             continue;
         };
         if t.tables[ti].routes.iter().any(|r| r.dest == dest) {
@@ -675,6 +802,69 @@ pub fn build(raw: &Raw) -> Topology {
         });
     }
     t
+}
+
+/// Gives each private NAT gateway a path to a VPC its own VPC is peered
+/// with: the NAT's table sends that VPC's primary block into the peering,
+/// another table of the VPC sends it to the NAT, and the peer VPC's tables
+/// route back either the NAT's subnet only or the whole VPC (a raw bit
+/// picks), so that replies to the NAT's address and replies to the
+/// client's own address part ways.
+fn wire_private_nats(t: &mut Topology, routable: &[usize], raw: &Raw) {
+    let nats: Vec<(usize, usize, usize)> = (0..t.gateways.len())
+        .filter_map(|g| match t.gateways[g].kind {
+            GwKind::Nat {
+                subnet,
+                private: true,
+            } => Some((g, subnet, t.gateways[g].vpc)),
+            _ => None,
+        })
+        .collect();
+    for (k, (g, si, vi)) in nats.into_iter().enumerate() {
+        let bits = raw.devices.get(k).map_or(0, |d| d.subnet);
+        let Some(p) = (0..t.peerings.len()).find(|&p| {
+            let pc = &t.peerings[p];
+            pc.requester == vi || pc.accepter == vi
+        }) else {
+            continue;
+        };
+        let pc = &t.peerings[p];
+        let wi = if pc.requester == vi {
+            pc.accepter
+        } else {
+            pc.requester
+        };
+        let far = t.vpcs[wi].v4[0];
+        let back = if bits % 2 == 0 {
+            t.subnets[si].v4
+        } else {
+            t.vpcs[vi].v4[0]
+        };
+        let add = |t: &mut Topology, ti: usize, dest: Net, target: Target| {
+            let inside = t.vpcs[t.tables[ti].vpc]
+                .all_blocks()
+                .iter()
+                .any(|b| b.overlaps(&dest));
+            if !inside && !t.tables[ti].routes.iter().any(|r| r.dest == dest) {
+                t.tables[ti].routes.push(Route {
+                    dest,
+                    target,
+                    style: Style::Inline,
+                });
+            }
+        };
+        let Some(nat_table) = t.subnets[si].table else {
+            continue;
+        };
+        add(t, nat_table, far, Target::Peering(p));
+        for &ti in routable {
+            if t.tables[ti].vpc == vi && ti != nat_table {
+                add(t, ti, far, Target::Gateway(g));
+            } else if t.tables[ti].vpc == wi && (bits / 2) % 3 != 0 {
+                add(t, ti, back, Target::Peering(p));
+            }
+        }
+    }
 }
 
 /// The tables of a VPC; with `assoc`, those a subnet may be associated
@@ -699,7 +889,7 @@ fn gateway_of(t: &Topology, vi: usize, kind: GwKind) -> Option<usize> {
 
 /// A route destination, and whether it is an appliance route (more specific
 /// than `local`, allowed only towards an appliance).
-fn pick_dest(t: &Topology, vi: usize, rr: &RawRoute) -> Option<(Net, bool)> {
+fn pick_dest(t: &Topology, vi: usize, rr: &RawRoute, shapes: Shapes) -> Option<(Net, bool)> {
     let nv = t.vpcs.len();
     let other = &t.vpcs[usize::from(rr.a) % nv];
     let own = &t.vpcs[vi];
@@ -761,6 +951,11 @@ fn pick_dest(t: &Topology, vi: usize, rr: &RawRoute) -> Option<(Net, bool)> {
         _ => (other.v6.unwrap_or(other.v4[0]), false),
     };
     let inside_own = own.all_blocks().iter().any(|b| b.covers(&dest));
+    if shapes.inside_routes {
+        // Any destination, and any target for it: the target picks whether
+        // AWS accepts the route.
+        return Some((dest, inside_own));
+    }
     if inside_own != middlebox {
         return None;
     }
@@ -773,6 +968,7 @@ fn pick_target(
     rr: &RawRoute,
     fam: Fam,
     middlebox: bool,
+    shapes: Shapes,
 ) -> Option<Target> {
     let own_gw = |pred: &dyn Fn(&GwKind) -> bool| -> Vec<usize> {
         (0..t.gateways.len())
@@ -782,17 +978,43 @@ fn pick_target(
     let pick = |v: Vec<usize>| -> Option<usize> {
         (!v.is_empty()).then(|| v[usize::from(rr.t) % v.len()])
     };
+    // Appliances that forward both families, and those kept to IPv4
+    // (instances and GWLB endpoints, whose IPv6 support SPEC E leaves open).
+    let appliance = |k: &GwKind| match k {
+        GwKind::Eni { .. } => true,
+        GwKind::Instance { .. } | GwKind::Gwlbe { .. } => fam == Fam::V4,
+        _ => false,
+    };
+    let peerings = || -> Vec<usize> {
+        (0..t.peerings.len())
+            .filter(|&p| t.peerings[p].requester == vi || t.peerings[p].accepter == vi)
+            .collect()
+    };
+    if middlebox && shapes.inside_routes {
+        // Inside the VPC's own blocks: every kind of target (issue 10, 2).
+        let g = match rr.target_kind {
+            0 => pick(own_gw(&|k| matches!(k, GwKind::Eni { .. }))),
+            1 => pick(own_gw(&|k| matches!(k, GwKind::Instance { .. }))),
+            2 => pick(own_gw(&|k| matches!(k, GwKind::Gwlbe { .. }))),
+            3 if fam == Fam::V4 => {
+                pick(own_gw(&|k| matches!(k, GwKind::Nat { private: true, .. })))
+            }
+            4 => return pick(peerings()).map(Target::Peering),
+            5 => pick(own_gw(&|k| {
+                matches!(k, GwKind::Internet | GwKind::EgressOnly | GwKind::Vpn)
+            })),
+            6 => pick(own_gw(&|k| *k == GwKind::TransitGateway)),
+            7 => pick(own_gw(&|k| *k == GwKind::GatewayEndpoint)),
+            _ => pick(own_gw(&appliance)),
+        };
+        return g.map(Target::Gateway);
+    }
     if middlebox {
         return pick(own_gw(&|k| matches!(k, GwKind::Eni { .. }))).map(Target::Gateway);
     }
     match rr.target_kind {
         // A peering of this VPC.
-        0..=4 => {
-            let mine: Vec<usize> = (0..t.peerings.len())
-                .filter(|&p| t.peerings[p].requester == vi || t.peerings[p].accepter == vi)
-                .collect();
-            pick(mine).map(Target::Peering)
-        }
+        0..=4 => pick(peerings()).map(Target::Peering),
         // A peering that does not touch this VPC (AWS would refuse it).
         5 => {
             let theirs: Vec<usize> = (0..t.peerings.len())
@@ -809,7 +1031,7 @@ fn pick_target(
         8 if fam == Fam::V4 => {
             pick(own_gw(&|k| matches!(k, GwKind::Nat { .. }))).map(Target::Gateway)
         }
-        _ => pick(own_gw(&|k| matches!(k, GwKind::Eni { .. }))).map(Target::Gateway),
+        _ => pick(own_gw(&appliance)).map(Target::Gateway),
     }
 }
 
@@ -975,6 +1197,11 @@ impl Topology {
                 GwKind::EgressOnly => ("egress_only_gateway_id", n.id("eigw", g)),
                 GwKind::Nat { .. } => ("nat_gateway_id", n.id("nat", g)),
                 GwKind::Eni { .. } => ("network_interface_id", n.id("eni", g)),
+                GwKind::Instance { .. } => ("instance_id", n.id("i", g)),
+                GwKind::Gwlbe { .. } | GwKind::GatewayEndpoint => {
+                    ("vpc_endpoint_id", n.id("vpce", g))
+                }
+                GwKind::TransitGateway => ("transit_gateway_id", n.id("tgw", g)),
             },
         }
     }
@@ -1080,7 +1307,7 @@ impl Topology {
                         "subnet_id": n.id("subnet", subnet),
                         "connectivity_type": if private { "private" } else { "public" },
                         "allocation_id": if private { String::new() } else { n.id("eipalloc", gi) },
-                        "private_ip": fmt_addr(Fam::V4, self.subnets[subnet].v4.start + 5),
+                        "private_ip": fmt_addr(Fam::V4, self.nat_ip(gi)),
                     }),
                 ),
                 GwKind::Eni { subnet } => (
@@ -1092,6 +1319,75 @@ impl Topology {
                         "source_dest_check": false,
                     }),
                 ),
+                GwKind::Instance { subnet } => (
+                    "aws_instance",
+                    json!({
+                        "id": n.id("i", gi),
+                        "subnet_id": n.id("subnet", subnet),
+                        "private_ip": fmt_addr(Fam::V4, self.subnets[subnet].v4.start + 7),
+                        "source_dest_check": false,
+                        "ami": "ami-0123456789abcdef0",
+                        "instance_type": "c6in.large",
+                    }),
+                ),
+                GwKind::Gwlbe { subnet } => (
+                    "aws_vpc_endpoint",
+                    json!({
+                        "id": n.id("vpce", gi),
+                        "vpc_id": vpc_id(g.vpc),
+                        "vpc_endpoint_type": "GatewayLoadBalancer",
+                        "service_name": "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd",
+                        "subnet_ids": [n.id("subnet", subnet)],
+                        "route_table_ids": [],
+                        "state": "available",
+                        "region": REGION,
+                    }),
+                ),
+                GwKind::GatewayEndpoint => (
+                    "aws_vpc_endpoint",
+                    json!({
+                        "id": n.id("vpce", gi),
+                        "vpc_id": vpc_id(g.vpc),
+                        "vpc_endpoint_type": "Gateway",
+                        "service_name": format!("com.amazonaws.{REGION}.s3"),
+                        "route_table_ids": [],
+                        "prefix_list_id": "pl-63a5400a",
+                        "state": "available",
+                        "region": REGION,
+                    }),
+                ),
+                GwKind::TransitGateway => {
+                    // Attached to the VPC through its first subnet, so that
+                    // only the refusal, not a missing attachment, decides.
+                    if let Some(si) = self.subnets.iter().position(|s| s.vpc == g.vpc) {
+                        out.push((
+                            n.place("aws_ec2_transit_gateway_vpc_attachment", gi, g.vpc),
+                            json!({
+                                "id": n.id("tgw-attach", gi),
+                                "transit_gateway_id": n.id("tgw", gi),
+                                "vpc_id": vpc_id(g.vpc),
+                                "subnet_ids": [n.id("subnet", si)],
+                                "appliance_mode_support": "disable",
+                                "ipv6_support": "disable",
+                                "transit_gateway_default_route_table_association": true,
+                                "transit_gateway_default_route_table_propagation": true,
+                                "region": REGION,
+                            }),
+                        ));
+                    }
+                    (
+                        "aws_ec2_transit_gateway",
+                        json!({
+                            "id": n.id("tgw", gi),
+                            "owner_id": owner(g.vpc),
+                            "default_route_table_association": "enable",
+                            "default_route_table_propagation": "enable",
+                            "association_default_route_table_id": n.id("tgw-rtb", gi),
+                            "propagation_default_route_table_id": n.id("tgw-rtb", gi),
+                            "region": REGION,
+                        }),
+                    )
+                }
             };
             out.push((n.place(rtype, gi, g.vpc), values));
         }
@@ -1269,6 +1565,50 @@ impl Rendered {
             "format_version": "1.0",
             "terraform_version": "1.9.8",
             "values": { "root_module": module_tree(&self.resources, true) },
+        })
+    }
+
+    /// A raw `terraform.tfstate` (version 4): resources grouped by module,
+    /// type and name, each with its instances.
+    pub fn raw_state(&self) -> Value {
+        type Group<'a> = ((Option<String>, &'a str, &'a str), Vec<Value>);
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        for (p, v) in &self.resources {
+            let key = (p.module.clone(), p.rtype, p.name.as_str());
+            let mut inst =
+                json!({"schema_version": 0, "attributes": v, "sensitive_attributes": []});
+            if let Some(i) = &p.index {
+                inst["index_key"] = i.clone();
+            }
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) => list.push(inst),
+                None => groups.push((key, vec![inst])),
+            }
+        }
+        let resources: Vec<Value> = groups
+            .into_iter()
+            .map(|((module, rtype, name), instances)| {
+                let mut r = json!({
+                    "mode": "managed",
+                    "type": rtype,
+                    "name": name,
+                    "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                    "instances": instances,
+                });
+                if let Some(m) = module {
+                    r["module"] = json!(m);
+                }
+                r
+            })
+            .collect();
+        json!({
+            "version": 4,
+            "terraform_version": "1.9.8",
+            "serial": 7,
+            "lineage": "5b0c8a2e-2f0e-4c1a-9d7e-000000000010",
+            "outputs": {},
+            "resources": resources,
+            "check_results": null,
         })
     }
 
