@@ -311,12 +311,15 @@ pub struct Shapes {
     /// subnet on a main table that is not in the input.
     pub unmanaged_main: bool,
     /// Routes whose destination is inside one of the table's VPC blocks,
-    /// with every kind of target: middleboxes (interface, instance, GWLB
-    /// endpoint, private NAT gateway) and targets AWS refuses there
-    /// (peering, internet, egress-only, VPN and transit gateways, gateway
-    /// endpoints), and middlebox routes narrower than a block that match no
-    /// subnet. Off, only whole-subnet or whole-block routes to interfaces.
+    /// to every kind of middlebox (interface, instance, GWLB endpoint,
+    /// private NAT gateway), for a whole subnet's or a whole block's range.
+    /// Off, only such routes to interfaces.
     pub inside_routes: bool,
+    /// With `inside_routes`, also the routes AWS refuses there: targets
+    /// that are not middleboxes (peering, internet, egress-only, VPN and
+    /// transit gateways, gateway endpoints), and middlebox routes narrower
+    /// than a block that match no subnet.
+    pub refused_routes: bool,
     /// VPC blocks taken from two /16s only, so most VPCs overlap.
     pub reuse: bool,
     /// Private NAT gateways in subnets with route tables of their own that
@@ -329,6 +332,7 @@ impl Shapes {
     pub const ALL: Shapes = Shapes {
         unmanaged_main: true,
         inside_routes: true,
+        refused_routes: true,
         reuse: true,
         private_nat: true,
     };
@@ -790,6 +794,9 @@ pub fn build_with(raw: &Raw, shapes: Shapes) -> Topology {
         if t.tables[ti].routes.iter().any(|r| r.dest == dest) {
             continue;
         }
+        if middlebox && !shapes.refused_routes && !accepted_inside(&t, vi, dest, target) {
+            continue;
+        }
         let style = match rr.style {
             0 | 1 => Style::Inline,
             2 => Style::Standalone { listed: false },
@@ -865,6 +872,20 @@ fn wire_private_nats(t: &mut Topology, routable: &[usize], raw: &Raw) {
             }
         }
     }
+}
+
+/// Whether AWS accepts a route inside VPC `vi`'s blocks (SPEC B.1.2): to a
+/// middlebox, for exactly a block or a subnet's block of the VPC.
+fn accepted_inside(t: &Topology, vi: usize, dest: Net, target: Target) -> bool {
+    let middlebox = match target {
+        Target::Gateway(g) => t.gateways[g].kind.appliance_subnet().is_some(),
+        Target::Peering(_) => false,
+    };
+    let whole = t.vpcs[vi].all_blocks().contains(&dest)
+        || t.subnets
+            .iter()
+            .any(|s| s.vpc == vi && (s.v4 == dest || s.v6 == Some(dest)));
+    middlebox && whole
 }
 
 /// The tables of a VPC; with `assoc`, those a subnet may be associated
@@ -996,7 +1017,9 @@ fn pick_target(
             0 => pick(own_gw(&|k| matches!(k, GwKind::Eni { .. }))),
             1 => pick(own_gw(&|k| matches!(k, GwKind::Instance { .. }))),
             2 => pick(own_gw(&|k| matches!(k, GwKind::Gwlbe { .. }))),
-            3 if fam == Fam::V4 => {
+            // NAT gateways translate the source, which `private_nat` is
+            // about: with it only.
+            3 if fam == Fam::V4 && shapes.private_nat => {
                 pick(own_gw(&|k| matches!(k, GwKind::Nat { private: true, .. })))
             }
             4 => return pick(peerings()).map(Target::Peering),
