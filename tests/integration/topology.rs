@@ -1752,3 +1752,224 @@ pub fn describe(t: &Topology) -> String {
     }
     o
 }
+
+// ---------------------------------------------------------------------------
+// Greenfield plans whose counted blocks are linked through a local
+
+/// The part of a network a greenfield plan of counted blocks linked
+/// through `local.layout` renders (issue 10, 5): one account, IPv4 only, no
+/// gateways, every peering requested with `auto_accept` (active) or without
+/// it (pending in the same account: never active), the tables AWS creates
+/// with the VPCs not managed (they hold the local routes), no main-table
+/// associations, and only the routes into peerings.
+pub fn greenfield(t: &Topology) -> Topology {
+    let mut g = t.clone();
+    g.gateways.clear();
+    for v in &mut g.vpcs {
+        v.v6 = None;
+        v.account = 0;
+        v.default_managed = false;
+        v.main_assoc = None;
+    }
+    for s in &mut g.subnets {
+        s.v6 = None;
+        if s.table.is_some_and(|ti| g.vpcs[s.vpc].default_table == ti) {
+            s.table = None;
+        }
+    }
+    for (ti, tb) in g.tables.iter_mut().enumerate() {
+        let default = t.vpcs[tb.vpc].default_table == ti;
+        tb.routes.retain(|r| {
+            !default && r.dest.fam == Fam::V4 && matches!(r.target, Target::Peering(_))
+        });
+        for r in &mut tb.routes {
+            r.style = Style::Standalone { listed: false };
+        }
+    }
+    for p in &mut g.peerings {
+        p.accepter_resource = false;
+        if p.status != Status::Active {
+            p.status = Status::PendingAcceptance;
+        }
+    }
+    g
+}
+
+/// A greenfield plan of a [`greenfield`] network: every block counted
+/// (`aws_vpc.vpc[i]`, `aws_subnet.subnet[j]`, ...), every link between
+/// them written as `aws_vpc.vpc[local.layout[count.index].vpc].id`, whose
+/// references Terraform records as `["aws_vpc.vpc", "local.layout",
+/// "count.index"]`: the plan says that the link exists, not which instance
+/// it names. Returns the plan, the subnets' addresses (by index), and the
+/// routes' addresses (by table and route).
+pub fn counted_plan(g: &Topology) -> (Value, Vec<String>, Vec<Vec<String>>) {
+    let mut changes = Vec::new();
+    let mut planned = Vec::new();
+    let mut config = Vec::new();
+    let mut add = |rtype: &str,
+                   name: &str,
+                   i: usize,
+                   after: Value,
+                   unknown: &[&str],
+                   links: &[(&str, &str)]|
+     -> String {
+        let address = format!("{rtype}.{name}[{i}]");
+        let mut au = Map::new();
+        au.insert("id".into(), json!(true));
+        for k in unknown {
+            au.insert((*k).into(), json!(true));
+        }
+        for (k, _) in links {
+            au.insert((*k).into(), json!(true));
+        }
+        changes.push(json!({
+            "address": address, "mode": "managed", "type": rtype, "name": name, "index": i,
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": ["create"], "before": null, "after": after,
+                       "after_unknown": Value::Object(au), "before_sensitive": false,
+                       "after_sensitive": {}},
+        }));
+        planned.push(json!({
+            "address": address, "mode": "managed", "type": rtype, "name": name, "index": i,
+            "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+            "values": after, "sensitive_values": {},
+        }));
+        if i == 0 {
+            let mut exprs = Map::new();
+            for (k, target) in links {
+                exprs.insert(
+                    (*k).into(),
+                    json!({"references": [target, "local.layout", "count.index"]}),
+                );
+            }
+            config.push(json!({
+                "address": format!("{rtype}.{name}"), "mode": "managed", "type": rtype,
+                "name": name, "provider_config_key": "aws", "schema_version": 0,
+                "expressions": Value::Object(exprs),
+                "count_expression": {"references": ["local.layout"]},
+            }));
+        }
+        address
+    };
+    let mut k = 0;
+    for (vi, v) in g.vpcs.iter().enumerate() {
+        add(
+            "aws_vpc",
+            "vpc",
+            vi,
+            json!({"cidr_block": v.v4[0].to_string(), "region": REGION,
+                   "assign_generated_ipv6_cidr_block": null, "ipv6_ipam_pool_id": null}),
+            &[
+                "arn",
+                "default_route_table_id",
+                "main_route_table_id",
+                "default_network_acl_id",
+                "owner_id",
+                "ipv6_cidr_block",
+            ],
+            &[],
+        );
+        for b in v.v4.iter().skip(1) {
+            add(
+                "aws_vpc_ipv4_cidr_block_association",
+                "cidr",
+                k,
+                json!({"cidr_block": b.to_string(), "region": REGION}),
+                &[],
+                &[("vpc_id", "aws_vpc.vpc")],
+            );
+            k += 1;
+        }
+    }
+    let mut subnet_addr = Vec::new();
+    for (si, s) in g.subnets.iter().enumerate() {
+        subnet_addr.push(add(
+            "aws_subnet",
+            "subnet",
+            si,
+            json!({"cidr_block": s.v4.to_string(), "region": REGION,
+                   "availability_zone": format!("{REGION}{}", ['a', 'b', 'c'][si % 3]),
+                   "assign_ipv6_address_on_creation": false}),
+            &["arn", "owner_id", "ipv6_cidr_block"],
+            &[("vpc_id", "aws_vpc.vpc")],
+        ));
+    }
+    // Custom tables only: the default ones are AWS's, not in the plan.
+    let mut n = 0;
+    for (ti, tb) in g.tables.iter().enumerate() {
+        if g.vpcs[tb.vpc].default_table == ti {
+            continue;
+        }
+        add(
+            "aws_route_table",
+            "rt",
+            n,
+            json!({"region": REGION}),
+            &["arn", "owner_id", "propagating_vgws", "route"],
+            &[("vpc_id", "aws_vpc.vpc")],
+        );
+        n += 1;
+    }
+    let mut a = 0;
+    for s in &g.subnets {
+        if s.table.is_some() {
+            add(
+                "aws_route_table_association",
+                "assoc",
+                a,
+                json!({"region": REGION, "gateway_id": null}),
+                &[],
+                &[
+                    ("subnet_id", "aws_subnet.subnet"),
+                    ("route_table_id", "aws_route_table.rt"),
+                ],
+            );
+            a += 1;
+        }
+    }
+    for (pi, p) in g.peerings.iter().enumerate() {
+        add(
+            "aws_vpc_peering_connection",
+            "pcx",
+            pi,
+            json!({"auto_accept": p.status == Status::Active, "region": REGION,
+                   "peer_region": null}),
+            &["accept_status", "peer_owner_id", "peer_region"],
+            &[("vpc_id", "aws_vpc.vpc"), ("peer_vpc_id", "aws_vpc.vpc")],
+        );
+    }
+    let mut route_addr = Vec::new();
+    let mut r = 0;
+    for tb in &g.tables {
+        let mut addrs = Vec::new();
+        for route in &tb.routes {
+            addrs.push(add(
+                "aws_route",
+                "route",
+                r,
+                json!({"destination_cidr_block": route.dest.to_string(), "region": REGION,
+                       "destination_ipv6_cidr_block": null, "gateway_id": null,
+                       "nat_gateway_id": null, "transit_gateway_id": null,
+                       "egress_only_gateway_id": null, "vpc_endpoint_id": null}),
+                &["origin", "state", "instance_id", "network_interface_id"],
+                &[
+                    ("route_table_id", "aws_route_table.rt"),
+                    (
+                        "vpc_peering_connection_id",
+                        "aws_vpc_peering_connection.pcx",
+                    ),
+                ],
+            ));
+            r += 1;
+        }
+        route_addr.push(addrs);
+    }
+    let plan = json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "planned_values": {"root_module": {"resources": planned}},
+        "resource_changes": changes,
+        "configuration": {"root_module": {"resources": config}},
+    });
+    (plan, subnet_addr, route_addr)
+}
