@@ -13,6 +13,7 @@ pub mod junit;
 pub mod markdown;
 pub mod mermaid;
 pub mod sarif;
+pub mod style;
 pub mod table;
 pub mod text;
 
