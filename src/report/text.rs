@@ -97,19 +97,28 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc, st: Styles) -> io::Resul
             "{:w$}  {:w$}  {:>7} {:>9} {:>7} {:>7} {:>7} {:>7}",
             "FROM", "TO", "PAIRS", "REACHABLE", "PARTIAL", "ONE_WAY", "BLOCKED", "UNKNOWN"
         )?;
+        // A count in its verdict's colour, unless it is zero.
+        let count = |n: u64, v: Verdict, w: usize| {
+            let text = format!("{n:>w$}");
+            if n == 0 {
+                text
+            } else {
+                st.paint(st.verdict(v), text).to_string()
+            }
+        };
         for c in &vm.cells {
             let s = &c.counts;
             writeln!(
                 out,
-                "{:w$}  {:w$}  {:>7} {:>9} {:>7} {:>7} {:>7} {:>7}",
+                "{:w$}  {:w$}  {:>7} {} {} {} {} {}",
                 term(&vm.vpcs[c.from].address),
                 term(&vm.vpcs[c.to].address),
                 s.pairs,
-                s.reachable,
-                s.partial,
-                s.one_way,
-                s.blocked,
-                s.unknown
+                count(s.reachable, Verdict::Reachable, 9),
+                count(s.partial, Verdict::Partial, 7),
+                count(s.one_way, Verdict::OneWay, 7),
+                count(s.blocked, Verdict::Blocked, 7),
+                count(s.unknown, Verdict::Unknown, 7)
             )?;
         }
         return Ok(());

@@ -262,7 +262,7 @@ fn completions_are_generated_for_every_shell_from_the_clap_definitions() {
         assert!(out.status.success(), "{shell}");
         let text = String::from_utf8(out.stdout).unwrap();
         for word in [
-            "tfreach", "analyze", "explain", "matrix", "diff", "check", "--policy",
+            "tfreach", "analyze", "explain", "matrix", "diff", "check", "policy", "by-vpc",
         ] {
             assert!(text.contains(word), "{shell} completions lack {word}");
         }
@@ -484,12 +484,11 @@ fn every_tfreach_command_the_action_runs_is_a_real_subcommand_with_real_flags() 
     let mut seen = Vec::new();
     for s in &a.runs.steps {
         let Some(script) = &s.run else { continue };
+        // Command lines: those that start with `tfreach`.
         let subs: Vec<&str> = script
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .windows(2)
-            .filter(|w| w[0] == "tfreach")
-            .map(|w| w[1])
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("tfreach "))
+            .filter_map(|rest| rest.split_whitespace().next())
             .collect();
         for sub in &subs {
             let help = tfreach().args([sub, "--help"]).output().unwrap();
