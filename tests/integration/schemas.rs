@@ -297,8 +297,11 @@ fn example_json(args: &[&str]) -> Value {
     run_json(&all, true)
 }
 
+/// A change to a document, and what it does.
+type Mutation = (&'static str, fn(&mut Value));
+
 /// Each mutation of a valid document that the schema must reject.
-fn assert_rejects(name: &str, doc: &Value, mutations: &[(&str, fn(&mut Value))]) {
+fn assert_rejects(name: &str, doc: &Value, mutations: &[Mutation]) {
     let v = validator(name);
     assert_valid(&v, doc, name);
     for (what, mutate) in mutations {
