@@ -160,27 +160,31 @@ fn emit(
                 .and_then(|_| w.flush())
                 .map_err(|e| Fatal(format!("{}: cannot write: {e}", path.display())))
         }
-        None => {
-            let stdout = io::stdout();
-            let colored = stdout_colored(color);
-            // Escape codes pass straight through on Unix and on terminals
-            // that take them; anstream translates them for a legacy
-            // Windows console.
-            let mut w: io::BufWriter<Box<dyn Write>> = io::BufWriter::new(if colored {
-                Box::new(anstream::AutoStream::new(
-                    stdout.lock(),
-                    anstream::ColorChoice::Always,
-                ))
-            } else {
-                Box::new(stdout.lock())
-            });
-            match write(&mut w, Styles::new(colored)).and_then(|_| w.flush()) {
-                Ok(()) => Ok(()),
-                // A closed pipe (`| head`) is not an error worth reporting.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(Fatal(format!("cannot write to standard output: {e}"))),
-            }
-        }
+        None => to_stdout(stdout_colored(color), write),
+    }
+}
+
+/// Runs `write` against standard output, in colour or not.
+fn to_stdout(
+    colored: bool,
+    write: impl FnOnce(&mut dyn Write, Styles) -> io::Result<()>,
+) -> Result<(), Fatal> {
+    let stdout = io::stdout();
+    // Escape codes pass straight through on Unix and on terminals that take
+    // them; anstream translates them for a legacy Windows console.
+    let mut w: io::BufWriter<Box<dyn Write>> = io::BufWriter::new(if colored {
+        Box::new(anstream::AutoStream::new(
+            stdout.lock(),
+            anstream::ColorChoice::Always,
+        ))
+    } else {
+        Box::new(stdout.lock())
+    });
+    match write(&mut w, Styles::new(colored)).and_then(|_| w.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth reporting.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Fatal(format!("cannot write to standard output: {e}"))),
     }
 }
 
@@ -606,21 +610,10 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     })
 }
 
-/// Writes to standard output, where a closed pipe is not an error.
-fn to_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Fatal> {
-    let stdout = io::stdout();
-    let mut w = io::BufWriter::new(stdout.lock());
-    match write(&mut w).and_then(|_| w.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Fatal(format!("cannot write to standard output: {e}"))),
-    }
-}
-
 /// `tfreach completions SHELL`: the completion script, from the clap
 /// definitions.
 fn completions(c: CompletionsArgs) -> Result<ExitCode, Fatal> {
-    to_stdout(|w| {
+    to_stdout(false, |w, _| {
         clap_complete::generate(c.shell, &mut Cli::command(), "tfreach", w);
         Ok(())
     })?;
@@ -636,7 +629,9 @@ fn man(m: ManArgs) -> Result<ExitCode, Fatal> {
                 .and_then(|_| clap_mangen::generate_to(Cli::command(), dir))
                 .map_err(|e| Fatal(format!("{}: cannot write: {e}", dir.display())))?;
         }
-        None => to_stdout(|w| clap_mangen::Man::new(Cli::command()).render(w))?,
+        None => to_stdout(false, |w, _| {
+            clap_mangen::Man::new(Cli::command()).render(w)
+        })?,
     }
     Ok(ExitCode::SUCCESS)
 }
