@@ -589,6 +589,7 @@ const FAKE_GH: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
 state="$FAKE_GH"; mkdir -p "$state/comments"
 [ "$1" = api ] || { echo "fake gh: only api" >&2; exit 2; }
+if [ -e "$state/forbidden" ]; then echo "HTTP 403: Resource not accessible by integration" >&2; exit 1; fi
 shift
 method=GET; path=""; body=""; filter=""
 while [ $# -gt 0 ]; do
@@ -799,6 +800,13 @@ fn the_action_comments_once_per_pull_request_and_gates_with_sarif() {
             "PATCH repos/owner/repo/issues/comments/1",
         ]
     );
+    // A token that may not comment costs the comment, not the gate.
+    std::fs::write(gh.path().join("forbidden"), "").unwrap();
+    let forbidden = run_action(&inputs, "7", gh.path());
+    assert_eq!(forbidden.steps.len(), 4);
+    assert_eq!(forbidden.steps[1], ("comment".to_string(), 0));
+    assert_eq!(forbidden.steps[3], ("gate".to_string(), 1));
+    std::fs::remove_file(gh.path().join("forbidden")).unwrap();
     // Another plan gets its own comment.
     let other = relative(
         &root()
