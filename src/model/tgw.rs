@@ -428,17 +428,22 @@ impl<'a> Builder<'a> {
                 {
                     return ti;
                 }
-                b.findings.push(Finding::new(
-                    codes::ASSUMED_TGW_DEFAULT_ROUTE_TABLE,
-                    &r.address,
-                    format!(
+                // A table whose ID is not known yet is created with the
+                // transit gateway by this plan: it holds what the input puts
+                // there and nothing else, no assumption needed.
+                if let Some(id) = id {
+                    b.findings.push(Finding::new(
+                        codes::ASSUMED_TGW_DEFAULT_ROUTE_TABLE,
+                        &r.address,
+                        format!(
                         "the default {role}route table of {} ({}) is not in the input; tfreach \
                          assumes it holds only what the input propagates into it and the static \
                          routes the input adds to it",
-                        r.address,
-                        id.unwrap_or("created with it")
-                    ),
-                ));
+                            r.address,
+                            id
+                        ),
+                    ));
+                }
                 b.model.tgw_route_tables.push(TgwRouteTable {
                     address: addr,
                     aws_id: id.map(str::to_string),

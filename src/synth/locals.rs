@@ -248,9 +248,9 @@ pub fn write_plan<W: Write>(vpcs: usize, subnets_per_vpc: usize, out: W) -> io::
         "root_module": { "resources": resources },
     });
     serde_json::to_writer(&mut w, &configuration).map_err(io::Error::other)?;
-    write!(
+    writeln!(
         w,
-        ",\"timestamp\":\"{TIMESTAMP}\",\"applyable\":true,\"complete\":true,\"errored\":false}}\n"
+        ",\"timestamp\":\"{TIMESTAMP}\",\"applyable\":true,\"complete\":true,\"errored\":false}}"
     )?;
     w.flush()
 }
