@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::codes;
 use crate::model::endpoint::EndpointKind;
 use crate::model::tgw::{zone_of, AttachmentKind};
-use crate::model::{GatewayKind, Link, Model, Target};
 use crate::model::Finding;
+use crate::model::{GatewayKind, Link, Model, Target};
 
 /// Zone name used for a subnet whose zone is not known until apply: it may
 /// be any zone, so it counts as one of its own.
