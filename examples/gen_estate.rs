@@ -72,6 +72,10 @@ enum TopologyArg {
 enum ModeArg {
     Steady,
     Greenfield,
+    /// Greenfield, every block counted in the root module and linked through
+    /// a layout in locals (which the plan does not record); ignores the
+    /// topology and the other options.
+    GreenfieldLocals,
 }
 
 fn main() -> ExitCode {
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
     let mode = match args.mode {
         ModeArg::Steady => Mode::Steady,
         ModeArg::Greenfield => Mode::Greenfield,
+        ModeArg::GreenfieldLocals => return greenfield_locals(&args),
     };
     let spec = EstateSpec {
         igw: !args.no_igw,
@@ -119,6 +124,30 @@ fn main() -> ExitCode {
             "subnets": spec.vpcs * spec.subnets_per_vpc,
             "resources": synth::resource_count(&spec),
             "expected": synth::expected_summary(&spec),
+        });
+        let _ = writeln!(io::stderr(), "{line}");
+    }
+    ExitCode::SUCCESS
+}
+
+/// `--mode greenfield-locals`: the estate of `tfreach::synth::locals`.
+fn greenfield_locals(args: &Args) -> ExitCode {
+    use tfreach::synth::locals;
+    let result = match args.out.as_deref() {
+        Some(path) if path.as_os_str() != "-" => {
+            File::create(path).and_then(|f| locals::write_plan(args.vpcs, args.subnets, f))
+        }
+        _ => locals::write_plan(args.vpcs, args.subnets, io::stdout().lock()),
+    };
+    if let Err(e) = result {
+        eprintln!("gen_estate: {e}");
+        return ExitCode::from(2);
+    }
+    if !args.quiet {
+        let line = serde_json::json!({
+            "subnets": args.vpcs * args.subnets,
+            "resources": locals::resource_count(args.vpcs, args.subnets),
+            "expected": locals::expected_summary(args.vpcs, args.subnets),
         });
         let _ = writeln!(io::stderr(), "{line}");
     }

@@ -12,8 +12,24 @@ use tfreach::ingest::View;
 #[derive(Debug, Parser)]
 #[command(name = "tfreach", version, about, long_about = None)]
 pub struct Cli {
+    /// When to colour `table` output and `explain`: `auto` colours a terminal
+    /// (not a pipe) unless NO_COLOR is set, or when CLICOLOR_FORCE is set.
+    /// A file named by --output is never coloured.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The `--color` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour when standard output is a terminal, following NO_COLOR and CLICOLOR_FORCE.
+    Auto,
+    /// Always colour standard output (not a file named by --output).
+    Always,
+    /// Never colour.
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +44,25 @@ pub enum Command {
     Diff(DiffArgs),
     /// The CI gate: check a policy of expected verdicts and rules; exits 1 when it does not hold.
     Check(CheckArgs),
+    /// Print a shell completion script: `source <(tfreach completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `tfreach.1` and a page per command (`tfreach-analyze.1`, ...) into this directory instead of printing `tfreach.1`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Options every command shares.

@@ -66,8 +66,11 @@ codes! {
         "A value this verdict depends on is not known until apply and could not be resolved through the configuration.",
         "Reference the resource directly (aws_x.name.id) or through module outputs, so the link is visible in the plan.";
     ASSUMED_REFERENCE = "ASSUMED_REFERENCE", Warning,
-        "A link not known until apply goes through a local value, which the plan does not record; tfreach assumed the only candidate in the module.",
-        "Check the assumption named in the message; pass the ID through a variable or output to make the link explicit.";
+        "A link not known until apply goes through a value the plan does not record (a local value); tfreach assumed its target (the only candidate in the module, or the instance with the same key in a block with the same instances).",
+        "Check the assumption named in the message; pass the ID through a variable or output, or index with count.index or each.key, to make the link explicit.";
+    ASSUMED_TGW_DEFAULT_ROUTE_TABLE = "ASSUMED_TGW_DEFAULT_ROUTE_TABLE", Info,
+        "A transit gateway's default association or propagation route table is not in the input; tfreach assumed it holds only what the input propagates into it and the static routes the input adds.",
+        "Add the table to the input (a data source aws_ec2_transit_gateway_route_table for its ID) if other attachments or routes may be in it.";
     ASSUMED_MAIN_ROUTE_TABLE = "ASSUMED_MAIN_ROUTE_TABLE", Info,
         "An existing VPC's main route table is not in the input; tfreach takes it to be as AWS creates it (the local routes only; a default VPC's also sends 0.0.0.0/0 to its internet gateway) for the subnets without an explicit association.",
         "Manage the table with aws_default_route_table, or associate the subnets with route tables of the configuration, so the routes are known.";

@@ -9,6 +9,7 @@ use wildmatch::WildMatch;
 use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome};
 use crate::model::{Flow, Model};
 use crate::net::Family;
+use crate::report::style::Styles;
 use crate::report::{Reason, Verdict};
 
 /// One direction of one address range.
@@ -107,13 +108,30 @@ pub fn explain(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Explan
     }
 }
 
-/// Writes explanations as text.
-pub fn write_text(out: &mut dyn Write, list: &[Explanation]) -> io::Result<()> {
+/// The style of a trace's outcome.
+fn outcome_style(st: Styles, outcome: &str) -> anstyle::Style {
+    match outcome {
+        "delivered" => st.verdict(Verdict::Reachable),
+        "dropped" => st.verdict(Verdict::Blocked),
+        _ => st.verdict(Verdict::Unknown),
+    }
+}
+
+/// Writes explanations as text, the verdict, each trace's outcome and the
+/// hop that stops a packet in the colours of `st`.
+pub fn write_text(out: &mut dyn Write, list: &[Explanation], st: Styles) -> io::Result<()> {
     for (i, x) in list.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "{} -> {}: {} ({})", x.from, x.to, x.verdict, x.asked)?;
+        writeln!(
+            out,
+            "{} -> {}: {} ({})",
+            x.from,
+            x.to,
+            st.paint(st.verdict(x.verdict), x.verdict),
+            x.asked
+        )?;
         if let Some(t) = &x.traffic {
             writeln!(out, "  round trip for: {t}")?;
         }
@@ -122,12 +140,20 @@ pub fn write_text(out: &mut dyn Write, list: &[Explanation]) -> io::Result<()> {
                 writeln!(
                     out,
                     "  {label} {} {} -> {}: {}",
-                    t.family, t.source, t.destination, t.outcome
+                    t.family,
+                    t.source,
+                    t.destination,
+                    st.paint(outcome_style(st, t.outcome), t.outcome)
                 )?;
                 let w = t.hops.iter().map(|h| h.at.len()).max().unwrap_or(0);
                 for (n, h) in t.hops.iter().enumerate() {
-                    let mark = if h.fails { "  <-- stops here" } else { "" };
-                    writeln!(out, "    {:>2}  {:w$}  {}{mark}", n + 1, h.at, h.action)?;
+                    let line = format!("    {:>2}  {:w$}  {}", n + 1, h.at, h.action);
+                    if h.fails {
+                        let line = format!("{line}  <-- stops here");
+                        writeln!(out, "{}", st.paint(st.dropped(), line))?;
+                    } else {
+                        writeln!(out, "{line}")?;
+                    }
                 }
             }
         }

@@ -8,12 +8,14 @@ use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
 
-use cli::{AnalyzeArgs, AnalyzeFormat, Cli, Command, Common, ExplainArgs};
+use cli::{AnalyzeArgs, AnalyzeFormat, Cli, ColorWhen, Command, Common, ExplainArgs};
 use cli::{CheckArgs, CheckFormat, DiffArgs, DiffFormat, MatrixArgs, MatrixFormat};
+use cli::{CompletionsArgs, ManArgs};
 use tfreach::analysis::{Lookup, PairsFilter};
 use tfreach::ingest::{self, Document};
+use tfreach::report::style::Styles;
 use tfreach::report::{self, InputInfo};
 
 /// A failure that ends the run with exit status 2.
@@ -27,12 +29,15 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let color = cli.color;
     let result = match cli.command {
-        Command::Analyze(a) => analyze(a),
-        Command::Explain(e) => explain(e),
-        Command::Matrix(m) => matrix(m),
-        Command::Diff(d) => diff(d),
-        Command::Check(c) => check(c),
+        Command::Analyze(a) => analyze(a, color),
+        Command::Explain(e) => explain(e, color),
+        Command::Matrix(m) => matrix(m, color),
+        Command::Diff(d) => diff(d, color),
+        Command::Check(c) => check(c, color),
+        Command::Completions(c) => completions(c),
+        Command::Man(m) => man(m),
     };
     match result {
         Ok(code) => code,
@@ -124,30 +129,62 @@ fn setup(common: &Common) -> Result<(), Fatal> {
     Ok(())
 }
 
-/// Runs `write` against the chosen destination.
+/// Whether standard output gets colour: `--color always` or `never` as
+/// given; under `auto`, anstream's reading of the environment (NO_COLOR
+/// wins, then CLICOLOR_FORCE, then CLICOLOR=0, then a terminal that is
+/// not `TERM=dumb`).
+fn stdout_colored(color: ColorWhen) -> bool {
+    match color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never
+        }
+    }
+}
+
+/// Runs `write` against the chosen destination with the styles it gets:
+/// a file named by `--output` is never coloured, standard output as
+/// `--color` and the environment say.
 fn emit(
     common: &Common,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    color: ColorWhen,
+    write: impl FnOnce(&mut dyn Write, Styles) -> io::Result<()>,
 ) -> Result<(), Fatal> {
     match &common.output {
         Some(path) => {
             let f = fs::File::create(path)
                 .map_err(|e| Fatal(format!("{}: cannot write: {e}", path.display())))?;
             let mut w = io::BufWriter::new(f);
-            write(&mut w)
+            write(&mut w, Styles::PLAIN)
                 .and_then(|_| w.flush())
                 .map_err(|e| Fatal(format!("{}: cannot write: {e}", path.display())))
         }
-        None => {
-            let stdout = io::stdout();
-            let mut w = io::BufWriter::new(stdout.lock());
-            match write(&mut w).and_then(|_| w.flush()) {
-                Ok(()) => Ok(()),
-                // A closed pipe (`| head`) is not an error worth reporting.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(Fatal(format!("cannot write to standard output: {e}"))),
-            }
-        }
+        None => to_stdout(stdout_colored(color), write),
+    }
+}
+
+/// Runs `write` against standard output, in colour or not.
+fn to_stdout(
+    colored: bool,
+    write: impl FnOnce(&mut dyn Write, Styles) -> io::Result<()>,
+) -> Result<(), Fatal> {
+    let stdout = io::stdout();
+    // Escape codes pass straight through on Unix and on terminals that take
+    // them; anstream translates them for a legacy Windows console.
+    let mut w: io::BufWriter<Box<dyn Write>> = io::BufWriter::new(if colored {
+        Box::new(anstream::AutoStream::new(
+            stdout.lock(),
+            anstream::ColorChoice::Always,
+        ))
+    } else {
+        Box::new(stdout.lock())
+    });
+    match write(&mut w, Styles::new(colored)).and_then(|_| w.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth reporting.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Fatal(format!("cannot write to standard output: {e}"))),
     }
 }
 
@@ -222,7 +259,7 @@ impl Drop for Progress {
 /// shown instead.
 const TABLE_PAIRS: u64 = 1_000_000;
 
-fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
+fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
     let flow = a.flow.flow().map_err(Fatal)?;
     let mut progress = Progress::new(&a.common);
@@ -257,11 +294,11 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     progress.phase("writing the report");
     progress.clear();
     let input = InputInfo::new(&doc, a.common.view, &a.file);
-    emit(&a.common, |w| match a.format {
+    emit(&a.common, color, |w, st| match a.format {
         AnalyzeFormat::Table if overview => {
-            report::table::write_overview(w, &input, &analysis, &built.model, listed)
+            report::table::write_overview(w, &input, &analysis, &built.model, listed, st)
         }
-        AnalyzeFormat::Table => report::table::write(w, &input, &analysis),
+        AnalyzeFormat::Table => report::table::write_styled(w, &input, &analysis, st),
         AnalyzeFormat::Json => {
             report::json::write_streamed(w, &input, &analysis, &built.model, pairs)
         }
@@ -274,7 +311,7 @@ fn analyze(a: AnalyzeArgs) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
+fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&e.common)?;
     let flow = e.flow.flow().map_err(Fatal)?;
     let doc = load(&e.file, ingest::Views::Only(e.common.view))?;
@@ -300,8 +337,8 @@ fn explain(e: ExplainArgs) -> Result<ExitCode, Fatal> {
             "{name}: --from and --to name the same subnet; a subnet reaches itself without routing"
         )));
     }
-    emit(&e.common, |w| match e.format {
-        AnalyzeFormat::Table => tfreach::explain::write_text(w, &list),
+    emit(&e.common, color, |w, st| match e.format {
+        AnalyzeFormat::Table => tfreach::explain::write_text(w, &list, st),
         AnalyzeFormat::Json => {
             serde_json::to_writer_pretty(&mut *w, &list).map_err(io::Error::other)?;
             writeln!(w)
@@ -332,7 +369,7 @@ fn shown(file: &str) -> &str {
 /// HTML) holds; past it the grid is unreadable and too large to hold.
 const GRID_PAIRS: u64 = 1_000_000;
 
-fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
+fn matrix(m: MatrixArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&m.common)?;
     if m.square && !matches!(m.format, MatrixFormat::Csv) {
         return Err(Fatal(
@@ -388,8 +425,8 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
     if m.common.output.is_none() {
         progress.clear();
     }
-    emit(&m.common, |w| match m.format {
-        MatrixFormat::Table => report::text::write_matrix(w, &md),
+    emit(&m.common, color, |w, st| match m.format {
+        MatrixFormat::Table => report::text::write_matrix(w, &md, st),
         MatrixFormat::Csv => report::csv::write_matrix(w, &md),
         MatrixFormat::Json => report::json_docs::write_matrix(w, &md),
         MatrixFormat::Dot => report::dot::write_matrix(w, &md),
@@ -400,7 +437,7 @@ fn matrix(m: MatrixArgs) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
+fn diff(d: DiffArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&d.common)?;
     let opts = computed_pairs(&d.flow)?;
     let mut progress = Progress::new(&d.common);
@@ -447,8 +484,8 @@ fn diff(d: DiffArgs) -> Result<ExitCode, Fatal> {
         diff: &changes,
         max_chars: d.max_chars,
     };
-    emit(&d.common, |w| match d.format {
-        DiffFormat::Table => report::text::write_diff(w, &doc),
+    emit(&d.common, color, |w, st| match d.format {
+        DiffFormat::Table => report::text::write_diff(w, &doc, st),
         DiffFormat::Markdown => report::markdown::write_diff(w, &doc),
         DiffFormat::Json => report::json_docs::write_diff(w, &doc),
     })?;
@@ -491,7 +528,7 @@ fn tf_files(dir: &std::path::Path) -> Result<Vec<tfreach::policy::locate::Source
     Ok(out)
 }
 
-fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
+fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&c.common)?;
     let opts = computed_pairs(&c.flow)?;
     let policy_name = c.policy.display().to_string();
@@ -558,8 +595,8 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
         locator: locator.as_ref(),
         max_chars: c.max_chars,
     };
-    emit(&c.common, |w| match c.format {
-        CheckFormat::Table => report::text::write_check(w, &cd),
+    emit(&c.common, color, |w, st| match c.format {
+        CheckFormat::Table => report::text::write_check(w, &cd, st),
         CheckFormat::Json => report::json_docs::write_check(w, &cd),
         CheckFormat::Sarif => report::sarif::write_check(w, &cd),
         CheckFormat::Junit => report::junit::write_check(w, &cd),
@@ -571,6 +608,32 @@ fn check(c: CheckArgs) -> Result<ExitCode, Fatal> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `tfreach completions SHELL`: the completion script, from the clap
+/// definitions.
+fn completions(c: CompletionsArgs) -> Result<ExitCode, Fatal> {
+    to_stdout(false, |w, _| {
+        clap_complete::generate(c.shell, &mut Cli::command(), "tfreach", w);
+        Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tfreach man`: the manual page from the clap definitions, on standard
+/// output, or a page per command written into `--dir`.
+fn man(m: ManArgs) -> Result<ExitCode, Fatal> {
+    match &m.dir {
+        Some(dir) => {
+            fs::create_dir_all(dir)
+                .and_then(|_| clap_mangen::generate_to(Cli::command(), dir))
+                .map_err(|e| Fatal(format!("{}: cannot write: {e}", dir.display())))?;
+        }
+        None => to_stdout(false, |w, _| {
+            clap_mangen::Man::new(Cli::command()).render(w)
+        })?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The run allocates a great many small objects on every thread (decoded

@@ -49,6 +49,8 @@
 //! more subnets per VPC make the VPC larger (up to `/16`), more VPCs make
 //! VPCs and subnets smaller (down to `/28` subnets), so 100,000 subnets fit.
 
+pub mod locals;
+
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 

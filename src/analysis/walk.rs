@@ -714,6 +714,27 @@ impl Walker<'_> {
         self.acl(from, true) && self.acl(to, false)
     }
 
+    /// The local route of `vpc` keeps traffic for an address in its own
+    /// blocks, while the destination is in `dst_vpc` (another VPC, or one
+    /// not in the input): dropped.
+    fn local_elsewhere(&mut self, vpc: usize, table: &str, dst_vpc: Option<usize>) {
+        let m = self.model;
+        let range = self.range();
+        let here = &m.vpcs[vpc].address;
+        let there = dst_vpc.map_or("another VPC".to_string(), |v| m.vpcs[v].address.clone());
+        let what = match self.goal {
+            Goal::Subnet(to) => format!("{} is in {there}", m.subnets[to].address),
+            Goal::Service(_) => "the service is not there".into(),
+        };
+        self.drop_(
+            codes::VPC_LOCAL_ROUTE_CIDR_RESTRICTION,
+            table,
+            say!(self,
+                "{range} lies inside {here}'s own CIDR block, so the local route keeps the traffic in {here}; {what}"
+            ),
+        );
+    }
+
     fn run(&mut self, from: usize) {
         let m = self.model;
         let src_subnet = &m.subnets[from];
@@ -808,25 +829,22 @@ impl Walker<'_> {
                                 );
                             }
                         }
-                        _ => {
-                            let range = self.range();
-                            let here = &m.vpcs[vpc].address;
-                            let there = dst_vpc
-                                .map_or("another VPC".to_string(), |v| m.vpcs[v].address.clone());
-                            let what = match self.goal {
-                                Goal::Subnet(to) => {
-                                    format!("{} is in {there}", m.subnets[to].address)
-                                }
-                                Goal::Service(_) => "the service is not there".into(),
-                            };
-                            self.drop_(
-                                codes::VPC_LOCAL_ROUTE_CIDR_RESTRICTION,
-                                &table.address,
-                                say!(self,
-                                    "{range} lies inside {here}'s own CIDR block, so the local route keeps the traffic in {here}; {what}"
-                                ),
-                            );
+                        Goal::Subnet(to) if dst_vpc.is_none() => {
+                            // The local route keeps the traffic in this VPC,
+                            // and which VPC the destination is in is not
+                            // known: it may well be this one.
+                            if let Link::Unresolved(why) = &m.subnets[to].vpc {
+                                let why = why.clone();
+                                self.unknown(
+                                    codes::UNRESOLVED_REFERENCE,
+                                    &m.subnets[to].address,
+                                    why,
+                                );
+                            } else {
+                                self.local_elsewhere(vpc, &table.address, None);
+                            }
                         }
+                        _ => self.local_elsewhere(vpc, &table.address, dst_vpc),
                     }
                     return;
                 }

@@ -6,7 +6,7 @@
 //! outputs, input variables, `count.index`, `each.key` and `each.value`, by
 //! aligning instance keys.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -55,6 +55,10 @@ pub enum Target {
     Instance(usize),
     /// A literal string (an ID given as a variable or constant).
     Literal(String),
+    /// A resource instance picked by matching instance keys where the
+    /// configuration computes the key through a value the plan does not
+    /// record: an assumption, with the reason it was made.
+    Aligned(usize, String),
 }
 
 impl Config {
@@ -170,6 +174,20 @@ impl Config {
         refs_of(expr).iter().any(|r| r.starts_with("local."))
     }
 
+    /// Does the attribute's expression pick an instance by a key that
+    /// depends on the referring instance (`count.index`, `each.key`,
+    /// `each.value`)? Links followed that way rest on matching keys.
+    pub fn keyed_by_instance(&self, res: &RawResource, attr: &str) -> bool {
+        let Some((rc, _)) = self.resource_cfg(res) else {
+            return false;
+        };
+        rc.expressions.get(attr).is_some_and(|e| {
+            refs_of(e)
+                .iter()
+                .any(|r| r == "count.index" || r == "each.key" || r.starts_with("each.value"))
+        })
+    }
+
     /// The region a resource's provider configuration names, when it is a
     /// constant or a root variable.
     pub fn provider_region(
@@ -218,9 +236,11 @@ impl Config {
             })?;
         }
         let ctx = Ctx {
-            module: steps,
             self_key: res.index.as_ref().map(|k| k.bracketed()),
             iter_refs: refs_of(&rc.iter_expr),
+            iter_expr: Some(&rc.iter_expr),
+            owner: Owner::Resource(super::address::join(&res.module, &res.rel_address())),
+            module: steps,
         };
         let r = Resolver {
             cfg: self,
@@ -275,12 +295,27 @@ fn constants_of(expr: &Value) -> Vec<String> {
     out
 }
 
-struct Ctx {
+struct Ctx<'c> {
     module: Vec<ModuleStep>,
     /// The bracketed key of the instance whose expression this is.
     self_key: Option<String>,
     /// References of that block's `for_each` / `count` expression.
     iter_refs: Vec<String>,
+    /// That expression itself, to read `each.value` from when it is recorded.
+    iter_expr: Option<&'c Value>,
+    /// The block whose instance this is.
+    owner: Owner,
+}
+
+/// The block an expression belongs to, whose instances are compared with
+/// those of the blocks it refers to.
+enum Owner {
+    /// A resource block (absolute address without instance key).
+    Resource(String),
+    /// A module call: the calling module instance and the call's name.
+    Call(Vec<ModuleStep>, String),
+    /// A module output (no instances of its own).
+    Output,
 }
 
 struct Resolver<'a> {
@@ -296,7 +331,7 @@ struct ResourceRef {
 }
 
 impl Resolver<'_> {
-    fn expression(&self, ctx: &Ctx, expr: &Value, depth: usize) -> Result<Vec<Target>, String> {
+    fn expression(&self, ctx: &Ctx<'_>, expr: &Value, depth: usize) -> Result<Vec<Target>, String> {
         let refs = refs_of(expr);
         if refs.is_empty() {
             return Ok(constants_of(expr)
@@ -307,7 +342,12 @@ impl Resolver<'_> {
         self.references(ctx, &refs, depth)
     }
 
-    fn references(&self, ctx: &Ctx, refs: &[String], depth: usize) -> Result<Vec<Target>, String> {
+    fn references(
+        &self,
+        ctx: &Ctx<'_>,
+        refs: &[String],
+        depth: usize,
+    ) -> Result<Vec<Target>, String> {
         if depth > MAX_DEPTH {
             return Err(
                 "its references loop, or chain through more than 32 outputs and variables"
@@ -370,6 +410,9 @@ impl Resolver<'_> {
         }
 
         let mut out = Vec::new();
+        // Set when an instance key cannot be told: the whole expression
+        // then cannot be followed (a partial answer would be a guess).
+        let mut key_failure: Option<String> = None;
         let module_text = module_path_text(&ctx.module);
         for (subject, rr) in &resources {
             let abs = super::address::join(&module_text, subject);
@@ -393,17 +436,11 @@ impl Resolver<'_> {
                         .map(|(_, i)| Target::Instance(*i)),
                 );
             } else if dynamic_key && ctx.self_key.is_some() {
-                let aligned: Vec<Target> = instances
-                    .iter()
-                    .filter(|(k, _)| k.as_ref().map(|x| x.bracketed()) == ctx.self_key)
-                    .map(|(_, i)| Target::Instance(*i))
-                    .collect();
-                if aligned.is_empty() && instances.len() == 1 {
-                    // `element(x[*].id, ...)` over a single instance: the
-                    // expression can only name that one.
-                    out.push(Target::Instance(instances[0].1));
-                } else {
-                    out.extend(aligned);
+                match self.keyed(ctx, subject, refs, instances) {
+                    Ok(ts) => out.extend(ts),
+                    Err(why) => {
+                        key_failure.get_or_insert(why);
+                    }
                 }
             } else {
                 out.extend(instances.iter().map(|(_, i)| Target::Instance(*i)));
@@ -445,6 +482,8 @@ impl Resolver<'_> {
                         module: child.clone(),
                         self_key: None,
                         iter_refs: Vec::new(),
+                        iter_expr: None,
+                        owner: Owner::Output,
                     };
                     out.extend(self.expression(&cctx, expr, depth + 1)?);
                 }
@@ -456,33 +495,57 @@ impl Resolver<'_> {
         }
 
         if each_value {
-            if ctx.iter_refs.is_empty() {
-                return Err("it uses each.value of a for_each tfreach cannot follow".into());
-            }
-            // `for_each = module.m` makes each.value an instance of the
-            // module, whose attributes are its outputs.
-            let mut iter_refs: Vec<String> = Vec::new();
-            for r in &ctx.iter_refs {
-                let parts = split_traversal(r);
-                if parts.len() == 2 && parts[0] == "module" && !each_attrs.is_empty() {
-                    iter_refs.extend(each_attrs.iter().map(|a| format!("{r}.{a}")));
-                } else {
-                    iter_refs.push(r.clone());
+            if let Some(v) = self.each_value(ctx) {
+                // A recorded `for_each`: each.value is a plain value. Where it
+                // picks an instance key it was used above; otherwise its
+                // strings are what the attribute is set to (IDs).
+                if resources.is_empty() {
+                    let mut named = |x: Option<&Value>| {
+                        if let Some(Value::String(s)) = x {
+                            out.push(Target::Literal(s.clone()));
+                        }
+                    };
+                    if each_attrs.is_empty() {
+                        named(Some(&v));
+                    }
+                    for a in &each_attrs {
+                        named(v.get(a));
+                    }
                 }
+            } else {
+                if ctx.iter_refs.is_empty() {
+                    return Err("it uses each.value of a for_each tfreach cannot follow".into());
+                }
+                // `for_each = module.m` makes each.value an instance of the
+                // module, whose attributes are its outputs.
+                let mut iter_refs: Vec<String> = Vec::new();
+                for r in &ctx.iter_refs {
+                    let parts = split_traversal(r);
+                    if parts.len() == 2 && parts[0] == "module" && !each_attrs.is_empty() {
+                        iter_refs.extend(each_attrs.iter().map(|a| format!("{r}.{a}")));
+                    } else {
+                        iter_refs.push(r.clone());
+                    }
+                }
+                iter_refs.push("each.key".to_string());
+                // `each.value` of an instance is the element with its own key.
+                out.extend(self.references(
+                    &Ctx {
+                        module: ctx.module.clone(),
+                        self_key: ctx.self_key.clone(),
+                        iter_refs: Vec::new(),
+                        iter_expr: None,
+                        owner: Owner::Output,
+                    },
+                    &iter_refs,
+                    depth + 1,
+                )?);
             }
-            iter_refs.push("each.key".to_string());
-            // `each.value` of an instance is the element with its own key.
-            out.extend(self.references(
-                &Ctx {
-                    module: ctx.module.clone(),
-                    self_key: ctx.self_key.clone(),
-                    iter_refs: Vec::new(),
-                },
-                &iter_refs,
-                depth + 1,
-            )?);
         }
 
+        if let Some(why) = key_failure {
+            return Err(why);
+        }
         if out.is_empty() && !opaque.is_empty() {
             return Err(format!(
                 "it goes through `{}`, which the plan does not record",
@@ -494,7 +557,7 @@ impl Resolver<'_> {
         Ok(out)
     }
 
-    fn variable(&self, ctx: &Ctx, name: &str, depth: usize) -> Result<Vec<Target>, String> {
+    fn variable(&self, ctx: &Ctx<'_>, name: &str, depth: usize) -> Result<Vec<Target>, String> {
         let Some((call, parent)) = ctx.module.split_last() else {
             return Ok(match self.variables.get(name) {
                 Some(Value::String(s)) => vec![Target::Literal(s.clone())],
@@ -523,6 +586,8 @@ impl Resolver<'_> {
                     module: parent.to_vec(),
                     self_key: call.key.clone(),
                     iter_refs: refs_of(&call_cfg.iter_expr),
+                    iter_expr: Some(&call_cfg.iter_expr),
+                    owner: Owner::Call(parent.to_vec(), call.name.clone()),
                 },
                 expr,
                 depth + 1,
@@ -535,6 +600,208 @@ impl Resolver<'_> {
                 })
             }
         }
+    }
+
+    /// The instances of `subject` (a block referred to without a static key)
+    /// that the instance `ctx` names, when its expression also refers to
+    /// `count.index`, `each.key` or `each.value`.
+    ///
+    /// Terraform's references do not say how the key is computed, only what
+    /// it reads. Keys are matched only where that is sound:
+    /// - `each.value` attributes that the plan records (a constant or
+    ///   variable `for_each`) and that name an instance: that instance;
+    /// - a block with one instance: any valid key names it;
+    /// - nothing else the key could be computed from but `count.index`,
+    ///   `each.key` and recorded scalar variables (switches such as
+    ///   `var.single_nat_gateway ? 0 : count.index`): the instance with the
+    ///   same key;
+    /// - a key that also reads a value the plan does not record (a `local`,
+    ///   a variable holding a list or a map) can map instance `k` to any
+    ///   other (`aws_vpc.vpc[local.layout[count.index].vpc]`). Only when the
+    ///   reference is indexed by `count.index` / `each.key` right away and
+    ///   both blocks have the same instances is the same key taken, as an
+    ///   assumption ([`Target::Aligned`]) that the model states and drops
+    ///   when it yields what AWS cannot have; otherwise this is an `Err`.
+    fn keyed(
+        &self,
+        ctx: &Ctx<'_>,
+        subject: &str,
+        refs: &[String],
+        instances: &[(Option<super::address::Key>, usize)],
+    ) -> Result<Vec<Target>, String> {
+        let by_key = |k: &str| -> Vec<usize> {
+            instances
+                .iter()
+                .filter(|(ik, _)| ik.as_ref().map(|x| x.bracketed()).as_deref() == Some(k))
+                .map(|(_, i)| *i)
+                .collect()
+        };
+        let mut unrecorded: Option<String> = None;
+        let each_value: Vec<&String> = refs
+            .iter()
+            .filter(|r| {
+                let p = split_traversal(r);
+                p[0] == "each" && p.get(1) == Some(&"value")
+            })
+            .collect();
+        if !each_value.is_empty() {
+            match self.each_value(ctx) {
+                Some(v) => {
+                    let mut named = Vec::new();
+                    // Recorded flags (`each.value.enabled ? ... : ...`) pick
+                    // no key; other recorded values may be part of one.
+                    let mut only_flags = true;
+                    // `each.value.x` is listed with its prefix `each.value`.
+                    let with_attr = each_value.iter().any(|r| split_traversal(r).len() > 2);
+                    for r in &each_value {
+                        let parts = split_traversal(r);
+                        let val = match parts.get(2) {
+                            None if with_attr => continue,
+                            None => Some(&v),
+                            Some(a) => v.get(split_index(a).0),
+                        };
+                        only_flags &= matches!(val, Some(Value::Bool(_) | Value::Null));
+                        if let Some(k) = val.and_then(key_text) {
+                            for i in by_key(&k) {
+                                if !named.contains(&i) {
+                                    named.push(i);
+                                }
+                            }
+                        }
+                    }
+                    if !named.is_empty() {
+                        return Ok(named.into_iter().map(Target::Instance).collect());
+                    }
+                    if !only_flags {
+                        unrecorded = Some(format!(
+                            "`{}` (recorded, but naming no instance of `{subject}`)",
+                            each_value[0]
+                        ));
+                    }
+                }
+                None => unrecorded = Some(format!("`{}`", each_value[0])),
+            }
+        }
+        if instances.len() == 1 {
+            return Ok(vec![Target::Instance(instances[0].1)]);
+        }
+        for r in refs {
+            let parts = split_traversal(r);
+            let opaque = match parts[0] {
+                "local" => true,
+                "var" if parts.len() >= 2 => !matches!(
+                    self.var_value(&ctx.module, split_index(parts[1]).0, 0),
+                    Some(Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Null)
+                ),
+                _ => false,
+            };
+            if opaque && unrecorded.is_none() {
+                unrecorded = Some(format!("`{r}`"));
+            }
+        }
+        let self_key = ctx.self_key.as_deref().unwrap_or_default();
+        let aligned = by_key(self_key);
+        let Some(through) = unrecorded else {
+            return Ok(aligned.into_iter().map(Target::Instance).collect());
+        };
+        let indexed_by_key = refs
+            .windows(2)
+            .any(|w| w[0] == subject && (w[1] == "count.index" || w[1] == "each.key"));
+        if indexed_by_key && !aligned.is_empty() && self.same_instances(ctx, instances) {
+            let why = format!(
+                "its instance key is computed through {through}, which the plan does not record, \
+                 and `{subject}` has the same instances as the block that refers to it"
+            );
+            return Ok(aligned
+                .into_iter()
+                .map(|i| Target::Aligned(i, why.clone()))
+                .collect());
+        }
+        Err(format!(
+            "it picks an instance of `{subject}` by a key computed through {through}, which the \
+             plan does not record"
+        ))
+    }
+
+    /// `each.value` of the instance `ctx` names, when its `for_each` is
+    /// recorded in the plan (a constant, or a variable with a known value).
+    fn each_value(&self, ctx: &Ctx<'_>) -> Option<Value> {
+        let key = ctx.self_key.as_deref().and_then(unbracket)?;
+        match self.recorded(&ctx.module, ctx.iter_expr?, 0)? {
+            Value::Object(m) => m.get(&key).cloned(),
+            Value::Array(a) => a.into_iter().find(|v| v.as_str() == Some(key.as_str())),
+            _ => None,
+        }
+    }
+
+    /// The value of an expression in `module` when the plan records it: a
+    /// constant, or a variable whose value is recorded.
+    fn recorded(&self, module: &[ModuleStep], expr: &Value, depth: usize) -> Option<Value> {
+        if let Some(c) = expr.get("constant_value") {
+            return Some(c.clone());
+        }
+        match refs_of(expr).as_slice() {
+            [r] => match split_traversal(r).as_slice() {
+                ["var", name] => self.var_value(module, name, depth),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The value of input variable `name` of `module` as the plan records it:
+    /// the plan's variables at the root, the call's argument or the
+    /// variable's default in a module.
+    fn var_value(&self, module: &[ModuleStep], name: &str, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let Some((call, parent)) = module.split_last() else {
+            return self.variables.get(name).cloned();
+        };
+        let call_cfg = self
+            .cfg
+            .modules
+            .get(&static_module_path(parent))?
+            .calls
+            .get(&call.name)?;
+        match call_cfg.expressions.get(name) {
+            Some(expr) => self.recorded(parent, expr, depth + 1),
+            None => self
+                .cfg
+                .modules
+                .get(&static_module_path(module))?
+                .defaults
+                .get(name)
+                .cloned(),
+        }
+    }
+
+    /// Does the block `ctx` belongs to have the same instance keys as
+    /// `instances`?
+    fn same_instances(
+        &self,
+        ctx: &Ctx<'_>,
+        instances: &[(Option<super::address::Key>, usize)],
+    ) -> bool {
+        let theirs: BTreeSet<Option<String>> = instances
+            .iter()
+            .map(|(k, _)| k.as_ref().map(|x| x.bracketed()))
+            .collect();
+        let ours: BTreeSet<Option<String>> = match &ctx.owner {
+            Owner::Resource(abs) => self
+                .index
+                .instances(abs)
+                .iter()
+                .map(|(k, _)| k.as_ref().map(|x| x.bracketed()))
+                .collect(),
+            Owner::Call(parent, name) => self
+                .module_instance_keys(parent, name)
+                .into_iter()
+                .collect(),
+            Owner::Output => return false,
+        };
+        ours == theirs
     }
 
     /// Keys of the instances of module call `name` under `parent`, from the
@@ -589,5 +856,25 @@ fn note_resource(
         Some(_) => {}
         None if has_attr => e.unkeyed_attr = true,
         None => {}
+    }
+}
+
+/// The bracketed instance key a recorded value names (`"prod"` names
+/// `["prod"]`, `2` names `[2]`).
+fn key_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(format!("[{}]", super::address::go_quote(s))),
+        Value::Number(n) => n.as_i64().map(|i| format!("[{i}]")),
+        _ => None,
+    }
+}
+
+/// The key inside a bracketed instance key (`["prod"]` -> `prod`, `[2]` -> `2`).
+fn unbracket(k: &str) -> Option<String> {
+    let inner = k.strip_prefix('[')?.strip_suffix(']')?;
+    if inner.starts_with('"') {
+        serde_json::from_str::<String>(inner).ok()
+    } else {
+        Some(inner.to_string())
     }
 }

@@ -237,7 +237,20 @@ impl<'a> Linker<'a> {
                         CfgTarget::Instance(i) if types.contains(&self.raw[i].rtype.as_str()) => {
                             out.push(Found::Raw(i))
                         }
-                        CfgTarget::Instance(_) => {}
+                        CfgTarget::Aligned(i, why)
+                            if types.contains(&self.raw[i].rtype.as_str()) =>
+                        {
+                            out.push(Found::Assumed(
+                                i,
+                                format!(
+                                    "`{}` of {} is not known until apply and {why}; tfreach assumes the instance with the same key, {}",
+                                    path.join("."),
+                                    r.address,
+                                    self.raw[i].address
+                                ),
+                            ))
+                        }
+                        CfgTarget::Instance(_) | CfgTarget::Aligned(..) => {}
                         CfgTarget::Literal(id) => out.push(self.by_id(&id, types)),
                     }
                 }
@@ -650,6 +663,7 @@ impl<'a> Builder<'a> {
             let r = self.raw(i);
             let v = &r.values;
             let f = self.lk.link(r, "vpc_id", VPC_TYPES);
+            let f = self.subnet_vpc(r, f);
             let vpc = self.link_of(f, |b| &b.vpc_of, "VPC");
             let mut cidrs = Cidrs::default();
             let mut ok = parse_cidr(v, "cidr_block", r, &mut cidrs, &mut self.findings);
@@ -920,9 +934,12 @@ impl<'a> Builder<'a> {
             let r = self.raw(i);
             match r.rtype.as_str() {
                 "aws_vpc_peering_connection" => {
-                    let fr = self.lk.link(r, "vpc_id", VPC_TYPES);
+                    let [fr, fa] = self.peering_ends(
+                        r,
+                        self.lk.link(r, "vpc_id", VPC_TYPES),
+                        self.lk.link(r, "peer_vpc_id", VPC_TYPES),
+                    );
                     let requester = self.link_of(fr, |b| &b.vpc_of, "VPC");
-                    let fa = self.lk.link(r, "peer_vpc_id", VPC_TYPES);
                     let accepter = self.link_of(fa, |b| &b.vpc_of, "VPC");
                     self.unresolved_finding(&r.address, &requester);
                     self.unresolved_finding(&r.address, &accepter);
@@ -1652,9 +1669,12 @@ impl<'a> Builder<'a> {
                     if str_attr(&r.values, "gateway_id").is_some() {
                         continue; // edge association: ingress routing only
                     }
-                    let fs = self.lk.link(r, "subnet_id", SUBNET_TYPES);
+                    let [fs, ft] = self.association_ends(
+                        r,
+                        self.lk.link(r, "subnet_id", SUBNET_TYPES),
+                        self.lk.link(r, "route_table_id", RT_OR_VPC_TYPES),
+                    );
                     let subnet = self.link_of(fs, |b| &b.subnet_of, "subnet");
-                    let ft = self.lk.link(r, "route_table_id", RT_OR_VPC_TYPES);
                     let table = self.table_link(ft);
                     match subnet {
                         Link::To(s) => {

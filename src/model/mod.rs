@@ -5,6 +5,7 @@
 //! not be resolved, is kept as an explicit [`Link::Unresolved`] or
 //! [`Cidrs::unknown`] with the reason, never replaced by a default.
 
+mod assume;
 pub mod build;
 pub mod endpoint;
 pub mod flow;

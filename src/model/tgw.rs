@@ -403,7 +403,10 @@ impl<'a> Builder<'a> {
                 str_attr(v, "association_default_route_table_id"),
                 str_attr(v, "propagation_default_route_table_id"),
             ];
-            let find = |b: &mut Self, id: Option<&str>, flag_attr: &str| -> usize {
+            // Two IDs that differ are two tables; one ID, or none yet (a new
+            // transit gateway), is the one table AWS creates for both.
+            let two = matches!(ids, [Some(x), Some(y)] if x != y);
+            let find = |b: &mut Self, id: Option<&str>, flag_attr: &str, role: &str| -> usize {
                 // A route table resource that is the default one.
                 let by_id = id.and_then(|id| {
                     rt_of.iter().find(|(ri, _)| {
@@ -419,7 +422,7 @@ impl<'a> Builder<'a> {
                 if let Some((_, &ti)) = by_id.or(by_flag) {
                     return ti;
                 }
-                let addr = format!("{} (default route table)", r.address);
+                let addr = format!("{} (default {role}route table)", r.address);
                 if let Some(ti) = b
                     .model
                     .tgw_route_tables
@@ -428,6 +431,17 @@ impl<'a> Builder<'a> {
                 {
                     return ti;
                 }
+                b.findings.push(Finding::new(
+                    codes::ASSUMED_TGW_DEFAULT_ROUTE_TABLE,
+                    &r.address,
+                    format!(
+                        "the default {role}route table of {} ({}) is not in the input; tfreach \
+                         assumes it holds only what the input propagates into it and the static \
+                         routes the input adds to it",
+                        r.address,
+                        id.unwrap_or("created with it")
+                    ),
+                ));
                 b.model.tgw_route_tables.push(TgwRouteTable {
                     address: addr,
                     aws_id: id.map(str::to_string),
@@ -438,9 +452,14 @@ impl<'a> Builder<'a> {
                 });
                 b.model.tgw_route_tables.len() - 1
             };
-            let a = find(self, ids[0], "default_association_route_table");
-            let p = if ids[1].is_some() && ids[1] != ids[0] {
-                find(self, ids[1], "default_propagation_route_table")
+            let (ra, rp) = if two {
+                ("association ", "propagation ")
+            } else {
+                ("", "")
+            };
+            let a = find(self, ids[0], "default_association_route_table", ra);
+            let p = if two {
+                find(self, ids[1], "default_propagation_route_table", rp)
             } else {
                 a
             };

@@ -23,6 +23,8 @@ struct PairOut<'a> {
 
 #[derive(Serialize)]
 struct Header<'a> {
+    #[serde(rename = "$schema")]
+    json_schema: &'static str,
     schema: &'static str,
     input: &'a InputInfo,
     subnets: &'a [crate::analysis::SubnetInfo],
@@ -63,6 +65,7 @@ fn write_with(
     pairs: &mut PairSource<'_>,
 ) -> io::Result<()> {
     let header = Header {
+        json_schema: super::schema_id::REPORT,
         schema: "tfreach/report/v1",
         input,
         subnets: &a.subnets,

@@ -1,6 +1,7 @@
 //! JSON for the matrix (`tfreach/matrix/v1`, `tfreach/vpc-matrix/v1`), the
 //! diff (`tfreach/diff/v1`, CONTRACT.md) and the check (`tfreach/check/v1`).
 //! Fields may be added to these documents; none is removed or renamed.
+//! Each names its JSON Schema in `$schema` ([`super::schema_id`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -23,6 +24,8 @@ fn write_json<T: Serialize>(out: &mut dyn Write, v: &T) -> io::Result<()> {
 /// it is computed.
 #[derive(Serialize)]
 struct MatrixHead<'a> {
+    #[serde(rename = "$schema")]
+    json_schema: &'static str,
     schema: &'static str,
     input: &'a InputInfo,
     summary: &'a Summary,
@@ -45,6 +48,8 @@ struct VpcCellOut<'a> {
 
 #[derive(Serialize)]
 struct VpcMatrixOut<'a> {
+    #[serde(rename = "$schema")]
+    json_schema: &'static str,
     schema: &'static str,
     input: &'a InputInfo,
     summary: &'a Summary,
@@ -60,6 +65,7 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
         return write_json(
             out,
             &VpcMatrixOut {
+                json_schema: super::schema_id::VPC_MATRIX,
                 schema: "tfreach/vpc-matrix/v1",
                 input: m.input,
                 summary: &a.summary,
@@ -86,6 +92,7 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
     // Everything but the verdicts as serde_json lays it out, then the
     // verdicts row by row as they are computed, laid out the same way.
     let head = serde_json::to_string_pretty(&MatrixHead {
+        json_schema: super::schema_id::MATRIX,
         schema: "tfreach/matrix/v1",
         input: m.input,
         summary: &a.summary,
@@ -146,6 +153,8 @@ struct FindingsOut<'a> {
 
 #[derive(Serialize)]
 struct DiffOut<'a> {
+    #[serde(rename = "$schema")]
+    json_schema: &'static str,
     schema: &'static str,
     before: &'a InputInfo,
     after: &'a InputInfo,
@@ -161,6 +170,7 @@ pub fn write_diff(out: &mut dyn Write, doc: &DiffDoc) -> io::Result<()> {
     write_json(
         out,
         &DiffOut {
+            json_schema: super::schema_id::DIFF,
             schema: "tfreach/diff/v1",
             before: doc.before,
             after: doc.after,
@@ -210,6 +220,8 @@ struct CheckSummary {
 
 #[derive(Serialize)]
 struct CheckOut<'a> {
+    #[serde(rename = "$schema")]
+    json_schema: &'static str,
     schema: &'static str,
     input: &'a InputInfo,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,6 +239,7 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckDoc) -> io::Result<()> {
     write_json(
         out,
         &CheckOut {
+            json_schema: super::schema_id::CHECK,
             schema: "tfreach/check/v1",
             input: doc.input,
             baseline: doc.baseline,

@@ -13,10 +13,23 @@ pub mod junit;
 pub mod markdown;
 pub mod mermaid;
 pub mod sarif;
+pub mod style;
 pub mod table;
 pub mod text;
 
 use serde::Serialize;
+
+/// The `$schema` of each JSON document tfreach writes: the `$id` of its
+/// JSON Schema (draft 2020-12) in the repository's `schemas/` directory,
+/// `schemas/NAME.v1.schema.json` for `urn:tfreach:schema:NAME:v1`. The
+/// explain document is a bare list (CONTRACT.md), so it names none.
+pub mod schema_id {
+    pub const REPORT: &str = "urn:tfreach:schema:report:v1";
+    pub const DIFF: &str = "urn:tfreach:schema:diff:v1";
+    pub const CHECK: &str = "urn:tfreach:schema:check:v1";
+    pub const MATRIX: &str = "urn:tfreach:schema:matrix:v1";
+    pub const VPC_MATRIX: &str = "urn:tfreach:schema:vpc-matrix:v1";
+}
 
 pub use crate::model::words::{Direction, Finding, Reason, Severity, Verdict};
 

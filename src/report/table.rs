@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::doc::VpcMatrix;
+use super::style::Styles;
 use super::{InputInfo, Verdict};
 use crate::analysis::{address_order, Analysis};
 use crate::ingest::{DocKind, View};
@@ -43,8 +44,18 @@ pub fn summary_line(a: &Analysis) -> String {
     )
 }
 
-/// Writes the table.
+/// Writes the table, without colour.
 pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result<()> {
+    write_styled(out, input, a, Styles::PLAIN)
+}
+
+/// Writes the table, verdicts and severities in the colours of `st`.
+pub fn write_styled(
+    out: &mut dyn Write,
+    input: &InputInfo,
+    a: &Analysis,
+    st: Styles,
+) -> io::Result<()> {
     writeln!(out, "{}", describe_input(input))?;
     writeln!(out, "{}", summary_line(a))?;
     let vpc_of = |i: usize| a.subnets[i].vpc.as_deref().unwrap_or("(unknown VPC)");
@@ -65,16 +76,27 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
         for &k in members {
             *counts.entry(a.pairs[k].verdict).or_default() += 1;
         }
-        let counts: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+        let counts: Vec<String> = counts
+            .iter()
+            .map(|(v, n)| format!("{n} {}", st.paint(st.verdict(*v), v)))
+            .collect();
         writeln!(out)?;
-        writeln!(out, "{} -> {}  ({})", key.0, key.1, counts.join(", "))?;
+        let head = format!("{} -> {}", key.0, key.1);
+        writeln!(
+            out,
+            "{}  ({})",
+            st.paint(st.heading(), head),
+            counts.join(", ")
+        )?;
         writeln!(out, "  {:wf$}  {:wt$}  VERDICT", "FROM", "TO")?;
         for &k in members {
             let p = &a.pairs[k];
             writeln!(
                 out,
                 "  {:wf$}  {:wt$}  {}",
-                a.subnets[p.from].address, a.subnets[p.to].address, p.verdict
+                a.subnets[p.from].address,
+                a.subnets[p.to].address,
+                st.paint(st.verdict(p.verdict), p.verdict)
             )?;
             if let Some(t) = &p.traffic {
                 writeln!(out, "      round trip for: {t}")?;
@@ -94,12 +116,12 @@ pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result
             "\n(pairs not listed; use --pairs all or --pairs failing)"
         )?;
     }
-    write_tail(out, a)
+    write_tail(out, a, st)
 }
 
 /// The services and the findings, which end every table.
-fn write_tail(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
-    write_services(out, a)?;
+fn write_tail(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<()> {
+    write_services(out, a, st)?;
     writeln!(out)?;
     if a.findings.is_empty() {
         writeln!(out, "No findings.")?;
@@ -108,8 +130,8 @@ fn write_tail(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         for f in &a.findings {
             writeln!(
                 out,
-                "  {:7}  {}  {}",
-                f.severity.as_str(),
+                "  {}  {}  {}",
+                st.pad(st.severity(f.severity), f.severity.as_str(), 7),
                 f.code,
                 f.resource
             )?;
@@ -129,6 +151,7 @@ pub fn write_overview(
     a: &Analysis,
     model: &Model,
     listed: u64,
+    st: Styles,
 ) -> io::Result<()> {
     writeln!(out, "{}", describe_input(input))?;
     writeln!(out, "{}", summary_line(a))?;
@@ -158,11 +181,11 @@ pub fn write_overview(
             vpcs[*x], vpcs[*y], c.pairs, c.reachable, c.partial, c.one_way, c.blocked, c.unknown
         )?;
     }
-    write_tail(out, a)
+    write_tail(out, a, st)
 }
 
 /// The services section: per subnet, each AWS service and how it is reached.
-fn write_services(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
+fn write_services(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<()> {
     if a.services.is_empty() {
         return Ok(());
     }
@@ -178,10 +201,10 @@ fn write_services(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
     for s in &a.services {
         writeln!(
             out,
-            "  {:wf$}  {:ws$}  {:9}  {}",
+            "  {:wf$}  {:ws$}  {}  {}",
             s.from,
             s.service,
-            s.verdict.as_str(),
+            st.pad(st.verdict(s.verdict), s.verdict.as_str(), 9),
             s.via.as_deref().unwrap_or("-")
         )?;
         if let Some(n) = &s.note {

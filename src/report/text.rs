@@ -1,12 +1,15 @@
 //! Terminal text for the matrix, diff and check commands (`--format
 //! table`). Control characters taken from the input are shown escaped, so a
 //! crafted `for_each` key cannot move the cursor or recolour the terminal.
+//! Verdicts, severities and rule outcomes are drawn in the colours of the
+//! [`Styles`] given.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::doc::{vpc_order, CheckDoc, DiffDoc, MatrixDoc, VpcMatrix};
+use super::style::Styles;
 use super::table::describe_input;
 use super::{Direction, Reason, Verdict};
 use crate::analysis::Summary;
@@ -69,7 +72,7 @@ fn write_reasons(out: &mut dyn Write, reasons: &[Reason], indent: &str) -> io::R
 
 /// The matrix: numbered subnets with one letter per cell, or the VPC
 /// aggregate with counts.
-pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
+pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc, st: Styles) -> io::Result<()> {
     let a = m.analysis;
     writeln!(out, "{}", term(&describe_input(m.input)))?;
     if m.by_vpc {
@@ -94,19 +97,28 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
             "{:w$}  {:w$}  {:>7} {:>9} {:>7} {:>7} {:>7} {:>7}",
             "FROM", "TO", "PAIRS", "REACHABLE", "PARTIAL", "ONE_WAY", "BLOCKED", "UNKNOWN"
         )?;
+        // A count in its verdict's colour, unless it is zero.
+        let count = |n: u64, v: Verdict, w: usize| {
+            let text = format!("{n:>w$}");
+            if n == 0 {
+                text
+            } else {
+                st.paint(st.verdict(v), text).to_string()
+            }
+        };
         for c in &vm.cells {
             let s = &c.counts;
             writeln!(
                 out,
-                "{:w$}  {:w$}  {:>7} {:>9} {:>7} {:>7} {:>7} {:>7}",
+                "{:w$}  {:w$}  {:>7} {} {} {} {} {}",
                 term(&vm.vpcs[c.from].address),
                 term(&vm.vpcs[c.to].address),
                 s.pairs,
-                s.reachable,
-                s.partial,
-                s.one_way,
-                s.blocked,
-                s.unknown
+                count(s.reachable, Verdict::Reachable, 9),
+                count(s.partial, Verdict::Partial, 7),
+                count(s.one_way, Verdict::OneWay, 7),
+                count(s.blocked, Verdict::Blocked, 7),
+                count(s.unknown, Verdict::Unknown, 7)
             )?;
         }
         return Ok(());
@@ -123,10 +135,18 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
         .map(|s| s.address.chars().count())
         .max()
         .unwrap_or(0);
-    writeln!(
-        out,
-        "rows: from, columns: to.  R reachable  P partial  O one-way  . blocked  ? unknown"
-    )?;
+    let legend: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|&v| {
+            let name = if v == Verdict::OneWay {
+                "one-way"
+            } else {
+                v.as_str()
+            };
+            format!("{} {name}", st.paint(st.verdict(v), letter(v)))
+        })
+        .collect();
+    writeln!(out, "rows: from, columns: to.  {}", legend.join("  "))?;
     // Column numbers, written vertically.
     for d in 0..num {
         let mut line = format!("{:num$}  {:wa$}  ", "", "");
@@ -137,13 +157,26 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
         writeln!(out, "{}", line.trim_end())?;
     }
     for i in 0..n {
-        let cells: String = (0..n)
-            .map(|j| match grid[i * n + j] {
-                Some(v) => letter(v),
-                None if i == j => '\\',
-                None => ' ',
-            })
-            .collect();
+        // Runs of one verdict share one colour change.
+        let mut cells = String::new();
+        let mut j = 0;
+        while j < n {
+            let cell = grid[i * n + j];
+            let run = (j..n)
+                .take_while(|&k| grid[i * n + k] == cell && k != i)
+                .count();
+            match cell {
+                Some(v) if run > 0 => {
+                    let letters: String = std::iter::repeat_n(letter(v), run).collect();
+                    cells.push_str(&st.paint(st.verdict(v), letters).to_string());
+                    j += run;
+                    continue;
+                }
+                _ if i == j => cells.push('\\'),
+                _ => cells.push(' '),
+            }
+            j += 1;
+        }
         writeln!(
             out,
             "{:>num$}  {:wa$}  {cells}",
@@ -156,7 +189,7 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
 
 /// The diff: totals, then the changes grouped by VPC pair, then the
 /// findings introduced and removed.
-pub fn write_diff(out: &mut dyn Write, doc: &DiffDoc) -> io::Result<()> {
+pub fn write_diff(out: &mut dyn Write, doc: &DiffDoc, st: Styles) -> io::Result<()> {
     let d = doc.diff;
     writeln!(out, "before: {}", term(&describe_input(doc.before)))?;
     writeln!(out, "after:  {}", term(&describe_input(doc.after)))?;
@@ -212,11 +245,11 @@ pub fn write_diff(out: &mut dyn Write, doc: &DiffDoc) -> io::Result<()> {
     for key in keys {
         let list = &groups[&key];
         writeln!(out)?;
+        let head = format!("{} -> {}", term(key.0), term(key.1));
         writeln!(
             out,
-            "{} -> {}  ({} change(s))",
-            term(key.0),
-            term(key.1),
+            "{}  ({} change(s))",
+            st.paint(st.heading(), head),
             list.len()
         )?;
         writeln!(
@@ -227,11 +260,11 @@ pub fn write_diff(out: &mut dyn Write, doc: &DiffDoc) -> io::Result<()> {
         for c in list {
             writeln!(
                 out,
-                "  {:wf$}  {:wt$}  {:9}  {:9}  {}",
+                "  {:wf$}  {:wt$}  {}  {}  {}",
                 term(&c.from),
                 term(&c.to),
-                c.before.as_str(),
-                c.after.as_str(),
+                st.pad(st.status(c.before), c.before.as_str(), 9),
+                st.pad(st.status(c.after), c.after.as_str(), 9),
                 c.kind.title().to_lowercase()
             )?;
             write_reasons(out, &c.reasons, "      ")?;
@@ -250,8 +283,8 @@ pub fn write_diff(out: &mut dyn Write, doc: &DiffDoc) -> io::Result<()> {
         for f in list.iter() {
             writeln!(
                 out,
-                "  {:7}  {}  {}",
-                f.severity.as_str(),
+                "  {}  {}  {}",
+                st.pad(st.severity(f.severity), f.severity.as_str(), 7),
                 f.code,
                 term(&f.resource)
             )?;
@@ -263,7 +296,7 @@ pub fn write_diff(out: &mut dyn Write, doc: &DiffDoc) -> io::Result<()> {
 
 /// The check: one line per rule with its outcome, the issues under it,
 /// and the verdict.
-pub fn write_check(out: &mut dyn Write, doc: &CheckDoc) -> io::Result<()> {
+pub fn write_check(out: &mut dyn Write, doc: &CheckDoc, st: Styles) -> io::Result<()> {
     let r = doc.report;
     writeln!(out, "{}", term(&describe_input(doc.input)))?;
     if let Some(b) = doc.baseline {
@@ -278,7 +311,12 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckDoc) -> io::Result<()> {
             Outcome::Skip => "SKIP",
         };
         let line = res.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-        writeln!(out, "{mark}  {}{line}", term(&res.name))?;
+        writeln!(
+            out,
+            "{}  {}{line}",
+            st.paint(st.outcome(res.outcome), mark),
+            term(&res.name)
+        )?;
         if let Some(note) = &res.note {
             writeln!(out, "      {}", term(note))?;
         }
@@ -299,10 +337,15 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckDoc) -> io::Result<()> {
         r.count(Outcome::Fail),
         r.count(Outcome::Skip),
     );
+    let (verdict, style) = if r.passed() {
+        ("OK", st.outcome(Outcome::Pass))
+    } else {
+        ("FAILED", st.outcome(Outcome::Fail))
+    };
     writeln!(
         out,
         "{}: {pass} passed, {fail} failed, {skip} skipped ({})",
-        if r.passed() { "OK" } else { "FAILED" },
+        st.paint(style, verdict),
         counts_line(doc.summary)
     )?;
     Ok(())

@@ -69,6 +69,11 @@ rule!(
     cidr_route_beats_prefix_list_route_at_equal_length,
     prefix_list_outside_input_is_unknown,
     tgw_inspection_without_appliance_mode_warns,
+    counted_blocks_linked_through_locals_are_not_aligned,
+    one_to_one_count_layout_aligns_keys,
+    assumed_link_that_aws_cannot_have_is_dropped,
+    tgw_distinct_default_tables_are_two_tables,
+    recorded_for_each_value_names_the_instance,
 );
 
 #[test]

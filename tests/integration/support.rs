@@ -22,11 +22,11 @@ pub struct Expect {
     pub pair: Vec<ExpectPair>,
     #[serde(default)]
     pub finding: Vec<ExpectFinding>,
-    /// Findings that must not be reported (on `resource`, or anywhere).
-    #[serde(default)]
-    pub no_finding: Vec<ExpectNoFinding>,
     #[serde(default)]
     pub service: Vec<ExpectService>,
+    /// Findings that must not be reported (any resource when none is named).
+    #[serde(default)]
+    pub no_finding: Vec<ExpectNoFinding>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +36,7 @@ pub struct ExpectNoFinding {
     #[serde(default)]
     pub resource: Option<String>,
 }
+
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -269,17 +270,19 @@ pub fn check_expects(doc: &Path, expects: &[PathBuf]) -> usize {
         }
         for f in &expect.no_finding {
             checked += 1;
-            let hit = a
+            let hits: Vec<String> = a
                 .findings
                 .iter()
-                .find(|x| x.code == f.code && f.resource.as_ref().is_none_or(|r| *r == x.resource));
-            if let Some(x) = hit {
+                .filter(|x| {
+                    x.code == f.code && f.resource.as_ref().is_none_or(|r| *r == x.resource)
+                })
+                .map(|x| format!("{} {}: {}", x.code, x.resource, x.message))
+                .collect();
+            if !hits.is_empty() {
                 failures.push(format!(
-                    "{}: finding {} on {} should not be reported: {}",
+                    "{}: finding {} should not be reported; got {hits:?}",
                     e.display(),
-                    x.code,
-                    x.resource,
-                    x.message
+                    f.code
                 ));
             }
         }

@@ -270,9 +270,83 @@ pub enum GwKind {
     Eni {
         subnet: usize,
     },
+    /// An appliance instance (`instance_id`): forwards like an interface.
+    Instance {
+        subnet: usize,
+    },
+    /// A Gateway Load Balancer endpoint in a subnet: a bump in the wire that
+    /// forwards like an interface (SPEC B.4.3).
+    Gwlbe {
+        subnet: usize,
+    },
+    /// A transit gateway attached to the VPC. Only routes AWS refuses (inside
+    /// the VPC's own blocks) ever target it, so it never carries traffic.
+    TransitGateway,
+    /// A gateway endpoint (S3). Only refused routes target it.
+    GatewayEndpoint,
+}
+
+impl GwKind {
+    /// The subnet of an appliance the route table forwards through (an
+    /// interface, an instance, a GWLB endpoint, a NAT gateway).
+    pub fn appliance_subnet(self) -> Option<usize> {
+        match self {
+            GwKind::Eni { subnet }
+            | GwKind::Instance { subnet }
+            | GwKind::Gwlbe { subnet }
+            | GwKind::Nat { subnet, .. } => Some(subnet),
+            _ => None,
+        }
+    }
+}
+
+/// The shapes of issue 10 a generator may produce, on top of the default
+/// ones. Each is an option so that a shape whose engine behaviour is not yet
+/// right can be left out (with a named, ignored test) while the rest runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shapes {
+    /// VPCs whose main route table is not in the input (no
+    /// `aws_default_route_table`, no main association) with subnets that
+    /// have no explicit association. Off, the generator never leaves a
+    /// subnet on a main table that is not in the input.
+    pub unmanaged_main: bool,
+    /// Routes whose destination is inside one of the table's VPC blocks,
+    /// to every kind of middlebox (interface, instance, GWLB endpoint,
+    /// private NAT gateway), for a whole subnet's or a whole block's range.
+    /// Off, only such routes to interfaces.
+    pub inside_routes: bool,
+    /// With `inside_routes`, also the routes AWS refuses there: targets
+    /// that are not middleboxes (peering, internet, egress-only, VPN and
+    /// transit gateways, gateway endpoints), and middlebox routes narrower
+    /// than a block that match no subnet.
+    pub refused_routes: bool,
+    /// VPC blocks taken from two /16s only, so most VPCs overlap.
+    pub reuse: bool,
+    /// Private NAT gateways in subnets with route tables of their own that
+    /// random routes fill (so the NAT's traffic can reach other VPCs), and
+    /// NAT gateways as targets of routes to any IPv4 destination.
+    pub private_nat: bool,
+}
+
+impl Shapes {
+    pub const ALL: Shapes = Shapes {
+        unmanaged_main: true,
+        inside_routes: true,
+        refused_routes: true,
+        reuse: true,
+        private_nat: true,
+    };
 }
 
 impl Topology {
+    /// The address of NAT gateway `g` (also its private IP in the documents).
+    pub fn nat_ip(&self, g: usize) -> u128 {
+        match self.gateways[g].kind {
+            GwKind::Nat { subnet, .. } => self.subnets[subnet].v4.start + 5,
+            _ => panic!("gateway {g} is not a NAT gateway"),
+        }
+    }
+
     /// Whether a table is rendered (an unmanaged default table is not).
     pub fn table_in_input(&self, t: usize) -> bool {
         let v = &self.vpcs[self.tables[t].vpc];
@@ -454,8 +528,19 @@ pub fn topology(max_vpcs: usize) -> impl Strategy<Value = Topology> {
     raw(max_vpcs).prop_map(|r| build(&r))
 }
 
-/// Turns raw choices into a valid network.
+/// Random networks that also take the given shapes of issue 10.
+pub fn topology_with(max_vpcs: usize, shapes: Shapes) -> impl Strategy<Value = Topology> {
+    raw(max_vpcs).prop_map(move |r| build_with(&r, shapes))
+}
+
+/// Turns raw choices into a valid network of the default shapes.
 pub fn build(raw: &Raw) -> Topology {
+    build_with(raw, Shapes::default())
+}
+
+/// Turns raw choices into a network AWS accepts, except for the refused
+/// routes and impossible peerings the module doc and [`Shapes`] name.
+pub fn build_with(raw: &Raw, shapes: Shapes) -> Topology {
     let mut t = Topology {
         vpcs: Vec::new(),
         subnets: Vec::new(),
@@ -467,7 +552,8 @@ pub fn build(raw: &Raw) -> Topology {
     // come from a small pool, so they overlap across VPCs too.
     let v6_base: u128 = 0x2600_1f18_0000_0000_0000_0000_0000_0000;
     for rv in &raw.vpcs {
-        let primary = Net::v4(10, rv.base, 0, 0, 16 + 2 * rv.len);
+        let base = if shapes.reuse { rv.base % 2 } else { rv.base };
+        let primary = Net::v4(10, base, 0, 0, 16 + 2 * rv.len);
         let mut v4 = vec![primary];
         if let Some((c, k)) = rv.secondary {
             let s = match k {
@@ -493,7 +579,11 @@ pub fn build(raw: &Raw) -> Topology {
             v6,
             account: u8::from(rv.account == 3),
             default_table,
-            default_managed: rv.default_managed != 0,
+            default_managed: if shapes.unmanaged_main {
+                rv.default_managed >= 4
+            } else {
+                rv.default_managed != 0
+            },
             main_assoc: None,
             main_id_refreshed: rv.refreshed,
         });
@@ -508,6 +598,10 @@ pub fn build(raw: &Raw) -> Topology {
         }
         if v6.is_some() {
             gw(GwKind::EgressOnly);
+        }
+        if shapes.inside_routes {
+            gw(GwKind::TransitGateway);
+            gw(GwKind::GatewayEndpoint);
         }
     }
     let nv = t.vpcs.len();
@@ -565,6 +659,7 @@ pub fn build(raw: &Raw) -> Topology {
     // reference leaves out, changes no verdict. Appliances (ENIs) forward
     // transparently, as AWS does.
     let mut nat_subnets = Vec::new();
+    let mut private_nat_subnets = Vec::new();
     for d in &raw.devices {
         if t.subnets.is_empty() {
             break;
@@ -572,10 +667,14 @@ pub fn build(raw: &Raw) -> Topology {
         let si = usize::from(d.subnet) % t.subnets.len();
         let vi = t.subnets[si].vpc;
         if d.nat {
-            if nat_subnets.contains(&si) {
+            if nat_subnets.contains(&si) || private_nat_subnets.contains(&si) {
                 continue;
             }
-            nat_subnets.push(si);
+            if shapes.private_nat && d.private {
+                private_nat_subnets.push(si);
+            } else {
+                nat_subnets.push(si);
+            }
             t.gateways.push(Gateway {
                 vpc: vi,
                 kind: GwKind::Nat {
@@ -584,11 +683,24 @@ pub fn build(raw: &Raw) -> Topology {
                 },
             });
         } else {
-            t.gateways.push(Gateway {
-                vpc: vi,
-                kind: GwKind::Eni { subnet: si },
-            });
+            let kind = match (shapes.inside_routes, d.subnet / 64 % 3) {
+                (true, 1) => GwKind::Instance { subnet: si },
+                (true, 2) => GwKind::Gwlbe { subnet: si },
+                _ => GwKind::Eni { subnet: si },
+            };
+            t.gateways.push(Gateway { vpc: vi, kind });
         }
+    }
+    // A private NAT gateway (with `private_nat`) gets a table of its own,
+    // which random routes fill like any other: its traffic, translated to
+    // its own address, may go anywhere.
+    for &si in &private_nat_subnets {
+        let vi = t.subnets[si].vpc;
+        t.subnets[si].table = Some(t.tables.len());
+        t.tables.push(Table {
+            vpc: vi,
+            routes: Vec::new(),
+        });
     }
     let mut public_tables = Vec::new();
     for &si in &nat_subnets {
@@ -623,6 +735,22 @@ pub fn build(raw: &Raw) -> Topology {
             v.main_assoc = None;
         }
     }
+    // Without `unmanaged_main`, no subnet uses a table that is not in the
+    // input (the main table, or the default table associated explicitly
+    // when the VPC has no other): such a table is managed after all.
+    if !shapes.unmanaged_main {
+        for vi in 0..t.vpcs.len() {
+            let v = &t.vpcs[vi];
+            let main = v.main_assoc.unwrap_or(v.default_table);
+            let used = t
+                .subnets
+                .iter()
+                .any(|s| s.vpc == vi && !t.table_in_input(s.table.unwrap_or(main)));
+            if used {
+                t.vpcs[vi].default_managed = true;
+            }
+        }
+    }
     // Peerings: at most one per pair of VPCs.
     for rp in &raw.peerings {
         let (a, b) = (usize::from(rp.a) % nv, usize::from(rp.b) % nv);
@@ -651,16 +779,22 @@ pub fn build(raw: &Raw) -> Topology {
     let routable: Vec<usize> = (0..t.tables.len())
         .filter(|&ti| !public_tables.contains(&ti) && t.table_in_input(ti))
         .collect();
+    if shapes.private_nat {
+        wire_private_nats(&mut t, &routable, raw);
+    }
     for rr in raw.routes.iter().filter(|_| !routable.is_empty()) {
         let ti = routable[usize::from(rr.table) % routable.len()];
         let vi = t.tables[ti].vpc;
-        let Some((dest, middlebox)) = pick_dest(&t, vi, rr) else {
+        let Some((dest, middlebox)) = pick_dest(&t, vi, rr, shapes) else {
             continue;
         };
-        let Some(target) = pick_target(&t, vi, rr, dest.fam, middlebox) else {
+        let Some(target) = pick_target(&t, vi, rr, dest.fam, middlebox, shapes) else {
             continue;
         };
         if t.tables[ti].routes.iter().any(|r| r.dest == dest) {
+            continue;
+        }
+        if middlebox && !shapes.refused_routes && !accepted_inside(&t, vi, dest, target) {
             continue;
         }
         let style = match rr.style {
@@ -675,6 +809,83 @@ pub fn build(raw: &Raw) -> Topology {
         });
     }
     t
+}
+
+/// Gives each private NAT gateway a path to a VPC its own VPC is peered
+/// with: the NAT's table sends that VPC's primary block into the peering,
+/// another table of the VPC sends it to the NAT, and the peer VPC's tables
+/// route back either the NAT's subnet only or the whole VPC (a raw bit
+/// picks), so that replies to the NAT's address and replies to the
+/// client's own address part ways.
+fn wire_private_nats(t: &mut Topology, routable: &[usize], raw: &Raw) {
+    let nats: Vec<(usize, usize, usize)> = (0..t.gateways.len())
+        .filter_map(|g| match t.gateways[g].kind {
+            GwKind::Nat {
+                subnet,
+                private: true,
+            } => Some((g, subnet, t.gateways[g].vpc)),
+            _ => None,
+        })
+        .collect();
+    for (k, (g, si, vi)) in nats.into_iter().enumerate() {
+        let bits = raw.devices.get(k).map_or(0, |d| d.subnet);
+        let Some(p) = (0..t.peerings.len()).find(|&p| {
+            let pc = &t.peerings[p];
+            pc.requester == vi || pc.accepter == vi
+        }) else {
+            continue;
+        };
+        let pc = &t.peerings[p];
+        let wi = if pc.requester == vi {
+            pc.accepter
+        } else {
+            pc.requester
+        };
+        let far = t.vpcs[wi].v4[0];
+        let back = if bits % 2 == 0 {
+            t.subnets[si].v4
+        } else {
+            t.vpcs[vi].v4[0]
+        };
+        let add = |t: &mut Topology, ti: usize, dest: Net, target: Target| {
+            let inside = t.vpcs[t.tables[ti].vpc]
+                .all_blocks()
+                .iter()
+                .any(|b| b.overlaps(&dest));
+            if !inside && !t.tables[ti].routes.iter().any(|r| r.dest == dest) {
+                t.tables[ti].routes.push(Route {
+                    dest,
+                    target,
+                    style: Style::Inline,
+                });
+            }
+        };
+        let Some(nat_table) = t.subnets[si].table else {
+            continue;
+        };
+        add(t, nat_table, far, Target::Peering(p));
+        for &ti in routable {
+            if t.tables[ti].vpc == vi && ti != nat_table {
+                add(t, ti, far, Target::Gateway(g));
+            } else if t.tables[ti].vpc == wi && (bits / 2) % 3 != 0 {
+                add(t, ti, back, Target::Peering(p));
+            }
+        }
+    }
+}
+
+/// Whether AWS accepts a route inside VPC `vi`'s blocks (SPEC B.1.2): to a
+/// middlebox, for exactly a block or a subnet's block of the VPC.
+fn accepted_inside(t: &Topology, vi: usize, dest: Net, target: Target) -> bool {
+    let middlebox = match target {
+        Target::Gateway(g) => t.gateways[g].kind.appliance_subnet().is_some(),
+        Target::Peering(_) => false,
+    };
+    let whole = t.vpcs[vi].all_blocks().contains(&dest)
+        || t.subnets
+            .iter()
+            .any(|s| s.vpc == vi && (s.v4 == dest || s.v6 == Some(dest)));
+    middlebox && whole
 }
 
 /// The tables of a VPC; with `assoc`, those a subnet may be associated
@@ -699,7 +910,7 @@ fn gateway_of(t: &Topology, vi: usize, kind: GwKind) -> Option<usize> {
 
 /// A route destination, and whether it is an appliance route (more specific
 /// than `local`, allowed only towards an appliance).
-fn pick_dest(t: &Topology, vi: usize, rr: &RawRoute) -> Option<(Net, bool)> {
+fn pick_dest(t: &Topology, vi: usize, rr: &RawRoute, shapes: Shapes) -> Option<(Net, bool)> {
     let nv = t.vpcs.len();
     let other = &t.vpcs[usize::from(rr.a) % nv];
     let own = &t.vpcs[vi];
@@ -761,6 +972,11 @@ fn pick_dest(t: &Topology, vi: usize, rr: &RawRoute) -> Option<(Net, bool)> {
         _ => (other.v6.unwrap_or(other.v4[0]), false),
     };
     let inside_own = own.all_blocks().iter().any(|b| b.covers(&dest));
+    if shapes.inside_routes {
+        // Any destination, and any target for it: the target picks whether
+        // AWS accepts the route.
+        return Some((dest, inside_own));
+    }
     if inside_own != middlebox {
         return None;
     }
@@ -773,6 +989,7 @@ fn pick_target(
     rr: &RawRoute,
     fam: Fam,
     middlebox: bool,
+    shapes: Shapes,
 ) -> Option<Target> {
     let own_gw = |pred: &dyn Fn(&GwKind) -> bool| -> Vec<usize> {
         (0..t.gateways.len())
@@ -782,17 +999,45 @@ fn pick_target(
     let pick = |v: Vec<usize>| -> Option<usize> {
         (!v.is_empty()).then(|| v[usize::from(rr.t) % v.len()])
     };
+    // Appliances that forward both families, and those kept to IPv4
+    // (instances and GWLB endpoints, whose IPv6 support SPEC E leaves open).
+    let appliance = |k: &GwKind| match k {
+        GwKind::Eni { .. } => true,
+        GwKind::Instance { .. } | GwKind::Gwlbe { .. } => fam == Fam::V4,
+        _ => false,
+    };
+    let peerings = || -> Vec<usize> {
+        (0..t.peerings.len())
+            .filter(|&p| t.peerings[p].requester == vi || t.peerings[p].accepter == vi)
+            .collect()
+    };
+    if middlebox && shapes.inside_routes {
+        // Inside the VPC's own blocks: every kind of target (issue 10, 2).
+        let g = match rr.target_kind {
+            0 => pick(own_gw(&|k| matches!(k, GwKind::Eni { .. }))),
+            1 => pick(own_gw(&|k| matches!(k, GwKind::Instance { .. }))),
+            2 => pick(own_gw(&|k| matches!(k, GwKind::Gwlbe { .. }))),
+            // NAT gateways translate the source, which `private_nat` is
+            // about: with it only.
+            3 if fam == Fam::V4 && shapes.private_nat => {
+                pick(own_gw(&|k| matches!(k, GwKind::Nat { private: true, .. })))
+            }
+            4 => return pick(peerings()).map(Target::Peering),
+            5 => pick(own_gw(&|k| {
+                matches!(k, GwKind::Internet | GwKind::EgressOnly | GwKind::Vpn)
+            })),
+            6 => pick(own_gw(&|k| *k == GwKind::TransitGateway)),
+            7 => pick(own_gw(&|k| *k == GwKind::GatewayEndpoint)),
+            _ => pick(own_gw(&appliance)),
+        };
+        return g.map(Target::Gateway);
+    }
     if middlebox {
         return pick(own_gw(&|k| matches!(k, GwKind::Eni { .. }))).map(Target::Gateway);
     }
     match rr.target_kind {
         // A peering of this VPC.
-        0..=4 => {
-            let mine: Vec<usize> = (0..t.peerings.len())
-                .filter(|&p| t.peerings[p].requester == vi || t.peerings[p].accepter == vi)
-                .collect();
-            pick(mine).map(Target::Peering)
-        }
+        0..=4 => pick(peerings()).map(Target::Peering),
         // A peering that does not touch this VPC (AWS would refuse it).
         5 => {
             let theirs: Vec<usize> = (0..t.peerings.len())
@@ -809,7 +1054,7 @@ fn pick_target(
         8 if fam == Fam::V4 => {
             pick(own_gw(&|k| matches!(k, GwKind::Nat { .. }))).map(Target::Gateway)
         }
-        _ => pick(own_gw(&|k| matches!(k, GwKind::Eni { .. }))).map(Target::Gateway),
+        _ => pick(own_gw(&appliance)).map(Target::Gateway),
     }
 }
 
@@ -975,6 +1220,11 @@ impl Topology {
                 GwKind::EgressOnly => ("egress_only_gateway_id", n.id("eigw", g)),
                 GwKind::Nat { .. } => ("nat_gateway_id", n.id("nat", g)),
                 GwKind::Eni { .. } => ("network_interface_id", n.id("eni", g)),
+                GwKind::Instance { .. } => ("instance_id", n.id("i", g)),
+                GwKind::Gwlbe { .. } | GwKind::GatewayEndpoint => {
+                    ("vpc_endpoint_id", n.id("vpce", g))
+                }
+                GwKind::TransitGateway => ("transit_gateway_id", n.id("tgw", g)),
             },
         }
     }
@@ -1080,7 +1330,7 @@ impl Topology {
                         "subnet_id": n.id("subnet", subnet),
                         "connectivity_type": if private { "private" } else { "public" },
                         "allocation_id": if private { String::new() } else { n.id("eipalloc", gi) },
-                        "private_ip": fmt_addr(Fam::V4, self.subnets[subnet].v4.start + 5),
+                        "private_ip": fmt_addr(Fam::V4, self.nat_ip(gi)),
                     }),
                 ),
                 GwKind::Eni { subnet } => (
@@ -1092,6 +1342,75 @@ impl Topology {
                         "source_dest_check": false,
                     }),
                 ),
+                GwKind::Instance { subnet } => (
+                    "aws_instance",
+                    json!({
+                        "id": n.id("i", gi),
+                        "subnet_id": n.id("subnet", subnet),
+                        "private_ip": fmt_addr(Fam::V4, self.subnets[subnet].v4.start + 7),
+                        "source_dest_check": false,
+                        "ami": "ami-0123456789abcdef0",
+                        "instance_type": "c6in.large",
+                    }),
+                ),
+                GwKind::Gwlbe { subnet } => (
+                    "aws_vpc_endpoint",
+                    json!({
+                        "id": n.id("vpce", gi),
+                        "vpc_id": vpc_id(g.vpc),
+                        "vpc_endpoint_type": "GatewayLoadBalancer",
+                        "service_name": "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaabbbbccccdddd",
+                        "subnet_ids": [n.id("subnet", subnet)],
+                        "route_table_ids": [],
+                        "state": "available",
+                        "region": REGION,
+                    }),
+                ),
+                GwKind::GatewayEndpoint => (
+                    "aws_vpc_endpoint",
+                    json!({
+                        "id": n.id("vpce", gi),
+                        "vpc_id": vpc_id(g.vpc),
+                        "vpc_endpoint_type": "Gateway",
+                        "service_name": format!("com.amazonaws.{REGION}.s3"),
+                        "route_table_ids": [],
+                        "prefix_list_id": "pl-63a5400a",
+                        "state": "available",
+                        "region": REGION,
+                    }),
+                ),
+                GwKind::TransitGateway => {
+                    // Attached to the VPC through its first subnet, so that
+                    // only the refusal, not a missing attachment, decides.
+                    if let Some(si) = self.subnets.iter().position(|s| s.vpc == g.vpc) {
+                        out.push((
+                            n.place("aws_ec2_transit_gateway_vpc_attachment", gi, g.vpc),
+                            json!({
+                                "id": n.id("tgw-attach", gi),
+                                "transit_gateway_id": n.id("tgw", gi),
+                                "vpc_id": vpc_id(g.vpc),
+                                "subnet_ids": [n.id("subnet", si)],
+                                "appliance_mode_support": "disable",
+                                "ipv6_support": "disable",
+                                "transit_gateway_default_route_table_association": true,
+                                "transit_gateway_default_route_table_propagation": true,
+                                "region": REGION,
+                            }),
+                        ));
+                    }
+                    (
+                        "aws_ec2_transit_gateway",
+                        json!({
+                            "id": n.id("tgw", gi),
+                            "owner_id": owner(g.vpc),
+                            "default_route_table_association": "enable",
+                            "default_route_table_propagation": "enable",
+                            "association_default_route_table_id": n.id("tgw-rtb", gi),
+                            "propagation_default_route_table_id": n.id("tgw-rtb", gi),
+                            "region": REGION,
+                        }),
+                    )
+                }
             };
             out.push((n.place(rtype, gi, g.vpc), values));
         }
@@ -1272,6 +1591,50 @@ impl Rendered {
         })
     }
 
+    /// A raw `terraform.tfstate` (version 4): resources grouped by module,
+    /// type and name, each with its instances.
+    pub fn raw_state(&self) -> Value {
+        type Group<'a> = ((Option<String>, &'a str, &'a str), Vec<Value>);
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        for (p, v) in &self.resources {
+            let key = (p.module.clone(), p.rtype, p.name.as_str());
+            let mut inst =
+                json!({"schema_version": 0, "attributes": v, "sensitive_attributes": []});
+            if let Some(i) = &p.index {
+                inst["index_key"] = i.clone();
+            }
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) => list.push(inst),
+                None => groups.push((key, vec![inst])),
+            }
+        }
+        let resources: Vec<Value> = groups
+            .into_iter()
+            .map(|((module, rtype, name), instances)| {
+                let mut r = json!({
+                    "mode": "managed",
+                    "type": rtype,
+                    "name": name,
+                    "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                    "instances": instances,
+                });
+                if let Some(m) = module {
+                    r["module"] = json!(m);
+                }
+                r
+            })
+            .collect();
+        json!({
+            "version": 4,
+            "terraform_version": "1.9.8",
+            "serial": 7,
+            "lineage": "5b0c8a2e-2f0e-4c1a-9d7e-000000000010",
+            "outputs": {},
+            "resources": resources,
+            "check_results": null,
+        })
+    }
+
     /// `terraform show -json` of a plan that changes nothing: the prior
     /// state and the planned values are the same network.
     pub fn plan(&self) -> Value {
@@ -1388,4 +1751,225 @@ pub fn describe(t: &Topology) -> String {
         let _ = writeln!(o, "gateway {i}: vpc {} {:?}", g.vpc, g.kind);
     }
     o
+}
+
+// ---------------------------------------------------------------------------
+// Greenfield plans whose counted blocks are linked through a local
+
+/// The part of a network a greenfield plan of counted blocks linked
+/// through `local.layout` renders (issue 10, 5): one account, IPv4 only, no
+/// gateways, every peering requested with `auto_accept` (active) or without
+/// it (pending in the same account: never active), the tables AWS creates
+/// with the VPCs not managed (they hold the local routes), no main-table
+/// associations, and only the routes into peerings.
+pub fn greenfield(t: &Topology) -> Topology {
+    let mut g = t.clone();
+    g.gateways.clear();
+    for v in &mut g.vpcs {
+        v.v6 = None;
+        v.account = 0;
+        v.default_managed = false;
+        v.main_assoc = None;
+    }
+    for s in &mut g.subnets {
+        s.v6 = None;
+        if s.table.is_some_and(|ti| g.vpcs[s.vpc].default_table == ti) {
+            s.table = None;
+        }
+    }
+    for (ti, tb) in g.tables.iter_mut().enumerate() {
+        let default = t.vpcs[tb.vpc].default_table == ti;
+        tb.routes.retain(|r| {
+            !default && r.dest.fam == Fam::V4 && matches!(r.target, Target::Peering(_))
+        });
+        for r in &mut tb.routes {
+            r.style = Style::Standalone { listed: false };
+        }
+    }
+    for p in &mut g.peerings {
+        p.accepter_resource = false;
+        if p.status != Status::Active {
+            p.status = Status::PendingAcceptance;
+        }
+    }
+    g
+}
+
+/// A greenfield plan of a [`greenfield`] network: every block counted
+/// (`aws_vpc.vpc[i]`, `aws_subnet.subnet[j]`, ...), every link between
+/// them written as `aws_vpc.vpc[local.layout[count.index].vpc].id`, whose
+/// references Terraform records as `["aws_vpc.vpc", "local.layout",
+/// "count.index"]`: the plan says that the link exists, not which instance
+/// it names. Returns the plan, the subnets' addresses (by index), and the
+/// routes' addresses (by table and route).
+pub fn counted_plan(g: &Topology) -> (Value, Vec<String>, Vec<Vec<String>>) {
+    let mut changes = Vec::new();
+    let mut planned = Vec::new();
+    let mut config = Vec::new();
+    let mut add = |rtype: &str,
+                   name: &str,
+                   i: usize,
+                   after: Value,
+                   unknown: &[&str],
+                   links: &[(&str, &str)]|
+     -> String {
+        let address = format!("{rtype}.{name}[{i}]");
+        let mut au = Map::new();
+        au.insert("id".into(), json!(true));
+        for k in unknown {
+            au.insert((*k).into(), json!(true));
+        }
+        for (k, _) in links {
+            au.insert((*k).into(), json!(true));
+        }
+        changes.push(json!({
+            "address": address, "mode": "managed", "type": rtype, "name": name, "index": i,
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": ["create"], "before": null, "after": after,
+                       "after_unknown": Value::Object(au), "before_sensitive": false,
+                       "after_sensitive": {}},
+        }));
+        planned.push(json!({
+            "address": address, "mode": "managed", "type": rtype, "name": name, "index": i,
+            "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+            "values": after, "sensitive_values": {},
+        }));
+        if i == 0 {
+            let mut exprs = Map::new();
+            for (k, target) in links {
+                exprs.insert(
+                    (*k).into(),
+                    json!({"references": [target, "local.layout", "count.index"]}),
+                );
+            }
+            config.push(json!({
+                "address": format!("{rtype}.{name}"), "mode": "managed", "type": rtype,
+                "name": name, "provider_config_key": "aws", "schema_version": 0,
+                "expressions": Value::Object(exprs),
+                "count_expression": {"references": ["local.layout"]},
+            }));
+        }
+        address
+    };
+    let mut k = 0;
+    for (vi, v) in g.vpcs.iter().enumerate() {
+        add(
+            "aws_vpc",
+            "vpc",
+            vi,
+            json!({"cidr_block": v.v4[0].to_string(), "region": REGION,
+                   "assign_generated_ipv6_cidr_block": null, "ipv6_ipam_pool_id": null}),
+            &[
+                "arn",
+                "default_route_table_id",
+                "main_route_table_id",
+                "default_network_acl_id",
+                "owner_id",
+                "ipv6_cidr_block",
+            ],
+            &[],
+        );
+        for b in v.v4.iter().skip(1) {
+            add(
+                "aws_vpc_ipv4_cidr_block_association",
+                "cidr",
+                k,
+                json!({"cidr_block": b.to_string(), "region": REGION}),
+                &[],
+                &[("vpc_id", "aws_vpc.vpc")],
+            );
+            k += 1;
+        }
+    }
+    let mut subnet_addr = Vec::new();
+    for (si, s) in g.subnets.iter().enumerate() {
+        subnet_addr.push(add(
+            "aws_subnet",
+            "subnet",
+            si,
+            json!({"cidr_block": s.v4.to_string(), "region": REGION,
+                   "availability_zone": format!("{REGION}{}", ['a', 'b', 'c'][si % 3]),
+                   "assign_ipv6_address_on_creation": false}),
+            &["arn", "owner_id", "ipv6_cidr_block"],
+            &[("vpc_id", "aws_vpc.vpc")],
+        ));
+    }
+    // Custom tables only: the default ones are AWS's, not in the plan.
+    let mut n = 0;
+    for (ti, tb) in g.tables.iter().enumerate() {
+        if g.vpcs[tb.vpc].default_table == ti {
+            continue;
+        }
+        add(
+            "aws_route_table",
+            "rt",
+            n,
+            json!({"region": REGION}),
+            &["arn", "owner_id", "propagating_vgws", "route"],
+            &[("vpc_id", "aws_vpc.vpc")],
+        );
+        n += 1;
+    }
+    let mut a = 0;
+    for s in &g.subnets {
+        if s.table.is_some() {
+            add(
+                "aws_route_table_association",
+                "assoc",
+                a,
+                json!({"region": REGION, "gateway_id": null}),
+                &[],
+                &[
+                    ("subnet_id", "aws_subnet.subnet"),
+                    ("route_table_id", "aws_route_table.rt"),
+                ],
+            );
+            a += 1;
+        }
+    }
+    for (pi, p) in g.peerings.iter().enumerate() {
+        add(
+            "aws_vpc_peering_connection",
+            "pcx",
+            pi,
+            json!({"auto_accept": p.status == Status::Active, "region": REGION,
+                   "peer_region": null}),
+            &["accept_status", "peer_owner_id", "peer_region"],
+            &[("vpc_id", "aws_vpc.vpc"), ("peer_vpc_id", "aws_vpc.vpc")],
+        );
+    }
+    let mut route_addr = Vec::new();
+    let mut r = 0;
+    for tb in &g.tables {
+        let mut addrs = Vec::new();
+        for route in &tb.routes {
+            addrs.push(add(
+                "aws_route",
+                "route",
+                r,
+                json!({"destination_cidr_block": route.dest.to_string(), "region": REGION,
+                       "destination_ipv6_cidr_block": null, "gateway_id": null,
+                       "nat_gateway_id": null, "transit_gateway_id": null,
+                       "egress_only_gateway_id": null, "vpc_endpoint_id": null}),
+                &["origin", "state", "instance_id", "network_interface_id"],
+                &[
+                    ("route_table_id", "aws_route_table.rt"),
+                    (
+                        "vpc_peering_connection_id",
+                        "aws_vpc_peering_connection.pcx",
+                    ),
+                ],
+            ));
+            r += 1;
+        }
+        route_addr.push(addrs);
+    }
+    let plan = json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "planned_values": {"root_module": {"resources": planned}},
+        "resource_changes": changes,
+        "configuration": {"root_module": {"resources": config}},
+    });
+    (plan, subnet_addr, route_addr)
 }
