@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::codes;
 use crate::model::endpoint::EndpointKind;
 use crate::model::tgw::{zone_of, AttachmentKind};
-use crate::model::{GatewayKind, Link, Model, Target};
 use crate::model::Finding;
+use crate::model::{GatewayKind, Link, Model, Target};
 
 /// Zone name used for a subnet whose zone is not known until apply: it may
 /// be any zone, so it counts as one of its own.
@@ -70,11 +70,16 @@ pub fn appliance_mode_findings(model: &Model) -> Vec<Finding> {
             .vpc
             .index()
             .map_or("the VPC".to_string(), |v| model.vpcs[v].address.clone());
+        let off = if att.appliance_mode_unknown {
+            "may not enable appliance_mode_support (its value is not known until apply)"
+        } else {
+            "does not enable appliance_mode_support"
+        };
         out.push(Finding::new(
             codes::TGW_APPLIANCE_MODE_DISABLED,
             &att.address,
             format!(
-                "{} does not enable appliance_mode_support, and the transit gateway's traffic into {vpc} is inspected by a different appliance in each Availability Zone ({}); the transit gateway keeps each direction of a flow in the zone it came from, so a flow between subnets in different zones goes through one appliance and its replies through another, which a stateful appliance drops. The verdicts assume the appliances forward everything (AWS delivers the packets); set appliance_mode_support = \"enable\" to keep both directions on one appliance",
+                "{} {off}, and the transit gateway's traffic into {vpc} is inspected by a different appliance in each Availability Zone ({}); the transit gateway keeps each direction of a flow in the zone it came from, so a flow between subnets in different zones goes through one appliance and its replies through another, which a stateful appliance drops. The verdicts assume the appliances forward everything (AWS delivers the packets); set appliance_mode_support = \"enable\" to keep both directions on one appliance",
                 att.address,
                 per_zone.join("; ")
             ),

@@ -328,11 +328,23 @@ mod tests {
     #[test]
     fn cidr_route_beats_prefix_list_entry_and_local_route_of_same_prefix() {
         let t = table(&[
-            ("10.1.0.0/16", Target::Unknown("pl".into()), Origin::PrefixList),
+            (
+                "10.1.0.0/16",
+                Target::Unknown("pl".into()),
+                Origin::PrefixList,
+            ),
             ("10.1.0.0/16", Target::Peering(Link::To(0)), Origin::Static),
-            ("10.0.0.0/16", Target::Unknown("pl".into()), Origin::PrefixList),
+            (
+                "10.0.0.0/16",
+                Target::Unknown("pl".into()),
+                Origin::PrefixList,
+            ),
             ("10.0.0.0/16", Target::Local, Origin::Local),
-            ("10.0.1.0/24", Target::Unknown("pl".into()), Origin::PrefixList),
+            (
+                "10.0.1.0/24",
+                Target::Unknown("pl".into()),
+                Origin::PrefixList,
+            ),
         ]);
         let l = lookup(&t, Family::V4, addr("10.1.2.3"));
         assert_eq!(l.route.unwrap().origin, Origin::Static);
@@ -347,10 +359,26 @@ mod tests {
     #[test]
     fn equal_prefix_list_entries_to_different_targets_are_unknown() {
         let t = table(&[
-            ("10.1.0.0/16", Target::Peering(Link::To(0)), Origin::PrefixList),
-            ("10.1.0.0/16", Target::Peering(Link::To(1)), Origin::PrefixList),
-            ("10.2.0.0/16", Target::Peering(Link::To(0)), Origin::PrefixList),
-            ("10.2.0.0/16", Target::Peering(Link::To(0)), Origin::PrefixList),
+            (
+                "10.1.0.0/16",
+                Target::Peering(Link::To(0)),
+                Origin::PrefixList,
+            ),
+            (
+                "10.1.0.0/16",
+                Target::Peering(Link::To(1)),
+                Origin::PrefixList,
+            ),
+            (
+                "10.2.0.0/16",
+                Target::Peering(Link::To(0)),
+                Origin::PrefixList,
+            ),
+            (
+                "10.2.0.0/16",
+                Target::Peering(Link::To(0)),
+                Origin::PrefixList,
+            ),
         ]);
         assert!(lookup(&t, Family::V4, addr("10.1.0.1")).unknown.is_some());
         assert!(lookup(&t, Family::V4, addr("10.2.0.1")).unknown.is_none());

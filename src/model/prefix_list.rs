@@ -204,3 +204,9 @@ fn add(e: &mut Entries, cidr: Result<Prefix, String>) {
         (Entries::Unknown(_), _) => {}
     }
 }
+
+// Kept in a file of its own: the test of ingest's attribute list reads
+// this file, and the test documents spell out JSON keys that are no
+// attributes.
+#[cfg(test)]
+mod tests;

@@ -176,7 +176,10 @@ pub struct TgwAttachment {
     pub subnets_unknown: Option<String>,
     /// IPv6 traffic crosses the attachment only with `ipv6_support`.
     pub ipv6: bool,
+    /// `appliance_mode_support = "enable"`.
     pub appliance_mode: bool,
+    /// Set when `appliance_mode_support` is not known until apply.
+    pub appliance_mode_unknown: bool,
     pub state: PeeringState,
     /// The route table each transit gateway end looks traffic up in:
     /// (transit gateway index, route table link). Peering attachments have
@@ -957,6 +960,7 @@ impl<'a> Builder<'a> {
                 subnets_unknown: None,
                 ipv6: false,
                 appliance_mode: false,
+                appliance_mode_unknown: false,
                 state: PeeringState::Active,
                 associations: Vec::new(),
             };
@@ -1021,6 +1025,7 @@ impl<'a> Builder<'a> {
                         subnets_unknown: None,
                         ipv6: false,
                         appliance_mode: false,
+                        appliance_mode_unknown: false,
                         state: PeeringState::Active,
                         associations: Vec::new(),
                     };
@@ -1095,6 +1100,8 @@ impl<'a> Builder<'a> {
         att.ipv6 = option(v, "ipv6_support", "ipv_6_support")
             .and_then(flag_value)
             .unwrap_or(false);
+        att.appliance_mode_unknown =
+            option(v, "appliance_mode_support", "appliance_mode_support").is_some_and(is_unknown);
         att.appliance_mode = option(v, "appliance_mode_support", "appliance_mode_support")
             .and_then(flag_value)
             .unwrap_or(false);
