@@ -178,22 +178,43 @@ pub fn compare_doc(t: &Topology, naming: &Naming, kind: Doc, view: View) -> Resu
             .map(|(ti, ri)| r.route_addr[ti][ri].clone())
             .collect()
     };
+    // Issue 10, 3: transitive only towards a VPC the peer is peered with.
     let want = addrs(reference::transitive_routes(t));
-    // Until the engine's narrowing of issue 10, 3 lands on main, it may
-    // still flag routes towards a third VPC the peer is not peered with;
-    // it must flag every route `want` has, and nothing outside `upper`.
-    let upper = addrs(reference::routes_into_third_vpcs(t, false));
-    let got: BTreeSet<String> = a
-        .findings
-        .iter()
-        .filter(|f| f.code == tfreach::codes::TRANSITIVE_PEERING)
-        .map(|f| f.resource.clone())
-        .collect();
-    if !want.is_subset(&got) || !got.is_subset(&upper) {
+    let got = resources_of(&a, tfreach::codes::TRANSITIVE_PEERING);
+    if want != got {
         problems.push(format!(
             "TRANSITIVE_PEERING: engine only {:?}, reference only {:?}",
-            got.difference(&upper).collect::<Vec<_>>(),
+            got.difference(&want).collect::<Vec<_>>(),
             want.difference(&got).collect::<Vec<_>>()
+        ));
+    }
+    // Issue 10, 2: every route AWS refuses is an error finding, and
+    // nothing else is.
+    let want = addrs(reference::refused_routes(t));
+    let got = resources_of(&a, tfreach::codes::REFUSED_BY_AWS);
+    if want != got {
+        problems.push(format!(
+            "REFUSED_BY_AWS: engine only {:?}, reference only {:?}",
+            got.difference(&want).collect::<Vec<_>>(),
+            want.difference(&got).collect::<Vec<_>>()
+        ));
+    }
+    // Issue 10, 1: one assumption per VPC whose main table, not in the
+    // input, routes some subnet.
+    let want: BTreeSet<String> = reference::assumed_main_tables(t)
+        .into_iter()
+        .map(|v| r.vpc_addr[v].clone())
+        .collect();
+    let assumed: Vec<&str> = a
+        .findings
+        .iter()
+        .filter(|f| f.code == tfreach::codes::ASSUMED_MAIN_ROUTE_TABLE)
+        .map(|f| f.resource.as_str())
+        .collect();
+    let got: BTreeSet<String> = assumed.iter().map(|s| s.to_string()).collect();
+    if want != got || assumed.len() != got.len() {
+        problems.push(format!(
+            "ASSUMED_MAIN_ROUTE_TABLE: engine {assumed:?}, reference {want:?} (once each)"
         ));
     }
     if problems.is_empty() {
@@ -205,6 +226,15 @@ pub fn compare_doc(t: &Topology, naming: &Naming, kind: Doc, view: View) -> Resu
         problems.join("\n"),
         topology::describe(t)
     ))
+}
+
+/// The resources the engine reports a finding of `code` on.
+fn resources_of(a: &Analysis, code: &str) -> BTreeSet<String> {
+    a.findings
+        .iter()
+        .filter(|f| f.code == code)
+        .map(|f| f.resource.clone())
+        .collect()
 }
 
 fn naming() -> impl Strategy<Value = Naming> {
@@ -258,7 +288,6 @@ fn shapes_differential(name: &str, cases: u32, max_vpcs: usize, shapes: Shapes) 
 /// Issue 10, 1: main tables that the input does not hold (AWS created them
 /// with the local routes only), with subnets that use them.
 #[test]
-#[ignore = "engine gap (issue 10, 1; the lead's fix on main): a subnet on a main table that is not in the input is `unknown` (UNRESOLVED_REFERENCE) instead of using the local routes AWS creates it with; see a_main_table_not_in_the_input_holds_the_local_routes"]
 fn engine_agrees_with_reference_on_main_tables_not_in_the_input() {
     let shapes = Shapes {
         unmanaged_main: true,
@@ -282,7 +311,6 @@ fn engine_agrees_with_reference_on_middlebox_routes_inside_own_blocks() {
 /// target, AWS refusing all but whole-subnet or whole-block middlebox
 /// routes.
 #[test]
-#[ignore = "engine gap (issue 10, 2; the lead's fix on main): a route inside the VPC's own blocks to a non-middlebox target (or narrower than a block and matching no subnet) is walked, though AWS refuses it; see a_route_aws_refuses_inside_the_vpc_leaves_the_local_route"]
 fn engine_agrees_with_reference_on_routes_aws_refuses_inside_own_blocks() {
     let shapes = Shapes {
         inside_routes: true,
@@ -306,7 +334,6 @@ fn engine_agrees_with_reference_on_reused_blocks() {
 /// NAT gateways as middleboxes inside their own VPC. (Agrees with the engine
 /// of branch nat-pl-appliance, commit 8d48586, on 3,000 cases.)
 #[test]
-#[ignore = "engine gap (issue 10, 6; branch nat-pl-appliance): a NAT gateway is walked as a transparent hop, replies go to the client's address instead of the NAT's (passes once that branch is merged); see replies_to_traffic_through_a_private_nat_gateway_return_to_its_address"]
 fn engine_agrees_with_reference_on_private_nat_gateways() {
     let shapes = Shapes {
         private_nat: true,
@@ -319,7 +346,6 @@ fn engine_agrees_with_reference_on_private_nat_gateways() {
 
 /// All the shapes of issue 10 at once.
 #[test]
-#[ignore = "waits for the three engine gaps above (issue 10, 1, 2 and 6)"]
 fn engine_agrees_with_reference_on_all_shapes_together() {
     shapes_differential("differential-all", 300, 5, Shapes::ALL);
 }
@@ -581,7 +607,6 @@ fn table(vpc: usize, routes: &[(Net, Target)]) -> Table {
 /// `local` route only, so they reach each other. Found by the differential
 /// test: the engine said `unknown` ("route table ... is not in the input").
 #[test]
-#[ignore = "engine gap (issue 10, 1; the lead's fix on main): `unknown` instead of the local routes of the main table AWS created"]
 fn a_main_table_not_in_the_input_holds_the_local_routes() {
     let t = Topology {
         vpcs: vec![vpc(vec![Net::v4(10, 0, 0, 0, 16)], 0, 0, false)],
@@ -605,7 +630,6 @@ fn a_main_table_not_in_the_input_holds_the_local_routes() {
 /// Found by the differential test: the engine walked the route (`blocked`
 /// into the transit gateway, `one_way` back).
 #[test]
-#[ignore = "engine gap (issue 10, 2; the lead's fix on main): routes AWS refuses inside the VPC's blocks are walked"]
 fn a_route_aws_refuses_inside_the_vpc_leaves_the_local_route() {
     let gateways = vec![
         Gateway {
@@ -670,7 +694,6 @@ fn a_route_aws_refuses_inside_the_vpc_leaves_the_local_route() {
 /// the NAT's address, so the round trip works. Found by the differential
 /// test: the engine said `one_way` ("no route that matches 10.1.192.0/20").
 #[test]
-#[ignore = "engine gap (issue 10, 6; branch nat-pl-appliance): NAT gateways are transparent hops, no source translation"]
 fn replies_through_a_private_nat_gateway_follow_the_nat_address() {
     let t = Topology {
         vpcs: vec![
@@ -714,7 +737,6 @@ fn replies_through_a_private_nat_gateway_follow_the_nat_address() {
 /// not one, no transitive route that is not one. Aligning instance keys
 /// (`aws_subnet.subnet[k]` in `aws_vpc.vpc[k]`) breaks both.
 #[test]
-#[ignore = "engine gap (issue 10, 5; branch instance-keys): keys are aligned, so aws_subnet.subnet[1] of a two-VPC layout lands in aws_vpc.vpc[1] and two subnets of vpc[0] are `blocked` instead of `reachable` or `unknown`"]
 fn counted_blocks_linked_through_a_local_are_not_aligned_by_key() {
     run("differential-counted", 200, topology::topology(4), |t| {
         let g = topology::greenfield(&t);

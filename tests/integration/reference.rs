@@ -89,6 +89,32 @@ pub fn table_of(t: &Topology, subnet: usize) -> usize {
     s.table.or(v.main_assoc).unwrap_or(v.default_table)
 }
 
+/// The VPCs whose main table is not in the input and routes some subnet:
+/// the ones whose traffic rests on the table being as AWS created it.
+pub fn assumed_main_tables(t: &Topology) -> BTreeSet<usize> {
+    (0..t.subnets.len())
+        .filter_map(|s| {
+            let v = &t.vpcs[t.subnets[s].vpc];
+            let main = v.main_assoc.unwrap_or(v.default_table);
+            let table = table_of(t, s);
+            (table == main && !t.table_in_input(table)).then_some(t.subnets[s].vpc)
+        })
+        .collect()
+}
+
+/// The routes (table, route) AWS refuses to create: see [`refused`].
+pub fn refused_routes(t: &Topology) -> BTreeSet<(usize, usize)> {
+    let mut out = BTreeSet::new();
+    for (ti, tb) in t.tables.iter().enumerate() {
+        for ri in 0..tb.routes.len() {
+            if refused(t, ti, ri) {
+                out.insert((ti, ri));
+            }
+        }
+    }
+    out
+}
+
 /// Whether AWS refuses to create route `r` of table `table` (SPEC B.1.2,
 /// "more-specific-than-local routes"): a route whose destination lies
 /// inside one of the VPC's blocks exists only when its target is a

@@ -1173,6 +1173,8 @@ pub struct Rendered {
     pub resources: Vec<(Placed, Value)>,
     /// Subnet index -> address.
     pub subnet_addr: Vec<String>,
+    /// VPC index -> address.
+    pub vpc_addr: Vec<String>,
     /// (table, route) -> the address of the resource that defines it.
     pub route_addr: Vec<Vec<String>>,
 }
@@ -1234,7 +1236,9 @@ impl Topology {
         let mut out: Vec<(Placed, Value)> = Vec::new();
         let owner = |vi: usize| ACCOUNTS[usize::from(self.vpcs[vi].account)];
         let vpc_id = |vi: usize| n.id("vpc", vi);
+        let mut vpc_addr = Vec::new();
         for (vi, v) in self.vpcs.iter().enumerate() {
+            vpc_addr.push(n.place("aws_vpc", vi, vi).address);
             let main = match (v.main_assoc, v.main_id_refreshed) {
                 (Some(m), true) => self.table_id(n, m),
                 _ => self.table_id(n, v.default_table),
@@ -1534,6 +1538,7 @@ impl Topology {
         Rendered {
             resources: out,
             subnet_addr,
+            vpc_addr,
             route_addr,
         }
     }
