@@ -37,7 +37,6 @@ pub struct ExpectNoFinding {
     pub resource: Option<String>,
 }
 
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectService {
