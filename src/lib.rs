@@ -22,7 +22,6 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod analysis;
-pub mod codes;
 pub mod diff;
 pub mod explain;
 pub mod graph;
@@ -32,6 +31,10 @@ pub mod net;
 pub mod policy;
 pub mod report;
 pub mod synth;
+
+/// The reason and finding codes (they live in the model, below every stage
+/// that reports them).
+pub use model::codes;
 
 use analysis::{Analysis, Options};
 use ingest::{Document, InputError, View};

@@ -7,6 +7,7 @@
 
 mod assume;
 pub mod build;
+pub mod codes;
 pub mod endpoint;
 pub mod flow;
 pub mod nacl;

@@ -100,7 +100,7 @@ impl Finding {
         resource: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        let severity = crate::codes::lookup(code)
+        let severity = super::codes::lookup(code)
             .map(|c| c.severity)
             .unwrap_or(Severity::Warning);
         Finding {

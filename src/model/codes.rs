@@ -4,7 +4,7 @@
 //! explanation code use its name. Reports, SARIF rules and the policy file
 //! all read this one table.
 
-use crate::model::Severity;
+use super::words::Severity;
 
 /// One code and its documentation.
 #[derive(Debug, Clone, Copy)]
