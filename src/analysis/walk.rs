@@ -110,6 +110,26 @@ pub struct Leg {
     pub nats: Vec<NatHop>,
 }
 
+impl Leg {
+    /// A leg that has delivered so far, over every address of the family,
+    /// with nothing recorded yet: where every walk starts.
+    fn start(family: Family) -> Leg {
+        Leg {
+            outcome: Outcome::Delivered,
+            reasons: Vec::new(),
+            hops: Vec::new(),
+            src_valid: Interval::full(family),
+            dst_valid: Interval::full(family),
+            flows: None,
+            reached: None,
+            acl_steps: Vec::new(),
+            crossed_by: None,
+            peered_into: None,
+            nats: Vec::new(),
+        }
+    }
+}
+
 /// Where a walk is going.
 #[derive(Debug, Clone, Copy)]
 pub enum Goal<'a> {
@@ -237,19 +257,7 @@ fn walk_at<'a>(
         private_nat: false,
         crossed: false,
         from_tgw: None,
-        leg: Leg {
-            outcome: Outcome::Delivered,
-            reasons: Vec::new(),
-            hops: Vec::new(),
-            src_valid: Interval::full(p.family),
-            dst_valid: Interval::full(p.family),
-            flows: None,
-            reached: None,
-            acl_steps: Vec::new(),
-            crossed_by: None,
-            peered_into: None,
-            nats: Vec::new(),
-        },
+        leg: Leg::start(p.family),
     };
     w.run(at);
     w.leg
@@ -279,19 +287,7 @@ pub fn walk_reply(
         return walk(model, d, s, p, detail);
     }
     let trace = detail == Detail::Trace;
-    let mut out = Leg {
-        outcome: Outcome::Delivered,
-        reasons: Vec::new(),
-        hops: Vec::new(),
-        src_valid: Interval::full(p.family),
-        dst_valid: Interval::full(p.family),
-        flows: None,
-        reached: None,
-        acl_steps: Vec::new(),
-        crossed_by: None,
-        peered_into: None,
-        nats: Vec::new(),
-    };
+    let mut out = Leg::start(p.family);
     let mut at = d;
     for (i, nat) in nats.iter().enumerate().rev() {
         let flows = out.flows.clone().unwrap_or_else(|| p.flows.clone());
@@ -437,16 +433,7 @@ fn towards_nat(
 fn unreachable_leg(family: Family) -> Leg {
     Leg {
         outcome: Outcome::Unknown,
-        reasons: Vec::new(),
-        hops: Vec::new(),
-        src_valid: Interval::full(family),
-        dst_valid: Interval::full(family),
-        flows: None,
-        reached: None,
-        acl_steps: Vec::new(),
-        crossed_by: None,
-        peered_into: None,
-        nats: Vec::new(),
+        ..Leg::start(family)
     }
 }
 
