@@ -783,6 +783,7 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let r = self.raw(ri);
+            let default_vpc = r.rtype == "aws_default_vpc";
             let known_id = match r.values.get("main_route_table_id") {
                 Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => Some(s.as_str()),
                 _ => None,
@@ -793,7 +794,9 @@ impl<'a> Builder<'a> {
                     match self.link_of(f, |b| &b.rt_of, "route table") {
                         // An existing VPC whose main table the input does
                         // not hold: AWS made it with the local routes only.
-                        Link::External(id) => Link::To(self.assumed_main_table(vi, Some(id))),
+                        Link::External(id) => {
+                            Link::To(self.assumed_main_table(vi, Some(id), default_vpc))
+                        }
                         l => l,
                     }
                 }
@@ -807,7 +810,7 @@ impl<'a> Builder<'a> {
                 }
                 // An existing VPC that names no main table (a default VPC, a
                 // data source or a Cloud Control VPC without the attribute).
-                None => Link::To(self.assumed_main_table(vi, None)),
+                None => Link::To(self.assumed_main_table(vi, None, default_vpc)),
             };
             self.model.vpcs[vi].main_route_table = link;
         }
@@ -837,14 +840,13 @@ impl<'a> Builder<'a> {
     /// hold: taken to be as AWS creates it (the local routes; a default VPC
     /// also sends 0.0.0.0/0 to its internet gateway), which is an
     /// assumption, reported once the table decides some subnet's traffic.
-    fn assumed_main_table(&mut self, vpc: usize, aws_id: Option<String>) -> usize {
+    fn assumed_main_table(
+        &mut self,
+        vpc: usize,
+        aws_id: Option<String>,
+        default_vpc: bool,
+    ) -> usize {
         let idx = self.synthetic_main_table(vpc, aws_id);
-        let ri = self
-            .vpc_of
-            .iter()
-            .find(|(_, &v)| v == vpc)
-            .map(|(&ri, _)| ri);
-        let default_vpc = ri.is_some_and(|ri| self.raw(ri).rtype == "aws_default_vpc");
         if default_vpc {
             if let Ok(p) = "0.0.0.0/0".parse::<Prefix>() {
                 let table = &mut self.model.route_tables[idx];
@@ -885,13 +887,14 @@ impl<'a> Builder<'a> {
             }
         }
         match self.link_of(f, |b| &b.rt_of, "route table") {
+            // Only assumed main tables carry the ID of a table that is not
+            // a resource of the input.
             Link::External(id) => match self
-                .model
-                .route_tables
+                .assumed_main
                 .iter()
-                .position(|t| t.aws_id.as_deref() == Some(id.as_str()))
+                .find(|&&(_, t, _)| self.model.route_tables[t].aws_id.as_deref() == Some(&id))
             {
-                Some(t) => Link::To(t),
+                Some(&(_, t, _)) => Link::To(t),
                 None => Link::External(id),
             },
             l => l,
@@ -1598,11 +1601,11 @@ impl<'a> Builder<'a> {
             Target::Peering(_) => Some(false),
             Target::Local | Target::Unknown(_) | Target::Blackhole(_) => None,
         }?;
-        let target = describe_target(&route.target);
         if !middlebox {
             return Some(format!(
-                "{p} lies inside {}'s own block {block}, where AWS accepts only a NAT gateway, a network interface, an instance or a Gateway Load Balancer or Network Firewall endpoint as target, not {target}, so the local route keeps the range",
-                vpc.address
+                "{p} lies inside {}'s own block {block}, where AWS accepts only a NAT gateway, a network interface, an instance or a Gateway Load Balancer or Network Firewall endpoint as target, not {}, so the local route keeps the range",
+                vpc.address,
+                describe_target(&route.target)
             ));
         }
         if p == block {
@@ -1766,14 +1769,18 @@ impl<'a> Builder<'a> {
     /// One finding per VPC whose main table was assumed and is the table of
     /// some subnet: the assumption decides those subnets' traffic.
     fn assumed_main_findings(&mut self) {
+        if self.assumed_main.is_empty() {
+            return;
+        }
+        // The subnets each table routes, in one pass over the subnets.
+        let mut users: HashMap<usize, Vec<&str>> = HashMap::new();
+        for s in &self.model.subnets {
+            if let Link::To(t) = s.route_table {
+                users.entry(t).or_default().push(s.address.as_str());
+            }
+        }
         for &(v, t, default_vpc) in &self.assumed_main {
-            let users: Vec<&str> = self
-                .model
-                .subnets
-                .iter()
-                .filter(|s| s.route_table == Link::To(t))
-                .map(|s| s.address.as_str())
-                .collect();
+            let Some(users) = users.get(&t) else { continue };
             let Some(first) = users.first() else { continue };
             let vpc = &self.model.vpcs[v];
             let table = match &self.model.route_tables[t].aws_id {
