@@ -18,7 +18,7 @@ use crate::model::{Reason, Verdict};
 use crate::net::{Family, Prefix};
 
 use super::pair::evaluate_pair_flow;
-use super::walk::Detail;
+use super::walk::{Detail, GoalUse, Outcome};
 use super::Summary;
 
 /// The subnets of a model grouped into classes.
@@ -31,6 +31,13 @@ pub struct Classes {
     pub members: Vec<Vec<usize>>,
     /// Class of each subnet, by position in the sorted order.
     pub class_of: Vec<usize>,
+    /// Per class: its members' blocks are known and no decision prefix
+    /// cuts them, so every walk between two such classes holds over whole
+    /// blocks (one box per address family).
+    uncut: Vec<bool>,
+    /// The classes in the order of their blocks (IPv4 start, then IPv6),
+    /// so that destinations one walk decides come one after another.
+    by_block: Vec<usize>,
     /// The one kind of traffic the verdicts are for (`None`: any).
     pub flow: Option<crate::model::Flow>,
 }
@@ -66,6 +73,7 @@ impl Classes {
         let b6 = boundaries(&prefixes, Family::V6);
         let mut index: HashMap<(String, Option<usize>, Option<usize>), usize> = HashMap::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut uncut: Vec<bool> = Vec::new();
         let mut class_of = Vec::with_capacity(order.len());
         for (pos, &s) in order.iter().enumerate() {
             let sub = &model.subnets[s];
@@ -78,10 +86,12 @@ impl Classes {
                 let key = (model.behaviour_key(s), a4.flatten(), a6.flatten());
                 *index.entry(key).or_insert_with(|| {
                     members.push(Vec::new());
+                    uncut.push(true);
                     members.len() - 1
                 })
             } else {
                 members.push(Vec::new());
+                uncut.push(false);
                 members.len() - 1
             };
             members[class].push(pos);
@@ -99,11 +109,95 @@ impl Classes {
                 }
             })
             .collect();
+        let start = |c: usize, f: Family| {
+            model.subnets[order[members[c][0]]]
+                .cidr(f)
+                .map_or(u128::MAX, |p| p.start)
+        };
+        let mut by_block: Vec<usize> = (0..members.len()).collect();
+        by_block.sort_by_key(|&c| (start(c, Family::V4), start(c, Family::V6), c));
         Classes {
             members,
             class_of,
+            uncut,
+            by_block,
             reach,
             flow: None,
+        }
+    }
+
+    /// Hands `f` the outcome-only verdict of every class pair with source
+    /// class `a` that holds pairs, in block order of the destination.
+    ///
+    /// A forward walk that is dropped having read nothing of its
+    /// destination subnet but the address (see [`GoalUse`]) is dropped the
+    /// same way towards every subnet in its `dst_valid`: the destination
+    /// classes that follow it in block order and lie inside are `blocked`
+    /// without a walk. Both classes must be uncut, so that each walk holds
+    /// for whole blocks; the memory is one interval per family.
+    fn each_verdict(
+        &self,
+        model: &Model,
+        order: &[usize],
+        a: usize,
+        f: &mut dyn FnMut(usize, Verdict),
+    ) {
+        let src = &model.subnets[order[self.members[a][0]]];
+        // Per family: the destinations known dropped, and the VPC (if any)
+        // whose subnets are excepted.
+        let mut dropped: [Option<(crate::net::Interval, Option<usize>)>; 2] = [None, None];
+        let families = [Family::V4, Family::V6];
+        for &b in &self.by_block {
+            if self.surely_blocked(a, b) {
+                f(b, Verdict::Blocked);
+                continue;
+            }
+            let Some((x, y)) = self.representatives(a, b) else {
+                continue;
+            };
+            let memo_ok = self.uncut[a] && self.uncut[b];
+            if memo_ok {
+                let dst = &model.subnets[order[y]];
+                let dst_vpc = dst.vpc.index();
+                let mut common = 0;
+                let covered = families.iter().enumerate().all(|(i, &fam)| {
+                    let (Some(_), Some(p)) = (src.cidr(fam), dst.cidr(fam)) else {
+                        return true;
+                    };
+                    common += 1;
+                    dropped[i].is_some_and(|(iv, except)| {
+                        iv.lo <= p.start
+                            && p.end() <= iv.hi
+                            && except.is_none_or(|v| dst_vpc.is_some_and(|w| w != v))
+                    })
+                });
+                if covered && common > 0 {
+                    f(b, Verdict::Blocked);
+                    continue;
+                }
+            }
+            let e = evaluate_pair_flow(
+                model,
+                order[x],
+                order[y],
+                Detail::Outcome,
+                self.flow.as_ref(),
+            );
+            if memo_ok {
+                for c in &e.cells {
+                    let whole = src.cidr(c.family).is_some_and(|p| c.src == p.interval());
+                    let except = match c.forward.goal_use {
+                        GoalUse::Nothing => None,
+                        GoalUse::NotInVpc(v) => Some(v),
+                        GoalUse::More => continue,
+                    };
+                    if whole && c.forward.outcome == Outcome::Dropped {
+                        let i = usize::from(c.family == Family::V6);
+                        dropped[i] = Some((c.forward.dst_valid, except));
+                    }
+                }
+            }
+            f(b, e.verdict);
         }
     }
 
@@ -149,14 +243,7 @@ impl Classes {
             .into_par_iter()
             .map(|a| {
                 let mut s = Summary::default();
-                // `verdict`, unrolled: this loop runs once per class pair.
-                for b in 0..n {
-                    if self.surely_blocked(a, b) {
-                        s.add(Verdict::Blocked, self.weight(a, b));
-                    } else if let Some((x, y)) = self.representatives(a, b) {
-                        s.add(self.walked(model, order, x, y), self.weight(a, b));
-                    }
-                }
+                self.each_verdict(model, order, a, &mut |b, v| s.add(v, self.weight(a, b)));
                 s
             })
             .reduce(Summary::default, Summary::merge)
@@ -192,9 +279,9 @@ impl Classes {
     /// The verdict of every class pair with source class `a`, without
     /// reasons (`None` where the two classes hold no pair).
     pub fn verdict_row(&self, model: &Model, order: &[usize], a: usize) -> Vec<Option<Verdict>> {
-        (0..self.members.len())
-            .map(|b| self.verdict(model, order, a, b))
-            .collect()
+        let mut row = vec![None; self.members.len()];
+        self.each_verdict(model, order, a, &mut |b, v| row[b] = Some(v));
+        row
     }
 
     /// How many members of each class are in each group: (group, count).
@@ -224,10 +311,7 @@ impl Classes {
         a: usize,
         f: &mut dyn FnMut((usize, usize), Verdict, u64),
     ) {
-        for b in 0..self.members.len() {
-            let Some(v) = self.verdict(model, order, a, b) else {
-                continue;
-            };
+        self.each_verdict(model, order, a, &mut |b, v| {
             for &(x, nx) in &split[a] {
                 for &(y, ny) in &split[b] {
                     // Within one class, a subnet is not paired with itself.
@@ -237,7 +321,7 @@ impl Classes {
                     }
                 }
             }
-        }
+        });
     }
 
     /// Verdict counts from one group of subnets to another, where

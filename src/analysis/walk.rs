@@ -108,6 +108,24 @@ pub struct Leg {
     pub peered_into: Option<(usize, String)>,
     /// The NAT gateways that translated the source, in order.
     pub nats: Vec<NatHop>,
+    /// What of the destination subnet, beyond its address, the walk's
+    /// decisions read.
+    pub goal_use: GoalUse,
+}
+
+/// What a walk towards a subnet read of that subnet beyond the address it
+/// was sent to. A walk that read nothing more has the same outcome towards
+/// every subnet whose addresses lie in its `dst_valid`, which lets the
+/// class analysis decide many destinations with one walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoalUse {
+    /// Nothing: the destination address alone decided.
+    Nothing,
+    /// Only that the subnet's VPC is known and is not this one: the
+    /// local route of this VPC held the packet, and the walk dropped it.
+    NotInVpc(usize),
+    /// More (its network ACL, its VPC for delivery, a reason that names it).
+    More,
 }
 
 impl Leg {
@@ -126,6 +144,7 @@ impl Leg {
             crossed_by: None,
             peered_into: None,
             nats: Vec::new(),
+            goal_use: GoalUse::Nothing,
         }
     }
 }
@@ -345,6 +364,7 @@ fn absorb(out: &mut Leg, leg: Leg, last: bool) {
     if leg.flows.is_some() {
         out.flows = leg.flows;
     }
+    out.goal_use = GoalUse::More;
 }
 
 /// The walk of a reply from subnet `at` (its source an address of subnet
@@ -445,6 +465,15 @@ enum Next {
 }
 
 impl Walker<'_> {
+    /// Records that a decision read the destination subnet (`how`).
+    fn read_goal(&mut self, how: GoalUse) {
+        self.leg.goal_use = match self.leg.goal_use {
+            GoalUse::Nothing => how,
+            was if was == how => was,
+            _ => GoalUse::More,
+        };
+    }
+
     fn hop(&mut self, at: &str, action: impl FnOnce() -> String, fails: bool) {
         if self.trace {
             self.leg.hops.push(Hop {
@@ -806,6 +835,10 @@ impl Walker<'_> {
             }
             match &route.target {
                 Target::Local => {
+                    self.read_goal(match dst_vpc {
+                        Some(v) if v != vpc => GoalUse::NotInVpc(vpc),
+                        _ => GoalUse::More,
+                    });
                     match self.goal {
                         Goal::Subnet(to) if dst_vpc == Some(vpc) => {
                             if self.cross(at, to) && self.leg.outcome == Outcome::Delivered {
@@ -1711,6 +1744,7 @@ impl Walker<'_> {
             }
         }
         let Goal::Subnet(to) = self.goal else { return };
+        self.read_goal(GoalUse::More);
         let dst_subnet = &m.subnets[to];
         if dst_subnet.vpc.index() == Some(x) {
             if !self.acl(to, false) {

@@ -164,6 +164,19 @@ pub fn compare_doc(t: &Topology, naming: &Naming, kind: Doc, view: View) -> Resu
             n * n.saturating_sub(1)
         ));
     }
+    // The summary is counted on the class analysis's outcome-only path
+    // (which decides some destinations without walking them): it must
+    // count exactly the listed verdicts.
+    let mut listed = tfreach::analysis::Summary::default();
+    for p in &a.pairs {
+        listed.add(p.verdict, 1);
+    }
+    if listed != a.summary {
+        problems.push(format!(
+            "summary {:?}, but the listed pairs count {listed:?}",
+            a.summary
+        ));
+    }
     for ((s, d), (got, reasons)) in &m {
         let want = reference::verdict(t, *s, *d);
         if got != want {
