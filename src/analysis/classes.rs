@@ -135,12 +135,13 @@ impl Classes {
     /// classes that follow it in block order and lie inside are `blocked`
     /// without a walk. Both classes must be uncut, so that each walk holds
     /// for whole blocks; the memory is one interval per family.
+    #[inline]
     fn each_verdict(
         &self,
         model: &Model,
         order: &[usize],
         a: usize,
-        f: &mut dyn FnMut(usize, Verdict),
+        mut f: impl FnMut(usize, Verdict),
     ) {
         let src = &model.subnets[order[self.members[a][0]]];
         // Per family: the destinations known dropped, and the VPC (if any)
@@ -243,7 +244,7 @@ impl Classes {
             .into_par_iter()
             .map(|a| {
                 let mut s = Summary::default();
-                self.each_verdict(model, order, a, &mut |b, v| s.add(v, self.weight(a, b)));
+                self.each_verdict(model, order, a, |b, v| s.add(v, self.weight(a, b)));
                 s
             })
             .reduce(Summary::default, Summary::merge)
@@ -280,7 +281,7 @@ impl Classes {
     /// reasons (`None` where the two classes hold no pair).
     pub fn verdict_row(&self, model: &Model, order: &[usize], a: usize) -> Vec<Option<Verdict>> {
         let mut row = vec![None; self.members.len()];
-        self.each_verdict(model, order, a, &mut |b, v| row[b] = Some(v));
+        self.each_verdict(model, order, a, |b, v| row[b] = Some(v));
         row
     }
 
@@ -311,7 +312,7 @@ impl Classes {
         a: usize,
         f: &mut dyn FnMut((usize, usize), Verdict, u64),
     ) {
-        self.each_verdict(model, order, a, &mut |b, v| {
+        self.each_verdict(model, order, a, |b, v| {
             for &(x, nx) in &split[a] {
                 for &(y, ny) in &split[b] {
                     // Within one class, a subnet is not paired with itself.

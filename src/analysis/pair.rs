@@ -103,8 +103,11 @@ pub fn evaluate_pair_flow(
                 FlowSet::replies_ref(family),
             ),
         };
-        let mut work = vec![(sp.interval(), dp.interval())];
-        while let Some((si, di)) = work.pop() {
+        // The first box needs no allocation; the rest, when routes or
+        // rules split the blocks, wait in `work`.
+        let mut first = Some((sp.interval(), dp.interval()));
+        let mut work = Vec::new();
+        while let Some((si, di)) = first.take().or_else(|| work.pop()) {
             if cells.len() >= MAX_CELLS {
                 return too_many_cells(src.address.clone());
             }

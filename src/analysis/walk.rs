@@ -887,9 +887,11 @@ impl Walker<'_> {
                 }
                 Target::Gateway { kind, link, label } => {
                     let range = self.range();
-                    let there = dst_vpc.map_or("the destination VPC".to_string(), |v| {
-                        m.vpcs[v].address.clone()
-                    });
+                    let there = || {
+                        dst_vpc.map_or("the destination VPC".to_string(), |v| {
+                            m.vpcs[v].address.clone()
+                        })
+                    };
                     let gw = link.index().map(|g| &m.gateways[g]);
                     match kind {
                         GatewayKind::Nat
@@ -976,7 +978,7 @@ impl Walker<'_> {
                         }
                         _ => {
                             let whom = match self.goal {
-                                Goal::Subnet(_) => format!("private addresses in {there}"),
+                                Goal::Subnet(_) => format!("private addresses in {}", there()),
                                 Goal::Service(s) => s.name.to_string(),
                             };
                             self.drop_(
@@ -1374,7 +1376,7 @@ impl Walker<'_> {
         let mut passed = 0;
         loop {
             let ingress_att = &m.tgw_attachments[ingress];
-            let rt = match &rt_link {
+            let rt = match rt_link {
                 Link::To(r) => *r,
                 Link::None => {
                     self.drop_(

@@ -440,19 +440,23 @@ const MAX_DEPTH: usize = 128;
 /// The line where nesting first goes deeper than [`MAX_DEPTH`], if it does.
 /// One pass over the bytes, strings skipped.
 fn too_deep(bytes: &[u8]) -> Option<usize> {
-    let (mut depth, mut line, mut in_str, mut esc) = (0usize, 1usize, false, false);
-    for &b in bytes {
-        if in_str {
-            match (esc, b) {
-                (true, _) => esc = false,
-                (false, b'\\') => esc = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
+    let (mut depth, mut line, mut i) = (0usize, 1usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            // Most of a plan is strings: jump to the quote that ends this
+            // one (the next quote or backslash, and past each escape).
+            b'"' => loop {
+                i += 1;
+                let rest = bytes.get(i..).unwrap_or_default();
+                match memchr::memchr2(b'"', b'\\', rest) {
+                    None => return None,
+                    Some(k) if rest[k] == b'\\' => i += k + 1,
+                    Some(k) => {
+                        i += k;
+                        break;
+                    }
+                }
+            },
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -463,6 +467,7 @@ fn too_deep(bytes: &[u8]) -> Option<usize> {
             b'\n' => line += 1,
             _ => {}
         }
+        i += 1;
     }
     None
 }
@@ -1012,5 +1017,29 @@ impl InstanceIndex {
             .get(resource)
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_scan_skips_strings_and_escapes() {
+        let within = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert_eq!(too_deep(within.as_bytes()), None);
+        let over = "[".repeat(MAX_DEPTH + 1);
+        assert_eq!(too_deep(over.as_bytes()), Some(1));
+        // Brackets in strings, after escaped quotes and backslashes, do not count.
+        let quoted = format!(
+            "{{\"a\":\"x\\\"{}\\\\\",\n\"b\":{}",
+            "[".repeat(200),
+            "[".repeat(3)
+        );
+        assert_eq!(too_deep(quoted.as_bytes()), None);
+        let after = format!("\"\\\\\"\n{}", "{".repeat(MAX_DEPTH + 1));
+        assert_eq!(too_deep(after.as_bytes()), Some(2));
+        // An unterminated string ends the scan.
+        assert_eq!(too_deep(b"[\"abc\\"), None);
     }
 }

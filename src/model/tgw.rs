@@ -190,11 +190,12 @@ pub struct TgwAttachment {
 impl TgwAttachment {
     /// The route table of the end on transit gateway `tgw`; `Link::None`
     /// when the attachment is associated with none.
-    pub fn association(&self, tgw: usize) -> Link {
+    pub fn association(&self, tgw: usize) -> &Link {
+        static NONE: Link = Link::None;
         self.associations
             .iter()
             .find(|(t, _)| *t == tgw)
-            .map_or(Link::None, |(_, l)| l.clone())
+            .map_or(&NONE, |(_, l)| l)
     }
 }
 
@@ -615,7 +616,7 @@ impl<'a> Builder<'a> {
             }
             let tg = self.model.transit_gateways[g].clone();
             let (assoc_flag, prop_flag) = self.attachment_default_flags(a);
-            if att.association(g) == Link::None {
+            if *att.association(g) == Link::None {
                 let link = match (tg.default_association, &tg.defaults_unknown, assoc_flag) {
                     (_, _, Err(why)) => Some(Link::Unresolved(why)),
                     (Some(t), _, Ok(true)) => Some(Link::To(t)),
