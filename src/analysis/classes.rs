@@ -83,7 +83,7 @@ impl Classes {
                 && a4.is_none_or(|a| a.is_some())
                 && a6.is_none_or(|a| a.is_some());
             let class = if shareable {
-                let key = (model.behaviour_key(s), a4.flatten(), a6.flatten());
+                let key = (shared_key(model, s), a4.flatten(), a6.flatten());
                 *index.entry(key).or_insert_with(|| {
                     members.push(Vec::new());
                     uncut.push(true);
@@ -572,6 +572,33 @@ pub struct ClassResult {
     pub traffic: Option<String>,
 }
 
+/// The behaviour key of subnet `s` with its own address taken out: a link
+/// that is not known until apply is explained in a text that names the
+/// subnet ("`vpc_id` of aws_subnet.a[3] is not known ..."), and subnets
+/// whose texts differ only there behave alike. Their reasons are rewritten
+/// for each member by [`member_reasons`], as the blocks are.
+///
+/// A subnet whose VPC is not in the model stops every walk that starts
+/// there or heads for it at that link (see `walk::Walker::run` and its
+/// local route): nothing else of it is read, so the VPC link alone is its
+/// key.
+fn shared_key(model: &Model, s: usize) -> String {
+    let sub = &model.subnets[s];
+    let key = match sub.vpc {
+        crate::model::Link::To(_) => model.behaviour_key(s),
+        ref other => format!("{other:?}"),
+    };
+    let address = &sub.address;
+    if !key.contains(address.as_str()) {
+        return key;
+    }
+    // The key spells texts as Rust debug strings, which escape quotes.
+    let debug = format!("{address:?}");
+    let escaped = debug[1..debug.len() - 1].to_string();
+    let own = "\u{1}".to_string();
+    replace_tokens(&key, &[(address.clone(), own.clone()), (escaped, own)])
+}
+
 /// Texts that stand for a subnet in reason messages: its address and blocks.
 fn names(model: &Model, s: usize) -> Vec<String> {
     let sub = &model.subnets[s];
@@ -623,7 +650,8 @@ fn replace_tokens(msg: &str, subs: &[(String, String)]) -> String {
 }
 
 /// The reasons of a class pair, rewritten for member pair (s, d) (sorted
-/// positions).
+/// positions): the representatives' addresses and blocks, in the messages
+/// and as the resource a reason names.
 pub fn member_reasons(
     model: &Model,
     order: &[usize],
@@ -649,6 +677,7 @@ pub fn member_reasons(
         .iter()
         .map(|x| Reason {
             message: replace_tokens(&x.message, &subs),
+            resource: x.resource.as_ref().map(|r| replace_tokens(r, &subs)),
             ..x.clone()
         })
         .collect()

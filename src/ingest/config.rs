@@ -420,12 +420,10 @@ impl Resolver<'_> {
             if !rr.keys.is_empty() {
                 for k in &rr.keys {
                     out.extend(
-                        instances
+                        self.index
+                            .instances_keyed(&abs, k)
                             .iter()
-                            .filter(|(ik, _)| {
-                                ik.as_ref().map(|x| x.bracketed()).as_ref() == Some(k)
-                            })
-                            .map(|(_, i)| Target::Instance(*i)),
+                            .map(|&i| Target::Instance(i)),
                     );
                 }
             } else if rr.unkeyed_attr {
@@ -436,7 +434,7 @@ impl Resolver<'_> {
                         .map(|(_, i)| Target::Instance(*i)),
                 );
             } else if dynamic_key && ctx.self_key.is_some() {
-                match self.keyed(ctx, subject, refs, instances) {
+                match self.keyed(ctx, subject, &abs, refs, instances) {
                     Ok(ts) => out.extend(ts),
                     Err(why) => {
                         key_failure.get_or_insert(why);
@@ -626,16 +624,11 @@ impl Resolver<'_> {
         &self,
         ctx: &Ctx<'_>,
         subject: &str,
+        abs: &str,
         refs: &[String],
         instances: &[(Option<super::address::Key>, usize)],
     ) -> Result<Vec<Target>, String> {
-        let by_key = |k: &str| -> Vec<usize> {
-            instances
-                .iter()
-                .filter(|(ik, _)| ik.as_ref().map(|x| x.bracketed()).as_deref() == Some(k))
-                .map(|(_, i)| *i)
-                .collect()
-        };
+        let by_key = |k: &str| -> Vec<usize> { self.index.instances_keyed(abs, k).to_vec() };
         let mut unrecorded: Option<String> = None;
         let each_value: Vec<&String> = refs
             .iter()

@@ -985,15 +985,26 @@ fn raw_state_resources(
 #[derive(Debug, Default)]
 pub struct InstanceIndex {
     by_resource: HashMap<String, Vec<(Option<Key>, usize)>>,
+    /// Instances by their whole address (`aws_subnet.a[3]`): what a
+    /// reference with a key names, found without a scan.
+    by_address: HashMap<String, Vec<usize>>,
     modules: Vec<String>,
 }
 
 impl InstanceIndex {
     pub fn build(resources: &[RawResource]) -> Self {
         let mut by_resource: HashMap<String, Vec<(Option<Key>, usize)>> = HashMap::new();
+        let mut by_address: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, r) in resources.iter().enumerate() {
+            let resource = address::join(&r.module, &r.rel_address());
+            if let Some(k) = &r.index {
+                by_address
+                    .entry(format!("{resource}{}", k.bracketed()))
+                    .or_default()
+                    .push(i);
+            }
             by_resource
-                .entry(address::join(&r.module, &r.rel_address()))
+                .entry(resource)
                 .or_default()
                 .push((r.index.clone(), i));
         }
@@ -1002,6 +1013,7 @@ impl InstanceIndex {
         modules.dedup();
         InstanceIndex {
             by_resource,
+            by_address,
             modules,
         }
     }
@@ -1009,6 +1021,15 @@ impl InstanceIndex {
     /// Every module instance path that holds a resource.
     pub fn module_paths(&self) -> &[String] {
         &self.modules
+    }
+
+    /// The instances of a resource with one key (`bracketed`: `[3]`,
+    /// `["a"]`), in document order.
+    pub fn instances_keyed(&self, resource: &str, bracketed: &str) -> &[usize] {
+        self.by_address
+            .get(&format!("{resource}{bracketed}"))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Instances of a resource (`module.m["a"].aws_subnet.x`).
