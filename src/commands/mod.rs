@@ -165,3 +165,31 @@ impl PairSource for Pairs<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The shell reads input, calls one command per subcommand and writes
+    /// output (ARCHITECTURE.md): the model and analysis work is written
+    /// here once, never in `main.rs`.
+    #[test]
+    fn the_shell_calls_one_command_per_subcommand_and_computes_nothing() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/main.rs");
+        let main = std::fs::read_to_string(&path).expect("src/main.rs is readable");
+        for word in [
+            "model::build",
+            "analysis::",
+            "Lookup",
+            "explain::explain",
+            "explain::select",
+            "policy::check",
+            "diff::diff",
+            "Locator::new",
+        ] {
+            assert!(!main.contains(word), "main.rs names `{word}`");
+        }
+        for command in ["analyze", "explain", "matrix", "diff", "check"] {
+            let call = format!("commands::{command}(");
+            assert_eq!(main.matches(&call).count(), 1, "main.rs: {call}");
+        }
+    }
+}

@@ -117,3 +117,47 @@ impl PairSource for Vec<PairResult> {
         self.iter().try_for_each(f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Reporters only render (ARCHITECTURE.md): none of them computes a
+    /// verdict, a pair or a path; what they show is computed by the caller
+    /// or handed out by the `PairSource` it gives them.
+    #[test]
+    fn reporters_call_nothing_that_computes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/report");
+        let mut sources = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("src/report is readable") {
+            let path = entry.expect("src/report is readable").path();
+            let text = std::fs::read_to_string(&path).expect("a reporter's source is readable");
+            // This test names the words it looks for.
+            let text = text.split("#[cfg(test)]").next().unwrap_or("").to_string();
+            sources.push((
+                path.file_name().unwrap().to_string_lossy().to_string(),
+                text,
+            ));
+        }
+        assert!(sources.len() > 10, "{}: the reporters", dir.display());
+        let computing = [
+            "model::build",
+            "analysis::analyze",
+            "stream_pairs",
+            "stream_verdicts",
+            "list_pairs",
+            "classes",
+            "evaluate_pair",
+            "Lookup",
+            "explain::explain",
+            "policy::check",
+            "diff::diff",
+        ];
+        for (file, text) in &sources {
+            for word in computing {
+                assert!(
+                    !text.contains(word),
+                    "report/{file} names `{word}`: a reporter renders what it is given"
+                );
+            }
+        }
+    }
+}
