@@ -8,7 +8,9 @@
 //! turns them into VPCs, subnets, route tables and peerings linked by
 //! index; [`graph`] is the petgraph view of that model; [`analysis`] walks
 //! packets through AWS's routing rules for every ordered pair of subnets, in
-//! parallel; [`report`] renders the verdicts.
+//! parallel; [`report`] renders the verdicts. [`commands`] holds one
+//! function per subcommand of the `tfreach` binary, from parsed documents
+//! to the value its reporter renders.
 //!
 //! ```
 //! let plan = br#"{"format_version":"1.2","planned_values":{"root_module":{}},
@@ -22,6 +24,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod analysis;
+pub mod commands;
 pub mod diff;
 pub mod explain;
 pub mod graph;

@@ -1,6 +1,8 @@
 //! The thin shell: read input, call the library, pick the reporter, exit.
 //! This is the only place that touches files, standard streams and exit
-//! codes.
+//! codes. Each subcommand reads and parses its input, calls the one
+//! function of `tfreach::commands` that does the model and analysis work,
+//! and writes what it returns with the reporter `--format` names.
 
 mod cli;
 
@@ -13,10 +15,10 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use cli::{AnalyzeArgs, AnalyzeFormat, Cli, ColorWhen, Command, Common, ExplainArgs};
 use cli::{CheckArgs, CheckFormat, DiffArgs, DiffFormat, MatrixArgs, MatrixFormat};
 use cli::{CompletionsArgs, ManArgs};
-use tfreach::analysis::{Lookup, PairsFilter};
+use tfreach::commands::{self, Phase};
 use tfreach::ingest::{self, Document};
+use tfreach::report;
 use tfreach::report::style::Styles;
-use tfreach::report::{self, InputInfo};
 
 /// A failure that ends the run with exit status 2.
 struct Fatal(String);
@@ -254,10 +256,18 @@ impl Drop for Progress {
     }
 }
 
-/// The most pairs the table lists one by one unless `--pairs` asks: past
-/// it, a table is too long to read and too large to hold, and VPC pairs are
-/// shown instead.
-const TABLE_PAIRS: u64 = 1_000_000;
+/// Tells the progress display what a command is doing.
+fn phases(progress: &Progress) -> impl FnMut(Phase) + '_ {
+    |phase| {
+        progress.phase(&match phase {
+            Phase::Model => "building the network model".to_string(),
+            Phase::Analysis { subnets } => format!("analysing {subnets} subnets"),
+            Phase::BothSides => "analysing both sides".to_string(),
+            Phase::Comparison => "comparing".to_string(),
+            Phase::Policy => "checking the policy".to_string(),
+        })
+    }
+}
 
 fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&a.common)?;
@@ -265,49 +275,33 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let mut progress = Progress::new(&a.common);
     progress.phase("reading the plan");
     let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
-    let pairs = a.pairs.unwrap_or_default();
     // JSON streams its pairs as they are written; the table holds them, if
     // it lists them at all.
-    let opts = tfreach::analysis::Options {
-        pairs: PairsFilter::None,
+    let opts = commands::AnalyzeOptions {
+        view: a.common.view,
         flow,
+        pairs: a.pairs,
+        listing: match a.format {
+            AnalyzeFormat::Table => commands::Listing::Held,
+            AnalyzeFormat::Json => commands::Listing::Streamed,
+        },
     };
-    progress.phase("building the network model");
-    let built = tfreach::model::build(&doc, a.common.view);
-    progress.phase(&format!("analysing {} subnets", built.model.subnets.len()));
-    let mut analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
-    let s = &analysis.summary;
-    let listed = match pairs {
-        PairsFilter::All => s.pairs,
-        PairsFilter::Failing => s.pairs - s.reachable,
-        PairsFilter::None => 0,
-    };
-    let overview = a.format == AnalyzeFormat::Table && a.pairs.is_none() && listed > TABLE_PAIRS;
-    if a.format == AnalyzeFormat::Table && !overview {
-        analysis.pairs = tfreach::analysis::list_pairs(
-            &built.model,
-            &analysis.model_index,
-            &analysis.classes,
-            pairs,
-        );
-    }
+    let done = commands::analyze(&doc, &a.file, &opts, &mut phases(&progress));
     progress.phase("writing the report");
     progress.clear();
-    let input = InputInfo::new(&doc, a.common.view, &a.file);
-    emit(&a.common, color, |w, st| match a.format {
-        AnalyzeFormat::Table if overview => {
-            report::table::write_overview(w, &input, &analysis, &built.model, listed, st)
+    let (input, analysis) = (&done.input, &done.analysis);
+    emit(&a.common, color, |w, st| match (a.format, &done.overview) {
+        (AnalyzeFormat::Table, Some(overview)) => {
+            report::table::write_overview(w, input, analysis, overview, st)
         }
-        AnalyzeFormat::Table => report::table::write_styled(w, &input, &analysis, st),
-        AnalyzeFormat::Json => {
-            report::json::write_streamed(w, &input, &analysis, &built.model, pairs)
-        }
+        (AnalyzeFormat::Table, None) => report::table::write_styled(w, input, analysis, st),
+        (AnalyzeFormat::Json, _) => report::json::write_from(w, input, analysis, &done.pairs()),
     })?;
     progress.phase("done");
     drop(progress);
     // The process ends here: freeing a large model piece by piece would
     // only cost time.
-    std::mem::forget((doc, built.model, analysis));
+    std::mem::forget((doc, done));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -315,28 +309,13 @@ fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&e.common)?;
     let flow = e.flow.flow().map_err(Fatal)?;
     let doc = load(&e.file, ingest::Views::Only(e.common.view))?;
-    let built = tfreach::model::build(&doc, e.common.view);
-    let model = &built.model;
-    let from = tfreach::explain::select(model, &e.from);
-    let to = tfreach::explain::select(model, &e.to);
-    let name = if e.file == "-" { "<stdin>" } else { &e.file };
-    for (sel, found, flag) in [(&e.from, &from, "--from"), (&e.to, &to, "--to")] {
-        if found.is_empty() {
-            return Err(Fatal(format!(
-                "{name}: {flag} {sel:?} matches no subnet (subnets are named by their resource address, for example aws_subnet.app or module.net[\"prod\"].aws_subnet.private[0])"
-            )));
-        }
-    }
-    let list: Vec<_> = from
-        .iter()
-        .flat_map(|&s| to.iter().filter(move |&&d| d != s).map(move |&d| (s, d)))
-        .map(|(s, d)| tfreach::explain::explain(model, s, d, flow.as_ref()))
-        .collect();
-    if list.is_empty() {
-        return Err(Fatal(format!(
-            "{name}: --from and --to name the same subnet; a subnet reaches itself without routing"
-        )));
-    }
+    let opts = commands::ExplainOptions {
+        view: e.common.view,
+        flow,
+        from: &e.from,
+        to: &e.to,
+    };
+    let list = commands::explain(&doc, &e.file, &opts)?;
     emit(&e.common, color, |w, st| match e.format {
         AnalyzeFormat::Table => tfreach::explain::write_text(w, &list, st),
         AnalyzeFormat::Json => {
@@ -347,28 +326,6 @@ fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Options that hold no pair, for the flow the flags name: `diff` and
-/// `check` read pairs through a [`Lookup`], and `matrix` streams them or
-/// asks for them.
-fn computed_pairs(flow: &cli::FlowArgs) -> Result<tfreach::analysis::Options, Fatal> {
-    Ok(tfreach::analysis::Options {
-        pairs: tfreach::analysis::PairsFilter::None,
-        flow: flow.flow().map_err(Fatal)?,
-    })
-}
-
-fn shown(file: &str) -> &str {
-    if file == "-" {
-        "<stdin>"
-    } else {
-        file
-    }
-}
-
-/// The most pairs a matrix laid out as a grid of subnets (table, DOT,
-/// HTML) holds; past it the grid is unreadable and too large to hold.
-const GRID_PAIRS: u64 = 1_000_000;
-
 fn matrix(m: MatrixArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&m.common)?;
     if m.square && !matches!(m.format, MatrixFormat::Csv) {
@@ -377,45 +334,36 @@ fn matrix(m: MatrixArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
                 .into(),
         ));
     }
-    let mut opts = computed_pairs(&m.flow)?;
+    let flow = m.flow.flow().map_err(Fatal)?;
     let mut progress = Progress::new(&m.common);
     progress.phase("reading the plan");
     let doc = load(&m.file, ingest::Views::Only(m.common.view))?;
-    let view = m.common.view;
-    progress.phase("building the network model");
-    let built = tfreach::model::build(&doc, view);
-    // CSV, JSON and every VPC-by-VPC view take their pairs as they are
-    // written; a grid of subnets is laid out whole, and holds its pairs.
-    let n = built.model.subnets.len() as u64;
-    let grid = !m.by_vpc
-        && match m.format {
-            MatrixFormat::Csv | MatrixFormat::Json | MatrixFormat::Mermaid => false,
-            MatrixFormat::Html => n as usize <= report::html::MAX_SUBNETS,
-            MatrixFormat::Table | MatrixFormat::Dot => true,
-        };
-    let pairs = n * n.saturating_sub(1);
-    if grid && pairs > GRID_PAIRS {
-        return Err(Fatal(format!(
-            "{}: {n} subnets make {pairs} ordered pairs, too many for a {} matrix of subnets \
-             (at most {GRID_PAIRS}); use --by-vpc, or --format csv or json, which write the \
-             pairs as they are computed",
-            shown(&m.file),
-            m.format
-                .to_possible_value()
-                .map_or_else(String::new, |v| v.get_name().to_string()),
-        )));
-    }
-    if grid {
-        opts.pairs = PairsFilter::All;
-    }
-    progress.phase(&format!("analysing {n} subnets"));
-    let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
-    let input = InputInfo::new(&doc, view, &m.file);
+    let format = m
+        .format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string());
+    let opts = commands::MatrixOptions {
+        view: m.common.view,
+        flow,
+        // CSV, JSON and every VPC-by-VPC view take their pairs as they are
+        // written; a grid of subnets is laid out whole, and holds its pairs.
+        layout: match m.format {
+            MatrixFormat::Csv | MatrixFormat::Json | MatrixFormat::Mermaid => {
+                commands::Layout::Streamed
+            }
+            MatrixFormat::Table | MatrixFormat::Dot => commands::Layout::Grid,
+            MatrixFormat::Html => commands::Layout::Page,
+        },
+        by_vpc: m.by_vpc,
+        format: &format,
+    };
+    let done = commands::matrix(&doc, &m.file, &opts, &mut phases(&progress))?;
+    let pairs = done.pairs();
     let md = report::doc::MatrixDoc {
-        input: &input,
-        analysis: &analysis,
-        model: Some(&built.model),
-        flow: opts.flow,
+        input: &done.input,
+        analysis: &done.analysis,
+        pairs: &pairs,
+        traces: done.traces.as_deref(),
         square: m.square,
         by_vpc: m.by_vpc,
     };
@@ -439,49 +387,29 @@ fn matrix(m: MatrixArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
 
 fn diff(d: DiffArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&d.common)?;
-    let opts = computed_pairs(&d.flow)?;
+    let flow = d.flow.flow().map_err(Fatal)?;
     let mut progress = Progress::new(&d.common);
     progress.phase("reading the plans");
-    let old_doc = load(&d.old, ingest::Views::Both)?;
-    let new_doc = match &d.new {
-        Some(f) => Some(load(f, ingest::Views::Both)?),
+    let old = load(&d.old, ingest::Views::Both)?;
+    let new = match &d.new {
+        Some(f) => Some((load(f, ingest::Views::Both)?, f.as_str())),
         None => None,
     };
-    let (old_view, new_view, new_ref, new_file) = match (&new_doc, &d.new) {
-        (Some(n), Some(f)) => (d.common.view, d.common.view, n, f.as_str()),
-        _ => {
-            if old_doc.kind != ingest::DocKind::Plan {
-                return Err(Fatal(format!(
-                    "{}: a state has one view, so there is nothing to compare; give two documents: tfreach diff OLD NEW",
-                    shown(&d.old)
-                )));
-            }
-            (
-                ingest::View::Prior,
-                ingest::View::Planned,
-                &old_doc,
-                d.old.as_str(),
-            )
-        }
-    };
-    progress.phase("analysing both sides");
-    let old_m = tfreach::model::build(&old_doc, old_view);
-    let new_m = tfreach::model::build(new_ref, new_view);
-    let old_a = tfreach::analysis::analyze(&old_m.model, old_m.findings, &opts);
-    let new_a = tfreach::analysis::analyze(&new_m.model, new_m.findings, &opts);
-    progress.phase("comparing");
-    let changes = tfreach::diff::diff(
-        &Lookup::computed(&old_a, &old_m.model),
-        &Lookup::computed(&new_a, &new_m.model),
-    );
+    let new = new.as_ref().map(|(doc, f)| (doc, *f));
+    let done = commands::diff(
+        &old,
+        &d.old,
+        new,
+        d.common.view,
+        flow,
+        &mut phases(&progress),
+    )?;
     progress.phase("writing the report");
     progress.clear();
-    let before = InputInfo::new(&old_doc, old_view, &d.old);
-    let after = InputInfo::new(new_ref, new_view, new_file);
     let doc = report::doc::DiffDoc {
-        before: &before,
-        after: &after,
-        diff: &changes,
+        before: &done.before,
+        after: &done.after,
+        diff: &done.diff,
         max_chars: d.max_chars,
     };
     emit(&d.common, color, |w, st| match d.format {
@@ -490,7 +418,7 @@ fn diff(d: DiffArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         DiffFormat::Json => report::json_docs::write_diff(w, &doc),
     })?;
     progress.phase("done");
-    Ok(if d.exit_code && !changes.changes.is_empty() {
+    Ok(if d.exit_code && !done.diff.changes.is_empty() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -530,12 +458,12 @@ fn tf_files(dir: &std::path::Path) -> Result<Vec<tfreach::policy::locate::Source
 
 fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&c.common)?;
-    let opts = computed_pairs(&c.flow)?;
+    let flow = c.flow.flow().map_err(Fatal)?;
     let policy_name = c.policy.display().to_string();
     let text = fs::read_to_string(&c.policy)
         .map_err(|e| Fatal(format!("{policy_name}: cannot read: {e}")))?;
     let policy = tfreach::policy::parse(&text, &policy_name)?;
-    let locator = match &c.config_dir {
+    let config = match &c.config_dir {
         Some(dir) => {
             let files = tf_files(dir)?;
             if files.is_empty() {
@@ -544,55 +472,35 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
                     dir.display()
                 )));
             }
-            Some(tfreach::policy::locate::Locator::new(
-                &dir.to_string_lossy().replace('\\', "/"),
-                &files,
-            ))
+            Some((dir.to_string_lossy().replace('\\', "/"), files))
         }
         None => None,
     };
     let mut progress = Progress::new(&c.common);
     progress.phase("reading the plan");
     let doc = load(&c.file, ingest::Views::Both)?;
-    let view = c.common.view;
-    progress.phase("analysing");
-    let built = tfreach::model::build(&doc, view);
-    let analysis = tfreach::analysis::analyze(&built.model, built.findings, &opts);
-    let pairs = Lookup::computed(&analysis, &built.model);
-    let input = InputInfo::new(&doc, view, &c.file);
-    let baseline_doc = match &c.baseline {
-        Some(f) => Some(load(f, ingest::Views::Both)?),
+    let baseline = match &c.baseline {
+        Some(f) => Some((load(f, ingest::Views::Both)?, f.as_str())),
         None => None,
     };
-    let baseline = baseline_doc
-        .as_ref()
-        .zip(c.baseline.as_deref())
-        .map(|(b, f)| InputInfo::new(b, view, f));
-    // The change, only when a rule needs it.
-    let old_side = if policy.no_new_path.is_empty() {
-        None
-    } else if let Some(b) = &baseline_doc {
-        Some((b, view))
-    } else if doc.kind == ingest::DocKind::Plan && view == ingest::View::Planned {
-        Some((&doc, ingest::View::Prior))
-    } else {
-        None
+    let inputs = commands::CheckInputs {
+        doc: &doc,
+        file: &c.file,
+        baseline: baseline.as_ref().map(|(b, f)| (b, *f)),
+        policy: &policy,
+        config: config
+            .as_ref()
+            .map(|(dir, files)| commands::Config { dir, files }),
     };
-    let change = old_side.map(|(old_doc, old_view)| {
-        let old = tfreach::model::build(old_doc, old_view);
-        let old_a = tfreach::analysis::analyze(&old.model, old.findings, &opts);
-        tfreach::diff::diff(&Lookup::computed(&old_a, &old.model), &pairs)
-    });
-    progress.phase("checking the policy");
-    let result = tfreach::policy::check(&policy, &pairs, change.as_ref());
+    let done = commands::check(&inputs, c.common.view, flow, &mut phases(&progress));
     progress.phase("writing the report");
     progress.clear();
     let cd = report::doc::CheckDoc {
-        input: &input,
-        baseline: baseline.as_ref(),
-        report: &result,
-        summary: &analysis.summary,
-        locator: locator.as_ref(),
+        input: &done.input,
+        baseline: done.baseline.as_ref(),
+        report: &done.report,
+        summary: &done.summary,
+        locator: done.locator.as_ref(),
         max_chars: c.max_chars,
     };
     emit(&c.common, color, |w, st| match c.format {
@@ -603,7 +511,7 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         CheckFormat::Markdown => report::markdown::write_check(w, &cd),
     })?;
     progress.phase("done");
-    Ok(if result.passed() {
+    Ok(if done.report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -5,15 +5,17 @@
 //! `fn write_matrix(&mut dyn Write, &MatrixDoc)`,
 //! `fn write_diff(&mut dyn Write, &DiffDoc)` or
 //! `fn write_check(&mut dyn Write, &CheckDoc)`, for the documents its
-//! format supports; `main` picks one by the `--format` value.
+//! format supports; `main` picks one by the `--format` value. A document
+//! holds what its reporter renders, computed beforehand by the command
+//! (`crate::commands`) or computed as it is read, through a [`PairSource`].
 
 use std::collections::BTreeMap;
 use std::io;
 
-use super::InputInfo;
-use crate::analysis::{address_order, Analysis, PairResult, PairsFilter, Summary};
+use super::{InputInfo, PairSource};
+use crate::analysis::{address_order, Analysis, PairResult, Summary};
 use crate::diff::Diff;
-use crate::model::{Flow, Model};
+use crate::explain::Explanation;
 use crate::policy::locate::Locator;
 use crate::policy::CheckReport;
 use crate::report::Verdict;
@@ -27,12 +29,15 @@ pub const NO_VPC: &str = "(unknown VPC)";
 /// A reachability matrix to export.
 pub struct MatrixDoc<'a> {
     pub input: &'a InputInfo,
-    /// Must list every pair.
+    /// The subnets, the summary and the findings; the pairs a grid of
+    /// subnets lays out (table, DOT, the HTML page) are held here too.
     pub analysis: &'a Analysis,
-    /// The model, when path explanations are wanted (HTML).
-    pub model: Option<&'a Model>,
-    /// The flow the analysis judged, for explanations to match it.
-    pub flow: Option<Flow>,
+    /// Every ordered pair, held or computed as it is read: what CSV and
+    /// JSON stream and VPC-by-VPC counts are made of.
+    pub pairs: &'a dyn PairSource,
+    /// HTML: the hop-by-hop path of each pair the analysis holds, in the
+    /// same order, when the page embeds them.
+    pub traces: Option<&'a [Explanation]>,
     /// CSV: the square matrix instead of the long list.
     pub square: bool,
     /// VPC by VPC counts instead of subnet pairs.
@@ -43,36 +48,10 @@ pub struct MatrixDoc<'a> {
 pub type RowSink<'f> = dyn FnMut(usize, &[Option<Verdict>]) -> io::Result<()> + 'f;
 
 impl MatrixDoc<'_> {
-    /// The model to compute pairs from, or `None` when the analysis lists
-    /// them all.
-    fn source(&self) -> io::Result<Option<&Model>> {
-        let a = self.analysis;
-        if a.pairs.len() as u64 == a.summary.pairs {
-            return Ok(None);
-        }
-        self.model.map(Some).ok_or_else(|| {
-            io::Error::other(
-                "internal error: a matrix without its pairs needs the model to compute them",
-            )
-        })
-    }
-
-    /// Hands every ordered pair to `f`, in (from, to) order: from the
-    /// analysis when it lists them all, otherwise computed a few source
-    /// subnets at a time as they are written, so that a matrix of any size
-    /// goes out without being held.
+    /// Hands every ordered pair to `f`, in (from, to) order, as the source
+    /// gives them.
     pub fn each_pair(&self, f: &mut dyn FnMut(&PairResult) -> io::Result<()>) -> io::Result<()> {
-        let a = self.analysis;
-        match self.source()? {
-            None => a.pairs.iter().try_for_each(f),
-            Some(model) => crate::analysis::stream_pairs(
-                model,
-                &a.model_index,
-                &a.classes,
-                PairsFilter::All,
-                &mut |p| f(&p),
-            ),
-        }
+        self.pairs.each_pair(f)
     }
 
     /// Hands the verdict of every ordered pair to `f` as (from, to,
@@ -82,11 +61,7 @@ impl MatrixDoc<'_> {
         &self,
         f: &mut dyn FnMut(usize, usize, Verdict) -> io::Result<()>,
     ) -> io::Result<()> {
-        let a = self.analysis;
-        match self.source()? {
-            None => a.pairs.iter().try_for_each(|p| f(p.from, p.to, p.verdict)),
-            Some(model) => crate::analysis::stream_verdicts(model, &a.model_index, &a.classes, f),
-        }
+        self.pairs.each_verdict(f)
     }
 
     /// Hands `f` every source subnet's row of verdicts, in order:
@@ -182,39 +157,17 @@ impl VpcMatrix {
     /// the counts to be complete).
     pub fn of(a: &Analysis) -> VpcMatrix {
         let m = VpcMatrix::empty(a);
-        let mut cells = BTreeMap::new();
-        for p in &a.pairs {
-            m.count(&mut cells, p.from, p.to, p.verdict);
-        }
+        // Pairs held in memory are read without I/O: counting cannot fail.
+        let cells = super::count_groups(&a.pairs, &m.vpc_of).unwrap_or_default();
         m.fill(cells)
     }
 
-    /// Aggregates every pair of a matrix document, computing them as they
-    /// are counted when the analysis does not hold them.
+    /// Aggregates every pair of a matrix document, as its source counts
+    /// them.
     pub fn of_doc(d: &MatrixDoc) -> io::Result<VpcMatrix> {
-        let a = d.analysis;
-        let Some(model) = d.source()? else {
-            return Ok(VpcMatrix::of(a));
-        };
-        // Counted class pair by class pair: no pair is walked twice.
-        let m = VpcMatrix::empty(a);
-        let cells = a
-            .classes
-            .group_counts(model, &a.model_index, &m.vpc_of, m.vpcs.len());
+        let m = VpcMatrix::empty(d.analysis);
+        let cells = d.pairs.group_counts(&m.vpc_of)?;
         Ok(m.fill(cells))
-    }
-
-    fn count(
-        &self,
-        cells: &mut BTreeMap<(usize, usize), Summary>,
-        from: usize,
-        to: usize,
-        v: Verdict,
-    ) {
-        cells
-            .entry((self.vpc_of[from], self.vpc_of[to]))
-            .or_default()
-            .add(v, 1);
     }
 
     /// Sets the cells, given in (from, to) order.

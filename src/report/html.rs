@@ -24,12 +24,12 @@ use super::doc::{MatrixDoc, VpcMatrix};
 use super::table::describe_input;
 use super::{Direction, Reason};
 use crate::analysis::Analysis;
-use crate::explain::{explain, Trace};
-use crate::model::{Flow, Model};
+use crate::explain::{Explanation, Trace};
 
 /// Above this many subnets the page shows the VPC aggregate.
 pub const MAX_SUBNETS: usize = 300;
-/// Above this many subnets cells have no embedded path explanation.
+/// Above this many subnets cells have no embedded path explanation (the
+/// command computes the paths of smaller grids for the page).
 pub const MAX_EXPLAINED: usize = 80;
 
 /// Text for HTML element content or a quoted attribute.
@@ -157,7 +157,9 @@ fn trace_out(t: &Trace, strings: &mut Interner) -> TraceOut {
     )
 }
 
-fn subnet_data<'a>(a: &'a Analysis, model: Option<&Model>, flow: Option<&Flow>) -> SubnetData<'a> {
+/// The page's data for a grid of subnets: the pairs `a` holds and, when
+/// given, their paths (one per pair, in the same order).
+fn subnet_data<'a>(a: &'a Analysis, traces: Option<&[Explanation]>) -> SubnetData<'a> {
     let vm = VpcMatrix::of(a);
     let n = a.subnets.len();
     let mut strings = Interner::default();
@@ -167,10 +169,9 @@ fn subnet_data<'a>(a: &'a Analysis, model: Option<&Model>, flow: Option<&Flow>) 
         cells[p.from * n + p.to] = letter(p.verdict);
         reasons[p.from * n + p.to] = reasons_out(&p.reasons, &mut strings);
     }
-    let explain_all = model.filter(|_| n <= MAX_EXPLAINED).map(|m| {
+    let explain_all = traces.map(|traces| {
         let mut out: Vec<Option<ExplainOut>> = (0..n * n).map(|_| None).collect();
-        for p in &a.pairs {
-            let x = explain(m, a.model_index[p.from], a.model_index[p.to], flow);
+        for (p, x) in a.pairs.iter().zip(traces) {
             out[p.from * n + p.to] = Some(ExplainOut {
                 f: x.forward
                     .iter()
@@ -497,7 +498,7 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
         });
         script_json(&vpc_data(m, note)?)?
     } else {
-        script_json(&subnet_data(a, m.model, m.flow.as_ref()))?
+        script_json(&subnet_data(a, m.traces))?
     };
     let s = &a.summary;
     let title = format!("tfreach: {}", describe_input(m.input));

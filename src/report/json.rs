@@ -1,13 +1,13 @@
 //! The JSON report (`tfreach/report/v1`, CONTRACT.md).
 //!
-//! Pairs are written one per line as they are serialised, so a large
-//! matrix is never held twice in memory.
+//! Pairs are written one per line as their source hands them out, so a
+//! large matrix is never held whole (or twice) in memory.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Finding, InputInfo, Reason, Verdict};
+use super::{Finding, InputInfo, PairSource, Reason, Verdict};
 use crate::analysis::services::ServiceReach;
 use crate::analysis::{Analysis, Summary};
 
@@ -33,36 +33,17 @@ struct Header<'a> {
 
 /// Writes the report with the pairs held in `a`.
 pub fn write(out: &mut dyn Write, input: &InputInfo, a: &Analysis) -> io::Result<()> {
-    write_with(out, input, a, &mut |sink| {
-        for p in &a.pairs {
-            sink(p.clone())?;
-        }
-        Ok(())
-    })
+    write_from(out, input, a, &a.pairs)
 }
 
-/// Writes the report, streaming the pairs as they are computed (the
-/// pairs held in `a` are ignored).
-pub fn write_streamed(
+/// Writes the report with the pairs `pairs` hands out, each written as it
+/// comes (the pairs held in `a` are not read): given pairs computed as they
+/// are read, the report streams them.
+pub fn write_from(
     out: &mut dyn Write,
     input: &InputInfo,
     a: &Analysis,
-    model: &crate::model::Model,
-    filter: crate::analysis::PairsFilter,
-) -> io::Result<()> {
-    write_with(out, input, a, &mut |sink| {
-        crate::analysis::stream_pairs(model, &a.model_index, &a.classes, filter, sink)
-    })
-}
-
-type PairSource<'a> =
-    dyn FnMut(&mut dyn FnMut(crate::analysis::PairResult) -> io::Result<()>) -> io::Result<()> + 'a;
-
-fn write_with(
-    out: &mut dyn Write,
-    input: &InputInfo,
-    a: &Analysis,
-    pairs: &mut PairSource<'_>,
+    pairs: &dyn PairSource,
 ) -> io::Result<()> {
     let header = Header {
         json_schema: super::schema_id::REPORT,
@@ -76,7 +57,7 @@ fn write_with(
     out.write_all(&head.as_bytes()[..head.len() - 1])?;
     out.write_all(b",\n\"pairs\": [")?;
     let mut first = true;
-    pairs(&mut |p| {
+    pairs.each_pair(&mut |p| {
         out.write_all(if first { b"\n  " } else { b",\n  " })?;
         first = false;
         serde_json::to_writer(

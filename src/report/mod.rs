@@ -1,7 +1,9 @@
 //! What an analysis says, and the output formats that render it.
 //!
 //! Reporters write to a `std::io::Write` they are given; none of them opens
-//! files or decides exit codes.
+//! files or decides exit codes. They only render: what they show is
+//! computed before they are called (`crate::commands`), or handed to them
+//! as it is computed through a [`PairSource`] the caller builds.
 
 pub mod csv;
 pub mod doc;
@@ -17,7 +19,12 @@ pub mod style;
 pub mod table;
 pub mod text;
 
+use std::collections::BTreeMap;
+use std::io;
+
 use serde::Serialize;
+
+use crate::analysis::{PairResult, Summary};
 
 /// The `$schema` of each JSON document tfreach writes: the `$id` of its
 /// JSON Schema (draft 2020-12) in the repository's `schemas/` directory,
@@ -56,6 +63,101 @@ impl InputInfo {
             view,
             terraform_version: doc.terraform_version.clone(),
             file: Some(file.to_string()),
+        }
+    }
+}
+
+/// Where a reporter reads an analysis's pairs from, in (from, to) order.
+/// The caller builds it: the pairs an analysis holds (a `Vec` of them is a
+/// source), or pairs computed as they are read (`commands::Pairs`), so a
+/// report of any size is written without its pairs being held, and the
+/// reporter never computes one.
+pub trait PairSource {
+    /// Hands every pair to `f`, in (from, to) order.
+    fn each_pair(&self, f: &mut dyn FnMut(&PairResult) -> io::Result<()>) -> io::Result<()>;
+
+    /// Hands `f` the verdict of every pair as (from, to, verdict), in
+    /// (from, to) order: [`PairSource::each_pair`] without the reasons.
+    fn each_verdict(
+        &self,
+        f: &mut dyn FnMut(usize, usize, Verdict) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.each_pair(&mut |p| f(p.from, p.to, p.verdict))
+    }
+
+    /// The verdict counts of the pairs from one group of subnets to
+    /// another, where `group_of[subnet]` is the subnet's group (its VPC,
+    /// say), groups numbered from 0: every cell with a pair, sorted by
+    /// (from, to).
+    fn group_counts(&self, group_of: &[usize]) -> io::Result<Vec<((usize, usize), Summary)>> {
+        count_groups(self, group_of)
+    }
+}
+
+/// [`PairSource::group_counts`] by counting each verdict the source hands
+/// out.
+pub fn count_groups<S: PairSource + ?Sized>(
+    source: &S,
+    group_of: &[usize],
+) -> io::Result<Vec<((usize, usize), Summary)>> {
+    let mut cells: BTreeMap<(usize, usize), Summary> = BTreeMap::new();
+    source.each_verdict(&mut |from, to, v| {
+        cells
+            .entry((group_of[from], group_of[to]))
+            .or_default()
+            .add(v, 1);
+        Ok(())
+    })?;
+    Ok(cells.into_iter().collect())
+}
+
+/// Pairs held in memory, in (from, to) order.
+impl PairSource for Vec<PairResult> {
+    fn each_pair(&self, f: &mut dyn FnMut(&PairResult) -> io::Result<()>) -> io::Result<()> {
+        self.iter().try_for_each(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Reporters only render (ARCHITECTURE.md): none of them computes a
+    /// verdict, a pair or a path; what they show is computed by the caller
+    /// or handed out by the `PairSource` it gives them.
+    #[test]
+    fn reporters_call_nothing_that_computes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/report");
+        let mut sources = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("src/report is readable") {
+            let path = entry.expect("src/report is readable").path();
+            let text = std::fs::read_to_string(&path).expect("a reporter's source is readable");
+            // This test names the words it looks for.
+            let text = text.split("#[cfg(test)]").next().unwrap_or("").to_string();
+            sources.push((
+                path.file_name().unwrap().to_string_lossy().to_string(),
+                text,
+            ));
+        }
+        assert!(sources.len() > 10, "{}: the reporters", dir.display());
+        let computing = [
+            "model::build",
+            "analysis::analyze",
+            "stream_pairs",
+            "stream_verdicts",
+            "list_pairs",
+            "classes",
+            "evaluate_pair",
+            "Lookup",
+            "explain::explain",
+            "policy::check",
+            "diff::diff",
+        ];
+        for (file, text) in &sources {
+            for word in computing {
+                assert!(
+                    !text.contains(word),
+                    "report/{file} names `{word}`: a reporter renders what it is given"
+                );
+            }
         }
     }
 }

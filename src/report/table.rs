@@ -7,9 +7,8 @@ use std::io::{self, Write};
 use super::doc::VpcMatrix;
 use super::style::Styles;
 use super::{InputInfo, Verdict};
-use crate::analysis::{address_order, Analysis};
+use crate::analysis::{address_order, Analysis, Summary};
 use crate::ingest::{DocKind, View};
-use crate::model::Model;
 
 fn width(items: impl Iterator<Item = usize>, min: usize) -> usize {
     items.max().unwrap_or(0).max(min)
@@ -141,23 +140,32 @@ fn write_tail(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<()> {
     Ok(())
 }
 
-/// The table of an estate with more pairs than a table can usefully list
-/// (`listed` of them asked for): the summary, the VPC pairs where some
-/// traffic is not blocked with their counts, computed from the classes
-/// without listing pairs, then the services and findings.
+/// What the table shows of an estate with more pairs than a table can
+/// usefully list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    /// How many pairs the list would have held.
+    pub listed: u64,
+    /// The VPC pairs where some traffic is not blocked, with their counts
+    /// (VPCs numbered as in [`VpcMatrix::empty`]), sorted.
+    pub cells: Vec<((usize, usize), Summary)>,
+}
+
+/// The table of an estate with more pairs than a table can usefully list:
+/// the summary, the VPC pairs where some traffic is not blocked with their
+/// counts, then the services and findings.
 pub fn write_overview(
     out: &mut dyn Write,
     input: &InputInfo,
     a: &Analysis,
-    model: &Model,
-    listed: u64,
+    overview: &Overview,
     st: Styles,
 ) -> io::Result<()> {
     writeln!(out, "{}", describe_input(input))?;
     writeln!(out, "{}", summary_line(a))?;
     let vm = VpcMatrix::empty(a);
     let vpcs: Vec<&str> = vm.vpcs.iter().map(|v| v.address.as_str()).collect();
-    let cells = a.classes.traffic_counts(model, &a.model_index, &vm.vpc_of);
+    let (listed, cells) = (overview.listed, &overview.cells);
     writeln!(
         out,
         "\n{listed} pairs are too many to list one by one. Below: the VPC pairs where some \
@@ -174,7 +182,7 @@ pub fn write_overview(
         "  {:w$}  {:w$}  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "FROM VPC", "TO VPC", "PAIRS", "REACHABLE", "PARTIAL", "ONE_WAY", "BLOCKED", "UNKNOWN"
     )?;
-    for ((x, y), c) in &cells {
+    for ((x, y), c) in cells {
         writeln!(
             out,
             "  {:w$}  {:w$}  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",

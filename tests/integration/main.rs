@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod commands;
 mod diff;
 mod differential;
 mod ecosystem;

@@ -711,6 +711,7 @@ fn flow_flags_apply_to_the_export_commands() {
 #[test]
 fn streamed_matrices_equal_held_ones() {
     use tfreach::analysis::{Options, PairsFilter};
+    use tfreach::commands::Pairs;
     use tfreach::report::doc::MatrixDoc;
     use tfreach::report::{self, InputInfo};
 
@@ -746,12 +747,12 @@ fn streamed_matrices_equal_held_ones() {
         let (held, streamed) = (analysis(PairsFilter::All), analysis(PairsFilter::None));
         assert!(streamed.pairs.is_empty() && streamed.summary == held.summary);
         for (square, by_vpc) in [(false, false), (true, false), (false, true)] {
-            let write = |a: &Analysis, json: bool| {
+            let write = |a: &Analysis, pairs: Pairs, json: bool| {
                 let md = MatrixDoc {
                     input: &input,
                     analysis: a,
-                    model: Some(&built.model),
-                    flow: None,
+                    pairs: &pairs,
+                    traces: None,
                     square,
                     by_vpc,
                 };
@@ -767,10 +768,15 @@ fn streamed_matrices_equal_held_ones() {
                 if json && square {
                     continue;
                 }
-                let h = write(&held, json);
+                let h = write(&held, Pairs::Held(&held.pairs), json);
                 assert!(h.lines().count() > 1, "{name}: {h}");
+                let computed = Pairs::Computed {
+                    model: &built.model,
+                    analysis: &streamed,
+                    filter: PairsFilter::All,
+                };
                 assert_eq!(
-                    write(&streamed, json),
+                    write(&streamed, computed, json),
                     h,
                     "{name}: square {square}, by VPC {by_vpc}, JSON {json}"
                 );

@@ -1,0 +1,53 @@
+//! `explain`: the hop-by-hop paths of the pairs two selectors name.
+
+use crate::explain::{self as trace, Explanation};
+use crate::ingest::{Document, View};
+use crate::model::Flow;
+
+use super::{shown, Error};
+
+/// What `explain` is asked.
+#[derive(Debug, Clone)]
+pub struct ExplainOptions<'a> {
+    pub view: View,
+    /// The one kind of traffic to explain, or any traffic.
+    pub flow: Option<Flow>,
+    /// Source subnets: an address or a glob over addresses.
+    pub from: &'a str,
+    /// Destination subnets: an address or a glob over addresses.
+    pub to: &'a str,
+}
+
+/// The explanation of every ordered pair of distinct subnets from the
+/// `from` selection to the `to` selection of one view of `doc` (read from
+/// `file`), sources then destinations in address order.
+pub fn explain(
+    doc: &Document,
+    file: &str,
+    opts: &ExplainOptions,
+) -> Result<Vec<Explanation>, Error> {
+    let built = crate::model::build(doc, opts.view);
+    let model = &built.model;
+    let from = trace::select(model, opts.from);
+    let to = trace::select(model, opts.to);
+    for (selector, found, flag) in [(opts.from, &from, "--from"), (opts.to, &to, "--to")] {
+        if found.is_empty() {
+            return Err(Error::NoSubnet {
+                file: shown(file).to_string(),
+                flag,
+                selector: selector.to_string(),
+            });
+        }
+    }
+    let list: Vec<Explanation> = from
+        .iter()
+        .flat_map(|&s| to.iter().filter(move |&&d| d != s).map(move |&d| (s, d)))
+        .map(|(s, d)| trace::explain(model, s, d, opts.flow.as_ref()))
+        .collect();
+    if list.is_empty() {
+        return Err(Error::SameSubnet {
+            file: shown(file).to_string(),
+        });
+    }
+    Ok(list)
+}

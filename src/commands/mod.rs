@@ -1,0 +1,195 @@
+//! The subcommands, one function each, between a parsed document and what
+//! its reporter renders: the model and the analysis, and anything else a
+//! report shows that must be computed. The shell (`main.rs`) reads the
+//! input and parses it, calls one of these, and writes what it returns
+//! with the reporter it picks.
+//!
+//! Nothing here reads files, prints or decides about colour or exit codes:
+//! a command returns a value, or an [`Error`] that says what in the input
+//! or the options stops it, and tells the caller which phase it is in
+//! through a [`Phase`] callback (the shell draws a spinner from it).
+//!
+//! Reports that list every pair take them from [`Pairs`], which computes
+//! them as the reporter reads them when the command has not held them.
+
+mod analyze;
+mod check;
+mod diff;
+mod explain;
+mod matrix;
+
+use std::io;
+
+pub use analyze::{analyze, AnalyzeOptions, Analyzed, Listing, TABLE_PAIRS};
+pub use check::{check, CheckInputs, Checked, Config};
+pub use diff::{diff, Diffed};
+pub use explain::{explain, ExplainOptions};
+pub use matrix::{matrix, Layout, Matrix, MatrixOptions, GRID_PAIRS};
+
+use crate::analysis::{self, Analysis, PairResult, PairsFilter, Summary};
+use crate::model::{Model, Verdict};
+use crate::report::PairSource;
+
+/// What a command is doing, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Building the network model of a document.
+    Model,
+    /// Analysing the pairs of that many subnets.
+    Analysis { subnets: usize },
+    /// Building and analysing both sides of a comparison.
+    BothSides,
+    /// Comparing two analyses.
+    Comparison,
+    /// Checking a policy.
+    Policy,
+}
+
+/// Why a command cannot give its result.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A `--from` or `--to` selector matches no subnet.
+    #[error(
+        "{file}: {flag} {selector:?} matches no subnet (subnets are named by their resource \
+         address, for example aws_subnet.app or module.net[\"prod\"].aws_subnet.private[0])"
+    )]
+    NoSubnet {
+        file: String,
+        flag: &'static str,
+        selector: String,
+    },
+    /// `--from` and `--to` select one and the same subnet only.
+    #[error(
+        "{file}: --from and --to name the same subnet; a subnet reaches itself without routing"
+    )]
+    SameSubnet { file: String },
+    /// A matrix laid out as a grid of subnets would hold too many pairs.
+    #[error(
+        "{file}: {subnets} subnets make {pairs} ordered pairs, too many for a {format} matrix of \
+         subnets (at most {limit}); use --by-vpc, or --format csv or json, which write the pairs \
+         as they are computed"
+    )]
+    GridTooLarge {
+        file: String,
+        subnets: u64,
+        pairs: u64,
+        format: String,
+        limit: u64,
+    },
+    /// `diff` of a single document that has one view only.
+    #[error(
+        "{file}: a state has one view, so there is nothing to compare; give two documents: \
+         tfreach diff OLD NEW"
+    )]
+    OneView { file: String },
+}
+
+/// A file name as messages give it (`-` is standard input).
+fn shown(file: &str) -> &str {
+    if file == "-" {
+        "<stdin>"
+    } else {
+        file
+    }
+}
+
+/// The pairs of an analysis, for a reporter to read in (from, to) order.
+#[derive(Clone, Copy)]
+pub enum Pairs<'a> {
+    /// The pairs the analysis holds.
+    Held(&'a [PairResult]),
+    /// The pairs that `filter` keeps, computed from the model and the
+    /// analysis's classes a few source subnets at a time as they are read,
+    /// so that no more than a few rows of them is held.
+    Computed {
+        model: &'a Model,
+        analysis: &'a Analysis,
+        filter: PairsFilter,
+    },
+}
+
+impl PairSource for Pairs<'_> {
+    fn each_pair(&self, f: &mut dyn FnMut(&PairResult) -> io::Result<()>) -> io::Result<()> {
+        match *self {
+            Pairs::Held(pairs) => pairs.iter().try_for_each(f),
+            Pairs::Computed {
+                model,
+                analysis: a,
+                filter,
+            } => analysis::stream_pairs(model, &a.model_index, &a.classes, filter, &mut |p| f(&p)),
+        }
+    }
+
+    /// Verdicts only, which spares the reasons when they are computed.
+    fn each_verdict(
+        &self,
+        f: &mut dyn FnMut(usize, usize, Verdict) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match *self {
+            Pairs::Held(pairs) => pairs.iter().try_for_each(|p| f(p.from, p.to, p.verdict)),
+            Pairs::Computed {
+                filter: PairsFilter::None,
+                ..
+            } => Ok(()),
+            Pairs::Computed {
+                model,
+                analysis: a,
+                filter,
+            } => {
+                let keep = |v: Verdict| filter == PairsFilter::All || v != Verdict::Reachable;
+                analysis::stream_verdicts(model, &a.model_index, &a.classes, &mut |x, y, v| {
+                    if keep(v) {
+                        f(x, y, v)
+                    } else {
+                        Ok(())
+                    }
+                })
+            }
+        }
+    }
+
+    /// Counted class pair by class pair when every pair is computed: no
+    /// pair is walked twice, and only the cells are held.
+    fn group_counts(&self, group_of: &[usize]) -> io::Result<Vec<((usize, usize), Summary)>> {
+        match *self {
+            Pairs::Computed {
+                model,
+                analysis: a,
+                filter: PairsFilter::All,
+            } => {
+                let groups = group_of.iter().max().map_or(0, |g| g + 1);
+                Ok(a.classes
+                    .group_counts(model, &a.model_index, group_of, groups))
+            }
+            _ => crate::report::count_groups(self, group_of),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The shell reads input, calls one command per subcommand and writes
+    /// output (ARCHITECTURE.md): the model and analysis work is written
+    /// here once, never in `main.rs`.
+    #[test]
+    fn the_shell_calls_one_command_per_subcommand_and_computes_nothing() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/main.rs");
+        let main = std::fs::read_to_string(&path).expect("src/main.rs is readable");
+        for word in [
+            "model::build",
+            "analysis::",
+            "Lookup",
+            "explain::explain",
+            "explain::select",
+            "policy::check",
+            "diff::diff",
+            "Locator::new",
+        ] {
+            assert!(!main.contains(word), "main.rs names `{word}`");
+        }
+        for command in ["analyze", "explain", "matrix", "diff", "check"] {
+            let call = format!("commands::{command}(");
+            assert_eq!(main.matches(&call).count(), 1, "main.rs: {call}");
+        }
+    }
+}
