@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use tfreach::synth::{self, EstateSpec, Mode, Topology};
+use tfreach_synth::{self as synth, EstateSpec, Mode, Topology};
 
 #[derive(Parser, Debug)]
 #[command(about = "Generate a synthetic AWS estate as a terraform plan JSON document")]
@@ -130,9 +130,9 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `--mode greenfield-locals`: the estate of `tfreach::synth::locals`.
+/// `--mode greenfield-locals`: the estate of `tfreach_synth::locals`.
 fn greenfield_locals(args: &Args) -> ExitCode {
-    use tfreach::synth::locals;
+    use tfreach_synth::locals;
     let result = match args.out.as_deref() {
         Some(path) if path.as_os_str() != "-" => {
             File::create(path).and_then(|f| locals::write_plan(args.vpcs, args.subnets, f))

@@ -5,6 +5,7 @@ mod cli;
 mod diff;
 mod differential;
 mod ecosystem;
+mod estates;
 mod hostile;
 mod matrix;
 mod metamorphic;

@@ -3,7 +3,7 @@
 
 use tfreach::analysis::{analyze, evaluate_pair, Detail, Options, Summary};
 use tfreach::ingest::{self, View};
-use tfreach::synth::{self, EstateSpec, Mode, Topology};
+use tfreach_synth::{self as synth, EstateSpec, Mode, Topology};
 
 use crate::support::{document, root};
 
