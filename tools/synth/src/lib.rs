@@ -22,17 +22,28 @@
 //! |---|---|
 //! | `module.vpc[i].aws_vpc.this` | the VPC; CIDR unique per VPC (see below) |
 //! | `module.vpc[i].aws_subnet.this[j]` | subnet `j`, AZ `us-east-1{a,b,c}` cycling with `j` |
-//! | `module.vpc[i].aws_route_table.this` | the one route table of the VPC |
+//! | `module.vpc[i].aws_route_table.this` | the route table of the VPC (of all its subnets but the last when it has a public table) |
 //! | `module.vpc[i].aws_route_table_association.this[j]` | subnet `j` -> that table |
+//! | `module.vpc[i].aws_route_table.public[0]` | with `nat`, and in the inspection VPC: the last subnet's table (the connections' routes, `0.0.0.0/0` -> the IGW) |
+//! | `module.vpc[i].aws_route_table_association.public[0]` | the last subnet -> that table |
 //! | `module.vpc[i].aws_internet_gateway.this` | with `igw` |
-//! | `module.vpc[i].aws_route.internet` | `0.0.0.0/0` -> the IGW, with `igw` |
+//! | `module.vpc[i].aws_route.internet` | `0.0.0.0/0` -> the IGW, with `igw` and without `nat` |
+//! | `module.vpc[i].aws_eip.nat`, `module.vpc[i].aws_nat_gateway.this` | with `nat`: a public NAT gateway in the last subnet |
+//! | `module.vpc[i].aws_route.nat` | with `nat`: `0.0.0.0/0` -> the NAT gateway in the table `this` |
+//! | `module.vpc[i].aws_route.public_internet[0]`, `aws_route.public_transit[k]` | the public table's routes: to the IGW, and each private pool to the TGW |
+//! | `module.vpc[0].aws_network_interface.appliance[0]` | TGW inspection: the appliance, in the last subnet, source/destination check off |
+//! | `module.vpc[0].aws_route.appliance[k]` | TGW inspection: each private pool -> the appliance, in the table `this` |
 //! | `module.vpc[i].aws_network_acl.this` | with `nacls`: allows everything the estate uses |
 //! | `module.vpc[i].aws_vpc_endpoint.s3` | with `gateway_endpoints`: S3 gateway endpoint on the table |
 //! | `module.vpc[i].aws_ec2_transit_gateway_vpc_attachment.this` | TGW topology: attachment subnets in the first `tgw_zones` AZs |
-//! | `module.vpc[i].aws_route.transit[k]` | TGW topology: each private pool in use -> the TGW |
-//! | `aws_ec2_transit_gateway.this` | TGW topology, default route table association and propagation on |
+//! | `module.vpc[i].aws_route.transit[k]` | TGW topologies: each private pool in use -> the TGW (not in the inspection VPC) |
+//! | `aws_ec2_transit_gateway.this` | TGW topologies; default route table association and propagation on, except with inspection |
+//! | `aws_ec2_transit_gateway_route_table.{inspection,spokes}` | TGW inspection: the two transit gateway route tables |
+//! | `aws_ec2_transit_gateway_route.to_inspection` | TGW inspection: `0.0.0.0/0` -> the inspection VPC's attachment, in `spokes` |
+//! | `aws_ec2_transit_gateway_route_table_association.vpcI` | TGW inspection: VPC `I`'s attachment -> `inspection` (VPC 0) or `spokes` |
+//! | `aws_ec2_transit_gateway_route_table_propagation.vpcI` | TGW inspection: spoke `I`'s attachment propagates to `inspection` |
 //! | `aws_vpc_peering_connection.vpcA_vpcB` | one per peered pair, `auto_accept = true`, requester A < accepter B |
-//! | `aws_route.vpcA_to_vpcB`, `aws_route.vpcB_to_vpcA` | the routes of that peering, one per direction |
+//! | `aws_route.vpcA_to_vpcB`, `aws_route.vpcB_to_vpcA` | the routes of that peering, one per direction (and `..._public` in the public tables, with `nat`) |
 //!
 //! All routes are standalone `aws_route` resources, so the configuration never
 //! mixes inline and standalone route management. In `Steady` mode the route
