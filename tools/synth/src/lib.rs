@@ -200,7 +200,7 @@ pub struct EstateSpec {
     /// traffic to another VPC's private addresses goes on by the public
     /// table, which routes them as the private one does.
     pub nat: bool,
-    /// [`Topology::TransitGateway`] only: the attachment of every VPC has a
+    /// The transit gateway topologies only: the attachment of every VPC has a
     /// subnet in the first `tgw_zones` AZs (1 to 3) of `a`, `b`, `c`.
     /// Subnets in the other AZs cannot use the transit gateway.
     pub tgw_zones: usize,
