@@ -18,6 +18,9 @@
 #   routes for all subnets but the last, which holds the NAT gateway)
 # EXTRAS:     plain, acl+gwe (a network ACL and an S3 gateway endpoint per VPC)
 # MODES:      steady greenfield
+# WORK:       a directory that keeps the estates for the next run; without
+#   it they go to a temporary directory, each removed after its row (the
+#   whole default table at 2000x10 is tens of gigabytes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-2000x10}
@@ -26,7 +29,13 @@ ROUTES=${ROUTES:-"igw nat"}
 EXTRAS=${EXTRAS:-"plain acl+gwe"}
 MODES=${MODES:-"steady greenfield"}
 TIMEOUT=${TIMEOUT:-300}
-WORK=${WORK:-$(mktemp -d)}
+if [ -n "${WORK:-}" ]; then
+  keep=1
+else
+  keep=0
+  WORK=$(mktemp -d)
+  trap 'rm -rf "$WORK"' EXIT
+fi
 mkdir -p "$WORK"
 cargo build --release --quiet --example gen_estate --example floor --bin tfreach
 bin=target/release
@@ -80,11 +89,14 @@ for size in $SIZE; do
         for mode in $MODES; do
           f="$WORK/estate-$size-$topo-$route-$extra-$mode.json"
           row=("$size" "$topo" "$route" "$extra" "$mode" $((v*s)) $((v*s*(v*s-1))))
-          if [ ! -f "$f" ] && ! timeout "$TIMEOUT" "$bin/examples/gen_estate" --vpcs "$v" --subnets "$s" \
-              "${args[@]}" "${rargs[@]}" "${eargs[@]}" --mode "$mode" --out "$f" 2>"$f.expected"; then
+          rc=0
+          [ -f "$f" ] || timeout "$TIMEOUT" "$bin/examples/gen_estate" --vpcs "$v" --subnets "$s" \
+              "${args[@]}" "${rargs[@]}" "${eargs[@]}" --mode "$mode" --out "$f" 2>"$f.expected" || rc=$?
+          if [ "$rc" -ne 0 ]; then
+            failed=error; [ "$rc" -eq 124 ] && failed=timeout
             cat "$f.expected" >&2 2>/dev/null || true
             rm -f "$f" "$f.expected"
-            printf "$fmt" "${row[@]}" error - - - - - error
+            printf "$fmt" "${row[@]}" "$failed" - - - - - "$failed"
             continue
           fi
           size_mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", b/1e6}')
@@ -99,6 +111,7 @@ for size in $SIZE; do
           fi
           printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
           rm -f "$f.out"
+          [ "$keep" -eq 1 ] || rm -f "$f" "$f.expected"
         done
       done
     done
