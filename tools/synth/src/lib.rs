@@ -971,6 +971,15 @@ impl Built {
     }
 }
 
+/// What building one resource collects besides its type and name.
+struct Res {
+    a: Attrs,
+    index: Option<usize>,
+    schema_version: i64,
+    /// Steady: the state's `depends_on` (configuration addresses).
+    depends_on: Vec<Cow<'static, str>>,
+}
+
 /// Collects the attributes of one resource in either mode.
 struct Attrs {
     greenfield: bool,
@@ -1186,8 +1195,9 @@ impl<'a> Gen<'a> {
         self.spec.subnets_per_vpc - 1
     }
     fn route_id(&self, i: usize, table: Table, slot: usize) -> String {
-        let t = (table == Table::Public) as u64;
-        let x = ((Kind::Route as u64) << 56) | (t << 48) | ((i as u64) << 20) | slot as u64;
+        // The public table's slots have bit 27 set.
+        let t = u64::from(table == Table::Public) << 27;
+        let x = ((Kind::Route as u64) << 56) | ((i as u64) << 28) | t | slot as u64;
         format!("r-{}{}", self.table_id(i, table), mix64(self.key ^ x) >> 33)
     }
     /// Subnet indices of a VPC's transit gateway attachment: the first
@@ -1202,13 +1212,36 @@ impl<'a> Gen<'a> {
     // -- the resources ------------------------------------------------------
 
     fn build(&self, item: Item) -> Built {
-        let g = self.greenfield;
-        let mut a = Attrs::new(g);
-        let mut module = None;
-        let mut index = None;
-        let mut schema_version = 0;
-        let mut depends_on: Vec<Cow<'static, str>> = Vec::new();
-        let (rtype, name): (&'static str, Cow<'static, str>) = match item {
+        let mut r = Res {
+            a: Attrs::new(self.greenfield),
+            index: None,
+            schema_version: 0,
+            depends_on: Vec::new(),
+        };
+        let (module, (rtype, name)) = match item {
+            Item::Module(i, part) => (Some(i), self.module_resource(i, part, &mut r)),
+            _ => (None, self.root_resource(item, &mut r)),
+        };
+        Built {
+            module,
+            rtype,
+            name,
+            index: r.index,
+            schema_version: r.schema_version,
+            values: attrs(r.a.known),
+            unknown: r.a.unknown,
+            depends_on: if self.greenfield {
+                Vec::new()
+            } else {
+                r.depends_on
+            },
+        }
+    }
+
+    /// The attributes of a root resource; returns its type and name.
+    fn root_resource(&self, item: Item, r: &mut Res) -> (&'static str, Cow<'static, str>) {
+        let Res { a, depends_on, .. } = r;
+        match item {
             Item::Tgw => {
                 let id = self.tgw_id();
                 // Without default association and propagation AWS makes no
@@ -1269,7 +1302,7 @@ impl<'a> Gen<'a> {
                 let slot = 1 + self.pools.len() + self.peers[from].partition_point(|e| e.0 < to);
                 let dest = self.layout.vpc_cidr(to);
                 let target = ("vpc_peering_connection_id", self.pcx_id(p));
-                self.route_attrs(&mut a, from, table, slot, dest, target);
+                self.route_attrs(a, from, table, slot, dest, target);
                 let (rtb_dep, suffix) = match table {
                     Table::This => ("module.vpc.aws_route_table.this", ""),
                     Table::Public => ("module.vpc.aws_route_table.public", "_public"),
@@ -1345,451 +1378,455 @@ impl<'a> Gen<'a> {
                     )
                 }
             }
-            Item::Module(i, part) => {
-                module = Some(i);
-                let vpc = || self.vpc_id(i);
-                let name = Self::vpc_name(i);
-                match part {
-                    Part::Vpc => {
-                        schema_version = 1;
-                        let id = self.vpc_id(i);
-                        a.cs("arn", || self.arn("vpc", &id))
-                            .set("assign_generated_ipv6_cidr_block", J::Bool(false))
-                            .set("cidr_block", s(self.layout.vpc_cidr(i)))
-                            .cs("default_network_acl_id", || {
-                                self.id("acl", Kind::DefaultAcl, i, 0)
-                            })
-                            .cs("default_route_table_id", || {
-                                self.id("rtb", Kind::MainRouteTable, i, 0)
-                            })
-                            .cs("default_security_group_id", || {
-                                self.id("sg", Kind::DefaultSg, i, 0)
-                            })
-                            .cs("dhcp_options_id", || self.id("dopt", Kind::Dopt, 0, 0))
-                            .set("enable_dns_hostnames", J::Bool(true))
-                            .set("enable_dns_support", J::Bool(true))
-                            .computed(
-                                "enable_network_address_usage_metrics",
-                                Shape::Scalar,
-                                || J::Bool(false),
-                            )
-                            .cs("id", || id.clone())
-                            .set("instance_tenancy", s("default"))
-                            .set("ipv4_ipam_pool_id", J::Null)
-                            .set("ipv4_netmask_length", J::Null)
-                            .cs("ipv6_association_id", String::new)
-                            .cs("ipv6_cidr_block", String::new)
-                            .cs("ipv6_cidr_block_network_border_group", String::new)
-                            .unset("ipv6_ipam_pool_id")
-                            .unset_or("ipv6_netmask_length", int(0))
-                            .cs("main_route_table_id", || {
-                                self.id("rtb", Kind::MainRouteTable, i, 0)
-                            })
-                            .cs("owner_id", || self.account.clone())
-                            .common(name);
-                        ("aws_vpc", "this".into())
-                    }
-                    Part::Subnet(j) => {
-                        schema_version = 1;
-                        index = Some(j);
-                        let id = self.subnet_id(i, j);
-                        let (az, az_id) = AZS[j % 3];
-                        a.cs("arn", || self.arn("subnet", &id))
-                            .set("assign_ipv6_address_on_creation", J::Bool(false))
-                            .set("availability_zone", s(az))
-                            .cs("availability_zone_id", || az_id.into())
-                            .set("cidr_block", s(self.layout.subnet_cidr(i, j)))
-                            .unset("customer_owned_ipv4_pool")
-                            .set("enable_dns64", J::Bool(false))
-                            .unset_or("enable_lni_at_device_index", int(0))
-                            .set(
-                                "enable_resource_name_dns_a_record_on_launch",
-                                J::Bool(false),
-                            )
-                            .set(
-                                "enable_resource_name_dns_aaaa_record_on_launch",
-                                J::Bool(false),
-                            )
-                            .cs("id", || id.clone())
-                            .unset("ipv6_cidr_block")
-                            .cs("ipv6_cidr_block_association_id", String::new)
-                            .set("ipv6_native", J::Bool(false))
-                            .unset_or("map_customer_owned_ip_on_launch", J::Bool(false))
-                            .set("map_public_ip_on_launch", J::Bool(false))
-                            .unset("outpost_arn")
-                            .cs("owner_id", || self.account.clone())
-                            .cs("private_dns_hostname_type_on_launch", || "ip-name".into())
-                            .set("timeouts", J::Null)
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-subnet-{j}"));
-                        depends_on.push("module.vpc.aws_vpc.this".into());
-                        ("aws_subnet", "this".into())
-                    }
-                    Part::RouteTable | Part::RouteTablePublic => {
-                        let table = if part == Part::RouteTable {
-                            Table::This
-                        } else {
-                            index = Some(0);
-                            Table::Public
-                        };
-                        let id = self.table_id(i, table);
-                        let tag = match table {
-                            Table::This => format!("{name}-rt"),
-                            Table::Public => format!("{name}-public-rt"),
-                        };
-                        a.cs("arn", || self.arn("route-table", &id))
-                            .cs("id", || id.clone())
-                            .cs("owner_id", || self.account.clone())
-                            .computed("propagating_vgws", Shape::List, || J::Arr(Vec::new()))
-                            .computed("route", Shape::List, || self.route_list(i, table))
-                            .set("timeouts", J::Null)
-                            .cs("vpc_id", vpc)
-                            .common(tag);
-                        depends_on.push("module.vpc.aws_vpc.this".into());
-                        match table {
-                            Table::This => ("aws_route_table", "this".into()),
-                            Table::Public => ("aws_route_table", "public".into()),
-                        }
-                    }
-                    Part::AssocPublic => {
-                        index = Some(0);
-                        let j = self.last_subnet();
-                        a.unset("gateway_id")
-                            .cs("id", || self.id("rtbassoc", Kind::PublicAssoc, i, j))
-                            .set("region", s(REGION))
-                            .cs("route_table_id", || self.table_id(i, Table::Public))
-                            .cs("subnet_id", || self.subnet_id(i, j))
-                            .set("timeouts", J::Null);
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_route_table.public",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route_table_association", "public".into())
-                    }
-                    Part::Eip => {
-                        let id = self.eip_id(i);
-                        let public_ip = public_address(i);
-                        a.set("address", J::Null)
-                            .cs("allocation_id", || id.clone())
-                            .cs("arn", || self.arn("elastic-ip", &id))
-                            .set("associate_with_private_ip", J::Null)
-                            .cs("association_id", || self.id("eipassoc", Kind::Eip, i, 1))
-                            .cs("carrier_ip", String::new)
-                            .cs("customer_owned_ip", String::new)
-                            .set("customer_owned_ipv4_pool", J::Null)
-                            .set("domain", s("vpc"))
-                            .cs("id", || id.clone())
-                            .cs("instance", String::new)
-                            .set("ipam_pool_id", J::Null)
-                            .cs("network_border_group", || REGION.into())
-                            .cs("network_interface", || self.id("eni", Kind::Nat, i, 1))
-                            .cs("private_dns", || {
-                                let ip = self.layout.subnet_host(i, self.last_subnet(), 5);
-                                format!("ip-{}.ec2.internal", ip.replace('.', "-"))
-                            })
-                            .cs("private_ip", || {
-                                self.layout.subnet_host(i, self.last_subnet(), 5)
-                            })
-                            .cs("ptr_record", String::new)
-                            .cs("public_dns", || {
-                                format!(
-                                    "ec2-{}.compute-1.amazonaws.com",
-                                    public_ip.replace('.', "-")
-                                )
-                            })
-                            .cs("public_ip", || public_ip.clone())
-                            .cs("public_ipv4_pool", || "amazon".into())
-                            .set("timeouts", J::Null)
-                            .common(format!("{name}-nat"));
-                        ("aws_eip", "nat".into())
-                    }
-                    Part::Nat => {
-                        let id = self.nat_id(i);
-                        let j = self.last_subnet();
-                        a.cs("allocation_id", || self.eip_id(i))
-                            .cs("association_id", || self.id("eipassoc", Kind::Eip, i, 1))
-                            .set("connectivity_type", s("public"))
-                            .cs("id", || id.clone())
-                            .cs("network_interface_id", || self.id("eni", Kind::Nat, i, 1))
-                            .cs("private_ip", || self.layout.subnet_host(i, j, 5))
-                            .cs("public_ip", || public_address(i))
-                            .computed("secondary_allocation_ids", Shape::List, || {
-                                J::Arr(Vec::new())
-                            })
-                            .computed("secondary_private_ip_address_count", Shape::Scalar, || {
-                                int(0)
-                            })
-                            .computed("secondary_private_ip_addresses", Shape::List, || {
-                                J::Arr(Vec::new())
-                            })
-                            .cs("subnet_id", || self.subnet_id(i, j))
-                            .set("timeouts", J::Null)
-                            .common(format!("{name}-nat"));
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_eip.nat",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_nat_gateway", "this".into())
-                    }
-                    Part::Eni => {
-                        index = Some(0);
-                        let id = self.eni_id(i);
-                        let j = self.last_subnet();
-                        let ip = || self.layout.subnet_host(i, j, 6);
-                        a.cs("arn", || self.arn("network-interface", &id))
-                            .computed("attachment", Shape::List, || J::Arr(Vec::new()))
-                            .set("description", s("inspection appliance"))
-                            .cs("id", || id.clone())
-                            .cs("interface_type", || "interface".into())
-                            .cs("mac_address", || {
-                                let h = self.hex(Kind::Eni, i, 1);
-                                format!(
-                                    "0e:{}:{}:{}:{}:{}",
-                                    &h[1..3],
-                                    &h[3..5],
-                                    &h[5..7],
-                                    &h[7..9],
-                                    &h[9..11]
-                                )
-                            })
-                            .cs("owner_id", || self.account.clone())
-                            .cs("private_ip", ip)
-                            .computed("private_ips", Shape::List, || strs([ip()]))
-                            .computed("security_groups", Shape::List, || {
-                                strs([self.id("sg", Kind::DefaultSg, i, 0)])
-                            })
-                            .set("source_dest_check", J::Bool(false))
-                            .cs("subnet_id", || self.subnet_id(i, j))
-                            .common(format!("{name}-appliance"));
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_network_interface", "appliance".into())
-                    }
-                    Part::RouteAppliance(k) => {
-                        index = Some(k);
-                        let target = ("network_interface_id", self.eni_id(i));
-                        let dest = self.pools[k].clone();
-                        self.route_attrs(&mut a, i, Table::This, 1 + k, dest, target);
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_network_interface.appliance",
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route", "appliance".into())
-                    }
-                    Part::RouteNat => {
-                        let target = ("nat_gateway_id", self.nat_id(i));
-                        self.route_attrs(&mut a, i, Table::This, 0, "0.0.0.0/0".into(), target);
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_nat_gateway.this",
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route", "nat".into())
-                    }
-                    Part::RoutePublicInternet => {
-                        index = Some(0);
-                        let target = ("gateway_id", self.igw_id(i));
-                        self.route_attrs(&mut a, i, Table::Public, 0, "0.0.0.0/0".into(), target);
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_internet_gateway.this",
-                            "module.vpc.aws_route_table.public",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route", "public_internet".into())
-                    }
-                    Part::RoutePublicTransit(k) => {
-                        index = Some(k);
-                        let target = ("transit_gateway_id", self.tgw_id());
-                        let dest = self.pools[k].clone();
-                        self.route_attrs(&mut a, i, Table::Public, 1 + k, dest, target);
-                        depends_on.extend(deps(&[
-                            "aws_ec2_transit_gateway.this",
-                            "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
-                            "module.vpc.aws_route_table.public",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route", "public_transit".into())
-                    }
-                    Part::Assoc(j) => {
-                        index = Some(j);
-                        a.unset("gateway_id")
-                            .cs("id", || self.id("rtbassoc", Kind::Assoc, i, j))
-                            .set("region", s(REGION))
-                            .cs("route_table_id", || self.rtb_id(i))
-                            .cs("subnet_id", || self.subnet_id(i, j))
-                            .set("timeouts", J::Null);
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route_table_association", "this".into())
-                    }
-                    Part::Igw => {
-                        let id = self.igw_id(i);
-                        a.cs("arn", || self.arn("internet-gateway", &id))
-                            .cs("id", || id.clone())
-                            .cs("owner_id", || self.account.clone())
-                            .set("timeouts", J::Null)
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-igw"));
-                        depends_on.push("module.vpc.aws_vpc.this".into());
-                        ("aws_internet_gateway", "this".into())
-                    }
-                    Part::RouteInternet => {
-                        let target = ("gateway_id", self.igw_id(i));
-                        self.route_attrs(&mut a, i, Table::This, 0, "0.0.0.0/0".into(), target);
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_internet_gateway.this",
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route", "internet".into())
-                    }
-                    Part::RouteTransit(k) => {
-                        index = Some(k);
-                        let target = ("transit_gateway_id", self.tgw_id());
-                        let dest = self.pools[k].clone();
-                        self.route_attrs(&mut a, i, Table::This, 1 + k, dest, target);
-                        depends_on.extend(deps(&[
-                            "aws_ec2_transit_gateway.this",
-                            "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route", "transit".into())
-                    }
-                    Part::Attach => {
-                        let id = self.attach_id(i);
-                        let appliance = if is_inspection_vpc(self.spec, i) {
-                            "enable"
-                        } else {
-                            "disable"
-                        };
-                        let defaults = self.spec.topology != Topology::TgwInspection;
-                        let default_table = |a: &mut Attrs, k: &'static str| {
-                            if defaults {
-                                a.computed(k, Shape::Scalar, || J::Bool(true));
-                            } else {
-                                a.set(k, J::Bool(false));
-                            }
-                        };
-                        default_table(&mut a, "transit_gateway_default_route_table_association");
-                        default_table(&mut a, "transit_gateway_default_route_table_propagation");
-                        a.set("appliance_mode_support", s(appliance))
-                            .cs("arn", || self.arn("transit-gateway-attachment", &id))
-                            .set("dns_support", s("enable"))
-                            .cs("id", || id.clone())
-                            .set("ipv6_support", s("disable"))
-                            .cs("security_group_referencing_support", || "enable".into())
-                            .computed("subnet_ids", Shape::List, || {
-                                strs(self.attach_subnets().map(|j| self.subnet_id(i, j)))
-                            })
-                            .set("timeouts", J::Null)
-                            .cs("transit_gateway_id", || self.tgw_id())
-                            .cs("vpc_id", vpc)
-                            .cs("vpc_owner_id", || self.account.clone())
-                            .common(format!("{name}-tgw"));
-                        depends_on.extend(deps(&[
-                            "aws_ec2_transit_gateway.this",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_ec2_transit_gateway_vpc_attachment", "this".into())
-                    }
-                    Part::Acl => {
-                        let id = self.id("acl", Kind::Acl, i, 0);
-                        let rule = |no: i64, cidr: &str, proto: &str, from: i64, to: i64| {
-                            attrs(vec![
-                                ("action", s("allow")),
-                                ("cidr_block", s(cidr.to_owned())),
-                                ("from_port", int(from)),
-                                ("icmp_code", int(0)),
-                                ("icmp_type", int(0)),
-                                ("ipv6_cidr_block", s("")),
-                                ("protocol", s(proto.to_owned())),
-                                ("rule_no", int(no)),
-                                ("to_port", int(to)),
-                            ])
-                        };
-                        let mut ingress: Vec<J> = (self.pools.iter().enumerate())
-                            .map(|(k, p)| rule(100 + 10 * k as i64, p, "-1", 0, 0))
-                            .collect();
-                        ingress.push(rule(200, "0.0.0.0/0", "6", 1024, 65535));
-                        a.cs("arn", || self.arn("network-acl", &id))
-                            .set("egress", J::Arr(vec![rule(100, "0.0.0.0/0", "-1", 0, 0)]))
-                            .cs("id", || id.clone())
-                            .set("ingress", J::Arr(ingress))
-                            .cs("owner_id", || self.account.clone())
-                            .computed("subnet_ids", Shape::List, || {
-                                strs((0..self.spec.subnets_per_vpc).map(|j| self.subnet_id(i, j)))
-                            })
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-acl"));
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_network_acl", "this".into())
-                    }
-                    Part::Endpoint => {
-                        let id = self.id("vpce", Kind::Vpce, i, 0);
-                        let policy = r#"{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}],"Version":"2008-10-17"}"#;
-                        let empty = || J::Arr(Vec::new());
-                        a.cs("arn", || self.arn("vpc-endpoint", &id))
-                            .set("auto_accept", J::Null)
-                            .computed("cidr_blocks", Shape::List, || {
-                                strs(S3_CIDRS.iter().map(|c| c.to_string()))
-                            })
-                            .computed("dns_entry", Shape::List, empty)
-                            .computed("dns_options", Shape::List, empty)
-                            .cs("id", || id.clone())
-                            .cs("ip_address_type", String::new)
-                            .computed("network_interface_ids", Shape::List, empty)
-                            .cs("owner_id", || self.account.clone())
-                            .cs("policy", || policy.into())
-                            .cs("prefix_list_id", || S3_PREFIX_LIST.into())
-                            .computed("private_dns_enabled", Shape::Scalar, || J::Bool(false))
-                            .computed("requester_managed", Shape::Scalar, || J::Bool(false))
-                            .unset("resource_configuration_arn")
-                            .computed("route_table_ids", Shape::List, || strs([self.rtb_id(i)]))
-                            .computed("security_group_ids", Shape::List, empty)
-                            .set("service_name", s(format!("com.amazonaws.{REGION}.s3")))
-                            .unset("service_network_arn")
-                            .cs("service_region", || REGION.into())
-                            .cs("state", || "available".into())
-                            .computed("subnet_configuration", Shape::List, empty)
-                            .computed("subnet_ids", Shape::List, empty)
-                            .set("timeouts", J::Null)
-                            .set("vpc_endpoint_type", s("Gateway"))
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-s3"));
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_vpc_endpoint", "s3".into())
-                    }
-                }
-            }
-        };
-        Built {
-            module,
-            rtype,
-            name,
+            Item::Module(..) => unreachable!("a module resource"),
+        }
+    }
+
+    /// The attributes of part `part` of VPC `i`'s module instance; returns
+    /// its type and name.
+    fn module_resource(
+        &self,
+        i: usize,
+        part: Part,
+        r: &mut Res,
+    ) -> (&'static str, Cow<'static, str>) {
+        let Res {
+            a,
             index,
             schema_version,
-            values: attrs(std::mem::take(&mut a.known)),
-            unknown: std::mem::take(&mut a.unknown),
-            depends_on: if g { Vec::new() } else { depends_on },
+            depends_on,
+        } = r;
+        let vpc = || self.vpc_id(i);
+        let name = Self::vpc_name(i);
+        match part {
+            Part::Vpc => {
+                *schema_version = 1;
+                let id = self.vpc_id(i);
+                a.cs("arn", || self.arn("vpc", &id))
+                    .set("assign_generated_ipv6_cidr_block", J::Bool(false))
+                    .set("cidr_block", s(self.layout.vpc_cidr(i)))
+                    .cs("default_network_acl_id", || {
+                        self.id("acl", Kind::DefaultAcl, i, 0)
+                    })
+                    .cs("default_route_table_id", || {
+                        self.id("rtb", Kind::MainRouteTable, i, 0)
+                    })
+                    .cs("default_security_group_id", || {
+                        self.id("sg", Kind::DefaultSg, i, 0)
+                    })
+                    .cs("dhcp_options_id", || self.id("dopt", Kind::Dopt, 0, 0))
+                    .set("enable_dns_hostnames", J::Bool(true))
+                    .set("enable_dns_support", J::Bool(true))
+                    .computed(
+                        "enable_network_address_usage_metrics",
+                        Shape::Scalar,
+                        || J::Bool(false),
+                    )
+                    .cs("id", || id.clone())
+                    .set("instance_tenancy", s("default"))
+                    .set("ipv4_ipam_pool_id", J::Null)
+                    .set("ipv4_netmask_length", J::Null)
+                    .cs("ipv6_association_id", String::new)
+                    .cs("ipv6_cidr_block", String::new)
+                    .cs("ipv6_cidr_block_network_border_group", String::new)
+                    .unset("ipv6_ipam_pool_id")
+                    .unset_or("ipv6_netmask_length", int(0))
+                    .cs("main_route_table_id", || {
+                        self.id("rtb", Kind::MainRouteTable, i, 0)
+                    })
+                    .cs("owner_id", || self.account.clone())
+                    .common(name);
+                ("aws_vpc", "this".into())
+            }
+            Part::Subnet(j) => {
+                *schema_version = 1;
+                *index = Some(j);
+                let id = self.subnet_id(i, j);
+                let (az, az_id) = AZS[j % 3];
+                a.cs("arn", || self.arn("subnet", &id))
+                    .set("assign_ipv6_address_on_creation", J::Bool(false))
+                    .set("availability_zone", s(az))
+                    .cs("availability_zone_id", || az_id.into())
+                    .set("cidr_block", s(self.layout.subnet_cidr(i, j)))
+                    .unset("customer_owned_ipv4_pool")
+                    .set("enable_dns64", J::Bool(false))
+                    .unset_or("enable_lni_at_device_index", int(0))
+                    .set(
+                        "enable_resource_name_dns_a_record_on_launch",
+                        J::Bool(false),
+                    )
+                    .set(
+                        "enable_resource_name_dns_aaaa_record_on_launch",
+                        J::Bool(false),
+                    )
+                    .cs("id", || id.clone())
+                    .unset("ipv6_cidr_block")
+                    .cs("ipv6_cidr_block_association_id", String::new)
+                    .set("ipv6_native", J::Bool(false))
+                    .unset_or("map_customer_owned_ip_on_launch", J::Bool(false))
+                    .set("map_public_ip_on_launch", J::Bool(false))
+                    .unset("outpost_arn")
+                    .cs("owner_id", || self.account.clone())
+                    .cs("private_dns_hostname_type_on_launch", || "ip-name".into())
+                    .set("timeouts", J::Null)
+                    .cs("vpc_id", vpc)
+                    .common(format!("{name}-subnet-{j}"));
+                depends_on.push("module.vpc.aws_vpc.this".into());
+                ("aws_subnet", "this".into())
+            }
+            Part::RouteTable | Part::RouteTablePublic => {
+                let table = if part == Part::RouteTable {
+                    Table::This
+                } else {
+                    *index = Some(0);
+                    Table::Public
+                };
+                let id = self.table_id(i, table);
+                let tag = match table {
+                    Table::This => format!("{name}-rt"),
+                    Table::Public => format!("{name}-public-rt"),
+                };
+                a.cs("arn", || self.arn("route-table", &id))
+                    .cs("id", || id.clone())
+                    .cs("owner_id", || self.account.clone())
+                    .computed("propagating_vgws", Shape::List, || J::Arr(Vec::new()))
+                    .computed("route", Shape::List, || self.route_list(i, table))
+                    .set("timeouts", J::Null)
+                    .cs("vpc_id", vpc)
+                    .common(tag);
+                depends_on.push("module.vpc.aws_vpc.this".into());
+                match table {
+                    Table::This => ("aws_route_table", "this".into()),
+                    Table::Public => ("aws_route_table", "public".into()),
+                }
+            }
+            Part::AssocPublic => {
+                *index = Some(0);
+                let j = self.last_subnet();
+                a.unset("gateway_id")
+                    .cs("id", || self.id("rtbassoc", Kind::PublicAssoc, i, j))
+                    .set("region", s(REGION))
+                    .cs("route_table_id", || self.table_id(i, Table::Public))
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .set("timeouts", J::Null);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_route_table.public",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route_table_association", "public".into())
+            }
+            Part::Eip => {
+                let id = self.eip_id(i);
+                let public_ip = public_address(i);
+                a.set("address", J::Null)
+                    .cs("allocation_id", || id.clone())
+                    .cs("arn", || self.arn("elastic-ip", &id))
+                    .set("associate_with_private_ip", J::Null)
+                    .cs("association_id", || self.id("eipassoc", Kind::Eip, i, 1))
+                    .cs("carrier_ip", String::new)
+                    .cs("customer_owned_ip", String::new)
+                    .set("customer_owned_ipv4_pool", J::Null)
+                    .set("domain", s("vpc"))
+                    .cs("id", || id.clone())
+                    .cs("instance", String::new)
+                    .set("ipam_pool_id", J::Null)
+                    .cs("network_border_group", || REGION.into())
+                    .cs("network_interface", || self.id("eni", Kind::Nat, i, 1))
+                    .cs("private_dns", || {
+                        let ip = self.layout.subnet_host(i, self.last_subnet(), 5);
+                        format!("ip-{}.ec2.internal", ip.replace('.', "-"))
+                    })
+                    .cs("private_ip", || {
+                        self.layout.subnet_host(i, self.last_subnet(), 5)
+                    })
+                    .cs("ptr_record", String::new)
+                    .cs("public_dns", || {
+                        format!(
+                            "ec2-{}.compute-1.amazonaws.com",
+                            public_ip.replace('.', "-")
+                        )
+                    })
+                    .cs("public_ip", || public_ip.clone())
+                    .cs("public_ipv4_pool", || "amazon".into())
+                    .set("timeouts", J::Null)
+                    .common(format!("{name}-nat"));
+                ("aws_eip", "nat".into())
+            }
+            Part::Nat => {
+                let id = self.nat_id(i);
+                let j = self.last_subnet();
+                a.cs("allocation_id", || self.eip_id(i))
+                    .cs("association_id", || self.id("eipassoc", Kind::Eip, i, 1))
+                    .set("connectivity_type", s("public"))
+                    .cs("id", || id.clone())
+                    .cs("network_interface_id", || self.id("eni", Kind::Nat, i, 1))
+                    .cs("private_ip", || self.layout.subnet_host(i, j, 5))
+                    .cs("public_ip", || public_address(i))
+                    .computed("secondary_allocation_ids", Shape::List, || {
+                        J::Arr(Vec::new())
+                    })
+                    .computed("secondary_private_ip_address_count", Shape::Scalar, || {
+                        int(0)
+                    })
+                    .computed("secondary_private_ip_addresses", Shape::List, || {
+                        J::Arr(Vec::new())
+                    })
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .set("timeouts", J::Null)
+                    .common(format!("{name}-nat"));
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_eip.nat",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_nat_gateway", "this".into())
+            }
+            Part::Eni => {
+                *index = Some(0);
+                let id = self.eni_id(i);
+                let j = self.last_subnet();
+                let ip = || self.layout.subnet_host(i, j, 6);
+                a.cs("arn", || self.arn("network-interface", &id))
+                    .computed("attachment", Shape::List, || J::Arr(Vec::new()))
+                    .set("description", s("inspection appliance"))
+                    .cs("id", || id.clone())
+                    .cs("interface_type", || "interface".into())
+                    .cs("mac_address", || {
+                        let h = self.hex(Kind::Eni, i, 1);
+                        format!(
+                            "0e:{}:{}:{}:{}:{}",
+                            &h[1..3],
+                            &h[3..5],
+                            &h[5..7],
+                            &h[7..9],
+                            &h[9..11]
+                        )
+                    })
+                    .cs("owner_id", || self.account.clone())
+                    .cs("private_ip", ip)
+                    .computed("private_ips", Shape::List, || strs([ip()]))
+                    .computed("security_groups", Shape::List, || {
+                        strs([self.id("sg", Kind::DefaultSg, i, 0)])
+                    })
+                    .set("source_dest_check", J::Bool(false))
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .common(format!("{name}-appliance"));
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_network_interface", "appliance".into())
+            }
+            Part::RouteAppliance(k) => {
+                *index = Some(k);
+                let target = ("network_interface_id", self.eni_id(i));
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_network_interface.appliance",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "appliance".into())
+            }
+            Part::RouteNat => {
+                let target = ("nat_gateway_id", self.nat_id(i));
+                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_nat_gateway.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "nat".into())
+            }
+            Part::RoutePublicInternet => {
+                *index = Some(0);
+                let target = ("gateway_id", self.igw_id(i));
+                self.route_attrs(a, i, Table::Public, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_internet_gateway.this",
+                    "module.vpc.aws_route_table.public",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "public_internet".into())
+            }
+            Part::RoutePublicTransit(k) => {
+                *index = Some(k);
+                let target = ("transit_gateway_id", self.tgw_id());
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::Public, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
+                    "module.vpc.aws_route_table.public",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "public_transit".into())
+            }
+            Part::Assoc(j) => {
+                *index = Some(j);
+                a.unset("gateway_id")
+                    .cs("id", || self.id("rtbassoc", Kind::Assoc, i, j))
+                    .set("region", s(REGION))
+                    .cs("route_table_id", || self.rtb_id(i))
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .set("timeouts", J::Null);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route_table_association", "this".into())
+            }
+            Part::Igw => {
+                let id = self.igw_id(i);
+                a.cs("arn", || self.arn("internet-gateway", &id))
+                    .cs("id", || id.clone())
+                    .cs("owner_id", || self.account.clone())
+                    .set("timeouts", J::Null)
+                    .cs("vpc_id", vpc)
+                    .common(format!("{name}-igw"));
+                depends_on.push("module.vpc.aws_vpc.this".into());
+                ("aws_internet_gateway", "this".into())
+            }
+            Part::RouteInternet => {
+                let target = ("gateway_id", self.igw_id(i));
+                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_internet_gateway.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "internet".into())
+            }
+            Part::RouteTransit(k) => {
+                *index = Some(k);
+                let target = ("transit_gateway_id", self.tgw_id());
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "transit".into())
+            }
+            Part::Attach => {
+                let id = self.attach_id(i);
+                let appliance = if is_inspection_vpc(self.spec, i) {
+                    "enable"
+                } else {
+                    "disable"
+                };
+                let defaults = self.spec.topology != Topology::TgwInspection;
+                let default_table = |a: &mut Attrs, k: &'static str| {
+                    if defaults {
+                        a.computed(k, Shape::Scalar, || J::Bool(true));
+                    } else {
+                        a.set(k, J::Bool(false));
+                    }
+                };
+                default_table(a, "transit_gateway_default_route_table_association");
+                default_table(a, "transit_gateway_default_route_table_propagation");
+                a.set("appliance_mode_support", s(appliance))
+                    .cs("arn", || self.arn("transit-gateway-attachment", &id))
+                    .set("dns_support", s("enable"))
+                    .cs("id", || id.clone())
+                    .set("ipv6_support", s("disable"))
+                    .cs("security_group_referencing_support", || "enable".into())
+                    .computed("subnet_ids", Shape::List, || {
+                        strs(self.attach_subnets().map(|j| self.subnet_id(i, j)))
+                    })
+                    .set("timeouts", J::Null)
+                    .cs("transit_gateway_id", || self.tgw_id())
+                    .cs("vpc_id", vpc)
+                    .cs("vpc_owner_id", || self.account.clone())
+                    .common(format!("{name}-tgw"));
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_ec2_transit_gateway_vpc_attachment", "this".into())
+            }
+            Part::Acl => {
+                let id = self.id("acl", Kind::Acl, i, 0);
+                let rule = |no: i64, cidr: &str, proto: &str, from: i64, to: i64| {
+                    attrs(vec![
+                        ("action", s("allow")),
+                        ("cidr_block", s(cidr.to_owned())),
+                        ("from_port", int(from)),
+                        ("icmp_code", int(0)),
+                        ("icmp_type", int(0)),
+                        ("ipv6_cidr_block", s("")),
+                        ("protocol", s(proto.to_owned())),
+                        ("rule_no", int(no)),
+                        ("to_port", int(to)),
+                    ])
+                };
+                let mut ingress: Vec<J> = (self.pools.iter().enumerate())
+                    .map(|(k, p)| rule(100 + 10 * k as i64, p, "-1", 0, 0))
+                    .collect();
+                ingress.push(rule(200, "0.0.0.0/0", "6", 1024, 65535));
+                a.cs("arn", || self.arn("network-acl", &id))
+                    .set("egress", J::Arr(vec![rule(100, "0.0.0.0/0", "-1", 0, 0)]))
+                    .cs("id", || id.clone())
+                    .set("ingress", J::Arr(ingress))
+                    .cs("owner_id", || self.account.clone())
+                    .computed("subnet_ids", Shape::List, || {
+                        strs((0..self.spec.subnets_per_vpc).map(|j| self.subnet_id(i, j)))
+                    })
+                    .cs("vpc_id", vpc)
+                    .common(format!("{name}-acl"));
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_network_acl", "this".into())
+            }
+            Part::Endpoint => {
+                let id = self.id("vpce", Kind::Vpce, i, 0);
+                let policy = r#"{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}],"Version":"2008-10-17"}"#;
+                let empty = || J::Arr(Vec::new());
+                a.cs("arn", || self.arn("vpc-endpoint", &id))
+                    .set("auto_accept", J::Null)
+                    .computed("cidr_blocks", Shape::List, || {
+                        strs(S3_CIDRS.iter().map(|c| c.to_string()))
+                    })
+                    .computed("dns_entry", Shape::List, empty)
+                    .computed("dns_options", Shape::List, empty)
+                    .cs("id", || id.clone())
+                    .cs("ip_address_type", String::new)
+                    .computed("network_interface_ids", Shape::List, empty)
+                    .cs("owner_id", || self.account.clone())
+                    .cs("policy", || policy.into())
+                    .cs("prefix_list_id", || S3_PREFIX_LIST.into())
+                    .computed("private_dns_enabled", Shape::Scalar, || J::Bool(false))
+                    .computed("requester_managed", Shape::Scalar, || J::Bool(false))
+                    .unset("resource_configuration_arn")
+                    .computed("route_table_ids", Shape::List, || strs([self.rtb_id(i)]))
+                    .computed("security_group_ids", Shape::List, empty)
+                    .set("service_name", s(format!("com.amazonaws.{REGION}.s3")))
+                    .unset("service_network_arn")
+                    .cs("service_region", || REGION.into())
+                    .cs("state", || "available".into())
+                    .computed("subnet_configuration", Shape::List, empty)
+                    .computed("subnet_ids", Shape::List, empty)
+                    .set("timeouts", J::Null)
+                    .set("vpc_endpoint_type", s("Gateway"))
+                    .cs("vpc_id", vpc)
+                    .common(format!("{name}-s3"));
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_vpc_endpoint", "s3".into())
+            }
         }
     }
 
@@ -2523,7 +2560,7 @@ impl<'a> Gen<'a> {
                 ]),
             ));
         }
-        if sp.topology.transit_gateway() {
+        if sp.topology == Topology::TgwInspection {
             outputs.push((
                 "tgw_attachment_id",
                 output(&[
@@ -2783,6 +2820,19 @@ mod tests {
                     .map(|r| r["address"].as_str().unwrap())
                     .collect();
                 assert_eq!(addrs.len(), n);
+                // So are the ids AWS gave them, per type.
+                if mode == Mode::Steady {
+                    let ids: HashSet<(&str, &str)> = doc["resource_changes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| {
+                            let id = r["change"]["after"]["id"].as_str().unwrap();
+                            (r["type"].as_str().unwrap(), id)
+                        })
+                        .collect();
+                    assert_eq!(ids.len(), n, "{spec:?}");
+                }
             }
         }
     }
