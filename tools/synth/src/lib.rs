@@ -1390,6 +1390,30 @@ impl<'a> Gen<'a> {
         part: Part,
         r: &mut Res,
     ) -> (&'static str, Cow<'static, str>) {
+        match part {
+            Part::Vpc
+            | Part::Subnet(_)
+            | Part::RouteTable
+            | Part::RouteTablePublic
+            | Part::AssocPublic
+            | Part::Assoc(_) => self.module_network(i, part, r),
+            Part::RouteAppliance(_)
+            | Part::RouteInternet
+            | Part::RouteNat
+            | Part::RoutePublicInternet
+            | Part::RoutePublicTransit(_)
+            | Part::RouteTransit(_) => self.module_route(i, part, r),
+            _ => self.module_device(i, part, r),
+        }
+    }
+
+    /// [`Gen::module_resource`] for its VPC, subnets, route tables and their associations.
+    fn module_network(
+        &self,
+        i: usize,
+        part: Part,
+        r: &mut Res,
+    ) -> (&'static str, Cow<'static, str>) {
         let Res {
             a,
             index,
@@ -1516,6 +1540,126 @@ impl<'a> Gen<'a> {
                 ]));
                 ("aws_route_table_association", "public".into())
             }
+            Part::Assoc(j) => {
+                *index = Some(j);
+                a.unset("gateway_id")
+                    .cs("id", || self.id("rtbassoc", Kind::Assoc, i, j))
+                    .set("region", s(REGION))
+                    .cs("route_table_id", || self.rtb_id(i))
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .set("timeouts", J::Null);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route_table_association", "this".into())
+            }
+            _ => unreachable!("not a network part"),
+        }
+    }
+
+    /// [`Gen::module_resource`] for its routes.
+    fn module_route(&self, i: usize, part: Part, r: &mut Res) -> (&'static str, Cow<'static, str>) {
+        let Res {
+            a,
+            index,
+            depends_on,
+            ..
+        } = r;
+        match part {
+            Part::RouteAppliance(k) => {
+                *index = Some(k);
+                let target = ("network_interface_id", self.eni_id(i));
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_network_interface.appliance",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "appliance".into())
+            }
+            Part::RouteNat => {
+                let target = ("nat_gateway_id", self.nat_id(i));
+                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_nat_gateway.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "nat".into())
+            }
+            Part::RoutePublicInternet => {
+                *index = Some(0);
+                let target = ("gateway_id", self.igw_id(i));
+                self.route_attrs(a, i, Table::Public, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_internet_gateway.this",
+                    "module.vpc.aws_route_table.public",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "public_internet".into())
+            }
+            Part::RoutePublicTransit(k) => {
+                *index = Some(k);
+                let target = ("transit_gateway_id", self.tgw_id());
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::Public, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
+                    "module.vpc.aws_route_table.public",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "public_transit".into())
+            }
+            Part::RouteInternet => {
+                let target = ("gateway_id", self.igw_id(i));
+                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_internet_gateway.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "internet".into())
+            }
+            Part::RouteTransit(k) => {
+                *index = Some(k);
+                let target = ("transit_gateway_id", self.tgw_id());
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "transit".into())
+            }
+            _ => unreachable!("not a route part"),
+        }
+    }
+
+    /// [`Gen::module_resource`] for its internet and NAT gateways, appliance, transit gateway attachment, ACL and endpoint.
+    fn module_device(
+        &self,
+        i: usize,
+        part: Part,
+        r: &mut Res,
+    ) -> (&'static str, Cow<'static, str>) {
+        let Res {
+            a,
+            index,
+            depends_on,
+            ..
+        } = r;
+        let vpc = || self.vpc_id(i);
+        let name = Self::vpc_name(i);
+        match part {
             Part::Eip => {
                 let id = self.eip_id(i);
                 let public_ip = public_address(i);
@@ -1618,69 +1762,6 @@ impl<'a> Gen<'a> {
                 ]));
                 ("aws_network_interface", "appliance".into())
             }
-            Part::RouteAppliance(k) => {
-                *index = Some(k);
-                let target = ("network_interface_id", self.eni_id(i));
-                let dest = self.pools[k].clone();
-                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_network_interface.appliance",
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_subnet.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "appliance".into())
-            }
-            Part::RouteNat => {
-                let target = ("nat_gateway_id", self.nat_id(i));
-                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_nat_gateway.this",
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "nat".into())
-            }
-            Part::RoutePublicInternet => {
-                *index = Some(0);
-                let target = ("gateway_id", self.igw_id(i));
-                self.route_attrs(a, i, Table::Public, 0, "0.0.0.0/0".into(), target);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_internet_gateway.this",
-                    "module.vpc.aws_route_table.public",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "public_internet".into())
-            }
-            Part::RoutePublicTransit(k) => {
-                *index = Some(k);
-                let target = ("transit_gateway_id", self.tgw_id());
-                let dest = self.pools[k].clone();
-                self.route_attrs(a, i, Table::Public, 1 + k, dest, target);
-                depends_on.extend(deps(&[
-                    "aws_ec2_transit_gateway.this",
-                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
-                    "module.vpc.aws_route_table.public",
-                    "module.vpc.aws_subnet.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "public_transit".into())
-            }
-            Part::Assoc(j) => {
-                *index = Some(j);
-                a.unset("gateway_id")
-                    .cs("id", || self.id("rtbassoc", Kind::Assoc, i, j))
-                    .set("region", s(REGION))
-                    .cs("route_table_id", || self.rtb_id(i))
-                    .cs("subnet_id", || self.subnet_id(i, j))
-                    .set("timeouts", J::Null);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_subnet.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route_table_association", "this".into())
-            }
             Part::Igw => {
                 let id = self.igw_id(i);
                 a.cs("arn", || self.arn("internet-gateway", &id))
@@ -1691,30 +1772,6 @@ impl<'a> Gen<'a> {
                     .common(format!("{name}-igw"));
                 depends_on.push("module.vpc.aws_vpc.this".into());
                 ("aws_internet_gateway", "this".into())
-            }
-            Part::RouteInternet => {
-                let target = ("gateway_id", self.igw_id(i));
-                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_internet_gateway.this",
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "internet".into())
-            }
-            Part::RouteTransit(k) => {
-                *index = Some(k);
-                let target = ("transit_gateway_id", self.tgw_id());
-                let dest = self.pools[k].clone();
-                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
-                depends_on.extend(deps(&[
-                    "aws_ec2_transit_gateway.this",
-                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_subnet.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "transit".into())
             }
             Part::Attach => {
                 let id = self.attach_id(i);
@@ -1827,6 +1884,7 @@ impl<'a> Gen<'a> {
                 ]));
                 ("aws_vpc_endpoint", "s3".into())
             }
+            _ => unreachable!("not a device part"),
         }
     }
 
