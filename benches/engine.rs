@@ -7,7 +7,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tfreach::analysis::{analyze, Options, PairsFilter};
 use tfreach::ingest::{self, View, Views};
-use tfreach::synth::{self, EstateSpec, Mode, Topology};
+use tfreach_synth::{self as synth, EstateSpec, Mode, Topology};
 
 fn estate(vpcs: usize, subnets: usize, mode: Mode) -> Vec<u8> {
     let spec = EstateSpec::new(vpcs, subnets, Topology::HubAndSpoke, mode, 1);

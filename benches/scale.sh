@@ -1,36 +1,119 @@
 #!/usr/bin/env bash
-# Prints one table for a ladder of generated estates: subnets, ordered
-# pairs, file size, the floor (typed borrowing parse of the planned
+# One table over generated estates of every topology, side by side in one
+# run: file size, the floor (typed borrowing parse of the planned
 # resources, examples/floor.rs), tfreach's whole analysis
-# (`analyze --format json --pairs none`), their ratio, and peak RSS.
+# (`analyze --format json --pairs none`), their ratio, peak RSS of each, and
+# whether tfreach's verdict counts are the ones the generator expects.
+# Times are the best of three; every run is stopped after TIMEOUT seconds.
+# A row whose generation or run fails says `error`, one that is stopped
+# says `timeout`, and no number is printed for it.
 #
-#   benches/scale.sh                 # the default ladder
-#   LADDER="200x8 2000x10" MODE=greenfield benches/scale.sh
+#   benches/scale.sh                                   # every row at 2000x10
+#   SIZE=200x8 benches/scale.sh                        # smaller
+#   SIZE="200x8 2000x10" TOPOLOGIES="hub tgw" MODES=steady ROUTES=igw EXTRAS=plain benches/scale.sh
+#
+# TOPOLOGIES: hub hub-chain chain mesh100 tgw tgw-inspection (meshN is a
+#   full mesh in groups of N VPCs; none is also known)
+# ROUTES:     igw (internet gateway default routes) nat (NAT gateway default
+#   routes for all subnets but the last, which holds the NAT gateway)
+# EXTRAS:     plain, acl+gwe (a network ACL and an S3 gateway endpoint per VPC)
+# MODES:      steady greenfield
+# WORK:       a directory that keeps the estates for the next run; without
+#   it they go to a temporary directory, each removed after its row (the
+#   whole default table at 2000x10 is tens of gigabytes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LADDER=${LADDER:-"50x4 200x8 1000x10 2000x10"}
-MODE=${MODE:-steady}
-TOPOLOGY=${TOPOLOGY:-hub}
-WORK=${WORK:-$(mktemp -d)}
+SIZE=${SIZE:-2000x10}
+TOPOLOGIES=${TOPOLOGIES:-"hub hub-chain chain mesh100 tgw tgw-inspection"}
+ROUTES=${ROUTES:-"igw nat"}
+EXTRAS=${EXTRAS:-"plain acl+gwe"}
+MODES=${MODES:-"steady greenfield"}
+TIMEOUT=${TIMEOUT:-300}
+if [ -n "${WORK:-}" ]; then
+  keep=1
+else
+  keep=0
+  WORK=$(mktemp -d)
+  trap 'rm -rf "$WORK"' EXIT
+fi
+mkdir -p "$WORK"
 cargo build --release --quiet --example gen_estate --example floor --bin tfreach
 bin=target/release
-printf '%-10s %8s %12s %8s %9s %10s %7s %10s %10s\n' estate subnets pairs "file MB" "floor s" "tfreach s" ratio "floor MB" "RSS MB"
-for e in $LADDER; do
-  v=${e%x*}; s=${e#*x}
-  f="$WORK/estate-$e-$MODE.json"
-  [ -f "$f" ] || "$bin/examples/gen_estate" --vpcs "$v" --subnets "$s" --topology "$TOPOLOGY" --mode "$MODE" --quiet --out "$f"
-  mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", b/1e6}')
-  # best of three for both, measured side by side
-  best() { local t m bt=999999 bm=0; for _ in 1 2 3; do
-      local o s e; o=$(mktemp)
-      s=$EPOCHREALTIME
-      /usr/bin/time -o "$o" -f "%M" "$@" >/dev/null 2>/dev/null
-      e=$EPOCHREALTIME
-      t=$(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.3f", e-s}'); m=$(tail -1 "$o"); rm -f "$o"
-      if awk -v a="$t" -v b="$bt" 'BEGIN{exit !(a<b)}'; then bt=$t; bm=$m; fi; done; echo "$bt $bm"; }
-  read -r ft fm < <(best "$bin/examples/floor" "$f")
-  read -r tt tm < <(best "$bin/tfreach" analyze "$f" --format json --pairs none)
-  pairs=$(( v*s*(v*s-1) ))
-  ratio=$(awk -v a="$tt" -v b="$ft" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
-  printf '%-10s %8d %12d %8s %9s %10s %7s %10.0f %10.0f\n' "$e" $((v*s)) $pairs "$mb" "$ft" "$tt" "$ratio" "$(echo "$fm/1024" | bc -l)" "$(echo "$tm/1024" | bc -l)"
+
+# "seconds peak-KB" of the best of three runs of a command (wall time from
+# bash's clock, peak RSS from /usr/bin/time, which counts the command under
+# `timeout`), or "timeout -" / "error -" as soon as one run does not finish
+# well. The command's standard output goes to $out.
+best() {
+  local out=$1; shift
+  local bt="" bm=0 t m s e rc o
+  for _ in 1 2 3; do
+    o=$(mktemp)
+    s=$EPOCHREALTIME
+    rc=0
+    /usr/bin/time -o "$o" -f "%M" timeout "$TIMEOUT" "$@" >"$out" 2>/dev/null || rc=$?
+    e=$EPOCHREALTIME
+    m=$(tail -1 "$o"); rm -f "$o"
+    if [ "$rc" -eq 124 ]; then echo "timeout -"; return; fi
+    if [ "$rc" -ne 0 ]; then echo "error -"; return; fi
+    t=$(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.3f", e-s}')
+    if [ -z "$bt" ] || awk -v a="$t" -v b="$bt" 'BEGIN{exit !(a<b)}'; then bt=$t; bm=$m; fi
+  done
+  echo "$bt $bm"
+}
+
+# The six counts of a JSON object named $2 in file $1, in a fixed order.
+counts() {
+  local obj
+  obj=$(grep -o "\"$2\":{[^}]*}" "$1" | head -1) || return 0
+  for k in pairs reachable one_way blocked partial unknown; do
+    printf '%s ' "$(echo "$obj" | grep -o "\"$k\":[0-9]*" | cut -d: -f2)"
+  done
+}
+
+mb() { awk -v k="$1" 'BEGIN{ if (k ~ /^[0-9]+$/) printf "%.0f", k/1024; else print "-" }'; }
+
+fmt='%-8s %-14s %-4s %-7s %-10s %7s %12s %8s %9s %10s %7s %9s %8s %-7s\n'
+printf "$fmt" estate topology to extras mode subnets pairs "file MB" "floor s" "tfreach s" ratio "floor MB" "RSS MB" counts
+for size in $SIZE; do
+  v=${size%x*}; s=${size#*x}
+  for topo in $TOPOLOGIES; do
+    case $topo in
+      mesh*) args=(--topology mesh --mesh-group "${topo#mesh}") ;;
+      *) args=(--topology "$topo") ;;
+    esac
+    for route in $ROUTES; do
+      case $route in igw) rargs=() ;; nat) rargs=(--nat) ;; *) echo "unknown route kind $route" >&2; exit 2 ;; esac
+      for extra in $EXTRAS; do
+        case $extra in plain) eargs=() ;; acl+gwe) eargs=(--nacls --gateway-endpoints) ;; *) echo "unknown extras $extra" >&2; exit 2 ;; esac
+        for mode in $MODES; do
+          f="$WORK/estate-$size-$topo-$route-$extra-$mode.json"
+          row=("$size" "$topo" "$route" "$extra" "$mode" $((v*s)) $((v*s*(v*s-1))))
+          rc=0
+          [ -f "$f" ] || timeout "$TIMEOUT" "$bin/examples/gen_estate" --vpcs "$v" --subnets "$s" \
+              "${args[@]}" "${rargs[@]}" "${eargs[@]}" --mode "$mode" --out "$f" 2>"$f.expected" || rc=$?
+          if [ "$rc" -ne 0 ]; then
+            failed=error; [ "$rc" -eq 124 ] && failed=timeout
+            cat "$f.expected" >&2 2>/dev/null || true
+            rm -f "$f" "$f.expected"
+            printf "$fmt" "${row[@]}" "$failed" - - - - - "$failed"
+            continue
+          fi
+          size_mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", b/1e6}')
+          read -r ft fm < <(best /dev/null "$bin/examples/floor" "$f")
+          read -r tt tm < <(best "$f.out" "$bin/tfreach" analyze "$f" --format json --pairs none)
+          ratio=$(awk -v a="$tt" -v b="$ft" 'BEGIN{ if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a/b; else print "-" }')
+          check=-
+          if [[ $tt =~ ^[0-9.]+$ ]]; then
+            want=$(counts "$f.expected" expected)
+            got=$(counts "$f.out" summary)
+            if [ -z "$want" ]; then check=-; elif [ "$want" = "$got" ]; then check=ok; else check=WRONG; fi
+          fi
+          printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
+          rm -f "$f.out"
+          [ "$keep" -eq 1 ] || rm -f "$f" "$f.expected"
+        done
+      done
+    done
+  done
 done

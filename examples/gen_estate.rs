@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use tfreach::synth::{self, EstateSpec, Mode, Topology};
+use tfreach_synth::{self as synth, EstateSpec, Mode, Topology};
 
 #[derive(Parser, Debug)]
 #[command(about = "Generate a synthetic AWS estate as a terraform plan JSON document")]
@@ -46,7 +46,12 @@ struct Args {
     /// Add an S3 gateway endpoint to every route table.
     #[arg(long)]
     gateway_endpoints: bool,
-    /// `tgw` topology: AZs (1-3) in which every attachment has a subnet.
+    /// A NAT gateway in the last subnet of every VPC (with a public route
+    /// table of its own); the other subnets' default route goes to it.
+    #[arg(long, conflicts_with = "no_igw")]
+    nat: bool,
+    /// `tgw` and `tgw-inspection` topologies: AZs (1-3) in which every
+    /// attachment has a subnet.
     #[arg(long, default_value_t = 2)]
     tgw_zones: usize,
     /// Output file; standard output when absent or `-`.
@@ -62,10 +67,15 @@ enum TopologyArg {
     None,
     #[value(alias = "hub-and-spoke")]
     Hub,
+    /// Hub and spoke, and every VPC peered with the next.
+    HubChain,
     Chain,
     Mesh,
     #[value(alias = "transit-gateway")]
     Tgw,
+    /// A transit gateway whose spokes reach each other through an appliance
+    /// in an inspection VPC (VPC 0).
+    TgwInspection,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -83,11 +93,13 @@ fn main() -> ExitCode {
     let topology = match args.topology {
         TopologyArg::None => Topology::None,
         TopologyArg::Hub => Topology::HubAndSpoke,
+        TopologyArg::HubChain => Topology::HubChain,
         TopologyArg::Chain => Topology::Chain,
         TopologyArg::Mesh => Topology::Mesh {
             group: args.mesh_group,
         },
         TopologyArg::Tgw => Topology::TransitGateway,
+        TopologyArg::TgwInspection => Topology::TgwInspection,
     };
     let mode = match args.mode {
         ModeArg::Steady => Mode::Steady,
@@ -98,6 +110,7 @@ fn main() -> ExitCode {
         igw: !args.no_igw,
         nacls: args.nacls,
         gateway_endpoints: args.gateway_endpoints,
+        nat: args.nat,
         tgw_zones: args.tgw_zones,
         ..EstateSpec::new(args.vpcs, args.subnets, topology, mode, args.seed)
     };
@@ -130,9 +143,9 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `--mode greenfield-locals`: the estate of `tfreach::synth::locals`.
+/// `--mode greenfield-locals`: the estate of `tfreach_synth::locals`.
 fn greenfield_locals(args: &Args) -> ExitCode {
-    use tfreach::synth::locals;
+    use tfreach_synth::locals;
     let result = match args.out.as_deref() {
         Some(path) if path.as_os_str() != "-" => {
             File::create(path).and_then(|f| locals::write_plan(args.vpcs, args.subnets, f))

@@ -33,7 +33,6 @@ pub mod model;
 pub mod net;
 pub mod policy;
 pub mod report;
-pub mod synth;
 
 /// The reason and finding codes (they live in the model, below every stage
 /// that reports them).

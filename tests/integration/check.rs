@@ -700,14 +700,14 @@ verdict = "blocked"
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let estate = dir.path().join("estate.json");
-    let spec = tfreach::synth::EstateSpec::new(
+    let spec = tfreach_synth::EstateSpec::new(
         14,
         3,
-        tfreach::synth::Topology::HubAndSpoke,
-        tfreach::synth::Mode::Steady,
+        tfreach_synth::Topology::HubAndSpoke,
+        tfreach_synth::Mode::Steady,
         5,
     );
-    tfreach::synth::write_plan(&spec, std::fs::File::create(&estate).unwrap()).unwrap();
+    tfreach_synth::write_plan(&spec, std::fs::File::create(&estate).unwrap()).unwrap();
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/rules"))
         .unwrap()
         .map(|e| crate::support::document(&e.unwrap().path()))

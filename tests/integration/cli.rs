@@ -294,7 +294,7 @@ fn analyze_says_which_traffic_round_trips_when_acls_narrow_it() {
 /// changes, with data sources and ACLs) both give the same report.
 #[test]
 fn a_mapped_file_and_standard_input_give_the_same_report() {
-    use tfreach::synth::{write_plan, EstateSpec, Mode, Topology};
+    use tfreach_synth::{write_plan, EstateSpec, Mode, Topology};
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("estate.json");
     let mut spec = EstateSpec::new(220, 10, Topology::Chain, Mode::Steady, 9);

@@ -571,7 +571,7 @@ type Sides = (String, std::path::PathBuf, View, std::path::PathBuf, View);
 /// generated estates that change: peerings rewired (hub to chain), subnets
 /// added, subnets removed, all of it at once.
 fn diff_cases(dir: &std::path::Path) -> Vec<Sides> {
-    use tfreach::synth::{write_plan, EstateSpec, Mode, Topology};
+    use tfreach_synth::{write_plan, EstateSpec, Mode, Topology};
     let mut cases: Vec<Sides> = std::fs::read_dir(root().join("fixtures/rules"))
         .unwrap()
         .map(|e| {

@@ -6,6 +6,7 @@ mod commands;
 mod diff;
 mod differential;
 mod ecosystem;
+mod estates;
 mod hostile;
 mod matrix;
 mod metamorphic;

@@ -294,12 +294,12 @@ fn mermaid_is_vpc_level() {
     assert!(m.contains("v0 <-->|\"2 reachable\"| v1"), "{m}");
 }
 
-fn estate(vpcs: usize, subnets: usize, topology: tfreach::synth::Topology, dir: &Path) -> PathBuf {
+fn estate(vpcs: usize, subnets: usize, topology: tfreach_synth::Topology, dir: &Path) -> PathBuf {
     let spec =
-        tfreach::synth::EstateSpec::new(vpcs, subnets, topology, tfreach::synth::Mode::Steady, 7);
+        tfreach_synth::EstateSpec::new(vpcs, subnets, topology, tfreach_synth::Mode::Steady, 7);
     let path = dir.join(format!("estate-{vpcs}.json"));
     let f = std::fs::File::create(&path).unwrap();
-    tfreach::synth::write_plan(&spec, std::io::BufWriter::new(f)).unwrap();
+    tfreach_synth::write_plan(&spec, std::io::BufWriter::new(f)).unwrap();
     path
 }
 
@@ -310,7 +310,7 @@ fn mermaid_stays_within_githubs_limits_on_a_large_estate() {
     let p = estate(
         60,
         1,
-        tfreach::synth::Topology::Mesh { group: 30 },
+        tfreach_synth::Topology::Mesh { group: 30 },
         dir.path(),
     );
     let m = run(&["matrix", p.to_str().unwrap(), "--format", "mermaid"]);
@@ -727,7 +727,7 @@ fn streamed_matrices_equal_held_ones() {
     docs.push(estate(
         12,
         3,
-        tfreach::synth::Topology::HubAndSpoke,
+        tfreach_synth::Topology::HubAndSpoke,
         dir.path(),
     ));
     docs.sort();
@@ -792,7 +792,7 @@ fn streamed_matrices_equal_held_ones() {
 #[test]
 fn a_table_too_long_to_list_shows_vpc_pairs_that_carry_traffic() {
     let dir = tempfile::tempdir().unwrap();
-    let plan = estate(110, 10, tfreach::synth::Topology::HubAndSpoke, dir.path());
+    let plan = estate(110, 10, tfreach_synth::Topology::HubAndSpoke, dir.path());
     let p = plan.to_str().unwrap();
     let table = run(&["analyze", p]);
     assert!(
@@ -829,7 +829,7 @@ fn a_table_too_long_to_list_shows_vpc_pairs_that_carry_traffic() {
 #[test]
 fn a_grid_too_large_to_hold_is_refused_with_the_way_out() {
     let dir = tempfile::tempdir().unwrap();
-    let plan = estate(110, 10, tfreach::synth::Topology::HubAndSpoke, dir.path());
+    let plan = estate(110, 10, tfreach_synth::Topology::HubAndSpoke, dir.path());
     let p = plan.to_str().unwrap();
     for fmt in ["table", "dot"] {
         let out = tfreach()

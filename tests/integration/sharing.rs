@@ -3,7 +3,7 @@
 
 use tfreach::analysis::{analyze, evaluate_pair, Detail, Options, Summary};
 use tfreach::ingest::{self, View};
-use tfreach::synth::{self, EstateSpec, Mode, Topology};
+use tfreach_synth::{self as synth, EstateSpec, Mode, Topology};
 
 use crate::support::{document, root};
 
@@ -63,12 +63,24 @@ fn shared_work_equals_pair_by_pair_on_every_fixture() {
 
 #[test]
 fn shared_work_equals_pair_by_pair_on_generated_estates() {
-    for topology in [Topology::HubAndSpoke, Topology::Chain, Topology::None] {
+    for topology in [
+        Topology::HubAndSpoke,
+        Topology::HubChain,
+        Topology::Chain,
+        Topology::None,
+        Topology::TransitGateway,
+        Topology::TgwInspection,
+    ] {
         for mode in [Mode::Steady, Mode::Greenfield] {
-            let spec = EstateSpec::new(6, 3, topology, mode, 7);
-            let mut buf = Vec::new();
-            synth::write_plan(&spec, &mut buf).unwrap();
-            assert!(check(&buf, &format!("{topology:?}/{mode:?}")) > 0);
+            for nat in [false, true] {
+                let spec = EstateSpec {
+                    nat,
+                    ..EstateSpec::new(6, 4, topology, mode, 7)
+                };
+                let mut buf = Vec::new();
+                synth::write_plan(&spec, &mut buf).unwrap();
+                assert!(check(&buf, &format!("{topology:?}/{mode:?}/nat {nat}")) > 0);
+            }
         }
     }
 }

@@ -22,17 +22,28 @@
 //! |---|---|
 //! | `module.vpc[i].aws_vpc.this` | the VPC; CIDR unique per VPC (see below) |
 //! | `module.vpc[i].aws_subnet.this[j]` | subnet `j`, AZ `us-east-1{a,b,c}` cycling with `j` |
-//! | `module.vpc[i].aws_route_table.this` | the one route table of the VPC |
+//! | `module.vpc[i].aws_route_table.this` | the route table of the VPC (of all its subnets but the last when it has a public table) |
 //! | `module.vpc[i].aws_route_table_association.this[j]` | subnet `j` -> that table |
+//! | `module.vpc[i].aws_route_table.public[0]` | with `nat`, and in the inspection VPC: the last subnet's table (the connections' routes, `0.0.0.0/0` -> the IGW) |
+//! | `module.vpc[i].aws_route_table_association.public[0]` | the last subnet -> that table |
 //! | `module.vpc[i].aws_internet_gateway.this` | with `igw` |
-//! | `module.vpc[i].aws_route.internet` | `0.0.0.0/0` -> the IGW, with `igw` |
+//! | `module.vpc[i].aws_route.internet` | `0.0.0.0/0` -> the IGW, with `igw` and without `nat` |
+//! | `module.vpc[i].aws_eip.nat`, `module.vpc[i].aws_nat_gateway.this` | with `nat`: a public NAT gateway in the last subnet |
+//! | `module.vpc[i].aws_route.nat` | with `nat`: `0.0.0.0/0` -> the NAT gateway in the table `this` |
+//! | `module.vpc[i].aws_route.public_internet[0]`, `aws_route.public_transit[k]` | the public table's routes: to the IGW, and each private pool to the TGW |
+//! | `module.vpc[0].aws_network_interface.appliance[0]` | TGW inspection: the appliance, in the last subnet, source/destination check off |
+//! | `module.vpc[0].aws_route.appliance[k]` | TGW inspection: each private pool -> the appliance, in the table `this` |
 //! | `module.vpc[i].aws_network_acl.this` | with `nacls`: allows everything the estate uses |
 //! | `module.vpc[i].aws_vpc_endpoint.s3` | with `gateway_endpoints`: S3 gateway endpoint on the table |
 //! | `module.vpc[i].aws_ec2_transit_gateway_vpc_attachment.this` | TGW topology: attachment subnets in the first `tgw_zones` AZs |
-//! | `module.vpc[i].aws_route.transit[k]` | TGW topology: each private pool in use -> the TGW |
-//! | `aws_ec2_transit_gateway.this` | TGW topology, default route table association and propagation on |
+//! | `module.vpc[i].aws_route.transit[k]` | TGW topologies: each private pool in use -> the TGW (not in the inspection VPC) |
+//! | `aws_ec2_transit_gateway.this` | TGW topologies; default route table association and propagation on, except with inspection |
+//! | `aws_ec2_transit_gateway_route_table.{inspection,spokes}` | TGW inspection: the two transit gateway route tables |
+//! | `aws_ec2_transit_gateway_route.to_inspection` | TGW inspection: `0.0.0.0/0` -> the inspection VPC's attachment, in `spokes` |
+//! | `aws_ec2_transit_gateway_route_table_association.vpcI` | TGW inspection: VPC `I`'s attachment -> `inspection` (VPC 0) or `spokes` |
+//! | `aws_ec2_transit_gateway_route_table_propagation.vpcI` | TGW inspection: spoke `I`'s attachment propagates to `inspection` |
 //! | `aws_vpc_peering_connection.vpcA_vpcB` | one per peered pair, `auto_accept = true`, requester A < accepter B |
-//! | `aws_route.vpcA_to_vpcB`, `aws_route.vpcB_to_vpcA` | the routes of that peering, one per direction |
+//! | `aws_route.vpcA_to_vpcB`, `aws_route.vpcB_to_vpcA` | the routes of that peering, one per direction (and `..._public` in the public tables, with `nat`) |
 //!
 //! All routes are standalone `aws_route` resources, so the configuration never
 //! mixes inline and standalone route management. In `Steady` mode the route
@@ -81,6 +92,19 @@ const POOLS: [(u32, u8); 4] = [
     ((192 << 24) | (168 << 16), 16),
     ((100 << 24) | (64 << 16), 10),
 ];
+/// Route targets the provider leaves `null` in a plan when unset.
+const OPTIONAL_TARGETS: [&str; 10] = [
+    "carrier_gateway_id",
+    "core_network_arn",
+    "egress_only_gateway_id",
+    "gateway_id",
+    "local_gateway_id",
+    "nat_gateway_id",
+    "odb_network_arn",
+    "transit_gateway_id",
+    "vpc_endpoint_id",
+    "vpc_peering_connection_id",
+];
 const S3_PREFIX_LIST: &str = "pl-63a5400a";
 const S3_CIDRS: [&str; 6] = [
     "16.15.176.0/20",
@@ -108,10 +132,35 @@ pub enum Topology {
         /// VPCs per fully meshed group.
         group: usize,
     },
+    /// [`Topology::HubAndSpoke`] and [`Topology::Chain`] together: every
+    /// VPC is peered with the next one as well as with its hub (spokes reach
+    /// their hub and their neighbours, nothing further).
+    HubChain,
     /// One transit gateway with default association and propagation, one
     /// VPC attachment per VPC with subnets in the first `tgw_zones` AZs
     /// only, and a route per private pool in use to the transit gateway.
     TransitGateway,
+    /// One transit gateway and an inspection VPC (VPC 0) that every flow
+    /// between VPCs crosses: the spokes' attachments are associated with a
+    /// `spokes` transit gateway route table whose only route sends
+    /// `0.0.0.0/0` to the inspection VPC's attachment (appliance mode on);
+    /// that attachment is associated with an `inspection` table to which
+    /// every spoke attachment propagates. In the inspection VPC the main
+    /// table `this` sends each private pool in use to an appliance (a
+    /// network interface with the source/destination check off) in the last
+    /// subnet, whose own table (`public`) sends the pools to the transit
+    /// gateway. Spokes route each pool to the transit gateway, as in
+    /// [`Topology::TransitGateway`]. The last subnet's zone must be one of
+    /// the attachment's (`(S−1) mod 3 < tgw_zones`), and it must not be an
+    /// attachment subnet (`S > tgw_zones`).
+    TgwInspection,
+}
+
+impl Topology {
+    /// Whether the VPCs are connected by a transit gateway.
+    pub fn transit_gateway(self) -> bool {
+        matches!(self, Topology::TransitGateway | Topology::TgwInspection)
+    }
 }
 
 /// Whether the estate already exists.
@@ -143,7 +192,15 @@ pub struct EstateSpec {
     pub nacls: bool,
     /// An S3 gateway endpoint on every route table (changes no verdict).
     pub gateway_endpoints: bool,
-    /// [`Topology::TransitGateway`] only: the attachment of every VPC has a
+    /// A public NAT gateway (with its elastic IP) in the last subnet of
+    /// every VPC, which gets a route table of its own (`public`: the
+    /// connections' routes and `0.0.0.0/0` to the internet gateway); the
+    /// other subnets' default route goes to the NAT gateway instead of the
+    /// internet gateway. Needs `igw`. Changes no verdict: a NAT gateway's
+    /// traffic to another VPC's private addresses goes on by the public
+    /// table, which routes them as the private one does.
+    pub nat: bool,
+    /// The transit gateway topologies only: the attachment of every VPC has a
     /// subnet in the first `tgw_zones` AZs (1 to 3) of `a`, `b`, `c`.
     /// Subnets in the other AZs cannot use the transit gateway.
     pub tgw_zones: usize,
@@ -168,6 +225,7 @@ impl EstateSpec {
             igw: true,
             nacls: false,
             gateway_endpoints: false,
+            nat: false,
             tgw_zones: 2,
         }
     }
@@ -188,8 +246,23 @@ impl EstateSpec {
                 ));
             }
         }
-        if self.topology == Topology::TransitGateway && !(1..=3).contains(&self.tgw_zones) {
+        if self.topology.transit_gateway() && !(1..=3).contains(&self.tgw_zones) {
             return Err(format!("tgw_zones must be 1..=3, got {}", self.tgw_zones));
+        }
+        if self.nat && !self.igw {
+            return Err("a public NAT gateway needs the internet gateway (igw)".into());
+        }
+        if self.topology == Topology::TgwInspection {
+            let s = self.subnets_per_vpc;
+            if s <= self.tgw_zones || (s - 1) % 3 >= self.tgw_zones {
+                return Err(format!(
+                    "the inspection VPC's appliance sits in the last subnet, which must be in \
+                     one of the {} attachment zones and not an attachment subnet: \
+                     subnets_per_vpc must exceed tgw_zones with (subnets_per_vpc - 1) mod 3 \
+                     < tgw_zones, got {s} subnets",
+                    self.tgw_zones
+                ));
+            }
         }
         Layout::new(self).map(|_| ())
     }
@@ -243,6 +316,19 @@ pub struct ExpectedSummary {
 ///   forward path delivers iff the source is one of the `c`, and the return
 ///   path iff the destination is: `V(V−1)·c²` reachable, `V(V−1)·c·o`
 ///   one-way, `V(V−1)·o·S` blocked.
+/// * `TgwInspection`: as `TransitGateway` between two spokes (the appliance
+///   hands every flow back to the transit gateway from an attached zone),
+///   but every subnet of the inspection VPC reaches the transit gateway
+///   (its routes lead to the appliance, whose subnet is in an attached
+///   zone). So the `V−1` spokes give `(V−1)(V−2)·c²` reachable and
+///   `(V−1)(V−2)·c·o` one-way pairs among themselves; from a spoke to the
+///   inspection VPC `(V−1)·c·S` pairs are reachable (the rest blocked), and
+///   from the inspection VPC to a spoke `(V−1)·S·c` are reachable and
+///   `(V−1)·S·o` one-way.
+///
+/// NAT gateways (`nat`) change no count: their default route is taken only
+/// by traffic that no connection route matches, and the NAT gateway's own
+/// table sends it to the internet gateway, which drops private addresses.
 pub fn expected_summary(spec: &EstateSpec) -> ExpectedSummary {
     let v = spec.vpcs as u64;
     let s = spec.subnets_per_vpc as u64;
@@ -250,13 +336,20 @@ pub fn expected_summary(spec: &EstateSpec) -> ExpectedSummary {
     let pairs = n * n.saturating_sub(1);
     let intra = v * s * s.saturating_sub(1);
     let cross_vpc_pairs = v * v.saturating_sub(1);
-    let (reachable, one_way) = if spec.topology == Topology::TransitGateway {
-        let z = spec.tgw_zones.min(3);
-        let c = (0..spec.subnets_per_vpc).filter(|j| j % 3 < z).count() as u64;
-        let o = s - c;
-        (intra + cross_vpc_pairs * c * c, cross_vpc_pairs * c * o)
-    } else {
-        (intra + 2 * peering_count(spec) as u64 * s * s, 0)
+    let z = spec.tgw_zones.min(3);
+    let c = (0..spec.subnets_per_vpc).filter(|j| j % 3 < z).count() as u64;
+    let o = s - c;
+    let (reachable, one_way) = match spec.topology {
+        Topology::TransitGateway => (intra + cross_vpc_pairs * c * c, cross_vpc_pairs * c * o),
+        Topology::TgwInspection => {
+            let spokes = v.saturating_sub(1);
+            let spoke_pairs = spokes * spokes.saturating_sub(1);
+            (
+                intra + spoke_pairs * c * c + 2 * spokes * c * s,
+                spoke_pairs * c * o + spokes * s * o,
+            )
+        }
+        _ => (intra + 2 * peering_count(spec) as u64 * s * s, 0),
     };
     ExpectedSummary {
         pairs,
@@ -269,19 +362,27 @@ pub fn expected_summary(spec: &EstateSpec) -> ExpectedSummary {
 }
 
 /// The peered VPC pairs `(requester, accepter)`, requester < accepter, in
-/// the order of [`Topology`]'s description. Empty for `None` and
-/// `TransitGateway`.
+/// the order of [`Topology`]'s description (for `HubChain`, the hub's
+/// peerings, then the chain's that are not among them). Empty for `None`
+/// and the transit gateway topologies.
 pub fn peerings(spec: &EstateSpec) -> Vec<(usize, usize)> {
     let v = spec.vpcs;
     let mut out = Vec::new();
+    let hubs = |out: &mut Vec<(usize, usize)>| {
+        for hub in (0..v).step_by(SPOKES_PER_HUB + 1) {
+            let end = (hub + SPOKES_PER_HUB + 1).min(v);
+            out.extend((hub + 1..end).map(|spoke| (hub, spoke)));
+        }
+    };
     match spec.topology {
-        Topology::None | Topology::TransitGateway => {}
+        Topology::None | Topology::TransitGateway | Topology::TgwInspection => {}
         Topology::Chain => out.extend((1..v).map(|i| (i - 1, i))),
-        Topology::HubAndSpoke => {
-            for hub in (0..v).step_by(SPOKES_PER_HUB + 1) {
-                let end = (hub + SPOKES_PER_HUB + 1).min(v);
-                out.extend((hub + 1..end).map(|spoke| (hub, spoke)));
-            }
+        Topology::HubAndSpoke => hubs(&mut out),
+        Topology::HubChain => {
+            hubs(&mut out);
+            // (i-1, i) is a hub's peering already when i-1 is a hub.
+            let is_hub = |i: usize| i % (SPOKES_PER_HUB + 1) == 0;
+            out.extend((1..v).filter(|&i| !is_hub(i - 1)).map(|i| (i - 1, i)));
         }
         Topology::Mesh { group } => {
             for start in (0..v).step_by(group.max(1)) {
@@ -298,9 +399,14 @@ pub fn peerings(spec: &EstateSpec) -> Vec<(usize, usize)> {
 fn peering_count(spec: &EstateSpec) -> usize {
     let v = spec.vpcs;
     match spec.topology {
-        Topology::None | Topology::TransitGateway => 0,
+        Topology::None | Topology::TransitGateway | Topology::TgwInspection => 0,
         Topology::Chain => v.saturating_sub(1),
         Topology::HubAndSpoke => v - v.div_ceil(SPOKES_PER_HUB + 1),
+        Topology::HubChain => {
+            // The hub's peerings, and the chain's except (hub, hub + 1).
+            let hubs_with_a_next = v.saturating_sub(1).div_ceil(SPOKES_PER_HUB + 1);
+            (v - v.div_ceil(SPOKES_PER_HUB + 1)) + v.saturating_sub(1) - hubs_with_a_next
+        }
         Topology::Mesh { group } => {
             let g = group.max(1);
             let tri = |k: usize| k * k.saturating_sub(1) / 2;
@@ -311,18 +417,24 @@ fn peering_count(spec: &EstateSpec) -> usize {
 
 /// Number of resources (entries of `resource_changes`) the plan holds.
 pub fn resource_count(spec: &EstateSpec) -> usize {
-    let s = spec.subnets_per_vpc;
-    let tgw = spec.topology == Topology::TransitGateway;
     let pools = Layout::new(spec)
         .map(|l| l.pools_in_use().len())
         .unwrap_or(0);
-    let per_vpc = 2 // aws_vpc, aws_route_table
-        + 2 * s // subnets and their associations
-        + if spec.igw { 2 } else { 0 } // gateway and default route
-        + usize::from(spec.nacls)
-        + usize::from(spec.gateway_endpoints)
-        + if tgw { 1 + pools } else { 0 }; // attachment and its routes
-    spec.vpcs * per_vpc + usize::from(tgw) + 3 * peering_count(spec)
+    let order: Vec<usize> = (0..spec.subnets_per_vpc).collect();
+    let mut modules = 0;
+    for i in 0..spec.vpcs.min(2) {
+        // Every VPC but the inspection VPC (VPC 0) has the parts of VPC 1.
+        let n = vpc_parts(spec, pools, i, &order).len();
+        modules += if i == 0 { n } else { n * (spec.vpcs - 1) };
+    }
+    let peering = if spec.nat { 5 } else { 3 }; // connection and routes
+    let tgw = match spec.topology {
+        Topology::TransitGateway => 1,
+        // gateway, two tables, the default route, associations, propagations
+        Topology::TgwInspection => 4 + 2 * spec.vpcs - 1,
+        _ => 0,
+    };
+    modules + tgw + peering * peering_count(spec)
 }
 
 /// Address of subnet `subnet` of VPC `vpc`, e.g. `module.vpc[3].aws_subnet.this[1]`.
@@ -494,6 +606,11 @@ enum Kind {
     TgwRtb,
     Dopt,
     Route,
+    PublicRouteTable,
+    PublicAssoc,
+    Eip,
+    Nat,
+    Eni,
 }
 
 // ---------------------------------------------------------------------------
@@ -561,6 +678,14 @@ impl Layout {
         cidr(base, self.subnet_len)
     }
 
+    /// Address `offset` of subnet `j` of VPC `i` (AWS keeps the first four
+    /// of every subnet, so `offset` is 4 or more, and a `/28` has 16).
+    fn subnet_host(&self, i: usize, j: usize, offset: u32) -> String {
+        let base = self.vpc_base(i).1 + ((j as u32) << (32 - self.subnet_len));
+        let [a, b, c, d] = (base + offset).to_be_bytes();
+        format!("{a}.{b}.{c}.{d}")
+    }
+
     /// The pools (as CIDRs) that hold at least one VPC.
     fn pools_in_use(&self) -> Vec<String> {
         if self.vpcs == 0 {
@@ -571,6 +696,12 @@ impl Layout {
     }
 }
 
+/// The public address of VPC `i`'s NAT gateway, one per VPC.
+fn public_address(i: usize) -> String {
+    let i = i as u32;
+    format!("3.{}.{}.{}", 80 + (i >> 16) % 100, (i >> 8) & 255, i & 255)
+}
+
 fn cidr(addr: u32, len: u8) -> String {
     let [a, b, c, d] = addr.to_be_bytes();
     format!("{a}.{b}.{c}.{d}/{len}")
@@ -579,28 +710,149 @@ fn cidr(addr: u32, len: u8) -> String {
 // ---------------------------------------------------------------------------
 // Resources.
 
+/// The resources of one VPC module instance. `[k]` parts are counted:
+/// `Public*`, `Eni` and `RouteAppliance` exist only in VPCs with a public
+/// table ([`has_public_table`]) or in the inspection VPC.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Part {
     Attach,
+    Eip,
     Igw,
+    Nat,
     Acl,
+    Eni,
+    /// Inspection VPC: pool `k` -> the appliance, in the table `this`.
+    RouteAppliance(usize),
     RouteInternet,
+    RouteNat,
+    /// `0.0.0.0/0` -> the internet gateway, in the table `public`.
+    RoutePublicInternet,
+    /// Pool `k` -> the transit gateway, in the table `public`.
+    RoutePublicTransit(usize),
     RouteTransit(usize),
+    RouteTablePublic,
     RouteTable,
+    AssocPublic,
     Assoc(usize),
     Subnet(usize),
     Vpc,
     Endpoint,
 }
 
+/// Which of a VPC's route tables.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Table {
+    /// `aws_route_table.this`: every subnet but the last when there is a
+    /// public table.
+    This,
+    /// `aws_route_table.public[0]`: the last subnet.
+    Public,
+}
+
+/// The transit gateway route tables of [`Topology::TgwInspection`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TgwTable {
+    Inspection = 1,
+    Spokes = 2,
+}
+
+impl TgwTable {
+    fn name(self) -> &'static str {
+        match self {
+            TgwTable::Inspection => "inspection",
+            TgwTable::Spokes => "spokes",
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Item {
     Tgw,
+    TgwRouteTable(TgwTable),
+    /// The spokes' `0.0.0.0/0` to the inspection VPC's attachment.
+    TgwRoute,
+    /// VPC `i`'s attachment to its transit gateway route table.
+    TgwAssoc(usize),
+    /// VPC `i`'s attachment propagating to the inspection table.
+    TgwProp(usize),
     /// Route of peering `pair`, in the route table of its requester (`false`)
-    /// or its accepter (`true`).
-    PeerRoute(usize, bool),
+    /// or its accepter (`true`), in that VPC's table `this` or `public`.
+    PeerRoute(usize, bool, Table),
     Pcx(usize),
     Module(usize, Part),
+}
+
+/// Whether VPC `i` has a second route table (`public`) for its last subnet:
+/// with NAT gateways, and in the inspection VPC (the appliance's subnet).
+fn has_public_table(spec: &EstateSpec, i: usize) -> bool {
+    spec.nat || is_inspection_vpc(spec, i)
+}
+
+fn is_inspection_vpc(spec: &EstateSpec, i: usize) -> bool {
+    spec.topology == Topology::TgwInspection && i == 0
+}
+
+/// Module parts of VPC `i` in (type, name) order; indexed parts expanded
+/// with `order` (numeric for changes and state, string order for values).
+fn vpc_parts(spec: &EstateSpec, pools: usize, i: usize, order: &[usize]) -> Vec<Part> {
+    let tgw = spec.topology.transit_gateway();
+    let public = has_public_table(spec, i);
+    let inspection = is_inspection_vpc(spec, i);
+    let last = spec.subnets_per_vpc - 1;
+    let mut v = Vec::with_capacity(16 + 2 * order.len());
+    if tgw {
+        v.push(Part::Attach);
+    }
+    if spec.nat {
+        v.push(Part::Eip);
+    }
+    if spec.igw {
+        v.push(Part::Igw);
+    }
+    if spec.nat {
+        v.push(Part::Nat);
+    }
+    if spec.nacls {
+        v.push(Part::Acl);
+    }
+    if inspection {
+        v.push(Part::Eni);
+        v.extend((0..pools).map(Part::RouteAppliance));
+    }
+    if spec.igw && !spec.nat {
+        v.push(Part::RouteInternet);
+    }
+    if spec.nat {
+        v.push(Part::RouteNat);
+    }
+    if public && spec.igw {
+        v.push(Part::RoutePublicInternet);
+    }
+    if public && tgw {
+        v.extend((0..pools).map(Part::RoutePublicTransit));
+    }
+    if tgw && !inspection {
+        v.extend((0..pools).map(Part::RouteTransit));
+    }
+    if public {
+        v.push(Part::RouteTablePublic);
+    }
+    v.push(Part::RouteTable);
+    if public {
+        v.push(Part::AssocPublic);
+    }
+    v.extend(
+        order
+            .iter()
+            .filter(|&&j| !(public && j == last))
+            .map(|&j| Part::Assoc(j)),
+    );
+    v.extend(order.iter().map(|&j| Part::Subnet(j)));
+    v.push(Part::Vpc);
+    if spec.gateway_endpoints {
+        v.push(Part::Endpoint);
+    }
+    v
 }
 
 /// Unknown-on-create attributes: whether the value is a scalar or a list
@@ -719,6 +971,15 @@ impl Built {
     }
 }
 
+/// What building one resource collects besides its type and name.
+struct Res {
+    a: Attrs,
+    index: Option<usize>,
+    schema_version: i64,
+    /// Steady: the state's `depends_on` (configuration addresses).
+    depends_on: Vec<Cow<'static, str>>,
+}
+
 /// Collects the attributes of one resource in either mode.
 struct Attrs {
     greenfield: bool,
@@ -803,19 +1064,52 @@ impl<'a> Gen<'a> {
         }
         let pools = layout.pools_in_use();
 
-        let mut root: Vec<(String, Item)> = Vec::with_capacity(3 * pairs.len() + 1);
-        if spec.topology == Topology::TransitGateway {
+        let mut root: Vec<(String, Item)> = Vec::with_capacity(5 * pairs.len() + 1);
+        if spec.topology.transit_gateway() {
             root.push(("aws_ec2_transit_gateway.this".into(), Item::Tgw));
         }
+        if spec.topology == Topology::TgwInspection {
+            for t in [TgwTable::Inspection, TgwTable::Spokes] {
+                let name = t.name();
+                root.push((
+                    format!("aws_ec2_transit_gateway_route_table.{name}"),
+                    Item::TgwRouteTable(t),
+                ));
+            }
+            root.push((
+                "aws_ec2_transit_gateway_route.to_inspection".into(),
+                Item::TgwRoute,
+            ));
+            for i in 0..spec.vpcs {
+                root.push((
+                    format!("aws_ec2_transit_gateway_route_table_association.vpc{i}"),
+                    Item::TgwAssoc(i),
+                ));
+                if i > 0 {
+                    root.push((
+                        format!("aws_ec2_transit_gateway_route_table_propagation.vpc{i}"),
+                        Item::TgwProp(i),
+                    ));
+                }
+            }
+        }
+        let tables: &[Table] = if spec.nat {
+            &[Table::This, Table::Public]
+        } else {
+            &[Table::This]
+        };
         for (p, &(a, b)) in pairs.iter().enumerate() {
-            root.push((
-                format!("aws_route.vpc{a}_to_vpc{b}"),
-                Item::PeerRoute(p, false),
-            ));
-            root.push((
-                format!("aws_route.vpc{b}_to_vpc{a}"),
-                Item::PeerRoute(p, true),
-            ));
+            for &t in tables {
+                let suffix = if t == Table::Public { "_public" } else { "" };
+                root.push((
+                    format!("aws_route.vpc{a}_to_vpc{b}{suffix}"),
+                    Item::PeerRoute(p, false, t),
+                ));
+                root.push((
+                    format!("aws_route.vpc{b}_to_vpc{a}{suffix}"),
+                    Item::PeerRoute(p, true, t),
+                ));
+            }
             root.push((
                 format!("aws_vpc_peering_connection.vpc{a}_vpc{b}"),
                 Item::Pcx(p),
@@ -878,9 +1172,33 @@ impl<'a> Gen<'a> {
     fn attach_id(&self, i: usize) -> String {
         self.id("tgw-attach", Kind::Attach, i, 0)
     }
-    fn route_id(&self, i: usize, slot: usize) -> String {
-        let h = mix64(self.key ^ (((Kind::Route as u64) << 56) | ((i as u64) << 28) | slot as u64));
-        format!("r-{}{}", self.rtb_id(i), h >> 33)
+    fn table_id(&self, i: usize, table: Table) -> String {
+        match table {
+            Table::This => self.rtb_id(i),
+            Table::Public => self.id("rtb", Kind::PublicRouteTable, i, 0),
+        }
+    }
+    fn nat_id(&self, i: usize) -> String {
+        self.id("nat", Kind::Nat, i, 0)
+    }
+    fn eip_id(&self, i: usize) -> String {
+        self.id("eipalloc", Kind::Eip, i, 0)
+    }
+    fn eni_id(&self, i: usize) -> String {
+        self.id("eni", Kind::Eni, i, 0)
+    }
+    fn tgw_rtb_id(&self, t: TgwTable) -> String {
+        self.id("tgw-rtb", Kind::TgwRtb, t as usize, 0)
+    }
+    /// The subnet holding the NAT gateway and the appliance.
+    fn last_subnet(&self) -> usize {
+        self.spec.subnets_per_vpc - 1
+    }
+    fn route_id(&self, i: usize, table: Table, slot: usize) -> String {
+        // The public table's slots have bit 27 set.
+        let t = u64::from(table == Table::Public) << 27;
+        let x = ((Kind::Route as u64) << 56) | ((i as u64) << 28) | t | slot as u64;
+        format!("r-{}{}", self.table_id(i, table), mix64(self.key ^ x) >> 33)
     }
     /// Subnet indices of a VPC's transit gateway attachment: the first
     /// subnet of each of the first `tgw_zones` AZs.
@@ -894,22 +1212,51 @@ impl<'a> Gen<'a> {
     // -- the resources ------------------------------------------------------
 
     fn build(&self, item: Item) -> Built {
-        let g = self.greenfield;
-        let mut a = Attrs::new(g);
-        let mut module = None;
-        let mut index = None;
-        let mut schema_version = 0;
-        let mut depends_on: Vec<Cow<'static, str>> = Vec::new();
-        let (rtype, name): (&'static str, Cow<'static, str>) = match item {
+        let mut r = Res {
+            a: Attrs::new(self.greenfield),
+            index: None,
+            schema_version: 0,
+            depends_on: Vec::new(),
+        };
+        let (module, (rtype, name)) = match item {
+            Item::Module(i, part) => (Some(i), self.module_resource(i, part, &mut r)),
+            _ => (None, self.root_resource(item, &mut r)),
+        };
+        Built {
+            module,
+            rtype,
+            name,
+            index: r.index,
+            schema_version: r.schema_version,
+            values: attrs(r.a.known),
+            unknown: r.a.unknown,
+            depends_on: if self.greenfield {
+                Vec::new()
+            } else {
+                r.depends_on
+            },
+        }
+    }
+
+    /// The attributes of a root resource; returns its type and name.
+    fn root_resource(&self, item: Item, r: &mut Res) -> (&'static str, Cow<'static, str>) {
+        let Res { a, depends_on, .. } = r;
+        match item {
             Item::Tgw => {
                 let id = self.tgw_id();
-                let rtb = self.id("tgw-rtb", Kind::TgwRtb, 0, 0);
+                // Without default association and propagation AWS makes no
+                // default route table.
+                let (defaults, rtb) = if self.spec.topology == Topology::TgwInspection {
+                    ("disable", String::new())
+                } else {
+                    ("enable", self.id("tgw-rtb", Kind::TgwRtb, 0, 0))
+                };
                 a.set("amazon_side_asn", int(64512))
                     .cs("arn", || self.arn("transit-gateway", &id))
                     .cs("association_default_route_table_id", || rtb.clone())
                     .set("auto_accept_shared_attachments", s("disable"))
-                    .set("default_route_table_association", s("enable"))
-                    .set("default_route_table_propagation", s("enable"))
+                    .set("default_route_table_association", s(defaults))
+                    .set("default_route_table_propagation", s(defaults))
                     .set("description", s("synthetic estate transit gateway"))
                     .set("dns_support", s("enable"))
                     .cs("encryption_support", || "disable".into())
@@ -949,314 +1296,644 @@ impl<'a> Gen<'a> {
                     format!("vpc{x}_vpc{y}").into(),
                 )
             }
-            Item::PeerRoute(p, reverse) => {
+            Item::PeerRoute(p, reverse, table) => {
                 let (x, y) = self.pairs[p];
                 let (from, to) = if reverse { (y, x) } else { (x, y) };
                 let slot = 1 + self.pools.len() + self.peers[from].partition_point(|e| e.0 < to);
-                self.route_attrs(&mut a, from, slot, self.layout.vpc_cidr(to));
-                a.cs("vpc_peering_connection_id", || self.pcx_id(p));
-                a.unset("gateway_id").unset("transit_gateway_id");
+                let dest = self.layout.vpc_cidr(to);
+                let target = ("vpc_peering_connection_id", self.pcx_id(p));
+                self.route_attrs(a, from, table, slot, dest, target);
+                let (rtb_dep, suffix) = match table {
+                    Table::This => ("module.vpc.aws_route_table.this", ""),
+                    Table::Public => ("module.vpc.aws_route_table.public", "_public"),
+                };
                 depends_on.extend([
                     format!("aws_vpc_peering_connection.vpc{x}_vpc{y}").into(),
-                    "module.vpc.aws_route_table.this".into(),
+                    rtb_dep.into(),
                     "module.vpc.aws_vpc.this".into(),
                 ]);
-                ("aws_route", format!("vpc{from}_to_vpc{to}").into())
+                ("aws_route", format!("vpc{from}_to_vpc{to}{suffix}").into())
             }
-            Item::Module(i, part) => {
-                module = Some(i);
-                let vpc = || self.vpc_id(i);
-                let name = Self::vpc_name(i);
-                match part {
-                    Part::Vpc => {
-                        schema_version = 1;
-                        let id = self.vpc_id(i);
-                        a.cs("arn", || self.arn("vpc", &id))
-                            .set("assign_generated_ipv6_cidr_block", J::Bool(false))
-                            .set("cidr_block", s(self.layout.vpc_cidr(i)))
-                            .cs("default_network_acl_id", || {
-                                self.id("acl", Kind::DefaultAcl, i, 0)
-                            })
-                            .cs("default_route_table_id", || {
-                                self.id("rtb", Kind::MainRouteTable, i, 0)
-                            })
-                            .cs("default_security_group_id", || {
-                                self.id("sg", Kind::DefaultSg, i, 0)
-                            })
-                            .cs("dhcp_options_id", || self.id("dopt", Kind::Dopt, 0, 0))
-                            .set("enable_dns_hostnames", J::Bool(true))
-                            .set("enable_dns_support", J::Bool(true))
-                            .computed(
-                                "enable_network_address_usage_metrics",
-                                Shape::Scalar,
-                                || J::Bool(false),
-                            )
-                            .cs("id", || id.clone())
-                            .set("instance_tenancy", s("default"))
-                            .set("ipv4_ipam_pool_id", J::Null)
-                            .set("ipv4_netmask_length", J::Null)
-                            .cs("ipv6_association_id", String::new)
-                            .cs("ipv6_cidr_block", String::new)
-                            .cs("ipv6_cidr_block_network_border_group", String::new)
-                            .unset("ipv6_ipam_pool_id")
-                            .unset_or("ipv6_netmask_length", int(0))
-                            .cs("main_route_table_id", || {
-                                self.id("rtb", Kind::MainRouteTable, i, 0)
-                            })
-                            .cs("owner_id", || self.account.clone())
-                            .common(name);
-                        ("aws_vpc", "this".into())
-                    }
-                    Part::Subnet(j) => {
-                        schema_version = 1;
-                        index = Some(j);
-                        let id = self.subnet_id(i, j);
-                        let (az, az_id) = AZS[j % 3];
-                        a.cs("arn", || self.arn("subnet", &id))
-                            .set("assign_ipv6_address_on_creation", J::Bool(false))
-                            .set("availability_zone", s(az))
-                            .cs("availability_zone_id", || az_id.into())
-                            .set("cidr_block", s(self.layout.subnet_cidr(i, j)))
-                            .unset("customer_owned_ipv4_pool")
-                            .set("enable_dns64", J::Bool(false))
-                            .unset_or("enable_lni_at_device_index", int(0))
-                            .set(
-                                "enable_resource_name_dns_a_record_on_launch",
-                                J::Bool(false),
-                            )
-                            .set(
-                                "enable_resource_name_dns_aaaa_record_on_launch",
-                                J::Bool(false),
-                            )
-                            .cs("id", || id.clone())
-                            .unset("ipv6_cidr_block")
-                            .cs("ipv6_cidr_block_association_id", String::new)
-                            .set("ipv6_native", J::Bool(false))
-                            .unset_or("map_customer_owned_ip_on_launch", J::Bool(false))
-                            .set("map_public_ip_on_launch", J::Bool(false))
-                            .unset("outpost_arn")
-                            .cs("owner_id", || self.account.clone())
-                            .cs("private_dns_hostname_type_on_launch", || "ip-name".into())
-                            .set("timeouts", J::Null)
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-subnet-{j}"));
-                        depends_on.push("module.vpc.aws_vpc.this".into());
-                        ("aws_subnet", "this".into())
-                    }
-                    Part::RouteTable => {
-                        let id = self.rtb_id(i);
-                        a.cs("arn", || self.arn("route-table", &id))
-                            .cs("id", || id.clone())
-                            .cs("owner_id", || self.account.clone())
-                            .computed("propagating_vgws", Shape::List, || J::Arr(Vec::new()))
-                            .computed("route", Shape::List, || self.route_list(i))
-                            .set("timeouts", J::Null)
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-rt"));
-                        depends_on.push("module.vpc.aws_vpc.this".into());
-                        ("aws_route_table", "this".into())
-                    }
-                    Part::Assoc(j) => {
-                        index = Some(j);
-                        a.unset("gateway_id")
-                            .cs("id", || self.id("rtbassoc", Kind::Assoc, i, j))
-                            .set("region", s(REGION))
-                            .cs("route_table_id", || self.rtb_id(i))
-                            .cs("subnet_id", || self.subnet_id(i, j))
-                            .set("timeouts", J::Null);
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route_table_association", "this".into())
-                    }
-                    Part::Igw => {
-                        let id = self.igw_id(i);
-                        a.cs("arn", || self.arn("internet-gateway", &id))
-                            .cs("id", || id.clone())
-                            .cs("owner_id", || self.account.clone())
-                            .set("timeouts", J::Null)
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-igw"));
-                        depends_on.push("module.vpc.aws_vpc.this".into());
-                        ("aws_internet_gateway", "this".into())
-                    }
-                    Part::RouteInternet => {
-                        self.route_attrs(&mut a, i, 0, "0.0.0.0/0".into());
-                        a.cs("gateway_id", || self.igw_id(i))
-                            .unset("transit_gateway_id")
-                            .unset("vpc_peering_connection_id");
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_internet_gateway.this",
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route", "internet".into())
-                    }
-                    Part::RouteTransit(k) => {
-                        index = Some(k);
-                        self.route_attrs(&mut a, i, 1 + k, self.pools[k].clone());
-                        a.cs("transit_gateway_id", || self.tgw_id())
-                            .unset("gateway_id")
-                            .unset("vpc_peering_connection_id");
-                        depends_on.extend(deps(&[
-                            "aws_ec2_transit_gateway.this",
-                            "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_route", "transit".into())
-                    }
-                    Part::Attach => {
-                        let id = self.attach_id(i);
-                        a.set("appliance_mode_support", s("disable"))
-                            .cs("arn", || self.arn("transit-gateway-attachment", &id))
-                            .set("dns_support", s("enable"))
-                            .cs("id", || id.clone())
-                            .set("ipv6_support", s("disable"))
-                            .cs("security_group_referencing_support", || "enable".into())
-                            .computed("subnet_ids", Shape::List, || {
-                                strs(self.attach_subnets().map(|j| self.subnet_id(i, j)))
-                            })
-                            .set("timeouts", J::Null)
-                            .computed(
-                                "transit_gateway_default_route_table_association",
-                                Shape::Scalar,
-                                || J::Bool(true),
-                            )
-                            .computed(
-                                "transit_gateway_default_route_table_propagation",
-                                Shape::Scalar,
-                                || J::Bool(true),
-                            )
-                            .cs("transit_gateway_id", || self.tgw_id())
-                            .cs("vpc_id", vpc)
-                            .cs("vpc_owner_id", || self.account.clone())
-                            .common(format!("{name}-tgw"));
-                        depends_on.extend(deps(&[
-                            "aws_ec2_transit_gateway.this",
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_ec2_transit_gateway_vpc_attachment", "this".into())
-                    }
-                    Part::Acl => {
-                        let id = self.id("acl", Kind::Acl, i, 0);
-                        let rule = |no: i64, cidr: &str, proto: &str, from: i64, to: i64| {
-                            attrs(vec![
-                                ("action", s("allow")),
-                                ("cidr_block", s(cidr.to_owned())),
-                                ("from_port", int(from)),
-                                ("icmp_code", int(0)),
-                                ("icmp_type", int(0)),
-                                ("ipv6_cidr_block", s("")),
-                                ("protocol", s(proto.to_owned())),
-                                ("rule_no", int(no)),
-                                ("to_port", int(to)),
-                            ])
-                        };
-                        let mut ingress: Vec<J> = (self.pools.iter().enumerate())
-                            .map(|(k, p)| rule(100 + 10 * k as i64, p, "-1", 0, 0))
-                            .collect();
-                        ingress.push(rule(200, "0.0.0.0/0", "6", 1024, 65535));
-                        a.cs("arn", || self.arn("network-acl", &id))
-                            .set("egress", J::Arr(vec![rule(100, "0.0.0.0/0", "-1", 0, 0)]))
-                            .cs("id", || id.clone())
-                            .set("ingress", J::Arr(ingress))
-                            .cs("owner_id", || self.account.clone())
-                            .computed("subnet_ids", Shape::List, || {
-                                strs((0..self.spec.subnets_per_vpc).map(|j| self.subnet_id(i, j)))
-                            })
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-acl"));
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_subnet.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_network_acl", "this".into())
-                    }
-                    Part::Endpoint => {
-                        let id = self.id("vpce", Kind::Vpce, i, 0);
-                        let policy = r#"{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}],"Version":"2008-10-17"}"#;
-                        let empty = || J::Arr(Vec::new());
-                        a.cs("arn", || self.arn("vpc-endpoint", &id))
-                            .set("auto_accept", J::Null)
-                            .computed("cidr_blocks", Shape::List, || {
-                                strs(S3_CIDRS.iter().map(|c| c.to_string()))
-                            })
-                            .computed("dns_entry", Shape::List, empty)
-                            .computed("dns_options", Shape::List, empty)
-                            .cs("id", || id.clone())
-                            .cs("ip_address_type", String::new)
-                            .computed("network_interface_ids", Shape::List, empty)
-                            .cs("owner_id", || self.account.clone())
-                            .cs("policy", || policy.into())
-                            .cs("prefix_list_id", || S3_PREFIX_LIST.into())
-                            .computed("private_dns_enabled", Shape::Scalar, || J::Bool(false))
-                            .computed("requester_managed", Shape::Scalar, || J::Bool(false))
-                            .unset("resource_configuration_arn")
-                            .computed("route_table_ids", Shape::List, || strs([self.rtb_id(i)]))
-                            .computed("security_group_ids", Shape::List, empty)
-                            .set("service_name", s(format!("com.amazonaws.{REGION}.s3")))
-                            .unset("service_network_arn")
-                            .cs("service_region", || REGION.into())
-                            .cs("state", || "available".into())
-                            .computed("subnet_configuration", Shape::List, empty)
-                            .computed("subnet_ids", Shape::List, empty)
-                            .set("timeouts", J::Null)
-                            .set("vpc_endpoint_type", s("Gateway"))
-                            .cs("vpc_id", vpc)
-                            .common(format!("{name}-s3"));
-                        depends_on.extend(deps(&[
-                            "module.vpc.aws_route_table.this",
-                            "module.vpc.aws_vpc.this",
-                        ]));
-                        ("aws_vpc_endpoint", "s3".into())
-                    }
+            Item::TgwRouteTable(t) => {
+                let id = self.tgw_rtb_id(t);
+                a.cs("arn", || self.arn("transit-gateway-route-table", &id))
+                    .computed("default_association_route_table", Shape::Scalar, || {
+                        J::Bool(false)
+                    })
+                    .computed("default_propagation_route_table", Shape::Scalar, || {
+                        J::Bool(false)
+                    })
+                    .cs("id", || id.clone())
+                    .set("timeouts", J::Null)
+                    .cs("transit_gateway_id", || self.tgw_id())
+                    .common(t.name().into());
+                depends_on.push("aws_ec2_transit_gateway.this".into());
+                ("aws_ec2_transit_gateway_route_table", t.name().into())
+            }
+            Item::TgwRoute => {
+                let rtb = self.tgw_rtb_id(TgwTable::Spokes);
+                a.set("blackhole", J::Bool(false))
+                    .set("destination_cidr_block", s("0.0.0.0/0"))
+                    .cs("id", || format!("{rtb}_0.0.0.0/0"))
+                    .set("region", s(REGION))
+                    .set("timeouts", J::Null)
+                    .cs("transit_gateway_attachment_id", || self.attach_id(0))
+                    .cs("transit_gateway_route_table_id", || rtb.clone());
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "aws_ec2_transit_gateway_route_table.spokes",
+                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
+                ]));
+                ("aws_ec2_transit_gateway_route", "to_inspection".into())
+            }
+            Item::TgwAssoc(i) | Item::TgwProp(i) => {
+                let assoc = matches!(item, Item::TgwAssoc(_));
+                let t = if assoc && i > 0 {
+                    TgwTable::Spokes
+                } else {
+                    TgwTable::Inspection
+                };
+                let rtb = self.tgw_rtb_id(t);
+                if assoc {
+                    a.set("replace_existing_association", J::Bool(false));
+                }
+                a.cs("id", || format!("{rtb}_{}", self.attach_id(i)))
+                    .set("region", s(REGION))
+                    .cs("resource_id", || self.vpc_id(i))
+                    .cs("resource_type", || "vpc".into())
+                    .set("timeouts", J::Null)
+                    .cs("transit_gateway_attachment_id", || self.attach_id(i))
+                    .cs("transit_gateway_route_table_id", || rtb.clone());
+                depends_on.push(format!("aws_ec2_transit_gateway_route_table.{}", t.name()).into());
+                depends_on.push("module.vpc.aws_ec2_transit_gateway_vpc_attachment.this".into());
+                if assoc {
+                    (
+                        "aws_ec2_transit_gateway_route_table_association",
+                        format!("vpc{i}").into(),
+                    )
+                } else {
+                    (
+                        "aws_ec2_transit_gateway_route_table_propagation",
+                        format!("vpc{i}").into(),
+                    )
                 }
             }
-        };
-        Built {
-            module,
-            rtype,
-            name,
+            Item::Module(..) => unreachable!("a module resource"),
+        }
+    }
+
+    /// The attributes of part `part` of VPC `i`'s module instance; returns
+    /// its type and name.
+    fn module_resource(
+        &self,
+        i: usize,
+        part: Part,
+        r: &mut Res,
+    ) -> (&'static str, Cow<'static, str>) {
+        match part {
+            Part::Vpc
+            | Part::Subnet(_)
+            | Part::RouteTable
+            | Part::RouteTablePublic
+            | Part::AssocPublic
+            | Part::Assoc(_) => self.module_network(i, part, r),
+            Part::RouteAppliance(_)
+            | Part::RouteInternet
+            | Part::RouteNat
+            | Part::RoutePublicInternet
+            | Part::RoutePublicTransit(_)
+            | Part::RouteTransit(_) => self.module_route(i, part, r),
+            _ => self.module_device(i, part, r),
+        }
+    }
+
+    /// [`Gen::module_resource`] for its VPC, subnets, route tables and their associations.
+    fn module_network(
+        &self,
+        i: usize,
+        part: Part,
+        r: &mut Res,
+    ) -> (&'static str, Cow<'static, str>) {
+        let Res {
+            a,
             index,
             schema_version,
-            values: attrs(std::mem::take(&mut a.known)),
-            unknown: std::mem::take(&mut a.unknown),
-            depends_on: if g { Vec::new() } else { depends_on },
+            depends_on,
+        } = r;
+        let vpc = || self.vpc_id(i);
+        let name = Self::vpc_name(i);
+        match part {
+            Part::Vpc => {
+                *schema_version = 1;
+                let id = self.vpc_id(i);
+                a.cs("arn", || self.arn("vpc", &id))
+                    .set("assign_generated_ipv6_cidr_block", J::Bool(false))
+                    .set("cidr_block", s(self.layout.vpc_cidr(i)))
+                    .cs("default_network_acl_id", || {
+                        self.id("acl", Kind::DefaultAcl, i, 0)
+                    })
+                    .cs("default_route_table_id", || {
+                        self.id("rtb", Kind::MainRouteTable, i, 0)
+                    })
+                    .cs("default_security_group_id", || {
+                        self.id("sg", Kind::DefaultSg, i, 0)
+                    })
+                    .cs("dhcp_options_id", || self.id("dopt", Kind::Dopt, 0, 0))
+                    .set("enable_dns_hostnames", J::Bool(true))
+                    .set("enable_dns_support", J::Bool(true))
+                    .computed(
+                        "enable_network_address_usage_metrics",
+                        Shape::Scalar,
+                        || J::Bool(false),
+                    )
+                    .cs("id", || id.clone())
+                    .set("instance_tenancy", s("default"))
+                    .set("ipv4_ipam_pool_id", J::Null)
+                    .set("ipv4_netmask_length", J::Null)
+                    .cs("ipv6_association_id", String::new)
+                    .cs("ipv6_cidr_block", String::new)
+                    .cs("ipv6_cidr_block_network_border_group", String::new)
+                    .unset("ipv6_ipam_pool_id")
+                    .unset_or("ipv6_netmask_length", int(0))
+                    .cs("main_route_table_id", || {
+                        self.id("rtb", Kind::MainRouteTable, i, 0)
+                    })
+                    .cs("owner_id", || self.account.clone())
+                    .common(name);
+                ("aws_vpc", "this".into())
+            }
+            Part::Subnet(j) => {
+                *schema_version = 1;
+                *index = Some(j);
+                let id = self.subnet_id(i, j);
+                let (az, az_id) = AZS[j % 3];
+                a.cs("arn", || self.arn("subnet", &id))
+                    .set("assign_ipv6_address_on_creation", J::Bool(false))
+                    .set("availability_zone", s(az))
+                    .cs("availability_zone_id", || az_id.into())
+                    .set("cidr_block", s(self.layout.subnet_cidr(i, j)))
+                    .unset("customer_owned_ipv4_pool")
+                    .set("enable_dns64", J::Bool(false))
+                    .unset_or("enable_lni_at_device_index", int(0))
+                    .set(
+                        "enable_resource_name_dns_a_record_on_launch",
+                        J::Bool(false),
+                    )
+                    .set(
+                        "enable_resource_name_dns_aaaa_record_on_launch",
+                        J::Bool(false),
+                    )
+                    .cs("id", || id.clone())
+                    .unset("ipv6_cidr_block")
+                    .cs("ipv6_cidr_block_association_id", String::new)
+                    .set("ipv6_native", J::Bool(false))
+                    .unset_or("map_customer_owned_ip_on_launch", J::Bool(false))
+                    .set("map_public_ip_on_launch", J::Bool(false))
+                    .unset("outpost_arn")
+                    .cs("owner_id", || self.account.clone())
+                    .cs("private_dns_hostname_type_on_launch", || "ip-name".into())
+                    .set("timeouts", J::Null)
+                    .cs("vpc_id", vpc)
+                    .common(format!("{name}-subnet-{j}"));
+                depends_on.push("module.vpc.aws_vpc.this".into());
+                ("aws_subnet", "this".into())
+            }
+            Part::RouteTable | Part::RouteTablePublic => {
+                let table = if part == Part::RouteTable {
+                    Table::This
+                } else {
+                    *index = Some(0);
+                    Table::Public
+                };
+                let id = self.table_id(i, table);
+                let tag = match table {
+                    Table::This => format!("{name}-rt"),
+                    Table::Public => format!("{name}-public-rt"),
+                };
+                a.cs("arn", || self.arn("route-table", &id))
+                    .cs("id", || id.clone())
+                    .cs("owner_id", || self.account.clone())
+                    .computed("propagating_vgws", Shape::List, || J::Arr(Vec::new()))
+                    .computed("route", Shape::List, || self.route_list(i, table))
+                    .set("timeouts", J::Null)
+                    .cs("vpc_id", vpc)
+                    .common(tag);
+                depends_on.push("module.vpc.aws_vpc.this".into());
+                match table {
+                    Table::This => ("aws_route_table", "this".into()),
+                    Table::Public => ("aws_route_table", "public".into()),
+                }
+            }
+            Part::AssocPublic => {
+                *index = Some(0);
+                let j = self.last_subnet();
+                a.unset("gateway_id")
+                    .cs("id", || self.id("rtbassoc", Kind::PublicAssoc, i, j))
+                    .set("region", s(REGION))
+                    .cs("route_table_id", || self.table_id(i, Table::Public))
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .set("timeouts", J::Null);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_route_table.public",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route_table_association", "public".into())
+            }
+            Part::Assoc(j) => {
+                *index = Some(j);
+                a.unset("gateway_id")
+                    .cs("id", || self.id("rtbassoc", Kind::Assoc, i, j))
+                    .set("region", s(REGION))
+                    .cs("route_table_id", || self.rtb_id(i))
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .set("timeouts", J::Null);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route_table_association", "this".into())
+            }
+            _ => unreachable!("not a network part"),
+        }
+    }
+
+    /// [`Gen::module_resource`] for its routes.
+    fn module_route(&self, i: usize, part: Part, r: &mut Res) -> (&'static str, Cow<'static, str>) {
+        let Res {
+            a,
+            index,
+            depends_on,
+            ..
+        } = r;
+        match part {
+            Part::RouteAppliance(k) => {
+                *index = Some(k);
+                let target = ("network_interface_id", self.eni_id(i));
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_network_interface.appliance",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "appliance".into())
+            }
+            Part::RouteNat => {
+                let target = ("nat_gateway_id", self.nat_id(i));
+                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_nat_gateway.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "nat".into())
+            }
+            Part::RoutePublicInternet => {
+                *index = Some(0);
+                let target = ("gateway_id", self.igw_id(i));
+                self.route_attrs(a, i, Table::Public, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_internet_gateway.this",
+                    "module.vpc.aws_route_table.public",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "public_internet".into())
+            }
+            Part::RoutePublicTransit(k) => {
+                *index = Some(k);
+                let target = ("transit_gateway_id", self.tgw_id());
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::Public, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
+                    "module.vpc.aws_route_table.public",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "public_transit".into())
+            }
+            Part::RouteInternet => {
+                let target = ("gateway_id", self.igw_id(i));
+                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_internet_gateway.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "internet".into())
+            }
+            Part::RouteTransit(k) => {
+                *index = Some(k);
+                let target = ("transit_gateway_id", self.tgw_id());
+                let dest = self.pools[k].clone();
+                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_route", "transit".into())
+            }
+            _ => unreachable!("not a route part"),
+        }
+    }
+
+    /// [`Gen::module_resource`] for its internet and NAT gateways, appliance, transit gateway attachment, ACL and endpoint.
+    fn module_device(
+        &self,
+        i: usize,
+        part: Part,
+        r: &mut Res,
+    ) -> (&'static str, Cow<'static, str>) {
+        let Res {
+            a,
+            index,
+            depends_on,
+            ..
+        } = r;
+        let vpc = || self.vpc_id(i);
+        let name = Self::vpc_name(i);
+        match part {
+            Part::Eip => {
+                let id = self.eip_id(i);
+                let public_ip = public_address(i);
+                a.set("address", J::Null)
+                    .cs("allocation_id", || id.clone())
+                    .cs("arn", || self.arn("elastic-ip", &id))
+                    .set("associate_with_private_ip", J::Null)
+                    .cs("association_id", || self.id("eipassoc", Kind::Eip, i, 1))
+                    .cs("carrier_ip", String::new)
+                    .cs("customer_owned_ip", String::new)
+                    .set("customer_owned_ipv4_pool", J::Null)
+                    .set("domain", s("vpc"))
+                    .cs("id", || id.clone())
+                    .cs("instance", String::new)
+                    .set("ipam_pool_id", J::Null)
+                    .cs("network_border_group", || REGION.into())
+                    .cs("network_interface", || self.id("eni", Kind::Nat, i, 1))
+                    .cs("private_dns", || {
+                        let ip = self.layout.subnet_host(i, self.last_subnet(), 5);
+                        format!("ip-{}.ec2.internal", ip.replace('.', "-"))
+                    })
+                    .cs("private_ip", || {
+                        self.layout.subnet_host(i, self.last_subnet(), 5)
+                    })
+                    .cs("ptr_record", String::new)
+                    .cs("public_dns", || {
+                        format!(
+                            "ec2-{}.compute-1.amazonaws.com",
+                            public_ip.replace('.', "-")
+                        )
+                    })
+                    .cs("public_ip", || public_ip.clone())
+                    .cs("public_ipv4_pool", || "amazon".into())
+                    .set("timeouts", J::Null)
+                    .common(format!("{name}-nat"));
+                ("aws_eip", "nat".into())
+            }
+            Part::Nat => {
+                let id = self.nat_id(i);
+                let j = self.last_subnet();
+                a.cs("allocation_id", || self.eip_id(i))
+                    .cs("association_id", || self.id("eipassoc", Kind::Eip, i, 1))
+                    .set("connectivity_type", s("public"))
+                    .cs("id", || id.clone())
+                    .cs("network_interface_id", || self.id("eni", Kind::Nat, i, 1))
+                    .cs("private_ip", || self.layout.subnet_host(i, j, 5))
+                    .cs("public_ip", || public_address(i))
+                    .computed("secondary_allocation_ids", Shape::List, || {
+                        J::Arr(Vec::new())
+                    })
+                    .computed("secondary_private_ip_address_count", Shape::Scalar, || {
+                        int(0)
+                    })
+                    .computed("secondary_private_ip_addresses", Shape::List, || {
+                        J::Arr(Vec::new())
+                    })
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .set("timeouts", J::Null)
+                    .common(format!("{name}-nat"));
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_eip.nat",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_nat_gateway", "this".into())
+            }
+            Part::Eni => {
+                *index = Some(0);
+                let id = self.eni_id(i);
+                let j = self.last_subnet();
+                let ip = || self.layout.subnet_host(i, j, 6);
+                a.cs("arn", || self.arn("network-interface", &id))
+                    .computed("attachment", Shape::List, || J::Arr(Vec::new()))
+                    .set("description", s("inspection appliance"))
+                    .cs("id", || id.clone())
+                    .cs("interface_type", || "interface".into())
+                    .cs("mac_address", || {
+                        let h = self.hex(Kind::Eni, i, 1);
+                        format!(
+                            "0e:{}:{}:{}:{}:{}",
+                            &h[1..3],
+                            &h[3..5],
+                            &h[5..7],
+                            &h[7..9],
+                            &h[9..11]
+                        )
+                    })
+                    .cs("owner_id", || self.account.clone())
+                    .cs("private_ip", ip)
+                    .computed("private_ips", Shape::List, || strs([ip()]))
+                    .computed("security_groups", Shape::List, || {
+                        strs([self.id("sg", Kind::DefaultSg, i, 0)])
+                    })
+                    .set("source_dest_check", J::Bool(false))
+                    .cs("subnet_id", || self.subnet_id(i, j))
+                    .common(format!("{name}-appliance"));
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_network_interface", "appliance".into())
+            }
+            Part::Igw => {
+                let id = self.igw_id(i);
+                a.cs("arn", || self.arn("internet-gateway", &id))
+                    .cs("id", || id.clone())
+                    .cs("owner_id", || self.account.clone())
+                    .set("timeouts", J::Null)
+                    .cs("vpc_id", vpc)
+                    .common(format!("{name}-igw"));
+                depends_on.push("module.vpc.aws_vpc.this".into());
+                ("aws_internet_gateway", "this".into())
+            }
+            Part::Attach => {
+                let id = self.attach_id(i);
+                let appliance = if is_inspection_vpc(self.spec, i) {
+                    "enable"
+                } else {
+                    "disable"
+                };
+                let defaults = self.spec.topology != Topology::TgwInspection;
+                let default_table = |a: &mut Attrs, k: &'static str| {
+                    if defaults {
+                        a.computed(k, Shape::Scalar, || J::Bool(true));
+                    } else {
+                        a.set(k, J::Bool(false));
+                    }
+                };
+                default_table(a, "transit_gateway_default_route_table_association");
+                default_table(a, "transit_gateway_default_route_table_propagation");
+                a.set("appliance_mode_support", s(appliance))
+                    .cs("arn", || self.arn("transit-gateway-attachment", &id))
+                    .set("dns_support", s("enable"))
+                    .cs("id", || id.clone())
+                    .set("ipv6_support", s("disable"))
+                    .cs("security_group_referencing_support", || "enable".into())
+                    .computed("subnet_ids", Shape::List, || {
+                        strs(self.attach_subnets().map(|j| self.subnet_id(i, j)))
+                    })
+                    .set("timeouts", J::Null)
+                    .cs("transit_gateway_id", || self.tgw_id())
+                    .cs("vpc_id", vpc)
+                    .cs("vpc_owner_id", || self.account.clone())
+                    .common(format!("{name}-tgw"));
+                depends_on.extend(deps(&[
+                    "aws_ec2_transit_gateway.this",
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_ec2_transit_gateway_vpc_attachment", "this".into())
+            }
+            Part::Acl => {
+                let id = self.id("acl", Kind::Acl, i, 0);
+                let rule = |no: i64, cidr: &str, proto: &str, from: i64, to: i64| {
+                    attrs(vec![
+                        ("action", s("allow")),
+                        ("cidr_block", s(cidr.to_owned())),
+                        ("from_port", int(from)),
+                        ("icmp_code", int(0)),
+                        ("icmp_type", int(0)),
+                        ("ipv6_cidr_block", s("")),
+                        ("protocol", s(proto.to_owned())),
+                        ("rule_no", int(no)),
+                        ("to_port", int(to)),
+                    ])
+                };
+                let mut ingress: Vec<J> = (self.pools.iter().enumerate())
+                    .map(|(k, p)| rule(100 + 10 * k as i64, p, "-1", 0, 0))
+                    .collect();
+                ingress.push(rule(200, "0.0.0.0/0", "6", 1024, 65535));
+                a.cs("arn", || self.arn("network-acl", &id))
+                    .set("egress", J::Arr(vec![rule(100, "0.0.0.0/0", "-1", 0, 0)]))
+                    .cs("id", || id.clone())
+                    .set("ingress", J::Arr(ingress))
+                    .cs("owner_id", || self.account.clone())
+                    .computed("subnet_ids", Shape::List, || {
+                        strs((0..self.spec.subnets_per_vpc).map(|j| self.subnet_id(i, j)))
+                    })
+                    .cs("vpc_id", vpc)
+                    .common(format!("{name}-acl"));
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_subnet.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_network_acl", "this".into())
+            }
+            Part::Endpoint => {
+                let id = self.id("vpce", Kind::Vpce, i, 0);
+                let policy = r#"{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}],"Version":"2008-10-17"}"#;
+                let empty = || J::Arr(Vec::new());
+                a.cs("arn", || self.arn("vpc-endpoint", &id))
+                    .set("auto_accept", J::Null)
+                    .computed("cidr_blocks", Shape::List, || {
+                        strs(S3_CIDRS.iter().map(|c| c.to_string()))
+                    })
+                    .computed("dns_entry", Shape::List, empty)
+                    .computed("dns_options", Shape::List, empty)
+                    .cs("id", || id.clone())
+                    .cs("ip_address_type", String::new)
+                    .computed("network_interface_ids", Shape::List, empty)
+                    .cs("owner_id", || self.account.clone())
+                    .cs("policy", || policy.into())
+                    .cs("prefix_list_id", || S3_PREFIX_LIST.into())
+                    .computed("private_dns_enabled", Shape::Scalar, || J::Bool(false))
+                    .computed("requester_managed", Shape::Scalar, || J::Bool(false))
+                    .unset("resource_configuration_arn")
+                    .computed("route_table_ids", Shape::List, || strs([self.rtb_id(i)]))
+                    .computed("security_group_ids", Shape::List, empty)
+                    .set("service_name", s(format!("com.amazonaws.{REGION}.s3")))
+                    .unset("service_network_arn")
+                    .cs("service_region", || REGION.into())
+                    .cs("state", || "available".into())
+                    .computed("subnet_configuration", Shape::List, empty)
+                    .computed("subnet_ids", Shape::List, empty)
+                    .set("timeouts", J::Null)
+                    .set("vpc_endpoint_type", s("Gateway"))
+                    .cs("vpc_id", vpc)
+                    .common(format!("{name}-s3"));
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_route_table.this",
+                    "module.vpc.aws_vpc.this",
+                ]));
+                ("aws_vpc_endpoint", "s3".into())
+            }
+            _ => unreachable!("not a device part"),
         }
     }
 
     /// The attributes every `aws_route` shares; the caller adds the three
     /// targets the estate uses (`gateway_id`, `transit_gateway_id`,
     /// `vpc_peering_connection_id`).
-    fn route_attrs(&self, a: &mut Attrs, vpc: usize, slot: usize, dest: String) {
-        a.unset("carrier_gateway_id")
-            .unset("core_network_arn")
-            .set("destination_cidr_block", s(dest))
+    fn route_attrs(
+        &self,
+        a: &mut Attrs,
+        vpc: usize,
+        table: Table,
+        slot: usize,
+        dest: String,
+        (target, target_id): (&'static str, String),
+    ) {
+        // Optional targets are `null` in a plan and `""` once read back; the
+        // provider computes the instance and network interface of a route.
+        let mut target_id = Some(target_id);
+        for k in OPTIONAL_TARGETS {
+            if k == target {
+                let id = target_id.take().expect("one target");
+                a.cs(k, || id);
+            } else {
+                a.unset(k);
+            }
+        }
+        for k in ["instance_id", "instance_owner_id", "network_interface_id"] {
+            if k == target {
+                let id = target_id.take().expect("one target");
+                a.cs(k, || id);
+            } else {
+                a.cs(k, String::new);
+            }
+        }
+        assert!(target_id.is_none(), "unknown route target {target}");
+        a.set("destination_cidr_block", s(dest))
             .unset("destination_ipv6_cidr_block")
             .unset("destination_prefix_list_id")
-            .unset("egress_only_gateway_id")
-            .cs("id", || self.route_id(vpc, slot))
-            .cs("instance_id", String::new)
-            .cs("instance_owner_id", String::new)
-            .unset("local_gateway_id")
-            .unset("nat_gateway_id")
-            .cs("network_interface_id", String::new)
-            .unset("odb_network_arn")
+            .cs("id", || self.route_id(vpc, table, slot))
             .cs("origin", || "CreateRoute".into())
             .set("region", s(REGION))
-            .cs("route_table_id", || self.rtb_id(vpc))
+            .cs("route_table_id", || self.table_id(vpc, table))
             .cs("state", || "active".into())
-            .set("timeouts", J::Null)
-            .unset("vpc_endpoint_id");
+            .set("timeouts", J::Null);
     }
 
-    /// The `route` attribute of VPC `i`'s table as read back from AWS.
-    fn route_list(&self, i: usize) -> J {
+    /// The `route` attribute of VPC `i`'s table `table` as read back from
+    /// AWS, in the order of the route resources' slots.
+    fn route_list(&self, i: usize, table: Table) -> J {
         let route = |dest: String, target: &'static str, id: String| {
             let mut f: Vec<(&'static str, J)> = [
                 "carrier_gateway_id",
@@ -1279,11 +1956,19 @@ impl<'a> Gen<'a> {
             f.push(("cidr_block", s(dest)));
             attrs(f)
         };
+        let sp = self.spec;
+        let any = || "0.0.0.0/0".to_string();
         let mut routes = Vec::new();
-        if self.spec.igw {
-            routes.push(route("0.0.0.0/0".into(), "gateway_id", self.igw_id(i)));
+        match table {
+            Table::This if sp.nat => routes.push(route(any(), "nat_gateway_id", self.nat_id(i))),
+            _ if sp.igw => routes.push(route(any(), "gateway_id", self.igw_id(i))),
+            _ => {}
         }
-        if self.spec.topology == Topology::TransitGateway {
+        if is_inspection_vpc(sp, i) && table == Table::This {
+            for p in &self.pools {
+                routes.push(route(p.clone(), "network_interface_id", self.eni_id(i)));
+            }
+        } else if sp.topology.transit_gateway() {
             for p in &self.pools {
                 routes.push(route(p.clone(), "transit_gateway_id", self.tgw_id()));
             }
@@ -1298,35 +1983,9 @@ impl<'a> Gen<'a> {
         J::Arr(routes)
     }
 
-    /// Module parts in (type, name) order; indexed parts expanded with
-    /// `order` (numeric for changes and state, string order for values).
-    fn parts(&self, order: &[usize]) -> Vec<Part> {
-        let sp = self.spec;
-        let tgw = sp.topology == Topology::TransitGateway;
-        let mut v = Vec::with_capacity(8 + 2 * order.len());
-        if tgw {
-            v.push(Part::Attach);
-        }
-        if sp.igw {
-            v.push(Part::Igw);
-        }
-        if sp.nacls {
-            v.push(Part::Acl);
-        }
-        if sp.igw {
-            v.push(Part::RouteInternet);
-        }
-        if tgw {
-            v.extend((0..self.pools.len()).map(Part::RouteTransit));
-        }
-        v.push(Part::RouteTable);
-        v.extend(order.iter().map(|&j| Part::Assoc(j)));
-        v.extend(order.iter().map(|&j| Part::Subnet(j)));
-        v.push(Part::Vpc);
-        if sp.gateway_endpoints {
-            v.push(Part::Endpoint);
-        }
-        v
+    /// Module parts of VPC `i` (see [`vpc_parts`]).
+    fn parts(&self, i: usize, order: &[usize]) -> Vec<Part> {
+        vpc_parts(self.spec, self.pools.len(), i, order)
     }
 
     // -- the document ------------------------------------------------------
@@ -1351,12 +2010,14 @@ impl<'a> Gen<'a> {
         w.write_all(b"},\"resource_changes\":[")?;
         let mut seq = Seq::new();
         let numeric: Vec<usize> = (0..self.spec.subnets_per_vpc).collect();
-        let parts = self.parts(&numeric);
         for &item in &self.root {
             seq.item(w, &self.build(item).change_entry(steady))?;
         }
+        // Only the inspection VPC (VPC 0) has parts of its own.
+        let first = self.parts(0, &numeric);
+        let rest = self.parts(1, &numeric);
         for i in 0..self.spec.vpcs {
-            for &part in &parts {
+            for &part in if i == 0 { &first } else { &rest } {
                 seq.item(w, &self.build(Item::Module(i, part)).change_entry(steady))?;
             }
         }
@@ -1398,13 +2059,15 @@ impl<'a> Gen<'a> {
             keys.sep(w)?;
             w.write_all(b"\"child_modules\":[")?;
             let numeric: Vec<usize> = (0..self.spec.subnets_per_vpc).collect();
-            let parts = self.parts(if state { &numeric } else { &self.subnet_order });
+            let order = if state { &numeric } else { &self.subnet_order };
+            let first = self.parts(0, order);
+            let rest = self.parts(1, order);
             let mut mods = Seq::new();
             for &i in &self.module_order {
                 mods.sep(w)?;
                 w.write_all(b"{\"resources\":[")?;
                 let mut seq = Seq::new();
-                for &part in &parts {
+                for &part in if i == 0 { &first } else { &rest } {
                     seq.item(w, &self.build(Item::Module(i, part)).values_entry(state))?;
                 }
                 write!(w, "],\"address\":\"module.vpc[{i}]\"}}")?;
@@ -1416,7 +2079,7 @@ impl<'a> Gen<'a> {
 
     fn write_configuration<W: Write>(&self, w: &mut W) -> io::Result<()> {
         let sp = self.spec;
-        let tgw = sp.topology == Topology::TransitGateway;
+        let tgw = sp.topology.transit_gateway();
         let provider = rec(vec![(
             "aws",
             rec(vec![
@@ -1449,6 +2112,16 @@ impl<'a> Gen<'a> {
         ];
         if sp.nacls {
             inputs.push(("internal_cidrs", constant(strs(self.pools.clone()))));
+        }
+        if sp.topology == Topology::TgwInspection {
+            // `count.index == 0`
+            inputs.push(("inspection", refs(&["count.index"])));
+        }
+        if sp.nat {
+            inputs.push(("public_subnet", constant(J::Bool(true))));
+        } else if sp.topology == Topology::TgwInspection {
+            // `count.index == 0`: the appliance's subnet
+            inputs.push(("public_subnet", refs(&["count.index"])));
         }
         if tgw {
             inputs.push(("tgw_destinations", constant(strs(self.pools.clone()))));
@@ -1489,23 +2162,86 @@ impl<'a> Gen<'a> {
 
     fn root_config(&self, item: Item) -> J {
         match item {
-            Item::Tgw => resource_config(
-                "aws_ec2_transit_gateway",
-                "this".into(),
+            Item::Tgw => {
+                let defaults = if self.spec.topology == Topology::TgwInspection {
+                    "disable"
+                } else {
+                    "enable"
+                };
+                resource_config(
+                    "aws_ec2_transit_gateway",
+                    "this".into(),
+                    vec![
+                        ("amazon_side_asn", constant(int(64512))),
+                        ("auto_accept_shared_attachments", constant(s("disable"))),
+                        ("default_route_table_association", constant(s(defaults))),
+                        ("default_route_table_propagation", constant(s(defaults))),
+                        (
+                            "description",
+                            constant(s("synthetic estate transit gateway")),
+                        ),
+                        ("tags", constant(tags("tgw-main".into()))),
+                    ],
+                    None,
+                    &[],
+                )
+            }
+            Item::TgwRouteTable(t) => resource_config(
+                "aws_ec2_transit_gateway_route_table",
+                t.name().into(),
                 vec![
-                    ("amazon_side_asn", constant(int(64512))),
-                    ("auto_accept_shared_attachments", constant(s("disable"))),
-                    ("default_route_table_association", constant(s("enable"))),
-                    ("default_route_table_propagation", constant(s("enable"))),
-                    (
-                        "description",
-                        constant(s("synthetic estate transit gateway")),
-                    ),
-                    ("tags", constant(tags("tgw-main".into()))),
+                    ("tags", constant(tags(t.name().into()))),
+                    ("transit_gateway_id", tgw_ref()),
                 ],
                 None,
                 &[],
             ),
+            Item::TgwRoute => resource_config(
+                "aws_ec2_transit_gateway_route",
+                "to_inspection".into(),
+                vec![
+                    ("destination_cidr_block", constant(s("0.0.0.0/0"))),
+                    (
+                        "transit_gateway_attachment_id",
+                        module_ref(0, "tgw_attachment_id"),
+                    ),
+                    (
+                        "transit_gateway_route_table_id",
+                        tgw_table_ref(TgwTable::Spokes),
+                    ),
+                ],
+                None,
+                &[],
+            ),
+            Item::TgwAssoc(i) | Item::TgwProp(i) => {
+                let (rtype, t) = match item {
+                    Item::TgwAssoc(0) => (
+                        "aws_ec2_transit_gateway_route_table_association",
+                        TgwTable::Inspection,
+                    ),
+                    Item::TgwAssoc(_) => (
+                        "aws_ec2_transit_gateway_route_table_association",
+                        TgwTable::Spokes,
+                    ),
+                    _ => (
+                        "aws_ec2_transit_gateway_route_table_propagation",
+                        TgwTable::Inspection,
+                    ),
+                };
+                resource_config(
+                    rtype,
+                    format!("vpc{i}"),
+                    vec![
+                        (
+                            "transit_gateway_attachment_id",
+                            module_ref(i, "tgw_attachment_id"),
+                        ),
+                        ("transit_gateway_route_table_id", tgw_table_ref(t)),
+                    ],
+                    None,
+                    &[],
+                )
+            }
             Item::Pcx(p) => {
                 let (x, y) = self.pairs[p];
                 resource_config(
@@ -1521,16 +2257,20 @@ impl<'a> Gen<'a> {
                     &[],
                 )
             }
-            Item::PeerRoute(p, reverse) => {
+            Item::PeerRoute(p, reverse, table) => {
                 let (x, y) = self.pairs[p];
                 let (from, to) = if reverse { (y, x) } else { (x, y) };
                 let pcx = format!("aws_vpc_peering_connection.vpc{x}_vpc{y}");
+                let (output, suffix) = match table {
+                    Table::This => ("route_table_id", ""),
+                    Table::Public => ("public_route_table_id", "_public"),
+                };
                 resource_config(
                     "aws_route",
-                    format!("vpc{from}_to_vpc{to}"),
+                    format!("vpc{from}_to_vpc{to}{suffix}"),
                     vec![
                         ("destination_cidr_block", module_ref(to, "cidr_block")),
-                        ("route_table_id", module_ref(from, "route_table_id")),
+                        ("route_table_id", module_ref(from, output)),
                         (
                             "vpc_peering_connection_id",
                             refs_owned(vec![format!("{pcx}.id"), pcx]),
@@ -1549,11 +2289,46 @@ impl<'a> Gen<'a> {
         let vpc_id = || refs(&["aws_vpc.this.id", "aws_vpc.this"]);
         let rtb_id = || refs(&["aws_route_table.this.id", "aws_route_table.this"]);
         let name = || refs(&["var.name"]);
+        let last = self.last_subnet();
+        let last_subnet = || {
+            refs_owned(vec![
+                format!("aws_subnet.this[{last}].id"),
+                format!("aws_subnet.this[{last}]"),
+                "aws_subnet.this".into(),
+            ])
+        };
+        let public_rtb_id = || {
+            refs(&[
+                "aws_route_table.public[0].id",
+                "aws_route_table.public[0]",
+                "aws_route_table.public",
+            ])
+        };
+        let igw_id = || refs(&["aws_internet_gateway.this.id", "aws_internet_gateway.this"]);
+        // `var.public_subnet ? 1 : 0`, `var.inspection ? 1 : 0`
+        let if_public = || Some(refs(&["var.public_subnet"]));
+        let public_anywhere = sp.nat || sp.topology == Topology::TgwInspection;
+        // One configuration block per resource, `count` instances: the
+        // union of the inspection VPC's blocks and the others'.
+        let canonical = |p: Part| match p {
+            Part::RouteAppliance(_) => Part::RouteAppliance(0),
+            Part::RoutePublicTransit(_) => Part::RoutePublicTransit(0),
+            Part::RouteTransit(_) => Part::RouteTransit(0),
+            Part::Assoc(_) => Part::Assoc(0),
+            Part::Subnet(_) => Part::Subnet(0),
+            p => p,
+        };
+        let mut blocks: Vec<Part> = (0..sp.vpcs.min(2))
+            .flat_map(|i| self.parts(i, &[0]))
+            .map(canonical)
+            .collect();
+        if sp.subnets_per_vpc == 1 && public_anywhere {
+            blocks.push(Part::Assoc(0)); // `count = 0` where there is a public table
+        }
+        blocks.sort_unstable();
+        blocks.dedup();
         let mut res = Vec::new();
-        for part in self.parts(&[0]) {
-            if matches!(part, Part::RouteTransit(k) if k > 0) {
-                continue; // one configuration block, `count` instances
-            }
+        for part in blocks {
             let r = match part {
                 Part::Attach => {
                     let mut subnet_refs = Vec::new();
@@ -1562,19 +2337,137 @@ impl<'a> Gen<'a> {
                         subnet_refs.push(format!("aws_subnet.this[{j}]"));
                         subnet_refs.push("aws_subnet.this".to_string());
                     }
+                    let mut e = vec![
+                        ("subnet_ids", refs_owned(subnet_refs)),
+                        ("tags", name()),
+                        ("transit_gateway_id", refs(&["var.transit_gateway_id"])),
+                        ("vpc_id", vpc_id()),
+                    ];
+                    if sp.topology == Topology::TgwInspection {
+                        // `var.inspection ? "enable" : "disable"`
+                        e.push(("appliance_mode_support", refs(&["var.inspection"])));
+                        for k in [
+                            "transit_gateway_default_route_table_association",
+                            "transit_gateway_default_route_table_propagation",
+                        ] {
+                            e.push((k, constant(J::Bool(false))));
+                        }
+                    }
                     resource_config(
                         "aws_ec2_transit_gateway_vpc_attachment",
                         "this".into(),
-                        vec![
-                            ("subnet_ids", refs_owned(subnet_refs)),
-                            ("tags", name()),
-                            ("transit_gateway_id", refs(&["var.transit_gateway_id"])),
-                            ("vpc_id", vpc_id()),
-                        ],
+                        e,
                         None,
                         &[],
                     )
                 }
+                Part::Eip => resource_config(
+                    "aws_eip",
+                    "nat".into(),
+                    vec![("domain", constant(s("vpc"))), ("tags", name())],
+                    None,
+                    &[],
+                ),
+                Part::Nat => resource_config(
+                    "aws_nat_gateway",
+                    "this".into(),
+                    vec![
+                        ("allocation_id", refs(&["aws_eip.nat.id", "aws_eip.nat"])),
+                        ("subnet_id", last_subnet()),
+                        ("tags", name()),
+                    ],
+                    None,
+                    &[],
+                ),
+                Part::Eni => resource_config(
+                    "aws_network_interface",
+                    "appliance".into(),
+                    vec![
+                        ("description", constant(s("inspection appliance"))),
+                        ("source_dest_check", constant(J::Bool(false))),
+                        ("subnet_id", last_subnet()),
+                        ("tags", name()),
+                    ],
+                    Some(refs(&["var.inspection"])),
+                    &[],
+                ),
+                Part::RouteAppliance(_) => resource_config(
+                    "aws_route",
+                    "appliance".into(),
+                    vec![
+                        (
+                            "destination_cidr_block",
+                            refs(&["var.tgw_destinations", "count.index"]),
+                        ),
+                        (
+                            "network_interface_id",
+                            refs(&[
+                                "aws_network_interface.appliance[0].id",
+                                "aws_network_interface.appliance[0]",
+                                "aws_network_interface.appliance",
+                            ]),
+                        ),
+                        ("route_table_id", rtb_id()),
+                    ],
+                    Some(refs(&["var.inspection", "var.tgw_destinations"])),
+                    &[],
+                ),
+                Part::RouteNat => resource_config(
+                    "aws_route",
+                    "nat".into(),
+                    vec![
+                        ("destination_cidr_block", constant(s("0.0.0.0/0"))),
+                        (
+                            "nat_gateway_id",
+                            refs(&["aws_nat_gateway.this.id", "aws_nat_gateway.this"]),
+                        ),
+                        ("route_table_id", rtb_id()),
+                    ],
+                    None,
+                    &[],
+                ),
+                Part::RoutePublicInternet => resource_config(
+                    "aws_route",
+                    "public_internet".into(),
+                    vec![
+                        ("destination_cidr_block", constant(s("0.0.0.0/0"))),
+                        ("gateway_id", igw_id()),
+                        ("route_table_id", public_rtb_id()),
+                    ],
+                    if_public(),
+                    &[],
+                ),
+                Part::RoutePublicTransit(_) => resource_config(
+                    "aws_route",
+                    "public_transit".into(),
+                    vec![
+                        (
+                            "destination_cidr_block",
+                            refs(&["var.tgw_destinations", "count.index"]),
+                        ),
+                        ("route_table_id", public_rtb_id()),
+                        ("transit_gateway_id", refs(&["var.transit_gateway_id"])),
+                    ],
+                    Some(refs(&["var.public_subnet", "var.tgw_destinations"])),
+                    &["aws_ec2_transit_gateway_vpc_attachment.this"],
+                ),
+                Part::RouteTablePublic => resource_config(
+                    "aws_route_table",
+                    "public".into(),
+                    vec![("tags", name()), ("vpc_id", vpc_id())],
+                    if_public(),
+                    &[],
+                ),
+                Part::AssocPublic => resource_config(
+                    "aws_route_table_association",
+                    "public".into(),
+                    vec![
+                        ("route_table_id", public_rtb_id()),
+                        ("subnet_id", last_subnet()),
+                    ],
+                    if_public(),
+                    &[],
+                ),
                 Part::Igw => resource_config(
                     "aws_internet_gateway",
                     "this".into(),
@@ -1628,7 +2521,12 @@ impl<'a> Gen<'a> {
                         ("route_table_id", rtb_id()),
                         ("transit_gateway_id", refs(&["var.transit_gateway_id"])),
                     ],
-                    Some(refs(&["var.tgw_destinations"])),
+                    // `var.inspection ? 0 : length(var.tgw_destinations)`
+                    Some(if sp.topology == Topology::TgwInspection {
+                        refs(&["var.inspection", "var.tgw_destinations"])
+                    } else {
+                        refs(&["var.tgw_destinations"])
+                    }),
                     &["aws_ec2_transit_gateway_vpc_attachment.this"],
                 ),
                 Part::RouteTable => resource_config(
@@ -1645,7 +2543,13 @@ impl<'a> Gen<'a> {
                         ("route_table_id", rtb_id()),
                         ("subnet_id", refs(&["aws_subnet.this", "count.index"])),
                     ],
-                    Some(refs(&["var.subnet_count"])),
+                    // `var.subnet_count - (var.public_subnet ? 1 : 0)`: the
+                    // last subnet has the public table
+                    Some(if public_anywhere {
+                        refs(&["var.subnet_count", "var.public_subnet"])
+                    } else {
+                        refs(&["var.subnet_count"])
+                    }),
                     &[],
                 ),
                 Part::Subnet(_) => resource_config(
@@ -1692,7 +2596,7 @@ impl<'a> Gen<'a> {
             res.push(r);
         }
         let output = |r: &[&'static str]| rec(vec![("expression", refs(r))]);
-        let outputs = rec(vec![
+        let mut outputs = vec![
             (
                 "cidr_block",
                 output(&["aws_vpc.this.cidr_block", "aws_vpc.this"]),
@@ -1703,7 +2607,27 @@ impl<'a> Gen<'a> {
             ),
             ("subnet_ids", output(&["aws_subnet.this"])),
             ("vpc_id", output(&["aws_vpc.this.id", "aws_vpc.this"])),
-        ]);
+        ];
+        if public_anywhere {
+            outputs.push((
+                "public_route_table_id",
+                output(&[
+                    "aws_route_table.public[0].id",
+                    "aws_route_table.public[0]",
+                    "aws_route_table.public",
+                ]),
+            ));
+        }
+        if sp.topology == Topology::TgwInspection {
+            outputs.push((
+                "tgw_attachment_id",
+                output(&[
+                    "aws_ec2_transit_gateway_vpc_attachment.this.id",
+                    "aws_ec2_transit_gateway_vpc_attachment.this",
+                ]),
+            ));
+        }
+        let outputs = attrs(outputs);
         let mut vars = vec![
             ("azs", J::Obj(Vec::new())),
             ("cidr_block", J::Obj(Vec::new())),
@@ -1714,9 +2638,15 @@ impl<'a> Gen<'a> {
             vars.push(("egress_cidr", rec(vec![("default", s("0.0.0.0/0"))])));
             vars.push(("internal_cidrs", J::Obj(Vec::new())));
         }
-        if sp.topology == Topology::TransitGateway {
+        if sp.topology.transit_gateway() {
             vars.push(("tgw_destinations", J::Obj(Vec::new())));
             vars.push(("transit_gateway_id", J::Obj(Vec::new())));
+        }
+        if sp.topology == Topology::TgwInspection {
+            vars.push(("inspection", J::Obj(Vec::new())));
+        }
+        if public_anywhere {
+            vars.push(("public_subnet", J::Obj(Vec::new())));
         }
         rec(vec![
             ("outputs", outputs),
@@ -1728,6 +2658,18 @@ impl<'a> Gen<'a> {
 
 fn deps(list: &[&'static str]) -> Vec<Cow<'static, str>> {
     list.iter().map(|d| Cow::Borrowed(*d)).collect()
+}
+
+fn tgw_ref() -> J {
+    refs(&[
+        "aws_ec2_transit_gateway.this.id",
+        "aws_ec2_transit_gateway.this",
+    ])
+}
+
+fn tgw_table_ref(t: TgwTable) -> J {
+    let table = format!("aws_ec2_transit_gateway_route_table.{}", t.name());
+    refs_owned(vec![format!("{table}.id"), table])
 }
 
 fn constant(v: J) -> J {
@@ -1813,7 +2755,9 @@ mod tests {
             Topology::HubAndSpoke,
             Topology::Chain,
             Topology::Mesh { group: 3 },
+            Topology::HubChain,
             Topology::TransitGateway,
+            Topology::TgwInspection,
         ]
     }
 
@@ -1835,7 +2779,10 @@ mod tests {
     fn output_is_valid_json_with_the_plan_keys() {
         for topology in all_topologies() {
             for mode in [Mode::Steady, Mode::Greenfield] {
-                let doc = parse(&full(5, 4, topology, mode));
+                let doc = parse(&EstateSpec {
+                    nat: true,
+                    ..full(5, 4, topology, mode)
+                });
                 assert_eq!(doc["format_version"], "1.2");
                 assert!(doc["planned_values"]["root_module"].is_object());
                 assert!(doc["resource_changes"].is_array());
@@ -1859,8 +2806,16 @@ mod tests {
     #[test]
     fn resource_counts_match_in_every_section() {
         for topology in all_topologies() {
-            for mode in [Mode::Steady, Mode::Greenfield] {
-                let spec = full(7, 5, topology, mode);
+            for (mode, nat) in [
+                (Mode::Steady, false),
+                (Mode::Greenfield, false),
+                (Mode::Steady, true),
+                (Mode::Greenfield, true),
+            ] {
+                let spec = EstateSpec {
+                    nat,
+                    ..full(7, 5, topology, mode)
+                };
                 let doc = parse(&spec);
                 let n = resource_count(&spec);
                 assert_eq!(doc["resource_changes"].as_array().unwrap().len(), n);
@@ -1878,8 +2833,7 @@ mod tests {
                 }
                 assert_eq!(by_type["aws_vpc"], 7);
                 assert_eq!(by_type["aws_subnet"], 35);
-                assert_eq!(by_type["aws_route_table_association"], 35);
-                assert_eq!(by_type["aws_route_table"], 7);
+
                 assert_eq!(by_type["aws_network_acl"], 7);
                 assert_eq!(by_type["aws_vpc_endpoint"], 7);
                 let pcx = by_type
@@ -1887,8 +2841,35 @@ mod tests {
                     .copied()
                     .unwrap_or(0);
                 assert_eq!(pcx, peerings(&spec).len());
-                let tgw = topology == Topology::TransitGateway;
-                assert_eq!(by_type["aws_route"], 7 * (1 + usize::from(tgw)) + 2 * pcx);
+                let tgw = usize::from(topology.transit_gateway());
+                let public = |i: usize| {
+                    usize::from(nat || (i == 0 && tgw == 1 && topology == Topology::TgwInspection))
+                };
+                // default route, pool route (one pool), and the public
+                // table's two; peering routes in each table
+                let routes: usize = (0..7).map(|i| 1 + tgw + public(i) * (1 + tgw)).sum();
+                let tables = if nat { 2 } else { 1 };
+                assert_eq!(by_type["aws_route"], routes + 2 * pcx * tables);
+                assert_eq!(
+                    by_type["aws_route_table"],
+                    7 + (0..7).map(public).sum::<usize>()
+                );
+                assert_eq!(by_type["aws_route_table_association"], 35);
+                let count = |t: &str| by_type.get(t).copied().unwrap_or(0);
+                assert_eq!(count("aws_nat_gateway"), if nat { 7 } else { 0 });
+                assert_eq!(count("aws_eip"), if nat { 7 } else { 0 });
+                let inspection = usize::from(topology == Topology::TgwInspection);
+                assert_eq!(count("aws_network_interface"), inspection);
+                assert_eq!(count("aws_ec2_transit_gateway_route_table"), 2 * inspection);
+                assert_eq!(count("aws_ec2_transit_gateway_route"), inspection);
+                assert_eq!(
+                    count("aws_ec2_transit_gateway_route_table_association"),
+                    7 * inspection
+                );
+                assert_eq!(
+                    count("aws_ec2_transit_gateway_route_table_propagation"),
+                    6 * inspection
+                );
                 // Addresses are unique.
                 let addrs: HashSet<&str> = doc["resource_changes"]
                     .as_array()
@@ -1897,6 +2878,19 @@ mod tests {
                     .map(|r| r["address"].as_str().unwrap())
                     .collect();
                 assert_eq!(addrs.len(), n);
+                // So are the ids AWS gave them, per type.
+                if mode == Mode::Steady {
+                    let ids: HashSet<(&str, &str)> = doc["resource_changes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| {
+                            let id = r["change"]["after"]["id"].as_str().unwrap();
+                            (r["type"].as_str().unwrap(), id)
+                        })
+                        .collect();
+                    assert_eq!(ids.len(), n, "{spec:?}");
+                }
             }
         }
     }
@@ -2035,7 +3029,11 @@ mod tests {
 
     #[test]
     fn hubs_respect_the_peering_quota() {
-        for topology in [Topology::HubAndSpoke, Topology::Mesh { group: 126 }] {
+        for topology in [
+            Topology::HubAndSpoke,
+            Topology::HubChain,
+            Topology::Mesh { group: 126 },
+        ] {
             let spec = EstateSpec::new(1000, 1, topology, Mode::Steady, 1);
             let mut degree = vec![0usize; 1000];
             for (a, b) in peerings(&spec) {
@@ -2056,6 +3054,11 @@ mod tests {
             .flat_map(|(a, b)| [(a, b), (b, a)])
             .collect();
         let attached = |j: usize| j % 3 < spec.tgw_zones;
+        // Whether subnet `j` of VPC `v` can send to the transit gateway:
+        // every subnet of the inspection VPC can, by the appliance.
+        let sends = |v: usize, j: usize| {
+            attached(j) || (spec.topology == Topology::TgwInspection && v == 0)
+        };
         let n = spec.vpcs * spec.subnets_per_vpc;
         let mut out = ExpectedSummary::default();
         for x in 0..n {
@@ -2068,8 +3071,8 @@ mod tests {
                 let (vy, sy) = (y / spec.subnets_per_vpc, y % spec.subnets_per_vpc);
                 let (fwd, back) = if vx == vy {
                     (true, true)
-                } else if spec.topology == Topology::TransitGateway {
-                    (attached(sx), attached(sy))
+                } else if spec.topology.transit_gateway() {
+                    (sends(vx, sx), sends(vy, sy))
                 } else {
                     let p = peered.contains(&(vx, vy));
                     (p, p)
@@ -2101,20 +3104,28 @@ mod tests {
                 ));
             }
             for zones in 1..=3 {
-                specs.push(EstateSpec {
-                    tgw_zones: zones,
-                    ..EstateSpec::new(v, s, Topology::TransitGateway, Mode::Steady, 1)
-                });
+                for topology in [Topology::TransitGateway, Topology::TgwInspection] {
+                    specs.push(EstateSpec {
+                        tgw_zones: zones,
+                        ..EstateSpec::new(v, s, topology, Mode::Steady, 1)
+                    });
+                }
             }
         }
         // Several hubs.
-        specs.push(EstateSpec::new(
-            250,
-            2,
-            Topology::HubAndSpoke,
-            Mode::Steady,
-            1,
-        ));
+        for (v, topology) in [
+            (250, Topology::HubAndSpoke),
+            (250, Topology::HubChain),
+            (203, Topology::HubChain),
+            (102, Topology::HubChain),
+        ] {
+            specs.push(EstateSpec::new(v, 2, topology, Mode::Steady, 1));
+        }
+        // An inspection VPC needs its appliance's subnet in an attached zone.
+        specs.retain(|spec| spec.validate().is_ok());
+        assert!(specs
+            .iter()
+            .any(|spec| spec.topology == Topology::TgwInspection));
         for spec in specs {
             assert_eq!(expected_summary(&spec), brute_force(&spec), "{spec:?}");
             assert_eq!(peering_count(&spec), peerings(&spec).len(), "{spec:?}");
@@ -2257,9 +3268,18 @@ mod tests {
 
     #[test]
     fn generated_steady_documents_have_the_expected_verdicts() {
+        // This reader knows peerings and a transit gateway's zones, not the
+        // inspection VPC's appliance: tests/integration/estates.rs checks
+        // that topology with the analysis.
         let mut specs: Vec<EstateSpec> = all_topologies()
             .into_iter()
-            .map(|t| full(9, 4, t, Mode::Steady))
+            .filter(|&t| t != Topology::TgwInspection)
+            .flat_map(|t| {
+                [false, true].map(|nat| EstateSpec {
+                    nat,
+                    ..full(9, 4, t, Mode::Steady)
+                })
+            })
             .collect();
         specs.push(EstateSpec::new(
             103,
@@ -2275,6 +3295,17 @@ mod tests {
         });
         for spec in specs {
             let doc = parse(&spec);
+            if spec.nat {
+                let nat_route = doc["resource_changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["address"] == "module.vpc[1].aws_route.nat")
+                    .expect("a NAT route");
+                assert!(nat_route["change"]["after"]["nat_gateway_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("nat-")));
+            }
             assert_eq!(
                 verdicts_from_document(&doc),
                 expected_summary(&spec),
