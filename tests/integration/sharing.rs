@@ -84,3 +84,22 @@ fn shared_work_equals_pair_by_pair_on_generated_estates() {
         }
     }
 }
+
+/// Greenfield plans whose subnets' VPCs are not known until apply: such
+/// subnets share classes (their keys differ only by their own address), and
+/// the reasons of each member pair (message and resource) must still be its
+/// own.
+#[test]
+fn shared_work_equals_pair_by_pair_on_unresolved_greenfield_estates() {
+    let mut buf = Vec::new();
+    synth::locals::write_plan(5, 3, &mut buf).unwrap();
+    let doc = ingest::parse(&buf, "locals").unwrap();
+    let built = tfreach::model::build(&doc, View::Planned);
+    let order: Vec<usize> = (0..built.model.subnets.len()).collect();
+    let classes = tfreach::analysis::Classes::build(&built.model, &order);
+    assert!(
+        classes.members.len() < order.len(),
+        "subnets whose links differ only by their own address share classes"
+    );
+    assert!(check(&buf, "greenfield-locals") > 0);
+}
