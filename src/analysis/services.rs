@@ -18,7 +18,9 @@
 //! when the input has them; otherwise tfreach uses a public address that no
 //! prefix of the input names, so only default routes and rules match it.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
 
 use serde::Serialize;
 
@@ -82,50 +84,85 @@ fn public_stand_in(model: &Model) -> u128 {
     }
 }
 
-/// Every service an endpoint of the input names, with its address.
-fn service_list(model: &Model, stand_in: u128) -> Vec<(String, u128, u8)> {
-    let mut names: BTreeSet<String> = BTreeSet::new();
+/// A service an endpoint of the input names.
+struct Service {
+    name: String,
+    /// Its address (a range of it, or the public stand-in) and prefix length.
+    addr: u128,
+    len: u8,
+    /// The interface endpoints for it, in model order.
+    interface: Vec<usize>,
+    /// An endpoint service of a VPC (PrivateLink), not an AWS service with
+    /// a public endpoint.
+    private: bool,
+}
+
+/// Every service an endpoint of the input names, with what `reach` needs of
+/// it, in two passes over the endpoints (not one per service and subnet).
+fn service_list(model: &Model, stand_in: u128) -> Vec<Service> {
+    // Gateway and interface endpoints name the services listed.
+    let mut by_name: BTreeMap<String, (Service, bool)> = BTreeMap::new();
     for e in &model.endpoints {
         if matches!(e.kind, EndpointKind::Gateway | EndpointKind::Interface) {
-            names.insert(e.service_name());
+            let name = e.service_name();
+            by_name.entry(name.clone()).or_insert_with(|| {
+                let service = Service {
+                    private: name.starts_with("com.amazonaws.vpce.")
+                        || !name.starts_with("com.amazonaws.") && !name.starts_with("aws."),
+                    name,
+                    addr: stand_in,
+                    len: 1,
+                    interface: Vec::new(),
+                };
+                (service, false)
+            });
         }
     }
-    names
-        .into_iter()
-        .map(|n| {
-            let known = model
-                .endpoints
-                .iter()
-                .filter(|e| e.service_name() == n)
-                .find_map(|e| {
-                    e.service_cidrs
-                        .iter()
-                        .find(|p| p.family == Family::V4)
-                        .copied()
-                });
-            match known {
-                Some(p) => (n, p.start, p.len),
-                None => (n, stand_in, 1),
+    // Endpoints of every kind tell the first known range and whether a VPC
+    // of the input offers the service; interface endpoints are listed.
+    for (i, e) in model.endpoints.iter().enumerate() {
+        let Some((svc, ranged)) = by_name.get_mut(&e.service_name()) else {
+            continue;
+        };
+        svc.private |= e.endpoint_service.is_some();
+        if e.kind == EndpointKind::Interface {
+            svc.interface.push(i);
+        }
+        if !*ranged {
+            if let Some(p) = e.service_cidrs.iter().find(|p| p.family == Family::V4) {
+                (svc.addr, svc.len, *ranged) = (p.start, p.len, true);
             }
-        })
-        .collect()
+        }
+    }
+    by_name.into_values().map(|(svc, _)| svc).collect()
 }
 
 /// The services section and the findings it shows.
 pub fn services(model: &Model) -> (Vec<ServiceReach>, Vec<Finding>) {
-    let mut out = Vec::new();
     let mut findings = Vec::new();
     if model.endpoints.is_empty() {
-        return (out, findings);
+        return (Vec::new(), findings);
     }
     let stand_in = public_stand_in(model);
     let list = service_list(model, stand_in);
     let mut order: Vec<usize> = (0..model.subnets.len()).collect();
     order.sort_by(|a, b| address_order(&model.subnets[*a].address, &model.subnets[*b].address));
-    for &s in &order {
-        for (name, addr, len) in &list {
-            out.push(reach(model, s, name, *addr, *len, &mut findings));
-        }
+    // In parallel over subnets, kept in their order.
+    let per_subnet: Vec<(Vec<ServiceReach>, Vec<Finding>)> = order
+        .par_iter()
+        .map(|&s| {
+            let mut found = Vec::new();
+            let reached = list
+                .iter()
+                .map(|svc| reach(model, s, svc, &mut found))
+                .collect();
+            (reached, found)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(order.len() * list.len());
+    for (reached, found) in per_subnet {
+        out.extend(reached);
+        findings.extend(found);
     }
     privatelink_findings(model, &mut findings);
     findings.sort();
@@ -133,25 +170,8 @@ pub fn services(model: &Model) -> (Vec<ServiceReach>, Vec<Finding>) {
     (out, findings)
 }
 
-/// Is the service an endpoint service of a VPC (PrivateLink), not an AWS
-/// service with a public endpoint?
-fn is_private_service(model: &Model, name: &str) -> bool {
-    name.starts_with("com.amazonaws.vpce.")
-        || model
-            .endpoints
-            .iter()
-            .any(|e| e.service_name() == name && e.endpoint_service.is_some())
-        || !name.starts_with("com.amazonaws.") && !name.starts_with("aws.")
-}
-
-fn reach(
-    model: &Model,
-    s: usize,
-    name: &str,
-    addr: u128,
-    len: u8,
-    findings: &mut Vec<Finding>,
-) -> ServiceReach {
+fn reach(model: &Model, s: usize, svc: &Service, findings: &mut Vec<Finding>) -> ServiceReach {
+    let (name, addr, len) = (svc.name.as_str(), svc.addr, svc.len);
     let sub = &model.subnets[s];
     let base = ServiceReach {
         from: sub.address.clone(),
@@ -161,12 +181,7 @@ fn reach(
         reasons: Vec::new(),
         note: None,
     };
-    let interface: Vec<usize> = (0..model.endpoints.len())
-        .filter(|&e| {
-            let ep = &model.endpoints[e];
-            ep.kind == EndpointKind::Interface && ep.service_name() == name
-        })
-        .collect();
+    let interface = &svc.interface;
     // 1. An interface endpoint of the subnet's VPC with private DNS.
     let own: Vec<usize> = interface
         .iter()
@@ -179,7 +194,7 @@ fn reach(
         return r;
     }
     // 2. The route table: a gateway endpoint, or the internet.
-    let private = is_private_service(model, name);
+    let private = svc.private;
     let routed = if private {
         None
     } else {
@@ -200,7 +215,7 @@ fn reach(
     }
     // 3. An interface endpoint elsewhere, by its own DNS names.
     let mut best: Option<ServiceReach> = None;
-    for &e in &interface {
+    for &e in interface {
         let mut r = via_interface(model, s, e, base.clone());
         let usable = matches!(r.verdict, Verdict::Reachable | Verdict::Partial);
         if usable && (model.endpoints[e].vpc != sub.vpc || !model.endpoints[e].private_dns) {
