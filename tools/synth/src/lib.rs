@@ -1567,81 +1567,84 @@ impl<'a> Gen<'a> {
             depends_on,
             ..
         } = r;
-        match part {
-            Part::RouteAppliance(k) => {
-                *index = Some(k);
-                let target = ("network_interface_id", self.eni_id(i));
-                let dest = self.pools[k].clone();
-                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_network_interface.appliance",
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_subnet.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "appliance".into())
-            }
-            Part::RouteNat => {
-                let target = ("nat_gateway_id", self.nat_id(i));
-                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_nat_gateway.this",
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "nat".into())
-            }
-            Part::RoutePublicInternet => {
-                *index = Some(0);
-                let target = ("gateway_id", self.igw_id(i));
-                self.route_attrs(a, i, Table::Public, 0, "0.0.0.0/0".into(), target);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_internet_gateway.this",
-                    "module.vpc.aws_route_table.public",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "public_internet".into())
-            }
-            Part::RoutePublicTransit(k) => {
-                *index = Some(k);
-                let target = ("transit_gateway_id", self.tgw_id());
-                let dest = self.pools[k].clone();
-                self.route_attrs(a, i, Table::Public, 1 + k, dest, target);
-                depends_on.extend(deps(&[
-                    "aws_ec2_transit_gateway.this",
-                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
-                    "module.vpc.aws_route_table.public",
-                    "module.vpc.aws_subnet.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "public_transit".into())
-            }
-            Part::RouteInternet => {
-                let target = ("gateway_id", self.igw_id(i));
-                self.route_attrs(a, i, Table::This, 0, "0.0.0.0/0".into(), target);
-                depends_on.extend(deps(&[
-                    "module.vpc.aws_internet_gateway.this",
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "internet".into())
-            }
-            Part::RouteTransit(k) => {
-                *index = Some(k);
-                let target = ("transit_gateway_id", self.tgw_id());
-                let dest = self.pools[k].clone();
-                self.route_attrs(a, i, Table::This, 1 + k, dest, target);
-                depends_on.extend(deps(&[
-                    "aws_ec2_transit_gateway.this",
-                    "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
-                    "module.vpc.aws_route_table.this",
-                    "module.vpc.aws_subnet.this",
-                    "module.vpc.aws_vpc.this",
-                ]));
-                ("aws_route", "transit".into())
-            }
+        const TGW: &[&str] = &[
+            "aws_ec2_transit_gateway.this",
+            "module.vpc.aws_ec2_transit_gateway_vpc_attachment.this",
+        ];
+        const IGW: &[&str] = &["module.vpc.aws_internet_gateway.this"];
+        // The instance key, the table, the pool routed (`None`: the default
+        // route), the target, what the target depends on, and the name.
+        let (key, table, pool, target, target_deps, name) = match part {
+            Part::RouteAppliance(k) => (
+                Some(k),
+                Table::This,
+                Some(k),
+                ("network_interface_id", self.eni_id(i)),
+                &["module.vpc.aws_network_interface.appliance"][..],
+                "appliance",
+            ),
+            Part::RouteNat => (
+                None,
+                Table::This,
+                None,
+                ("nat_gateway_id", self.nat_id(i)),
+                &["module.vpc.aws_nat_gateway.this"][..],
+                "nat",
+            ),
+            Part::RoutePublicInternet => (
+                Some(0),
+                Table::Public,
+                None,
+                ("gateway_id", self.igw_id(i)),
+                IGW,
+                "public_internet",
+            ),
+            Part::RoutePublicTransit(k) => (
+                Some(k),
+                Table::Public,
+                Some(k),
+                ("transit_gateway_id", self.tgw_id()),
+                TGW,
+                "public_transit",
+            ),
+            Part::RouteInternet => (
+                None,
+                Table::This,
+                None,
+                ("gateway_id", self.igw_id(i)),
+                IGW,
+                "internet",
+            ),
+            Part::RouteTransit(k) => (
+                Some(k),
+                Table::This,
+                Some(k),
+                ("transit_gateway_id", self.tgw_id()),
+                TGW,
+                "transit",
+            ),
             _ => unreachable!("not a route part"),
+        };
+        if key.is_some() {
+            *index = key;
         }
+        let (slot, dest) = match pool {
+            Some(k) => (1 + k, self.pools[k].clone()),
+            None => (0, "0.0.0.0/0".into()),
+        };
+        self.route_attrs(a, i, table, slot, dest, target);
+        // In name order: the target, the table, the subnets (a pool route
+        // waits for the attachment's or appliance's subnets), the VPC.
+        depends_on.extend(deps(target_deps));
+        depends_on.extend(deps(&[match table {
+            Table::This => "module.vpc.aws_route_table.this",
+            Table::Public => "module.vpc.aws_route_table.public",
+        }]));
+        if pool.is_some() {
+            depends_on.extend(deps(&["module.vpc.aws_subnet.this"]));
+        }
+        depends_on.extend(deps(&["module.vpc.aws_vpc.this"]));
+        ("aws_route", name.into())
     }
 
     /// [`Gen::module_resource`] for its internet and NAT gateways, appliance, transit gateway attachment, ACL and endpoint.
