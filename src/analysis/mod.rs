@@ -16,6 +16,7 @@ pub mod acl;
 pub mod classes;
 pub mod findings;
 pub mod inspection;
+pub mod internet;
 pub mod lookup;
 pub mod lpm;
 pub mod pair;
@@ -145,6 +146,12 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// How each subnet reaches each AWS service an endpoint names.
     pub services: Vec<services::ServiceReach>,
+    /// The pairs between a subnet and an endpoint beyond the subnets (the
+    /// internet): all of them, or those a report lists
+    /// ([`Analysis::filter_endpoints`]).
+    pub endpoints: Vec<internet::EndpointPair>,
+    /// The verdict counts of `endpoints`; `summary` counts subnet pairs.
+    pub endpoint_summary: Summary,
     /// The classes of subnets, for streaming pairs with [`stream_pairs`].
     pub classes: Classes,
 }
@@ -215,6 +222,8 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
     };
     found.extend(findings::findings(model));
     found.extend(inspection::appliance_mode_findings(model));
+    let endpoints = internet::pairs(model, &order, opts.flow.as_ref());
+    let endpoint_summary = internet::summary(&endpoints);
     let (services, service_findings) = services::services(model);
     found.extend(service_findings);
     found.sort();
@@ -226,7 +235,27 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
         summary,
         findings: found,
         services,
+        endpoints,
+        endpoint_summary,
         classes,
+    }
+}
+
+impl Analysis {
+    /// The verdict counts of every ordered pair a report lists: subnet
+    /// pairs and endpoint pairs.
+    pub fn total_summary(&self) -> Summary {
+        self.summary.merge(self.endpoint_summary)
+    }
+
+    /// Keeps the endpoint pairs that `filter` lists (their counts stay in
+    /// `endpoint_summary`).
+    pub fn filter_endpoints(&mut self, filter: PairsFilter) {
+        self.endpoints.retain(|p| match filter {
+            PairsFilter::All => true,
+            PairsFilter::Failing => p.verdict != Verdict::Reachable,
+            PairsFilter::None => false,
+        });
     }
 }
 

@@ -53,7 +53,7 @@ pub struct PairEval {
 
 /// The most boxes one pair is split into; beyond it the verdict is
 /// `unknown` rather than slow.
-const MAX_CELLS: usize = 4096;
+pub(super) const MAX_CELLS: usize = 4096;
 
 /// Evaluates one ordered pair of distinct subnets (model indices) for all
 /// traffic. The `detail` says whether the cells carry reasons and hop lists.
@@ -190,6 +190,12 @@ pub fn evaluate_pair_flow(
             traffic: None,
         };
     }
+    conclude(cells, detail, flow)
+}
+
+/// The verdict, reasons and traffic of a pair from its cells (at least
+/// one).
+pub(super) fn conclude(mut cells: Vec<Cell>, detail: Detail, flow: Option<&Flow>) -> PairEval {
     cells.sort_by_key(|c| (c.family, c.src.lo, c.dst.lo));
     let optimistic = verdict_of(&cells, true);
     let pessimistic = verdict_of(&cells, false);
@@ -272,7 +278,7 @@ fn describe_traffic(cells: &[Cell], verdict: Verdict, flow: Option<&Flow>) -> Op
     }
 }
 
-fn too_many_cells(address: String) -> PairEval {
+pub(super) fn too_many_cells(address: String) -> PairEval {
     PairEval {
         verdict: Verdict::Unknown,
         reasons: vec![Reason {
@@ -288,7 +294,7 @@ fn too_many_cells(address: String) -> PairEval {
     }
 }
 
-fn clip(base: Interval, bounds: &[Interval]) -> Interval {
+pub(super) fn clip(base: Interval, bounds: &[Interval]) -> Interval {
     bounds
         .iter()
         .fold(base, |acc, b| acc.intersect(b).unwrap_or(acc))

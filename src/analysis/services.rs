@@ -58,32 +58,6 @@ fn https() -> FlowSet {
     FlowSet::ports(TCP, 443, 443)
 }
 
-/// An IPv4 address that no prefix of the model (other than a default
-/// route's) contains: it stands for a service's public address when the
-/// service's ranges are not in the input.
-fn public_stand_in(model: &Model) -> u128 {
-    let mut prefixes: Vec<Prefix> = model
-        .decision_prefixes()
-        .into_iter()
-        .filter(|p| p.family == Family::V4 && p.len > 0)
-        .collect();
-    prefixes.sort_by_key(|p| p.start);
-    // 52.0.0.1, then upwards past every prefix that covers the candidate.
-    let mut a: u128 = (52 << 24) | 1;
-    loop {
-        match prefixes
-            .iter()
-            .filter(|p| p.contains_addr(a))
-            .map(|p| p.end())
-            .max()
-        {
-            Some(end) if end < u32::MAX as u128 => a = end + 1,
-            Some(_) => return (52 << 24) | 1,
-            None => return a,
-        }
-    }
-}
-
 /// A service an endpoint of the input names.
 struct Service {
     name: String,
@@ -143,7 +117,7 @@ pub fn services(model: &Model) -> (Vec<ServiceReach>, Vec<Finding>) {
     if model.endpoints.is_empty() {
         return (Vec::new(), findings);
     }
-    let stand_in = public_stand_in(model);
+    let stand_in = super::internet::public_stand_in(model, Family::V4);
     let list = service_list(model, stand_in);
     let mut order: Vec<usize> = (0..model.subnets.len()).collect();
     order.sort_by(|a, b| address_order(&model.subnets[*a].address, &model.subnets[*b].address));
@@ -407,10 +381,13 @@ fn via_routes(
     if r.verdict == Verdict::Reachable {
         r.reasons.clear();
     }
-    if let Some(Reached::Internet(gw, false)) = &via {
-        r.note = Some(format!(
-            "straight out of {gw}: only instances with a public IPv4 address (or an Elastic IP) get through"
-        ));
+    if let Some(Reached::Internet(exit)) = &via {
+        if !exit.natted {
+            r.note = Some(format!(
+                "straight out of {}: only instances with a public IPv4 address (or an Elastic IP) get through",
+                exit.label
+            ));
+        }
     }
     r.via = match via {
         Some(Reached::Endpoint(e)) => Some(model.endpoints[e].address.clone()),

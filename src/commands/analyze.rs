@@ -76,6 +76,7 @@ impl Analyzed {
             PairsFilter::Failing => s.pairs - s.reachable,
             PairsFilter::None => 0,
         }
+        // Endpoint pairs are few (two per subnet) and always listed.
     }
 }
 
@@ -105,6 +106,7 @@ pub fn analyze(
         overview: None,
         held: false,
     };
+    analysed.analysis.filter_endpoints(analysed.filter);
     if opts.listing == Listing::Streamed {
         return analysed;
     }

@@ -147,6 +147,8 @@ pub fn is_network_type(t: &str) -> bool {
         "aws_security_group",
         "aws_security_group_rule",
         "aws_instance",
+        "aws_eip",
+        "aws_eip_association",
         "aws_vpn_connection",
         "aws_dx_gateway_association",
     ];

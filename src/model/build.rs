@@ -366,6 +366,7 @@ pub fn build(doc: &Document, view: View) -> Built {
     b.vpc_cidr_associations();
     b.subnets();
     b.gateways();
+    b.public_addresses();
     b.route_tables();
     b.peerings();
     b.endpoints();
@@ -703,6 +704,10 @@ impl<'a> Builder<'a> {
                 network_acl: Link::None,
                 attachments: Vec::new(),
                 devices: Vec::new(),
+                public_ipv4: super::internet::PublicIpv4 {
+                    on_launch: super::internet::on_launch(v, r.rtype == "aws_default_subnet"),
+                    holders: Vec::new(),
+                },
             });
             self.subnet_of.insert(i, idx);
         }

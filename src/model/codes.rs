@@ -47,6 +47,18 @@ codes! {
     REPLY_SOURCE_TRANSLATED = "REPLY_SOURCE_TRANSLATED", Warning,
         "The replies pass a NAT gateway that the connection did not go through; it gives them its own address as the source, so they no longer match the connection.",
         "Route the replies back the way the connection came: the return route for the client's range must not lead through a NAT gateway the forward path does not use.";
+    NO_INTERNET_GATEWAY = "NO_INTERNET_GATEWAY", Warning,
+        "No internet gateway is attached to the subnet's VPC, so no connection from the internet can come in.",
+        "Attach an internet gateway to the VPC (aws_internet_gateway with vpc_id) if the subnet is meant to be reached from the internet.";
+    NO_PUBLIC_ADDRESS = "NO_PUBLIC_ADDRESS", Warning,
+        "No instance of the subnet has a public IPv4 address, so the internet cannot address any of them.",
+        "Set map_public_ip_on_launch on the subnet, associate_public_ip_address on the instance, or bind an Elastic IP (aws_eip) to the instance or its network interface; put private workloads behind a load balancer instead.";
+    INTERNET_REPLY_ROUTE = "INTERNET_REPLY_ROUTE", Warning,
+        "The replies to a connection from the internet do not leave through the internet gateway that carried it in (no route, a NAT gateway, an egress-only gateway, a transit gateway), so the client never gets them.",
+        "Route the internet's addresses (0.0.0.0/0, ::/0) of the subnet's route table to the VPC's internet gateway, or do not expect the subnet to be reached from the internet.";
+    IGW_SOURCE_NOT_IN_VPC = "IGW_SOURCE_NOT_IN_VPC", Warning,
+        "The traffic reaches an internet gateway of another VPC without passing a NAT gateway; an internet gateway only translates the addresses of its own VPC's instances, so it drops the traffic.",
+        "Send the traffic through a NAT gateway in the VPC that owns the internet gateway (the central egress pattern), or give the subnet's VPC its own internet gateway.";
     VPC_LOCAL_ROUTE_CIDR_RESTRICTION = "VPC_LOCAL_ROUTE_CIDR_RESTRICTION", Warning,
         "The destination address lies inside the source VPC's own CIDR blocks, so the local route keeps the traffic in the source VPC.",
         "Give the VPCs CIDR blocks that do not overlap.";

@@ -10,6 +10,7 @@ pub mod build;
 pub mod codes;
 pub mod endpoint;
 pub mod flow;
+pub mod internet;
 pub mod nacl;
 pub mod nat;
 pub mod prefix_list;
@@ -115,6 +116,8 @@ pub struct Subnet {
     /// `Model::gateways`: NAT gateways, network interfaces, instances,
     /// Gateway Load Balancer endpoints): traffic they forward starts here.
     pub devices: Vec<usize>,
+    /// Which of its instances the internet can address over IPv4.
+    pub public_ipv4: internet::PublicIpv4,
 }
 
 impl Subnet {

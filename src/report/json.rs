@@ -19,6 +19,15 @@ struct PairOut<'a> {
     reasons: &'a [Reason],
     #[serde(skip_serializing_if = "Option::is_none")]
     traffic: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+}
+
+/// An endpoint beyond the subnets.
+#[derive(Serialize)]
+struct EndpointOut {
+    name: &'static str,
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -28,6 +37,8 @@ struct Header<'a> {
     schema: &'static str,
     input: &'a InputInfo,
     subnets: &'a [crate::analysis::SubnetInfo],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    endpoints: Vec<EndpointOut>,
     summary: &'a Summary,
 }
 
@@ -50,7 +61,15 @@ pub fn write_from(
         schema: "tfreach/report/v1",
         input,
         subnets: &a.subnets,
-        summary: &a.summary,
+        endpoints: if a.endpoints.is_empty() {
+            Vec::new()
+        } else {
+            vec![EndpointOut {
+                name: crate::analysis::internet::INTERNET,
+                kind: "internet",
+            }]
+        },
+        summary: &a.total_summary(),
     };
     // The header's fields, then the pairs streamed, then the findings.
     let head = serde_json::to_string(&header).map_err(io::Error::other)?;
@@ -68,10 +87,27 @@ pub fn write_from(
                 verdict: p.verdict,
                 reasons: &p.reasons,
                 traffic: p.traffic.as_deref(),
+                note: None,
             },
         )
         .map_err(io::Error::other)
     })?;
+    for p in &a.endpoints {
+        out.write_all(if first { b"\n  " } else { b",\n  " })?;
+        first = false;
+        serde_json::to_writer(
+            &mut *out,
+            &PairOut {
+                from: &p.from,
+                to: &p.to,
+                verdict: p.verdict,
+                reasons: &p.reasons,
+                traffic: p.traffic.as_deref(),
+                note: p.note.as_deref(),
+            },
+        )
+        .map_err(io::Error::other)?;
+    }
     out.write_all(b"\n],\n\"findings\": ")?;
     write_findings(out, &a.findings)?;
     out.write_all(b",\n\"services\": ")?;

@@ -30,9 +30,14 @@ pub fn describe_input(input: &InputInfo) -> String {
 
 /// The summary counts as one line.
 pub fn summary_line(a: &Analysis) -> String {
-    let s = &a.summary;
+    let s = &a.total_summary();
+    let beyond = if a.endpoint_summary.pairs > 0 {
+        " and the internet"
+    } else {
+        ""
+    };
     format!(
-        "{} subnets, {} ordered pairs: {} reachable, {} partial, {} one-way, {} blocked, {} unknown",
+        "{} subnets{beyond}, {} ordered pairs: {} reachable, {} partial, {} one-way, {} blocked, {} unknown",
         a.subnets.len(),
         s.pairs,
         s.reachable,
@@ -100,13 +105,7 @@ pub fn write_styled(
             if let Some(t) = &p.traffic {
                 writeln!(out, "      round trip for: {t}")?;
             }
-            for r in &p.reasons {
-                let dir = match r.direction {
-                    super::Direction::Forward => "",
-                    super::Direction::Return => "return: ",
-                };
-                writeln!(out, "      {dir}{} {}", r.code, r.message)?;
-            }
+            write_reasons(out, &p.reasons)?;
         }
     }
     if a.pairs.is_empty() && a.summary.pairs > 0 {
@@ -118,8 +117,10 @@ pub fn write_styled(
     write_tail(out, a, st)
 }
 
-/// The services and the findings, which end every table.
+/// The internet pairs, the services and the findings, which end every
+/// table.
 fn write_tail(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<()> {
+    write_endpoints(out, a, st)?;
     write_services(out, a, st)?;
     writeln!(out)?;
     if a.findings.is_empty() {
@@ -192,6 +193,47 @@ pub fn write_overview(
     write_tail(out, a, st)
 }
 
+/// The pairs between subnets and the internet, both ways.
+fn write_endpoints(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<()> {
+    if a.endpoints.is_empty() {
+        return Ok(());
+    }
+    let wf = width(a.endpoints.iter().map(|p| p.from.len()), 4);
+    let wt = width(a.endpoints.iter().map(|p| p.to.len()), 2);
+    writeln!(out)?;
+    writeln!(out, "Internet ({} pairs):", a.endpoints.len())?;
+    writeln!(out, "  {:wf$}  {:wt$}  VERDICT", "FROM", "TO")?;
+    for p in &a.endpoints {
+        writeln!(
+            out,
+            "  {:wf$}  {:wt$}  {}",
+            p.from,
+            p.to,
+            st.paint(st.verdict(p.verdict), p.verdict)
+        )?;
+        if let Some(t) = &p.traffic {
+            writeln!(out, "      round trip for: {t}")?;
+        }
+        if let Some(n) = &p.note {
+            writeln!(out, "      note: {n}")?;
+        }
+        write_reasons(out, &p.reasons)?;
+    }
+    Ok(())
+}
+
+/// A pair's reasons, one per line under it.
+fn write_reasons(out: &mut dyn Write, reasons: &[super::Reason]) -> io::Result<()> {
+    for r in reasons {
+        let dir = match r.direction {
+            super::Direction::Forward => "",
+            super::Direction::Return => "return: ",
+        };
+        writeln!(out, "      {dir}{} {}", r.code, r.message)?;
+    }
+    Ok(())
+}
+
 /// The services section: per subnet, each AWS service and how it is reached.
 fn write_services(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<()> {
     if a.services.is_empty() {
@@ -218,13 +260,7 @@ fn write_services(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<(
         if let Some(n) = &s.note {
             writeln!(out, "      note: {n}")?;
         }
-        for r in &s.reasons {
-            let dir = match r.direction {
-                super::Direction::Forward => "",
-                super::Direction::Return => "return: ",
-            };
-            writeln!(out, "      {dir}{} {}", r.code, r.message)?;
-        }
+        write_reasons(out, &s.reasons)?;
     }
     Ok(())
 }

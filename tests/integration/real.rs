@@ -94,3 +94,23 @@ fn gjkraken_transit_gateway_hub_and_spoke_verdicts_checked_by_hand() {
     let expect = dir.join("gjkraken__aws-site-to-site-vpn-private-ip-vpn__expect.toml");
     assert!(check_expects(&doc, &[expect]) >= 12);
 }
+
+/// Each real plan with an internet gateway: which subnets reach the
+/// internet and are reached from it, worked out by hand in
+/// fixtures/real/README.md ("Internet answers").
+#[test]
+fn real_plans_internet_answers_checked_by_hand() {
+    let dir = root().join("fixtures/real");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let expect = entry.unwrap().path();
+        let name = expect.file_name().unwrap().to_string_lossy().to_string();
+        let Some(stem) = name.strip_suffix("__internet_expect.toml") else {
+            continue;
+        };
+        let doc = dir.join(format!("{stem}.json"));
+        assert!(doc.exists(), "{}: no plan {stem}.json", expect.display());
+        checked += check_expects(&doc, &[expect]);
+    }
+    assert!(checked >= 20, "only {checked} internet answers checked");
+}

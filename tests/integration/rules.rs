@@ -16,6 +16,13 @@ macro_rules! rule {
 }
 
 rule!(
+    public_subnet_reaches_and_is_reached_from_internet,
+    private_subnet_egress_through_nat_gateway,
+    nat_gateway_in_subnet_without_internet_route,
+    egress_only_gateway_carries_ipv6_out_only,
+    central_egress_through_transit_gateway,
+    nacl_blocks_internet_replies,
+    ingress_replies_must_leave_by_internet_gateway,
     local_route_same_vpc,
     unassociated_subnet_uses_main_table,
     peering_two_way,

@@ -61,9 +61,21 @@ pub struct Hop {
 pub enum Reached {
     /// A gateway endpoint of the service (index into `Model::endpoints`).
     Endpoint(usize),
-    /// The internet, through this gateway (its address); `true` when a
-    /// NAT gateway translated the source on the way.
-    Internet(String, bool),
+    /// The internet, through an internet or egress-only gateway.
+    Internet(Exit),
+}
+
+/// Where a packet left for the internet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    /// The gateway's address or ID.
+    pub label: String,
+    /// An internet gateway, or an egress-only one (IPv6, outbound only).
+    pub kind: GatewayKind,
+    /// The VPC the packet left from.
+    pub vpc: usize,
+    /// A NAT gateway gave the packet its own address on the way.
+    pub natted: bool,
 }
 
 /// One network ACL check the packet passed: the subnet and whether it was
@@ -131,7 +143,7 @@ pub enum GoalUse {
 impl Leg {
     /// A leg that has delivered so far, over every address of the family,
     /// with nothing recorded yet: where every walk starts.
-    fn start(family: Family) -> Leg {
+    pub(crate) fn start(family: Family) -> Leg {
         Leg {
             outcome: Outcome::Delivered,
             reasons: Vec::new(),
@@ -184,6 +196,7 @@ mod network_acl;
 mod peering;
 mod transit;
 
+pub use internet::arrive_from_internet;
 pub use nat::walk_reply;
 use transit::Next;
 
@@ -249,19 +262,6 @@ fn walk_at<'a>(
     p: Packet<'a>,
     detail: Detail,
 ) -> Leg {
-    let dst_bound = match goal {
-        Goal::Subnet(to) => model.subnets[to]
-            .cidr(p.family)
-            .map(|x| x.interval())
-            .unwrap_or(Interval {
-                lo: p.dst,
-                hi: p.dst,
-            }),
-        Goal::Service(_) => Interval {
-            lo: p.dst,
-            hi: p.dst,
-        },
-    };
     let src_bound = model.subnets[origin]
         .cidr(p.family)
         .map(|x| x.interval())
@@ -269,25 +269,7 @@ fn walk_at<'a>(
             lo: p.src,
             hi: p.src,
         });
-    let mut w = Walker {
-        src_bound,
-        acl_context: "",
-        detail: detail != Detail::Outcome,
-        model,
-        family: p.family,
-        src: p.src,
-        dst: p.dst,
-        dir: p.dir,
-        trace: detail == Detail::Trace,
-        goal,
-        dst_bound,
-        start: p.flows,
-        natted: None,
-        private_nat: false,
-        crossed: false,
-        from_tgw: None,
-        leg: Leg::start(p.family),
-    };
+    let mut w = Walker::new(model, goal, p, detail, src_bound);
     w.run(at);
     w.leg
 }
@@ -298,6 +280,51 @@ fn unreachable_leg(family: Family) -> Leg {
     Leg {
         outcome: Outcome::Unknown,
         ..Leg::start(family)
+    }
+}
+
+impl<'a> Walker<'a> {
+    /// A walker at the start of a walk towards `goal`; `src_bound` is the
+    /// range the source address is described within.
+    fn new(
+        model: &'a Model,
+        goal: Goal<'a>,
+        p: Packet<'a>,
+        detail: Detail,
+        src_bound: Interval,
+    ) -> Walker<'a> {
+        let dst_bound = match goal {
+            Goal::Subnet(to) => model.subnets[to]
+                .cidr(p.family)
+                .map(|x| x.interval())
+                .unwrap_or(Interval {
+                    lo: p.dst,
+                    hi: p.dst,
+                }),
+            Goal::Service(_) => Interval {
+                lo: p.dst,
+                hi: p.dst,
+            },
+        };
+        Walker {
+            src_bound,
+            acl_context: "",
+            detail: detail != Detail::Outcome,
+            model,
+            family: p.family,
+            src: p.src,
+            dst: p.dst,
+            dir: p.dir,
+            trace: detail == Detail::Trace,
+            goal,
+            dst_bound,
+            start: p.flows,
+            natted: None,
+            private_nat: false,
+            crossed: false,
+            from_tgw: None,
+            leg: Leg::start(p.family),
+        }
     }
 }
 

@@ -66,7 +66,7 @@ pub fn walk_reply(
 /// reason and hop, the flows left, and the source addresses (the replying
 /// subnet's, in every part) for which it holds. The destination addresses
 /// are the client's only in the `last` part.
-fn absorb(out: &mut Leg, leg: Leg, last: bool) {
+pub(super) fn absorb(out: &mut Leg, leg: Leg, last: bool) {
     out.outcome = match (out.outcome, leg.outcome) {
         (Outcome::Dropped, _) | (_, Outcome::Dropped) => Outcome::Dropped,
         (Outcome::Unknown, _) | (_, Outcome::Unknown) => Outcome::Unknown,

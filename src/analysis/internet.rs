@@ -1,0 +1,681 @@
+//! The internet as an endpoint of the analysis, next to the subnets.
+//!
+//! For each subnet, two ordered pairs: `subnet -> internet` (egress: a
+//! connection opened from the subnet towards a public address, and its
+//! replies) and `internet -> subnet` (a connection opened from the
+//! internet to the subnet's instances, and their replies). The verdicts
+//! mean what they mean for subnet pairs, over the subnet's addresses in
+//! each family it has a block of.
+//!
+//! * Egress follows the subnet's route table towards a public address that
+//!   no prefix of the input names other than a default route (so default
+//!   routes decide, as they do for most of the internet): out of an
+//!   internet or egress-only gateway of the subnet's own VPC, or of another
+//!   VPC's behind a NAT gateway (through a transit gateway to a central
+//!   egress VPC). An internet gateway translates only its own VPC's
+//!   instances, and only those that have a public address, which the
+//!   report notes. The replies come back through the gateway: to the
+//!   instance, or to the NAT gateway, which sends them on to the client by
+//!   its own subnet's route table.
+//! * Ingress comes in through an internet gateway attached to the subnet's
+//!   VPC, to instances with a public address (IPv4: mapped on launch, asked
+//!   for by an instance, or an Elastic IP; IPv6 addresses are public), and
+//!   the replies must leave by the subnet's route table through that same
+//!   gateway: never through a NAT gateway or an egress-only gateway.
+//!
+//! Network ACLs apply both ways, with the replies to the ephemeral ports.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::codes;
+use crate::model::{Direction, Reason, Verdict};
+use crate::model::{Flow, FlowSet, GatewayKind, Link, Model, Target};
+use crate::net::{Family, Interval, Prefix};
+
+use super::lpm::ServiceAddr;
+use super::pair::{clip, conclude, too_many_cells, Cell, PairEval, MAX_CELLS};
+use super::walk::Reached;
+use super::walk::{arrive_from_internet, walk_to, Detail, Exit, Goal, Leg, Outcome, Packet};
+use super::Summary;
+
+/// The name of the internet endpoint in every report and selector.
+pub const INTERNET: &str = "internet";
+
+/// One ordered pair between a subnet and an endpoint beyond the subnets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointPair {
+    pub from: String,
+    pub to: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    /// Which traffic makes the round trip, when network ACLs narrow it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<String>,
+    /// A condition of the answer (which instances it holds for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Is the internet an endpoint of this model: does the input hold a
+/// gateway to it, or a route to one?
+pub fn present(model: &Model) -> bool {
+    let to_internet =
+        |k: &GatewayKind| matches!(k, GatewayKind::Internet | GatewayKind::EgressOnly);
+    model.gateways.iter().any(|g| to_internet(&g.kind))
+        || model.route_tables.iter().any(|t| {
+            t.routes
+                .iter()
+                .any(|r| matches!(&r.target, Target::Gateway { kind, .. } if to_internet(kind)))
+        })
+}
+
+/// An address of `family` that no prefix of the model other than a default
+/// route contains: it stands for the internet (and for an AWS service's
+/// public address when the input does not give the service's ranges).
+pub fn public_stand_in(model: &Model, family: Family) -> u128 {
+    let mut prefixes: Vec<Prefix> = model
+        .decision_prefixes()
+        .into_iter()
+        .filter(|p| p.family == family && p.len > 0)
+        .collect();
+    prefixes.sort_by_key(|p| p.start);
+    // 52.0.0.1 or 2600:1f00::1, then upwards past every prefix that covers
+    // the candidate.
+    let (first, top) = match family {
+        Family::V4 => ((52u128 << 24) | 1, u32::MAX as u128),
+        Family::V6 => ((0x2600_1f00u128 << 96) | 1, u128::MAX),
+    };
+    let mut a = first;
+    loop {
+        match prefixes
+            .iter()
+            .filter(|p| p.contains_addr(a))
+            .map(|p| p.end())
+            .max()
+        {
+            Some(end) if end < top => a = end + 1,
+            Some(_) => return first,
+            None => return a,
+        }
+    }
+}
+
+/// The internet's stand-in addresses, one per family.
+#[derive(Debug, Clone, Copy)]
+pub struct Addresses {
+    v4: u128,
+    v6: u128,
+}
+
+impl Addresses {
+    pub fn of(model: &Model) -> Addresses {
+        Addresses {
+            v4: public_stand_in(model, Family::V4),
+            v6: public_stand_in(model, Family::V6),
+        }
+    }
+
+    fn get(&self, f: Family) -> u128 {
+        match f {
+            Family::V4 => self.v4,
+            Family::V6 => self.v6,
+        }
+    }
+}
+
+fn goal(family: Family) -> Goal<'static> {
+    Goal::Service(ServiceAddr {
+        name: INTERNET,
+        prefix_len: match family {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        },
+    })
+}
+
+fn reason(code: &'static str, resource: &str, message: String, direction: Direction) -> Reason {
+    Reason {
+        code,
+        resource: Some(resource.to_string()),
+        message,
+        direction,
+    }
+}
+
+/// Every subnet's two pairs with the internet (none when the internet is
+/// not an endpoint of the model): first each subnet towards the internet,
+/// then the internet towards each subnet, in `order`.
+pub fn pairs(model: &Model, order: &[usize], flow: Option<&Flow>) -> Vec<EndpointPair> {
+    if !present(model) {
+        return Vec::new();
+    }
+    let addrs = Addresses::of(model);
+    let egress: Vec<EndpointPair> = order
+        .par_iter()
+        .map(|&s| {
+            let (e, note) = egress(model, s, &addrs, flow, Detail::Reasons);
+            pair_of(model.subnets[s].address.clone(), INTERNET.into(), e, note)
+        })
+        .collect();
+    let ingress: Vec<EndpointPair> = order
+        .par_iter()
+        .map(|&s| {
+            let (e, note) = ingress(model, s, &addrs, flow, Detail::Reasons);
+            pair_of(INTERNET.into(), model.subnets[s].address.clone(), e, note)
+        })
+        .collect();
+    let mut out = egress;
+    out.extend(ingress);
+    out
+}
+
+fn pair_of(from: String, to: String, e: PairEval, note: Option<String>) -> EndpointPair {
+    EndpointPair {
+        from,
+        to,
+        verdict: e.verdict,
+        reasons: e.reasons,
+        traffic: e.traffic,
+        note,
+    }
+}
+
+/// The verdict counts of endpoint pairs.
+pub fn summary(pairs: &[EndpointPair]) -> Summary {
+    let mut s = Summary::default();
+    for p in pairs {
+        s.add(p.verdict, 1);
+    }
+    s
+}
+
+/// The subnet's blocks, or the pair's answer when they are not known.
+fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>, PairEval> {
+    let sub = &model.subnets[s];
+    if let Some(why) = &sub.cidrs.unknown {
+        return Err(PairEval {
+            verdict: Verdict::Unknown,
+            reasons: vec![reason(
+                codes::UNKNOWN_CIDR,
+                &sub.address,
+                why.clone(),
+                Direction::Forward,
+            )],
+            cells: Vec::new(),
+            traffic: None,
+        });
+    }
+    Ok([Family::V4, Family::V6]
+        .into_iter()
+        .filter_map(|f| sub.cidr(f).map(|p| (f, p.interval())))
+        .collect())
+}
+
+fn asked(flow: Option<&Flow>, family: Family) -> FlowSet {
+    match flow {
+        Some(f) => f.forward(family),
+        None => FlowSet::connections(family),
+    }
+}
+
+/// The replies of what arrived (of everything, when nothing did).
+fn replies_of(fwd: &Leg, asked: &FlowSet) -> FlowSet {
+    match (fwd.outcome, &fwd.flows) {
+        (Outcome::Dropped, _) | (_, None) => asked.replies_for(),
+        (_, Some(f)) => f.replies_for(),
+    }
+}
+
+fn round_trip(fwd: &Leg, ret: &Leg, asked: &FlowSet, replies: &FlowSet) -> Option<FlowSet> {
+    if fwd.flows.is_none() && ret.flows.is_none() {
+        return None;
+    }
+    let arrived = fwd.flows.as_ref().unwrap_or(asked);
+    let back = ret.flows.as_ref().unwrap_or(replies);
+    Some(arrived.round_trips(back))
+}
+
+fn drop_leg(leg: &mut Leg, r: Reason) {
+    leg.outcome = Outcome::Dropped;
+    leg.reasons.push(r);
+}
+
+/// A connection from subnet `s` to the internet, and its replies. Returns
+/// the evaluation and a note on which instances it holds for.
+pub fn egress(
+    model: &Model,
+    s: usize,
+    addrs: &Addresses,
+    flow: Option<&Flow>,
+    detail: Detail,
+) -> (PairEval, Option<String>) {
+    let families = match blocks(model, s) {
+        Ok(b) => b,
+        Err(e) => return (e, None),
+    };
+    let sub = &model.subnets[s];
+    let public = public_ipv4(model, s);
+    let mut cells = Vec::new();
+    let mut straight_out: Option<String> = None;
+    for (family, block) in families {
+        let addr = addrs.get(family);
+        let asked = asked(flow, family);
+        let mut work = vec![block];
+        while let Some(si) = work.pop() {
+            if cells.len() >= MAX_CELLS {
+                return (too_many_cells(sub.address.clone()), None);
+            }
+            let p = Packet {
+                family,
+                src: si.lo,
+                dst: addr,
+                flows: &asked,
+                dir: Direction::Forward,
+            };
+            let mut fwd = walk_to(model, s, goal(family), p, detail);
+            let exit = match &fwd.reached {
+                Some(Reached::Internet(e)) => Some(e.clone()),
+                _ => None,
+            };
+            if fwd.outcome != Outcome::Dropped {
+                match &exit {
+                    None => drop_leg(
+                        &mut fwd,
+                        reason(
+                            codes::NO_ROUTE_TO_DESTINATION,
+                            &sub.address,
+                            format!("the traffic of {} does not reach an internet gateway", sub.address),
+                            Direction::Forward,
+                        ),
+                    ),
+                    Some(e) if !e.natted && sub.vpc.index() != Some(e.vpc) => drop_leg(
+                        &mut fwd,
+                        reason(
+                            codes::IGW_SOURCE_NOT_IN_VPC,
+                            &e.label,
+                            format!(
+                                "the traffic of {} reaches {} of {} without passing a NAT gateway; an internet gateway translates only the addresses of its own VPC's instances",
+                                sub.address, e.label, model.vpcs[e.vpc].address
+                            ),
+                            Direction::Forward,
+                        ),
+                    ),
+                    Some(e) if !e.natted && family == Family::V4 => {
+                        straight_out.get_or_insert_with(|| e.label.clone());
+                        match &public {
+                            Public::None => drop_leg(&mut fwd, no_public_address(sub, Some(&e.label))),
+                            Public::Unknown => unknown_public(sub, &mut fwd),
+                            Public::All | Public::Some(_) => {}
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            let replies = replies_of(&fwd, &asked);
+            let ret = match (&exit, fwd.outcome) {
+                (Some(e), Outcome::Delivered | Outcome::Unknown) => arrive_from_internet(
+                    model,
+                    s,
+                    &e.label,
+                    &fwd.nats,
+                    Packet {
+                        family,
+                        src: addr,
+                        dst: si.lo,
+                        flows: &replies,
+                        dir: Direction::Return,
+                    },
+                    detail,
+                ),
+                // Nothing left: no reply to walk.
+                _ => Leg::start(family),
+            };
+            let trip = round_trip(&fwd, &ret, &asked, &replies);
+            let vs = clip(si, &[fwd.src_valid, ret.dst_valid]);
+            work.extend(si.minus(&vs));
+            cells.push(Cell {
+                family,
+                src: vs,
+                dst: Interval { lo: addr, hi: addr },
+                forward: fwd,
+                ret,
+                round_trip: trip,
+            });
+        }
+    }
+    if cells.is_empty() {
+        return (no_block(&sub.address), None);
+    }
+    let mut e = conclude(cells, detail, flow);
+    let mut note = None;
+    if let (Some(gw), Public::Some(holders)) = (straight_out, public) {
+        if e.verdict == Verdict::Reachable {
+            e.verdict = Verdict::Partial;
+        }
+        if e.verdict == Verdict::Partial {
+            note = Some(format!(
+                "straight out of {gw}, which translates only instances with a public IPv4 address: {}",
+                holders.join(", ")
+            ));
+        }
+    }
+    (e, note)
+}
+
+/// No instance of the subnet has a public IPv4 address (`gw`: the internet
+/// gateway its traffic leaves by, for egress).
+fn no_public_address(sub: &crate::model::Subnet, gw: Option<&str>) -> Reason {
+    let what = match gw {
+        Some(gw) => format!(
+            "{gw} translates only instances with a public IPv4 address, and no instance of {} has one",
+            sub.address
+        ),
+        None => format!("no instance of {} has a public IPv4 address", sub.address),
+    };
+    reason(
+        codes::NO_PUBLIC_ADDRESS,
+        &sub.address,
+        format!(
+            "{what}: the subnet does not map one on launch (map_public_ip_on_launch), and no instance or Elastic IP of the input gives one in it"
+        ),
+        Direction::Forward,
+    )
+}
+
+/// Whether the subnet maps public IPv4 addresses is not known until apply.
+fn unknown_public(sub: &crate::model::Subnet, leg: &mut Leg) {
+    if leg.outcome == Outcome::Delivered {
+        leg.outcome = Outcome::Unknown;
+    }
+    leg.reasons.push(reason(
+        codes::UNRESOLVED_REFERENCE,
+        &sub.address,
+        format!(
+            "whether {} gives its instances a public IPv4 address (map_public_ip_on_launch) is not known until apply",
+            sub.address
+        ),
+        Direction::Forward,
+    ));
+}
+
+fn no_block(address: &str) -> PairEval {
+    PairEval {
+        verdict: Verdict::Blocked,
+        reasons: vec![reason(
+            codes::NO_COMMON_ADDRESS_FAMILY,
+            address,
+            format!("{address} has no CIDR block"),
+            Direction::Forward,
+        )],
+        cells: Vec::new(),
+        traffic: None,
+    }
+}
+
+/// The internet gateway a connection from the internet to subnet `s`
+/// comes in by: one the input attaches to the subnet's VPC, else one its
+/// route table names by ID (AWS accepts a route to an internet gateway
+/// only when it is attached to the table's VPC). `Err` holds the reason
+/// there is none.
+fn inbound_gateway(model: &Model, s: usize) -> Result<String, Reason> {
+    let sub = &model.subnets[s];
+    let v = match &sub.vpc {
+        Link::To(v) => *v,
+        other => {
+            let why = match other {
+                Link::Unresolved(why) => why.clone(),
+                Link::External(id) => {
+                    format!("the VPC of {} ({id}) is not in the input", sub.address)
+                }
+                _ => format!("{} has no VPC", sub.address),
+            };
+            return Err(reason(
+                codes::UNRESOLVED_REFERENCE,
+                &sub.address,
+                why,
+                Direction::Forward,
+            ));
+        }
+    };
+    if let Some(g) = model
+        .gateways
+        .iter()
+        .find(|g| g.kind == GatewayKind::Internet && g.vpc == Link::To(v))
+    {
+        return Ok(g.address.clone());
+    }
+    if let Link::To(t) = sub.route_table {
+        for r in &model.route_tables[t].routes {
+            if let Target::Gateway {
+                kind: GatewayKind::Internet,
+                link: Link::External(_),
+                label,
+            } = &r.target
+            {
+                return Ok(label.clone());
+            }
+        }
+    }
+    if let Some(g) = model
+        .gateways
+        .iter()
+        .find(|g| g.kind == GatewayKind::Internet && matches!(g.vpc, Link::Unresolved(_)))
+    {
+        let why = match &g.vpc {
+            Link::Unresolved(why) => why.clone(),
+            _ => String::new(),
+        };
+        return Err(reason(
+            codes::UNRESOLVED_REFERENCE,
+            &g.address,
+            format!(
+                "{} may be attached to {}: {why}",
+                g.address, model.vpcs[v].address
+            ),
+            Direction::Forward,
+        ));
+    }
+    Err(reason(
+        codes::NO_INTERNET_GATEWAY,
+        &model.vpcs[v].address,
+        format!(
+            "no internet gateway is attached to {}, so nothing comes in from the internet to {}",
+            model.vpcs[v].address, sub.address
+        ),
+        Direction::Forward,
+    ))
+}
+
+/// Which of the subnet's IPv4 addresses the internet can address.
+enum Public {
+    All,
+    Some(Vec<String>),
+    None,
+    Unknown,
+}
+
+fn public_ipv4(model: &Model, s: usize) -> Public {
+    let p = &model.subnets[s].public_ipv4;
+    match p.on_launch {
+        Some(true) => Public::All,
+        None => Public::Unknown,
+        Some(false) if p.holders.is_empty() => Public::None,
+        Some(false) => Public::Some(p.holders.clone()),
+    }
+}
+
+/// A connection from the internet to subnet `s`, and its replies. Returns
+/// the evaluation and a note on which instances it holds for.
+pub fn ingress(
+    model: &Model,
+    s: usize,
+    addrs: &Addresses,
+    flow: Option<&Flow>,
+    detail: Detail,
+) -> (PairEval, Option<String>) {
+    let families = match blocks(model, s) {
+        Ok(b) => b,
+        Err(e) => return (e, None),
+    };
+    let sub = &model.subnets[s];
+    let gw = match inbound_gateway(model, s) {
+        Ok(g) => g,
+        Err(r) => {
+            let verdict = if r.code == codes::NO_INTERNET_GATEWAY {
+                Verdict::Blocked
+            } else {
+                Verdict::Unknown
+            };
+            let e = PairEval {
+                verdict,
+                reasons: vec![r],
+                cells: Vec::new(),
+                traffic: None,
+            };
+            return (e, None);
+        }
+    };
+    let vpc = sub.vpc.index();
+    let public = public_ipv4(model, s);
+    let mut cells = Vec::new();
+    for (family, block) in families {
+        let addr = addrs.get(family);
+        let asked = asked(flow, family);
+        let mut work = vec![block];
+        while let Some(di) = work.pop() {
+            if cells.len() >= MAX_CELLS {
+                return (too_many_cells(sub.address.clone()), None);
+            }
+            let p = Packet {
+                family,
+                src: addr,
+                dst: di.lo,
+                flows: &asked,
+                dir: Direction::Forward,
+            };
+            let mut fwd = if family == Family::V4 && matches!(public, Public::None) {
+                let mut leg = Leg::start(family);
+                drop_leg(&mut leg, no_public_address(sub, None));
+                leg
+            } else {
+                arrive_from_internet(model, s, &gw, &[], p, detail)
+            };
+            if family == Family::V4 && matches!(public, Public::Unknown) {
+                unknown_public(sub, &mut fwd);
+            }
+            let replies = replies_of(&fwd, &asked);
+            let unaddressed = family == Family::V4 && matches!(public, Public::None);
+            let ret = if unaddressed {
+                // Nothing to reply from.
+                Leg::start(family)
+            } else {
+                let mut ret = walk_to(
+                    model,
+                    s,
+                    goal(family),
+                    Packet {
+                        family,
+                        src: di.lo,
+                        dst: addr,
+                        flows: &replies,
+                        dir: Direction::Return,
+                    },
+                    detail,
+                );
+                check_reply_exit(model, s, vpc, &gw, &mut ret);
+                ret
+            };
+            let trip = round_trip(&fwd, &ret, &asked, &replies);
+            let vd = clip(di, &[fwd.dst_valid, ret.src_valid]);
+            work.extend(di.minus(&vd));
+            cells.push(Cell {
+                family,
+                src: Interval { lo: addr, hi: addr },
+                dst: vd,
+                forward: fwd,
+                ret,
+                round_trip: trip,
+            });
+        }
+    }
+    if cells.is_empty() {
+        return (no_block(&sub.address), None);
+    }
+    let mut e = conclude(cells, detail, flow);
+    let mut note = None;
+    if let Public::Some(holders) = public {
+        if e.verdict == Verdict::Reachable {
+            e.verdict = Verdict::Partial;
+        }
+        if matches!(e.verdict, Verdict::Partial) {
+            note = Some(format!(
+                "only instances with a public IPv4 address: {}",
+                holders.join(", ")
+            ));
+        }
+    }
+    (e, note)
+}
+
+/// The replies of a connection from the internet must leave through the
+/// internet gateway that carried it in, untranslated: anything else (a NAT
+/// gateway, an egress-only gateway, another VPC's gateway, no route) loses
+/// them.
+fn check_reply_exit(model: &Model, s: usize, vpc: Option<usize>, gw: &str, ret: &mut Leg) {
+    let sub = &model.subnets[s].address;
+    let wrong = |why: String| reason(codes::INTERNET_REPLY_ROUTE, sub, why, Direction::Return);
+    match (&ret.reached, ret.outcome) {
+        (_, Outcome::Dropped) => {
+            // A network ACL is at fault on its own: its reason says it.
+            let acl_only = !ret.reasons.is_empty()
+                && ret
+                    .reasons
+                    .iter()
+                    .all(|r| r.code == codes::SUBNET_ACL_RESTRICTION);
+            if !acl_only {
+                ret.reasons.push(wrong(format!(
+                    "the replies of {sub} to the internet find no way out through {gw}, which carried the connection in"
+                )));
+            }
+        }
+        (
+            Some(Reached::Internet(Exit {
+                natted: true,
+                label,
+                ..
+            })),
+            _,
+        ) => {
+            let why = format!(
+                "the replies of {sub} go out through a NAT gateway and {label}: the NAT gateway gives them its own address, so they do not match the connection that came in through {gw}"
+            );
+            drop_leg(ret, wrong(why));
+        }
+        (
+            Some(Reached::Internet(Exit {
+                kind: GatewayKind::EgressOnly,
+                label,
+                ..
+            })),
+            _,
+        ) => {
+            let why = format!(
+                "the replies of {sub} go out through egress-only gateway {label}, which passes only connections opened from inside"
+            );
+            drop_leg(ret, wrong(why));
+        }
+        (Some(Reached::Internet(e)), _) if Some(e.vpc) != vpc => {
+            let why = format!(
+                "the replies of {sub} go out through {} of another VPC, not {gw}, which carried the connection in",
+                e.label
+            );
+            drop_leg(ret, wrong(why));
+        }
+        (Some(Reached::Internet(_)), _) => {}
+        (_, _) => {
+            let why = format!("the replies of {sub} to the internet do not reach {gw}");
+            drop_leg(ret, wrong(why));
+        }
+    }
+}

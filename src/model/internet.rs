@@ -1,0 +1,111 @@
+//! Public addresses: which instances of a subnet the internet can address.
+//!
+//! An internet gateway translates between an instance's private IPv4
+//! address and a public one, and only for instances that have one: the
+//! subnet hands one to every instance it launches (`map_public_ip_on_launch`),
+//! or an instance asks for one (`associate_public_ip_address`), or an
+//! Elastic IP is bound to the instance or to one of its network interfaces
+//! (`aws_eip` with `instance` / `network_interface`, or
+//! `aws_eip_association`). IPv6 addresses are public already.
+
+use serde_json::Value;
+
+use super::build::{Builder, Found};
+use super::{GatewayKind, Link};
+
+/// The resource types whose public addresses the model reads.
+const EIP_TYPES: &[&str] = &["aws_eip", "aws_eip_association"];
+
+/// What the input says of a subnet's public IPv4 addresses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicIpv4 {
+    /// `map_public_ip_on_launch`: `Some(true)` when every instance gets
+    /// one, `None` when the value is not known until apply.
+    pub on_launch: Option<bool>,
+    /// Resources of the input placed in the subnet that hold a public IPv4
+    /// address (an instance that asks for one, an Elastic IP's instance or
+    /// network interface), by address.
+    pub holders: Vec<String>,
+}
+
+impl PublicIpv4 {
+    /// The value a subnet has when the input says nothing more: AWS maps no
+    /// public address unless asked (a default subnet does).
+    pub fn mapped(on_launch: bool) -> Self {
+        PublicIpv4 {
+            on_launch: Some(on_launch),
+            holders: Vec::new(),
+        }
+    }
+}
+
+/// `map_public_ip_on_launch` of a subnet resource: absent means the AWS
+/// default (false, true for a default subnet), a value unknown until apply
+/// is `None`.
+pub fn on_launch(values: &Value, default_subnet: bool) -> Option<bool> {
+    match values.get("map_public_ip_on_launch") {
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) if s == "true" => Some(true),
+        Some(Value::String(s)) if s == "false" => Some(false),
+        Some(Value::Null) | None => Some(default_subnet),
+        Some(_) => None,
+    }
+}
+
+impl Builder<'_> {
+    /// Records, on each subnet, the instances and network interfaces of the
+    /// input that hold a public IPv4 address. Runs after `gateways`, which
+    /// links instances and network interfaces to their subnets.
+    pub(super) fn public_addresses(&mut self) {
+        let mut holders: Vec<(usize, String)> = Vec::new();
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i);
+            let asks = r.rtype == "aws_instance"
+                && matches!(
+                    r.values.get("associate_public_ip_address"),
+                    Some(Value::Bool(true))
+                );
+            if asks {
+                if let Some(&g) = self.gw_of.get(&i) {
+                    holders.push((g, r.address.clone()));
+                }
+                continue;
+            }
+            if !EIP_TYPES.contains(&r.rtype.as_str()) {
+                continue;
+            }
+            for (attr, types) in [
+                ("instance", &["aws_instance"][..]),
+                ("instance_id", &["aws_instance"][..]),
+                ("network_interface", &["aws_network_interface"][..]),
+                ("network_interface_id", &["aws_network_interface"][..]),
+            ] {
+                let found = self.lk.link(r, attr, types);
+                if let Found::Raw(j) = found {
+                    if let Some(&g) = self.gw_of.get(&j) {
+                        holders.push((g, r.address.clone()));
+                    }
+                }
+            }
+        }
+        for (g, eip) in holders {
+            let gw = &self.model.gateways[g];
+            if !matches!(
+                gw.kind,
+                GatewayKind::Instance | GatewayKind::NetworkInterface
+            ) {
+                continue;
+            }
+            let Link::To(s) = gw.subnet else { continue };
+            let name = if eip == gw.address {
+                eip
+            } else {
+                format!("{} ({eip})", gw.address)
+            };
+            let list = &mut self.model.subnets[s].public_ipv4.holders;
+            if !list.contains(&name) {
+                list.push(name);
+            }
+        }
+    }
+}
