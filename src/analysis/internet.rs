@@ -26,36 +26,20 @@
 //! Network ACLs apply both ways, with the replies to the ephemeral ports.
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::codes;
 use crate::model::{Direction, Reason, Verdict};
 use crate::model::{Flow, FlowSet, GatewayKind, Link, Model, Target};
 use crate::net::{Family, Interval, Prefix};
 
+use super::endpoints::EndpointPair;
 use super::lpm::ServiceAddr;
 use super::pair::{clip, conclude, too_many_cells, Cell, PairEval, MAX_CELLS};
 use super::walk::Reached;
 use super::walk::{arrive_from_internet, walk_to, Detail, Exit, Goal, Leg, Outcome, Packet};
-use super::Summary;
 
 /// The name of the internet endpoint in every report and selector.
 pub const INTERNET: &str = "internet";
-
-/// One ordered pair between a subnet and an endpoint beyond the subnets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EndpointPair {
-    pub from: String,
-    pub to: String,
-    pub verdict: Verdict,
-    pub reasons: Vec<Reason>,
-    /// Which traffic makes the round trip, when network ACLs narrow it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<String>,
-    /// A condition of the answer (which instances it holds for).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
 
 /// Is the internet an endpoint of this model: does the input hold a
 /// gateway to it, or a route to one?
@@ -143,13 +127,9 @@ fn reason(code: &'static str, resource: &str, message: String, direction: Direct
     }
 }
 
-/// Every subnet's two pairs with the internet (none when the internet is
-/// not an endpoint of the model): first each subnet towards the internet,
-/// then the internet towards each subnet, in `order`.
+/// Every subnet's two pairs with the internet: first each subnet towards
+/// the internet, then the internet towards each subnet, in `order`.
 pub fn pairs(model: &Model, order: &[usize], flow: Option<&Flow>) -> Vec<EndpointPair> {
-    if !present(model) {
-        return Vec::new();
-    }
     let addrs = Addresses::of(model);
     let egress: Vec<EndpointPair> = order
         .par_iter()
@@ -179,15 +159,6 @@ fn pair_of(from: String, to: String, e: PairEval, note: Option<String>) -> Endpo
         traffic: e.traffic,
         note,
     }
-}
-
-/// The verdict counts of endpoint pairs.
-pub fn summary(pairs: &[EndpointPair]) -> Summary {
-    let mut s = Summary::default();
-    for p in pairs {
-        s.add(p.verdict, 1);
-    }
-    s
 }
 
 /// The subnet's blocks, or the pair's answer when they are not known.

@@ -14,6 +14,7 @@
 
 pub mod acl;
 pub mod classes;
+pub mod endpoints;
 pub mod findings;
 pub mod inspection;
 pub mod internet;
@@ -149,7 +150,9 @@ pub struct Analysis {
     /// The pairs between a subnet and an endpoint beyond the subnets (the
     /// internet): all of them, or those a report lists
     /// ([`Analysis::filter_endpoints`]).
-    pub endpoints: Vec<internet::EndpointPair>,
+    pub endpoints: Vec<endpoints::EndpointPair>,
+    /// The endpoints beyond the subnets (the internet), in report order.
+    pub endpoint_list: Vec<endpoints::EndpointInfo>,
     /// The verdict counts of `endpoints`; `summary` counts subnet pairs.
     pub endpoint_summary: Summary,
     /// The classes of subnets, for streaming pairs with [`stream_pairs`].
@@ -222,8 +225,8 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
     };
     found.extend(findings::findings(model));
     found.extend(inspection::appliance_mode_findings(model));
-    let endpoints = internet::pairs(model, &order, opts.flow.as_ref());
-    let endpoint_summary = internet::summary(&endpoints);
+    let (endpoint_list, endpoints) = endpoints::pairs(model, &order, opts.flow.as_ref());
+    let endpoint_summary = endpoints::summary(&endpoints);
     let (services, service_findings) = services::services(model);
     found.extend(service_findings);
     found.sort();
@@ -236,6 +239,7 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
         findings: found,
         services,
         endpoints,
+        endpoint_list,
         endpoint_summary,
         classes,
     }

@@ -23,13 +23,6 @@ struct PairOut<'a> {
     note: Option<&'a str>,
 }
 
-/// An endpoint beyond the subnets.
-#[derive(Serialize)]
-struct EndpointOut {
-    name: &'static str,
-    kind: &'static str,
-}
-
 #[derive(Serialize)]
 struct Header<'a> {
     #[serde(rename = "$schema")]
@@ -37,8 +30,8 @@ struct Header<'a> {
     schema: &'static str,
     input: &'a InputInfo,
     subnets: &'a [crate::analysis::SubnetInfo],
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    endpoints: Vec<EndpointOut>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    endpoints: &'a [crate::analysis::endpoints::EndpointInfo],
     summary: &'a Summary,
 }
 
@@ -61,14 +54,7 @@ pub fn write_from(
         schema: "tfreach/report/v1",
         input,
         subnets: &a.subnets,
-        endpoints: if a.endpoints.is_empty() {
-            Vec::new()
-        } else {
-            vec![EndpointOut {
-                name: crate::analysis::internet::INTERNET,
-                kind: "internet",
-            }]
-        },
+        endpoints: &a.endpoint_list,
         summary: &a.total_summary(),
     };
     // The header's fields, then the pairs streamed, then the findings.

@@ -31,10 +31,10 @@ pub fn describe_input(input: &InputInfo) -> String {
 /// The summary counts as one line.
 pub fn summary_line(a: &Analysis) -> String {
     let s = &a.total_summary();
-    let beyond = if a.endpoint_summary.pairs > 0 {
-        " and the internet"
-    } else {
-        ""
+    let names: Vec<&str> = a.endpoint_list.iter().map(|e| e.name.as_str()).collect();
+    let beyond = match names.len() {
+        0 => String::new(),
+        _ => format!(" and {}", names.join(", ")),
     };
     format!(
         "{} subnets{beyond}, {} ordered pairs: {} reachable, {} partial, {} one-way, {} blocked, {} unknown",
@@ -193,7 +193,7 @@ pub fn write_overview(
     write_tail(out, a, st)
 }
 
-/// The pairs between subnets and the internet, both ways.
+/// The pairs between subnets and the endpoints beyond them, both ways.
 fn write_endpoints(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<()> {
     if a.endpoints.is_empty() {
         return Ok(());
@@ -201,7 +201,13 @@ fn write_endpoints(out: &mut dyn Write, a: &Analysis, st: Styles) -> io::Result<
     let wf = width(a.endpoints.iter().map(|p| p.from.len()), 4);
     let wt = width(a.endpoints.iter().map(|p| p.to.len()), 2);
     writeln!(out)?;
-    writeln!(out, "Internet ({} pairs):", a.endpoints.len())?;
+    let names: Vec<&str> = a.endpoint_list.iter().map(|e| e.name.as_str()).collect();
+    writeln!(
+        out,
+        "Subnets and {} ({} pairs):",
+        names.join(", "),
+        a.endpoints.len()
+    )?;
     writeln!(out, "  {:wf$}  {:wt$}  VERDICT", "FROM", "TO")?;
     for p in &a.endpoints {
         writeln!(

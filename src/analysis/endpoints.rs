@@ -1,0 +1,62 @@
+//! Endpoints beyond the subnets: the internet (and, to come, on-premises
+//! networks). Each is paired with every subnet both ways; the pairs are few
+//! (two per subnet and endpoint) and are listed after the subnet pairs.
+
+use serde::Serialize;
+
+use crate::model::{Flow, Model, Reason, Verdict};
+
+use super::{internet, Summary};
+
+/// An endpoint as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointInfo {
+    /// Its name in every report and selector: `internet`, or the address of
+    /// the resource that connects an on-premises network.
+    pub name: String,
+    /// `internet` or `on_premises`.
+    pub kind: &'static str,
+}
+
+/// One ordered pair between a subnet and an endpoint beyond the subnets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointPair {
+    pub from: String,
+    pub to: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    /// Which traffic makes the round trip, when network ACLs narrow it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<String>,
+    /// A condition of the answer (which instances it holds for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The endpoints of the model and their pairs with the subnets of `order`,
+/// endpoint by endpoint.
+pub fn pairs(
+    model: &Model,
+    order: &[usize],
+    flow: Option<&Flow>,
+) -> (Vec<EndpointInfo>, Vec<EndpointPair>) {
+    let mut list = Vec::new();
+    let mut out = Vec::new();
+    if internet::present(model) {
+        list.push(EndpointInfo {
+            name: internet::INTERNET.to_string(),
+            kind: "internet",
+        });
+        out.extend(internet::pairs(model, order, flow));
+    }
+    (list, out)
+}
+
+/// The verdict counts of endpoint pairs.
+pub fn summary(pairs: &[EndpointPair]) -> Summary {
+    let mut s = Summary::default();
+    for p in pairs {
+        s.add(p.verdict, 1);
+    }
+    s
+}
