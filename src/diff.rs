@@ -20,6 +20,8 @@ use serde::{Serialize, Serializer};
 
 use rayon::prelude::*;
 
+use crate::analysis::endpoints::EndpointPair;
+use crate::analysis::internet::INTERNET;
 use crate::analysis::lookup::{by_group, group_in_order};
 use crate::analysis::{address_order, Analysis, Lookup, SubnetInfo, Summary};
 use crate::report::{Finding, Reason, Verdict};
@@ -67,6 +69,9 @@ impl Serialize for Status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
+    /// A connection from the internet to a subnet starts to work: the plan
+    /// exposes the subnet's instances.
+    Exposes,
     /// Now `reachable` or `partial`, and before neither (blocked, one-way,
     /// unknown or absent): connections start to work.
     Opens,
@@ -82,6 +87,9 @@ pub enum ChangeKind {
     /// Now `unknown`: the plan makes the verdict depend on values known
     /// only after apply.
     Unknown,
+    /// A subnet's connections to the internet stop working (they worked,
+    /// in full or in part, and now do not).
+    LosesEgress,
     /// A subnet that is new, and the pair is `blocked`.
     Added,
     /// A subnet that goes away.
@@ -90,9 +98,11 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// In the order reports show them: the most alarming first.
-    pub const ALL: [ChangeKind; 8] = [
+    pub const ALL: [ChangeKind; 10] = [
+        ChangeKind::Exposes,
         ChangeKind::Opens,
         ChangeKind::OneWay,
+        ChangeKind::LosesEgress,
         ChangeKind::Closes,
         ChangeKind::Narrows,
         ChangeKind::Widens,
@@ -103,7 +113,9 @@ impl ChangeKind {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            ChangeKind::Exposes => "exposes",
             ChangeKind::Opens => "opens",
+            ChangeKind::LosesEgress => "loses_egress",
             ChangeKind::Closes => "closes",
             ChangeKind::OneWay => "one_way",
             ChangeKind::Narrows => "narrows",
@@ -117,7 +129,9 @@ impl ChangeKind {
     /// A heading for reports.
     pub fn title(self) -> &'static str {
         match self {
+            ChangeKind::Exposes => "Exposes to the internet",
             ChangeKind::Opens => "Opens",
+            ChangeKind::LosesEgress => "Loses internet egress",
             ChangeKind::Closes => "Closes",
             ChangeKind::OneWay => "Becomes one-way",
             ChangeKind::Narrows => "Narrows to partial",
@@ -142,6 +156,24 @@ impl ChangeKind {
             Status::Is(V::Partial | V::Reachable) => ChangeKind::Opens,
         }
     }
+
+    /// Classifies a change of a pair between a subnet and an endpoint:
+    /// [`ChangeKind::of`], except that a connection from the internet that
+    /// opens exposes the subnet, and one to the internet that stops
+    /// working loses the subnet its egress.
+    pub fn of_endpoint_pair(before: Status, after: Status, from: &str, to: &str) -> ChangeKind {
+        use Verdict as V;
+        let kind = ChangeKind::of(before, after);
+        let worked = matches!(before, Status::Is(V::Reachable | V::Partial));
+        let works = matches!(after, Status::Is(V::Reachable | V::Partial));
+        match kind {
+            ChangeKind::Opens if from == INTERNET => ChangeKind::Exposes,
+            _ if to == INTERNET && worked && !works && after != Status::Absent => {
+                ChangeKind::LosesEgress
+            }
+            k => k,
+        }
+    }
 }
 
 /// One ordered pair whose verdict differs.
@@ -149,7 +181,8 @@ impl ChangeKind {
 pub struct Change {
     pub from: String,
     pub to: String,
-    /// The VPC of each subnet (new side when it exists there, else old).
+    /// The VPC of each subnet (new side when it exists there, else old);
+    /// an endpoint's own name for an endpoint.
     pub from_vpc: Option<String>,
     pub to_vpc: Option<String>,
     pub before: Status,
@@ -315,6 +348,7 @@ pub fn diff(old_side: &Lookup, new_side: &Lookup) -> Diff {
     }
     changes
         .sort_by(|a, b| address_order(&a.from, &b.from).then_with(|| address_order(&a.to, &b.to)));
+    changes.extend(endpoint_changes(old, new));
 
     let old_findings: BTreeSet<&Finding> = old.findings.iter().collect();
     let new_findings: BTreeSet<&Finding> = new.findings.iter().collect();
@@ -342,9 +376,64 @@ pub fn diff(old_side: &Lookup, new_side: &Lookup) -> Diff {
             .filter(|(_, g)| **g)
             .map(|(s, _)| s.clone())
             .collect(),
-        before: old.summary,
-        after: new.summary,
+        before: old.total_summary(),
+        after: new.total_summary(),
     }
+}
+
+/// The pairs between subnets and endpoints beyond them (the internet)
+/// whose verdict differs, in the new side's order (then the old side's
+/// pairs that are gone): there are two per subnet and endpoint, so they
+/// are compared one by one.
+fn endpoint_changes(old: &Analysis, new: &Analysis) -> Vec<Change> {
+    let key = |p: &EndpointPair| (p.from.clone(), p.to.clone());
+    let before: HashMap<(String, String), &EndpointPair> =
+        old.endpoints.iter().map(|p| (key(p), p)).collect();
+    let after: HashMap<(String, String), &EndpointPair> =
+        new.endpoints.iter().map(|p| (key(p), p)).collect();
+    // An endpoint stands for itself where subnets show their VPC.
+    let vpc_of = |name: &str| {
+        if new
+            .endpoint_list
+            .iter()
+            .chain(&old.endpoint_list)
+            .any(|e| e.name == name)
+        {
+            return Some(name.to_string());
+        }
+        new.subnets
+            .iter()
+            .chain(&old.subnets)
+            .find(|s| s.address == name)
+            .and_then(|s| s.vpc.clone())
+    };
+    let change = |p: &EndpointPair, before: Status, after: Status, reasons: Vec<Reason>| Change {
+        from: p.from.clone(),
+        to: p.to.clone(),
+        from_vpc: vpc_of(&p.from),
+        to_vpc: vpc_of(&p.to),
+        before,
+        after,
+        kind: ChangeKind::of_endpoint_pair(before, after, &p.from, &p.to),
+        reasons,
+    };
+    let mut out = Vec::new();
+    for p in &new.endpoints {
+        let was = before
+            .get(&key(p))
+            .map_or(Status::Absent, |o| Status::Is(o.verdict));
+        if was != Status::Is(p.verdict) {
+            out.push(change(p, was, Status::Is(p.verdict), p.reasons.clone()));
+        }
+    }
+    for p in old
+        .endpoints
+        .iter()
+        .filter(|p| !after.contains_key(&key(p)))
+    {
+        out.push(change(p, Status::Is(p.verdict), Status::Absent, Vec::new()));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use wildmatch::WildMatch;
 
-use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome};
+use crate::analysis::internet;
+use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome, PairEval};
 use crate::model::{Flow, Model};
 use crate::net::Family;
 use crate::report::style::Styles;
@@ -40,6 +41,9 @@ pub struct Explanation {
     /// Which traffic gets a round trip, when network ACLs narrow it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traffic: Option<String>,
+    /// A condition of the answer (which instances it holds for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn outcome_name(o: Outcome) -> &'static str {
@@ -72,39 +76,94 @@ pub fn select(model: &Model, selector: &str) -> Vec<usize> {
 /// traffic.
 pub fn explain(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Explanation {
     let e = evaluate_pair_flow(model, s, d, Detail::Trace, flow);
+    let (from, to) = (&model.subnets[s].address, &model.subnets[d].address);
+    explanation(from, to, e, None, flow)
+}
+
+/// Explains the pair between subnet `s` and the internet: from the subnet
+/// (`outbound`) or to it.
+pub fn explain_internet(
+    model: &Model,
+    s: usize,
+    outbound: bool,
+    flow: Option<&Flow>,
+) -> Explanation {
+    let addrs = internet::Addresses::of(model);
+    let sub = &model.subnets[s].address;
+    if outbound {
+        let (e, note) = internet::egress(model, s, &addrs, flow, Detail::Trace);
+        explanation(sub, internet::INTERNET, e, note, flow)
+    } else {
+        let (e, note) = internet::ingress(model, s, &addrs, flow, Detail::Trace);
+        explanation(internet::INTERNET, sub, e, note, flow)
+    }
+}
+
+/// Does a selector name the internet: the name itself, or a pattern that
+/// matches it and is not made of wildcards alone (which takes subnets
+/// only)?
+pub fn selects_internet(model: &Model, selector: &str) -> bool {
+    internet::present(model)
+        && (selector == internet::INTERNET
+            || (!selector.chars().all(|c| matches!(c, '*' | '?'))
+                && WildMatch::new(selector).matches(internet::INTERNET)))
+}
+
+/// An explanation from a pair's evaluation.
+fn explanation(
+    from: &str,
+    to: &str,
+    e: PairEval,
+    note: Option<String>,
+    flow: Option<&Flow>,
+) -> Explanation {
     let mut forward = Vec::new();
     let mut ret = Vec::new();
+    // The internet's stand-in address is shown as the internet.
+    let describe = |iv: &crate::net::Interval, f: Family, side: &str| {
+        let text = iv.describe(f);
+        if side == internet::INTERNET {
+            format!("internet ({text})")
+        } else {
+            text
+        }
+    };
     for c in &e.cells {
         let fam = match c.family {
             Family::V4 => "IPv4",
             Family::V6 => "IPv6",
         };
+        let (source, destination) = (
+            describe(&c.src, c.family, from),
+            describe(&c.dst, c.family, to),
+        );
         forward.push(Trace {
             family: fam,
-            source: c.src.describe(c.family),
-            destination: c.dst.describe(c.family),
+            source: source.clone(),
+            destination: destination.clone(),
             outcome: outcome_name(c.forward.outcome),
             hops: c.forward.hops.clone(),
             reasons: c.forward.reasons.clone(),
         });
         ret.push(Trace {
             family: fam,
-            source: c.dst.describe(c.family),
-            destination: c.src.describe(c.family),
+            source: destination,
+            destination: source,
             outcome: outcome_name(c.ret.outcome),
             hops: c.ret.hops.clone(),
             reasons: c.ret.reasons.clone(),
         });
     }
     Explanation {
-        from: model.subnets[s].address.clone(),
-        to: model.subnets[d].address.clone(),
+        from: from.to_string(),
+        to: to.to_string(),
         verdict: e.verdict,
         forward,
         ret,
         reasons: e.reasons,
         asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
         traffic: e.traffic,
+        note,
     }
 }
 
@@ -134,6 +193,9 @@ pub fn write_text(out: &mut dyn Write, list: &[Explanation], st: Styles) -> io::
         )?;
         if let Some(t) = &x.traffic {
             writeln!(out, "  round trip for: {t}")?;
+        }
+        if let Some(n) = &x.note {
+            writeln!(out, "  note: {n}")?;
         }
         for (label, traces) in [("forward", &x.forward), ("return", &x.ret)] {
             for t in traces {

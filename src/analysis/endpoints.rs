@@ -60,3 +60,48 @@ pub fn summary(pairs: &[EndpointPair]) -> Summary {
     }
     s
 }
+
+/// The endpoint pairs laid out next to the subnet matrix: a column per
+/// endpoint for each subnet (towards it) and a row per endpoint (from it
+/// towards each subnet), subnets in the analysis' order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointGrid {
+    /// The endpoints' names, in report order.
+    pub names: Vec<String>,
+    /// `to[subnet][endpoint]`: the verdict from the subnet to the endpoint.
+    pub to: Vec<Vec<Option<Verdict>>>,
+    /// `from[endpoint][subnet]`: the verdict from the endpoint to the subnet.
+    pub from: Vec<Vec<Option<Verdict>>>,
+}
+
+impl EndpointGrid {
+    /// The grid of an analysis that holds every endpoint pair.
+    pub fn of(a: &super::Analysis) -> EndpointGrid {
+        let names: Vec<String> = a.endpoint_list.iter().map(|e| e.name.clone()).collect();
+        let position = |x: &str| names.iter().position(|n| n == x);
+        let subnet: std::collections::HashMap<&str, usize> = a
+            .subnets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.address.as_str(), i))
+            .collect();
+        let mut to = vec![vec![None; names.len()]; a.subnets.len()];
+        let mut from = vec![vec![None; a.subnets.len()]; names.len()];
+        for p in &a.endpoints {
+            match (position(&p.from), position(&p.to)) {
+                (None, Some(e)) => {
+                    if let Some(&s) = subnet.get(p.from.as_str()) {
+                        to[s][e] = Some(p.verdict);
+                    }
+                }
+                (Some(e), None) => {
+                    if let Some(&s) = subnet.get(p.to.as_str()) {
+                        from[e][s] = Some(p.verdict);
+                    }
+                }
+                _ => {}
+            }
+        }
+        EndpointGrid { names, to, from }
+    }
+}

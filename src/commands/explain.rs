@@ -12,9 +12,10 @@ pub struct ExplainOptions<'a> {
     pub view: View,
     /// The one kind of traffic to explain, or any traffic.
     pub flow: Option<Flow>,
-    /// Source subnets: an address or a glob over addresses.
+    /// Source subnets: an address or a glob over addresses, or `internet`.
     pub from: &'a str,
-    /// Destination subnets: an address or a glob over addresses.
+    /// Destination subnets: an address or a glob over addresses, or
+    /// `internet`.
     pub to: &'a str,
 }
 
@@ -30,8 +31,13 @@ pub fn explain(
     let model = &built.model;
     let from = trace::select(model, opts.from);
     let to = trace::select(model, opts.to);
-    for (selector, found, flag) in [(opts.from, &from, "--from"), (opts.to, &to, "--to")] {
-        if found.is_empty() {
+    let from_internet = trace::selects_internet(model, opts.from);
+    let to_internet = trace::selects_internet(model, opts.to);
+    for (selector, found, internet, flag) in [
+        (opts.from, &from, from_internet, "--from"),
+        (opts.to, &to, to_internet, "--to"),
+    ] {
+        if found.is_empty() && !internet {
             return Err(Error::NoSubnet {
                 file: shown(file).to_string(),
                 flag,
@@ -39,11 +45,24 @@ pub fn explain(
             });
         }
     }
-    let list: Vec<Explanation> = from
+    let flow = opts.flow.as_ref();
+    let mut list: Vec<Explanation> = from
         .iter()
         .flat_map(|&s| to.iter().filter(move |&&d| d != s).map(move |&d| (s, d)))
-        .map(|(s, d)| trace::explain(model, s, d, opts.flow.as_ref()))
+        .map(|(s, d)| trace::explain(model, s, d, flow))
         .collect();
+    if to_internet {
+        list.extend(
+            from.iter()
+                .map(|&s| trace::explain_internet(model, s, true, flow)),
+        );
+    }
+    if from_internet {
+        list.extend(
+            to.iter()
+                .map(|&d| trace::explain_internet(model, d, false, flow)),
+        );
+    }
     if list.is_empty() {
         return Err(Error::SameSubnet {
             file: shown(file).to_string(),

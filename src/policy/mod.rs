@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use wildmatch::WildMatch;
 
+use crate::analysis::endpoints::EndpointPair;
 use crate::analysis::lookup::by_group;
 use crate::analysis::{Analysis, Lookup, PairResult};
 use crate::codes::{self, Code};
@@ -96,6 +97,19 @@ impl Selector {
         self.everything
             || self.globs.iter().any(|g| g == address)
             || self.compiled.iter().any(|w| w.matches(address))
+    }
+
+    /// Does the selector take this endpoint beyond the subnets (`internet`,
+    /// an on-premises connection)? As [`Selector::matches`], except that a
+    /// rule's default and patterns made of wildcards alone (`*`) take
+    /// subnets only, so a policy written for subnets keeps its meaning.
+    pub fn matches_endpoint(&self, name: &str) -> bool {
+        if self.everything {
+            return false;
+        }
+        self.globs.iter().zip(&self.compiled).any(|(g, w)| {
+            g == name || (!g.chars().all(|c| matches!(c, '*' | '?')) && w.matches(name))
+        })
     }
 
     /// The patterns as written, for messages.
@@ -431,6 +445,31 @@ fn pairs_where(
     out
 }
 
+/// The pairs between subnets and endpoints beyond them that `from` and
+/// `to` take (an endpoint by its name, a subnet by its address); adds
+/// their number to `checked`.
+fn endpoint_pairs<'a>(
+    a: &'a Analysis,
+    from: &'a Selector,
+    to: &'a Selector,
+    checked: &mut u64,
+) -> impl Iterator<Item = &'a EndpointPair> {
+    let named = |s: &Selector, name: &str| {
+        if a.endpoint_list.iter().any(|e| e.name == name) {
+            s.matches_endpoint(name)
+        } else {
+            s.matches(name)
+        }
+    };
+    let taken: Vec<&EndpointPair> = a
+        .endpoints
+        .iter()
+        .filter(|p| named(from, &p.from) && named(to, &p.to))
+        .collect();
+    *checked += taken.len() as u64;
+    taken.into_iter()
+}
+
 /// Indices of the analysis' subnets that a selector takes.
 fn select(a: &Analysis, s: &Selector) -> Vec<usize> {
     (0..a.subnets.len())
@@ -458,6 +497,24 @@ fn check_expect(l: &Lookup, e: &Expect) -> RuleResult {
     let froms = select(a, &e.from);
     let tos = select(a, &e.to);
     let failing = pairs_where(l, &froms, &tos, &mut r.checked, |v| !e.verdict.holds(v));
+    let endpoint_pairs = endpoint_pairs(a, &e.from, &e.to, &mut r.checked);
+    for p in endpoint_pairs.filter(|p| !e.verdict.holds(p.verdict)) {
+        r.push(Issue {
+            level: Level::Error,
+            from: Some(p.from.clone()),
+            to: Some(p.to.clone()),
+            resource: Some(culprit(&p.reasons, Direction::Forward, &p.from)),
+            message: format!(
+                "{} -> {} is {}, expected {}{}",
+                p.from,
+                p.to,
+                p.verdict,
+                e.verdict,
+                describe_reasons(&p.reasons)
+            ),
+            reasons: p.reasons.clone(),
+        });
+    }
     for p in failing {
         let (from, to) = (&a.subnets[p.from].address, &a.subnets[p.to].address);
         r.push(Issue {
@@ -477,7 +534,7 @@ fn check_expect(l: &Lookup, e: &Expect) -> RuleResult {
     if r.checked == 0 {
         r.outcome = Outcome::Fail;
         r.note = Some(format!(
-            "selects no pair of distinct subnets (from {} matches {} subnet(s), to {} matches {}); an expect that selects nothing does not hold",
+            "selects no pair (from {} matches {} subnet(s), to {} matches {}, and no endpoint pair); an expect that selects nothing does not hold",
             e.from.describe(),
             froms.len(),
             e.to.describe(),
@@ -516,6 +573,7 @@ fn check_no_new_path(a: &Analysis, diff: Option<&Diff>, rule: &NoNewPath) -> Rul
     let selected = |s: &Selector| {
         a.subnets.iter().any(|x| s.matches(&x.address))
             || diff.subnets_removed.iter().any(|x| s.matches(&x.address))
+            || a.endpoint_list.iter().any(|e| s.matches_endpoint(&e.name))
     };
     if !selected(&rule.from) || !selected(&rule.to) {
         r.outcome = Outcome::Fail;
@@ -526,9 +584,17 @@ fn check_no_new_path(a: &Analysis, diff: Option<&Diff>, rule: &NoNewPath) -> Rul
         ));
         return r;
     }
+    let endpoint = |name: &str| a.endpoint_list.iter().any(|e| e.name == name);
+    let side = |s: &Selector, name: &str| {
+        if endpoint(name) {
+            s.matches_endpoint(name)
+        } else {
+            s.matches(name)
+        }
+    };
     let takes = |from: &str, to: &str| {
-        (rule.from.matches(from) && rule.to.matches(to))
-            || (rule.both_ways && rule.to.matches(from) && rule.from.matches(to))
+        (side(&rule.from, from) && side(&rule.to, to))
+            || (rule.both_ways && side(&rule.to, from) && side(&rule.from, to))
     };
     for c in &diff.changes {
         if !takes(&c.from, &c.to) {
@@ -591,8 +657,9 @@ fn check_no_one_way(l: &Lookup, rule: &NoOneWay) -> RuleResult {
         .map(|s| rule.to.matches(&s.address))
         .collect();
     let explicit = |s: &Selector| !s.everything;
-    if (explicit(&rule.from) && !froms.contains(&true))
-        || (explicit(&rule.to) && !tos.contains(&true))
+    let some_endpoint = |s: &Selector| a.endpoint_list.iter().any(|e| s.matches_endpoint(&e.name));
+    if (explicit(&rule.from) && !froms.contains(&true) && !some_endpoint(&rule.from))
+        || (explicit(&rule.to) && !tos.contains(&true) && !some_endpoint(&rule.to))
     {
         r.outcome = Outcome::Fail;
         r.note = Some(format!(
@@ -606,6 +673,23 @@ fn check_no_one_way(l: &Lookup, rule: &NoOneWay) -> RuleResult {
     let one_way = pairs_where(l, &pick(&froms), &pick(&tos), &mut r.checked, |v| {
         v == Verdict::OneWay
     });
+    for p in endpoint_pairs(a, &rule.from, &rule.to, &mut r.checked) {
+        if p.verdict == Verdict::OneWay {
+            r.push(Issue {
+                level: Level::Error,
+                from: Some(p.from.clone()),
+                to: Some(p.to.clone()),
+                resource: Some(culprit(&p.reasons, Direction::Return, &p.from)),
+                message: format!(
+                    "{} -> {} is one_way: requests arrive, replies are lost{}",
+                    p.from,
+                    p.to,
+                    describe_reasons(&p.reasons)
+                ),
+                reasons: p.reasons.clone(),
+            });
+        }
+    }
     for p in one_way {
         let (from, to) = (&a.subnets[p.from].address, &a.subnets[p.to].address);
         r.push(Issue {

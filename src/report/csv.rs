@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::doc::{MatrixDoc, VpcMatrix};
-use super::{Direction, Reason};
+use super::{Direction, Reason, Verdict};
+use crate::analysis::endpoints::EndpointGrid;
 
 /// A cell a spreadsheet will not run as a formula.
 pub fn safe(s: &str) -> Cow<'_, str> {
@@ -39,6 +40,11 @@ pub fn reasons_cell(reasons: &[Reason]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A verdict cell (empty when there is none).
+fn cell(v: Option<Verdict>) -> &'static str {
+    v.map_or("", Verdict::as_str)
 }
 
 fn err(e: csv::Error) -> io::Error {
@@ -80,8 +86,10 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
             .map_err(err)?;
         }
     } else if m.square {
+        let eg = EndpointGrid::of(a);
         let mut header = vec![Cow::Borrowed("from\\to")];
         header.extend(a.subnets.iter().map(|s| safe(&s.address)));
+        header.extend(eg.names.iter().map(|e| safe(e)));
         w.write_record(header.iter().map(|c| c.as_ref()))
             .map_err(err)?;
         m.each_row(&mut |from, row| {
@@ -93,8 +101,17 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
                     None => "",
                 })
             }));
+            rec.extend(eg.to[from].iter().map(|v| Cow::Borrowed(cell(*v))));
             w.write_record(rec.iter().map(|c| c.as_ref())).map_err(err)
         })?;
+        // A row per endpoint, towards each subnet.
+        for (k, name) in eg.names.iter().enumerate() {
+            let mut rec = vec![safe(name)];
+            rec.extend(eg.from[k].iter().map(|v| Cow::Borrowed(cell(*v))));
+            rec.extend(eg.names.iter().map(|_| Cow::Borrowed("-")));
+            w.write_record(rec.iter().map(|c| c.as_ref()))
+                .map_err(err)?;
+        }
     } else {
         w.write_record(["from", "to", "verdict", "reason"])
             .map_err(err)?;
@@ -108,6 +125,16 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
             ])
             .map_err(err)
         })?;
+        for p in &a.endpoints {
+            let reason = reasons_cell(&p.reasons);
+            w.write_record([
+                safe(&p.from).as_ref(),
+                safe(&p.to).as_ref(),
+                p.verdict.as_str(),
+                safe(&reason).as_ref(),
+            ])
+            .map_err(err)?;
+        }
     }
     w.flush()
 }

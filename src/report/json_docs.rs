@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use super::doc::{CheckDoc, DiffDoc, MatrixDoc, VpcMatrix};
 use super::{Finding, InputInfo, Reason};
+use crate::analysis::endpoints::{EndpointGrid, EndpointInfo};
 use crate::analysis::{SubnetInfo, Summary};
 use crate::diff::Status;
+use crate::model::Verdict;
 use crate::policy::{Outcome, RuleResult};
 
 fn write_json<T: Serialize>(out: &mut dyn Write, v: &T) -> io::Result<()> {
@@ -30,6 +32,15 @@ struct MatrixHead<'a> {
     input: &'a InputInfo,
     summary: &'a Summary,
     subnets: &'a [SubnetInfo],
+    /// The endpoints beyond the subnets, when the input has any.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    endpoints: &'a [EndpointInfo],
+    /// A row per subnet: its verdict towards each endpoint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    to_endpoints: Vec<Vec<Option<Verdict>>>,
+    /// A row per endpoint: its verdict towards each subnet.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    from_endpoints: Vec<Vec<Option<Verdict>>>,
 }
 
 #[derive(Serialize)]
@@ -91,12 +102,20 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
     }
     // Everything but the verdicts as serde_json lays it out, then the
     // verdicts row by row as they are computed, laid out the same way.
+    let eg = EndpointGrid::of(a);
     let head = serde_json::to_string_pretty(&MatrixHead {
         json_schema: super::schema_id::MATRIX,
         schema: "tfreach/matrix/v1",
         input: m.input,
         summary: &a.summary,
         subnets: &a.subnets,
+        endpoints: &a.endpoint_list,
+        to_endpoints: if eg.names.is_empty() {
+            Vec::new()
+        } else {
+            eg.to
+        },
+        from_endpoints: eg.from,
     })
     .map_err(io::Error::other)?;
     let head = head.strip_suffix("\n}").unwrap_or(&head);

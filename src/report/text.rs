@@ -12,6 +12,7 @@ use super::doc::{vpc_order, CheckDoc, DiffDoc, MatrixDoc, VpcMatrix};
 use super::style::Styles;
 use super::table::describe_input;
 use super::{Direction, Reason, Verdict};
+use crate::analysis::endpoints::EndpointGrid;
 use crate::analysis::Summary;
 use crate::diff::Change;
 use crate::policy::Outcome;
@@ -146,7 +147,20 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc, st: Styles) -> io::Resul
             format!("{} {name}", st.paint(st.verdict(v), letter(v)))
         })
         .collect();
+    let eg = EndpointGrid::of(a);
     writeln!(out, "rows: from, columns: to.  {}", legend.join("  "))?;
+    if !eg.names.is_empty() {
+        writeln!(
+            out,
+            "after the bar: towards {}; last rows: from {}",
+            eg.names.join(", "),
+            eg.names.join(", ")
+        )?;
+    }
+    let paint = |v: Option<Verdict>| match v {
+        Some(v) => st.paint(st.verdict(v), letter(v)).to_string(),
+        None => " ".to_string(),
+    };
     // Column numbers, written vertically.
     for d in 0..num {
         let mut line = format!("{:num$}  {:wa$}  ", "", "");
@@ -177,12 +191,22 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc, st: Styles) -> io::Resul
             }
             j += 1;
         }
+        if !eg.names.is_empty() {
+            cells.push_str(" |");
+            for v in &eg.to[i] {
+                cells.push_str(&paint(*v));
+            }
+        }
         writeln!(
             out,
             "{:>num$}  {:wa$}  {cells}",
             i + 1,
             term(&a.subnets[i].address)
         )?;
+    }
+    for (k, name) in eg.names.iter().enumerate() {
+        let cells: String = eg.from[k].iter().map(|v| paint(*v)).collect();
+        writeln!(out, "{:>num$}  {:wa$}  {cells}", "", term(name))?;
     }
     Ok(())
 }

@@ -100,10 +100,21 @@ fn a_more_specific_route_to_a_nat_gateway_narrows_to_partial() {
 
 #[test]
 fn new_reasons_without_a_new_verdict_are_not_a_change() {
-    // The NAT gateway's deletion blackholes a route, but every pair keeps
-    // its verdict: the diff lists no pair.
+    // The NAT gateway's deletion blackholes a route, but every subnet pair
+    // keeps its verdict: the diff lists none of them (only the subnet that
+    // loses its way out to the internet).
     let d = plan_diff(&rule("route_to_deleted_nat_is_blackhole"));
-    assert!(d.changes.is_empty(), "{:?}", changes(&d));
+    let got: Vec<(&str, &str, ChangeKind)> = d
+        .changes
+        .iter()
+        .map(|c| (c.from.as_str(), c.to.as_str(), c.kind))
+        .collect();
+    assert_eq!(
+        got,
+        [("aws_subnet.a_app", "internet", ChangeKind::LosesEgress)],
+        "{:?}",
+        changes(&d)
+    );
     let prior = analyse(&rule("route_to_deleted_nat_is_blackhole"), View::Prior);
     let planned = analyse(&rule("route_to_deleted_nat_is_blackhole"), View::Planned);
     assert_ne!(
@@ -134,6 +145,11 @@ fn every_changed_pair_and_only_those() {
                         x.verdict.as_str(),
                     )
                 })
+                .chain(
+                    a.endpoints
+                        .iter()
+                        .map(|x| ((x.from.clone(), x.to.clone()), x.verdict.as_str())),
+                )
                 .collect::<std::collections::BTreeMap<_, _>>()
         };
         let (vo, vn) = (verdicts(&old), verdicts(&new));

@@ -8,6 +8,7 @@ mod differential;
 mod ecosystem;
 mod estates;
 mod hostile;
+mod internet;
 mod matrix;
 mod metamorphic;
 mod real;
