@@ -25,6 +25,8 @@
 //!
 //! Network ACLs apply both ways, with the replies to the ephemeral ports.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use crate::codes;
@@ -85,18 +87,42 @@ pub fn public_stand_in(model: &Model, family: Family) -> u128 {
     }
 }
 
-/// The internet's stand-in addresses, one per family.
-#[derive(Debug, Clone, Copy)]
+/// What every pair with the internet reads of the model, gathered once: the
+/// internet's stand-in address per family, and the internet gateway of
+/// each VPC.
+#[derive(Debug, Clone)]
 pub struct Addresses {
     v4: u128,
     v6: u128,
+    /// The first internet gateway the input attaches to each VPC.
+    igw_of_vpc: Vec<Option<usize>>,
+    /// An internet gateway whose VPC is not known until apply.
+    unattached: Option<usize>,
 }
 
 impl Addresses {
     pub fn of(model: &Model) -> Addresses {
+        let mut igw_of_vpc = vec![None; model.vpcs.len()];
+        let mut unattached = None;
+        for (i, g) in model.gateways.iter().enumerate() {
+            if g.kind != GatewayKind::Internet {
+                continue;
+            }
+            match g.vpc {
+                Link::To(v) => {
+                    igw_of_vpc[v].get_or_insert(i);
+                }
+                Link::Unresolved(_) => {
+                    unattached.get_or_insert(i);
+                }
+                _ => {}
+            }
+        }
         Addresses {
             v4: public_stand_in(model, Family::V4),
             v6: public_stand_in(model, Family::V6),
+            igw_of_vpc,
+            unattached,
         }
     }
 
@@ -183,18 +209,34 @@ fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>, PairEval> 
         .collect())
 }
 
-fn asked(flow: Option<&Flow>, family: Family) -> FlowSet {
+/// The flows asked about in one family, and all their replies: shared
+/// sets for any traffic, which spares building them for every subnet.
+struct Asked {
+    forward: Cow<'static, FlowSet>,
+    replies: Cow<'static, FlowSet>,
+}
+
+fn asked(flow: Option<&Flow>, family: Family) -> Asked {
     match flow {
-        Some(f) => f.forward(family),
-        None => FlowSet::connections(family),
+        Some(f) => {
+            let forward = f.forward(family);
+            Asked {
+                replies: Cow::Owned(forward.replies_for()),
+                forward: Cow::Owned(forward),
+            }
+        }
+        None => Asked {
+            forward: Cow::Borrowed(FlowSet::connections_ref(family)),
+            replies: Cow::Borrowed(FlowSet::replies_ref(family)),
+        },
     }
 }
 
 /// The replies of what arrived (of everything, when nothing did).
-fn replies_of(fwd: &Leg, asked: &FlowSet) -> FlowSet {
+fn replies_of<'a>(fwd: &Leg, asked: &'a Asked) -> Cow<'a, FlowSet> {
     match (fwd.outcome, &fwd.flows) {
-        (Outcome::Dropped, _) | (_, None) => asked.replies_for(),
-        (_, Some(f)) => f.replies_for(),
+        (Outcome::Dropped, _) | (_, None) => Cow::Borrowed(&*asked.replies),
+        (_, Some(f)) => Cow::Owned(f.replies_for()),
     }
 }
 
@@ -241,7 +283,7 @@ pub fn egress(
                 family,
                 src: si.lo,
                 dst: addr,
-                flows: &asked,
+                flows: &asked.forward,
                 dir: Direction::Forward,
             };
             let mut fwd = walk_to(model, s, goal(family), p, detail);
@@ -302,7 +344,7 @@ pub fn egress(
                 // Nothing left: no reply to walk.
                 _ => Leg::start(family),
             };
-            let trip = round_trip(&fwd, &ret, &asked, &replies);
+            let trip = round_trip(&fwd, &ret, &asked.forward, &replies);
             let vs = clip(si, &[fwd.src_valid, ret.dst_valid]);
             work.extend(si.minus(&vs));
             cells.push(Cell {
@@ -389,7 +431,7 @@ fn no_block(address: &str) -> PairEval {
 /// route table names by ID (AWS accepts a route to an internet gateway
 /// only when it is attached to the table's VPC). `Err` holds the reason
 /// there is none.
-fn inbound_gateway(model: &Model, s: usize) -> Result<String, Reason> {
+fn inbound_gateway(model: &Model, addrs: &Addresses, s: usize) -> Result<String, Reason> {
     let sub = &model.subnets[s];
     let v = match &sub.vpc {
         Link::To(v) => *v,
@@ -409,12 +451,8 @@ fn inbound_gateway(model: &Model, s: usize) -> Result<String, Reason> {
             ));
         }
     };
-    if let Some(g) = model
-        .gateways
-        .iter()
-        .find(|g| g.kind == GatewayKind::Internet && g.vpc == Link::To(v))
-    {
-        return Ok(g.address.clone());
+    if let Some(g) = addrs.igw_of_vpc[v] {
+        return Ok(model.gateways[g].address.clone());
     }
     if let Link::To(t) = sub.route_table {
         for r in &model.route_tables[t].routes {
@@ -428,11 +466,7 @@ fn inbound_gateway(model: &Model, s: usize) -> Result<String, Reason> {
             }
         }
     }
-    if let Some(g) = model
-        .gateways
-        .iter()
-        .find(|g| g.kind == GatewayKind::Internet && matches!(g.vpc, Link::Unresolved(_)))
-    {
+    if let Some(g) = addrs.unattached.map(|g| &model.gateways[g]) {
         let why = match &g.vpc {
             Link::Unresolved(why) => why.clone(),
             _ => String::new(),
@@ -490,7 +524,7 @@ pub fn ingress(
         Err(e) => return (e, None),
     };
     let sub = &model.subnets[s];
-    let gw = match inbound_gateway(model, s) {
+    let gw = match inbound_gateway(model, addrs, s) {
         Ok(g) => g,
         Err(r) => {
             let verdict = if r.code == codes::NO_INTERNET_GATEWAY {
@@ -522,7 +556,7 @@ pub fn ingress(
                 family,
                 src: addr,
                 dst: di.lo,
-                flows: &asked,
+                flows: &asked.forward,
                 dir: Direction::Forward,
             };
             let mut fwd = if family == Family::V4 && matches!(public, Public::None) {
@@ -557,7 +591,7 @@ pub fn ingress(
                 check_reply_exit(model, s, vpc, &gw, &mut ret);
                 ret
             };
-            let trip = round_trip(&fwd, &ret, &asked, &replies);
+            let trip = round_trip(&fwd, &ret, &asked.forward, &replies);
             let vd = clip(di, &[fwd.dst_valid, ret.src_valid]);
             work.extend(di.minus(&vd));
             cells.push(Cell {
