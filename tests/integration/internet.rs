@@ -245,3 +245,37 @@ fn matrix_gives_the_internet_a_row_and_a_column() {
     assert_eq!(m["to_endpoints"][3][0], "reachable");
     assert_eq!(m["from_endpoints"][0][4], "blocked");
 }
+
+#[test]
+fn no_new_path_from_the_internet_catches_what_a_plan_exposes() {
+    let (_d, p) = policy(
+        "[groups]\nprivate = [\"module.vpc.aws_subnet.private*\"]\npublic = [\"module.vpc.aws_subnet.public*\"]\n\n\
+         [[no_new_path]]\nname = \"nothing new from the internet to private\"\nfrom = \"internet\"\nto = \"@private\"\n\n\
+         [[no_new_path]]\nname = \"nothing new from the internet to public\"\nfrom = \"internet\"\nto = \"@public\"\n",
+    );
+    let out = tfreach()
+        .args([
+            "check",
+            "fixtures/real/terraform-compliance__test_issue-158.plan.out.json",
+            "--policy",
+        ])
+        .arg(&p)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = r["results"].as_array().unwrap();
+    let rule = |name: &str| {
+        results
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap_or_else(|| panic!("no result {name}: {r}"))
+    };
+    let private = rule("nothing new from the internet to private");
+    assert_eq!(private["outcome"], "pass", "{private}");
+    assert_eq!(private["checked"], 3);
+    let public = rule("nothing new from the internet to public");
+    assert_eq!(public["outcome"], "fail");
+    assert_eq!(public["issues"].as_array().unwrap().len(), 3);
+    assert_eq!(out.status.code(), Some(1));
+}
