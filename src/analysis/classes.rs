@@ -21,6 +21,14 @@ use super::pair::evaluate_pair_flow;
 use super::walk::{Detail, GoalUse, Outcome};
 use super::Summary;
 
+/// What a row of class pairs remembers from one walk to the next: per
+/// family, the destination range a forward walk was dropped over having
+/// read only the address, and the VPC (if any) whose subnets are excepted.
+#[derive(Debug, Default)]
+struct Memo {
+    dropped: [Option<(crate::net::Interval, Option<usize>)>; 2],
+}
+
 /// The subnets of a model grouped into classes.
 #[derive(Debug, Clone)]
 pub struct Classes {
@@ -38,6 +46,12 @@ pub struct Classes {
     /// The classes in the order of their blocks (IPv4 start, then IPv6),
     /// so that destinations one walk decides come one after another.
     by_block: Vec<usize>,
+    /// The classes of each VPC, in block order; `without_vpc` those whose
+    /// VPC is not in the model (their walks are never shortcut).
+    of_vpc: Vec<Vec<usize>>,
+    without_vpc: Vec<usize>,
+    /// The number of subnets.
+    subnets: u64,
     /// The one kind of traffic the verdicts are for (`None`: any).
     pub flow: Option<crate::model::Flow>,
 }
@@ -98,7 +112,7 @@ impl Classes {
             class_of.push(class);
         }
         let closed = closed_vpcs(model);
-        let reach = members
+        let reach: Vec<ClassReach> = members
             .iter()
             .map(|m| {
                 let sub = &model.subnets[order[m[0]]];
@@ -116,11 +130,22 @@ impl Classes {
         };
         let mut by_block: Vec<usize> = (0..members.len()).collect();
         by_block.sort_by_key(|&c| (start(c, Family::V4), start(c, Family::V6), c));
+        let mut of_vpc = vec![Vec::new(); model.vpcs.len()];
+        let mut without_vpc = Vec::new();
+        for &c in &by_block {
+            match reach[c].vpc {
+                Some(v) => of_vpc[v].push(c),
+                None => without_vpc.push(c),
+            }
+        }
         Classes {
+            subnets: order.len() as u64,
             members,
             class_of,
             uncut,
             by_block,
+            of_vpc,
+            without_vpc,
             reach,
             flow: None,
         }
@@ -143,63 +168,104 @@ impl Classes {
         a: usize,
         mut f: impl FnMut(usize, Verdict),
     ) {
-        let src = &model.subnets[order[self.members[a][0]]];
-        // Per family: the destinations known dropped, and the VPC (if any)
-        // whose subnets are excepted.
-        let mut dropped: [Option<(crate::net::Interval, Option<usize>)>; 2] = [None, None];
-        let families = [Family::V4, Family::V6];
+        let mut memo = Memo::default();
         for &b in &self.by_block {
-            if self.surely_blocked(a, b) {
-                f(b, Verdict::Blocked);
-                continue;
+            if let Some(v) = self.class_pair_verdict(model, order, a, b, &mut memo) {
+                f(b, v);
             }
-            let Some((x, y)) = self.representatives(a, b) else {
-                continue;
-            };
-            let memo_ok = self.uncut[a] && self.uncut[b];
-            if memo_ok {
-                let dst = &model.subnets[order[y]];
-                let dst_vpc = dst.vpc.index();
-                let mut common = 0;
-                let covered = families.iter().enumerate().all(|(i, &fam)| {
-                    let (Some(_), Some(p)) = (src.cidr(fam), dst.cidr(fam)) else {
-                        return true;
-                    };
-                    common += 1;
-                    dropped[i].is_some_and(|(iv, except)| {
-                        iv.lo <= p.start
-                            && p.end() <= iv.hi
-                            && except.is_none_or(|v| dst_vpc.is_some_and(|w| w != v))
-                    })
-                });
-                if covered && common > 0 {
-                    f(b, Verdict::Blocked);
-                    continue;
-                }
-            }
-            let e = evaluate_pair_flow(
-                model,
-                order[x],
-                order[y],
-                Detail::Outcome,
-                self.flow.as_ref(),
-            );
-            if memo_ok {
-                for c in &e.cells {
-                    let whole = src.cidr(c.family).is_some_and(|p| c.src == p.interval());
-                    let except = match c.forward.goal_use {
-                        GoalUse::Nothing => None,
-                        GoalUse::NotInVpc(v) => Some(v),
-                        GoalUse::More => continue,
-                    };
-                    if whole && c.forward.outcome == Outcome::Dropped {
-                        let i = usize::from(c.family == Family::V6);
-                        dropped[i] = Some((c.forward.dst_valid, except));
-                    }
-                }
-            }
-            f(b, e.verdict);
         }
+    }
+
+    /// The outcome-only verdict of class pair (a, b), `None` for a class
+    /// paired with itself when it has one member: blocked when the source
+    /// VPC is closed to the destination's, or when `memo` holds a dropped
+    /// range that covers the destination; else evaluated, and the memo
+    /// updated from the walk.
+    #[inline]
+    fn class_pair_verdict(
+        &self,
+        model: &Model,
+        order: &[usize],
+        a: usize,
+        b: usize,
+        memo: &mut Memo,
+    ) -> Option<Verdict> {
+        if self.surely_blocked(a, b) {
+            return Some(Verdict::Blocked);
+        }
+        let (x, y) = self.representatives(a, b)?;
+        let src = &model.subnets[order[x]];
+        let families = [Family::V4, Family::V6];
+        let memo_ok = self.uncut[a] && self.uncut[b];
+        if memo_ok {
+            let dst = &model.subnets[order[y]];
+            let dst_vpc = dst.vpc.index();
+            let mut common = 0;
+            let covered = families.iter().enumerate().all(|(i, &fam)| {
+                let (Some(_), Some(p)) = (src.cidr(fam), dst.cidr(fam)) else {
+                    return true;
+                };
+                common += 1;
+                memo.dropped[i].is_some_and(|(iv, except)| {
+                    iv.lo <= p.start
+                        && p.end() <= iv.hi
+                        && except.is_none_or(|v| dst_vpc.is_some_and(|w| w != v))
+                })
+            });
+            if covered && common > 0 {
+                return Some(Verdict::Blocked);
+            }
+        }
+        let e = evaluate_pair_flow(
+            model,
+            order[x],
+            order[y],
+            Detail::Outcome,
+            self.flow.as_ref(),
+        );
+        if memo_ok {
+            for c in &e.cells {
+                let whole = src.cidr(c.family).is_some_and(|p| c.src == p.interval());
+                let except = match c.forward.goal_use {
+                    GoalUse::Nothing => None,
+                    GoalUse::NotInVpc(v) => Some(v),
+                    GoalUse::More => continue,
+                };
+                if whole && c.forward.outcome == Outcome::Dropped {
+                    let i = usize::from(c.family == Family::V6);
+                    memo.dropped[i] = Some((c.forward.dst_valid, except));
+                }
+            }
+        }
+        Some(e.verdict)
+    }
+
+    /// Verdict counts of the class pairs with source class `a`. When `a`'s
+    /// VPC is closed, only the destination classes of that VPC, of the VPCs
+    /// it can reach and of no known VPC are looked at: every other pair is
+    /// blocked and counted at once.
+    fn row_summary(&self, model: &Model, order: &[usize], a: usize) -> Summary {
+        let mut s = Summary::default();
+        let ra = &self.reach[a];
+        let (Some(v), Some(peers)) = (ra.vpc, &ra.peers) else {
+            self.each_verdict(model, order, a, |b, v| s.add(v, self.weight(a, b)));
+            return s;
+        };
+        let mut memo = Memo::default();
+        let mut seen = 0;
+        let open = std::iter::once(v)
+            .chain(peers.iter().copied().filter(|&w| w != v))
+            .flat_map(|w| &self.of_vpc[w])
+            .chain(&self.without_vpc);
+        for &b in open {
+            seen += self.members[b].len() as u64;
+            if let Some(verdict) = self.class_pair_verdict(model, order, a, b, &mut memo) {
+                s.add(verdict, self.weight(a, b));
+            }
+        }
+        let na = self.members[a].len() as u64;
+        s.add(Verdict::Blocked, na * (self.subnets - seen));
+        s
     }
 
     /// True when the forward path of class pair (a, b) cannot deliver, so
@@ -242,11 +308,7 @@ impl Classes {
         let n = self.members.len();
         (0..n)
             .into_par_iter()
-            .map(|a| {
-                let mut s = Summary::default();
-                self.each_verdict(model, order, a, |b, v| s.add(v, self.weight(a, b)));
-                s
-            })
+            .map(|a| self.row_summary(model, order, a))
             .reduce(Summary::default, Summary::merge)
     }
 
