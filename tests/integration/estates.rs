@@ -132,6 +132,26 @@ fn check_counts(spec: &EstateSpec) {
         ),
         "{spec:?}: (pairs, reachable, one_way, blocked, partial, unknown)"
     );
+    let internet = synth::expected_internet(spec).map(|w| {
+        (
+            w.pairs,
+            w.reachable,
+            w.one_way,
+            w.blocked,
+            w.partial,
+            w.unknown,
+        )
+    });
+    let e = &a.endpoint_summary;
+    let got_internet = (!a.endpoint_list.is_empty()).then_some((
+        e.pairs,
+        e.reachable,
+        e.one_way,
+        e.blocked,
+        e.partial,
+        e.unknown,
+    ));
+    assert_eq!(got_internet, internet, "{spec:?}: the internet pairs");
     let errors: Vec<_> = a
         .findings
         .iter()

@@ -361,6 +361,38 @@ pub fn expected_summary(spec: &EstateSpec) -> ExpectedSummary {
     }
 }
 
+/// The verdict counts of the pairs between the subnets and the internet,
+/// `None` when the estate has no internet gateway (the internet is then
+/// not an endpoint). No subnet maps public IPv4 addresses on launch and no
+/// instance has one, so:
+///
+/// * nothing comes in from the internet: `N` blocked pairs
+///   (`NO_PUBLIC_ADDRESS`);
+/// * without `nat`, every subnet's default route goes straight to its
+///   VPC's internet gateway, which translates no address of it: `N`
+///   blocked;
+/// * with `nat`, the `S−1` private subnets of every VPC get out through the
+///   NAT gateway (its subnet's table goes to the internet gateway, and the
+///   replies come back by the local route): `V·(S−1)` reachable; the NAT
+///   gateway's own subnet routes straight to the internet gateway: `V`
+///   blocked.
+pub fn expected_internet(spec: &EstateSpec) -> Option<ExpectedSummary> {
+    if !spec.igw {
+        return None;
+    }
+    let (v, s) = (spec.vpcs as u64, spec.subnets_per_vpc as u64);
+    let n = v * s;
+    let reachable = if spec.nat { v * s.saturating_sub(1) } else { 0 };
+    Some(ExpectedSummary {
+        pairs: 2 * n,
+        reachable,
+        one_way: 0,
+        blocked: 2 * n - reachable,
+        partial: 0,
+        unknown: 0,
+    })
+}
+
 /// The peered VPC pairs `(requester, accepter)`, requester < accepter, in
 /// the order of [`Topology`]'s description (for `HubChain`, the hub's
 /// peerings, then the chain's that are not among them). Empty for `None`
