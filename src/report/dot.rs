@@ -1,7 +1,9 @@
 //! Graphviz DOT: subnets clustered by VPC, one edge per ordered pair that
 //! gets traffic through, coloured by verdict (a pair and its reverse with
 //! the same verdict share one two-headed edge). Blocked pairs have no edge.
-//! With `--by-vpc`, VPCs are the nodes and edges carry verdict counts.
+//! With `--by-vpc`, VPCs are the nodes and edges carry verdict counts. The
+//! internet, when it is an endpoint, is a node of its own with an edge to
+//! and from each subnet, as between subnets.
 //!
 //! Node ids are generated (`s0`, `v0`); every name from the input is a
 //! quoted string with `\` and `"` escaped and control characters replaced,
@@ -12,6 +14,7 @@ use std::io::{self, Write};
 
 use super::doc::{MatrixDoc, VpcMatrix};
 use super::Verdict;
+use crate::analysis::endpoints::EndpointGrid;
 use crate::analysis::Summary;
 
 /// A DOT quoted string.
@@ -157,7 +160,44 @@ pub fn write_matrix(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
             )?;
         }
     }
+    write_endpoints(out, m)?;
     writeln!(out, "}}")
+}
+
+/// The endpoints beyond the subnets (the internet) as nodes of their own,
+/// with an edge per subnet pair that gets traffic through, as above.
+fn write_endpoints(out: &mut dyn Write, m: &MatrixDoc) -> io::Result<()> {
+    let eg = EndpointGrid::of(m.analysis);
+    for (k, name) in eg.names.iter().enumerate() {
+        writeln!(
+            out,
+            "  e{k} [label={}, shape=ellipse, fillcolor=\"#e3f2fd\"];",
+            quote(name)
+        )?;
+        for s in 0..eg.to.len() {
+            let (to, from) = (eg.to[s][k], eg.from[k][s]);
+            let edge = |a: String, b: String, v: Verdict, both: bool| -> Option<String> {
+                let (color, st) = style(v)?;
+                let dir = if both { ", dir=both" } else { "" };
+                Some(format!(
+                    "  {a} -> {b} [color=\"{color}\", style={st}{dir}, tooltip=\"{v}\"];"
+                ))
+            };
+            let lines = match (to, from) {
+                (Some(x), Some(y)) if x == y => {
+                    vec![edge(format!("s{s}"), format!("e{k}"), x, true)]
+                }
+                _ => vec![
+                    to.and_then(|v| edge(format!("s{s}"), format!("e{k}"), v, false)),
+                    from.and_then(|v| edge(format!("e{k}"), format!("s{s}"), v, false)),
+                ],
+            };
+            for line in lines.into_iter().flatten() {
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
