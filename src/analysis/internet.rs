@@ -293,6 +293,8 @@ pub fn egress(
             };
             if fwd.outcome != Outcome::Dropped {
                 match &exit {
+                    // Not known until apply: the walk says why.
+                    None if fwd.outcome == Outcome::Unknown => {}
                     None => drop_leg(
                         &mut fwd,
                         reason(
