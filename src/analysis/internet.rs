@@ -26,6 +26,7 @@
 //! Network ACLs apply both ways, with the replies to the ephemeral ports.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -98,6 +99,10 @@ pub struct Addresses {
     igw_of_vpc: Vec<Option<usize>>,
     /// An internet gateway whose VPC is not known until apply.
     unattached: Option<usize>,
+    /// Gateway address -> the association that gives it a route table
+    /// (ingress routing), and an association whose gateway is not known.
+    edge: HashMap<String, String>,
+    edge_unresolved: Option<String>,
 }
 
 impl Addresses {
@@ -118,12 +123,37 @@ impl Addresses {
                 _ => {}
             }
         }
+        let mut edge = HashMap::new();
+        let mut edge_unresolved = None;
+        for e in &model.edge_associations {
+            match &e.gateway {
+                Link::To(g) => {
+                    edge.entry(model.gateways[*g].address.clone())
+                        .or_insert_with(|| e.address.clone());
+                }
+                Link::Unresolved(_) => {
+                    edge_unresolved.get_or_insert_with(|| e.address.clone());
+                }
+                _ => {}
+            }
+        }
         Addresses {
             v4: public_stand_in(model, Family::V4),
             v6: public_stand_in(model, Family::V6),
             igw_of_vpc,
             unattached,
+            edge,
+            edge_unresolved,
         }
+    }
+
+    /// The association that routes what gateway `gw` brings in by a route
+    /// table of its own, or may (its gateway not known until apply).
+    fn ingress_routing(&self, gw: &str) -> Option<&str> {
+        self.edge
+            .get(gw)
+            .or(self.edge_unresolved.as_ref())
+            .map(String::as_str)
     }
 
     fn get(&self, f: Family) -> u128 {
@@ -346,6 +376,10 @@ pub fn egress(
                 // Nothing left: no reply to walk.
                 _ => Leg::start(family),
             };
+            let mut ret = ret;
+            if let (Some(e), false) = (&exit, fwd.outcome == Outcome::Dropped) {
+                ingress_routed(addrs, &e.label, &mut ret, Direction::Return);
+            }
             let trip = round_trip(&fwd, &ret, &asked.forward, &replies);
             let vs = clip(si, &[fwd.src_valid, ret.dst_valid]);
             work.extend(si.minus(&vs));
@@ -396,6 +430,29 @@ fn no_public_address(sub: &crate::model::Subnet, gw: Option<&str>) -> Reason {
         ),
         Direction::Forward,
     )
+}
+
+/// What `gw` brings into the VPC is routed by the route table of an edge
+/// association (ingress routing), which tfreach does not follow yet: the
+/// leg's outcome is unknown.
+fn ingress_routed(addrs: &Addresses, gw: &str, leg: &mut Leg, direction: Direction) {
+    if leg.outcome == Outcome::Dropped {
+        return;
+    }
+    let Some(assoc) = addrs.ingress_routing(gw) else {
+        return;
+    };
+    if leg.outcome == Outcome::Delivered {
+        leg.outcome = Outcome::Unknown;
+    }
+    leg.reasons.push(reason(
+        codes::UNSUPPORTED_HOP,
+        assoc,
+        format!(
+            "{assoc} gives {gw} a route table for what it brings into the VPC (ingress routing), which tfreach does not follow yet"
+        ),
+        direction,
+    ));
 }
 
 /// Whether the subnet maps public IPv4 addresses is not known until apply.
@@ -571,6 +628,7 @@ pub fn ingress(
             if family == Family::V4 && matches!(public, Public::Unknown) {
                 unknown_public(sub, &mut fwd);
             }
+            ingress_routed(addrs, &gw, &mut fwd, Direction::Forward);
             let replies = replies_of(&fwd, &asked);
             let unaddressed = family == Family::V4 && matches!(public, Public::None);
             let ret = if unaddressed {

@@ -367,6 +367,7 @@ pub fn build(doc: &Document, view: View) -> Built {
     b.subnets();
     b.gateways();
     b.public_addresses();
+    b.edge_associations();
     b.route_tables();
     b.peerings();
     b.endpoints();

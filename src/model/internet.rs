@@ -10,11 +10,22 @@
 
 use serde_json::Value;
 
-use super::build::{Builder, Found};
+use super::build::{attr_unknown, str_attr, Builder, Found};
 use super::{GatewayKind, Link};
 
 /// The resource types whose public addresses the model reads.
 const EIP_TYPES: &[&str] = &["aws_eip", "aws_eip_association"];
+
+/// A route table associated with a gateway (`aws_route_table_association`
+/// with `gateway_id`): AWS routes what the gateway brings into the VPC by
+/// that table (ingress routing), to an appliance for instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeAssociation {
+    /// The association's address.
+    pub address: String,
+    /// The gateway (an index into `Model::gateways` when in the input).
+    pub gateway: Link,
+}
 
 /// What the input says of a subnet's public IPv4 addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,6 +64,32 @@ pub fn on_launch(values: &Value, default_subnet: bool) -> Option<bool> {
 }
 
 impl Builder<'_> {
+    /// Records the route tables associated with a gateway. Runs after
+    /// `gateways`.
+    pub(super) fn edge_associations(&mut self) {
+        for i in 0..self.lk.raw.len() {
+            let r = self.raw(i);
+            if r.rtype != "aws_route_table_association" {
+                continue;
+            }
+            let named = str_attr(&r.values, "gateway_id").is_some()
+                || attr_unknown(&r.values, "gateway_id");
+            if !named {
+                continue;
+            }
+            let found = self.lk.link(
+                r,
+                "gateway_id",
+                &["aws_internet_gateway", "aws_vpn_gateway"],
+            );
+            let gateway = self.link_of(found, |b| &b.gw_of, "gateway");
+            self.model.edge_associations.push(EdgeAssociation {
+                address: r.address.clone(),
+                gateway,
+            });
+        }
+    }
+
     /// Records, on each subnet, the instances and network interfaces of the
     /// input that hold a public IPv4 address. Runs after `gateways`, which
     /// links instances and network interfaces to their subnets.

@@ -300,6 +300,9 @@ pub struct Model {
     pub endpoints: Vec<Endpoint>,
     pub security_groups: Vec<SecurityGroup>,
     pub endpoint_services: Vec<EndpointService>,
+    /// Route tables associated with a gateway (ingress routing): what the
+    /// gateway brings into the VPC is routed by that table.
+    pub edge_associations: Vec<internet::EdgeAssociation>,
 }
 
 impl Model {

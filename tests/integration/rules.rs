@@ -23,6 +23,7 @@ rule!(
     central_egress_through_transit_gateway,
     nacl_blocks_internet_replies,
     ingress_replies_must_leave_by_internet_gateway,
+    ingress_routing_through_an_appliance_is_unknown,
     local_route_same_vpc,
     unassociated_subnet_uses_main_table,
     peering_two_way,
