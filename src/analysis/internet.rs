@@ -118,7 +118,12 @@ fn goal(family: Family) -> Goal<'static> {
     })
 }
 
-fn reason(code: &'static str, resource: &str, message: String, direction: Direction) -> Reason {
+pub(super) fn reason(
+    code: &'static str,
+    resource: &str,
+    message: String,
+    direction: Direction,
+) -> Reason {
     Reason {
         code,
         resource: Some(resource.to_string()),
@@ -162,7 +167,7 @@ fn pair_of(from: String, to: String, e: PairEval, note: Option<String>) -> Endpo
 }
 
 /// The subnet's blocks, or the pair's answer when they are not known.
-fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>, PairEval> {
+pub(super) fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>, PairEval> {
     let sub = &model.subnets[s];
     if let Some(why) = &sub.cidrs.unknown {
         return Err(PairEval {
@@ -183,7 +188,7 @@ fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>, PairEval> 
         .collect())
 }
 
-fn asked(flow: Option<&Flow>, family: Family) -> FlowSet {
+pub(super) fn asked(flow: Option<&Flow>, family: Family) -> FlowSet {
     match flow {
         Some(f) => f.forward(family),
         None => FlowSet::connections(family),
@@ -191,14 +196,19 @@ fn asked(flow: Option<&Flow>, family: Family) -> FlowSet {
 }
 
 /// The replies of what arrived (of everything, when nothing did).
-fn replies_of(fwd: &Leg, asked: &FlowSet) -> FlowSet {
+pub(super) fn replies_of(fwd: &Leg, asked: &FlowSet) -> FlowSet {
     match (fwd.outcome, &fwd.flows) {
         (Outcome::Dropped, _) | (_, None) => asked.replies_for(),
         (_, Some(f)) => f.replies_for(),
     }
 }
 
-fn round_trip(fwd: &Leg, ret: &Leg, asked: &FlowSet, replies: &FlowSet) -> Option<FlowSet> {
+pub(super) fn round_trip(
+    fwd: &Leg,
+    ret: &Leg,
+    asked: &FlowSet,
+    replies: &FlowSet,
+) -> Option<FlowSet> {
     if fwd.flows.is_none() && ret.flows.is_none() {
         return None;
     }
@@ -207,7 +217,7 @@ fn round_trip(fwd: &Leg, ret: &Leg, asked: &FlowSet, replies: &FlowSet) -> Optio
     Some(arrived.round_trips(back))
 }
 
-fn drop_leg(leg: &mut Leg, r: Reason) {
+pub(super) fn drop_leg(leg: &mut Leg, r: Reason) {
     leg.outcome = Outcome::Dropped;
     leg.reasons.push(r);
 }
@@ -370,7 +380,7 @@ fn unknown_public(sub: &crate::model::Subnet, leg: &mut Leg) {
     ));
 }
 
-fn no_block(address: &str) -> PairEval {
+pub(super) fn no_block(address: &str) -> PairEval {
     PairEval {
         verdict: Verdict::Blocked,
         reasons: vec![reason(

@@ -13,6 +13,7 @@ pub mod flow;
 pub mod internet;
 pub mod nacl;
 pub mod nat;
+pub mod onprem;
 pub mod prefix_list;
 pub mod tgw;
 pub mod words;
@@ -300,6 +301,11 @@ pub struct Model {
     pub endpoints: Vec<Endpoint>,
     pub security_groups: Vec<SecurityGroup>,
     pub endpoint_services: Vec<EndpointService>,
+    /// On-premises networks, one per VPN connection or Direct Connect
+    /// gateway association.
+    pub on_prem: Vec<onprem::OnPremNetwork>,
+    /// VPC route tables that learn a virtual private gateway's routes.
+    pub vgw_propagations: Vec<onprem::Propagation>,
 }
 
 impl Model {
@@ -392,6 +398,7 @@ mod tests {
             include_str!("flow.rs"),
             include_str!("nacl.rs"),
             include_str!("nat.rs"),
+            include_str!("onprem.rs"),
             include_str!("prefix_list.rs"),
             include_str!("tgw.rs"),
         ];
