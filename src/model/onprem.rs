@@ -259,6 +259,11 @@ impl Builder<'_> {
                 }
             }
         }
+        // The tables say so in a finding (PROPAGATED_ROUTES), whichever
+        // resource turns propagation on.
+        for p in &out {
+            self.model.route_tables[p.table].propagating = true;
+        }
         self.model.vgw_propagations = out;
     }
 

@@ -428,9 +428,14 @@ impl Walker<'_> {
             return format!("traffic to {}", s.name);
         }
         if let Goal::OnPrem(o) = self.goal {
+            // The range's first address is where walks to it are sent.
+            let range = Prefix {
+                family: self.family,
+                start: self.dst,
+                len: o.prefix_len,
+            };
             return format!(
-                "traffic to {} ({})",
-                Prefix::fmt_addr(self.family, self.dst),
+                "traffic to {range} ({})",
                 self.model.on_prem[o.net].address
             );
         }

@@ -498,10 +498,19 @@ pub fn arrive_from_onprem(
     p: Packet<'_>,
     detail: Detail,
 ) -> Leg {
-    let here = Interval {
-        lo: p.src,
-        hi: p.src,
-    };
+    // Described within the network's range that holds the source.
+    let here = model.on_prem[n]
+        .all_ranges()
+        .into_iter()
+        .filter(|r| r.prefix.family == p.family && r.prefix.contains_addr(p.src))
+        .max_by_key(|r| r.prefix.len)
+        .map_or(
+            Interval {
+                lo: p.src,
+                hi: p.src,
+            },
+            |r| r.prefix.interval(),
+        );
     let mut w = Walker::new(model, Goal::Subnet(to), p, detail, here);
     let name = &model.on_prem[n].address;
     w.hop(
