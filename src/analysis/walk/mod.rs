@@ -434,10 +434,7 @@ impl Walker<'_> {
                 start: self.dst,
                 len: o.prefix_len,
             };
-            return format!(
-                "traffic to {range} ({})",
-                self.model.on_prem[o.net].address
-            );
+            return format!("traffic to {range} ({})", self.model.on_prem[o.net].address);
         }
         match self.leg.dst_valid.intersect(&self.dst_bound) {
             Some(iv) => iv.describe(self.family),
