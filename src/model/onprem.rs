@@ -505,13 +505,11 @@ impl Builder<'_> {
                     continue;
                 }
                 match &r.dest {
-                    Dest::Cidr(p) => {
-                        if !found.iter().any(|x| x.prefix == *p) {
-                            found.push(Range {
-                                prefix: *p,
-                                resource: r.resource.clone(),
-                            });
-                        }
+                    Dest::Cidr(p) if !found.iter().any(|x| x.prefix == *p) => {
+                        found.push(Range {
+                            prefix: *p,
+                            resource: r.resource.clone(),
+                        });
                     }
                     Dest::Unknown(why) => {
                         unknown.get_or_insert_with(|| why.clone());

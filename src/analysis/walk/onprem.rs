@@ -316,7 +316,7 @@ impl Walker<'_> {
     }
 
     /// Coming in from on-premises network `n` to subnet `to`.
-    fn from_onprem(&mut self, n: usize, to: usize) {
+    fn enter_from_onprem(&mut self, n: usize, to: usize) {
         let m = self.model;
         let net = &m.on_prem[n];
         if !net.carries(self.family) {
@@ -337,8 +337,8 @@ impl Walker<'_> {
                 let why = why.clone();
                 self.unknown(codes::UNRESOLVED_REFERENCE, &net.address, why);
             }
-            Via::Vgw(g) => self.from_vgw(n, *g, to),
-            Via::Tgw { tgw, attachments } => self.from_tgw(n, *tgw, attachments, to),
+            Via::Vgw(g) => self.enter_by_vgw(n, *g, to),
+            Via::Tgw { tgw, attachments } => self.enter_by_tgw(n, *tgw, attachments, to),
         }
     }
 
@@ -394,7 +394,7 @@ impl Walker<'_> {
         covered
     }
 
-    fn from_vgw(&mut self, n: usize, g: usize, to: usize) {
+    fn enter_by_vgw(&mut self, n: usize, g: usize, to: usize) {
         let m = self.model;
         let gw = &m.gateways[g];
         let sub = &m.subnets[to];
@@ -454,7 +454,7 @@ impl Walker<'_> {
         self.acl_context = "";
     }
 
-    fn from_tgw(&mut self, n: usize, tgw: usize, attachments: &[usize], to: usize) {
+    fn enter_by_tgw(&mut self, n: usize, tgw: usize, attachments: &[usize], to: usize) {
         let m = self.model;
         if m.on_prem[n].kind == ConnectionKind::DirectConnect && !self.advertised(n, None) {
             return;
@@ -518,6 +518,6 @@ pub fn arrive_from_onprem(
         || "comes in from the on-premises network".into(),
         false,
     );
-    w.from_onprem(n, to);
+    w.enter_from_onprem(n, to);
     w.leg
 }
