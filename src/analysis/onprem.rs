@@ -5,7 +5,7 @@
 //! subnet, two ordered pairs:
 //!
 //! * `subnet -> network`: a connection from the subnet to an address of each
-//!   of the network's ranges (its first address), out by the subnet's route
+//!   of the network's ranges (its first address outside the VPCs' blocks), out by the subnet's route
 //!   table to the network's virtual private gateway (a static or a
 //!   propagated route) or to a transit gateway whose tables send the range to
 //!   the network's attachment; the replies come in through the same
@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use crate::codes;
 use crate::model::onprem::{OnPremNetwork, Range, Routing};
 use crate::model::{Direction, Flow, Model, Verdict};
-use crate::net::Interval;
+use crate::net::{Interval, Prefix};
 
 use super::endpoints::{EndpointInfo, EndpointPair};
 use super::internet::{asked, drop_leg, no_block, reason, replies_of, round_trip};
@@ -167,8 +167,29 @@ fn note_of(net: &OnPremNetwork, ranges: &[Range]) -> Option<String> {
 fn goal(n: usize, r: &Range) -> Goal<'static> {
     Goal::OnPrem(OnPremAddr {
         net: n,
-        prefix_len: r.prefix.len,
+        range: r.prefix,
     })
+}
+
+/// The address a range is walked to: its first address outside every VPC
+/// block of the model (an on-premises supernet such as 10.0.0.0/8 often
+/// holds the VPCs' blocks, which are not on-premises), else its first.
+fn stand_in(model: &Model, range: Prefix) -> u128 {
+    let mut a = range.start;
+    loop {
+        let inside = model
+            .vpcs
+            .iter()
+            .flat_map(|v| v.cidrs.of(range.family))
+            .filter(|p| p.contains_addr(a))
+            .map(|p| p.end())
+            .max();
+        match inside {
+            Some(end) if end < range.end() => a = end + 1,
+            Some(_) => return range.start,
+            None => return a,
+        }
+    }
 }
 
 /// The walk towards the network delivered without reaching it.
@@ -213,7 +234,7 @@ pub fn to_onprem(
         let Some(block) = sub.cidr(family) else {
             continue;
         };
-        let addr = range.prefix.start;
+        let addr = stand_in(model, range.prefix);
         let asked = asked(flow, family);
         let mut work = vec![block.interval()];
         while let Some(si) = work.pop() {
@@ -291,7 +312,7 @@ pub fn from_onprem(
         let Some(block) = sub.cidr(family) else {
             continue;
         };
-        let addr = range.prefix.start;
+        let addr = stand_in(model, range.prefix);
         let asked = asked(flow, family);
         let mut work = vec![block.interval()];
         while let Some(di) = work.pop() {

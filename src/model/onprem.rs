@@ -167,6 +167,30 @@ impl Model {
     }
 }
 
+/// Parses one value of `--on-prem`: `NAME=CIDR[,CIDR...]`, where the name is
+/// the address of the network's VPN connection or Direct Connect gateway
+/// association (it may hold `=` in an instance key; a CIDR never does).
+pub fn parse_named(arg: &str) -> Result<(String, Vec<Prefix>), String> {
+    let Some((name, cidrs)) = arg.rsplit_once('=') else {
+        return Err(format!("{arg}: expected NAME=CIDR[,CIDR...]"));
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("{arg}: no network name before `=`"));
+    }
+    let mut out = Vec::new();
+    for c in cidrs.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        out.push(
+            c.parse::<Prefix>()
+                .map_err(|e| format!("{arg}: {c}: {e}"))?,
+        );
+    }
+    if out.is_empty() {
+        return Err(format!("{arg}: no CIDR block after `=`"));
+    }
+    Ok((name.to_string(), out))
+}
+
 fn prefixes(v: &Value) -> Vec<Prefix> {
     match v {
         Value::Array(items) => items
@@ -534,6 +558,17 @@ pub fn is_on_prem(kind: AttachmentKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_ranges_parse_from_the_flag_value() {
+        let (name, p) =
+            parse_named(r#"module.net["a=b"].aws_vpn_connection.x=10.0.0.0/8, fd00::/48"#).unwrap();
+        assert_eq!(name, r#"module.net["a=b"].aws_vpn_connection.x"#);
+        assert_eq!(p.len(), 2);
+        assert!(parse_named("aws_vpn_connection.x").is_err());
+        assert!(parse_named("aws_vpn_connection.x=").is_err());
+        assert!(parse_named("aws_vpn_connection.x=10.0.0.300/8").is_err());
+    }
 
     #[test]
     fn vgw_vpn_carries_ipv4_only() {

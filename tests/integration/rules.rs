@@ -60,6 +60,7 @@ rule!(
     vpn_on_transit_gateway_uses_its_route_table,
     direct_connect_gateway_association,
     vpn_gateway_carries_no_ipv6,
+    vpn_supernet_is_routed_around_the_vpc_block,
     nacl_lowest_rule_number_wins,
     nacl_reply_needs_ephemeral_ports,
     nacl_not_applied_within_subnet,

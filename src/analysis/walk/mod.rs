@@ -182,9 +182,9 @@ pub enum Goal<'a> {
 pub struct OnPremAddr {
     /// Index into `Model::on_prem`.
     pub net: usize,
-    /// The length of the network's range the address is in: the prefix a
-    /// propagated route for it has.
-    pub prefix_len: u8,
+    /// The network's range the address is in: the prefix a propagated
+    /// route for it has.
+    pub range: Prefix,
 }
 
 /// One packet to walk.
@@ -428,13 +428,10 @@ impl Walker<'_> {
             return format!("traffic to {}", s.name);
         }
         if let Goal::OnPrem(o) = self.goal {
-            // The range's first address is where walks to it are sent.
-            let range = Prefix {
-                family: self.family,
-                start: self.dst,
-                len: o.prefix_len,
-            };
-            return format!("traffic to {range} ({})", self.model.on_prem[o.net].address);
+            return format!(
+                "traffic to {} ({})",
+                o.range, self.model.on_prem[o.net].address
+            );
         }
         match self.leg.dst_valid.intersect(&self.dst_bound) {
             Some(iv) => iv.describe(self.family),
