@@ -22,7 +22,7 @@
 use rayon::prelude::*;
 
 use crate::codes;
-use crate::model::onprem::{OnPremNetwork, Range, Routing};
+use crate::model::onprem::{OnPremNetwork, Range, Routing, Via};
 use crate::model::{Direction, Flow, Model, Verdict};
 use crate::net::{Interval, Prefix};
 
@@ -101,6 +101,17 @@ fn answer(verdict: Verdict, r: crate::model::Reason) -> PairEval {
 /// The ranges a walk is sent towards, or the pair's answer when there are
 /// none to decide over.
 fn ranges(net: &OnPremNetwork) -> Result<Vec<Range>, PairEval> {
+    if let Via::Unknown(why) = &net.via {
+        // Which gateway carries the network is not known: neither way can
+        // be walked.
+        let r = reason(
+            codes::UNRESOLVED_REFERENCE,
+            &net.address,
+            why.clone(),
+            Direction::Forward,
+        );
+        return Err(answer(Verdict::Unknown, r));
+    }
     let all = net.all_ranges();
     if !all.is_empty() {
         return Ok(all);
