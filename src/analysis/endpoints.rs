@@ -1,12 +1,11 @@
-//! Endpoints beyond the subnets: the internet (and, to come, on-premises
-//! networks). Each is paired with every subnet both ways; the pairs are few
+//! Endpoints beyond the subnets: the internet and on-premises networks. Each is paired with every subnet both ways; the pairs are few
 //! (two per subnet and endpoint) and are listed after the subnet pairs.
 
 use serde::Serialize;
 
 use crate::model::{Flow, Model, Reason, Verdict};
 
-use super::{internet, Summary};
+use super::{internet, onprem, Summary};
 
 /// An endpoint as reports show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,6 +48,9 @@ pub fn pairs(
         });
         out.extend(internet::pairs(model, order, flow));
     }
+    let (names, pairs) = onprem::pairs(model, order, flow);
+    list.extend(names);
+    out.extend(pairs);
     (list, out)
 }
 

@@ -174,7 +174,12 @@ fn goal(family: Family) -> Goal<'static> {
     })
 }
 
-fn reason(code: &'static str, resource: &str, message: String, direction: Direction) -> Reason {
+pub(super) fn reason(
+    code: &'static str,
+    resource: &str,
+    message: String,
+    direction: Direction,
+) -> Reason {
     Reason {
         code,
         resource: Some(resource.to_string()),
@@ -218,7 +223,7 @@ fn pair_of(from: String, to: String, e: PairEval, note: Option<String>) -> Endpo
 }
 
 /// The subnet's blocks, or the pair's answer when they are not known.
-fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>, PairEval> {
+pub(super) fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>, PairEval> {
     let sub = &model.subnets[s];
     if let Some(why) = &sub.cidrs.unknown {
         return Err(PairEval {
@@ -241,12 +246,12 @@ fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>, PairEval> 
 
 /// The flows asked about in one family, and all their replies: shared
 /// sets for any traffic, which spares building them for every subnet.
-struct Asked {
-    forward: Cow<'static, FlowSet>,
-    replies: Cow<'static, FlowSet>,
+pub(super) struct Asked {
+    pub(super) forward: Cow<'static, FlowSet>,
+    pub(super) replies: Cow<'static, FlowSet>,
 }
 
-fn asked(flow: Option<&Flow>, family: Family) -> Asked {
+pub(super) fn asked(flow: Option<&Flow>, family: Family) -> Asked {
     match flow {
         Some(f) => {
             let forward = f.forward(family);
@@ -263,14 +268,19 @@ fn asked(flow: Option<&Flow>, family: Family) -> Asked {
 }
 
 /// The replies of what arrived (of everything, when nothing did).
-fn replies_of<'a>(fwd: &Leg, asked: &'a Asked) -> Cow<'a, FlowSet> {
+pub(super) fn replies_of<'a>(fwd: &Leg, asked: &'a Asked) -> Cow<'a, FlowSet> {
     match (fwd.outcome, &fwd.flows) {
         (Outcome::Dropped, _) | (_, None) => Cow::Borrowed(&*asked.replies),
         (_, Some(f)) => Cow::Owned(f.replies_for()),
     }
 }
 
-fn round_trip(fwd: &Leg, ret: &Leg, asked: &FlowSet, replies: &FlowSet) -> Option<FlowSet> {
+pub(super) fn round_trip(
+    fwd: &Leg,
+    ret: &Leg,
+    asked: &FlowSet,
+    replies: &FlowSet,
+) -> Option<FlowSet> {
     if fwd.flows.is_none() && ret.flows.is_none() {
         return None;
     }
@@ -279,7 +289,7 @@ fn round_trip(fwd: &Leg, ret: &Leg, asked: &FlowSet, replies: &FlowSet) -> Optio
     Some(arrived.round_trips(back))
 }
 
-fn drop_leg(leg: &mut Leg, r: Reason) {
+pub(super) fn drop_leg(leg: &mut Leg, r: Reason) {
     leg.outcome = Outcome::Dropped;
     leg.reasons.push(r);
 }
@@ -471,7 +481,7 @@ fn unknown_public(sub: &crate::model::Subnet, leg: &mut Leg) {
     ));
 }
 
-fn no_block(address: &str) -> PairEval {
+pub(super) fn no_block(address: &str) -> PairEval {
     PairEval {
         verdict: Verdict::Blocked,
         reasons: vec![reason(

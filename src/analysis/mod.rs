@@ -20,6 +20,7 @@ pub mod inspection;
 pub mod internet;
 pub mod lookup;
 pub mod lpm;
+pub mod onprem;
 pub mod pair;
 pub mod services;
 pub mod walk;

@@ -392,6 +392,7 @@ fn via_routes(
     r.via = match via {
         Some(Reached::Endpoint(e)) => Some(model.endpoints[e].address.clone()),
         Some(Reached::Internet(..)) => Some("internet".into()),
+        Some(Reached::OnPrem(n)) => Some(model.on_prem[n].address.clone()),
         None => None,
     };
     r

@@ -150,6 +150,7 @@ pub fn is_network_type(t: &str) -> bool {
         "aws_eip",
         "aws_eip_association",
         "aws_vpn_connection",
+        "aws_vpn_connection_route",
         "aws_dx_gateway_association",
     ];
     EXACT.contains(&t)

@@ -93,7 +93,6 @@ fn unmodelled(t: &str) -> bool {
         "awscc_ec2_security_group_egress",
     ];
     (t.starts_with("aws_ec2_transit_gateway_") && !MODELLED_TGW.contains(&t))
-        || t == "aws_vpn_gateway_route_propagation"
         || (t.starts_with("awscc_ec2_") && !MODELLED_AWSCC.contains(&t))
 }
 
@@ -379,6 +378,7 @@ pub fn build(doc: &Document, view: View) -> Built {
     b.local_routes();
     b.network_acls();
     b.transit_gateways();
+    b.on_prem();
     b.devices();
     b.check_routes();
     b.report_unmodelled();

@@ -176,6 +176,21 @@ codes! {
     ENDPOINT_NOT_MODELLED = "ENDPOINT_NOT_MODELLED", Info,
         "The path or service depends on something tfreach does not model (a load balancer behind an endpoint service, a security group whose members are outside the input).",
         "Check this part by hand.";
+    ONPREM_RANGES_LEARNED_BY_BGP = "ONPREM_RANGES_LEARNED_BY_BGP", Info,
+        "The on-premises network's address ranges are learned over BGP once the connection is up (a dynamic VPN, a Direct Connect gateway), so the input does not hold them and the pair cannot be decided.",
+        "Name the network's ranges (--on-prem NAME=CIDR,...), or give the VPN static routes (static_routes_only with aws_vpn_connection_route, or transit gateway static routes to its attachment).";
+    ONPREM_NO_STATIC_ROUTES = "ONPREM_NO_STATIC_ROUTES", Warning,
+        "The VPN connection uses static routes only and the input gives it none, so nothing is routed to the on-premises network.",
+        "Add aws_vpn_connection_route resources (virtual private gateway) or aws_ec2_transit_gateway_route entries to the VPN attachment (transit gateway) for the on-premises ranges.";
+    ONPREM_GATEWAY_NOT_IN_VPC = "ONPREM_GATEWAY_NOT_IN_VPC", Warning,
+        "The virtual private gateway of the on-premises connection is not attached to the subnet's VPC, so traffic between them has no way in or out.",
+        "Attach the gateway to the VPC (vpc_id, or aws_vpn_gateway_attachment), or connect the VPC through a transit gateway that carries the connection.";
+    ONPREM_FAMILY_NOT_CARRIED = "ONPREM_FAMILY_NOT_CARRIED", Warning,
+        "The connection does not carry this address family: a VPN on a virtual private gateway carries IPv4 only, and a transit gateway VPN carries the family of its tunnels.",
+        "Use a transit gateway VPN with tunnel_inside_ip_version = \"ipv6\" for IPv6 traffic, or Direct Connect.";
+    ONPREM_PREFIX_NOT_ADVERTISED = "ONPREM_PREFIX_NOT_ADVERTISED", Warning,
+        "The Direct Connect gateway association does not advertise the subnet's addresses to the on-premises network (allowed_prefixes), so on-premises has no route to them.",
+        "Add a prefix that covers the VPC's block (virtual private gateway) or the subnet (transit gateway) to allowed_prefixes.";
     PROPAGATED_ROUTES = "PROPAGATED_ROUTES", Info,
         "Route propagation from a virtual private gateway is on; the propagated prefixes are not in the input and are assumed not to cover other VPCs.",
         "Check the on-premises prefixes announced over the VPN or Direct Connect.";

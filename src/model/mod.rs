@@ -13,6 +13,7 @@ pub mod flow;
 pub mod internet;
 pub mod nacl;
 pub mod nat;
+pub mod onprem;
 pub mod prefix_list;
 pub mod tgw;
 pub mod words;
@@ -303,6 +304,11 @@ pub struct Model {
     /// Route tables associated with a gateway (ingress routing): what the
     /// gateway brings into the VPC is routed by that table.
     pub edge_associations: Vec<internet::EdgeAssociation>,
+    /// On-premises networks, one per VPN connection or Direct Connect
+    /// gateway association.
+    pub on_prem: Vec<onprem::OnPremNetwork>,
+    /// VPC route tables that learn a virtual private gateway's routes.
+    pub vgw_propagations: Vec<onprem::Propagation>,
 }
 
 impl Model {
@@ -395,6 +401,7 @@ mod tests {
             include_str!("flow.rs"),
             include_str!("nacl.rs"),
             include_str!("nat.rs"),
+            include_str!("onprem.rs"),
             include_str!("prefix_list.rs"),
             include_str!("tgw.rs"),
         ];

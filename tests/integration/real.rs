@@ -95,6 +95,21 @@ fn gjkraken_transit_gateway_hub_and_spoke_verdicts_checked_by_hand() {
     assert!(check_expects(&doc, &[expect]) >= 12);
 }
 
+/// The same plan's on-premises networks (a VPN and a Direct Connect gateway
+/// on the transit gateway): unknown from the plan alone (BGP), and with
+/// ranges named, worked out by hand in fixtures/real/README.md
+/// ("On-premises answers").
+#[test]
+fn gjkraken_on_premises_answers_checked_by_hand() {
+    let dir = root().join("fixtures/real");
+    let doc = dir.join("gjkraken__aws-site-to-site-vpn-private-ip-vpn__plan.json");
+    let expects = [
+        dir.join("gjkraken__aws-site-to-site-vpn-private-ip-vpn__onprem_expect.toml"),
+        dir.join("gjkraken__aws-site-to-site-vpn-private-ip-vpn__onprem_named_expect.toml"),
+    ];
+    assert!(check_expects(&doc, &expects) >= 32);
+}
+
 /// Each real plan with an internet gateway: which subnets reach the
 /// internet and are reached from it, worked out by hand in
 /// fixtures/real/README.md ("Internet answers").

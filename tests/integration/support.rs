@@ -28,6 +28,10 @@ pub struct Expect {
     /// Findings that must not be reported (any resource when none is named).
     #[serde(default)]
     pub no_finding: Vec<ExpectNoFinding>,
+    /// Ranges named for on-premises networks (as `--on-prem NAME=CIDR,...`
+    /// does), by the network's name.
+    #[serde(default)]
+    pub on_prem: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +99,30 @@ pub fn analyse_with(path: &Path, view: View, opts: &Options) -> Analysis {
     a
 }
 
+/// Analyses a document with ranges named for its on-premises networks.
+pub fn analyse_named(
+    path: &Path,
+    view: View,
+    opts: &Options,
+    named: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Analysis {
+    let bytes = std::fs::read(path).unwrap();
+    let doc = tfreach::ingest::parse(&bytes, "fixture").unwrap();
+    let mut built = tfreach::model::build(&doc, view);
+    for (name, cidrs) in named {
+        let prefixes: Vec<tfreach::net::Prefix> = cidrs
+            .iter()
+            .map(|c| c.parse().unwrap_or_else(|e| panic!("{name}: {c}: {e}")))
+            .collect();
+        assert!(
+            built.model.name_on_prem_ranges(name, &prefixes),
+            "{}: no on-premises network {name}",
+            path.display()
+        );
+    }
+    tfreach::analysis::analyze(&built.model, built.findings, opts)
+}
+
 /// The `traffic` text of one pair: which traffic gets a round trip.
 pub fn traffic_of(
     path: &Path,
@@ -150,7 +178,11 @@ pub fn check_expects(doc: &Path, expects: &[PathBuf]) -> usize {
             flow,
             ..Options::default()
         };
-        let a = analyse_with(&doc, view, &opts);
+        let a = if expect.on_prem.is_empty() {
+            analyse_with(&doc, view, &opts)
+        } else {
+            analyse_named(&doc, view, &opts, &expect.on_prem)
+        };
         for p in &expect.pair {
             // A subnet pair, or a pair between a subnet and the internet.
             let found: Option<(Verdict, Vec<Reason>, Option<Option<String>>)> = a

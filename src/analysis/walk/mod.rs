@@ -63,6 +63,9 @@ pub enum Reached {
     Endpoint(usize),
     /// The internet, through an internet or egress-only gateway.
     Internet(Exit),
+    /// An on-premises network (index into `Model::on_prem`), through its
+    /// connection.
+    OnPrem(usize),
 }
 
 /// Where a packet left for the internet.
@@ -169,6 +172,19 @@ pub enum Goal<'a> {
     /// An address of an AWS service, reached over a gateway endpoint or the
     /// internet.
     Service(ServiceAddr<'a>),
+    /// An address of an on-premises network, reached over its VPN
+    /// connection or Direct Connect gateway association.
+    OnPrem(OnPremAddr),
+}
+
+/// Where a walk towards an on-premises network is going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnPremAddr {
+    /// Index into `Model::on_prem`.
+    pub net: usize,
+    /// The network's range the address is in: the prefix a propagated
+    /// route for it has.
+    pub range: Prefix,
 }
 
 /// One packet to walk.
@@ -193,11 +209,13 @@ mod endpoint;
 mod internet;
 mod nat;
 mod network_acl;
+mod onprem;
 mod peering;
 mod transit;
 
 pub use internet::arrive_from_internet;
 pub use nat::walk_reply;
+pub use onprem::arrive_from_onprem;
 use transit::Next;
 
 struct Walker<'a> {
@@ -301,7 +319,7 @@ impl<'a> Walker<'a> {
                     lo: p.dst,
                     hi: p.dst,
                 }),
-            Goal::Service(_) => Interval {
+            Goal::Service(_) | Goal::OnPrem(_) => Interval {
                 lo: p.dst,
                 hi: p.dst,
             },
@@ -409,6 +427,12 @@ impl Walker<'_> {
         if let Goal::Service(s) = self.goal {
             return format!("traffic to {}", s.name);
         }
+        if let Goal::OnPrem(o) = self.goal {
+            return format!(
+                "traffic to {} ({})",
+                o.range, self.model.on_prem[o.net].address
+            );
+        }
         match self.leg.dst_valid.intersect(&self.dst_bound) {
             Some(iv) => iv.describe(self.family),
             None => Prefix::fmt_addr(self.family, self.dst),
@@ -459,6 +483,7 @@ impl Walker<'_> {
         let what = match self.goal {
             Goal::Subnet(to) => format!("{} is in {there}", m.subnets[to].address),
             Goal::Service(_) => "the service is not there".into(),
+            Goal::OnPrem(_) => "the on-premises network is not there".into(),
         };
         self.drop_(
             codes::VPC_LOCAL_ROUTE_CIDR_RESTRICTION,
@@ -479,7 +504,7 @@ impl Walker<'_> {
         };
         let dst_vpc = match self.goal {
             Goal::Subnet(to) => m.subnets[to].vpc.index(),
-            Goal::Service(_) => None,
+            Goal::Service(_) | Goal::OnPrem(_) => None,
         };
         let mut table_link = src_subnet.route_table.clone();
         let mut at = from;
@@ -508,7 +533,7 @@ impl Walker<'_> {
             let table = &m.route_tables[t];
             let service = match self.goal {
                 Goal::Service(s) => Some(s),
-                Goal::Subnet(_) => None,
+                Goal::Subnet(_) | Goal::OnPrem(_) => None,
             };
             let lk = lookup_for(table, self.family, self.dst, service);
             if service.is_none() {
@@ -516,6 +541,9 @@ impl Walker<'_> {
             }
             if let Some(why) = lk.unknown {
                 self.unknown(codes::UNRESOLVED_REFERENCE, &table.address, why);
+                return;
+            }
+            if self.propagated_wins(t, lk.route, at, vpc) {
                 return;
             }
             let Some(route) = lk.route else {
@@ -676,6 +704,10 @@ impl Walker<'_> {
                                 None => return,
                             }
                         }
+                        GatewayKind::VpnGateway if matches!(self.goal, Goal::OnPrem(_)) => {
+                            self.vgw_exit(at, vpc, link, label, &route.resource);
+                            return;
+                        }
                         GatewayKind::Internet | GatewayKind::EgressOnly
                             if matches!(self.goal, Goal::Service(_)) =>
                         {
@@ -698,6 +730,7 @@ impl Walker<'_> {
                             let whom = match self.goal {
                                 Goal::Subnet(_) => format!("private addresses in {}", there()),
                                 Goal::Service(s) => s.name.to_string(),
+                                Goal::OnPrem(o) => m.on_prem[o.net].address.clone(),
                             };
                             self.drop_(
                                 codes::CANNOT_ROUTE,

@@ -132,6 +132,10 @@ impl Walker<'_> {
                         "{} is not in {}; a peering carries no traffic to the peer's gateways or endpoints (no edge-to-edge routing), so {} is not reached this way",
                         range, peer.address, s.name
                     ),
+                    (_, Goal::OnPrem(o)) => format!(
+                        "{} is not in {}; a peering carries no traffic to the peer's VPN or Direct Connect gateways (no edge-to-edge routing), so {} is not reached this way",
+                        range, peer.address, m.on_prem[o.net].address
+                    ),
                     (Some(o), _) => format!(
                         "{range} belongs to {o}, not to {}; peering is not transitive, so {} does not carry it on",
                         peer.address, p.address

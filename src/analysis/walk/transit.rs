@@ -148,9 +148,18 @@ impl Walker<'_> {
             },
             false,
         );
+        self.tgw_route(a, t, zone)
+    }
+
+    /// Through the route tables of transit gateway `t`, for a packet that
+    /// entered by attachment `a`, up to the attachment it leaves by (`zone`:
+    /// the Availability Zone it came from, which picks the subnet it leaves
+    /// into).
+    pub(super) fn tgw_route(&mut self, a: usize, t: usize, zone: &str) -> Next {
+        let m = self.model;
         let mut ingress = a;
         let mut g = t;
-        let mut rt_link = att.association(t);
+        let mut rt_link = m.tgw_attachments[a].association(t);
         // Transit gateway route tables passed so far (no allocation).
         let mut visited = [usize::MAX; MAX_HOPS];
         let mut passed = 0;
@@ -191,6 +200,9 @@ impl Walker<'_> {
             }
             if let Some(why) = lk.unknown {
                 self.unknown(codes::TGW_RTB_ROUTES_ARE_UNKNOWN, &table.address, why);
+                return Next::Stop;
+            }
+            if self.tgw_propagated_wins(rt, lk.route) {
                 return Next::Stop;
             }
             let range = self.range();
@@ -268,9 +280,13 @@ impl Walker<'_> {
                             continue;
                         }
                         _ => {
+                            if self.onprem_attachment(*b) {
+                                return Next::Stop;
+                            }
                             let whom = match self.goal {
                                 Goal::Subnet(to) => m.subnets[to].address.clone(),
                                 Goal::Service(s) => s.name.to_string(),
+                                Goal::OnPrem(o) => m.on_prem[o.net].address.clone(),
                             };
                             self.drop_(
                                 codes::CANNOT_ROUTE,
