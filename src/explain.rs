@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use wildmatch::WildMatch;
 
-use crate::analysis::internet;
 use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome, PairEval};
+use crate::analysis::{internet, onprem};
 use crate::model::{Flow, Model};
 use crate::net::Family;
 use crate::report::style::Styles;
@@ -77,7 +77,7 @@ pub fn select(model: &Model, selector: &str) -> Vec<usize> {
 pub fn explain(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Explanation {
     let e = evaluate_pair_flow(model, s, d, Detail::Trace, flow);
     let (from, to) = (&model.subnets[s].address, &model.subnets[d].address);
-    explanation(from, to, e, None, flow)
+    explanation(from, to, e, None, flow, &[])
 }
 
 /// Explains the pair between subnet `s` and the internet: from the subnet
@@ -92,11 +92,61 @@ pub fn explain_internet(
     let sub = &model.subnets[s].address;
     if outbound {
         let (e, note) = internet::egress(model, s, &addrs, flow, Detail::Trace);
-        explanation(sub, internet::INTERNET, e, note, flow)
+        explanation(
+            sub,
+            internet::INTERNET,
+            e,
+            note,
+            flow,
+            &[internet::INTERNET],
+        )
     } else {
         let (e, note) = internet::ingress(model, s, &addrs, flow, Detail::Trace);
-        explanation(internet::INTERNET, sub, e, note, flow)
+        explanation(
+            internet::INTERNET,
+            sub,
+            e,
+            note,
+            flow,
+            &[internet::INTERNET],
+        )
     }
+}
+
+/// Explains the pair between subnet `s` and on-premises network `n` (an
+/// index into `Model::on_prem`): from the subnet (`outbound`) or to it.
+pub fn explain_onprem(
+    model: &Model,
+    s: usize,
+    n: usize,
+    outbound: bool,
+    flow: Option<&Flow>,
+) -> Explanation {
+    let sub = &model.subnets[s].address;
+    let net = &model.on_prem[n].address;
+    if outbound {
+        let (e, note) = onprem::to_onprem(model, s, n, flow, Detail::Trace);
+        explanation(sub, net, e, note, flow, &[net])
+    } else {
+        let (e, note) = onprem::from_onprem(model, n, s, flow, Detail::Trace);
+        explanation(net, sub, e, note, flow, &[net])
+    }
+}
+
+/// The on-premises networks (indices into `Model::on_prem`, in address
+/// order) a selector names: by their address, or a pattern that matches it
+/// and is not made of wildcards alone.
+pub fn select_onprem(model: &Model, selector: &str) -> Vec<usize> {
+    let pat = WildMatch::new(selector);
+    let bare = selector.chars().all(|c| matches!(c, '*' | '?'));
+    let mut out: Vec<usize> = (0..model.on_prem.len())
+        .filter(|&n| {
+            let a = &model.on_prem[n].address;
+            a == selector || (!bare && pat.matches(a))
+        })
+        .collect();
+    out.sort_by(|a, b| address_order(&model.on_prem[*a].address, &model.on_prem[*b].address));
+    out
 }
 
 /// Does a selector name the internet: the name itself, or a pattern that
@@ -116,14 +166,15 @@ fn explanation(
     e: PairEval,
     note: Option<String>,
     flow: Option<&Flow>,
+    endpoints: &[&str],
 ) -> Explanation {
     let mut forward = Vec::new();
     let mut ret = Vec::new();
-    // The internet's stand-in address is shown as the internet.
+    // An endpoint's address is shown with the endpoint's name.
     let describe = |iv: &crate::net::Interval, f: Family, side: &str| {
         let text = iv.describe(f);
-        if side == internet::INTERNET {
-            format!("internet ({text})")
+        if endpoints.contains(&side) {
+            format!("{side} ({text})")
         } else {
             text
         }

@@ -33,11 +33,18 @@ pub fn explain(
     let to = trace::select(model, opts.to);
     let from_internet = trace::selects_internet(model, opts.from);
     let to_internet = trace::selects_internet(model, opts.to);
-    for (selector, found, internet, flag) in [
-        (opts.from, &from, from_internet, "--from"),
-        (opts.to, &to, to_internet, "--to"),
+    let from_onprem = trace::select_onprem(model, opts.from);
+    let to_onprem = trace::select_onprem(model, opts.to);
+    for (selector, found, endpoint, flag) in [
+        (
+            opts.from,
+            &from,
+            from_internet || !from_onprem.is_empty(),
+            "--from",
+        ),
+        (opts.to, &to, to_internet || !to_onprem.is_empty(), "--to"),
     ] {
-        if found.is_empty() && !internet {
+        if found.is_empty() && !endpoint {
             return Err(Error::NoSubnet {
                 file: shown(file).to_string(),
                 flag,
@@ -61,6 +68,18 @@ pub fn explain(
         list.extend(
             to.iter()
                 .map(|&d| trace::explain_internet(model, d, false, flow)),
+        );
+    }
+    for &n in &to_onprem {
+        list.extend(
+            from.iter()
+                .map(|&s| trace::explain_onprem(model, s, n, true, flow)),
+        );
+    }
+    for &n in &from_onprem {
+        list.extend(
+            to.iter()
+                .map(|&d| trace::explain_onprem(model, d, n, false, flow)),
         );
     }
     if list.is_empty() {

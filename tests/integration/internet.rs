@@ -279,3 +279,49 @@ fn no_new_path_from_the_internet_catches_what_a_plan_exposes() {
     assert_eq!(public["issues"].as_array().unwrap().len(), 3);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn explain_and_check_take_an_on_premises_network_by_its_address() {
+    const VPN: &str = "fixtures/rules/vpn_with_static_routes_reaches_subnets/plan.json";
+    let r = json(&[
+        "explain",
+        VPN,
+        "--from",
+        "aws_subnet.app",
+        "--to",
+        "aws_vpn_connection.*",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.as_array().unwrap().len(), 1);
+    assert_eq!(r[0]["to"], "aws_vpn_connection.office");
+    assert_eq!(r[0]["verdict"], "reachable");
+    let last = r[0]["forward"][0]["hops"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["at"], "aws_vpn_gateway.main");
+
+    let (_d, p) = policy(
+        "[[expect]]\nfrom = \"aws_vpn_connection.*\"\nto = \"aws_subnet.app\"\nverdict = \"reachable\"\n\n\
+         [[expect]]\nfrom = \"*\"\nto = \"*\"\nverdict = \"!unknown\"\n",
+    );
+    let out = tfreach()
+        .args(["check", VPN, "--policy"])
+        .arg(&p)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results[0]["checked"], 1, "{r}");
+    assert_eq!(results[0]["outcome"], "pass");
+    // `*` takes subnet pairs only.
+    let subnets = json(&["analyze", VPN, "--format", "json"])["subnets"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    assert_eq!(results[1]["checked"], subnets * (subnets - 1));
+}
