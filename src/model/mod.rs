@@ -9,6 +9,7 @@ mod assume;
 pub mod build;
 pub mod codes;
 pub mod endpoint;
+pub mod estate;
 pub mod flow;
 pub mod internet;
 pub mod nacl;
@@ -20,6 +21,7 @@ pub mod words;
 use crate::net::{Family, Prefix};
 
 pub use build::build;
+pub use estate::build_many;
 pub use endpoint::{Endpoint, EndpointKind, EndpointService, SecurityGroup};
 pub use flow::{Flow, FlowSet};
 pub use nacl::{AclRule, NetworkAcl};
