@@ -337,14 +337,10 @@ impl<'a> Linker<'a> {
 
     /// The only resource of the given types in the module instance of `r`.
     fn sole_in_module(&self, r: &RawResource, types: &[&str]) -> Option<usize> {
-        let mut it = self
-            .part(r)
-            .range
-            .clone()
-            .filter(|&i| {
-                let x = &self.raw[i];
-                x.module == r.module && types.contains(&x.rtype.as_str())
-            });
+        let mut it = self.part(r).range.clone().filter(|&i| {
+            let x = &self.raw[i];
+            x.module == r.module && types.contains(&x.rtype.as_str())
+        });
         let first = it.next()?;
         it.next().is_none().then_some(first)
     }

@@ -583,7 +583,9 @@ impl<'a> Builder<'a> {
         let mut subnets_unknown = None;
         if kind != EndpointKind::Gateway {
             let set = match v.get("subnet_ids") {
-                Some(x) if is_unknown(x) && !self.lk.doc(r).config.is_configured(r, "subnet_ids") => {
+                Some(x)
+                    if is_unknown(x) && !self.lk.doc(r).config.is_configured(r, "subnet_ids") =>
+                {
                     Vec::new()
                 }
                 _ => self.lk.link_set(r, "subnet_ids", SUBNET_TYPES),
@@ -617,7 +619,8 @@ impl<'a> Builder<'a> {
         if kind == EndpointKind::Gateway {
             let set = match v.get("route_table_ids") {
                 Some(x)
-                    if is_unknown(x) && !self.lk.doc(r).config.is_configured(r, "route_table_ids") =>
+                    if is_unknown(x)
+                        && !self.lk.doc(r).config.is_configured(r, "route_table_ids") =>
                 {
                     Vec::new()
                 }

@@ -21,8 +21,8 @@ pub mod words;
 use crate::net::{Family, Prefix};
 
 pub use build::build;
-pub use estate::build_many;
 pub use endpoint::{Endpoint, EndpointKind, EndpointService, SecurityGroup};
+pub use estate::build_many;
 pub use flow::{Flow, FlowSet};
 pub use nacl::{AclRule, NetworkAcl};
 pub use tgw::{AttachmentKind, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, TransitGateway};

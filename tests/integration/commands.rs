@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use tfreach::analysis::{PairResult, PairsFilter};
-use tfreach::commands::{self, AnalyzeOptions, Error, Input, Layout, Listing, MatrixOptions, Pairs};
+use tfreach::commands::{
+    self, AnalyzeOptions, Error, Input, Layout, Listing, MatrixOptions, Pairs,
+};
 use tfreach::ingest::{Document, View};
 use tfreach::model::Verdict;
 use tfreach::report::doc::VpcMatrix;
