@@ -132,9 +132,9 @@ fn labels(inputs: &Inputs) -> Result<Vec<String>, Fatal> {
         };
         labels[i] = label.to_string();
     }
-    for (i, l) in labels.iter().enumerate() {
-        if let Some(j) = labels[..i].iter().position(|m| m == l) {
-            if files.len() > 1 {
+    if files.len() > 1 {
+        for (i, l) in labels.iter().enumerate() {
+            if let Some(j) = labels[..i].iter().position(|m| m == l) {
                 return Err(Fatal(format!(
                     "{}: its label {l:?} is also that of {}; give one of them another with --name LABEL=FILE",
                     files[i], files[j]
