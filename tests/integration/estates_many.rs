@@ -369,6 +369,7 @@ fn estate_reports_validate_against_their_schemas() {
     for (schema, args) in [
         ("report", vec!["analyze", "--format", "json"]),
         ("matrix", vec!["matrix", "--format", "json"]),
+        ("vpc-matrix", vec!["matrix", "--by-vpc", "--format", "json"]),
         (
             "check",
             vec!["check", "--format", "json", "--policy", &policy],
