@@ -65,6 +65,17 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// The documents a command reads: one, or several read as one estate.
+#[derive(Debug, Args)]
+pub struct Inputs {
+    /// `terraform show -json` output (plan or state) or a terraform.tfstate; `-` reads standard input. Several are read as one estate: links by AWS ID go across them, and each resource address is prefixed with its document's label (`network:aws_vpc.hub`).
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<String>,
+    /// With several documents, the label of one of them (default: the file name without `.json`, `.plan`, `.tfstate`; `stdin` for `-`).
+    #[arg(long = "name", value_name = "LABEL=FILE")]
+    pub names: Vec<String>,
+}
+
 /// Options every command shares.
 #[derive(Debug, Args)]
 pub struct Common {
@@ -84,8 +95,8 @@ pub struct Common {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// `terraform show -json` output (plan or state) or a terraform.tfstate; `-` reads standard input.
-    pub file: String,
+    #[command(flatten)]
+    pub inputs: Inputs,
     #[command(flatten)]
     pub common: Common,
     /// Output format.
@@ -133,8 +144,8 @@ pub enum AnalyzeFormat {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// `terraform show -json` output (plan or state) or a terraform.tfstate; `-` reads standard input.
-    pub file: String,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Source subnet: a resource address or a glob over addresses.
     #[arg(long)]
     pub from: String,
@@ -152,8 +163,8 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 pub struct MatrixArgs {
-    /// `terraform show -json` output (plan or state) or a terraform.tfstate; `-` reads standard input.
-    pub file: String,
+    #[command(flatten)]
+    pub inputs: Inputs,
     #[command(flatten)]
     pub common: Common,
     /// Output format.
@@ -215,8 +226,8 @@ pub enum DiffFormat {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// `terraform show -json` output (plan or state) or a terraform.tfstate; `-` reads standard input.
-    pub file: String,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// The policy file (TOML).
     #[arg(long, value_name = "POLICY")]
     pub policy: PathBuf,

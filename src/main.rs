@@ -14,7 +14,7 @@ use clap::{CommandFactory, Parser, ValueEnum};
 
 use cli::{AnalyzeArgs, AnalyzeFormat, Cli, ColorWhen, Command, Common, ExplainArgs};
 use cli::{CheckArgs, CheckFormat, DiffArgs, DiffFormat, MatrixArgs, MatrixFormat};
-use cli::{CompletionsArgs, ManArgs};
+use cli::{CompletionsArgs, Inputs, ManArgs};
 use tfreach::commands::{self, Phase};
 use tfreach::ingest::{self, Document};
 use tfreach::report;
@@ -78,6 +78,89 @@ fn load(file: &str, views: ingest::Views) -> Result<Document, Fatal> {
     let bytes = read_input(file)?;
     let name = if file == "-" { "<stdin>" } else { file };
     Ok(ingest::parse_views(&bytes, name, views)?)
+}
+
+/// The documents a command reads, each with its file and label.
+struct Loaded {
+    docs: Vec<(Document, String, String)>,
+}
+
+impl Loaded {
+    /// Reads and parses every document, after checking the labels.
+    fn read(inputs: &Inputs, views: ingest::Views) -> Result<Loaded, Fatal> {
+        let labels = labels(inputs)?;
+        let mut docs = Vec::with_capacity(inputs.files.len());
+        for (file, label) in inputs.files.iter().zip(labels) {
+            docs.push((load(file, views)?, file.clone(), label));
+        }
+        Ok(Loaded { docs })
+    }
+
+    /// The documents as a command takes them.
+    fn inputs(&self) -> Vec<commands::Input<'_>> {
+        self.docs
+            .iter()
+            .map(|(doc, file, label)| commands::Input::labelled(doc, file, label))
+            .collect()
+    }
+}
+
+/// Each document's label: `--name LABEL=FILE`, or the file name without
+/// its `.json`, `.plan` and `.tfstate` suffixes. Labels prefix addresses
+/// (`LABEL:aws_vpc.hub`), so they are unique, and not empty or with a colon.
+fn labels(inputs: &Inputs) -> Result<Vec<String>, Fatal> {
+    let files = &inputs.files;
+    if files.iter().filter(|f| *f == "-").count() > 1 {
+        return Err(Fatal(
+            "-: standard input can be read once only; give it once".into(),
+        ));
+    }
+    let mut labels: Vec<String> = files.iter().map(|f| default_label(f)).collect();
+    for n in &inputs.names {
+        let Some((label, file)) = n.split_once('=') else {
+            return Err(Fatal(format!("--name {n:?}: expected LABEL=FILE")));
+        };
+        if label.is_empty() || label.contains(':') || label.contains(char::is_whitespace) {
+            return Err(Fatal(format!(
+                "--name {n:?}: a label is not empty and holds no colon or space"
+            )));
+        }
+        let Some(i) = files.iter().position(|f| f == file) else {
+            return Err(Fatal(format!(
+                "--name {n:?}: {file} is not one of the documents given"
+            )));
+        };
+        labels[i] = label.to_string();
+    }
+    if files.len() > 1 {
+        for (i, l) in labels.iter().enumerate() {
+            if let Some(j) = labels[..i].iter().position(|m| m == l) {
+                return Err(Fatal(format!(
+                    "{}: its label {l:?} is also that of {}; give one of them another with --name LABEL=FILE",
+                    files[i], files[j]
+                )));
+            }
+        }
+    }
+    Ok(labels)
+}
+
+/// A document's label by default: its file name without the `.json`,
+/// `.plan` and `.tfstate` suffixes (`stdin` for `-`).
+fn default_label(file: &str) -> String {
+    if file == "-" {
+        return "stdin".into();
+    }
+    let mut name = std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
+    while let Some(stem) = [".json", ".plan", ".tfstate"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s).filter(|x| !x.is_empty()))
+    {
+        name = stem.to_string();
+    }
+    name.replace([':', ' '], "_")
 }
 
 /// Maps a regular, non-empty file into memory, which spares copying it and
@@ -274,7 +357,7 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let flow = a.flow.flow().map_err(Fatal)?;
     let mut progress = Progress::new(&a.common);
     progress.phase("reading the plan");
-    let doc = load(&a.file, ingest::Views::Only(a.common.view))?;
+    let docs = Loaded::read(&a.inputs, ingest::Views::Only(a.common.view))?;
     // JSON streams its pairs as they are written; the table holds them, if
     // it lists them at all.
     let opts = commands::AnalyzeOptions {
@@ -286,7 +369,7 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
             AnalyzeFormat::Json => commands::Listing::Streamed,
         },
     };
-    let done = commands::analyze(&doc, &a.file, &opts, &mut phases(&progress));
+    let done = commands::analyze(&docs.inputs(), &opts, &mut phases(&progress));
     progress.phase("writing the report");
     progress.clear();
     let (input, analysis) = (&done.input, &done.analysis);
@@ -301,21 +384,21 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     drop(progress);
     // The process ends here: freeing a large model piece by piece would
     // only cost time.
-    std::mem::forget((doc, done));
+    std::mem::forget((docs, done));
     Ok(ExitCode::SUCCESS)
 }
 
 fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&e.common)?;
     let flow = e.flow.flow().map_err(Fatal)?;
-    let doc = load(&e.file, ingest::Views::Only(e.common.view))?;
+    let docs = Loaded::read(&e.inputs, ingest::Views::Only(e.common.view))?;
     let opts = commands::ExplainOptions {
         view: e.common.view,
         flow,
         from: &e.from,
         to: &e.to,
     };
-    let list = commands::explain(&doc, &e.file, &opts)?;
+    let list = commands::explain(&docs.inputs(), &opts)?;
     emit(&e.common, color, |w, st| match e.format {
         AnalyzeFormat::Table => tfreach::explain::write_text(w, &list, st),
         AnalyzeFormat::Json => {
@@ -337,7 +420,7 @@ fn matrix(m: MatrixArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let flow = m.flow.flow().map_err(Fatal)?;
     let mut progress = Progress::new(&m.common);
     progress.phase("reading the plan");
-    let doc = load(&m.file, ingest::Views::Only(m.common.view))?;
+    let docs = Loaded::read(&m.inputs, ingest::Views::Only(m.common.view))?;
     let format = m
         .format
         .to_possible_value()
@@ -357,7 +440,7 @@ fn matrix(m: MatrixArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         by_vpc: m.by_vpc,
         format: &format,
     };
-    let done = commands::matrix(&doc, &m.file, &opts, &mut phases(&progress))?;
+    let done = commands::matrix(&docs.inputs(), &opts, &mut phases(&progress))?;
     let pairs = done.pairs();
     let md = report::doc::MatrixDoc {
         input: &done.input,
@@ -478,14 +561,14 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     };
     let mut progress = Progress::new(&c.common);
     progress.phase("reading the plan");
-    let doc = load(&c.file, ingest::Views::Both)?;
+    let docs = Loaded::read(&c.inputs, ingest::Views::Both)?;
+    let inputs = docs.inputs();
     let baseline = match &c.baseline {
         Some(f) => Some((load(f, ingest::Views::Both)?, f.as_str())),
         None => None,
     };
     let inputs = commands::CheckInputs {
-        doc: &doc,
-        file: &c.file,
+        docs: &inputs,
         baseline: baseline.as_ref().map(|(b, f)| (b, *f)),
         policy: &policy,
         config: config

@@ -1,13 +1,13 @@
 //! `analyze`: every ordered pair's verdict, the summary and the findings.
 
 use crate::analysis::{self, Analysis, PairsFilter};
-use crate::ingest::{Document, View};
+use crate::ingest::View;
 use crate::model::{Flow, Model};
 use crate::report::doc::VpcMatrix;
 use crate::report::table::Overview;
 use crate::report::InputInfo;
 
-use super::{Pairs, Phase};
+use super::{Input, Pairs, Phase};
 
 /// The most pairs the table lists one by one unless `--pairs` asks: past
 /// it, a table is too long to read and too large to hold, and VPC pairs are
@@ -80,16 +80,15 @@ impl Analyzed {
     }
 }
 
-/// Builds the model of one view of `doc` (read from `file`) and analyses
-/// it, keeping the pairs as `opts.listing` says.
+/// Builds the model of one view of the documents (one, or several read as
+/// one estate) and analyses it, keeping the pairs as `opts.listing` says.
 pub fn analyze(
-    doc: &Document,
-    file: &str,
+    inputs: &[Input],
     opts: &AnalyzeOptions,
     progress: &mut dyn FnMut(Phase),
 ) -> Analyzed {
     progress(Phase::Model);
-    let built = crate::model::build(doc, opts.view);
+    let built = super::build(inputs, opts.view);
     progress(Phase::Analysis {
         subnets: built.model.subnets.len(),
     });
@@ -99,7 +98,7 @@ pub fn analyze(
         flow: opts.flow,
     };
     let mut analysed = Analyzed {
-        input: InputInfo::new(doc, opts.view, file),
+        input: super::input_info(inputs, opts.view),
         analysis: analysis::analyze(&built.model, built.findings, &holding),
         model: built.model,
         filter: opts.pairs.unwrap_or_default(),

@@ -1,5 +1,5 @@
-//! `check`: a policy's expectations and rules against one view of a
-//! document.
+//! `check`: a policy's expectations and rules against one view of the
+//! documents.
 
 use crate::analysis::{self, Lookup, Summary};
 use crate::ingest::{DocKind, Document, View};
@@ -8,7 +8,7 @@ use crate::policy::locate::{Locator, SourceFile};
 use crate::policy::{CheckReport, Policy};
 use crate::report::InputInfo;
 
-use super::Phase;
+use super::{Input, Phase};
 
 /// The Terraform configuration the plan came from, for reports to point
 /// at the line that declares a resource.
@@ -21,9 +21,8 @@ pub struct Config<'a> {
 
 /// What `check` reads.
 pub struct CheckInputs<'a> {
-    pub doc: &'a Document,
-    /// The file `doc` was read from (`-` for standard input).
-    pub file: &'a str,
+    /// The documents checked: one, or several read as one estate.
+    pub docs: &'a [Input<'a>],
     /// The document `[[no_new_path]]` rules compare against, and its file,
     /// instead of a plan's prior state.
     pub baseline: Option<(&'a Document, &'a str)>,
@@ -56,33 +55,34 @@ pub fn check(
         pairs: analysis::PairsFilter::None,
         flow,
     };
-    let doc = inputs.doc;
+    let docs = inputs.docs;
     progress(Phase::Model);
-    let built = crate::model::build(doc, view);
+    let built = super::build(docs, view);
     progress(Phase::Analysis {
         subnets: built.model.subnets.len(),
     });
     let analysis = analysis::analyze(&built.model, built.findings, &opts);
     let pairs = Lookup::computed(&analysis, &built.model);
+    let baseline = inputs.baseline.map(|(doc, file)| [Input::new(doc, file)]);
     let old_side = if inputs.policy.no_new_path.is_empty() {
         None
-    } else if let Some((baseline, _)) = inputs.baseline {
-        Some((baseline, view))
-    } else if doc.kind == DocKind::Plan && view == View::Planned {
-        Some((doc, View::Prior))
+    } else if let Some(baseline) = &baseline {
+        Some((&baseline[..], view))
+    } else if docs.iter().any(|i| i.doc.kind == DocKind::Plan) && view == View::Planned {
+        Some((docs, View::Prior))
     } else {
         None
     };
-    let change = old_side.map(|(old_doc, old_view)| {
+    let change = old_side.map(|(old_docs, old_view)| {
         progress(Phase::Comparison);
-        let old = crate::model::build(old_doc, old_view);
+        let old = super::build(old_docs, old_view);
         let old_a = analysis::analyze(&old.model, old.findings, &opts);
         crate::diff::diff(&Lookup::computed(&old_a, &old.model), &pairs)
     });
     progress(Phase::Policy);
     let report = crate::policy::check(inputs.policy, &pairs, change.as_ref());
     Checked {
-        input: InputInfo::new(doc, view, inputs.file),
+        input: super::input_info(docs, view),
         baseline: inputs
             .baseline
             .map(|(baseline, file)| InputInfo::new(baseline, view, file)),

@@ -1,10 +1,10 @@
 //! `explain`: the hop-by-hop paths of the pairs two selectors name.
 
 use crate::explain::{self as trace, Explanation};
-use crate::ingest::{Document, View};
+use crate::ingest::View;
 use crate::model::Flow;
 
-use super::{shown, Error};
+use super::{shown_all, Error, Input};
 
 /// What `explain` is asked.
 #[derive(Debug, Clone)]
@@ -20,14 +20,10 @@ pub struct ExplainOptions<'a> {
 }
 
 /// The explanation of every ordered pair of distinct subnets from the
-/// `from` selection to the `to` selection of one view of `doc` (read from
-/// `file`), sources then destinations in address order.
-pub fn explain(
-    doc: &Document,
-    file: &str,
-    opts: &ExplainOptions,
-) -> Result<Vec<Explanation>, Error> {
-    let built = crate::model::build(doc, opts.view);
+/// `from` selection to the `to` selection of one view of the documents,
+/// sources then destinations in address order.
+pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanation>, Error> {
+    let built = super::build(inputs, opts.view);
     let model = &built.model;
     let from = trace::select(model, opts.from);
     let to = trace::select(model, opts.to);
@@ -46,7 +42,7 @@ pub fn explain(
     ] {
         if found.is_empty() && !endpoint {
             return Err(Error::NoSubnet {
-                file: shown(file).to_string(),
+                file: shown_all(inputs),
                 flag,
                 selector: selector.to_string(),
             });
@@ -84,7 +80,7 @@ pub fn explain(
     }
     if list.is_empty() {
         return Err(Error::SameSubnet {
-            file: shown(file).to_string(),
+            file: shown_all(inputs),
         });
     }
     Ok(list)

@@ -2,12 +2,12 @@
 
 use crate::analysis::{self, Analysis, PairsFilter};
 use crate::explain::{self as trace, Explanation};
-use crate::ingest::{Document, View};
+use crate::ingest::View;
 use crate::model::{Flow, Model};
 use crate::report::html::{MAX_EXPLAINED, MAX_SUBNETS};
 use crate::report::InputInfo;
 
-use super::{shown, Error, Pairs, Phase};
+use super::{shown_all, Error, Input, Pairs, Phase};
 
 /// The most pairs a matrix laid out as a grid of subnets holds; past it
 /// the grid is unreadable and too large to hold.
@@ -71,17 +71,16 @@ impl Matrix {
     }
 }
 
-/// Builds the model of one view of `doc` (read from `file`) and analyses
-/// it for the layout asked: a grid of subnets holds its pairs (and, on the
+/// Builds the model of one view of the documents and analyses it for the
+/// layout asked: a grid of subnets holds its pairs (and, on the
 /// HTML page, their paths), and is refused past [`GRID_PAIRS`] pairs.
 pub fn matrix(
-    doc: &Document,
-    file: &str,
+    inputs: &[Input],
     opts: &MatrixOptions,
     progress: &mut dyn FnMut(Phase),
 ) -> Result<Matrix, Error> {
     progress(Phase::Model);
-    let built = crate::model::build(doc, opts.view);
+    let built = super::build(inputs, opts.view);
     let n = built.model.subnets.len();
     let grid = !opts.by_vpc
         && match opts.layout {
@@ -92,7 +91,7 @@ pub fn matrix(
     let pairs = (n as u64) * (n as u64).saturating_sub(1);
     if grid && pairs > GRID_PAIRS {
         return Err(Error::GridTooLarge {
-            file: shown(file).to_string(),
+            file: shown_all(inputs),
             subnets: n as u64,
             pairs,
             format: opts.format.to_string(),
@@ -118,7 +117,7 @@ pub fn matrix(
             .collect()
     });
     Ok(Matrix {
-        input: InputInfo::new(doc, opts.view, file),
+        input: super::input_info(inputs, opts.view),
         model: built.model,
         analysis,
         traces,

@@ -27,8 +27,9 @@ pub use explain::{explain, ExplainOptions};
 pub use matrix::{matrix, Layout, Matrix, MatrixOptions, GRID_PAIRS};
 
 use crate::analysis::{self, Analysis, PairResult, PairsFilter, Summary};
-use crate::model::{Model, Verdict};
-use crate::report::PairSource;
+use crate::ingest::{Document, View};
+use crate::model::{Built, Model, Verdict};
+use crate::report::{InputInfo, PairSource};
 
 /// What a command is doing, for a progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +91,62 @@ fn shown(file: &str) -> &str {
         "<stdin>"
     } else {
         file
+    }
+}
+
+/// One input document of a command, and where it was read from. Several
+/// are read as one estate (`model::build_many`).
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub doc: &'a Document,
+    /// The file it was read from, as given (`-` for standard input).
+    pub file: &'a str,
+    /// With several documents, the prefix of its resources' addresses
+    /// (`network` in `network:aws_vpc.hub`), unique among them; unused
+    /// with one.
+    pub label: &'a str,
+}
+
+impl<'a> Input<'a> {
+    /// A document read alone.
+    pub fn new(doc: &'a Document, file: &'a str) -> Self {
+        Input {
+            doc,
+            file,
+            label: "",
+        }
+    }
+
+    /// A document of an estate, named by its label.
+    pub fn labelled(doc: &'a Document, file: &'a str, label: &'a str) -> Self {
+        Input { doc, file, label }
+    }
+}
+
+/// The model of one view of the documents, read as one estate.
+fn build(inputs: &[Input], view: View) -> Built {
+    let docs: Vec<(&str, &Document)> = inputs.iter().map(|i| (i.label, i.doc)).collect();
+    crate::model::build_many(&docs, view)
+}
+
+/// The documents' files as messages give them: `a.json, b.json`.
+fn shown_all(inputs: &[Input]) -> String {
+    let files: Vec<&str> = inputs.iter().map(|i| shown(i.file)).collect();
+    files.join(", ")
+}
+
+/// What was analysed, as reports show it: one document as it always was,
+/// several each with its label.
+fn input_info(inputs: &[Input], view: View) -> InputInfo {
+    match inputs {
+        [one] => InputInfo::new(one.doc, view, one.file),
+        _ => InputInfo::estate(
+            &inputs
+                .iter()
+                .map(|i| (i.label, i.doc, i.file))
+                .collect::<Vec<_>>(),
+            view,
+        ),
     }
 }
 

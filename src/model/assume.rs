@@ -33,7 +33,7 @@ impl Builder<'_> {
             Found::Assumed(_, why) => Some(why.clone()),
             Found::Raw(i)
                 if r.values.get(attr).is_some_and(is_unknown)
-                    && self.lk.doc.config.keyed_by_instance(r, attr) =>
+                    && self.lk.doc(r).config.keyed_by_instance(r, attr) =>
             {
                 Some(format!(
                     "`{attr}` of {} is not known until apply and tfreach matched instance keys \

@@ -111,12 +111,70 @@ pub(super) enum Found {
 }
 
 pub(super) struct Linker<'a> {
-    pub(super) doc: &'a Document,
+    /// The resources of the view: one document's, or those of every
+    /// document of an estate one after the other (`estate.rs`).
     pub(super) raw: &'a [RawResource],
-    index: InstanceIndex,
-    /// Known AWS ID -> raw resource indices carrying it.
+    /// The documents `raw` comes from, each with its own configuration.
+    parts: Vec<Part<'a>>,
+    /// The view every document is read in.
+    pub(super) view: View,
+    /// Known AWS ID -> raw resource indices carrying it, over every document.
     ids: HashMap<String, Vec<usize>>,
     deleted: HashMap<String, String>,
+}
+
+/// One document as the linker reads it: references through its
+/// `configuration` resolve within it; IDs link across documents.
+pub(super) struct Part<'a> {
+    pub(super) doc: &'a Document,
+    /// Where its resources sit in [`Linker::raw`].
+    pub(super) range: std::ops::Range<usize>,
+    /// Its instances, by their position in the document's own view.
+    pub(super) index: InstanceIndex,
+    /// The document's position of a resource -> its index in
+    /// [`Linker::raw`] (a resource seen twice maps to the one kept);
+    /// `None` when they are the same (one document).
+    pub(super) global: Option<Vec<usize>>,
+}
+
+impl Part<'_> {
+    /// The index in [`Linker::raw`] of the resource at `i` in the
+    /// document's own view.
+    fn to_raw(&self, i: usize) -> usize {
+        self.global.as_ref().map_or(i, |g| g[i])
+    }
+}
+
+/// The attributes that hold a resource's own AWS ID (not those of what it
+/// links to): `id`, and for some types another name.
+pub(super) fn own_id_attrs(rtype: &str) -> Vec<&'static str> {
+    let mut own = vec!["id"];
+    match rtype {
+        "awscc_ec2_vpc" => own.push("vpc_id"),
+        "awscc_ec2_subnet" => own.push("subnet_id"),
+        "awscc_ec2_route_table" => own.push("route_table_id"),
+        "awscc_ec2_internet_gateway" => own.push("internet_gateway_id"),
+        "awscc_ec2_nat_gateway" => own.push("nat_gateway_id"),
+        "awscc_ec2_transit_gateway" => own.push("transit_gateway_id"),
+        "aws_default_route_table" => own.push("default_route_table_id"),
+        "aws_default_network_acl" => own.push("default_network_acl_id"),
+        "aws_default_security_group" => own.push("id"),
+        "awscc_ec2_transit_gateway_route_table" => own.push("transit_gateway_route_table_id"),
+        "awscc_ec2_transit_gateway_attachment" | "awscc_ec2_transit_gateway_vpc_attachment" => {
+            own.push("transit_gateway_attachment_id")
+        }
+        "awscc_ec2_security_group" => own.push("group_id"),
+        "awscc_ec2_vpc_endpoint" => own.push("vpc_endpoint_id"),
+        "awscc_ec2_network_acl" => own.push("network_acl_id"),
+        "aws_vpn_connection"
+        | "aws_ec2_transit_gateway_vpc_attachment_accepter"
+        | "aws_ec2_transit_gateway_peering_attachment_accepter" => {
+            own.push("transit_gateway_attachment_id")
+        }
+        "aws_vpc_endpoint_service" => own.push("service_name"),
+        _ => {}
+    }
+    own
 }
 
 pub(super) fn str_attr<'v>(v: &'v Value, attr: &str) -> Option<&'v str> {
@@ -131,41 +189,35 @@ pub(super) fn attr_unknown(v: &Value, attr: &str) -> bool {
 }
 
 impl<'a> Linker<'a> {
+    /// The linker of one view of one document.
     fn new(doc: &'a Document, view: View) -> Self {
         let vr = doc.view(view);
         let raw = &vr.resources[..];
+        let deleted = vr
+            .deleted
+            .iter()
+            .filter_map(|d| str_attr(&d.values, "id").map(|id| (id.to_string(), d.address.clone())))
+            .collect();
+        let part = Part {
+            doc,
+            range: 0..raw.len(),
+            index: InstanceIndex::build(raw),
+            global: None,
+        };
+        Linker::over(raw, vec![part], view, deleted)
+    }
+
+    /// The linker of `raw`, the resources of the documents `parts` name,
+    /// with the deleted objects' IDs and addresses.
+    pub(super) fn over(
+        raw: &'a [RawResource],
+        parts: Vec<Part<'a>>,
+        view: View,
+        deleted: HashMap<String, String>,
+    ) -> Self {
         let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, r) in raw.iter().enumerate() {
-            let mut own = vec!["id"];
-            match r.rtype.as_str() {
-                "awscc_ec2_vpc" => own.push("vpc_id"),
-                "awscc_ec2_subnet" => own.push("subnet_id"),
-                "awscc_ec2_route_table" => own.push("route_table_id"),
-                "awscc_ec2_internet_gateway" => own.push("internet_gateway_id"),
-                "awscc_ec2_nat_gateway" => own.push("nat_gateway_id"),
-                "awscc_ec2_transit_gateway" => own.push("transit_gateway_id"),
-                "aws_default_route_table" => own.push("default_route_table_id"),
-                "aws_default_network_acl" => own.push("default_network_acl_id"),
-                "aws_default_security_group" => own.push("id"),
-                "awscc_ec2_transit_gateway_route_table" => {
-                    own.push("transit_gateway_route_table_id")
-                }
-                "awscc_ec2_transit_gateway_attachment"
-                | "awscc_ec2_transit_gateway_vpc_attachment" => {
-                    own.push("transit_gateway_attachment_id")
-                }
-                "awscc_ec2_security_group" => own.push("group_id"),
-                "awscc_ec2_vpc_endpoint" => own.push("vpc_endpoint_id"),
-                "awscc_ec2_network_acl" => own.push("network_acl_id"),
-                "aws_vpn_connection"
-                | "aws_ec2_transit_gateway_vpc_attachment_accepter"
-                | "aws_ec2_transit_gateway_peering_attachment_accepter" => {
-                    own.push("transit_gateway_attachment_id")
-                }
-                "aws_vpc_endpoint_service" => own.push("service_name"),
-                _ => {}
-            }
-            for a in own {
+            for a in own_id_attrs(&r.rtype) {
                 if let Some(id) = str_attr(&r.values, a) {
                     let e = ids.entry(id.to_string()).or_default();
                     if !e.contains(&i) {
@@ -174,18 +226,31 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        let deleted = vr
-            .deleted
-            .iter()
-            .filter_map(|d| str_attr(&d.values, "id").map(|id| (id.to_string(), d.address.clone())))
-            .collect();
         Linker {
-            doc,
             raw,
-            index: InstanceIndex::build(raw),
+            parts,
+            view,
             ids,
             deleted,
         }
+    }
+
+    /// The part (document) a resource of [`Linker::raw`] comes from.
+    fn part(&self, r: &RawResource) -> &Part<'a> {
+        if let [only] = &self.parts[..] {
+            return only;
+        }
+        let at: *const RawResource = r;
+        self.parts
+            .iter()
+            .find(|p| self.raw[p.range.clone()].as_ptr_range().contains(&at))
+            .unwrap_or(&self.parts[0])
+    }
+
+    /// The document a resource of [`Linker::raw`] comes from: its
+    /// configuration and variables are the ones that describe it.
+    pub(super) fn doc(&self, r: &RawResource) -> &'a Document {
+        self.part(r).doc
     }
 
     pub(super) fn by_id(&self, id: &str, types: &[&str]) -> Found {
@@ -205,13 +270,11 @@ impl<'a> Linker<'a> {
 
     /// Follows the configuration's references for an unknown attribute.
     pub(super) fn via_config(&self, r: &RawResource, path: &[&str], types: &[&str]) -> Vec<Found> {
-        match self
-            .doc
-            .config
-            .resolve(r, path, &self.index, &self.doc.variables)
-        {
+        let part = self.part(r);
+        let cfg = &part.doc.config;
+        match cfg.resolve(r, path, &part.index, &part.doc.variables) {
             Err(why) => {
-                if self.doc.config.through_local(r, path) {
+                if cfg.through_local(r, path) {
                     if let Some(i) = self.sole_in_module(r, types) {
                         return vec![Found::Assumed(i, format!(
                             "`{}` of {} is not known until apply and goes through a local value, which the plan does not record; tfreach assumes it is {}, the only {} in {}",
@@ -232,6 +295,11 @@ impl<'a> Linker<'a> {
             Ok(targets) => {
                 let mut out = Vec::new();
                 for t in targets {
+                    let t = match t {
+                        CfgTarget::Instance(i) => CfgTarget::Instance(part.to_raw(i)),
+                        CfgTarget::Aligned(i, why) => CfgTarget::Aligned(part.to_raw(i), why),
+                        t => t,
+                    };
                     match t {
                         CfgTarget::Instance(i) if types.contains(&self.raw[i].rtype.as_str()) => {
                             out.push(Found::Raw(i))
@@ -268,12 +336,10 @@ impl<'a> Linker<'a> {
 
     /// The only resource of the given types in the module instance of `r`.
     fn sole_in_module(&self, r: &RawResource, types: &[&str]) -> Option<usize> {
-        let mut it = self
-            .raw
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| x.module == r.module && types.contains(&x.rtype.as_str()))
-            .map(|(i, _)| i);
+        let mut it = self.part(r).range.clone().filter(|&i| {
+            let x = &self.raw[i];
+            x.module == r.module && types.contains(&x.rtype.as_str())
+        });
         let first = it.next()?;
         it.next().is_none().then_some(first)
     }
@@ -348,10 +414,16 @@ pub(super) struct Builder<'a> {
 
 /// Builds the model of one view of a document.
 pub fn build(doc: &Document, view: View) -> Built {
+    run(Linker::new(doc, view), Vec::new())
+}
+
+/// Builds the model of what the linker holds, after `findings` (those of
+/// putting an estate's documents together).
+pub(super) fn run(lk: Linker<'_>, findings: Vec<Finding>) -> Built {
     let mut b = Builder {
-        lk: Linker::new(doc, view),
+        lk,
         model: Model::default(),
-        findings: Vec::new(),
+        findings,
         vpc_of: HashMap::new(),
         subnet_of: HashMap::new(),
         rt_of: HashMap::new(),
@@ -549,10 +621,8 @@ impl<'a> Builder<'a> {
             .map(str::to_string)
             .or_else(|| region_from_arn(&r.values).0)
             .or_else(|| {
-                self.lk
-                    .doc
-                    .config
-                    .provider_region(r, &self.lk.doc.variables)
+                let doc = self.lk.doc(r);
+                doc.config.provider_region(r, &doc.variables)
             })
     }
 
@@ -568,7 +638,7 @@ impl<'a> Builder<'a> {
             // A known block is the VPC's; an unknown one only matters when
             // the configuration asks for a block at all.
             if !attr_unknown(v, "ipv6_cidr_block")
-                || cidr_will_exist(self.lk.doc, r, "ipv6_cidr_block")
+                || cidr_will_exist(self.lk.doc(r), r, "ipv6_cidr_block")
             {
                 ok &= parse_cidr(v, "ipv6_cidr_block", r, &mut cidrs, &mut self.findings);
             }
@@ -676,7 +746,7 @@ impl<'a> Builder<'a> {
             });
             let v6_unknown = attr_unknown(v, "ipv6_cidr_block");
             if !(v6_unknown
-                && (vpc_without_v6 || !cidr_will_exist(self.lk.doc, r, "ipv6_cidr_block")))
+                && (vpc_without_v6 || !cidr_will_exist(self.lk.doc(r), r, "ipv6_cidr_block")))
             {
                 ok &= parse_cidr(v, "ipv6_cidr_block", r, &mut cidrs, &mut self.findings);
             }
@@ -1127,7 +1197,7 @@ impl<'a> Builder<'a> {
         }
         // `peer_region` is computed too: only a value the configuration
         // sets counts.
-        let region_set = self.lk.doc.config.is_configured(r, "peer_region")
+        let region_set = self.lk.doc(r).config.is_configured(r, "peer_region")
             && match r.values.get("peer_region") {
                 Some(Value::String(s)) => !s.is_empty(),
                 Some(v) => is_unknown(v),
@@ -1142,7 +1212,7 @@ impl<'a> Builder<'a> {
     }
 
     fn cross_account_or_region(&self, r: &RawResource, p: &Peering) -> Cross {
-        let cfg = &self.lk.doc.config;
+        let cfg = &self.lk.doc(r).config;
         let req_vpc = p.requester.index().map(|i| &self.model.vpcs[i]);
         let acc_vpc = p.accepter.index().map(|i| &self.model.vpcs[i]);
         let mut maybe = None;
@@ -1251,7 +1321,7 @@ impl<'a> Builder<'a> {
             .copied()
             .filter(|a| attr_unknown(v, a))
             .collect();
-        let cfg = &self.lk.doc.config;
+        let cfg = &self.lk.doc(r).config;
         let chosen = if config_path.is_empty() {
             unknown
                 .iter()
@@ -1445,7 +1515,7 @@ impl<'a> Builder<'a> {
                 "route"
             };
             match r.values.get(list_attr) {
-                Some(v) if is_unknown(v) && self.lk.doc.config.is_configured(r, list_attr) => {
+                Some(v) if is_unknown(v) && self.lk.doc(r).config.is_configured(r, list_attr) => {
                     self.model.route_tables[ti].routes_unknown = Some(format!(
                         "the routes of {} are not known until apply",
                         r.address
@@ -1638,18 +1708,16 @@ impl<'a> Builder<'a> {
     /// In a plan, a deleted `aws_route` still shows in its table's
     /// refreshed inline list: it goes with the resource.
     fn remove_deleted_inline_routes(&mut self) {
+        let view = self.lk.view;
         let deleted: Vec<RawResource> = self
             .lk
-            .doc
-            .view(View::Planned)
-            .deleted
+            .parts
             .iter()
+            .filter(|p| std::ptr::eq(p.doc.view(view), p.doc.view(View::Planned)))
+            .flat_map(|p| &p.doc.view(View::Planned).deleted)
             .filter(|d| d.rtype == "aws_route")
             .cloned()
             .collect();
-        if !std::ptr::eq(self.lk.raw, &self.lk.doc.view(View::Planned).resources[..]) {
-            return;
-        }
         for d in deleted {
             let Some(rt_id) = str_attr(&d.values, "route_table_id") else {
                 continue;

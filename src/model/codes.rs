@@ -86,6 +86,9 @@ codes! {
     ASSUMED_MAIN_ROUTE_TABLE = "ASSUMED_MAIN_ROUTE_TABLE", Info,
         "An existing VPC's main route table is not in the input; tfreach takes it to be as AWS creates it (the local routes only; a default VPC's also sends 0.0.0.0/0 to its internet gateway) for the subnets without an explicit association.",
         "Manage the table with aws_default_route_table, or associate the subnets with route tables of the configuration, so the routes are known.";
+    CONFLICTING_DOCUMENTS = "CONFLICTING_DOCUMENTS", Error,
+        "Two documents of the estate manage the same AWS object with different values; tfreach keeps the first document's and leaves the other out.",
+        "Give each object once: drop the out-of-date document, or stop managing the object in one of the two configurations (read it with a data source there).";
     UNKNOWN_CIDR = "UNKNOWN_CIDR", Warning,
         "A CIDR block this verdict depends on is not known until apply.",
         "Set the CIDR block in the configuration instead of allocating it at apply time, or accept an unknown verdict for this plan.";

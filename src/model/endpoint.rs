@@ -583,7 +583,9 @@ impl<'a> Builder<'a> {
         let mut subnets_unknown = None;
         if kind != EndpointKind::Gateway {
             let set = match v.get("subnet_ids") {
-                Some(x) if is_unknown(x) && !self.lk.doc.config.is_configured(r, "subnet_ids") => {
+                Some(x)
+                    if is_unknown(x) && !self.lk.doc(r).config.is_configured(r, "subnet_ids") =>
+                {
                     Vec::new()
                 }
                 _ => self.lk.link_set(r, "subnet_ids", SUBNET_TYPES),
@@ -617,7 +619,8 @@ impl<'a> Builder<'a> {
         if kind == EndpointKind::Gateway {
             let set = match v.get("route_table_ids") {
                 Some(x)
-                    if is_unknown(x) && !self.lk.doc.config.is_configured(r, "route_table_ids") =>
+                    if is_unknown(x)
+                        && !self.lk.doc(r).config.is_configured(r, "route_table_ids") =>
                 {
                     Vec::new()
                 }
@@ -633,7 +636,7 @@ impl<'a> Builder<'a> {
         let mut security_groups = Vec::new();
         let mut security_groups_unknown = None;
         if kind == EndpointKind::Interface {
-            let configured = self.lk.doc.config.is_configured(r, "security_group_ids");
+            let configured = self.lk.doc(r).config.is_configured(r, "security_group_ids");
             let set = match v.get("security_group_ids") {
                 Some(x) if is_unknown(x) && !configured => Vec::new(),
                 _ => self.lk.link_set(r, "security_group_ids", SG_TYPES),
@@ -734,7 +737,7 @@ impl<'a> Builder<'a> {
             };
             for (attr, egress) in attrs {
                 match r.values.get(attr) {
-                    Some(x) if is_unknown(x) && self.lk.doc.config.is_configured(r, attr) => {
+                    Some(x) if is_unknown(x) && self.lk.doc(r).config.is_configured(r, attr) => {
                         sg.rules_unknown = Some(format!(
                             "the {attr} rules of {} are not known until apply",
                             r.address

@@ -9,6 +9,7 @@ mod assume;
 pub mod build;
 pub mod codes;
 pub mod endpoint;
+pub mod estate;
 pub mod flow;
 pub mod internet;
 pub mod nacl;
@@ -22,6 +23,7 @@ use crate::net::{Family, Prefix};
 
 pub use build::build;
 pub use endpoint::{Endpoint, EndpointKind, EndpointService, SecurityGroup};
+pub use estate::build_many;
 pub use flow::{Flow, FlowSet};
 pub use nacl::{AclRule, NetworkAcl};
 pub use tgw::{AttachmentKind, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, TransitGateway};

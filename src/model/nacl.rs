@@ -316,7 +316,7 @@ impl<'a> Builder<'a> {
                 match r.values.get(attr) {
                     // Optional and computed: unknown on create when the
                     // configuration sets no rules, and then there are none.
-                    Some(x) if is_unknown(x) && self.lk.doc.config.is_configured(r, attr) => {
+                    Some(x) if is_unknown(x) && self.lk.doc(r).config.is_configured(r, attr) => {
                         acl.rules_unknown = Some(format!(
                             "the {attr} rules of {} are not known until apply",
                             r.address
@@ -513,7 +513,7 @@ impl<'a> Builder<'a> {
                     let set = match r.values.get("subnet_ids") {
                         Some(x)
                             if is_unknown(x)
-                                && !self.lk.doc.config.is_configured(r, "subnet_ids") =>
+                                && !self.lk.doc(r).config.is_configured(r, "subnet_ids") =>
                         {
                             Vec::new()
                         }

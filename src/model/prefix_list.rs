@@ -142,7 +142,7 @@ fn own_entries(b: &Builder<'_>, r: &RawResource) -> Entries {
     match r.values.get(attr) {
         // Left unset on a list this plan creates: it starts empty and
         // holds what its entry resources add.
-        Some(v) if is_unknown(v) && !b.lk.doc.config.is_configured(r, attr) => {
+        Some(v) if is_unknown(v) && !b.lk.doc(r).config.is_configured(r, attr) => {
             Entries::Known(Vec::new())
         }
         Some(v) if is_unknown(v) => Entries::Unknown(format!(

@@ -662,7 +662,7 @@ impl<'a> Builder<'a> {
             match src.values.get(attr) {
                 Some(Value::Bool(b)) => Ok(*b),
                 Some(x) if is_unknown(x) => {
-                    if self.lk.doc.config.is_configured(src, attr) {
+                    if self.lk.doc(src).config.is_configured(src, attr) {
                         Err(format!(
                             "`{attr}` of {} is not known until apply",
                             src.address

@@ -50,6 +50,25 @@ pub struct InputInfo {
     /// The file name as given (`-` for standard input).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// With several documents read as one estate, each of them (`kind`,
+    /// `view` and `terraform_version` above are then the first's); empty
+    /// with one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<DocumentInfo>,
+}
+
+/// One document of an estate, as the report's `input.documents` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DocumentInfo {
+    /// The prefix of its resources' addresses (`network` in
+    /// `network:aws_vpc.hub`).
+    pub label: String,
+    /// The file name as given (`-` for standard input).
+    pub file: String,
+    pub kind: crate::ingest::DocKind,
+    pub view: crate::ingest::View,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terraform_version: Option<String>,
 }
 
 impl InputInfo {
@@ -63,6 +82,35 @@ impl InputInfo {
             view,
             terraform_version: doc.terraform_version.clone(),
             file: Some(file.to_string()),
+            documents: Vec::new(),
+        }
+    }
+
+    /// Several documents read as one estate, each with its label and file.
+    pub fn estate(
+        docs: &[(&str, &crate::ingest::Document, &str)],
+        view: crate::ingest::View,
+    ) -> Self {
+        let documents: Vec<DocumentInfo> = docs
+            .iter()
+            .map(|(label, doc, file)| {
+                let one = InputInfo::new(doc, view, file);
+                DocumentInfo {
+                    label: label.to_string(),
+                    file: file.to_string(),
+                    kind: one.kind,
+                    view: one.view,
+                    terraform_version: one.terraform_version,
+                }
+            })
+            .collect();
+        let first = documents.first();
+        InputInfo {
+            kind: first.map_or(crate::ingest::DocKind::State, |d| d.kind),
+            view: first.map_or(view, |d| d.view),
+            terraform_version: first.and_then(|d| d.terraform_version.clone()),
+            file: None,
+            documents,
         }
     }
 }

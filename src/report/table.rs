@@ -16,12 +16,21 @@ fn width(items: impl Iterator<Item = usize>, min: usize) -> usize {
 
 /// One line that names what was analysed.
 pub fn describe_input(input: &InputInfo) -> String {
-    let kind = match (input.kind, input.view) {
+    let kind = |kind, view| match (kind, view) {
         (DocKind::Plan, View::Planned) => "plan, planned values (after apply)",
         (DocKind::Plan, View::Prior) => "plan, prior state (before apply)",
         (DocKind::State, _) => "state",
         (DocKind::RawState, _) => "state file",
     };
+    if !input.documents.is_empty() {
+        let each: Vec<String> = input
+            .documents
+            .iter()
+            .map(|d| format!("{} ({}: {})", d.label, d.file, kind(d.kind, d.view)))
+            .collect();
+        return format!("{} documents: {}", each.len(), each.join(", "));
+    }
+    let kind = kind(input.kind, input.view);
     match &input.file {
         Some(f) => format!("{f}: {kind}"),
         None => kind.to_string(),

@@ -14,7 +14,7 @@ const POLICY: &str = "fixtures/policies/example.toml";
 
 /// Finding codes that are errors under an empty policy: each gets a result
 /// in every check.
-fn default_error_codes() -> Vec<&'static str> {
+pub(crate) fn default_error_codes() -> Vec<&'static str> {
     let empty = tfreach::policy::Policy::default();
     tfreach::codes::ALL
         .iter()

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use tfreach::analysis::{PairResult, PairsFilter};
-use tfreach::commands::{self, AnalyzeOptions, Error, Layout, Listing, MatrixOptions, Pairs};
+use tfreach::commands::{
+    self, AnalyzeOptions, Error, Input, Layout, Listing, MatrixOptions, Pairs,
+};
 use tfreach::ingest::{Document, View};
 use tfreach::model::Verdict;
 use tfreach::report::doc::VpcMatrix;
@@ -64,7 +66,7 @@ fn streamed_pairs_equal_held_ones_for_every_pairs_filter() {
                     pairs: Some(filter),
                     listing,
                 };
-                commands::analyze(&doc, &name, &opts, &mut |_| {})
+                commands::analyze(&[Input::new(&doc, &name)], &opts, &mut |_| {})
             };
             let (held, streamed) = (run(Listing::Held), run(Listing::Streamed));
             assert!(matches!(held.pairs(), Pairs::Held(_)), "{name}");
@@ -100,7 +102,7 @@ fn the_html_page_gets_each_pairs_path_and_a_stream_holds_no_pair() {
                 by_vpc,
                 format: "html",
             };
-            commands::matrix(&doc, &name, &opts, &mut |_| {}).unwrap()
+            commands::matrix(&[Input::new(&doc, &name)], &opts, &mut |_| {}).unwrap()
         };
         let page = run(Layout::Page, false);
         let traces = page.traces.as_ref().expect("a small page embeds paths");
@@ -146,7 +148,7 @@ fn command_errors_name_the_file_and_what_is_wrong() {
         from: "aws_subnet.*",
         to: "aws_subnet.nothing_here",
     };
-    let e = commands::explain(&doc, "-", &opts).unwrap_err();
+    let e = commands::explain(&[Input::new(&doc, "-")], &opts).unwrap_err();
     assert!(
         matches!(&e, Error::NoSubnet { file, flag: "--to", selector }
             if file == "<stdin>" && selector == "aws_subnet.nothing_here"),

@@ -517,6 +517,7 @@ fn info(view: View) -> InputInfo {
         view,
         terraform_version: None,
         file: Some("plan.json".into()),
+        documents: Vec::new(),
     }
 }
 

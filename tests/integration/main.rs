@@ -7,6 +7,7 @@ mod diff;
 mod differential;
 mod ecosystem;
 mod estates;
+mod estates_many;
 mod hostile;
 mod internet;
 mod matrix;

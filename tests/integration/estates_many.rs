@@ -1,0 +1,411 @@
+//! Several documents read as one estate (`tfreach analyze A.json B.json`):
+//! links by AWS ID across documents, addresses prefixed with each
+//! document's label, the same object seen twice kept once, conflicting
+//! documents reported; one document reads exactly as it always did.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use crate::support::root;
+
+const ESTATES: &str = "fixtures/estates";
+
+fn tfreach() -> Command {
+    let mut c = Command::cargo_bin("tfreach").unwrap();
+    c.current_dir(root().join(ESTATES));
+    c
+}
+
+/// `tfreach ARGS`, which must succeed, as JSON.
+fn json(args: &[&str]) -> Value {
+    let out = tfreach().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// `analyze --format json` of the documents.
+fn report(files: &[&str]) -> Value {
+    let mut args = vec!["analyze", "--format", "json"];
+    args.extend(files);
+    json(&args)
+}
+
+/// The verdict of the pair (from, to) in a report.
+fn verdict(report: &Value, from: &str, to: &str) -> String {
+    report["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["from"] == from && p["to"] == to)
+        .unwrap_or_else(|| panic!("no pair {from} -> {to} in {}", report["pairs"]))["verdict"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn subnets(report: &Value) -> Vec<(String, String)> {
+    report["subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["address"].as_str().unwrap().to_string(),
+                s["vpc"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn finding_codes(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn cross_account_peering_turns_from_unknown_to_reachable_when_the_accepter_document_is_given() {
+    let alone = report(&["cross_account_peering/requester.json"]);
+    assert_eq!(
+        verdict(&alone, "aws_subnet.app", "data.aws_subnet.hub_app"),
+        "unknown"
+    );
+    let both = report(&[
+        "cross_account_peering/requester.json",
+        "cross_account_peering/accepter.json",
+    ]);
+    for (from, to) in [
+        ("requester:aws_subnet.app", "accepter:aws_subnet.hub_app"),
+        ("accepter:aws_subnet.hub_app", "requester:aws_subnet.app"),
+    ] {
+        assert_eq!(verdict(&both, from, to), "reachable", "{from} -> {to}");
+    }
+    // The data source that read the peer subnet is the accepter's subnet.
+    let names: Vec<String> = subnets(&both).into_iter().map(|(a, _)| a).collect();
+    assert_eq!(
+        names,
+        ["accepter:aws_subnet.hub_app", "requester:aws_subnet.app"]
+    );
+    assert_eq!(both["summary"]["unknown"], 0);
+}
+
+#[test]
+fn spoke_reaches_the_hub_through_a_transit_gateway_another_document_owns() {
+    let both = report(&[
+        "transit_gateway_hub/network.json",
+        "transit_gateway_hub/spoke.json",
+    ]);
+    for (from, to) in [
+        ("spoke:aws_subnet.app", "network:aws_subnet.shared_app"),
+        ("network:aws_subnet.shared_app", "spoke:aws_subnet.app"),
+    ] {
+        assert_eq!(verdict(&both, from, to), "reachable", "{from} -> {to}");
+    }
+    let spoke = report(&["transit_gateway_hub/spoke.json"]);
+    assert_eq!(spoke["summary"]["pairs"], 0, "the hub side is not in it");
+}
+
+#[test]
+fn a_route_table_another_document_manages_routes_the_shared_subnet() {
+    let alone = report(&["shared_subnet_routed_elsewhere/network.json"]);
+    assert_eq!(
+        verdict(&alone, "aws_subnet.app", "aws_subnet.b_app"),
+        "blocked",
+        "alone, the subnet uses its VPC's main route table"
+    );
+    let both = report(&[
+        "shared_subnet_routed_elsewhere/network.json",
+        "shared_subnet_routed_elsewhere/routing.json",
+    ]);
+    for (from, to) in [
+        ("network:aws_subnet.app", "network:aws_subnet.b_app"),
+        ("network:aws_subnet.b_app", "network:aws_subnet.app"),
+    ] {
+        assert_eq!(verdict(&both, from, to), "reachable", "{from} -> {to}");
+    }
+    assert!(finding_codes(&both).is_empty(), "{}", both["findings"]);
+}
+
+#[test]
+fn a_data_source_gives_way_to_the_vpc_another_document_manages() {
+    let alone = report(&["data_vpc_reads_other_document/app.json"]);
+    assert_eq!(
+        subnets(&alone),
+        [("aws_subnet.app".to_string(), "data.aws_vpc.hub".to_string())]
+    );
+    let both = report(&[
+        "data_vpc_reads_other_document/network.json",
+        "data_vpc_reads_other_document/app.json",
+    ]);
+    assert_eq!(
+        subnets(&both),
+        [
+            ("app:aws_subnet.app".into(), "network:aws_vpc.hub".into()),
+            (
+                "network:aws_subnet.shared".into(),
+                "network:aws_vpc.hub".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        verdict(&both, "app:aws_subnet.app", "network:aws_subnet.shared"),
+        "reachable"
+    );
+    let text = both.to_string();
+    assert!(!text.contains("data.aws_vpc"), "{text}");
+}
+
+#[test]
+fn the_same_state_given_twice_is_read_once() {
+    let once = report(&["same_state_twice/monday.json"]);
+    let twice = report(&[
+        "same_state_twice/monday.json",
+        "same_state_twice/tuesday.json",
+    ]);
+    assert_eq!(once["summary"], twice["summary"]);
+    assert!(finding_codes(&twice).is_empty(), "{}", twice["findings"]);
+    let prefixed: Vec<(String, String)> = subnets(&once)
+        .into_iter()
+        .map(|(a, v)| (format!("monday:{a}"), format!("monday:{v}")))
+        .collect();
+    assert_eq!(subnets(&twice), prefixed);
+    assert!(!twice.to_string().contains("tuesday:aws_"));
+}
+
+#[test]
+fn documents_that_manage_one_object_with_different_values_are_a_conflict() {
+    let r = report(&[
+        "conflicting_documents/current.json",
+        "conflicting_documents/stale.json",
+    ]);
+    let conflicts: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == tfreach::codes::CONFLICTING_DOCUMENTS)
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{}", r["findings"]);
+    let f = conflicts[0];
+    assert_eq!(f["resource"], "current:aws_vpc.b");
+    assert_eq!(f["severity"], "error");
+    let message = f["message"].as_str().unwrap();
+    assert!(message.contains("stale:aws_vpc.b"), "{message}");
+    // The first document's values are kept: VPC b is 10.1.0.0/16.
+    let b = r["subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["address"] == "current:aws_subnet.b_app")
+        .unwrap();
+    assert_eq!(b["vpc"], "current:aws_vpc.b");
+    assert_eq!(
+        verdict(&r, "current:aws_subnet.a_app", "current:aws_subnet.b_app"),
+        "reachable"
+    );
+    // An error finding fails the gate.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "").unwrap();
+    tfreach()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args([
+            "conflicting_documents/current.json",
+            "conflicting_documents/stale.json",
+        ])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn explain_matrix_and_check_read_several_documents_as_one_estate() {
+    let files = [
+        "cross_account_peering/requester.json",
+        "cross_account_peering/accepter.json",
+    ];
+    let mut args = vec![
+        "explain",
+        "--from",
+        "requester:aws_subnet.*",
+        "--to",
+        "accepter:*",
+        "--format",
+        "json",
+    ];
+    args.extend(files);
+    let list = json(&args);
+    assert_eq!(list[0]["from"], "requester:aws_subnet.app");
+    assert_eq!(list[0]["to"], "accepter:aws_subnet.hub_app");
+    assert_eq!(list[0]["verdict"], "reachable");
+
+    let out = tfreach()
+        .args(["matrix", "--format", "csv"])
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        csv.contains("requester:aws_subnet.app,accepter:aws_subnet.hub_app,reachable"),
+        "{csv}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[expect]]\nfrom = 'requester:*'\nto = 'accepter:*'\nverdict = \"reachable\"\n",
+    )
+    .unwrap();
+    tfreach()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(files)
+        .assert()
+        .code(0);
+    // The requester alone cannot pass it: the accepter's subnets are not there.
+    tfreach()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .arg(files[0])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn name_sets_a_label_and_one_document_keeps_its_addresses() {
+    let r = json(&[
+        "analyze",
+        "--format",
+        "json",
+        "--name",
+        "hub=data_vpc_reads_other_document/network.json",
+        "data_vpc_reads_other_document/network.json",
+        "data_vpc_reads_other_document/app.json",
+    ]);
+    assert_eq!(subnets(&r)[1].0, "hub:aws_subnet.shared");
+    assert_eq!(r["input"]["documents"][0]["label"], "hub");
+    assert_eq!(r["input"]["documents"][1]["label"], "app");
+    // With one document, a label changes nothing.
+    let plain = tfreach()
+        .args(["analyze", "same_state_twice/monday.json"])
+        .output()
+        .unwrap();
+    let named = tfreach()
+        .args([
+            "analyze",
+            "--name",
+            "x=same_state_twice/monday.json",
+            "same_state_twice/monday.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(plain.stdout, named.stdout);
+    let one = report(&["same_state_twice/monday.json"]);
+    assert!(one["input"].get("documents").is_none());
+    assert_eq!(one["input"]["file"], "same_state_twice/monday.json");
+}
+
+#[test]
+fn labels_must_be_unique_and_standard_input_is_read_once() {
+    let out = tfreach()
+        .args([
+            "analyze",
+            "transit_gateway_hub/network.json",
+            "shared_subnet_routed_elsewhere/network.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shared_subnet_routed_elsewhere/network.json")
+            && err.contains("transit_gateway_hub/network.json")
+            && err.contains("--name"),
+        "{err}"
+    );
+    let out = tfreach().args(["analyze", "-", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = tfreach()
+        .args([
+            "analyze",
+            "--name",
+            "a:b=same_state_twice/monday.json",
+            "same_state_twice/monday.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_document_that_cannot_be_read_is_named_and_exits_2() {
+    let out = tfreach()
+        .args(["analyze", "same_state_twice/monday.json", "nowhere.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("tfreach: error: nowhere.json: "), "{err}");
+}
+
+#[test]
+fn estate_reports_validate_against_their_schemas() {
+    let files = [
+        "cross_account_peering/requester.json",
+        "cross_account_peering/accepter.json",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "").unwrap();
+    let policy = policy.to_string_lossy().to_string();
+    for (schema, args) in [
+        ("report", vec!["analyze", "--format", "json"]),
+        ("matrix", vec!["matrix", "--format", "json"]),
+        ("vpc-matrix", vec!["matrix", "--by-vpc", "--format", "json"]),
+        (
+            "check",
+            vec!["check", "--format", "json", "--policy", &policy],
+        ),
+    ] {
+        let mut args = args.clone();
+        args.extend(files);
+        let out = tfreach().args(&args).output().unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let path = root().join(format!("schemas/{schema}.v1.schema.json"));
+        let s: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let v = jsonschema::draft202012::new(&s).unwrap();
+        let errs: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errs.is_empty(), "{schema}: {errs:?}");
+        assert_eq!(doc["input"]["documents"].as_array().unwrap().len(), 2);
+    }
+}
+
+#[test]
+fn build_many_of_one_document_is_build() {
+    let path = root().join(ESTATES).join("same_state_twice/monday.json");
+    let doc = tfreach::ingest::parse(&std::fs::read(&path).unwrap(), "monday.json").unwrap();
+    let view = tfreach::ingest::View::Planned;
+    let one = tfreach::model::build_many(&[("monday", &doc)], view);
+    let plain = tfreach::model::build(&doc, view);
+    let names = |b: &tfreach::model::Built| -> Vec<String> {
+        b.model.subnets.iter().map(|s| s.address.clone()).collect()
+    };
+    assert_eq!(names(&one), names(&plain));
+    let two = tfreach::model::build_many(&[("monday", &doc), ("again", &doc)], view);
+    assert_eq!(
+        names(&two),
+        names(&plain)
+            .iter()
+            .map(|a| format!("monday:{a}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(two.findings.is_empty());
+}
