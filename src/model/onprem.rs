@@ -355,7 +355,8 @@ impl Builder<'_> {
         n.routing = match v.get("static_routes_only") {
             Some(Value::Bool(true)) => Routing::Static,
             Some(x)
-                if is_unknown(x) && self.lk.doc.config.is_configured(r, "static_routes_only") =>
+                if is_unknown(x)
+                    && self.lk.doc(r).config.is_configured(r, "static_routes_only") =>
             {
                 Routing::Unknown(format!(
                     "`static_routes_only` of {} is not known until apply",
