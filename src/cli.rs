@@ -74,6 +74,9 @@ pub struct Inputs {
     /// With several documents, the label of one of them (default: the file name without `.json`, `.plan`, `.tfstate`; `stdin` for `-`).
     #[arg(long = "name", value_name = "LABEL=FILE")]
     pub names: Vec<String>,
+    /// The ranges of an on-premises network whose routes the input does not hold (learned over BGP): the address of its VPN connection or Direct Connect gateway association, then its CIDR blocks. Repeat for several.
+    #[arg(long = "on-prem", value_name = "NAME=CIDR,...")]
+    pub on_prem: Vec<String>,
 }
 
 /// Options every command shares.

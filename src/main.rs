@@ -105,6 +105,17 @@ impl Loaded {
     }
 }
 
+/// The ranges `--on-prem NAME=CIDR,...` names, or why a value is not one.
+fn on_prem(inputs: &Inputs) -> Result<commands::OnPremRanges, Fatal> {
+    inputs
+        .on_prem
+        .iter()
+        .map(|v| {
+            tfreach::model::onprem::parse_named(v).map_err(|e| Fatal(format!("--on-prem: {e}")))
+        })
+        .collect()
+}
+
 /// Each document's label: `--name LABEL=FILE`, or the file name without
 /// its `.json`, `.plan` and `.tfstate` suffixes. Labels prefix addresses
 /// (`LABEL:aws_vpc.hub`), so they are unique, and not empty or with a colon.
@@ -368,8 +379,9 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
             AnalyzeFormat::Table => commands::Listing::Held,
             AnalyzeFormat::Json => commands::Listing::Streamed,
         },
+        on_prem: on_prem(&a.inputs)?,
     };
-    let done = commands::analyze(&docs.inputs(), &opts, &mut phases(&progress));
+    let done = commands::analyze(&docs.inputs(), &opts, &mut phases(&progress))?;
     progress.phase("writing the report");
     progress.clear();
     let (input, analysis) = (&done.input, &done.analysis);
@@ -397,6 +409,7 @@ fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         flow,
         from: &e.from,
         to: &e.to,
+        on_prem: on_prem(&e.inputs)?,
     };
     let list = commands::explain(&docs.inputs(), &opts)?;
     emit(&e.common, color, |w, st| match e.format {
@@ -438,6 +451,7 @@ fn matrix(m: MatrixArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
             MatrixFormat::Html => commands::Layout::Page,
         },
         by_vpc: m.by_vpc,
+        on_prem: on_prem(&m.inputs)?,
         format: &format,
     };
     let done = commands::matrix(&docs.inputs(), &opts, &mut phases(&progress))?;
@@ -562,6 +576,7 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let mut progress = Progress::new(&c.common);
     progress.phase("reading the plan");
     let docs = Loaded::read(&c.inputs, ingest::Views::Both)?;
+    let named = on_prem(&c.inputs)?;
     let inputs = docs.inputs();
     let baseline = match &c.baseline {
         Some(f) => Some((load(f, ingest::Views::Both)?, f.as_str())),
@@ -574,8 +589,9 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         config: config
             .as_ref()
             .map(|(dir, files)| commands::Config { dir, files }),
+        on_prem: &named,
     };
-    let done = commands::check(&inputs, c.common.view, flow, &mut phases(&progress));
+    let done = commands::check(&inputs, c.common.view, flow, &mut phases(&progress))?;
     progress.phase("writing the report");
     progress.clear();
     let cd = report::doc::CheckDoc {

@@ -36,6 +36,8 @@ pub struct AnalyzeOptions {
     /// overview of an estate too large to list).
     pub pairs: Option<PairsFilter>,
     pub listing: Listing,
+    /// Ranges named for on-premises networks.
+    pub on_prem: super::OnPremRanges,
 }
 
 /// The result of `analyze`.
@@ -86,9 +88,9 @@ pub fn analyze(
     inputs: &[Input],
     opts: &AnalyzeOptions,
     progress: &mut dyn FnMut(Phase),
-) -> Analyzed {
+) -> Result<Analyzed, super::Error> {
     progress(Phase::Model);
-    let built = super::build(inputs, opts.view);
+    let built = super::build(inputs, opts.view, &opts.on_prem)?;
     progress(Phase::Analysis {
         subnets: built.model.subnets.len(),
     });
@@ -107,7 +109,7 @@ pub fn analyze(
     };
     analysed.analysis.filter_endpoints(analysed.filter);
     if opts.listing == Listing::Streamed {
-        return analysed;
+        return Ok(analysed);
     }
     let listed = analysed.listed();
     let a = &mut analysed.analysis;
@@ -122,5 +124,5 @@ pub fn analyze(
             analysis::list_pairs(&analysed.model, &a.model_index, &a.classes, analysed.filter);
         analysed.held = true;
     }
-    analysed
+    Ok(analysed)
 }

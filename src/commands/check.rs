@@ -28,6 +28,8 @@ pub struct CheckInputs<'a> {
     pub baseline: Option<(&'a Document, &'a str)>,
     pub policy: &'a Policy,
     pub config: Option<Config<'a>>,
+    /// Ranges named for on-premises networks.
+    pub on_prem: &'a super::OnPremRanges,
 }
 
 /// The result of `check`.
@@ -49,7 +51,7 @@ pub fn check(
     view: View,
     flow: Option<Flow>,
     progress: &mut dyn FnMut(Phase),
-) -> Checked {
+) -> Result<Checked, super::Error> {
     // Pairs are read through a `Lookup`, group by group: none is held.
     let opts = analysis::Options {
         pairs: analysis::PairsFilter::None,
@@ -57,7 +59,7 @@ pub fn check(
     };
     let docs = inputs.docs;
     progress(Phase::Model);
-    let built = super::build(docs, view);
+    let built = super::build(docs, view, inputs.on_prem)?;
     progress(Phase::Analysis {
         subnets: built.model.subnets.len(),
     });
@@ -75,13 +77,14 @@ pub fn check(
     };
     let change = old_side.map(|(old_docs, old_view)| {
         progress(Phase::Comparison);
-        let old = super::build(old_docs, old_view);
+        // A network named for the checked side may not exist before.
+        let old = super::build_naming(old_docs, old_view, inputs.on_prem);
         let old_a = analysis::analyze(&old.model, old.findings, &opts);
         crate::diff::diff(&Lookup::computed(&old_a, &old.model), &pairs)
     });
     progress(Phase::Policy);
     let report = crate::policy::check(inputs.policy, &pairs, change.as_ref());
-    Checked {
+    Ok(Checked {
         input: super::input_info(docs, view),
         baseline: inputs
             .baseline
@@ -89,5 +92,5 @@ pub fn check(
         report,
         summary: analysis.summary,
         locator: inputs.config.as_ref().map(|c| Locator::new(c.dir, c.files)),
-    }
+    })
 }

@@ -17,13 +17,15 @@ pub struct ExplainOptions<'a> {
     /// Destination subnets: an address or a glob over addresses, or
     /// `internet`.
     pub to: &'a str,
+    /// Ranges named for on-premises networks.
+    pub on_prem: super::OnPremRanges,
 }
 
 /// The explanation of every ordered pair of distinct subnets from the
 /// `from` selection to the `to` selection of one view of the documents,
 /// sources then destinations in address order.
 pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanation>, Error> {
-    let built = super::build(inputs, opts.view);
+    let built = super::build(inputs, opts.view, &opts.on_prem)?;
     let model = &built.model;
     let from = trace::select(model, opts.from);
     let to = trace::select(model, opts.to);

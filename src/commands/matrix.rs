@@ -40,6 +40,8 @@ pub struct MatrixOptions<'a> {
     pub by_vpc: bool,
     /// The format's name, as an error message gives it.
     pub format: &'a str,
+    /// Ranges named for on-premises networks.
+    pub on_prem: super::OnPremRanges,
 }
 
 /// The result of `matrix`.
@@ -80,7 +82,7 @@ pub fn matrix(
     progress: &mut dyn FnMut(Phase),
 ) -> Result<Matrix, Error> {
     progress(Phase::Model);
-    let built = super::build(inputs, opts.view);
+    let built = super::build(inputs, opts.view, &opts.on_prem)?;
     let n = built.model.subnets.len();
     let grid = !opts.by_vpc
         && match opts.layout {

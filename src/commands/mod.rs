@@ -77,6 +77,16 @@ pub enum Error {
         format: String,
         limit: u64,
     },
+    /// `--on-prem` names a network the input does not hold.
+    #[error(
+        "{file}: --on-prem {name:?} names no on-premises network (a VPN connection or Direct \
+         Connect gateway association by its address); the input has: {known}"
+    )]
+    UnknownOnPrem {
+        file: String,
+        name: String,
+        known: String,
+    },
     /// `diff` of a single document that has one view only.
     #[error(
         "{file}: a state has one view, so there is nothing to compare; give two documents: \
@@ -123,10 +133,46 @@ impl<'a> Input<'a> {
     }
 }
 
-/// The model of one view of the documents, read as one estate.
-fn build(inputs: &[Input], view: View) -> Built {
+/// The ranges the user names for on-premises networks whose routes the
+/// input does not hold: the network's address and its blocks
+/// (`--on-prem NAME=CIDR,...`, read by `model::onprem::parse_named`).
+pub type OnPremRanges = Vec<(String, Vec<crate::net::Prefix>)>;
+
+/// The model of one view of the documents, read as one estate, with the
+/// on-premises ranges the user names.
+fn build(inputs: &[Input], view: View, on_prem: &OnPremRanges) -> Result<Built, Error> {
+    let built = build_naming(inputs, view, on_prem);
+    for (name, _) in on_prem {
+        if !built.model.on_prem.iter().any(|n| &n.address == name) {
+            let known: Vec<&str> = built
+                .model
+                .on_prem
+                .iter()
+                .map(|n| n.address.as_str())
+                .collect();
+            return Err(Error::UnknownOnPrem {
+                file: shown_all(inputs),
+                name: name.clone(),
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        }
+    }
+    Ok(built)
+}
+
+/// [`build`], naming the ranges of the networks the model holds and
+/// passing over the others.
+fn build_naming(inputs: &[Input], view: View, on_prem: &OnPremRanges) -> Built {
     let docs: Vec<(&str, &Document)> = inputs.iter().map(|i| (i.label, i.doc)).collect();
-    crate::model::build_many(&docs, view)
+    let mut built = crate::model::build_many(&docs, view);
+    for (name, ranges) in on_prem {
+        built.model.name_on_prem_ranges(name, ranges);
+    }
+    built
 }
 
 /// The documents' files as messages give them: `a.json, b.json`.

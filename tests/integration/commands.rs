@@ -65,8 +65,9 @@ fn streamed_pairs_equal_held_ones_for_every_pairs_filter() {
                     flow: None,
                     pairs: Some(filter),
                     listing,
+                    on_prem: Vec::new(),
                 };
-                commands::analyze(&[Input::new(&doc, &name)], &opts, &mut |_| {})
+                commands::analyze(&[Input::new(&doc, &name)], &opts, &mut |_| {}).unwrap()
             };
             let (held, streamed) = (run(Listing::Held), run(Listing::Streamed));
             assert!(matches!(held.pairs(), Pairs::Held(_)), "{name}");
@@ -101,6 +102,7 @@ fn the_html_page_gets_each_pairs_path_and_a_stream_holds_no_pair() {
                 layout,
                 by_vpc,
                 format: "html",
+                on_prem: Vec::new(),
             };
             commands::matrix(&[Input::new(&doc, &name)], &opts, &mut |_| {}).unwrap()
         };
@@ -147,6 +149,7 @@ fn command_errors_name_the_file_and_what_is_wrong() {
         flow: None,
         from: "aws_subnet.*",
         to: "aws_subnet.nothing_here",
+        on_prem: Vec::new(),
     };
     let e = commands::explain(&[Input::new(&doc, "-")], &opts).unwrap_err();
     assert!(

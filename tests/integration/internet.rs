@@ -325,3 +325,62 @@ fn explain_and_check_take_an_on_premises_network_by_its_address() {
         .len() as u64;
     assert_eq!(results[1]["checked"], subnets * (subnets - 1));
 }
+
+#[test]
+fn on_prem_flag_names_the_ranges_a_vpn_learns_over_bgp() {
+    const BGP: &str = "fixtures/rules/vpn_with_propagation_only_is_unknown/plan.json";
+    let verdicts = |extra: &[&str]| -> Vec<(String, String, String)> {
+        let mut args = vec!["analyze", BGP, "--format", "json"];
+        args.extend_from_slice(extra);
+        json(&args)["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| {
+                p["from"] == "aws_vpn_connection.office" || p["to"] == "aws_vpn_connection.office"
+            })
+            .map(|p| {
+                (
+                    p["from"].as_str().unwrap().to_string(),
+                    p["to"].as_str().unwrap().to_string(),
+                    p["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert!(verdicts(&[]).iter().all(|(_, _, v)| v == "unknown"));
+    let named = verdicts(&["--on-prem", "aws_vpn_connection.office=192.168.0.0/16"]);
+    let of = |from: &str, to: &str| {
+        named
+            .iter()
+            .find(|(f, t, _)| f == from && t == to)
+            .map(|(_, _, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        of("aws_subnet.private", "aws_vpn_connection.office"),
+        "reachable"
+    );
+    assert_eq!(
+        of("aws_vpn_connection.office", "aws_subnet.private"),
+        "reachable"
+    );
+    assert_ne!(
+        of("aws_subnet.no_propagation", "aws_vpn_connection.office"),
+        "unknown"
+    );
+
+    // A name the input does not hold, or a value that is not NAME=CIDR: exit 2.
+    for bad in [
+        "aws_vpn_connection.nowhere=10.9.0.0/16",
+        "aws_vpn_connection.office",
+    ] {
+        let out = tfreach()
+            .args(["analyze", BGP, "--on-prem", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--on-prem"), "{bad}: {err}");
+    }
+}
