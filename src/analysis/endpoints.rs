@@ -3,7 +3,11 @@
 
 use serde::Serialize;
 
-use crate::model::{Flow, Model, Reason, Verdict};
+use crate::model::{Flow, FlowSet, Model, Reason, Verdict};
+use crate::net::Interval;
+
+use super::pair::{clip, Cell};
+use super::walk::Leg;
 
 use super::{internet, onprem, Summary};
 
@@ -52,6 +56,57 @@ pub fn pairs(
     list.extend(names);
     out.extend(pairs);
     (list, out)
+}
+
+/// Which way a pair between a subnet and an endpoint goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Way {
+    /// From the subnet to the endpoint.
+    Out,
+    /// From the endpoint to the subnet.
+    In,
+}
+
+/// One cell of a pair between a subnet and an endpoint: the part of the
+/// subnet's range `range` over which both walks hold, the endpoint's
+/// address `addr`, the walks, and which of the asked flows round-trip.
+/// Returns the cell and the part of `range` it covers; the rest is walked
+/// again.
+pub(super) fn cell(
+    way: Way,
+    family: crate::net::Family,
+    range: Interval,
+    addr: u128,
+    (forward, ret): (Leg, Leg),
+    (asked, replies): (&FlowSet, &FlowSet),
+) -> (Cell, Interval) {
+    let round_trip = if forward.flows.is_none() && ret.flows.is_none() {
+        None
+    } else {
+        let arrived = forward.flows.as_ref().unwrap_or(asked);
+        let back = ret.flows.as_ref().unwrap_or(replies);
+        Some(arrived.round_trips(back))
+    };
+    let endpoint = Interval { lo: addr, hi: addr };
+    let (valid, src, dst) = match way {
+        Way::Out => {
+            let v = clip(range, &[forward.src_valid, ret.dst_valid]);
+            (v, v, endpoint)
+        }
+        Way::In => {
+            let v = clip(range, &[forward.dst_valid, ret.src_valid]);
+            (v, endpoint, v)
+        }
+    };
+    let c = Cell {
+        family,
+        src,
+        dst,
+        forward,
+        ret,
+        round_trip,
+    };
+    (c, valid)
 }
 
 /// The verdict counts of endpoint pairs.

@@ -35,9 +35,9 @@ use crate::model::{Direction, Reason, Verdict};
 use crate::model::{Flow, FlowSet, GatewayKind, Link, Model, Target};
 use crate::net::{Family, Interval, Prefix};
 
-use super::endpoints::EndpointPair;
+use super::endpoints::{cell, EndpointPair, Way};
 use super::lpm::ServiceAddr;
-use super::pair::{clip, conclude, too_many_cells, Cell, PairEval, MAX_CELLS};
+use super::pair::{conclude, too_many_cells, PairEval, MAX_CELLS};
 use super::walk::Reached;
 use super::walk::{arrive_from_internet, walk_to, Detail, Exit, Goal, Leg, Outcome, Packet};
 
@@ -275,20 +275,6 @@ pub(super) fn replies_of<'a>(fwd: &Leg, asked: &'a Asked) -> Cow<'a, FlowSet> {
     }
 }
 
-pub(super) fn round_trip(
-    fwd: &Leg,
-    ret: &Leg,
-    asked: &FlowSet,
-    replies: &FlowSet,
-) -> Option<FlowSet> {
-    if fwd.flows.is_none() && ret.flows.is_none() {
-        return None;
-    }
-    let arrived = fwd.flows.as_ref().unwrap_or(asked);
-    let back = ret.flows.as_ref().unwrap_or(replies);
-    Some(arrived.round_trips(back))
-}
-
 pub(super) fn drop_leg(leg: &mut Leg, r: Reason) {
     leg.outcome = Outcome::Dropped;
     leg.reasons.push(r);
@@ -390,17 +376,10 @@ pub fn egress(
             if let (Some(e), false) = (&exit, fwd.outcome == Outcome::Dropped) {
                 ingress_routed(addrs, &e.label, &mut ret, Direction::Return);
             }
-            let trip = round_trip(&fwd, &ret, &asked.forward, &replies);
-            let vs = clip(si, &[fwd.src_valid, ret.dst_valid]);
-            work.extend(si.minus(&vs));
-            cells.push(Cell {
-                family,
-                src: vs,
-                dst: Interval { lo: addr, hi: addr },
-                forward: fwd,
-                ret,
-                round_trip: trip,
-            });
+            let flows = (&*asked.forward, &*replies);
+            let (c, done) = cell(Way::Out, family, si, addr, (fwd, ret), flows);
+            work.extend(si.minus(&done));
+            cells.push(c);
         }
     }
     if cells.is_empty() {
@@ -661,17 +640,10 @@ pub fn ingress(
                 check_reply_exit(model, s, vpc, &gw, &mut ret);
                 ret
             };
-            let trip = round_trip(&fwd, &ret, &asked.forward, &replies);
-            let vd = clip(di, &[fwd.dst_valid, ret.src_valid]);
-            work.extend(di.minus(&vd));
-            cells.push(Cell {
-                family,
-                src: Interval { lo: addr, hi: addr },
-                dst: vd,
-                forward: fwd,
-                ret,
-                round_trip: trip,
-            });
+            let flows = (&*asked.forward, &*replies);
+            let (c, done) = cell(Way::In, family, di, addr, (fwd, ret), flows);
+            work.extend(di.minus(&done));
+            cells.push(c);
         }
     }
     if cells.is_empty() {

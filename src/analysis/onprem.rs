@@ -24,11 +24,12 @@ use rayon::prelude::*;
 use crate::codes;
 use crate::model::onprem::{OnPremNetwork, Range, Routing, Via};
 use crate::model::{Direction, Flow, Model, Verdict};
-use crate::net::{Interval, Prefix};
+use crate::net::Prefix;
 
+use super::endpoints::{cell, Way};
 use super::endpoints::{EndpointInfo, EndpointPair};
-use super::internet::{asked, drop_leg, no_block, reason, replies_of, round_trip};
-use super::pair::{clip, conclude, too_many_cells, Cell, PairEval, MAX_CELLS};
+use super::internet::{asked, drop_leg, no_block, reason, replies_of};
+use super::pair::{conclude, too_many_cells, PairEval, MAX_CELLS};
 use super::walk::Reached;
 use super::walk::{arrive_from_onprem, walk_to, Detail, Goal, Leg, OnPremAddr, Outcome, Packet};
 
@@ -274,17 +275,10 @@ pub fn to_onprem(
                 };
                 arrive_from_onprem(model, n, s, back, detail)
             };
-            let trip = round_trip(&fwd, &ret, &asked.forward, &replies);
-            let vs = clip(si, &[fwd.src_valid, ret.dst_valid]);
-            work.extend(si.minus(&vs));
-            cells.push(Cell {
-                family,
-                src: vs,
-                dst: Interval { lo: addr, hi: addr },
-                forward: fwd,
-                ret,
-                round_trip: trip,
-            });
+            let flows = (&*asked.forward, &*replies);
+            let (c, done) = cell(Way::Out, family, si, addr, (fwd, ret), flows);
+            work.extend(si.minus(&done));
+            cells.push(c);
         }
     }
     if cells.is_empty() {
@@ -353,17 +347,10 @@ pub fn from_onprem(
                 check_reached(model, s, n, &mut ret, Direction::Return);
                 ret
             };
-            let trip = round_trip(&fwd, &ret, &asked.forward, &replies);
-            let vd = clip(di, &[fwd.dst_valid, ret.src_valid]);
-            work.extend(di.minus(&vd));
-            cells.push(Cell {
-                family,
-                src: Interval { lo: addr, hi: addr },
-                dst: vd,
-                forward: fwd,
-                ret,
-                round_trip: trip,
-            });
+            let flows = (&*asked.forward, &*replies);
+            let (c, done) = cell(Way::In, family, di, addr, (fwd, ret), flows);
+            work.extend(di.minus(&done));
+            cells.push(c);
         }
     }
     if cells.is_empty() {
