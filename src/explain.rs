@@ -88,10 +88,10 @@ pub fn explain_internet(
     outbound: bool,
     flow: Option<&Flow>,
 ) -> Explanation {
-    let addrs = internet::Addresses::of(model);
+    let gathered = internet::Gathered::of(model);
     let sub = &model.subnets[s].address;
     if outbound {
-        let (e, note) = internet::egress(model, s, &addrs, flow, Detail::Trace);
+        let (e, note) = internet::egress(model, s, &gathered, flow, Detail::Trace);
         explanation(
             sub,
             internet::INTERNET,
@@ -101,7 +101,7 @@ pub fn explain_internet(
             &[internet::INTERNET],
         )
     } else {
-        let (e, note) = internet::ingress(model, s, &addrs, flow, Detail::Trace);
+        let (e, note) = internet::ingress(model, s, &gathered, flow, Detail::Trace);
         explanation(
             internet::INTERNET,
             sub,

@@ -89,10 +89,10 @@ pub fn public_stand_in(model: &Model, family: Family) -> u128 {
 }
 
 /// What every pair with the internet reads of the model, gathered once: the
-/// internet's stand-in address per family, and the internet gateway of
-/// each VPC.
+/// internet's stand-in address per family, the internet gateway of each
+/// VPC, and the gateways whose traffic in is routed by a table of their own.
 #[derive(Debug, Clone)]
-pub struct Addresses {
+pub struct Gathered {
     v4: u128,
     v6: u128,
     /// The first internet gateway the input attaches to each VPC.
@@ -105,8 +105,8 @@ pub struct Addresses {
     edge_unresolved: Option<String>,
 }
 
-impl Addresses {
-    pub fn of(model: &Model) -> Addresses {
+impl Gathered {
+    pub fn of(model: &Model) -> Gathered {
         let mut igw_of_vpc = vec![None; model.vpcs.len()];
         let mut unattached = None;
         for (i, g) in model.gateways.iter().enumerate() {
@@ -137,7 +137,7 @@ impl Addresses {
                 _ => {}
             }
         }
-        Addresses {
+        Gathered {
             v4: public_stand_in(model, Family::V4),
             v6: public_stand_in(model, Family::V6),
             igw_of_vpc,
@@ -191,18 +191,18 @@ pub(super) fn reason(
 /// Every subnet's two pairs with the internet: first each subnet towards
 /// the internet, then the internet towards each subnet, in `order`.
 pub fn pairs(model: &Model, order: &[usize], flow: Option<&Flow>) -> Vec<EndpointPair> {
-    let addrs = Addresses::of(model);
+    let gathered = Gathered::of(model);
     let egress: Vec<EndpointPair> = order
         .par_iter()
         .map(|&s| {
-            let (e, note) = egress(model, s, &addrs, flow, Detail::Reasons);
+            let (e, note) = egress(model, s, &gathered, flow, Detail::Reasons);
             pair_of(model.subnets[s].address.clone(), INTERNET.into(), e, note)
         })
         .collect();
     let ingress: Vec<EndpointPair> = order
         .par_iter()
         .map(|&s| {
-            let (e, note) = ingress(model, s, &addrs, flow, Detail::Reasons);
+            let (e, note) = ingress(model, s, &gathered, flow, Detail::Reasons);
             pair_of(INTERNET.into(), model.subnets[s].address.clone(), e, note)
         })
         .collect();
@@ -285,7 +285,7 @@ pub(super) fn drop_leg(leg: &mut Leg, r: Reason) {
 pub fn egress(
     model: &Model,
     s: usize,
-    addrs: &Addresses,
+    gathered: &Gathered,
     flow: Option<&Flow>,
     detail: Detail,
 ) -> (PairEval, Option<String>) {
@@ -298,7 +298,7 @@ pub fn egress(
     let mut cells = Vec::new();
     let mut straight_out: Option<String> = None;
     for (family, block) in families {
-        let addr = addrs.get(family);
+        let addr = gathered.get(family);
         let asked = asked(flow, family);
         let mut work = vec![block];
         while let Some(si) = work.pop() {
@@ -374,7 +374,7 @@ pub fn egress(
             };
             let mut ret = ret;
             if let (Some(e), false) = (&exit, fwd.outcome == Outcome::Dropped) {
-                ingress_routed(addrs, &e.label, &mut ret, Direction::Return);
+                ingress_routed(gathered, &e.label, &mut ret, Direction::Return);
             }
             let flows = (&*asked.forward, &*replies);
             let (c, done) = cell(Way::Out, family, si, addr, (fwd, ret), flows);
@@ -424,11 +424,11 @@ fn no_public_address(sub: &crate::model::Subnet, gw: Option<&str>) -> Reason {
 /// What `gw` brings into the VPC is routed by the route table of an edge
 /// association (ingress routing), which tfreach does not follow yet: the
 /// leg's outcome is unknown.
-fn ingress_routed(addrs: &Addresses, gw: &str, leg: &mut Leg, direction: Direction) {
+fn ingress_routed(gathered: &Gathered, gw: &str, leg: &mut Leg, direction: Direction) {
     if leg.outcome == Outcome::Dropped {
         return;
     }
-    let Some(assoc) = addrs.ingress_routing(gw) else {
+    let Some(assoc) = gathered.ingress_routing(gw) else {
         return;
     };
     if leg.outcome == Outcome::Delivered {
@@ -479,7 +479,7 @@ pub(super) fn no_block(address: &str) -> PairEval {
 /// route table names by ID (AWS accepts a route to an internet gateway
 /// only when it is attached to the table's VPC). `Err` holds the reason
 /// there is none.
-fn inbound_gateway(model: &Model, addrs: &Addresses, s: usize) -> Result<String, Reason> {
+fn inbound_gateway(model: &Model, gathered: &Gathered, s: usize) -> Result<String, Reason> {
     let sub = &model.subnets[s];
     let v = match &sub.vpc {
         Link::To(v) => *v,
@@ -499,7 +499,7 @@ fn inbound_gateway(model: &Model, addrs: &Addresses, s: usize) -> Result<String,
             ));
         }
     };
-    if let Some(g) = addrs.igw_of_vpc[v] {
+    if let Some(g) = gathered.igw_of_vpc[v] {
         return Ok(model.gateways[g].address.clone());
     }
     if let Link::To(t) = sub.route_table {
@@ -514,7 +514,7 @@ fn inbound_gateway(model: &Model, addrs: &Addresses, s: usize) -> Result<String,
             }
         }
     }
-    if let Some(g) = addrs.unattached.map(|g| &model.gateways[g]) {
+    if let Some(g) = gathered.unattached.map(|g| &model.gateways[g]) {
         let why = match &g.vpc {
             Link::Unresolved(why) => why.clone(),
             _ => String::new(),
@@ -563,7 +563,7 @@ fn public_ipv4(model: &Model, s: usize) -> Public {
 pub fn ingress(
     model: &Model,
     s: usize,
-    addrs: &Addresses,
+    gathered: &Gathered,
     flow: Option<&Flow>,
     detail: Detail,
 ) -> (PairEval, Option<String>) {
@@ -572,7 +572,7 @@ pub fn ingress(
         Err(e) => return (e, None),
     };
     let sub = &model.subnets[s];
-    let gw = match inbound_gateway(model, addrs, s) {
+    let gw = match inbound_gateway(model, gathered, s) {
         Ok(g) => g,
         Err(r) => {
             let verdict = if r.code == codes::NO_INTERNET_GATEWAY {
@@ -593,7 +593,7 @@ pub fn ingress(
     let public = public_ipv4(model, s);
     let mut cells = Vec::new();
     for (family, block) in families {
-        let addr = addrs.get(family);
+        let addr = gathered.get(family);
         let asked = asked(flow, family);
         let mut work = vec![block];
         while let Some(di) = work.pop() {
@@ -617,7 +617,7 @@ pub fn ingress(
             if family == Family::V4 && matches!(public, Public::Unknown) {
                 unknown_public(sub, &mut fwd);
             }
-            ingress_routed(addrs, &gw, &mut fwd, Direction::Forward);
+            ingress_routed(gathered, &gw, &mut fwd, Direction::Forward);
             let replies = replies_of(&fwd, &asked);
             let unaddressed = family == Family::V4 && matches!(public, Public::None);
             let ret = if unaddressed {
