@@ -24,6 +24,7 @@ rule!(
     nacl_blocks_internet_replies,
     ingress_replies_must_leave_by_internet_gateway,
     ingress_routing_through_an_appliance_is_unknown,
+    reply_route_not_known_until_apply_is_unknown,
     local_route_same_vpc,
     unassociated_subnet_uses_main_table,
     peering_two_way,
