@@ -133,10 +133,25 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     if !args.quiet {
+        // What the report's summary counts: the subnet pairs, and the pairs
+        // with the internet when the estate has a way to it.
+        let subnet_pairs = synth::expected_summary(&spec);
+        let internet = synth::expected_internet(&spec);
+        let mut expected = subnet_pairs;
+        if let Some(i) = internet {
+            expected.pairs += i.pairs;
+            expected.reachable += i.reachable;
+            expected.one_way += i.one_way;
+            expected.blocked += i.blocked;
+            expected.partial += i.partial;
+            expected.unknown += i.unknown;
+        }
         let line = serde_json::json!({
             "subnets": spec.vpcs * spec.subnets_per_vpc,
             "resources": synth::resource_count(&spec),
-            "expected": synth::expected_summary(&spec),
+            "expected": expected,
+            "subnet_pairs": subnet_pairs,
+            "internet": internet,
         });
         let _ = writeln!(io::stderr(), "{line}");
     }
