@@ -17,6 +17,7 @@ use crate::model::Model;
 use crate::model::{Reason, Verdict};
 use crate::net::{Family, Prefix};
 
+use super::memo;
 use super::pair::evaluate_pair_flow;
 use super::walk::{Detail, GoalUse, Outcome};
 use super::Summary;
@@ -166,11 +167,13 @@ impl Classes {
         model: &Model,
         order: &[usize],
         a: usize,
+        legs: &mut memo::Memo,
         mut f: impl FnMut(usize, Verdict),
     ) {
         let mut memo = Memo::default();
+        legs.begin_row();
         for &b in &self.by_block {
-            if let Some(v) = self.class_pair_verdict(model, order, a, b, &mut memo) {
+            if let Some(v) = self.class_pair_verdict(model, order, a, b, &mut memo, legs) {
                 f(b, v);
             }
         }
@@ -179,7 +182,8 @@ impl Classes {
     /// The outcome-only verdict of class pair (a, b), `None` for a class
     /// paired with itself when it has one member: blocked when the source
     /// VPC is closed to the destination's, or when `memo` holds a dropped
-    /// range that covers the destination; else evaluated, and the memo
+    /// range that covers the destination; else evaluated (with the walks
+    /// `legs` remembers, when both classes are uncut), and the memo
     /// updated from the walk.
     #[inline]
     fn class_pair_verdict(
@@ -189,6 +193,7 @@ impl Classes {
         a: usize,
         b: usize,
         memo: &mut Memo,
+        legs: &mut memo::Memo,
     ) -> Option<Verdict> {
         if self.surely_blocked(a, b) {
             return Some(Verdict::Blocked);
@@ -214,6 +219,26 @@ impl Classes {
             });
             if covered && common > 0 {
                 return Some(Verdict::Blocked);
+            }
+        }
+        if memo_ok {
+            if let Some((verdict, facts)) =
+                memo::verdict(model, order[x], order[y], b, self.flow.as_ref(), legs)
+            {
+                for (i, fact) in facts.iter().enumerate() {
+                    let Some((outcome, dst_valid, goal_use)) = fact else {
+                        continue;
+                    };
+                    let except = match goal_use {
+                        GoalUse::Nothing => None,
+                        GoalUse::NotInVpc(v) => Some(*v),
+                        GoalUse::More => continue,
+                    };
+                    if *outcome == Outcome::Dropped {
+                        memo.dropped[i] = Some((*dst_valid, except));
+                    }
+                }
+                return Some(verdict);
             }
         }
         let e = evaluate_pair_flow(
@@ -244,14 +269,21 @@ impl Classes {
     /// VPC is closed, only the destination classes of that VPC, of the VPCs
     /// it can reach and of no known VPC are looked at: every other pair is
     /// blocked and counted at once.
-    fn row_summary(&self, model: &Model, order: &[usize], a: usize) -> Summary {
+    fn row_summary(
+        &self,
+        model: &Model,
+        order: &[usize],
+        a: usize,
+        legs: &mut memo::Memo,
+    ) -> Summary {
         let mut s = Summary::default();
         let ra = &self.reach[a];
         let (Some(v), Some(peers)) = (ra.vpc, &ra.peers) else {
-            self.each_verdict(model, order, a, |b, v| s.add(v, self.weight(a, b)));
+            self.each_verdict(model, order, a, legs, |b, v| s.add(v, self.weight(a, b)));
             return s;
         };
         let mut memo = Memo::default();
+        legs.begin_row();
         let mut seen = 0;
         let open = std::iter::once(v)
             .chain(peers.iter().copied().filter(|&w| w != v))
@@ -259,7 +291,7 @@ impl Classes {
             .chain(&self.without_vpc);
         for &b in open {
             seen += self.members[b].len() as u64;
-            if let Some(verdict) = self.class_pair_verdict(model, order, a, b, &mut memo) {
+            if let Some(verdict) = self.class_pair_verdict(model, order, a, b, &mut memo, legs) {
                 s.add(verdict, self.weight(a, b));
             }
         }
@@ -302,13 +334,37 @@ impl Classes {
         }
     }
 
+    /// An empty memo of walks for this model's VPCs and classes.
+    fn memo(&self, model: &Model) -> memo::Memo {
+        memo::Memo::new(model.vpcs.len(), self.members.len())
+    }
+
+    /// The source classes in groups whose rows share walks: the classes of
+    /// each VPC, and each class of no known VPC alone.
+    fn row_groups(&self) -> Vec<&[usize]> {
+        self.of_vpc
+            .iter()
+            .filter(|g| !g.is_empty())
+            .map(Vec::as_slice)
+            .chain(self.without_vpc.chunks(1))
+            .collect()
+    }
+
     /// Verdict counts over all ordered pairs, one evaluation per class pair,
-    /// in parallel over source classes.
+    /// in parallel over groups of source classes (see [`memo`]).
     pub fn summary(&self, model: &Model, order: &[usize]) -> Summary {
-        let n = self.members.len();
-        (0..n)
+        self.row_groups()
             .into_par_iter()
-            .map(|a| self.row_summary(model, order, a))
+            .map_init(
+                || self.memo(model),
+                |legs, group| {
+                    legs.begin_group();
+                    group
+                        .iter()
+                        .map(|&a| self.row_summary(model, order, a, legs))
+                        .fold(Summary::default(), Summary::merge)
+                },
+            )
             .reduce(Summary::default, Summary::merge)
     }
 
@@ -343,8 +399,31 @@ impl Classes {
     /// reasons (`None` where the two classes hold no pair).
     pub fn verdict_row(&self, model: &Model, order: &[usize], a: usize) -> Vec<Option<Verdict>> {
         let mut row = vec![None; self.members.len()];
-        self.each_verdict(model, order, a, |b, v| row[b] = Some(v));
+        let mut legs = self.memo(model);
+        self.each_verdict(model, order, a, &mut legs, |b, v| row[b] = Some(v));
         row
+    }
+
+    /// [`Classes::verdict_row`] of each of the classes `sources`, in
+    /// parallel, with the walks that rows run on one thread share.
+    pub fn verdict_rows(
+        &self,
+        model: &Model,
+        order: &[usize],
+        sources: &[usize],
+    ) -> Vec<(usize, Vec<Option<Verdict>>)> {
+        sources
+            .par_iter()
+            .map_init(
+                || self.memo(model),
+                |legs, &a| {
+                    legs.begin_any_row();
+                    let mut row = vec![None; self.members.len()];
+                    self.each_verdict(model, order, a, legs, |b, v| row[b] = Some(v));
+                    (a, row)
+                },
+            )
+            .collect()
     }
 
     /// How many members of each class are in each group: (group, count).
@@ -372,9 +451,10 @@ impl Classes {
         order: &[usize],
         split: &[Vec<(usize, u64)>],
         a: usize,
+        legs: &mut memo::Memo,
         f: &mut dyn FnMut((usize, usize), Verdict, u64),
     ) {
-        self.each_verdict(model, order, a, |b, v| {
+        self.each_verdict(model, order, a, legs, |b, v| {
             for &(x, nx) in &split[a] {
                 for &(y, ny) in &split[b] {
                     // Within one class, a subnet is not paired with itself.
@@ -409,20 +489,26 @@ impl Classes {
         }
         (0..groups)
             .into_par_iter()
-            .flat_map_iter(|x| {
-                let mut row = vec![Summary::default(); groups];
-                for &a in &classes_in[x] {
-                    self.cells_of(model, order, &split, a, &mut |(from, y), v, pairs| {
-                        if from == x {
-                            row[y].add(v, pairs);
-                        }
-                    });
-                }
-                row.into_iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.pairs > 0)
-                    .map(move |(y, s)| ((x, y), s))
-            })
+            .map_init(
+                || self.memo(model),
+                |legs, x| {
+                    legs.begin_group();
+                    let mut row = vec![Summary::default(); groups];
+                    for &a in &classes_in[x] {
+                        self.cells_of(model, order, &split, a, legs, &mut |(from, y), v, pairs| {
+                            if from == x {
+                                row[y].add(v, pairs);
+                            }
+                        });
+                    }
+                    row.into_iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.pairs > 0)
+                        .map(|(y, s)| ((x, y), s))
+                        .collect::<Vec<_>>()
+                },
+            )
+            .flatten_iter()
             .collect()
     }
 
@@ -440,15 +526,20 @@ impl Classes {
         let n = self.members.len();
         let mut carrying: Vec<(usize, usize)> = (0..n)
             .into_par_iter()
-            .flat_map_iter(|a| {
-                let mut cells = Vec::new();
-                self.cells_of(model, order, &split, a, &mut |cell, v, _| {
-                    if v != Verdict::Blocked {
-                        cells.push(cell);
-                    }
-                });
-                cells
-            })
+            .map_init(
+                || self.memo(model),
+                |legs, a| {
+                    legs.begin_any_row();
+                    let mut cells = Vec::new();
+                    self.cells_of(model, order, &split, a, legs, &mut |cell, v, _| {
+                        if v != Verdict::Blocked {
+                            cells.push(cell);
+                        }
+                    });
+                    cells
+                },
+            )
+            .flatten_iter()
             .collect();
         carrying.sort_unstable();
         carrying.dedup();
@@ -457,16 +548,18 @@ impl Classes {
         let counts = (0..n)
             .into_par_iter()
             .fold(
-                || vec![Summary::default(); carrying.len()],
-                |mut acc, a| {
-                    self.cells_of(model, order, &split, a, &mut |cell, v, pairs| {
+                || (vec![Summary::default(); carrying.len()], self.memo(model)),
+                |(mut acc, mut legs), a| {
+                    legs.begin_any_row();
+                    self.cells_of(model, order, &split, a, &mut legs, &mut |cell, v, pairs| {
                         if let Some(&i) = index.get(&cell) {
                             acc[i].add(v, pairs);
                         }
                     });
-                    acc
+                    (acc, legs)
                 },
             )
+            .map(|(acc, _)| acc)
             .reduce(
                 || vec![Summary::default(); carrying.len()],
                 |x, y| x.into_iter().zip(y).map(|(p, q)| p.merge(q)).collect(),

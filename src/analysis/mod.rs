@@ -20,6 +20,7 @@ pub mod inspection;
 pub mod internet;
 pub mod lookup;
 pub mod lpm;
+mod memo;
 pub mod onprem;
 pub mod pair;
 pub mod services;
@@ -348,9 +349,9 @@ pub fn stream_verdicts(
     let mut start = 0;
     while start < n {
         let end = (start + VERDICT_CHUNK).min(n);
-        let rows: HashMap<usize, Vec<Option<Verdict>>> = chunk_classes(classes, start..end)
-            .par_iter()
-            .map(|&a| (a, classes.verdict_row(model, order, a)))
+        let rows: HashMap<usize, Vec<Option<Verdict>>> = classes
+            .verdict_rows(model, order, &chunk_classes(classes, start..end))
+            .into_iter()
             .collect();
         for from in start..end {
             let row = &rows[&classes.class_of[from]];

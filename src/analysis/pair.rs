@@ -30,9 +30,33 @@ impl Cell {
     /// True when the cell gets a round trip, taking unknown outcomes as
     /// delivered (`optimistic`) or as dropped.
     fn round_trips(&self, optimistic: bool) -> bool {
-        ok(self.forward.outcome, optimistic)
-            && ok(self.ret.outcome, optimistic)
-            && self.round_trip.as_ref().is_none_or(|r| !r.is_empty())
+        self.trip().round_trips(optimistic)
+    }
+
+    /// What the verdict reads of the cell.
+    fn trip(&self) -> Trip {
+        Trip {
+            forward: self.forward.outcome,
+            ret: self.ret.outcome,
+            carried: self.round_trip.as_ref().is_none_or(|r| !r.is_empty()),
+        }
+    }
+}
+
+/// One box of a pair as its verdict sees it: how far each walk got, and
+/// whether some traffic that arrives has all its replies come back.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Trip {
+    pub forward: Outcome,
+    pub ret: Outcome,
+    pub carried: bool,
+}
+
+impl Trip {
+    /// True when the box gets a round trip, taking unknown outcomes as
+    /// delivered (`optimistic`) or as dropped.
+    fn round_trips(&self, optimistic: bool) -> bool {
+        ok(self.forward, optimistic) && ok(self.ret, optimistic) && self.carried
     }
 }
 
@@ -197,13 +221,8 @@ pub fn evaluate_pair_flow(
 /// one).
 pub(super) fn conclude(mut cells: Vec<Cell>, detail: Detail, flow: Option<&Flow>) -> PairEval {
     cells.sort_by_key(|c| (c.family, c.src.lo, c.dst.lo));
-    let optimistic = verdict_of(&cells, true);
-    let pessimistic = verdict_of(&cells, false);
-    let verdict = if optimistic == pessimistic {
-        optimistic
-    } else {
-        Verdict::Unknown
-    };
+    let trips: Vec<Trip> = cells.iter().map(Cell::trip).collect();
+    let verdict = round_trip_verdict(&trips);
     let mut reasons = Vec::new();
     if verdict != Verdict::Reachable {
         for c in &cells {
@@ -300,15 +319,27 @@ pub(super) fn clip(base: Interval, bounds: &[Interval]) -> Interval {
         .fold(base, |acc, b| acc.intersect(b).unwrap_or(acc))
 }
 
-/// The verdict of a set of cells, taking unknown outcomes as delivered
+/// The verdict of a pair from its boxes: the same whether unknown outcomes
+/// turn out delivered or dropped, else `unknown`.
+pub(super) fn round_trip_verdict(trips: &[Trip]) -> Verdict {
+    let optimistic = verdict_of(trips, true);
+    let pessimistic = verdict_of(trips, false);
+    if optimistic == pessimistic {
+        optimistic
+    } else {
+        Verdict::Unknown
+    }
+}
+
+/// The verdict of a set of boxes, taking unknown outcomes as delivered
 /// (`optimistic`) or as dropped.
-fn verdict_of(cells: &[Cell], optimistic: bool) -> Verdict {
-    let round_trips = cells.iter().filter(|c| c.round_trips(optimistic)).count();
-    if round_trips == cells.len() {
+fn verdict_of(trips: &[Trip], optimistic: bool) -> Verdict {
+    let round_trips = trips.iter().filter(|t| t.round_trips(optimistic)).count();
+    if round_trips == trips.len() {
         Verdict::Reachable
     } else if round_trips > 0 {
         Verdict::Partial
-    } else if cells.iter().any(|c| ok(c.forward.outcome, optimistic)) {
+    } else if trips.iter().any(|t| ok(t.forward, optimistic)) {
         Verdict::OneWay
     } else {
         Verdict::Blocked

@@ -70,16 +70,20 @@ fn shared_work_equals_pair_by_pair_on_generated_estates() {
         Topology::None,
         Topology::TransitGateway,
         Topology::TgwInspection,
+        Topology::Mesh { group: 3 },
     ] {
         for mode in [Mode::Steady, Mode::Greenfield] {
-            for nat in [false, true] {
+            for (nat, extras) in [(false, false), (true, false), (false, true), (true, true)] {
                 let spec = EstateSpec {
                     nat,
+                    nacls: extras,
+                    gateway_endpoints: extras,
                     ..EstateSpec::new(6, 4, topology, mode, 7)
                 };
                 let mut buf = Vec::new();
                 synth::write_plan(&spec, &mut buf).unwrap();
-                assert!(check(&buf, &format!("{topology:?}/{mode:?}/nat {nat}")) > 0);
+                let name = format!("{topology:?}/{mode:?}/nat {nat}/acl+gwe {extras}");
+                assert!(check(&buf, &name) > 0);
             }
         }
     }

@@ -126,6 +126,62 @@ pub struct Leg {
     /// What of the destination subnet, beyond its address, the walk's
     /// decisions read.
     pub goal_use: GoalUse,
+    /// The subnets whose route tables the walk consulted.
+    pub passed: Passed,
+}
+
+/// The subnets a walk was in, up to a few (a walk that passes more is not
+/// shared with other destinations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Passed {
+    subnets: [usize; Passed::CAP],
+    /// How many are held; `CAP + 1` once more were passed than fit.
+    len: usize,
+}
+
+impl Default for Passed {
+    fn default() -> Passed {
+        Passed::new()
+    }
+}
+
+impl Passed {
+    const CAP: usize = 4;
+
+    const fn new() -> Passed {
+        Passed {
+            subnets: [usize::MAX; Passed::CAP],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, s: usize) {
+        if self.len > Passed::CAP || self.subnets[..self.len].contains(&s) {
+            return;
+        }
+        if self.len == Passed::CAP {
+            self.len = Passed::CAP + 1;
+        } else {
+            self.subnets[self.len] = s;
+            self.len += 1;
+        }
+    }
+
+    /// More subnets were passed than are held.
+    pub fn overflowed(&self) -> bool {
+        self.len > Passed::CAP
+    }
+
+    /// Whether the walk was in subnet `s` (true too when it overflowed).
+    pub fn includes(&self, s: usize) -> bool {
+        self.overflowed() || self.subnets[..self.len].contains(&s)
+    }
+
+    /// Marks the walk as passing more than is held: part of a composite
+    /// walk (through NAT gateways) that is never shared.
+    pub(crate) fn give_up(&mut self) {
+        self.len = Passed::CAP + 1;
+    }
 }
 
 /// What a walk towards a subnet read of that subnet beyond the address it
@@ -160,6 +216,7 @@ impl Leg {
             peered_into: None,
             nats: Vec::new(),
             goal_use: GoalUse::Nothing,
+            passed: Passed::new(),
         }
     }
 }
@@ -511,6 +568,7 @@ impl Walker<'_> {
         // Route tables passed so far (no allocation on the hot path).
         let mut visited = [usize::MAX; MAX_HOPS];
         for step in 0..MAX_HOPS {
+            self.leg.passed.push(at);
             let t = match table_link {
                 Link::To(t) => t,
                 other => {

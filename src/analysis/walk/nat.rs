@@ -85,6 +85,7 @@ pub(super) fn absorb(out: &mut Leg, leg: Leg, last: bool) {
         out.flows = leg.flows;
     }
     out.goal_use = GoalUse::More;
+    out.passed.give_up();
 }
 
 /// The walk of a reply from subnet `at` (its source an address of subnet
