@@ -52,6 +52,7 @@ rule!(
     gwlb_endpoint_is_a_bump_in_the_wire,
     tgw_peering_attachment_uses_static_routes,
     tgw_attachment_subnet_nacl_applies_to_traffic_from_instances,
+    tgw_delivery_into_attachment_subnet_crosses_no_acl,
     gateway_endpoint_serves_associated_route_tables,
     gateway_endpoint_not_usable_across_peering,
     gateway_endpoint_not_usable_across_transit_gateway,

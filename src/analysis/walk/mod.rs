@@ -155,7 +155,7 @@ impl Passed {
         }
     }
 
-    fn push(&mut self, s: usize) {
+    pub(super) fn push(&mut self, s: usize) {
         if self.len > Passed::CAP || self.subnets[..self.len].contains(&s) {
             return;
         }

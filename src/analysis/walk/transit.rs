@@ -123,6 +123,9 @@ impl Walker<'_> {
             );
             return Next::Stop;
         };
+        // The entry subnet is passed through even when its route table is
+        // not consulted: a walk towards it is not one towards another.
+        self.leg.passed.push(entry);
         // Back into the transit gateway straight from the attachment subnet
         // it came out of: no ACL is crossed.
         let hairpin = self.from_tgw == Some(at) && entry == at;
