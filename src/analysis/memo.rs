@@ -369,9 +369,10 @@ pub(super) fn verdict(
             carried,
         });
     }
-    let trips: Vec<Trip> = trips.into_iter().flatten().collect();
-    if trips.is_empty() {
-        return None;
-    }
-    Some((round_trip_verdict(&trips), facts))
+    let verdict = match trips {
+        [Some(x), Some(y)] => round_trip_verdict(&[x, y]),
+        [Some(x), None] | [None, Some(x)] => round_trip_verdict(&[x]),
+        [None, None] => return None,
+    };
+    Some((verdict, facts))
 }
