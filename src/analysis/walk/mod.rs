@@ -146,7 +146,7 @@ impl Default for Passed {
 }
 
 impl Passed {
-    const CAP: usize = 4;
+    const CAP: usize = 8;
 
     const fn new() -> Passed {
         Passed {
