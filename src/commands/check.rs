@@ -23,13 +23,26 @@ pub struct Config<'a> {
 pub struct CheckInputs<'a> {
     /// The documents checked: one, or several read as one estate.
     pub docs: &'a [Input<'a>],
-    /// The document `[[no_new_path]]` rules compare against, and its file,
-    /// instead of a plan's prior state.
-    pub baseline: Option<(&'a Document, &'a str)>,
+    /// The document `[[no_new_path]]` rules compare against, instead of a
+    /// plan's prior state.
+    pub baseline: Option<Baseline<'a>>,
     pub policy: &'a Policy,
     pub config: Option<Config<'a>>,
     /// Ranges named for on-premises networks.
     pub on_prem: &'a super::OnPremRanges,
+}
+
+/// An older version of one of the documents checked: on the side the
+/// change is measured from, it takes that document's place (and label),
+/// and the other documents are read as they are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Baseline<'a> {
+    pub doc: &'a Document,
+    /// The file it was read from, as given.
+    pub file: &'a str,
+    /// The position among the documents checked of the one it stands for
+    /// (0 with one document).
+    pub replaces: usize,
 }
 
 /// The result of `check`.
@@ -65,7 +78,19 @@ pub fn check(
     });
     let analysis = analysis::analyze(&built.model, built.findings, &opts);
     let pairs = Lookup::computed(&analysis, &built.model);
-    let baseline = inputs.baseline.map(|(doc, file)| [Input::new(doc, file)]);
+    // The baseline in the place of the document it stands for.
+    let baseline: Option<Vec<Input>> = inputs.baseline.map(|b| {
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                if i == b.replaces {
+                    Input::labelled(b.doc, b.file, d.label)
+                } else {
+                    *d
+                }
+            })
+            .collect()
+    });
     let old_side = if inputs.policy.no_new_path.is_empty() {
         None
     } else if let Some(baseline) = &baseline {
@@ -86,9 +111,7 @@ pub fn check(
     let report = crate::policy::check(inputs.policy, &pairs, change.as_ref());
     Ok(Checked {
         input: super::input_info(docs, view),
-        baseline: inputs
-            .baseline
-            .map(|(baseline, file)| InputInfo::new(baseline, view, file)),
+        baseline: baseline.as_deref().map(|b| super::input_info(b, view)),
         report,
         summary: analysis.summary,
         locator: inputs.config.as_ref().map(|c| Locator::new(c.dir, c.files)),

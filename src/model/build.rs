@@ -116,8 +116,6 @@ pub(super) struct Linker<'a> {
     pub(super) raw: &'a [RawResource],
     /// The documents `raw` comes from, each with its own configuration.
     parts: Vec<Part<'a>>,
-    /// The view every document is read in.
-    pub(super) view: View,
     /// Known AWS ID -> raw resource indices carrying it, over every document.
     ids: HashMap<String, Vec<usize>>,
     deleted: HashMap<String, String>,
@@ -127,6 +125,9 @@ pub(super) struct Linker<'a> {
 /// `configuration` resolve within it; IDs link across documents.
 pub(super) struct Part<'a> {
     pub(super) doc: &'a Document,
+    /// The view it is read in (each document of an estate has its own:
+    /// `diff` reads the plan under review in both and the others as they are).
+    pub(super) view: View,
     /// Where its resources sit in [`Linker::raw`].
     pub(super) range: std::ops::Range<usize>,
     /// Its instances, by their position in the document's own view.
@@ -200,11 +201,12 @@ impl<'a> Linker<'a> {
             .collect();
         let part = Part {
             doc,
+            view,
             range: 0..raw.len(),
             index: InstanceIndex::build(raw),
             global: None,
         };
-        Linker::over(raw, vec![part], view, deleted)
+        Linker::over(raw, vec![part], deleted)
     }
 
     /// The linker of `raw`, the resources of the documents `parts` name,
@@ -212,7 +214,6 @@ impl<'a> Linker<'a> {
     pub(super) fn over(
         raw: &'a [RawResource],
         parts: Vec<Part<'a>>,
-        view: View,
         deleted: HashMap<String, String>,
     ) -> Self {
         let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
@@ -229,7 +230,6 @@ impl<'a> Linker<'a> {
         Linker {
             raw,
             parts,
-            view,
             ids,
             deleted,
         }
@@ -1708,12 +1708,11 @@ impl<'a> Builder<'a> {
     /// In a plan, a deleted `aws_route` still shows in its table's
     /// refreshed inline list: it goes with the resource.
     fn remove_deleted_inline_routes(&mut self) {
-        let view = self.lk.view;
         let deleted: Vec<RawResource> = self
             .lk
             .parts
             .iter()
-            .filter(|p| std::ptr::eq(p.doc.view(view), p.doc.view(View::Planned)))
+            .filter(|p| std::ptr::eq(p.doc.view(p.view), p.doc.view(View::Planned)))
             .flat_map(|p| &p.doc.view(View::Planned).deleted)
             .filter(|d| d.rtype == "aws_route")
             .cloned()

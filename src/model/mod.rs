@@ -23,7 +23,7 @@ use crate::net::{Family, Prefix};
 
 pub use build::build;
 pub use endpoint::{Endpoint, EndpointKind, EndpointService, SecurityGroup};
-pub use estate::build_many;
+pub use estate::{build_many, build_views};
 pub use flow::{Flow, FlowSet};
 pub use nacl::{AclRule, NetworkAcl};
 pub use tgw::{AttachmentKind, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, TransitGateway};

@@ -409,3 +409,239 @@ fn build_many_of_one_document_is_build() {
     );
     assert!(two.findings.is_empty());
 }
+
+const QUARANTINE: &str = "plan_lifts_a_quarantine";
+
+/// The (from, to, before, after) of each change in a `diff --format json`.
+fn changes(diff: &Value) -> Vec<(String, String, String, String)> {
+    diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_string();
+            (s("from"), s("to"), s("before"), s("after"))
+        })
+        .collect()
+}
+
+fn quarantine_file(name: &str) -> String {
+    format!("{QUARANTINE}/{name}")
+}
+
+/// What lifting the quarantine of spoke b changes: spoke b's pairs with
+/// both other VPCs open, and nothing else.
+fn lifted_quarantine() -> Vec<(String, String, String, String)> {
+    let c = |f: &str, t: &str, b: &str| {
+        (
+            f.to_string(),
+            t.to_string(),
+            b.to_string(),
+            "reachable".to_string(),
+        )
+    };
+    vec![
+        c(
+            "network:aws_subnet.shared_app",
+            "spoke_b:aws_subnet.app",
+            "blocked",
+        ),
+        c(
+            "spoke_a:aws_subnet.app",
+            "spoke_b:aws_subnet.app",
+            "blocked",
+        ),
+        c(
+            "spoke_b:aws_subnet.app",
+            "network:aws_subnet.shared_app",
+            "one_way",
+        ),
+        c(
+            "spoke_b:aws_subnet.app",
+            "spoke_a:aws_subnet.app",
+            "one_way",
+        ),
+    ]
+}
+
+#[test]
+fn diff_with_the_estate_shows_a_plan_changing_pairs_between_other_documents() {
+    let plan = quarantine_file("network.plan.json");
+    let (a, b) = (
+        quarantine_file("spoke_a.json"),
+        quarantine_file("spoke_b.json"),
+    );
+    let d = json(&["diff", &plan, "--with", &a, &b, "--format", "json"]);
+    // spoke_a -> spoke_b: two other documents' subnets; shared -> spoke_b:
+    // the plan's own subnet and another document's. shared <-> spoke_a does
+    // not change, so it is not listed.
+    assert_eq!(changes(&d), lifted_quarantine());
+    let docs = |side: &str| -> Vec<(String, String)> {
+        d[side]["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["label"].as_str().unwrap().into(),
+                    x["view"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        docs("before"),
+        [
+            ("network".into(), "prior".into()),
+            ("spoke_a".into(), "planned".into()),
+            ("spoke_b".into(), "planned".into())
+        ]
+    );
+    assert_eq!(
+        docs("after")[0],
+        ("network".to_string(), "planned".to_string())
+    );
+    // The plan alone holds one subnet: nothing to compare it with.
+    let alone = json(&["diff", &plan, "--format", "json"]);
+    assert!(changes(&alone).is_empty(), "{alone}");
+    // The document validates against the diff schema.
+    let path = root().join("schemas/diff.v1.schema.json");
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let v = jsonschema::draft202012::new(&s).unwrap();
+    let errs: Vec<String> = v.iter_errors(&d).map(|e| e.to_string()).collect();
+    assert!(errs.is_empty(), "{errs:?}");
+}
+
+#[test]
+fn diff_of_two_versions_of_one_document_reads_both_with_the_same_label() {
+    let old = quarantine_file("quarantined.json");
+    let new = quarantine_file("network.plan.json");
+    let (a, b) = (
+        quarantine_file("spoke_a.json"),
+        quarantine_file("spoke_b.json"),
+    );
+    let d = json(&["diff", &old, &new, "--with", &a, &b, "--format", "json"]);
+    assert_eq!(changes(&d), lifted_quarantine());
+    assert_eq!(d["before"]["documents"][0]["file"], old.as_str());
+    assert_eq!(d["before"]["documents"][0]["label"], "network");
+    // --name on either names both.
+    let d = json(&[
+        "diff",
+        &old,
+        &new,
+        "--with",
+        &a,
+        &b,
+        "--name",
+        &format!("hub={old}"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(d["changes"][0]["from"], "hub:aws_subnet.shared_app");
+}
+
+#[test]
+fn diff_markdown_over_an_estate_labels_addresses_and_names_what_changes() {
+    let out = tfreach()
+        .args(["diff", &quarantine_file("network.plan.json"), "--with"])
+        .args([
+            quarantine_file("spoke_a.json"),
+            quarantine_file("spoke_b.json"),
+        ])
+        .args(["--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("(`network`): prior state → planned values, with")
+            && md.contains("(`spoke_b`) as they are"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| `spoke_a:aws_subnet.app` | `spoke_b:aws_subnet.app` | blocked | reachable |"
+        ),
+        "{md}"
+    );
+}
+
+#[test]
+fn diff_labels_are_unique_and_standard_input_is_read_once() {
+    let plan = quarantine_file("network.plan.json");
+    let out = tfreach()
+        .args([
+            "diff",
+            &plan,
+            "--with",
+            &quarantine_file("quarantined.json"),
+        ])
+        .args(["--name", &format!("quarantined={plan}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--name"));
+    let out = tfreach()
+        .args(["diff", "-", "--with", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_compares_the_estate_with_the_plans_prior_state_or_a_baseline_in_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[no_new_path]]\nfrom = 'spoke_a:*'\nto = 'spoke_b:*'\n",
+    )
+    .unwrap();
+    let policy = policy.to_string_lossy().to_string();
+    let (plan, a, b) = (
+        quarantine_file("network.plan.json"),
+        quarantine_file("spoke_a.json"),
+        quarantine_file("spoke_b.json"),
+    );
+    let old = quarantine_file("quarantined.json");
+    // The plan's prior state, the states as they are: the rule sees the path open.
+    tfreach()
+        .args(["check", "--policy", &policy, &plan, &a, &b])
+        .assert()
+        .code(1);
+    // A baseline stands for the document its label names (here the second)...
+    let out = tfreach()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--policy",
+            &policy,
+            "--baseline",
+        ])
+        .args([format!("network={old}"), a.clone(), plan.clone(), b.clone()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let base = &r["baseline"]["documents"];
+    assert_eq!(base[1]["label"], "network");
+    assert_eq!(base[1]["file"], old.as_str());
+    assert_eq!(base[0]["file"], a.as_str());
+    assert_eq!(r["passed"], false, "{r}");
+    // ... or for the first; against itself nothing opens.
+    let r = json(&[
+        "check",
+        "--format",
+        "json",
+        "--policy",
+        &policy,
+        "--baseline",
+        &a,
+        &a,
+        &old,
+        &b,
+    ]);
+    assert_eq!(r["baseline"]["documents"][0]["label"], "spoke_a");
+    assert_eq!(r["passed"], true, "{r}");
+}
