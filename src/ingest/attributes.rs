@@ -21,6 +21,8 @@ use serde_json::{Map, Value};
 pub const ATTRIBUTES: &[&str] = &[
     "accept_status",
     "acceptance_required",
+    "account",
+    "account_id",
     "action",
     "active",
     "all",
@@ -108,6 +110,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "main",
     "main_route_table_id",
     "map_public_ip_on_launch",
+    "name",
     "nat_gateway_id",
     "network_acl_id",
     "network_interface",
