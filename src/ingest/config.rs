@@ -250,7 +250,9 @@ impl Config {
                 .and_then(|a| a.get("constant_value"))
                 .and_then(Value::as_str);
             // arn:PARTITION:iam::ACCOUNT:role/NAME
-            if let Some(account) = arn.and_then(|a| a.split(':').nth(4)).filter(|a| !a.is_empty())
+            if let Some(account) = arn
+                .and_then(|a| a.split(':').nth(4))
+                .filter(|a| !a.is_empty())
             {
                 out.push((account.to_string(), "assume_role.role_arn"));
             }

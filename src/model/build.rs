@@ -1219,10 +1219,7 @@ impl<'a> Builder<'a> {
             req_vpc.map(|v| &v.account),
             self.places.provider_account(&self.lk, r),
         );
-        let own_region = mine(
-            req_vpc.map(|v| &v.region),
-            self.places.region(&self.lk, r),
-        );
+        let own_region = mine(req_vpc.map(|v| &v.region), self.places.region(&self.lk, r));
         let mut maybe = None;
         for (attr, what, own) in [
             ("peer_owner_id", "account", &own_account),
@@ -1238,7 +1235,7 @@ impl<'a> Builder<'a> {
                     Told::Known { .. } => {}
                     Told::Unknown(why) => {
                         maybe = Some(format!(
-                            "the peer {what} {s} may differ from the requester's, which the input does not tell ({why})"
+                            "the peer {what} {s} may differ from the requester's: {why}"
                         ))
                     }
                 },

@@ -73,16 +73,21 @@ fn decide(levels: &[Level; 2], what: &str, whose: &str) -> Told {
             _ => {
                 let each: Vec<String> = level.iter().map(|(v, f)| format!("{v} ({f})")).collect();
                 return Told::Unknown(format!(
-                    "{whose} is given several {what}s: {}",
+                    "the input gives {whose} several {what}s: {}",
                     each.join(", ")
                 ));
             }
         }
     }
+    let sources = if what == "account" {
+        "allowed_account_ids or assume_role in the provider block, no data.aws_caller_identity, \
+         and no resource of it with a known owner_id or ARN"
+    } else {
+        "region in the provider block, no data.aws_region that selects nothing, and no resource \
+         of it with a known region or ARN"
+    };
     Told::Unknown(format!(
-        "nothing in the input says the {what} of {whose} (no owner_id or ARN of its own, and no \
-         provider region, allowed_account_ids, assume_role, data.aws_caller_identity or \
-         data.aws_region in its document)"
+        "the input does not say which {what} {whose} works in (no {sources})"
     ))
 }
 
@@ -141,7 +146,7 @@ impl Places {
         let whose = if key.is_empty() {
             format!("the provider of {}", r.address)
         } else {
-            format!("provider {key} (of {})", r.address)
+            format!("provider {key} of {}", r.address)
         };
         (self.by_key.get(&(d, key)), whose)
     }

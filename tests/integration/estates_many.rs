@@ -645,3 +645,153 @@ fn check_compares_the_estate_with_the_plans_prior_state_or_a_baseline_in_its_pla
     assert_eq!(r["baseline"]["documents"][0]["label"], "spoke_a");
     assert_eq!(r["passed"], true, "{r}");
 }
+
+/// The reasons of a pair in a report, as `CODE message` lines.
+fn reasons(report: &Value, from: &str, to: &str) -> Vec<String> {
+    report["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["from"] == from && p["to"] == to)
+        .unwrap()["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["code"].as_str().unwrap(),
+                r["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn auto_accept_across_accounts_is_not_accepted() {
+    // The new VPC has no owner_id until apply; the caller identity the plan
+    // reads says the requester's account, and the peer is in another.
+    let r = report(&[
+        "auto_accept_across_accounts/requester.json",
+        "auto_accept_across_accounts/accepter.json",
+    ]);
+    let (from, to) = ("requester:aws_subnet.app", "accepter:aws_subnet.hub_app");
+    assert_eq!(verdict(&r, from, to), "blocked");
+    let why = reasons(&r, from, to);
+    assert!(
+        why[0].starts_with("BAD_STATE")
+            && why[0].contains("auto_accept")
+            && why[0].contains("the peer is in account 444455556666, the requester in 111122223333 (requester:data.aws_caller_identity.current)"),
+        "{why:?}"
+    );
+}
+
+#[test]
+fn auto_accept_is_unknown_when_no_document_says_the_requesters_account() {
+    let r = report(&[
+        "auto_accept_across_accounts/requester_silent.json",
+        "auto_accept_across_accounts/accepter.json",
+    ]);
+    let (from, to) = (
+        "requester_silent:aws_subnet.app",
+        "accepter:aws_subnet.hub_app",
+    );
+    assert_eq!(verdict(&r, from, to), "unknown");
+    let why = reasons(&r, from, to).join("\n");
+    assert!(
+        why.contains("the peer account 444455556666 may differ from the requester's: the input does not say which account"),
+        "{why}"
+    );
+}
+
+#[test]
+fn region_read_from_provider_config() {
+    // Provider 5: no resource records a `region`. The provider block names
+    // the Region, the same as `peer_region`: a same-account, same-Region
+    // peering nobody accepts stays pending.
+    let r = report(&["region_from_provider_config/plan.json"]);
+    assert_eq!(
+        verdict(&r, "aws_subnet.a_app", "aws_subnet.b_app"),
+        "blocked"
+    );
+    assert!(
+        reasons(&r, "aws_subnet.a_app", "aws_subnet.b_app")[0].contains("stays pending-acceptance")
+    );
+    // Without the Region in the provider block the same plan cannot be told.
+    let r = report(&["region_from_provider_config/plan_region_unset.json"]);
+    assert_eq!(
+        verdict(&r, "aws_subnet.a_app", "aws_subnet.b_app"),
+        "unknown"
+    );
+    let why = reasons(&r, "aws_subnet.a_app", "aws_subnet.b_app").join("\n");
+    assert!(
+        why.contains("the peer Region eu-west-1 may differ"),
+        "{why}"
+    );
+}
+
+/// A document of the estates fixtures, parsed, after `edit`.
+fn parsed(path: &str, edit: impl FnOnce(&mut Value)) -> tfreach::ingest::Document {
+    let text = std::fs::read(root().join(ESTATES).join(path)).unwrap();
+    let mut v: Value = serde_json::from_slice(&text).unwrap();
+    edit(&mut v);
+    tfreach::ingest::parse(&serde_json::to_vec(&v).unwrap(), path).unwrap()
+}
+
+/// The account and Region of the VPC at `address` in the model of the documents.
+fn place(
+    docs: &[(&str, &tfreach::ingest::Document)],
+    address: &str,
+) -> (Result<String, String>, Result<String, String>) {
+    let built = tfreach::model::build_many(docs, tfreach::ingest::View::Planned);
+    let m = &built.model;
+    let v = m.vpcs.iter().position(|v| v.address == address).unwrap();
+    let own = |r: Result<&str, &str>| r.map(str::to_string).map_err(str::to_string);
+    (own(m.vpc_account(v)), own(m.vpc_region(v)))
+}
+
+#[test]
+fn the_model_tells_each_vpcs_account_and_region_or_why_not() {
+    let accepter = parsed("auto_accept_across_accounts/accepter.json", |_| {});
+    let requester = parsed("auto_accept_across_accounts/requester.json", |_| {});
+    let docs = [("requester", &requester), ("accepter", &accepter)];
+    assert_eq!(
+        place(&docs, "requester:aws_vpc.app"),
+        (Ok("111122223333".into()), Ok("us-east-1".into()))
+    );
+    assert_eq!(
+        place(&docs, "accepter:aws_vpc.hub").0,
+        Ok("444455556666".into())
+    );
+    let silent = parsed("auto_accept_across_accounts/requester_silent.json", |_| {});
+    let (account, region) = place(
+        &[("silent", &silent), ("accepter", &accepter)],
+        "silent:aws_vpc.app",
+    );
+    assert!(account.unwrap_err().contains("does not say which account"));
+    assert_eq!(region, Ok("us-east-1".into()));
+}
+
+#[test]
+fn account_read_from_the_role_the_provider_assumes_and_unknown_when_two_sources_disagree() {
+    let role = |account: &str| serde_json::json!([{"role_arn": {"constant_value": format!("arn:aws:iam::{account}:role/deploy")}}]);
+    let assumed = parsed("auto_accept_across_accounts/requester_silent.json", |v| {
+        v["configuration"]["provider_config"]["aws"]["expressions"]["assume_role"] =
+            role("111122223333");
+    });
+    let (account, _) = place(&[("r", &assumed)], "aws_vpc.app");
+    assert_eq!(account, Ok("111122223333".into()));
+    // A caller identity that names another account than the role's: unknown.
+    let disagree = parsed("auto_accept_across_accounts/requester.json", |v| {
+        v["configuration"]["provider_config"]["aws"]["expressions"]["assume_role"] =
+            role("999988887777");
+    });
+    let (account, _) = place(&[("r", &disagree)], "aws_vpc.app");
+    let why = account.unwrap_err();
+    assert!(
+        why.contains("several accounts")
+            && why.contains("999988887777")
+            && why.contains("111122223333"),
+        "{why}"
+    );
+}
