@@ -243,9 +243,9 @@ pub struct CheckArgs {
     /// Compare against this document for [[no_new_path]] rules, instead of the plans' prior state. With several documents, `LABEL=FILE` says which one it is an older version of (default: the first); the others are read as they are checked.
     #[arg(long, value_name = "[LABEL=]FILE")]
     pub baseline: Option<String>,
-    /// The Terraform configuration directory: SARIF results then point at the .tf line of the resource.
-    #[arg(long, value_name = "DIR")]
-    pub config_dir: Option<PathBuf>,
+    /// The Terraform configuration directory: SARIF and JUnit results then point at the .tf line of the resource. With several documents, `LABEL=DIR` for each document whose configuration is at hand (repeat); results about the others point at their document.
+    #[arg(long, value_name = "[LABEL=]DIR")]
+    pub config_dir: Vec<String>,
     #[command(flatten)]
     pub common: Common,
     /// Output format.

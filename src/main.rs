@@ -577,6 +577,25 @@ fn baseline_of(value: &str, labels: &[String]) -> (String, usize) {
     (value.to_string(), 0)
 }
 
+/// `check --config-dir [LABEL=]DIR`: the directory, and the position of
+/// the document whose configuration it is. With one document the value is
+/// the directory; with several it names its document's label.
+fn config_dir_of(value: &str, labels: &[String]) -> Result<(String, usize), Fatal> {
+    if labels.len() == 1 {
+        return Ok((value.to_string(), 0));
+    }
+    if let Some((label, dir)) = value.split_once('=') {
+        if let Some(i) = labels.iter().position(|l| l == label) {
+            return Ok((dir.to_string(), i));
+        }
+    }
+    Err(Fatal(format!(
+        "--config-dir {value:?}: with several documents, say whose configuration it is: \
+         --config-dir LABEL=DIR, a label being one of {}",
+        labels.join(", ")
+    )))
+}
+
 /// The `.tf` files under a directory, hidden directories (`.terraform`,
 /// `.git`) left out, with paths as the directory was written.
 fn tf_files(dir: &std::path::Path) -> Result<Vec<tfreach::policy::locate::SourceFile>, Fatal> {
@@ -615,19 +634,22 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let text = fs::read_to_string(&c.policy)
         .map_err(|e| Fatal(format!("{policy_name}: cannot read: {e}")))?;
     let policy = tfreach::policy::parse(&text, &policy_name)?;
-    let config = match &c.config_dir {
-        Some(dir) => {
-            let files = tf_files(dir)?;
-            if files.is_empty() {
-                return Err(Fatal(format!(
-                    "{}: --config-dir holds no .tf file",
-                    dir.display()
-                )));
-            }
-            Some((dir.to_string_lossy().replace('\\', "/"), files))
+    let doc_labels = labels(&c.inputs)?;
+    let mut config: Vec<(String, Vec<tfreach::policy::locate::SourceFile>, usize)> = Vec::new();
+    for value in &c.config_dir {
+        let (dir, document) = config_dir_of(value, &doc_labels)?;
+        if config.iter().any(|(_, _, d)| *d == document) {
+            return Err(Fatal(format!(
+                "--config-dir {value:?}: {} has a configuration directory already",
+                c.inputs.files[document]
+            )));
         }
-        None => None,
-    };
+        let files = tf_files(std::path::Path::new(&dir))?;
+        if files.is_empty() {
+            return Err(Fatal(format!("{dir}: --config-dir holds no .tf file")));
+        }
+        config.push((dir.replace('\\', "/"), files, document));
+    }
     let mut progress = Progress::new(&c.common);
     progress.phase("reading the plan");
     let docs = Loaded::read(&c.inputs, ingest::Views::Both)?;
@@ -652,8 +674,13 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
             }),
         policy: &policy,
         config: config
-            .as_ref()
-            .map(|(dir, files)| commands::Config { dir, files }),
+            .iter()
+            .map(|(dir, files, document)| commands::Config {
+                document: *document,
+                dir,
+                files,
+            })
+            .collect(),
         on_prem: &named,
     };
     let done = commands::check(&inputs, c.common.view, flow, &mut phases(&progress))?;
@@ -664,7 +691,7 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         baseline: done.baseline.as_ref(),
         report: &done.report,
         summary: &done.summary,
-        locator: done.locator.as_ref(),
+        sources: &done.sources,
         max_chars: c.max_chars,
     };
     emit(&c.common, color, |w, st| match c.format {

@@ -4,15 +4,17 @@
 use crate::analysis::{self, Lookup, Summary};
 use crate::ingest::{DocKind, Document, View};
 use crate::model::Flow;
-use crate::policy::locate::{Locator, SourceFile};
+use crate::policy::locate::{Locator, Source, SourceFile, Sources};
 use crate::policy::{CheckReport, Policy};
 use crate::report::InputInfo;
 
 use super::{Input, Phase};
 
-/// The Terraform configuration the plan came from, for reports to point
-/// at the line that declares a resource.
+/// The Terraform configuration a document came from, for reports to
+/// point at the line that declares a resource.
 pub struct Config<'a> {
+    /// The position of the document among those checked.
+    pub document: usize,
     /// The directory, as given.
     pub dir: &'a str,
     /// Its `.tf` files.
@@ -27,7 +29,8 @@ pub struct CheckInputs<'a> {
     /// plan's prior state.
     pub baseline: Option<Baseline<'a>>,
     pub policy: &'a Policy,
-    pub config: Option<Config<'a>>,
+    /// The configurations of the documents that have one given.
+    pub config: Vec<Config<'a>>,
     /// Ranges named for on-premises networks.
     pub on_prem: &'a super::OnPremRanges,
 }
@@ -52,7 +55,9 @@ pub struct Checked {
     pub report: CheckReport,
     /// The verdict counts of every pair of the view checked.
     pub summary: Summary,
-    pub locator: Option<Locator>,
+    /// Where each document was read from and, where its configuration was
+    /// given, where its resources are declared.
+    pub sources: Sources,
 }
 
 /// Checks the policy against the `view` of the document, verdicts for
@@ -114,6 +119,19 @@ pub fn check(
         baseline: baseline.as_deref().map(|b| super::input_info(b, view)),
         report,
         summary: analysis.summary,
-        locator: inputs.config.as_ref().map(|c| Locator::new(c.dir, c.files)),
+        sources: Sources::new(
+            docs.iter()
+                .enumerate()
+                .map(|(i, d)| Source {
+                    label: d.label.to_string(),
+                    file: d.file.to_string(),
+                    locator: inputs
+                        .config
+                        .iter()
+                        .find(|c| c.document == i)
+                        .map(|c| Locator::new(c.dir, c.files)),
+                })
+                .collect(),
+        ),
     })
 }
