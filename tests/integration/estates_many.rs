@@ -937,3 +937,70 @@ fn config_dir_with_several_documents_names_its_document() {
         "{err}"
     );
 }
+
+/// The `summary` of `analyze --format json --pairs none` over the files.
+fn summary_of(files: &[std::path::PathBuf]) -> Value {
+    let out = tfreach()
+        .args(["analyze", "--format", "json", "--pairs", "none"])
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Value>(&out.stdout).unwrap()["summary"].clone()
+}
+
+/// A generated estate split over one document per group of VPCs (and the
+/// transit gateway's network document), linked by ID, gives the verdict
+/// counts of the same estate in one plan, for every kind of link.
+#[test]
+fn a_split_estate_gives_the_summary_of_the_same_estate_in_one_document() {
+    use tfreach_synth::{self as synth, EstateSpec, Mode, Topology};
+    let dir = tempfile::tempdir().unwrap();
+    for (n, topology) in [
+        Topology::HubChain,
+        Topology::Mesh { group: 5 },
+        Topology::TransitGateway,
+        Topology::TgwInspection,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let spec = EstateSpec {
+            nat: true,
+            nacls: true,
+            gateway_endpoints: true,
+            ..EstateSpec::new(23, 4, topology, Mode::Steady, 7)
+        };
+        let one = dir.path().join(format!("one-{n}.json"));
+        synth::write_plan(&spec, std::fs::File::create(&one).unwrap()).unwrap();
+        let split =
+            synth::split::write_split(&spec, 6, &dir.path().join(format!("split-{n}"))).unwrap();
+        // 23 VPCs in groups of 6: four documents, and the network's with a transit gateway.
+        assert_eq!(
+            split.len(),
+            4 + usize::from(topology.transit_gateway()),
+            "{topology:?}"
+        );
+        let whole = summary_of(&[one]);
+        assert_eq!(summary_of(&split), whole, "{topology:?}");
+        let mut want = synth::expected_summary(&spec);
+        if let Some(i) = synth::expected_internet(&spec) {
+            want.pairs += i.pairs;
+            want.reachable += i.reachable;
+            want.blocked += i.blocked;
+            want.one_way += i.one_way;
+            want.partial += i.partial;
+            want.unknown += i.unknown;
+        }
+        assert_eq!(whole["pairs"], want.pairs, "{topology:?}");
+        assert_eq!(whole["reachable"], want.reachable, "{topology:?}");
+    }
+    // A greenfield estate has no IDs to link its documents by.
+    let greenfield = EstateSpec::new(4, 2, Topology::Chain, Mode::Greenfield, 1);
+    let err = synth::split::write_split(&greenfield, 2, &dir.path().join("g")).unwrap_err();
+    assert!(err.to_string().contains("steady"), "{err}");
+}
