@@ -38,6 +38,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "association_default_route_table_id",
     "associations",
     "auto_accept",
+    "auto_accept_shared_attachments",
     "availability_zone",
     "availability_zone_id",
     "available",

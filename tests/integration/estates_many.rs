@@ -1004,3 +1004,42 @@ fn a_split_estate_gives_the_summary_of_the_same_estate_in_one_document() {
     let err = synth::split::write_split(&greenfield, 2, &dir.path().join("g")).unwrap_err();
     assert!(err.to_string().contains("steady"), "{err}");
 }
+
+#[test]
+fn attachment_from_another_account_waits_for_the_gateway_owner_to_accept_it() {
+    let dir = "shared_attachment_needs_acceptance";
+    let (a, b) = ("network:aws_subnet.shared_app", "spoke:aws_subnet.app");
+    let pending = report(&[&format!("{dir}/network.json"), &format!("{dir}/spoke.json")]);
+    for (from, to) in [(a, b), (b, a)] {
+        assert_eq!(verdict(&pending, from, to), "unknown", "{from} -> {to}");
+    }
+    let why = reasons(&pending, b, a).join("\n");
+    assert!(
+        why.contains("attaches a VPC of account 444455556666")
+            && why.contains("which account 111122223333 owns")
+            && why.contains("pendingAcceptance"),
+        "{why}"
+    );
+    // The network's configuration accepts it: certain, and reachable.
+    let accepted = json(&[
+        "analyze",
+        "--format",
+        "json",
+        "--name",
+        &format!("network={dir}/network_accepts.json"),
+        &format!("{dir}/network_accepts.json"),
+        &format!("{dir}/spoke.json"),
+    ]);
+    for (from, to) in [(a, b), (b, a)] {
+        assert_eq!(verdict(&accepted, from, to), "reachable", "{from} -> {to}");
+    }
+    // The spoke alone cannot tell the gateway's owner: as before, no rule applies.
+    let alone = report(&[
+        "transit_gateway_hub/network.json",
+        "transit_gateway_hub/spoke.json",
+    ]);
+    assert_eq!(
+        alone["summary"]["unknown"], 0,
+        "auto_accept_shared_attachments = enable"
+    );
+}
