@@ -130,8 +130,19 @@ impl Places {
                     e.account[0].insert(account, format!("{arg} of provider {key}"));
                 }
             }
+            // With one provider configuration (or none: a state), every
+            // resource uses it, and none needs looking up.
+            let keys: Vec<&str> = doc.config.provider_keys().collect();
+            let only = match &keys[..] {
+                [] => Some(String::new()),
+                [one] => Some(one.to_string()),
+                _ => None,
+            };
             for r in &lk.raw[part.range.clone()] {
-                let key = doc.config.provider_key(r).unwrap_or_default();
+                let key = match &only {
+                    Some(k) => k.clone(),
+                    None => doc.config.provider_key(r).unwrap_or_default(),
+                };
                 let e = places.by_key.entry((d, key)).or_default();
                 read_resource(r, doc, e);
             }
@@ -142,7 +153,12 @@ impl Places {
     fn evidence(&self, lk: &Linker, r: &RawResource) -> (Option<&Evidence>, String) {
         let d = lk.part_index(r);
         let doc = lk.doc(r);
-        let key = doc.config.provider_key(r).unwrap_or_default();
+        let keys: Vec<&str> = doc.config.provider_keys().collect();
+        let key = match &keys[..] {
+            [] => String::new(),
+            [one] => one.to_string(),
+            _ => doc.config.provider_key(r).unwrap_or_default(),
+        };
         let whose = if key.is_empty() {
             format!("the provider of {}", r.address)
         } else {
@@ -227,25 +243,23 @@ fn read_resource(r: &RawResource, doc: &crate::ingest::Document, e: &mut Evidenc
                 e.region[0].insert(region.to_string(), r.address.clone());
             }
         }
+        // Read for every resource: only a value not seen yet costs more
+        // than a look-up.
         (Mode::Managed, _) => {
-            if let Some(owner) = str_attr(&r.values, "owner_id") {
-                e.account[1]
-                    .entry(owner.to_string())
-                    .or_insert_with(|| from("owner_id"));
-            }
             let (region, account) = arn_parts(r);
-            if let Some(account) = account {
-                e.account[1]
-                    .entry(account.to_string())
-                    .or_insert_with(|| from("the ARN"));
+            for (value, what) in [
+                (str_attr(&r.values, "owner_id"), "owner_id"),
+                (account, "the ARN"),
+            ] {
+                if let Some(v) = value.filter(|v| !e.account[1].contains_key(*v)) {
+                    e.account[1].insert(v.to_string(), from(what));
+                }
             }
-            // A resource that sets its own `region` (provider 6) says
-            // nothing of its provider's.
-            if !doc.config.is_configured(r, "region") {
-                for region in region.into_iter().chain(str_attr(&r.values, "region")) {
-                    e.region[1]
-                        .entry(region.to_string())
-                        .or_insert_with(|| from("region"));
+            for value in region.into_iter().chain(str_attr(&r.values, "region")) {
+                // A resource that sets its own `region` (provider 6) says
+                // nothing of its provider's.
+                if !e.region[1].contains_key(value) && !doc.config.is_configured(r, "region") {
+                    e.region[1].insert(value.to_string(), from("region"));
                 }
             }
         }
