@@ -18,6 +18,10 @@
 #   routes for all subnets but the last, which holds the NAT gateway)
 # EXTRAS:     plain, acl+gwe (a network ACL and an S3 gateway endpoint per VPC)
 # MODES:      steady greenfield
+# SPLIT=1:    after each steady row, a row for the same estate split into one
+#   state per group of GROUP VPCs (default 100) and a network state
+#   (`gen_estate --split`), read as one estate (`tfreach analyze DIR/*.json`):
+#   its file MB is the documents' total, its floor the one plan's
 # WORK:       a directory that keeps the estates for the next run; without
 #   it they go to a temporary directory, each removed after its row (the
 #   whole default table at 2000x10 is tens of gigabytes)
@@ -29,6 +33,8 @@ ROUTES=${ROUTES:-"igw nat"}
 EXTRAS=${EXTRAS:-"plain acl+gwe"}
 MODES=${MODES:-"steady greenfield"}
 TIMEOUT=${TIMEOUT:-300}
+SPLIT=${SPLIT:-0}
+GROUP=${GROUP:-100}
 if [ -n "${WORK:-}" ]; then
   keep=1
 else
@@ -73,7 +79,37 @@ counts() {
 
 mb() { awk -v k="$1" 'BEGIN{ if (k ~ /^[0-9]+$/) printf "%.0f", k/1024; else print "-" }'; }
 
-fmt='%-8s %-14s %-4s %-7s %-10s %7s %12s %8s %9s %10s %7s %9s %8s %-7s\n'
+# The row of the estate of $1 split into documents (SPLIT=1): the floor
+# ($2 s, $3 KB) is the one plan's; the rest of the row follows.
+split_row() {
+  local f=$1 ft=$2 fm=$3; shift 3
+  local row=("$@") d="$f.split" rc=0 size_mb tt tm ratio check=- docs
+  row=("${row[@]:0:4}" "${row[4]}+split" "${row[@]:5}")
+  [ -d "$d" ] || timeout "$TIMEOUT" "$bin/examples/gen_estate" --vpcs "$v" --subnets "$s" \
+      "${args[@]}" "${rargs[@]}" "${eargs[@]}" --mode steady --split "$d" --group "$GROUP" \
+      2>"$d.expected" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    cat "$d.expected" >&2 2>/dev/null || true
+    rm -rf "$d" "$d.expected"
+    printf "$fmt" "${row[@]}" error - - - - - error
+    return
+  fi
+  docs=$(ls "$d"/*.json | wc -l)
+  row[4]="${row[4]}($docs)"
+  size_mb=$(du -cb "$d"/*.json | tail -1 | awk '{printf "%.1f", $1/1e6}')
+  read -r tt tm < <(best "$d.out" "$bin/tfreach" analyze "$d"/*.json --format json --pairs none)
+  ratio=$(awk -v a="$tt" -v b="$ft" 'BEGIN{ if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a/b; else print "-" }')
+  if [[ $tt =~ ^[0-9.]+$ ]]; then
+    want=$(counts "$d.expected" expected)
+    got=$(counts "$d.out" summary)
+    if [ -z "$want" ]; then check=-; elif [ "$want" = "$got" ]; then check=ok; else check=WRONG; fi
+  fi
+  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
+  rm -f "$d.out"
+  [ "$keep" -eq 1 ] || rm -rf "$d" "$d.expected"
+}
+
+fmt='%-8s %-14s %-4s %-7s %-16s %7s %12s %8s %9s %10s %7s %9s %8s %-7s\n'
 printf "$fmt" estate topology to extras mode subnets pairs "file MB" "floor s" "tfreach s" ratio "floor MB" "RSS MB" counts
 for size in $SIZE; do
   v=${size%x*}; s=${size#*x}
@@ -111,6 +147,9 @@ for size in $SIZE; do
           fi
           printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
           rm -f "$f.out"
+          if [ "$SPLIT" = 1 ] && [ "$mode" = steady ]; then
+            split_row "$f" "$ft" "$fm" "${row[@]}"
+          fi
           [ "$keep" -eq 1 ] || rm -f "$f" "$f.expected"
         done
       done

@@ -7,6 +7,11 @@
 //!
 //! The verdict counts a correct analysis must report are printed on standard
 //! error as one JSON line (`--quiet` turns that off).
+//!
+//! `--split DIR` writes the same (steady) estate as several states instead,
+//! as separate configurations would hold it: `DIR/network.json` (the transit
+//! gateway) and one `DIR/vpcs-NNNN.json` per `--group` VPCs, linked by AWS
+//! ID (`tfreach analyze DIR/*.json` reads them as one estate).
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -55,8 +60,15 @@ struct Args {
     #[arg(long, default_value_t = 2)]
     tgw_zones: usize,
     /// Output file; standard output when absent or `-`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "split")]
     out: Option<PathBuf>,
+    /// Write the estate (steady only) as one state per group of VPCs and a
+    /// network state, into this directory, instead of one plan.
+    #[arg(long, value_name = "DIR")]
+    split: Option<PathBuf>,
+    /// With --split: VPCs per document.
+    #[arg(long, default_value_t = 100, requires = "split")]
+    group: usize,
     /// Do not print the expected verdict counts.
     #[arg(long)]
     quiet: bool,
@@ -118,16 +130,21 @@ fn main() -> ExitCode {
         eprintln!("gen_estate: {e}");
         return ExitCode::from(2);
     }
-    let result = match args.out.as_deref() {
-        Some(path) if path.as_os_str() != "-" => {
+    let mut documents = 1;
+    let result = match (args.split.as_deref(), args.out.as_deref()) {
+        (Some(dir), _) => synth::split::write_split(&spec, args.group, dir).map(|files| {
+            documents = files.len();
+        }),
+        (None, Some(path)) if path.as_os_str() != "-" => {
             File::create(path).and_then(|f| synth::write_plan(&spec, f))
         }
         _ => synth::write_plan(&spec, io::stdout().lock()),
     };
     if let Err(e) = result {
         let target = args
-            .out
+            .split
             .as_deref()
+            .or(args.out.as_deref())
             .map_or("standard output".into(), |p| p.display().to_string());
         eprintln!("gen_estate: cannot write {target}: {e}");
         return ExitCode::FAILURE;
@@ -152,6 +169,7 @@ fn main() -> ExitCode {
             "expected": expected,
             "subnet_pairs": subnet_pairs,
             "internet": internet,
+            "documents": documents,
         });
         let _ = writeln!(io::stderr(), "{line}");
     }

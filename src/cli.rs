@@ -204,6 +204,12 @@ pub struct DiffArgs {
     pub old: String,
     /// The new document; plans are read in the --view given (planned values by default).
     pub new: Option<String>,
+    /// The rest of the estate: documents read on both sides as they are (a plan in the --view given), so that the change is seen against every configuration given. Addresses are then prefixed with each document's label, and OLD and NEW share NEW's.
+    #[arg(long = "with", value_name = "FILE", num_args = 1..)]
+    pub with: Vec<String>,
+    /// With --with, the label of a document (default: the file name without `.json`, `.plan`, `.tfstate`; `stdin` for `-`).
+    #[arg(long = "name", value_name = "LABEL=FILE")]
+    pub names: Vec<String>,
     #[command(flatten)]
     pub common: Common,
     /// Output format.
@@ -234,12 +240,12 @@ pub struct CheckArgs {
     /// The policy file (TOML).
     #[arg(long, value_name = "POLICY")]
     pub policy: PathBuf,
-    /// Compare against this document for [[no_new_path]] rules, instead of the plan's prior state.
-    #[arg(long, value_name = "FILE")]
+    /// Compare against this document for [[no_new_path]] rules, instead of the plans' prior state. With several documents, `LABEL=FILE` says which one it is an older version of (default: the first); the others are read as they are checked.
+    #[arg(long, value_name = "[LABEL=]FILE")]
     pub baseline: Option<String>,
-    /// The Terraform configuration directory: SARIF results then point at the .tf line of the resource.
-    #[arg(long, value_name = "DIR")]
-    pub config_dir: Option<PathBuf>,
+    /// The Terraform configuration directory: SARIF and JUnit results then point at the .tf line of the resource. With several documents, `LABEL=DIR` for each document whose configuration is at hand (repeat); results about the others point at their document.
+    #[arg(long, value_name = "[LABEL=]DIR")]
+    pub config_dir: Vec<String>,
     #[command(flatten)]
     pub common: Common,
     /// Output format.

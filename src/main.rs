@@ -120,14 +120,18 @@ fn on_prem(inputs: &Inputs) -> Result<commands::OnPremRanges, Fatal> {
 /// its `.json`, `.plan` and `.tfstate` suffixes. Labels prefix addresses
 /// (`LABEL:aws_vpc.hub`), so they are unique, and not empty or with a colon.
 fn labels(inputs: &Inputs) -> Result<Vec<String>, Fatal> {
-    let files = &inputs.files;
+    labels_of(&inputs.files, &inputs.names)
+}
+
+/// [`labels`] of the files given, with the `--name LABEL=FILE` values.
+fn labels_of(files: &[String], names: &[String]) -> Result<Vec<String>, Fatal> {
     if files.iter().filter(|f| *f == "-").count() > 1 {
         return Err(Fatal(
             "-: standard input can be read once only; give it once".into(),
         ));
     }
     let mut labels: Vec<String> = files.iter().map(|f| default_label(f)).collect();
-    for n in &inputs.names {
+    for n in names {
         let Some((label, file)) = n.split_once('=') else {
             return Err(Fatal(format!("--name {n:?}: expected LABEL=FILE")));
         };
@@ -487,20 +491,30 @@ fn diff(d: DiffArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let flow = d.flow.flow().map_err(Fatal)?;
     let mut progress = Progress::new(&d.common);
     progress.phase("reading the plans");
+    let (label, with_labels) = diff_labels(&d)?;
     let old = load(&d.old, ingest::Views::Both)?;
     let new = match &d.new {
         Some(f) => Some((load(f, ingest::Views::Both)?, f.as_str())),
         None => None,
     };
-    let new = new.as_ref().map(|(doc, f)| (doc, *f));
-    let done = commands::diff(
-        &old,
-        &d.old,
-        new,
-        d.common.view,
-        flow,
-        &mut phases(&progress),
-    )?;
+    let mut with = Vec::with_capacity(d.with.len());
+    for f in &d.with {
+        with.push(load(f, ingest::Views::Only(d.common.view))?);
+    }
+    let with: Vec<commands::Input> = with
+        .iter()
+        .zip(&d.with)
+        .zip(&with_labels)
+        .map(|((doc, file), label)| commands::Input::labelled(doc, file, label))
+        .collect();
+    let inputs = commands::DiffInputs {
+        old: commands::Input::labelled(&old, &d.old, &label),
+        new: new
+            .as_ref()
+            .map(|(doc, f)| commands::Input::labelled(doc, f, &label)),
+        with: &with,
+    };
+    let done = commands::diff(&inputs, d.common.view, flow, &mut phases(&progress))?;
     progress.phase("writing the report");
     progress.clear();
     let doc = report::doc::DiffDoc {
@@ -520,6 +534,66 @@ fn diff(d: DiffArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The labels of `diff`'s documents: the one compared (OLD and NEW share
+/// one: NEW's, or what `--name` gives either), then each `--with` one.
+fn diff_labels(d: &DiffArgs) -> Result<(String, Vec<String>), Fatal> {
+    let all = std::iter::once(&d.old).chain(&d.new).chain(&d.with);
+    if all.filter(|f| *f == "-").count() > 1 {
+        return Err(Fatal(
+            "-: standard input can be read once only; give it once".into(),
+        ));
+    }
+    let compared = d.new.clone().unwrap_or_else(|| d.old.clone());
+    // `--name L=OLD` names the compared document too.
+    let names: Vec<String> = d
+        .names
+        .iter()
+        .map(|n| match n.split_once('=') {
+            Some((l, f)) if f == d.old && d.new.is_some() && f != compared => {
+                format!("{l}={compared}")
+            }
+            _ => n.clone(),
+        })
+        .collect();
+    let files: Vec<String> = std::iter::once(compared).chain(d.with.clone()).collect();
+    let mut labels = labels_of(&files, &names)?.into_iter();
+    let label = labels.next().unwrap_or_default();
+    Ok((label, labels.collect()))
+}
+
+/// `check --baseline [LABEL=]FILE`: the file, and which of the documents
+/// checked it is an older version of (the one labelled LABEL, or the
+/// first). A value whose part before `=` is no label is a file name.
+fn baseline_of(value: &str, labels: &[String]) -> (String, usize) {
+    if labels.len() > 1 {
+        if let Some((label, file)) = value.split_once('=') {
+            if let Some(i) = labels.iter().position(|l| l == label) {
+                return (file.to_string(), i);
+            }
+        }
+    }
+    (value.to_string(), 0)
+}
+
+/// `check --config-dir [LABEL=]DIR`: the directory, and the position of
+/// the document whose configuration it is. With one document the value is
+/// the directory; with several it names its document's label.
+fn config_dir_of(value: &str, labels: &[String]) -> Result<(String, usize), Fatal> {
+    if labels.len() == 1 {
+        return Ok((value.to_string(), 0));
+    }
+    if let Some((label, dir)) = value.split_once('=') {
+        if let Some(i) = labels.iter().position(|l| l == label) {
+            return Ok((dir.to_string(), i));
+        }
+    }
+    Err(Fatal(format!(
+        "--config-dir {value:?}: with several documents, say whose configuration it is: \
+         --config-dir LABEL=DIR, a label being one of {}",
+        labels.join(", ")
+    )))
 }
 
 /// The `.tf` files under a directory, hidden directories (`.terraform`,
@@ -560,35 +634,53 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let text = fs::read_to_string(&c.policy)
         .map_err(|e| Fatal(format!("{policy_name}: cannot read: {e}")))?;
     let policy = tfreach::policy::parse(&text, &policy_name)?;
-    let config = match &c.config_dir {
-        Some(dir) => {
-            let files = tf_files(dir)?;
-            if files.is_empty() {
-                return Err(Fatal(format!(
-                    "{}: --config-dir holds no .tf file",
-                    dir.display()
-                )));
-            }
-            Some((dir.to_string_lossy().replace('\\', "/"), files))
+    let doc_labels = labels(&c.inputs)?;
+    let mut config: Vec<(String, Vec<tfreach::policy::locate::SourceFile>, usize)> = Vec::new();
+    for value in &c.config_dir {
+        let (dir, document) = config_dir_of(value, &doc_labels)?;
+        if config.iter().any(|(_, _, d)| *d == document) {
+            return Err(Fatal(format!(
+                "--config-dir {value:?}: {} has a configuration directory already",
+                c.inputs.files[document]
+            )));
         }
-        None => None,
-    };
+        let files = tf_files(std::path::Path::new(&dir))?;
+        if files.is_empty() {
+            return Err(Fatal(format!("{dir}: --config-dir holds no .tf file")));
+        }
+        config.push((dir.replace('\\', "/"), files, document));
+    }
     let mut progress = Progress::new(&c.common);
     progress.phase("reading the plan");
     let docs = Loaded::read(&c.inputs, ingest::Views::Both)?;
     let named = on_prem(&c.inputs)?;
     let inputs = docs.inputs();
     let baseline = match &c.baseline {
-        Some(f) => Some((load(f, ingest::Views::Both)?, f.as_str())),
+        Some(value) => {
+            let labels: Vec<String> = docs.docs.iter().map(|(_, _, l)| l.clone()).collect();
+            let (file, replaces) = baseline_of(value, &labels);
+            Some((load(&file, ingest::Views::Both)?, file, replaces))
+        }
         None => None,
     };
     let inputs = commands::CheckInputs {
         docs: &inputs,
-        baseline: baseline.as_ref().map(|(b, f)| (b, *f)),
+        baseline: baseline
+            .as_ref()
+            .map(|(doc, file, replaces)| commands::Baseline {
+                doc,
+                file,
+                replaces: *replaces,
+            }),
         policy: &policy,
         config: config
-            .as_ref()
-            .map(|(dir, files)| commands::Config { dir, files }),
+            .iter()
+            .map(|(dir, files, document)| commands::Config {
+                document: *document,
+                dir,
+                files,
+            })
+            .collect(),
         on_prem: &named,
     };
     let done = commands::check(&inputs, c.common.view, flow, &mut phases(&progress))?;
@@ -599,7 +691,7 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         baseline: done.baseline.as_ref(),
         report: &done.report,
         summary: &done.summary,
-        locator: done.locator.as_ref(),
+        sources: &done.sources,
         max_chars: c.max_chars,
     };
     emit(&c.common, color, |w, st| match c.format {

@@ -4,15 +4,17 @@
 use crate::analysis::{self, Lookup, Summary};
 use crate::ingest::{DocKind, Document, View};
 use crate::model::Flow;
-use crate::policy::locate::{Locator, SourceFile};
+use crate::policy::locate::{Locator, Source, SourceFile, Sources};
 use crate::policy::{CheckReport, Policy};
 use crate::report::InputInfo;
 
 use super::{Input, Phase};
 
-/// The Terraform configuration the plan came from, for reports to point
-/// at the line that declares a resource.
+/// The Terraform configuration a document came from, for reports to
+/// point at the line that declares a resource.
 pub struct Config<'a> {
+    /// The position of the document among those checked.
+    pub document: usize,
     /// The directory, as given.
     pub dir: &'a str,
     /// Its `.tf` files.
@@ -23,13 +25,27 @@ pub struct Config<'a> {
 pub struct CheckInputs<'a> {
     /// The documents checked: one, or several read as one estate.
     pub docs: &'a [Input<'a>],
-    /// The document `[[no_new_path]]` rules compare against, and its file,
-    /// instead of a plan's prior state.
-    pub baseline: Option<(&'a Document, &'a str)>,
+    /// The document `[[no_new_path]]` rules compare against, instead of a
+    /// plan's prior state.
+    pub baseline: Option<Baseline<'a>>,
     pub policy: &'a Policy,
-    pub config: Option<Config<'a>>,
+    /// The configurations of the documents that have one given.
+    pub config: Vec<Config<'a>>,
     /// Ranges named for on-premises networks.
     pub on_prem: &'a super::OnPremRanges,
+}
+
+/// An older version of one of the documents checked: on the side the
+/// change is measured from, it takes that document's place (and label),
+/// and the other documents are read as they are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Baseline<'a> {
+    pub doc: &'a Document,
+    /// The file it was read from, as given.
+    pub file: &'a str,
+    /// The position among the documents checked of the one it stands for
+    /// (0 with one document).
+    pub replaces: usize,
 }
 
 /// The result of `check`.
@@ -39,7 +55,9 @@ pub struct Checked {
     pub report: CheckReport,
     /// The verdict counts of every pair of the view checked.
     pub summary: Summary,
-    pub locator: Option<Locator>,
+    /// Where each document was read from and, where its configuration was
+    /// given, where its resources are declared.
+    pub sources: Sources,
 }
 
 /// Checks the policy against the `view` of the document, verdicts for
@@ -65,7 +83,19 @@ pub fn check(
     });
     let analysis = analysis::analyze(&built.model, built.findings, &opts);
     let pairs = Lookup::computed(&analysis, &built.model);
-    let baseline = inputs.baseline.map(|(doc, file)| [Input::new(doc, file)]);
+    // The baseline in the place of the document it stands for.
+    let baseline: Option<Vec<Input>> = inputs.baseline.map(|b| {
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                if i == b.replaces {
+                    Input::labelled(b.doc, b.file, d.label)
+                } else {
+                    *d
+                }
+            })
+            .collect()
+    });
     let old_side = if inputs.policy.no_new_path.is_empty() {
         None
     } else if let Some(baseline) = &baseline {
@@ -86,11 +116,22 @@ pub fn check(
     let report = crate::policy::check(inputs.policy, &pairs, change.as_ref());
     Ok(Checked {
         input: super::input_info(docs, view),
-        baseline: inputs
-            .baseline
-            .map(|(baseline, file)| InputInfo::new(baseline, view, file)),
+        baseline: baseline.as_deref().map(|b| super::input_info(b, view)),
         report,
         summary: analysis.summary,
-        locator: inputs.config.as_ref().map(|c| Locator::new(c.dir, c.files)),
+        sources: Sources::new(
+            docs.iter()
+                .enumerate()
+                .map(|(i, d)| Source {
+                    label: d.label.to_string(),
+                    file: d.file.to_string(),
+                    locator: inputs
+                        .config
+                        .iter()
+                        .find(|c| c.document == i)
+                        .map(|c| Locator::new(c.dir, c.files)),
+                })
+                .collect(),
+        ),
     })
 }

@@ -1,5 +1,5 @@
 //! `diff`: the pairs whose verdict changes between two views or two
-//! documents.
+//! documents, alone or against the rest of an estate.
 
 use crate::analysis::{self, Lookup};
 use crate::diff::Diff;
@@ -7,7 +7,22 @@ use crate::ingest::{DocKind, Document, View};
 use crate::model::Flow;
 use crate::report::InputInfo;
 
-use super::{shown, Error, Phase};
+use super::{shown, Error, Input, Phase};
+
+/// What `diff` compares.
+#[derive(Debug, Clone, Copy)]
+pub struct DiffInputs<'a> {
+    /// A plan, whose prior state is compared with its planned values; or,
+    /// with `new`, the old document.
+    pub old: Input<'a>,
+    /// The new document, compared with `old` in the same view. It stands
+    /// for the same configuration, so it carries `old`'s label.
+    pub new: Option<Input<'a>>,
+    /// The rest of the estate: documents read on both sides as they are (a
+    /// plan in the view asked for), so that the change is seen against
+    /// every configuration given. Empty for a document alone.
+    pub with: &'a [Input<'a>],
+}
 
 /// The result of `diff`.
 pub struct Diffed {
@@ -16,23 +31,23 @@ pub struct Diffed {
     pub diff: Diff,
 }
 
-/// Compares the `view` of `old` (read from `old_file`) with the same view
-/// of `new`, or, without `new`, a plan's prior state with its planned
-/// values; verdicts for `flow`, or for any traffic.
+/// Compares the `view` of `old` with the same view of `new`, or, without
+/// `new`, a plan's prior state with its planned values, each side read
+/// with the documents `with` names as one estate; verdicts for `flow`, or
+/// for any traffic.
 pub fn diff(
-    old: &Document,
-    old_file: &str,
-    new: Option<(&Document, &str)>,
+    inputs: &DiffInputs,
     view: View,
     flow: Option<Flow>,
     progress: &mut dyn FnMut(Phase),
 ) -> Result<Diffed, Error> {
-    let (old_view, new_view, new, new_file) = match new {
-        Some((doc, file)) => (view, view, doc, file),
-        None if old.kind == DocKind::Plan => (View::Prior, View::Planned, old, old_file),
+    let old = inputs.old;
+    let (old_view, new_view, new) = match inputs.new {
+        Some(new) => (view, view, new),
+        None if old.doc.kind == DocKind::Plan => (View::Prior, View::Planned, old),
         None => {
             return Err(Error::OneView {
-                file: shown(old_file).to_string(),
+                file: shown(old.file).to_string(),
             })
         }
     };
@@ -42,8 +57,10 @@ pub fn diff(
         pairs: analysis::PairsFilter::None,
         flow,
     };
-    let old_m = crate::model::build(old, old_view);
-    let new_m = crate::model::build(new, new_view);
+    let before = side(old, old_view, inputs.with, view);
+    let after = side(new, new_view, inputs.with, view);
+    let old_m = crate::model::build_views(&before);
+    let new_m = crate::model::build_views(&after);
     let old_a = analysis::analyze(&old_m.model, old_m.findings, &opts);
     let new_a = analysis::analyze(&new_m.model, new_m.findings, &opts);
     progress(Phase::Comparison);
@@ -52,8 +69,35 @@ pub fn diff(
         &Lookup::computed(&new_a, &new_m.model),
     );
     Ok(Diffed {
-        before: InputInfo::new(old, old_view, old_file),
-        after: InputInfo::new(new, new_view, new_file),
+        before: side_info(old, old_view, inputs.with, view),
+        after: side_info(new, new_view, inputs.with, view),
         diff,
     })
+}
+
+/// One side of the comparison as the model builder reads it: the compared
+/// document in its view, then the rest of the estate in `view`.
+fn side<'a>(
+    doc: Input<'a>,
+    doc_view: View,
+    with: &[Input<'a>],
+    view: View,
+) -> Vec<(&'a str, &'a Document, View)> {
+    std::iter::once((doc.label, doc.doc, doc_view))
+        .chain(with.iter().map(|i| (i.label, i.doc, view)))
+        .collect()
+}
+
+/// What one side read, as reports show it: a document alone as it always
+/// was, an estate with each document's label, file and view.
+fn side_info(doc: Input, doc_view: View, with: &[Input], view: View) -> InputInfo {
+    if with.is_empty() {
+        return InputInfo::new(doc.doc, doc_view, doc.file);
+    }
+    let docs: Vec<(&str, &Document, &str, View)> = std::iter::once(doc)
+        .chain(with.iter().copied())
+        .zip(std::iter::once(doc_view).chain(std::iter::repeat(view)))
+        .map(|(i, v)| (i.label, i.doc, i.file, v))
+        .collect();
+    InputInfo::estate(&docs, doc_view)
 }

@@ -21,8 +21,8 @@ mod matrix;
 use std::io;
 
 pub use analyze::{analyze, AnalyzeOptions, Analyzed, Listing, TABLE_PAIRS};
-pub use check::{check, CheckInputs, Checked, Config};
-pub use diff::{diff, Diffed};
+pub use check::{check, Baseline, CheckInputs, Checked, Config};
+pub use diff::{diff, DiffInputs, Diffed};
 pub use explain::{explain, ExplainOptions};
 pub use matrix::{matrix, Layout, Matrix, MatrixOptions, GRID_PAIRS};
 
@@ -189,7 +189,7 @@ fn input_info(inputs: &[Input], view: View) -> InputInfo {
         _ => InputInfo::estate(
             &inputs
                 .iter()
-                .map(|i| (i.label, i.doc, i.file))
+                .map(|i| (i.label, i.doc, i.file, view))
                 .collect::<Vec<_>>(),
             view,
         ),

@@ -46,6 +46,8 @@ struct ModuleCfg {
 pub struct Config {
     modules: HashMap<String, ModuleCfg>,
     provider_region: HashMap<String, Value>,
+    /// Each provider configuration's expressions, by key (`aws`, `aws.east`).
+    providers: HashMap<String, Value>,
 }
 
 /// What a reference led to.
@@ -139,6 +141,10 @@ impl Config {
                 if let Some(r) = p.get("expressions").and_then(|e| e.get("region")) {
                     cfg.provider_region.insert(key.clone(), r.clone());
                 }
+                cfg.providers.insert(
+                    key.clone(),
+                    p.get("expressions").cloned().unwrap_or(Value::Null),
+                );
             }
         }
         cfg
@@ -188,6 +194,72 @@ impl Config {
         })
     }
 
+    /// Does the configuration hold a block for this resource (a state has
+    /// no configuration)?
+    pub fn has_block(&self, res: &RawResource) -> bool {
+        self.resource_cfg(res).is_some()
+    }
+
+    /// The key of the provider configuration a resource uses (`aws`,
+    /// `aws.east`): a module's inherited provider (`vpc:aws`) is the one
+    /// its key ends with. `None` without a configuration block.
+    pub fn provider_key(&self, res: &RawResource) -> Option<String> {
+        let (rc, _) = self.resource_cfg(res)?;
+        let key = rc.provider_key.as_deref().unwrap_or("aws");
+        Some(self.normal_key(key).to_string())
+    }
+
+    fn normal_key<'k>(&self, key: &'k str) -> &'k str {
+        if self.providers.contains_key(key) {
+            key
+        } else {
+            key.rsplit(':').next().unwrap_or(key)
+        }
+    }
+
+    /// The provider configurations' keys.
+    pub fn provider_keys(&self) -> impl Iterator<Item = &str> {
+        self.providers.keys().map(String::as_str)
+    }
+
+    /// The account a provider configuration names as a constant, with the
+    /// argument that names it: its one `allowed_account_ids`, or the
+    /// account in the ARN of the role it assumes (`assume_role.role_arn`).
+    /// Several that disagree are all returned.
+    pub fn provider_accounts(&self, key: &str) -> Vec<(String, &'static str)> {
+        let Some(e) = self.providers.get(key) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(Value::Array(ids)) = e
+            .get("allowed_account_ids")
+            .and_then(|a| a.get("constant_value"))
+        {
+            if let [Value::String(id)] = &ids[..] {
+                out.push((id.clone(), "allowed_account_ids"));
+            }
+        }
+        let roles = match e.get("assume_role") {
+            Some(Value::Array(blocks)) => blocks.iter().collect(),
+            Some(b @ Value::Object(_)) => vec![b],
+            _ => Vec::new(),
+        };
+        for b in roles {
+            let arn = b
+                .get("role_arn")
+                .and_then(|a| a.get("constant_value"))
+                .and_then(Value::as_str);
+            // arn:PARTITION:iam::ACCOUNT:role/NAME
+            if let Some(account) = arn
+                .and_then(|a| a.split(':').nth(4))
+                .filter(|a| !a.is_empty())
+            {
+                out.push((account.to_string(), "assume_role.role_arn"));
+            }
+        }
+        out
+    }
+
     /// The region a resource's provider configuration names, when it is a
     /// constant or a root variable.
     pub fn provider_region(
@@ -197,6 +269,12 @@ impl Config {
     ) -> Option<String> {
         let (rc, _) = self.resource_cfg(res)?;
         let key = rc.provider_key.as_deref().unwrap_or("aws");
+        self.key_region(key, variables)
+    }
+
+    /// The region the provider configuration `key` names, when it is a
+    /// constant or a root variable.
+    pub fn key_region(&self, key: &str, variables: &BTreeMap<String, Value>) -> Option<String> {
         // A key such as `module.x:aws` may not exist: fall back to the root's.
         let expr = self.provider_region.get(key).or_else(|| {
             self.provider_region

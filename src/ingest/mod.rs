@@ -152,6 +152,9 @@ pub fn is_network_type(t: &str) -> bool {
         "aws_vpn_connection",
         "aws_vpn_connection_route",
         "aws_dx_gateway_association",
+        // Where a document's provider works (model/place.rs).
+        "aws_caller_identity",
+        "aws_region",
     ];
     EXACT.contains(&t)
         || t.starts_with("aws_vpc")

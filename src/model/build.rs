@@ -14,6 +14,7 @@ use crate::ingest::config::Target as CfgTarget;
 use crate::ingest::unknown::{is_unknown, UNKNOWN};
 use crate::ingest::{Document, InstanceIndex, Mode, RawResource, View};
 use crate::model::nat;
+use crate::model::place::{Places, Told};
 
 pub(super) const VPC_TYPES: &[&str] = &["aws_vpc", "aws_default_vpc", "awscc_ec2_vpc"];
 pub(super) const SUBNET_TYPES: &[&str] = &["aws_subnet", "aws_default_subnet", "awscc_ec2_subnet"];
@@ -116,8 +117,6 @@ pub(super) struct Linker<'a> {
     pub(super) raw: &'a [RawResource],
     /// The documents `raw` comes from, each with its own configuration.
     parts: Vec<Part<'a>>,
-    /// The view every document is read in.
-    pub(super) view: View,
     /// Known AWS ID -> raw resource indices carrying it, over every document.
     ids: HashMap<String, Vec<usize>>,
     deleted: HashMap<String, String>,
@@ -127,6 +126,9 @@ pub(super) struct Linker<'a> {
 /// `configuration` resolve within it; IDs link across documents.
 pub(super) struct Part<'a> {
     pub(super) doc: &'a Document,
+    /// The view it is read in (each document of an estate has its own:
+    /// `diff` reads the plan under review in both and the others as they are).
+    pub(super) view: View,
     /// Where its resources sit in [`Linker::raw`].
     pub(super) range: std::ops::Range<usize>,
     /// Its instances, by their position in the document's own view.
@@ -200,11 +202,12 @@ impl<'a> Linker<'a> {
             .collect();
         let part = Part {
             doc,
+            view,
             range: 0..raw.len(),
             index: InstanceIndex::build(raw),
             global: None,
         };
-        Linker::over(raw, vec![part], view, deleted)
+        Linker::over(raw, vec![part], deleted)
     }
 
     /// The linker of `raw`, the resources of the documents `parts` name,
@@ -212,7 +215,6 @@ impl<'a> Linker<'a> {
     pub(super) fn over(
         raw: &'a [RawResource],
         parts: Vec<Part<'a>>,
-        view: View,
         deleted: HashMap<String, String>,
     ) -> Self {
         let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
@@ -229,7 +231,6 @@ impl<'a> Linker<'a> {
         Linker {
             raw,
             parts,
-            view,
             ids,
             deleted,
         }
@@ -245,6 +246,21 @@ impl<'a> Linker<'a> {
             .iter()
             .find(|p| self.raw[p.range.clone()].as_ptr_range().contains(&at))
             .unwrap_or(&self.parts[0])
+    }
+
+    /// The documents, in order.
+    pub(super) fn parts(&self) -> &[Part<'a>] {
+        &self.parts
+    }
+
+    /// The position of the document a resource of [`Linker::raw`] comes
+    /// from.
+    pub(super) fn part_index(&self, r: &RawResource) -> usize {
+        let part: *const Part = self.part(r);
+        self.parts
+            .iter()
+            .position(|p| std::ptr::eq(p, part))
+            .unwrap_or(0)
     }
 
     /// The document a resource of [`Linker::raw`] comes from: its
@@ -410,6 +426,8 @@ pub(super) struct Builder<'a> {
     /// Main tables of existing VPCs taken as AWS creates them: (VPC,
     /// table, default VPC).
     assumed_main: Vec<(usize, usize, bool)>,
+    /// Where each document's providers work (account, Region).
+    pub(super) places: Places,
 }
 
 /// Builds the model of one view of a document.
@@ -432,7 +450,9 @@ pub(super) fn run(lk: Linker<'_>, findings: Vec<Finding>) -> Built {
         assumed: BTreeMap::new(),
         original_main: HashMap::new(),
         assumed_main: Vec::new(),
+        places: Places::default(),
     };
+    b.places = Places::gather(&b.lk);
     b.vpcs();
     b.vpc_cidr_associations();
     b.subnets();
@@ -542,22 +562,6 @@ pub(super) fn parse_cidr(
     }
 }
 
-fn region_from_arn(v: &Value) -> (Option<String>, Option<String>) {
-    match str_attr(v, "arn") {
-        Some(arn) => {
-            let parts: Vec<&str> = arn.split(':').collect();
-            let get = |i: usize| {
-                parts
-                    .get(i)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.to_string())
-            };
-            (get(3), get(4))
-        }
-        None => (None, None),
-    }
-}
-
 impl<'a> Builder<'a> {
     /// A raw resource, borrowed for as long as the input lives (not
     /// through `self`, so the builder can be changed while it is held).
@@ -616,16 +620,6 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn region_of(&self, r: &RawResource) -> Option<String> {
-        str_attr(&r.values, "region")
-            .map(str::to_string)
-            .or_else(|| region_from_arn(&r.values).0)
-            .or_else(|| {
-                let doc = self.lk.doc(r);
-                doc.config.provider_region(r, &doc.variables)
-            })
-    }
-
     fn vpcs(&mut self) {
         for i in 0..self.lk.raw.len() {
             if !self.managed_or_data(i, VPC_TYPES) {
@@ -665,7 +659,6 @@ impl<'a> Builder<'a> {
             if !ok {
                 continue;
             }
-            let (_, arn_account) = region_from_arn(v);
             let idx = self.model.vpcs.len();
             self.model.vpcs.push(Vpc {
                 address: r.address.clone(),
@@ -673,8 +666,8 @@ impl<'a> Builder<'a> {
                     .or_else(|| str_attr(v, "vpc_id"))
                     .map(str::to_string),
                 cidrs,
-                region: self.region_of(r),
-                account: str_attr(v, "owner_id").map(str::to_string).or(arn_account),
+                region: self.places.region(&self.lk, r),
+                account: self.places.account(&self.lk, r),
                 main_route_table: Link::None,
                 subnets: Vec::new(),
                 attachments: Vec::new(),
@@ -1211,50 +1204,46 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Whether a requested peering joins two accounts or two Regions: the
+    /// requester's account and Region are its VPC's, or those its provider
+    /// works in (`place.rs`); `peer_owner_id` and `peer_region` default to
+    /// them.
     fn cross_account_or_region(&self, r: &RawResource, p: &Peering) -> Cross {
         let cfg = &self.lk.doc(r).config;
         let req_vpc = p.requester.index().map(|i| &self.model.vpcs[i]);
-        let acc_vpc = p.accepter.index().map(|i| &self.model.vpcs[i]);
+        let mine = |t: Option<&Told>, fallback: Told| match t {
+            Some(t @ Told::Known { .. }) => t.clone(),
+            _ => fallback,
+        };
+        let own_account = mine(
+            req_vpc.map(|v| &v.account),
+            self.places.provider_account(&self.lk, r),
+        );
+        let own_region = mine(req_vpc.map(|v| &v.region), self.places.region(&self.lk, r));
         let mut maybe = None;
-        match r.values.get("peer_owner_id") {
-            Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
-                let own = req_vpc.and_then(|v| v.account.clone());
-                match own {
-                    Some(o) if &o != s => return Cross::Yes(format!("the peer is in account {s}")),
-                    Some(_) => {}
-                    None => {
-                        if acc_vpc.and_then(|v| v.account.as_ref()) != Some(s) {
-                            maybe = Some(format!(
-                                "the peer account {s} may differ from the requester's"
-                            ));
-                        }
-                    }
-                }
-            }
-            Some(v) if is_unknown(v) && cfg.is_configured(r, "peer_owner_id") => {
-                maybe = Some("its peer_owner_id is not known until apply".to_string());
-            }
-            _ => {}
-        }
-        match r.values.get("peer_region") {
-            Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
-                let own = req_vpc
-                    .and_then(|v| v.region.clone())
-                    .or_else(|| str_attr(&r.values, "region").map(str::to_string));
-                match own {
-                    Some(o) if &o != s => return Cross::Yes(format!("the peer is in Region {s}")),
-                    Some(_) => {}
-                    None => {
-                        maybe = Some(format!(
-                            "the peer Region {s} may differ from the requester's"
+        for (attr, what, own) in [
+            ("peer_owner_id", "account", &own_account),
+            ("peer_region", "Region", &own_region),
+        ] {
+            match r.values.get(attr) {
+                Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => match own {
+                    Told::Known { value, from } if value != s => {
+                        return Cross::Yes(format!(
+                            "the peer is in {what} {s}, the requester in {value} ({from})"
                         ))
                     }
+                    Told::Known { .. } => {}
+                    Told::Unknown(why) => {
+                        maybe = Some(format!(
+                            "the peer {what} {s} may differ from the requester's: {why}"
+                        ))
+                    }
+                },
+                Some(v) if is_unknown(v) && cfg.is_configured(r, attr) => {
+                    maybe = Some(format!("its {attr} is not known until apply"));
                 }
+                _ => {}
             }
-            Some(v) if is_unknown(v) && cfg.is_configured(r, "peer_region") => {
-                maybe = Some("its peer_region is not known until apply".to_string());
-            }
-            _ => {}
         }
         match maybe {
             Some(m) => Cross::Maybe(m),
@@ -1708,12 +1697,11 @@ impl<'a> Builder<'a> {
     /// In a plan, a deleted `aws_route` still shows in its table's
     /// refreshed inline list: it goes with the resource.
     fn remove_deleted_inline_routes(&mut self) {
-        let view = self.lk.view;
         let deleted: Vec<RawResource> = self
             .lk
             .parts
             .iter()
-            .filter(|p| std::ptr::eq(p.doc.view(view), p.doc.view(View::Planned)))
+            .filter(|p| std::ptr::eq(p.doc.view(p.view), p.doc.view(View::Planned)))
             .flat_map(|p| &p.doc.view(View::Planned).deleted)
             .filter(|d| d.rtype == "aws_route")
             .cloned()

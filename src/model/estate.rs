@@ -28,22 +28,31 @@ use crate::ingest::{Document, InstanceIndex, Mode, RawResource, View};
 /// document this is [`build`](super::build): no label, addresses as the
 /// document prints them.
 pub fn build_many(docs: &[(&str, &Document)], view: View) -> Built {
-    if let [(_, doc)] = docs {
-        return super::build(doc, view);
+    let docs: Vec<(&str, &Document, View)> = docs.iter().map(|(l, d)| (*l, *d, view)).collect();
+    build_views(&docs)
+}
+
+/// [`build_many`] with a view per document: `diff` reads the plan under
+/// review in its prior view on one side and its planned view on the
+/// other, and the rest of the estate in one view on both.
+pub fn build_views(docs: &[(&str, &Document, View)]) -> Built {
+    if let [(_, doc, view)] = docs {
+        return super::build(doc, *view);
     }
-    let merged = merge(docs, view);
+    let merged = merge(docs);
     let parts = docs
         .iter()
         .zip(merged.parts)
-        .map(|((_, doc), (range, global))| Part {
+        .map(|((_, doc, view), (range, global))| Part {
             doc,
+            view: *view,
             range,
-            index: InstanceIndex::build(&doc.view(view).resources),
+            index: InstanceIndex::build(&doc.view(*view).resources),
             global: Some(global),
         })
         .collect();
     run(
-        Linker::over(&merged.raw, parts, view, merged.deleted),
+        Linker::over(&merged.raw, parts, merged.deleted),
         merged.findings,
     )
 }
@@ -82,10 +91,10 @@ fn identity(r: &RawResource) -> Option<(&str, &str)> {
 }
 
 /// Puts the documents' resources in one list, the same object once.
-fn merge(docs: &[(&str, &Document)], view: View) -> Merged {
+fn merge(docs: &[(&str, &Document, View)]) -> Merged {
     let views: Vec<&[RawResource]> = docs
         .iter()
-        .map(|(_, d)| &d.view(view).resources[..])
+        .map(|(_, d, view)| &d.view(*view).resources[..])
         .collect();
     let label = |d: usize, r: &RawResource| format!("{}:{}", docs[d].0, r.address);
     // The first holder of each object: managed resources first, in
@@ -153,8 +162,8 @@ fn merge(docs: &[(&str, &Document)], view: View) -> Merged {
         parts[d].1[j] = parts[d0].1[j0];
     }
     let mut deleted = HashMap::new();
-    for (d, (_, doc)) in docs.iter().enumerate() {
-        for r in &doc.view(view).deleted {
+    for (d, (_, doc, view)) in docs.iter().enumerate() {
+        for r in &doc.view(*view).deleted {
             if let Some(id) = str_attr(&r.values, "id") {
                 deleted.entry(id.to_string()).or_insert_with(|| label(d, r));
             }

@@ -15,6 +15,7 @@ pub mod internet;
 pub mod nacl;
 pub mod nat;
 pub mod onprem;
+pub mod place;
 pub mod prefix_list;
 pub mod tgw;
 pub mod words;
@@ -23,11 +24,19 @@ use crate::net::{Family, Prefix};
 
 pub use build::build;
 pub use endpoint::{Endpoint, EndpointKind, EndpointService, SecurityGroup};
-pub use estate::build_many;
+pub use estate::{build_many, build_views};
 pub use flow::{Flow, FlowSet};
 pub use nacl::{AclRule, NetworkAcl};
+pub use place::Told;
 pub use tgw::{AttachmentKind, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, TransitGateway};
 pub use words::{Direction, Finding, Reason, Severity, Verdict};
+
+fn told(t: &Told) -> Result<&str, &str> {
+    match t {
+        Told::Known { value, .. } => Ok(value),
+        Told::Unknown(why) => Err(why),
+    }
+}
 
 /// A link from one object to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +92,10 @@ pub struct Vpc {
     pub address: String,
     pub aws_id: Option<String>,
     pub cidrs: Cidrs,
-    pub region: Option<String>,
-    pub account: Option<String>,
+    /// The Region it lives in, or why the input cannot tell (`place.rs`).
+    pub region: Told,
+    /// The account that owns it, or why the input cannot tell.
+    pub account: Told,
     /// The route table that unassociated subnets use.
     pub main_route_table: Link,
     /// Subnets of this VPC (indices), filled by the builder.
@@ -314,6 +325,21 @@ pub struct Model {
 }
 
 impl Model {
+    /// The account that owns VPC `v` (its `owner_id` or ARN, or the account
+    /// its document's provider works in), or why the input cannot tell.
+    /// Rules that hold within one account (a peering's `auto_accept`)
+    /// read it.
+    pub fn vpc_account(&self, v: usize) -> Result<&str, &str> {
+        told(&self.vpcs[v].account)
+    }
+
+    /// The Region VPC `v` lives in, or why the input cannot tell. Rules
+    /// that hold within one Region (security group references across a
+    /// peering) read it.
+    pub fn vpc_region(&self, v: usize) -> Result<&str, &str> {
+        told(&self.vpcs[v].region)
+    }
+
     /// The VPC of a subnet, when resolved.
     pub fn subnet_vpc(&self, s: usize) -> Option<usize> {
         self.subnets[s].vpc.index()

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use super::build::{attr_unknown, str_attr, Builder, Found, SUBNET_TYPES, VPC_TYPES};
-use super::{Dest, GatewayKind, Link, PeeringState};
+use super::{Dest, GatewayKind, Link, PeeringState, Told};
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
 use crate::ingest::{Mode, RawResource};
@@ -35,6 +35,11 @@ pub struct TransitGateway {
     pub default_propagation: Option<usize>,
     /// Set when whether the defaults are on is not known until apply.
     pub defaults_unknown: Option<String>,
+    /// The account that owns it (`place.rs`), or why the input cannot tell.
+    pub account: Told,
+    /// `auto_accept_shared_attachments = "enable"`: attachments from other
+    /// accounts need no acceptance (`Err`: not known until apply).
+    pub accepts_shared: Result<bool, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -212,6 +217,13 @@ const TGW_RT_OR_TGW: &[&str] = &[
     "aws_ec2_transit_gateway",
     "awscc_ec2_transit_gateway",
 ];
+/// The attachments an accepter can accept.
+const REQUESTED_TYPES: &[&str] = &[
+    "aws_ec2_transit_gateway_vpc_attachment",
+    "awscc_ec2_transit_gateway_attachment",
+    "awscc_ec2_transit_gateway_vpc_attachment",
+    "aws_ec2_transit_gateway_peering_attachment",
+];
 const ATTACH_TYPES: &[&str] = &[
     "aws_ec2_transit_gateway_vpc_attachment",
     "aws_ec2_transit_gateway_vpc_attachment_accepter",
@@ -347,6 +359,16 @@ impl<'a> Builder<'a> {
                 default_association: None,
                 default_propagation: None,
                 defaults_unknown: None,
+                account: self.places.account(&self.lk, r),
+                accepts_shared: match r.values.get("auto_accept_shared_attachments") {
+                    Some(x) if is_unknown(x) => Err(format!(
+                        "`auto_accept_shared_attachments` of {} is not known until apply",
+                        r.address
+                    )),
+                    Some(Value::String(x)) => Ok(x == "enable"),
+                    // The default: disable.
+                    _ => Ok(false),
+                },
             });
             self.model.gateways[gi].transit_gateway = Some(t);
             tgw_of_raw.insert(ri, t);
@@ -966,7 +988,10 @@ impl<'a> Builder<'a> {
                 associations: Vec::new(),
             };
             match kind {
-                AttachmentKind::Vpc => self.vpc_attachment(r, &mut att),
+                AttachmentKind::Vpc => {
+                    self.vpc_attachment(r, &mut att);
+                    att.state = self.shared_attachment_state(r, &att);
+                }
                 AttachmentKind::Peering => {
                     att.peer_tgw = self.tgw_peer_link(r);
                     att.state = match str_attr(v, "state") {
@@ -990,9 +1015,11 @@ impl<'a> Builder<'a> {
         // the association then names the same attachment twice over.
         for ai in accepters {
             let r = self.raw(ai);
+            // The attachment it accepts, never itself (it carries the
+            // attachment's ID as its own).
             let f = self
                 .lk
-                .link(r, "transit_gateway_attachment_id", ATTACH_TYPES);
+                .link(r, "transit_gateway_attachment_id", REQUESTED_TYPES);
             let own = match f {
                 Found::Raw(x) => att_of.get(&x).copied(),
                 Found::External(ref id) => by_id.get(id).copied(),
@@ -1002,9 +1029,9 @@ impl<'a> Builder<'a> {
             match own {
                 Some(a) => {
                     att_of.insert(ai, a);
-                    if peering {
-                        self.model.tgw_attachments[a].state = PeeringState::Active;
-                    }
+                    // The accepter accepts it: a peering attachment, or a
+                    // VPC attachment from another account.
+                    self.model.tgw_attachments[a].state = PeeringState::Active;
                 }
                 None => {
                     // The attachment was requested outside this input.
@@ -1042,6 +1069,40 @@ impl<'a> Builder<'a> {
             }
         }
         att_of
+    }
+
+    /// A VPC attachment requested from another account than the transit
+    /// gateway's stays `pendingAcceptance` until the gateway's owner accepts
+    /// it, unless the gateway accepts shared attachments by itself
+    /// (`auto_accept_shared_attachments`, off by default). Decided only
+    /// where the input tells both accounts and the gateway; an accepter in
+    /// the input makes it active (see the accepters above).
+    fn shared_attachment_state(&self, r: &RawResource, att: &TgwAttachment) -> PeeringState {
+        let Link::To(t) = att.tgw else {
+            return PeeringState::Active;
+        };
+        let tgw = &self.model.transit_gateways[t];
+        let mine = match att.vpc.index().map(|v| &self.model.vpcs[v].account) {
+            Some(known @ Told::Known { .. }) => known.clone(),
+            _ => self.places.provider_account(&self.lk, r),
+        };
+        let (Some(requester), Some(owner)) = (mine.value(), tgw.account.value()) else {
+            return PeeringState::Active;
+        };
+        if requester == owner {
+            return PeeringState::Active;
+        }
+        match &tgw.accepts_shared {
+            Ok(true) => PeeringState::Active,
+            Err(why) => PeeringState::Undetermined(why.clone()),
+            Ok(false) => PeeringState::Undetermined(format!(
+                "{} attaches a VPC of account {requester} to {}, which account {owner} owns and \
+                 which does not accept shared attachments by itself (auto_accept_shared_attachments \
+                 is not enable); no accepter in the input accepts it, so it stays \
+                 pendingAcceptance unless account {owner} accepts it outside this input",
+                r.address, tgw.address
+            )),
+        }
     }
 
     fn tgw_peer_link(&mut self, r: &RawResource) -> Link {

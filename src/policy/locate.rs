@@ -177,6 +177,75 @@ impl Locator {
     }
 }
 
+/// One input document as reports point at it: its label (empty with one
+/// document), the file it was read from (`-` for standard input), and
+/// the index of its configuration when that was given (`--config-dir`).
+#[derive(Debug)]
+pub struct Source {
+    pub label: String,
+    pub file: String,
+    pub locator: Option<Locator>,
+}
+
+/// Where the resources of the input are: in which document, and, for a
+/// document whose configuration was given, at which `.tf` line. With
+/// several documents a resource's address starts with its document's
+/// label (`network:aws_vpc.hub`).
+#[derive(Debug, Default)]
+pub struct Sources {
+    docs: Vec<Source>,
+}
+
+impl Sources {
+    pub fn new(docs: Vec<Source>) -> Sources {
+        Sources { docs }
+    }
+
+    /// The document a resource (as reports name it) belongs to, and its
+    /// address within that document.
+    fn document_of<'r>(&self, resource: &'r str) -> Option<(&Source, &'r str)> {
+        match &self.docs[..] {
+            [one] => Some((one, resource)),
+            docs => docs.iter().find_map(|d| {
+                resource
+                    .strip_prefix(d.label.as_str())
+                    .and_then(|r| r.strip_prefix(':'))
+                    .map(|r| (d, r))
+            }),
+        }
+    }
+
+    /// The `.tf` file and line that declare a resource, when its
+    /// document's configuration was given.
+    pub fn declaration(&self, resource: &str) -> Option<(&str, usize)> {
+        let (doc, address) = self.document_of(resource)?;
+        doc.locator.as_ref()?.locate(address)
+    }
+
+    /// The file the resource's document was read from (`None` for
+    /// standard input).
+    pub fn document_file(&self, resource: &str) -> Option<&str> {
+        let (doc, _) = self.document_of(resource)?;
+        Some(doc.file.as_str()).filter(|f| *f != "-")
+    }
+
+    /// The file of the only document (`None` with several, or for standard
+    /// input).
+    pub fn only_file(&self) -> Option<&str> {
+        match &self.docs[..] {
+            [one] => Some(one.file.as_str()).filter(|f| *f != "-"),
+            _ => None,
+        }
+    }
+
+    /// Every document's file, for a report that names its input:
+    /// `network.json, spoke.json`.
+    pub fn files(&self) -> String {
+        let files: Vec<&str> = self.docs.iter().map(|d| d.file.as_str()).collect();
+        files.join(", ")
+    }
+}
+
 /// The name segments of an address, without instance keys and without a
 /// trailing description: `module.a["x.y"].aws_s.n[0]` ->
 /// `[module, a, aws_s, n]`.
@@ -283,6 +352,33 @@ data "aws_vpc" "shared" {
             loc.locate("module.remote.aws_subnet.private[0]"),
             Some(("infra/modules/net/main.tf", 3))
         );
+    }
+
+    #[test]
+    fn an_estates_resources_are_found_in_their_own_documents_configuration() {
+        let sources = Sources::new(vec![
+            Source {
+                label: "net".into(),
+                file: "net.json".into(),
+                locator: Some(Locator::new("infra", &files())),
+            },
+            Source {
+                label: "app".into(),
+                file: "app.json".into(),
+                locator: None,
+            },
+        ]);
+        assert_eq!(
+            sources.declaration("net:aws_vpc.prod"),
+            Locator::new("infra", &files()).locate("aws_vpc.prod")
+        );
+        assert!(sources.declaration("net:aws_vpc.prod").is_some());
+        // No configuration for app: its document, never another's .tf.
+        assert_eq!(sources.declaration("app:aws_vpc.prod"), None);
+        assert_eq!(sources.document_file("app:aws_vpc.prod"), Some("app.json"));
+        assert_eq!(sources.document_file("other:aws_vpc.prod"), None);
+        assert_eq!(sources.only_file(), None);
+        assert_eq!(sources.files(), "net.json, app.json");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::{InputInfo, PairSource};
 use crate::analysis::{address_order, Analysis, PairResult, Summary};
 use crate::diff::Diff;
 use crate::explain::Explanation;
-use crate::policy::locate::Locator;
+use crate::policy::locate::Sources;
 use crate::policy::CheckReport;
 use crate::report::Verdict;
 
@@ -105,9 +105,10 @@ pub struct CheckDoc<'a> {
     pub baseline: Option<&'a InputInfo>,
     pub report: &'a CheckReport,
     pub summary: &'a Summary,
-    /// Where resources are declared (SARIF locations), when the
-    /// configuration directory was given.
-    pub locator: Option<&'a Locator>,
+    /// Which document each resource is in and, where a document's
+    /// configuration was given, where it is declared (SARIF and JUnit
+    /// locations).
+    pub sources: &'a Sources,
     /// Markdown: the most characters to write.
     pub max_chars: usize,
 }

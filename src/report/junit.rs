@@ -41,12 +41,32 @@ fn suite_name(k: RuleKind) -> &'static str {
     }
 }
 
+/// The file (and line) a test case names: the policy line of its rule;
+/// else where its first issue's resource is declared (with the document's
+/// configuration given) or the document it is in; else the only document,
+/// or with several the policy.
+fn case_file<'a>(doc: &'a CheckDoc, r: &RuleResult) -> (&'a str, Option<usize>) {
+    if let Some(line) = r.line {
+        return (doc.report.policy.as_str(), Some(line));
+    }
+    let resource = r.issues.iter().find_map(|i| i.resource.as_deref());
+    if let Some((path, line)) = resource.and_then(|res| doc.sources.declaration(res)) {
+        return (path, Some(line));
+    }
+    let file = resource
+        .and_then(|res| doc.sources.document_file(res))
+        .or_else(|| doc.sources.only_file())
+        .unwrap_or(if doc.input.documents.is_empty() {
+            "-"
+        } else {
+            doc.report.policy.as_str()
+        });
+    (file, None)
+}
+
 fn case(s: &mut String, doc: &CheckDoc, r: &RuleResult) {
-    let file = match r.line {
-        Some(_) => doc.report.policy.as_str(),
-        None => doc.input.file.as_deref().unwrap_or("-"),
-    };
-    let line = r.line.map(|l| format!(" line=\"{l}\"")).unwrap_or_default();
+    let (file, line) = case_file(doc, r);
+    let line = line.map(|l| format!(" line=\"{l}\"")).unwrap_or_default();
     let _ = write!(
         s,
         "    <testcase classname=\"tfreach.{}\" name=\"{}\" file=\"{}\"{line} assertions=\"{}\"",
@@ -131,7 +151,7 @@ pub fn document(doc: &CheckDoc) -> String {
         let _ = writeln!(
             s,
             "    <properties>\n      <property name=\"input\" value=\"{}\"/>\n      <property name=\"policy\" value=\"{}\"/>\n    </properties>",
-            xml(doc.input.file.as_deref().unwrap_or("-")),
+            xml(&doc.sources.files()),
             xml(&r.policy)
         );
         for x in list {

@@ -19,7 +19,7 @@ use std::io::{self, Write};
 
 use super::doc::{clip, vpc_order, CheckDoc, DiffDoc, NO_VPC};
 use super::table::describe_input;
-use super::{Direction, Reason, Verdict};
+use super::{Direction, DocumentInfo, Reason, Verdict};
 use crate::diff::{Change, ChangeKind};
 use crate::policy::{Level, Outcome, RuleKind, RuleResult};
 
@@ -208,6 +208,9 @@ pub fn diff_text(doc: &DiffDoc) -> String {
 
 fn sides(doc: &DiffDoc) -> String {
     let (b, a) = (doc.before, doc.after);
+    if !b.documents.is_empty() && b.documents.len() == a.documents.len() {
+        return estate_sides(&b.documents, &a.documents);
+    }
     if b.file.is_some() && b.file == a.file {
         format!(
             "{}: prior state → planned values",
@@ -219,6 +222,34 @@ fn sides(doc: &DiffDoc) -> String {
             code(&describe_input(b)),
             code(&describe_input(a))
         )
+    }
+}
+
+/// The two sides of a diff over an estate: what changes (a plan's two
+/// views, or an old and a new document), then the documents read as they
+/// are on both sides.
+fn estate_sides(before: &[DocumentInfo], after: &[DocumentInfo]) -> String {
+    let named = |d: &DocumentInfo| format!("{} ({})", code(&d.file), code(&d.label));
+    let mut changed = Vec::new();
+    let mut same = Vec::new();
+    for (b, a) in before.iter().zip(after) {
+        if b.file != a.file {
+            changed.push(format!("{} → {}", named(b), named(a)));
+        } else if b.view != a.view {
+            changed.push(format!("{}: prior state → planned values", named(a)));
+        } else {
+            same.push(named(a));
+        }
+    }
+    let changed = if changed.is_empty() {
+        "no document changes".to_string()
+    } else {
+        changed.join(", ")
+    };
+    if same.is_empty() {
+        changed
+    } else {
+        format!("{changed}, with {} as they are", same.join(", "))
     }
 }
 

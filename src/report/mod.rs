@@ -86,15 +86,17 @@ impl InputInfo {
         }
     }
 
-    /// Several documents read as one estate, each with its label and file.
+    /// Several documents read as one estate, each with its label, file and
+    /// the view it is read in; `view` is the view asked for (the first
+    /// document's, unless that is a state).
     pub fn estate(
-        docs: &[(&str, &crate::ingest::Document, &str)],
+        docs: &[(&str, &crate::ingest::Document, &str, crate::ingest::View)],
         view: crate::ingest::View,
     ) -> Self {
         let documents: Vec<DocumentInfo> = docs
             .iter()
-            .map(|(label, doc, file)| {
-                let one = InputInfo::new(doc, view, file);
+            .map(|(label, doc, file, view)| {
+                let one = InputInfo::new(doc, *view, file);
                 DocumentInfo {
                     label: label.to_string(),
                     file: file.to_string(),

@@ -103,18 +103,23 @@ fn rule(r: &RuleResult) -> Value {
 }
 
 /// Where a result points: (uri, line).
+/// Where a result points: (uri, line). The `.tf` line that declares the
+/// resource when its document's configuration was given; else the policy
+/// line of the rule; else the document the resource is in (with several,
+/// each resource's own), or the policy file.
 fn location(doc: &CheckDoc, r: &RuleResult, resource: Option<&str>) -> (String, usize) {
-    if let (Some(loc), Some(res)) = (doc.locator, resource) {
-        if let Some((path, line)) = loc.locate(res) {
-            return (uri(path), line);
-        }
+    if let Some((path, line)) = resource.and_then(|res| doc.sources.declaration(res)) {
+        return (uri(path), line);
     }
     if let Some(line) = r.line {
         return (uri(&doc.report.policy), line);
     }
-    match doc.input.file.as_deref() {
-        Some(f) if f != "-" => (uri(f), 1),
-        _ => (uri(&doc.report.policy), 1),
+    let file = resource
+        .and_then(|res| doc.sources.document_file(res))
+        .or_else(|| doc.sources.only_file());
+    match file {
+        Some(f) => (uri(f), 1),
+        None => (uri(&doc.report.policy), 1),
     }
 }
 

@@ -131,7 +131,12 @@ fn command_errors_name_the_file_and_what_is_wrong() {
     let state = root().join("fixtures/rules/raw_tfstate_v4/terraform.tfstate");
     let name = state.display().to_string();
     let doc = tfreach::ingest::parse(&std::fs::read(&state).unwrap(), &name).unwrap();
-    let e = commands::diff(&doc, &name, None, View::Planned, None, &mut |_| {})
+    let inputs = commands::DiffInputs {
+        old: commands::Input::new(&doc, &name),
+        new: None,
+        with: &[],
+    };
+    let e = commands::diff(&inputs, View::Planned, None, &mut |_| {})
         .err()
         .expect("a state has one view");
     assert!(

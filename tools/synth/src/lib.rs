@@ -61,6 +61,7 @@
 //! VPCs and subnets smaller (down to `/28` subnets), so 100,000 subnets fit.
 
 pub mod locals;
+pub mod split;
 
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
@@ -490,6 +491,17 @@ pub fn write_plan<W: Write>(spec: &EstateSpec, out: W) -> io::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 20, out);
     gen.write(&mut w)?;
     w.flush()
+}
+
+/// The root module of the state of a steady estate (the plan's
+/// `prior_state.values.root_module`), as JSON bytes.
+fn state_tree(spec: &EstateSpec) -> io::Result<Vec<u8>> {
+    spec.validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let gen = Gen::new(spec);
+    let mut buf = Vec::new();
+    gen.write_tree(&mut buf, true)?;
+    Ok(buf)
 }
 
 // ---------------------------------------------------------------------------
