@@ -22,8 +22,10 @@ pub mod lookup;
 pub mod lpm;
 pub mod onprem;
 pub mod pair;
+pub mod security_group;
 pub mod services;
 pub mod walk;
+pub mod workloads;
 
 use std::cmp::Ordering;
 

@@ -35,6 +35,9 @@ pub struct TransitGateway {
     pub default_propagation: Option<usize>,
     /// Set when whether the defaults are on is not known until apply.
     pub defaults_unknown: Option<String>,
+    /// `security_group_referencing_support = "enable"` (AWS's default is
+    /// off): security group rules may name groups of VPCs attached to it.
+    pub sg_referencing: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +183,9 @@ pub struct TgwAttachment {
     pub appliance_mode: bool,
     /// Set when `appliance_mode_support` is not known until apply.
     pub appliance_mode_unknown: bool,
+    /// VPC attachments: security group referencing is not turned off
+    /// (`security_group_referencing_support`, on unless set to `disable`).
+    pub sg_referencing: bool,
     pub state: PeeringState,
     /// The route table each transit gateway end looks traffic up in:
     /// (transit gateway index, route table link). Peering attachments have
@@ -347,6 +353,8 @@ impl<'a> Builder<'a> {
                 default_association: None,
                 default_propagation: None,
                 defaults_unknown: None,
+                sg_referencing: str_attr(&r.values, "security_group_referencing_support")
+                    == Some("enable"),
             });
             self.model.gateways[gi].transit_gateway = Some(t);
             tgw_of_raw.insert(ri, t);
@@ -962,6 +970,7 @@ impl<'a> Builder<'a> {
                 ipv6: false,
                 appliance_mode: false,
                 appliance_mode_unknown: false,
+                sg_referencing: true,
                 state: PeeringState::Active,
                 associations: Vec::new(),
             };
@@ -1027,6 +1036,7 @@ impl<'a> Builder<'a> {
                         ipv6: false,
                         appliance_mode: false,
                         appliance_mode_unknown: false,
+                        sg_referencing: true,
                         state: PeeringState::Active,
                         associations: Vec::new(),
                     };
@@ -1101,6 +1111,13 @@ impl<'a> Builder<'a> {
         att.ipv6 = option(v, "ipv6_support", "ipv_6_support")
             .and_then(flag_value)
             .unwrap_or(false);
+        att.sg_referencing = option(
+            v,
+            "security_group_referencing_support",
+            "security_group_referencing_support",
+        )
+        .and_then(Value::as_str)
+            != Some("disable");
         att.appliance_mode_unknown =
             option(v, "appliance_mode_support", "appliance_mode_support").is_some_and(is_unknown);
         att.appliance_mode = option(v, "appliance_mode_support", "appliance_mode_support")
