@@ -453,16 +453,17 @@ fn evaluate_place(
         // Why the groups stop what the network lets through.
         let net_ok = b.sure.union(&b.maybe);
         if !net_ok.is_empty() {
-            sg_reasons(
+            let why = Why {
                 model,
                 src,
                 dst,
-                &eg,
-                &ing,
-                &net_ok,
-                b.family,
-                &mut place.reasons,
-            );
+                sa,
+                sb,
+                net_ok: &net_ok,
+                asked: &q,
+                family: b.family,
+            };
+            sg_reasons(&why, &eg, &ing, &mut place.reasons);
         }
         opened = opened.union(&opens);
         cells.push(CellSets {
@@ -509,49 +510,83 @@ fn group_names(model: &Model, w: &Workload) -> String {
         .join(", ")
 }
 
-/// The reasons the security groups give for refusing what the network
-/// delivers (`net_ok`).
-#[allow(clippy::too_many_arguments)]
-fn sg_reasons(
-    model: &Model,
-    src: &Workload,
-    dst: &Workload,
-    eg: &Admitted,
-    ing: &Admitted,
-    net_ok: &FlowSet,
+/// One box of a place pair, as the reasons for it name it.
+struct Why<'a> {
+    model: &'a Model,
+    src: &'a Workload,
+    dst: &'a Workload,
+    /// The source and destination subnets.
+    sa: usize,
+    sb: usize,
+    /// What the network carries there both ways.
+    net_ok: &'a FlowSet,
+    /// What was asked.
+    asked: &'a FlowSet,
     family: Family,
-    out: &mut Vec<Reason>,
-) {
-    let tag = |m: String| {
-        if family == Family::V6 {
+}
+
+impl Why<'_> {
+    fn tag(&self, m: String) -> String {
+        if self.family == Family::V6 {
             format!("IPv6: {m}")
         } else {
             m
         }
-    };
-    let first_group = |w: &Workload| {
+    }
+
+    fn first_group(&self, w: &Workload) -> String {
         w.security_groups
             .first()
-            .map(|&g| model.security_groups[g].address.clone())
+            .map(|&g| self.model.security_groups[g].address.clone())
             .unwrap_or_else(|| w.address.clone())
-    };
-    for (rule, why) in eg.never.iter().chain(&ing.never) {
+    }
+
+    fn at(&self, w: &Workload, s: usize) -> String {
+        format!("{} in {}", w.address, self.model.subnets[s].address)
+    }
+
+    fn words(&self, f: &FlowSet) -> String {
+        f.describe_within(self.asked, 8)
+    }
+
+    /// What the network does not carry, when it narrows what was asked.
+    fn narrowed(&self) -> String {
+        if self.net_ok.contains_all(self.asked) {
+            String::new()
+        } else {
+            format!(
+                " (the routes and network ACLs between {} and {} carry only {})",
+                self.model.subnets[self.sa].address,
+                self.model.subnets[self.sb].address,
+                self.words(self.net_ok)
+            )
+        }
+    }
+}
+
+/// The reasons the security groups give for refusing what the network
+/// carries (`why.net_ok`).
+fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
+    let (model, src, dst) = (why.model, why.src, why.dst);
+    for (rule, never) in eg.never.iter().chain(&ing.never) {
         out.push(Reason {
             code: codes::SG_REFERENCE_NEVER_MATCHES,
             resource: Some(rule.clone()),
-            message: tag(format!("{rule} never matches: {why}")),
+            message: why.tag(format!("{rule} never matches: {never}")),
             direction: Direction::Forward,
         });
     }
-    let out_ok = eg.sure.union(&eg.maybe).intersect(net_ok);
+    let out_any = eg.sure.union(&eg.maybe);
+    let out_ok = out_any.intersect(why.net_ok);
     if out_ok.is_empty() {
-        let removed = src.security_groups.iter().any(|&g| {
-            let sg = &model.security_groups[g];
-            sg.egress_removed
-        }) && src
+        let removed = src
             .security_groups
             .iter()
-            .all(|&g| model.security_groups[g].egress.is_empty());
+            .any(|&g| model.security_groups[g].egress_removed)
+            && src
+                .security_groups
+                .iter()
+                .all(|&g| model.security_groups[g].egress.is_empty());
         let (code, message) = if removed {
             (
                 codes::DEFAULT_EGRESS_REMOVED,
@@ -561,62 +596,72 @@ fn sg_reasons(
                     src.address
                 ),
             )
-        } else {
+        } else if out_any.is_empty() {
             (
                 codes::SG_EGRESS_DENIES,
                 format!(
                     "no outbound rule of {} admits {} to {}",
                     group_names(model, src),
-                    net_ok.describe(8),
-                    dst.address
+                    why.words(why.net_ok),
+                    why.at(dst, why.sb)
+                ),
+            )
+        } else {
+            (
+                codes::SG_EGRESS_DENIES,
+                format!(
+                    "{} lets out only {} to {}{}",
+                    group_names(model, src),
+                    why.words(&out_any),
+                    why.at(dst, why.sb),
+                    why.narrowed()
                 ),
             )
         };
         out.push(Reason {
             code,
-            resource: Some(first_group(src)),
-            message: tag(message),
+            resource: Some(why.first_group(src)),
+            message: why.tag(message),
             direction: Direction::Forward,
         });
+        return;
     }
-    let in_ok = ing.sure.union(&ing.maybe).intersect(net_ok);
-    if in_ok.is_empty() && !out_ok.is_empty() {
-        out.push(Reason {
-            code: codes::SG_INGRESS_DENIES,
-            resource: Some(first_group(dst)),
-            message: tag(format!(
+    let in_any = ing.sure.union(&ing.maybe);
+    let in_ok = in_any.intersect(why.net_ok);
+    if out_ok.intersect(&in_ok).is_empty() {
+        let message = if in_any.is_empty() {
+            format!(
                 "no inbound rule of {} admits {} from {}",
                 group_names(model, dst),
-                out_ok.describe(8),
-                src.address
-            )),
-            direction: Direction::Forward,
-        });
-    } else if !in_ok.is_empty() && !out_ok.is_empty() && out_ok.intersect(&in_ok).is_empty() {
+                why.words(&out_ok),
+                why.at(src, why.sa)
+            )
+        } else {
+            format!(
+                "{} admits only {} from {}, and {} lets out {} towards it{}",
+                group_names(model, dst),
+                why.words(&in_any),
+                why.at(src, why.sa),
+                group_names(model, src),
+                why.words(&out_ok),
+                why.narrowed()
+            )
+        };
         out.push(Reason {
             code: codes::SG_INGRESS_DENIES,
-            resource: Some(first_group(dst)),
-            message: tag(format!(
-                "{} lets out only {} towards {}, and {} admits only {} from {}",
-                group_names(model, src),
-                out_ok.describe(8),
-                dst.address,
-                group_names(model, dst),
-                in_ok.describe(8),
-                src.address
-            )),
+            resource: Some(why.first_group(dst)),
+            message: why.tag(message),
             direction: Direction::Forward,
         });
     }
-    for why in eg.unknown.iter().chain(&ing.unknown) {
-        if eg.maybe.is_empty() && ing.maybe.is_empty() {
-            break;
+    if !eg.maybe.is_empty() || !ing.maybe.is_empty() {
+        for u in eg.unknown.iter().chain(&ing.unknown) {
+            out.push(Reason {
+                code: codes::SG_NOT_KNOWN,
+                resource: None,
+                message: why.tag(u.clone()),
+                direction: Direction::Forward,
+            });
         }
-        out.push(Reason {
-            code: codes::SG_NOT_KNOWN,
-            resource: None,
-            message: tag(why.clone()),
-            direction: Direction::Forward,
-        });
     }
 }

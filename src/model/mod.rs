@@ -317,6 +317,10 @@ pub struct Model {
     pub vgw_propagations: Vec<onprem::Propagation>,
     /// What the input places in subnets behind security groups.
     pub workloads: Vec<Workload>,
+    /// What building the workloads found (defaults taken, assumed links):
+    /// reported with the workloads only, so that the subnet reports stay
+    /// as they are.
+    pub workload_findings: Vec<Finding>,
 }
 
 impl Model {

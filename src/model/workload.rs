@@ -232,6 +232,12 @@ impl<'a> Builder<'a> {
         self.network_interface_sg_attachments();
         self.listeners();
         for w in &mut self.model.workloads {
+            if w.places.is_empty() && w.places_unknown.is_none() {
+                w.places_unknown = Some(format!(
+                    "the input does not say which subnets {} is in",
+                    w.address
+                ));
+            }
             w.places.sort_unstable();
             w.places.dedup();
             w.security_groups.sort_unstable();
@@ -271,8 +277,18 @@ impl<'a> Builder<'a> {
             }
         }
         for f in found {
-            match self.accept(f) {
+            match f {
                 Found::Raw(i) => out.raws.push(i),
+                Found::Assumed(i, why) => {
+                    // Said in the workload findings, so that the subnet
+                    // reports stay as they were.
+                    out.raws.push(i);
+                    self.model.workload_findings.push(Finding::new(
+                        codes::ASSUMED_REFERENCE,
+                        &self.raw(i).address,
+                        why,
+                    ));
+                }
                 Found::External(id) => {
                     out.unknown.get_or_insert(format!(
                         "{id}, named by `{}` of {}, is not in the input",
@@ -287,7 +303,7 @@ impl<'a> Builder<'a> {
                 Found::Unresolved(why) => {
                     out.unknown.get_or_insert(why);
                 }
-                Found::None | Found::Assumed(..) => {}
+                Found::None => {}
             }
         }
         out
@@ -358,7 +374,7 @@ impl<'a> Builder<'a> {
         } else {
             "as the input manages it"
         };
-        self.findings.push(Finding::new(
+        self.model.workload_findings.push(Finding::new(
             codes::DEFAULT_SECURITY_GROUP,
             &w.address,
             format!(
@@ -493,7 +509,11 @@ impl<'a> Builder<'a> {
 
     fn load_balancer(&mut self, r: &'a RawResource) -> Option<Workload> {
         let mut w = Self::new_workload(r, WorkloadKind::LoadBalancer);
-        if is_set(r.values.get("subnet_mapping")) {
+        let mapped = match r.values.get("subnet_mapping") {
+            Some(x) if is_unknown(x) => self.lk.doc(r).config.is_configured(r, "subnet_mapping"),
+            other => is_set(other),
+        };
+        if mapped {
             self.places(r, &["subnet_mapping", "subnet_id"], &mut w);
             // Every mapping, not only the first block.
             if let Some(Value::Array(maps)) = r.values.get("subnet_mapping") {
