@@ -78,9 +78,33 @@ pub struct WorkloadPair {
     pub reasons: Vec<Reason>,
 }
 
+impl WorkloadPair {
+    /// A pair nothing could be said of.
+    pub fn undecided(from: usize, to: usize) -> WorkloadPair {
+        WorkloadPair {
+            from,
+            to,
+            verdict: Verdict::Unknown,
+            traffic: None,
+            ports: Vec::new(),
+            places: Vec::new(),
+            reasons: Vec::new(),
+        }
+    }
+}
+
 /// The VPC of a workload (that of its first known place).
 fn vpc_of(model: &Model, w: &Workload) -> Option<usize> {
     w.places.first().and_then(|&s| model.subnet_vpc(s))
+}
+
+/// A set of flows in words: relative to all traffic (`all traffic but tcp
+/// 22`) when no flow is named, plainly (`tcp 5432`) when one is.
+fn words(set: &FlowSet, universe: &FlowSet, flow: Option<&Flow>) -> String {
+    match flow {
+        Some(_) => set.describe(8),
+        None => set.describe_within(universe, 8),
+    }
 }
 
 fn asked(flow: Option<&Flow>, family: Family) -> FlowSet {
@@ -256,16 +280,16 @@ fn describe(sets: &[FlowSet], flow: Option<&Flow>, places: &[PlaceResult]) -> Op
     }
     let every_place = sets.len() == places.len();
     if common == any && every_place {
-        Some(any.describe_within(&universe, 8))
+        Some(words(&any, &universe, flow))
     } else if common.is_empty() || !every_place {
         Some(format!(
             "{}, from some places only",
-            any.describe_within(&universe, 8)
+            words(&any, &universe, flow)
         ))
     } else {
         Some(format!(
             "{} from every place; also {} from some",
-            common.describe_within(&universe, 8),
+            words(&common, &universe, flow),
             any.minus(&common).describe(8)
         ))
     }
@@ -461,6 +485,7 @@ fn evaluate_place(
                 sb,
                 net_ok: &net_ok,
                 asked: &q,
+                flow,
                 family: b.family,
             };
             sg_reasons(&why, &eg, &ing, &mut place.reasons);
@@ -476,7 +501,7 @@ fn evaluate_place(
     place.reasons.dedup();
     if !opened.is_empty() {
         let fam = boxes.first().map_or(Family::V4, |b| b.family);
-        place.opens = Some(opened.describe_within(&asked(flow, fam), 8));
+        place.opens = Some(words(&opened, &asked(flow, fam), flow));
     }
     place.egress_rules = egress_rules.into_iter().collect();
     place.ingress_rules = ingress_rules.into_iter().collect();
@@ -522,6 +547,7 @@ struct Why<'a> {
     net_ok: &'a FlowSet,
     /// What was asked.
     asked: &'a FlowSet,
+    flow: Option<&'a Flow>,
     family: Family,
 }
 
@@ -546,7 +572,7 @@ impl Why<'_> {
     }
 
     fn words(&self, f: &FlowSet) -> String {
-        f.describe_within(self.asked, 8)
+        words(f, self.asked, self.flow)
     }
 
     /// What the network does not carry, when it narrows what was asked.

@@ -335,7 +335,7 @@ impl<'a> Builder<'a> {
     fn groups(&mut self, r: &RawResource, path: &[&str], w: &mut Workload, default: bool) {
         let v = at(&r.values, path);
         let configured = self.lk.doc(r).config.is_configured_path(r, path);
-        let given = is_set(v) && !(v.is_some_and(is_unknown) && !configured);
+        let given = is_set(v) && (configured || !v.is_some_and(is_unknown));
         if !given {
             if default {
                 self.take_default_group(w);
@@ -531,9 +531,10 @@ impl<'a> Builder<'a> {
             self.places(r, &["subnets"], &mut w);
         }
         let lb_type = str_attr(&r.values, "load_balancer_type").unwrap_or("application");
-        let has_groups = is_set(r.values.get("security_groups"))
-            && !(r.values.get("security_groups").is_some_and(is_unknown)
-                && !self.lk.doc(r).config.is_configured(r, "security_groups"));
+        let groups_value = r.values.get("security_groups");
+        let has_groups = is_set(groups_value)
+            && (!groups_value.is_some_and(is_unknown)
+                || self.lk.doc(r).config.is_configured(r, "security_groups"));
         match lb_type {
             // Created without groups, a Network Load Balancer has none and
             // cannot be given any later; a Gateway Load Balancer takes none.
