@@ -159,3 +159,70 @@ fn workload_output_is_identical_with_one_thread_and_many() {
     };
     assert_eq!(run("1"), run("4"));
 }
+
+#[test]
+fn check_asserts_workload_verdicts_for_a_port() {
+    let plan = fixture("security_group_reference_allows_members");
+    let policy = root().join("fixtures/policies/workloads.toml");
+    let doc = {
+        let out = tfreach()
+            .args(["check", &plan, "--policy"])
+            .arg(&policy)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let results = doc["results"].as_array().unwrap();
+    let expects: Vec<&Value> = results.iter().filter(|r| r["kind"] == "expect").collect();
+    assert_eq!(expects.len(), 3);
+    assert!(expects.iter().all(|r| r["outcome"] == "pass"));
+    // Two pairs into the function (from the database and the batch instance).
+    assert_eq!(expects[2]["checked"], 2);
+}
+
+#[test]
+fn check_fails_a_workload_expect_that_does_not_hold() {
+    let plan = fixture("security_group_reference_allows_members");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[expect]]\nfrom = \"aws_instance.batch\"\nto = \"aws_db_instance.main\"\nprotocol = \"tcp\"\nport = 5432\nverdict = \"reachable\"\n",
+    )
+    .unwrap();
+    tfreach()
+        .args(["check", &plan, "--color", "never", "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "aws_instance.batch -> aws_db_instance.main is blocked for tcp 5432, expected reachable",
+        ))
+        .stdout(predicate::str::contains("SG_INGRESS_DENIES"));
+}
+
+#[test]
+fn a_port_without_a_protocol_is_a_policy_error_with_its_line() {
+    let plan = fixture("security_group_reference_allows_members");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[expect]]\nfrom = \"aws_instance.batch\"\nto = \"aws_db_instance.main\"\nport = 5432\nverdict = \"reachable\"\n",
+    )
+    .unwrap();
+    tfreach()
+        .args(["check", &plan, "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 1"))
+        .stderr(predicate::str::contains("port but no protocol"));
+}
