@@ -20,7 +20,7 @@
 use crate::codes;
 use crate::model::workload::Workload;
 use crate::model::{Finding, FlowSet, Link, Model, PeeringState, SgRule};
-use crate::net::{Family, Interval};
+use crate::net::{Family, Interval, Prefix};
 
 /// Which of a group's rule lists applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,32 @@ pub struct PeerEnd<'a> {
     /// A NAT gateway gave the peer's packets its own address: references
     /// to the peer's groups do not match them.
     pub translated: bool,
+    /// The peer is the internet: a block admits it when it holds some
+    /// public address, and no group names it.
+    pub internet: bool,
+}
+
+/// The ranges that are not on the internet (private, shared, loopback,
+/// link-local, unique local): a rule confined to them admits no internet
+/// address.
+fn private_ranges() -> &'static [Prefix] {
+    static RANGES: std::sync::OnceLock<Vec<Prefix>> = std::sync::OnceLock::new();
+    RANGES.get_or_init(|| {
+        [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "fc00::/7",
+            "fe80::/10",
+            "::1/128",
+        ]
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect()
+    })
 }
 
 /// What one workload's groups admit towards (or from) a peer.
@@ -147,6 +173,18 @@ pub fn reference_scope(
 fn rule_matches(model: &Model, g: usize, rule: &SgRule, side: Side, peer: &PeerEnd) -> Match {
     if let Some(why) = &rule.unknown {
         return Match::Maybe(why.clone());
+    }
+    if peer.internet {
+        return match (rule.cidr, &rule.prefix_list) {
+            (Some(p), _) if p.family != peer.family => Match::No,
+            (Some(p), _) if private_ranges().iter().any(|r| r.contains(&p)) => Match::No,
+            (Some(_), _) => Match::Yes,
+            (None, Some(pl)) => Match::Maybe(format!(
+                "{} admits prefix list {pl}, whose entries decide",
+                rule.resource
+            )),
+            (None, None) => Match::No,
+        };
     }
     if let Some(p) = rule.cidr {
         if p.family != peer.family {

@@ -446,6 +446,7 @@ fn evaluate_place(
             workload: dst,
             vpc: dst_vpc,
             translated: false,
+            internet: false,
         };
         let from_src = PeerEnd {
             family: b.family,
@@ -453,6 +454,7 @@ fn evaluate_place(
             workload: src,
             vpc: src_vpc,
             translated: b.translated,
+            internet: false,
         };
         let eg = admitted(model, src, Side::Egress, &to_dst, &q);
         let ing = admitted(model, dst, Side::Ingress, &from_src, &q);
@@ -690,4 +692,289 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
             });
         }
     }
+}
+
+/// A workload and the internet: a connection the workload opens to it
+/// (`inbound` false) or one opened from it (`inbound` true).
+#[derive(Debug, Clone)]
+pub struct InternetPair {
+    pub workload: usize,
+    pub inbound: bool,
+    /// `from` and `to` both name the workload.
+    pub pair: WorkloadPair,
+}
+
+/// Every selected workload with the internet, both ways as asked. The
+/// network answer is the subnet's (`internet::ingress` / `egress`) for the
+/// workload's own public address; the workload's groups judge the opening
+/// packet (a block admits the internet when it holds a public address).
+pub fn internet_pairs(
+    model: &Model,
+    workloads: &[usize],
+    flow: Option<&Flow>,
+    ways: &[bool],
+) -> Vec<InternetPair> {
+    use crate::model::workload::PublicAddress;
+    let gathered = super::internet::Gathered::of(model);
+    let jobs: Vec<(usize, bool)> = workloads
+        .iter()
+        .flat_map(|&w| ways.iter().map(move |&inbound| (w, inbound)))
+        .collect();
+    jobs.par_iter()
+        .map(|&(wi, inbound)| {
+            let w = &model.workloads[wi];
+            let mut all_cells = Vec::new();
+            let mut places = Vec::new();
+            let mut open_sets = Vec::new();
+            let mut reasons = Vec::new();
+            if let Some(why) = &w.places_unknown {
+                reasons.push(Reason {
+                    code: codes::WORKLOAD_PLACE_UNKNOWN,
+                    resource: Some(w.address.clone()),
+                    message: why.clone(),
+                    direction: Direction::Forward,
+                });
+                all_cells.push(CellSets {
+                    opens: FlowSet::empty(),
+                    maybe: asked(flow, Family::V4),
+                    one_way: FlowSet::empty(),
+                });
+            }
+            for &s in &w.places {
+                let public = match w.public_ipv4 {
+                    PublicAddress::Yes => Some(true),
+                    PublicAddress::No => Some(false),
+                    PublicAddress::Unknown => None,
+                    PublicAddress::AsSubnet => model.subnets[s].public_ipv4.on_launch,
+                };
+                let pe = if inbound {
+                    super::internet::ingress_of_workload(
+                        model,
+                        s,
+                        &gathered,
+                        flow,
+                        Detail::Reasons,
+                        public,
+                    )
+                } else {
+                    super::internet::egress_of_workload(
+                        model,
+                        s,
+                        &gathered,
+                        flow,
+                        Detail::Reasons,
+                        public,
+                    )
+                };
+                let (cells, mut place) = internet_place(model, w, s, inbound, flow, &pe);
+                let mut opened = FlowSet::empty();
+                for c in &cells {
+                    opened = opened.union(&c.opens);
+                }
+                if !opened.is_empty() {
+                    open_sets.push(opened);
+                }
+                place.verdict = verdict_for(&cells, None);
+                if place.verdict == Verdict::Reachable {
+                    place.reasons.clear();
+                }
+                all_cells.extend(cells);
+                places.push(place);
+            }
+            let verdict = if all_cells.is_empty() {
+                Verdict::Unknown
+            } else {
+                verdict_for(&all_cells, None)
+            };
+            if verdict != Verdict::Reachable {
+                for p in &places {
+                    reasons.extend(p.reasons.iter().cloned());
+                }
+            }
+            reasons.sort_by(|x, y| x.direction.cmp(&y.direction).then_with(|| x.cmp(y)));
+            reasons.dedup();
+            let traffic = describe(&open_sets, flow, &places);
+            let ports = if inbound {
+                w.ports
+                    .iter()
+                    .filter(|p| flow_takes(flow, p))
+                    .map(|p| PortResult {
+                        port: p.clone(),
+                        verdict: if all_cells.is_empty() {
+                            Verdict::Unknown
+                        } else {
+                            verdict_for(
+                                &all_cells,
+                                Some(&FlowSet::ports(p.protocol, p.port, p.port)),
+                            )
+                        },
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            InternetPair {
+                workload: wi,
+                inbound,
+                pair: WorkloadPair {
+                    from: wi,
+                    to: wi,
+                    verdict,
+                    traffic,
+                    ports,
+                    places,
+                    reasons,
+                },
+            }
+        })
+        .collect()
+}
+
+/// One place of a workload with the internet: the subnet's cells with the
+/// workload's groups on the opening packet. `from_subnet` and `to_subnet`
+/// both name the workload's subnet.
+fn internet_place(
+    model: &Model,
+    w: &Workload,
+    s: usize,
+    inbound: bool,
+    flow: Option<&Flow>,
+    pe: &PairEval,
+) -> (Vec<CellSets>, PlaceResult) {
+    let mut place = PlaceResult {
+        from_subnet: s,
+        to_subnet: s,
+        verdict: Verdict::Blocked,
+        opens: None,
+        egress_rules: Vec::new(),
+        ingress_rules: Vec::new(),
+        reasons: Vec::new(),
+    };
+    if pe.verdict != Verdict::Reachable {
+        place.reasons.extend(pe.reasons.iter().cloned());
+    }
+    if pe.cells.is_empty() {
+        let q = asked(flow, Family::V4);
+        let unknown = pe.verdict == Verdict::Unknown;
+        return (
+            vec![CellSets {
+                opens: FlowSet::empty(),
+                maybe: if unknown { q } else { FlowSet::empty() },
+                one_way: FlowSet::empty(),
+            }],
+            place,
+        );
+    }
+    let nobody = Workload {
+        address: super::internet::INTERNET.to_string(),
+        kind: crate::model::WorkloadKind::Instance,
+        places: Vec::new(),
+        places_unknown: None,
+        security_groups: Vec::new(),
+        security_groups_unknown: None,
+        unguarded: true,
+        ports: Vec::new(),
+        public_ipv4: crate::model::workload::PublicAddress::Yes,
+    };
+    let side = if inbound { Side::Ingress } else { Side::Egress };
+    let mut cells = Vec::new();
+    let mut opened = FlowSet::empty();
+    let mut rules: BTreeSet<String> = BTreeSet::new();
+    for c in &pe.cells {
+        let q = asked(flow, c.family);
+        let delivered = c.forward.outcome == Outcome::Delivered;
+        let back = c.ret.outcome == Outcome::Delivered;
+        let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
+        let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
+            && !(c.forward.outcome == Outcome::Dropped || c.ret.outcome == Outcome::Dropped);
+        let sure = if delivered && back {
+            trip.clone()
+        } else {
+            FlowSet::empty()
+        };
+        let net_maybe = if unknown { trip } else { FlowSet::empty() };
+        let forward = if delivered && !back {
+            c.forward.flows.clone().unwrap_or_else(|| q.clone())
+        } else {
+            FlowSet::empty()
+        };
+        let peer = PeerEnd {
+            family: c.family,
+            addrs: Interval::full(c.family),
+            workload: &nobody,
+            vpc: None,
+            translated: false,
+            internet: true,
+        };
+        let sg = admitted(model, w, side, &peer, &q);
+        let opens = sure.intersect(&sg.sure);
+        let maybe = sure
+            .union(&net_maybe)
+            .intersect(&sg.sure.union(&sg.maybe))
+            .minus(&opens);
+        for (r, f) in &sg.rules {
+            if f.overlaps(&opens) {
+                rules.insert(r.clone());
+            }
+        }
+        let net_ok = sure.union(&net_maybe);
+        if !net_ok.is_empty() && sg.sure.union(&sg.maybe).intersect(&net_ok).is_empty() {
+            let groups = group_names(model, w);
+            let (code, message) = if inbound {
+                (
+                    codes::SG_INGRESS_DENIES,
+                    format!(
+                        "no inbound rule of {groups} admits {} from the internet",
+                        words(&net_ok, &q, flow)
+                    ),
+                )
+            } else {
+                (
+                    codes::SG_EGRESS_DENIES,
+                    format!(
+                        "no outbound rule of {groups} admits {} to the internet",
+                        words(&net_ok, &q, flow)
+                    ),
+                )
+            };
+            place.reasons.push(Reason {
+                code,
+                resource: w
+                    .security_groups
+                    .first()
+                    .map(|&g| model.security_groups[g].address.clone()),
+                message,
+                direction: Direction::Forward,
+            });
+        }
+        if !sg.maybe.is_empty() {
+            for u in &sg.unknown {
+                place.reasons.push(Reason {
+                    code: codes::SG_NOT_KNOWN,
+                    resource: None,
+                    message: u.clone(),
+                    direction: Direction::Forward,
+                });
+            }
+        }
+        opened = opened.union(&opens);
+        cells.push(CellSets {
+            one_way: forward.intersect(&sg.sure),
+            opens,
+            maybe,
+        });
+    }
+    place.reasons.sort();
+    place.reasons.dedup();
+    if !opened.is_empty() {
+        let fam = pe.cells.first().map_or(Family::V4, |c| c.family);
+        place.opens = Some(words(&opened, &asked(flow, fam), flow));
+    }
+    let rules: Vec<String> = rules.into_iter().collect();
+    if inbound {
+        place.ingress_rules = rules;
+    } else {
+        place.egress_rules = rules;
+    }
+    (cells, place)
 }

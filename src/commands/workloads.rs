@@ -4,7 +4,7 @@
 use wildmatch::WildMatch;
 
 use crate::analysis::security_group;
-use crate::analysis::workloads::{evaluate, WorkloadPair};
+use crate::analysis::workloads::{evaluate, internet_pairs, WorkloadPair};
 use crate::analysis::{address_order, Summary};
 use crate::ingest::View;
 use crate::model::flow::protocol_name;
@@ -64,7 +64,9 @@ pub fn workloads(
     let to = select_workloads(model, opts.to);
     for (sel, found, flag) in [(opts.from, &from, "--from"), (opts.to, &to, "--to")] {
         if let Some(selector) = sel {
-            if found.is_empty() {
+            let internet = crate::analysis::internet::present(model)
+                && crate::explain::selects_internet(model, selector);
+            if found.is_empty() && !internet {
                 return Err(Error::NoWorkload {
                     file: shown_all(inputs),
                     flag,
@@ -79,10 +81,41 @@ pub fn workloads(
     });
     let flow = opts.flow.as_ref();
     let pairs = evaluate(model, &from, &to, flow);
+    // The internet, when the input has a way to it: named by a selector,
+    // or taken with every workload when none is given.
+    let internet = crate::analysis::internet::present(model);
+    let names_internet = |sel: Option<&str>| {
+        internet
+            && match sel {
+                None => true,
+                Some(s) => crate::explain::selects_internet(model, s),
+            }
+    };
+    let mut net_pairs = Vec::new();
+    if names_internet(opts.from) {
+        net_pairs.extend(internet_pairs(model, &to, flow, &[true]));
+    }
+    if names_internet(opts.to) {
+        net_pairs.extend(internet_pairs(model, &from, flow, &[false]));
+    }
     let mut summary = Summary::default();
     for p in &pairs {
         summary.add(p.verdict, 1);
     }
+    for p in &net_pairs {
+        summary.add(p.pair.verdict, 1);
+    }
+    let mut listed: Vec<WorkloadPairOut> = pairs.iter().map(|p| pair_out(model, p)).collect();
+    listed.extend(net_pairs.iter().map(|p| {
+        let mut out = pair_out(model, &p.pair);
+        let internet = crate::analysis::internet::INTERNET.to_string();
+        if p.inbound {
+            out.from = internet;
+        } else {
+            out.to = internet;
+        }
+        out
+    }));
     let mut findings = model.workload_findings.clone();
     findings.extend(security_group::findings(model));
     findings
@@ -98,7 +131,7 @@ pub fn workloads(
         asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
         workloads: shown.iter().map(|&w| info(model, w)).collect(),
         summary,
-        pairs: pairs.iter().map(|p| pair_out(model, p)).collect(),
+        pairs: listed,
         findings,
     })
 }

@@ -67,6 +67,18 @@ impl WorkloadKind {
     }
 }
 
+/// Whether a workload has a public IPv4 address (what the internet can
+/// open connections to, and what an internet gateway translates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicAddress {
+    Yes,
+    No,
+    /// Not known until apply.
+    Unknown,
+    /// What its subnet maps on launch (`map_public_ip_on_launch`).
+    AsSubnet,
+}
+
 /// A port a workload serves, as the input says (a listener, a database's
 /// port).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +107,8 @@ pub struct Workload {
     pub unguarded: bool,
     /// The ports it serves, when the input says.
     pub ports: Vec<Port>,
+    /// Whether it has a public IPv4 address.
+    pub public_ipv4: PublicAddress,
 }
 
 /// Workload resource types (read by ingest).
@@ -136,6 +150,20 @@ fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
         cur = cur.get(a)?;
     }
     Some(cur)
+}
+
+/// A boolean attribute as a public address: `yes` when true, `No` when
+/// false, `unknown` when not known until apply and configured, `unset`
+/// otherwise.
+fn flag(v: Option<&Value>, configured: bool, unset: PublicAddress) -> PublicAddress {
+    match v {
+        Some(Value::Bool(true)) => PublicAddress::Yes,
+        Some(Value::Bool(false)) => PublicAddress::No,
+        Some(Value::String(s)) if s == "true" => PublicAddress::Yes,
+        Some(Value::String(s)) if s == "false" => PublicAddress::No,
+        Some(x) if is_unknown(x) && configured => PublicAddress::Unknown,
+        _ => unset,
+    }
 }
 
 fn is_set(v: Option<&Value>) -> bool {
@@ -218,6 +246,7 @@ impl<'a> Builder<'a> {
                 security_groups: ep.security_groups.clone(),
                 security_groups_unknown: ep.security_groups_unknown.clone(),
                 unguarded: false,
+                public_ipv4: PublicAddress::No,
                 ports: vec![Port {
                     protocol: TCP,
                     port: 443,
@@ -394,6 +423,7 @@ impl<'a> Builder<'a> {
             security_groups_unknown: None,
             unguarded: false,
             ports: Vec::new(),
+            public_ipv4: PublicAddress::No,
         }
     }
 
@@ -407,13 +437,42 @@ impl<'a> Builder<'a> {
             ));
         }
         self.groups(r, &["vpc_security_group_ids"], &mut w, true);
+        let configured = self
+            .lk
+            .doc(r)
+            .config
+            .is_configured(r, "associate_public_ip_address");
+        w.public_ipv4 = if self.holds_public_address(&w) {
+            PublicAddress::Yes
+        } else {
+            flag(
+                r.values.get("associate_public_ip_address"),
+                configured,
+                PublicAddress::AsSubnet,
+            )
+        };
         Some(w)
+    }
+
+    /// Does an Elastic IP (or the instance's own request) give the
+    /// workload a public address, as the subnet model records it?
+    fn holds_public_address(&self, w: &Workload) -> bool {
+        w.places.iter().any(|&s| {
+            self.model.subnets[s]
+                .public_ipv4
+                .holders
+                .contains(&w.address)
+        })
     }
 
     fn network_interface(&mut self, r: &'a RawResource) -> Option<Workload> {
         let mut w = Self::new_workload(r, WorkloadKind::NetworkInterface);
         self.places(r, &["subnet_id"], &mut w);
         self.groups(r, &["security_groups"], &mut w, true);
+        // An interface gets a public address from an Elastic IP only.
+        if self.holds_public_address(&w) {
+            w.public_ipv4 = PublicAddress::Yes;
+        }
         Some(w)
     }
 
@@ -496,6 +555,16 @@ impl<'a> Builder<'a> {
         self.subnet_group_places(r, "db_subnet_group_name", DB_GROUP_TYPES, &mut w);
         self.groups(r, &["vpc_security_group_ids"], &mut w, true);
         self.served_port(r, &mut w);
+        let configured = self
+            .lk
+            .doc(r)
+            .config
+            .is_configured(r, "publicly_accessible");
+        w.public_ipv4 = flag(
+            r.values.get("publicly_accessible"),
+            configured,
+            PublicAddress::No,
+        );
         Some(w)
     }
 
@@ -541,6 +610,13 @@ impl<'a> Builder<'a> {
             "network" | "gateway" if !has_groups => w.unguarded = true,
             _ => self.groups(r, &["security_groups"], &mut w, true),
         }
+        // Internet-facing unless `internal` is set: AWS's default scheme.
+        let configured = self.lk.doc(r).config.is_configured(r, "internal");
+        w.public_ipv4 = match flag(r.values.get("internal"), configured, PublicAddress::No) {
+            PublicAddress::Yes => PublicAddress::No,
+            PublicAddress::Unknown => PublicAddress::Unknown,
+            _ => PublicAddress::Yes,
+        };
         Some(w)
     }
 
@@ -589,6 +665,7 @@ impl<'a> Builder<'a> {
 
     fn autoscaling_group(&mut self, r: &'a RawResource) -> Option<Workload> {
         let mut w = Self::new_workload(r, WorkloadKind::AutoScalingGroup);
+        w.public_ipv4 = PublicAddress::AsSubnet;
         self.places(r, &["vpc_zone_identifier"], &mut w);
         let lt = match at(&r.values, &["launch_template", "id"]) {
             Some(x) if is_set(Some(x)) => self.follow(r, &["launch_template", "id"], LT_TYPES),
