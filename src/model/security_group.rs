@@ -193,7 +193,7 @@ fn sg_rules(
     v: &Value,
     resource: &str,
     cc: bool,
-    groups: &mut dyn FnMut(&'static str) -> Vec<(String, Link)>,
+    groups: &mut dyn FnMut(&'static str) -> Vec<(Option<String>, Link)>,
 ) -> Vec<SgRule> {
     let proto_attr = if v.get("ip_protocol").is_some() {
         "ip_protocol"
@@ -237,7 +237,7 @@ fn sg_rules(
         }
         for (name, link) in groups(attr) {
             let mut rule = SgRule::new(resource, &flows, &unknown);
-            rule.peer = Some(name);
+            rule.peer = name;
             rule.group = Some(link);
             out.push(rule);
         }
@@ -268,16 +268,6 @@ fn sg_rules(
         out.push(SgRule::new(resource, &flows, &unknown));
     }
     out
-}
-
-/// The name a rule shows for the group it names.
-fn group_name(b: &Builder<'_>, link: &Link) -> String {
-    match link {
-        Link::To(g) => b.model.security_groups[*g].address.clone(),
-        Link::External(id) => id.clone(),
-        Link::Unresolved(why) => why.clone(),
-        Link::None => "no group".into(),
-    }
 }
 
 /// The account prefix of a cross-account reference (`111122223333/sg-1`)
@@ -389,32 +379,48 @@ impl<'a> Builder<'a> {
         a: &'static str,
         item: &Value,
         pending: usize,
-    ) -> Vec<(String, Link)> {
+    ) -> Vec<(Option<String>, Link)> {
         let (known, unknown) = strings(item, a);
-        let mut out: Vec<(String, Link)> = known.iter().map(|id| self.group_by_id(id)).collect();
+        let mut out: Vec<(Option<String>, Link)> =
+            known.iter().map(|id| self.group_by_id(id)).collect();
         if unknown {
             let found = self.lk.via_config(r, &[attr], SG_TYPES);
-            let links: Vec<Link> = found.into_iter().map(|f| self.group_found(f)).collect();
-            let resolved: Vec<&Link> = links
-                .iter()
-                .filter(|l| matches!(l, Link::To(_)))
-                .filter(|l| !out.iter().any(|(_, o)| o == *l))
+            let links: Vec<Link> = found
+                .into_iter()
+                .map(|f| self.group_found(f))
+                .filter(|l| !out.iter().any(|(_, o)| o == l))
                 .collect();
-            if pending == 1 || resolved.len() == 1 {
-                for l in links {
-                    if !out.iter().any(|(_, o)| *o == l) {
-                        out.push((self.link_name(&l), l));
-                    }
-                }
+            let resolved = links.iter().filter(|l| matches!(l, Link::To(_))).count();
+            if pending == 1 || resolved == 1 {
+                out.extend(self.unknown_peers(r, links));
             } else {
                 let why = format!(
                     "a group named by an `{attr}` rule of {} is not known until apply, and the references of its `{attr}` blocks could be any of several groups",
                     r.address
                 );
-                out.push((why.clone(), Link::Unresolved(why)));
+                out.extend(self.unknown_peers(r, vec![Link::Unresolved(why)]));
             }
         }
         out
+    }
+
+    /// The groups a peer attribute not known until apply leads to. The
+    /// first carries the peer's description as the input has it (a peer
+    /// not known until apply), the rest none, so that one attribute stays
+    /// one peer where peers are listed.
+    fn unknown_peers(&self, r: &RawResource, mut links: Vec<Link>) -> Vec<(Option<String>, Link)> {
+        if links.is_empty() {
+            links.push(Link::None);
+        }
+        links
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let name =
+                    (i == 0).then(|| format!("a peer of {} not known until apply", r.address));
+                (name, l)
+            })
+            .collect()
     }
 
     /// The rule resource at raw index `i`, added to its group.
@@ -436,31 +442,21 @@ impl<'a> Builder<'a> {
         let Some(&g) = self.sg_of.get(&x) else {
             return;
         };
-        let mut follow = |a: &'static str| -> Vec<(String, Link)> {
-            match r.values.get(a) {
-                Some(Value::String(s)) if !is_unknown(&r.values[a]) && !s.is_empty() => {
-                    vec![self.group_by_id(s)]
-                }
-                Some(x) if is_unknown(x) => self
+        let mut follow = |a: &'static str| -> Vec<(Option<String>, Link)> {
+            let (known, unknown) = strings(&r.values, a);
+            let mut out: Vec<(Option<String>, Link)> =
+                known.iter().map(|id| self.group_by_id(id)).collect();
+            if unknown {
+                let links: Vec<Link> = self
                     .lk
                     .via_config(r, &[a], SG_TYPES)
                     .into_iter()
-                    .map(|f| {
-                        let l = self.group_found(f);
-                        (self.link_name(&l), l)
-                    })
-                    .collect(),
-                Some(Value::Array(_)) => self
-                    .lk
-                    .link_set(r, a, SG_TYPES)
-                    .into_iter()
-                    .map(|f| {
-                        let l = self.group_found(f);
-                        (self.link_name(&l), l)
-                    })
-                    .collect(),
-                _ => Vec::new(),
+                    .map(|f| self.group_found(f))
+                    .filter(|l| !out.iter().any(|(_, o)| o == l))
+                    .collect();
+                out.extend(self.unknown_peers(r, links));
             }
+            out
         };
         let rules = sg_rules(&r.values, &r.address, cc, &mut follow);
         let sg = &mut self.model.security_groups[g];
@@ -472,13 +468,11 @@ impl<'a> Builder<'a> {
     }
 
     /// A group named by its ID.
-    fn group_by_id(&self, id: &str) -> (String, Link) {
+    fn group_by_id(&self, id: &str) -> (Option<String>, Link) {
+        // The peer keeps the ID the input writes (reports of interface
+        // endpoints show it); the link says which group it is.
         let l = self.group_found(self.lk.by_id(bare_group_id(id), SG_TYPES));
-        let name = match &l {
-            Link::To(g) => self.model.security_groups[*g].address.clone(),
-            _ => id.to_string(),
-        };
-        (name, l)
+        (Some(id.to_string()), l)
     }
 
     /// A found group as a link to the model's groups. Assumed links are
@@ -499,10 +493,6 @@ impl<'a> Builder<'a> {
             }
             Found::None => Link::None,
         }
-    }
-
-    fn link_name(&self, l: &Link) -> String {
-        group_name(self, l)
     }
 
     /// The VPC's default group: the input's `aws_default_security_group`

@@ -564,7 +564,7 @@ fn check_expect(
     if r.checked == 0 {
         r.outcome = Outcome::Fail;
         r.note = Some(format!(
-            "selects no pair (from {} matches {} subnet(s), to {} matches {}, and no endpoint or workload pair); an expect that selects nothing does not hold",
+            "selects no pair (from {} matches {} subnet(s), to {} matches {}, and no endpoint pair); an expect that selects nothing does not hold",
             e.from.describe(),
             froms.len(),
             e.to.describe(),
