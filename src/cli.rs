@@ -44,6 +44,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// The CI gate: check a policy of expected verdicts and rules; exits 1 when it does not hold.
     Check(CheckArgs),
+    /// Which workloads (instances, Lambda functions, databases, load balancers, ...) can open connections to which, on what protocols and ports, through routes, network ACLs and security groups.
+    Workloads(WorkloadsArgs),
     /// Print a shell completion script: `source <(tfreach completions bash)`.
     Completions(CompletionsArgs),
     /// Print the manual page (roff), or write one page per command into a directory.
@@ -155,6 +157,25 @@ pub struct ExplainArgs {
     /// Destination subnet: a resource address or a glob over addresses.
     #[arg(long)]
     pub to: String,
+    #[command(flatten)]
+    pub common: Common,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = AnalyzeFormat::Table)]
+    pub format: AnalyzeFormat,
+    #[command(flatten)]
+    pub flow: FlowArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadsArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Source workloads: a resource address or a glob over addresses (default: all).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Destination workloads: a resource address or a glob over addresses (default: all).
+    #[arg(long)]
+    pub to: Option<String>,
     #[command(flatten)]
     pub common: Common,
     /// Output format.

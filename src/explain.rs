@@ -159,6 +159,157 @@ pub fn selects_internet(model: &Model, selector: &str) -> bool {
                 && WildMatch::new(selector).matches(internet::INTERNET)))
 }
 
+/// The workloads (indices into `Model::workloads`, in address order) a
+/// selector names: by their address, or a pattern that matches some and is
+/// not made of wildcards alone (which takes subnets only, as before
+/// workloads were modelled).
+pub fn select_workloads(model: &Model, selector: &str) -> Vec<usize> {
+    let pat = WildMatch::new(selector);
+    let bare = selector.chars().all(|c| matches!(c, '*' | '?'));
+    let mut out: Vec<usize> = (0..model.workloads.len())
+        .filter(|&w| {
+            let a = &model.workloads[w].address;
+            a == selector || (!bare && pat.matches(a))
+        })
+        .collect();
+    out.sort_by(|a, b| address_order(&model.workloads[*a].address, &model.workloads[*b].address));
+    out
+}
+
+/// Explains the workload pair `a -> b` (indices into `Model::workloads`):
+/// for every place pair, the subnet walk both ways with the source's
+/// outbound security group decision before the first hop and the
+/// destination's inbound decision after the last.
+pub fn explain_workloads(model: &Model, a: usize, b: usize, flow: Option<&Flow>) -> Explanation {
+    let (src, dst) = (&model.workloads[a], &model.workloads[b]);
+    let pair = crate::analysis::workloads::evaluate(model, &[a], &[b], flow)
+        .pop()
+        .unwrap_or_else(|| crate::analysis::workloads::WorkloadPair::undecided(a, b));
+    let mut forward = Vec::new();
+    let mut ret = Vec::new();
+    for place in &pair.places {
+        let (sa, sb) = (place.from_subnet, place.to_subnet);
+        let (sub_a, sub_b) = (&model.subnets[sa].address, &model.subnets[sb].address);
+        let groups = |w: &crate::model::Workload| -> String {
+            if w.unguarded {
+                return "no security group".into();
+            }
+            w.security_groups
+                .iter()
+                .map(|&g| model.security_groups[g].address.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let opens = place.opens.clone();
+        let out_hop = Hop {
+            at: src.address.clone(),
+            action: match (&opens, place.egress_rules.is_empty()) {
+                (Some(o), false) => format!(
+                    "leaves {sub_a}: {} let out {o} ({})",
+                    groups(src),
+                    place.egress_rules.join(", ")
+                ),
+                (Some(o), true) => format!("leaves {sub_a}: {o} goes out"),
+                (None, _) => format!("leaves {sub_a} behind {}", groups(src)),
+            },
+            fails: false,
+        };
+        let in_hop = Hop {
+            at: dst.address.clone(),
+            action: match (&opens, place.ingress_rules.is_empty()) {
+                (Some(o), false) => format!(
+                    "enters {sub_b}: {} admit {o} ({})",
+                    groups(dst),
+                    place.ingress_rules.join(", ")
+                ),
+                (Some(o), true) => format!("enters {sub_b}: {o} comes in"),
+                (None, _) => format!(
+                    "nothing opens into {sub_b}: {}",
+                    place
+                        .reasons
+                        .iter()
+                        .map(|r| r.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            },
+            fails: opens.is_none(),
+        };
+        let traces = if sa == sb {
+            let fam = if model.subnets[sa].cidr(Family::V4).is_some() {
+                "IPv4"
+            } else {
+                "IPv6"
+            };
+            let local = Hop {
+                at: sub_a.clone(),
+                action: "same subnet: delivered directly, no route table or network ACL".into(),
+                fails: false,
+            };
+            vec![(
+                Trace {
+                    family: fam,
+                    source: format!("{} in {sub_a}", src.address),
+                    destination: format!("{} in {sub_b}", dst.address),
+                    outcome: outcome_name(if opens.is_some() {
+                        Outcome::Delivered
+                    } else {
+                        Outcome::Dropped
+                    }),
+                    hops: vec![out_hop.clone(), local.clone(), in_hop.clone()],
+                    reasons: place.reasons.clone(),
+                },
+                Trace {
+                    family: fam,
+                    source: format!("{} in {sub_b}", dst.address),
+                    destination: format!("{} in {sub_a}", src.address),
+                    outcome: outcome_name(Outcome::Delivered),
+                    hops: vec![local],
+                    reasons: Vec::new(),
+                },
+            )]
+        } else {
+            let e = explain(model, sa, sb, flow);
+            e.forward
+                .into_iter()
+                .zip(e.ret)
+                .map(|(mut f, r)| {
+                    let mut hops = vec![out_hop.clone()];
+                    hops.append(&mut f.hops);
+                    hops.push(in_hop.clone());
+                    f.hops = hops;
+                    if opens.is_none() && f.outcome == outcome_name(Outcome::Delivered) {
+                        f.outcome = outcome_name(Outcome::Dropped);
+                    }
+                    f.source = format!("{} in {sub_a} ({})", src.address, f.source);
+                    f.destination = format!("{} in {sub_b} ({})", dst.address, f.destination);
+                    for reason in &place.reasons {
+                        if !f.reasons.contains(reason) {
+                            f.reasons.push(reason.clone());
+                        }
+                    }
+                    (f, r)
+                })
+                .collect()
+        };
+        for (f, r) in traces {
+            forward.push(f);
+            ret.push(r);
+        }
+    }
+    Explanation {
+        from: src.address.clone(),
+        to: dst.address.clone(),
+        verdict: pair.verdict,
+        forward,
+        ret,
+        reasons: pair.reasons,
+        asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
+        traffic: pair.traffic,
+        note: None,
+    }
+}
+
 /// An explanation from a pair's evaluation.
 fn explanation(
     from: &str,

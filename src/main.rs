@@ -14,7 +14,7 @@ use clap::{CommandFactory, Parser, ValueEnum};
 
 use cli::{AnalyzeArgs, AnalyzeFormat, Cli, ColorWhen, Command, Common, ExplainArgs};
 use cli::{CheckArgs, CheckFormat, DiffArgs, DiffFormat, MatrixArgs, MatrixFormat};
-use cli::{CompletionsArgs, Inputs, ManArgs};
+use cli::{CompletionsArgs, Inputs, ManArgs, WorkloadsArgs};
 use tfreach::commands::{self, Phase};
 use tfreach::ingest::{self, Document};
 use tfreach::report;
@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Matrix(m) => matrix(m, color),
         Command::Diff(d) => diff(d, color),
         Command::Check(c) => check(c, color),
+        Command::Workloads(w) => workloads(w, color),
         Command::Completions(c) => completions(c),
         Command::Man(m) => man(m),
     };
@@ -422,6 +423,28 @@ fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
             serde_json::to_writer_pretty(&mut *w, &list).map_err(io::Error::other)?;
             writeln!(w)
         }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn workloads(a: WorkloadsArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
+    setup(&a.common)?;
+    let flow = a.flow.flow().map_err(Fatal)?;
+    let progress = Progress::new(&a.common);
+    progress.phase("reading the plan");
+    let docs = Loaded::read(&a.inputs, ingest::Views::Only(a.common.view))?;
+    let opts = commands::WorkloadsOptions {
+        view: a.common.view,
+        flow,
+        from: a.from.as_deref(),
+        to: a.to.as_deref(),
+        on_prem: on_prem(&a.inputs)?,
+    };
+    let doc = commands::workloads(&docs.inputs(), &opts, &mut phases(&progress))?;
+    drop(progress);
+    emit(&a.common, color, |w, st| match a.format {
+        AnalyzeFormat::Table => report::workloads::write_table(w, &doc, st),
+        AnalyzeFormat::Json => report::workloads::write_json(w, &doc),
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -289,12 +289,58 @@ pub fn egress(
     flow: Option<&Flow>,
     detail: Detail,
 ) -> (PairEval, Option<String>) {
+    egress_as(model, s, gathered, flow, detail, public_ipv4(model, s))
+}
+
+/// Whether one workload has a public IPv4 address, as its own attributes
+/// say (`None`: not known until apply).
+fn public_of(public: Option<bool>) -> Public {
+    match public {
+        Some(true) => Public::All,
+        Some(false) => Public::None,
+        None => Public::Unknown,
+    }
+}
+
+/// [`egress`] for one workload of the subnet, whose own attributes say
+/// whether it has a public IPv4 address.
+pub fn egress_of_workload(
+    model: &Model,
+    s: usize,
+    gathered: &Gathered,
+    flow: Option<&Flow>,
+    detail: Detail,
+    public: Option<bool>,
+) -> PairEval {
+    egress_as(model, s, gathered, flow, detail, public_of(public)).0
+}
+
+/// [`ingress`] for one workload of the subnet, whose own attributes say
+/// whether it has a public IPv4 address.
+pub fn ingress_of_workload(
+    model: &Model,
+    s: usize,
+    gathered: &Gathered,
+    flow: Option<&Flow>,
+    detail: Detail,
+    public: Option<bool>,
+) -> PairEval {
+    ingress_as(model, s, gathered, flow, detail, public_of(public)).0
+}
+
+fn egress_as(
+    model: &Model,
+    s: usize,
+    gathered: &Gathered,
+    flow: Option<&Flow>,
+    detail: Detail,
+    public: Public,
+) -> (PairEval, Option<String>) {
     let families = match blocks(model, s) {
         Ok(b) => b,
         Err(e) => return (e, None),
     };
     let sub = &model.subnets[s];
-    let public = public_ipv4(model, s);
     let mut cells = Vec::new();
     let mut straight_out: Option<String> = None;
     for (family, block) in families {
@@ -567,6 +613,17 @@ pub fn ingress(
     flow: Option<&Flow>,
     detail: Detail,
 ) -> (PairEval, Option<String>) {
+    ingress_as(model, s, gathered, flow, detail, public_ipv4(model, s))
+}
+
+fn ingress_as(
+    model: &Model,
+    s: usize,
+    gathered: &Gathered,
+    flow: Option<&Flow>,
+    detail: Detail,
+    public: Public,
+) -> (PairEval, Option<String>) {
     let families = match blocks(model, s) {
         Ok(b) => b,
         Err(e) => return (e, None),
@@ -590,7 +647,6 @@ pub fn ingress(
         }
     };
     let vpc = sub.vpc.index();
-    let public = public_ipv4(model, s);
     let mut cells = Vec::new();
     for (family, block) in families {
         let addr = gathered.get(family);

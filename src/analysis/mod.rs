@@ -23,8 +23,10 @@ pub mod lpm;
 mod memo;
 pub mod onprem;
 pub mod pair;
+pub mod security_group;
 pub mod services;
 pub mod walk;
+pub mod workloads;
 
 use std::cmp::Ordering;
 

@@ -113,7 +113,38 @@ pub fn check(
         crate::diff::diff(&Lookup::computed(&old_a, &old.model), &pairs)
     });
     progress(Phase::Policy);
-    let report = crate::policy::check(inputs.policy, &pairs, change.as_ref());
+    let model = &built.model;
+    let workload_pairs = |e: &crate::policy::Expect| -> Vec<crate::policy::WorkloadVerdict> {
+        let pick = |s: &crate::policy::Selector| -> Vec<usize> {
+            let mut out: Vec<usize> = (0..model.workloads.len())
+                .filter(|&w| s.matches_endpoint(&model.workloads[w].address))
+                .collect();
+            out.sort_by(|a, b| {
+                analysis::address_order(&model.workloads[*a].address, &model.workloads[*b].address)
+            });
+            out
+        };
+        let (from, to) = (pick(&e.from), pick(&e.to));
+        if from.is_empty() || to.is_empty() {
+            return Vec::new();
+        }
+        let asked = e.flow.or(flow);
+        analysis::workloads::evaluate(model, &from, &to, asked.as_ref())
+            .into_iter()
+            .map(|p| crate::policy::WorkloadVerdict {
+                from: model.workloads[p.from].address.clone(),
+                to: model.workloads[p.to].address.clone(),
+                verdict: p.verdict,
+                reasons: p.reasons,
+            })
+            .collect()
+    };
+    let report = crate::policy::check_with_workloads(
+        inputs.policy,
+        &pairs,
+        change.as_ref(),
+        &workload_pairs,
+    );
     Ok(Checked {
         input: super::input_info(docs, view),
         baseline: baseline.as_deref().map(|b| super::input_info(b, view)),

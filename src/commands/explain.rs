@@ -29,6 +29,23 @@ pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanatio
     let model = &built.model;
     let from = trace::select(model, opts.from);
     let to = trace::select(model, opts.to);
+    // Workloads, when both selectors name some.
+    let from_w = trace::select_workloads(model, opts.from);
+    let to_w = trace::select_workloads(model, opts.to);
+    if !from_w.is_empty() && !to_w.is_empty() {
+        let flow = opts.flow.as_ref();
+        let list: Vec<Explanation> = from_w
+            .iter()
+            .flat_map(|&a| to_w.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
+            .map(|(a, b)| trace::explain_workloads(model, a, b, flow))
+            .collect();
+        if list.is_empty() {
+            return Err(Error::SameSubnet {
+                file: shown_all(inputs),
+            });
+        }
+        return Ok(list);
+    }
     let from_internet = trace::selects_internet(model, opts.from);
     let to_internet = trace::selects_internet(model, opts.to);
     let from_onprem = trace::select_onprem(model, opts.from);

@@ -17,6 +17,7 @@ mod check;
 mod diff;
 mod explain;
 mod matrix;
+mod workloads;
 
 use std::io;
 
@@ -25,6 +26,7 @@ pub use check::{check, Baseline, CheckInputs, Checked, Config};
 pub use diff::{diff, DiffInputs, Diffed};
 pub use explain::{explain, ExplainOptions};
 pub use matrix::{matrix, Layout, Matrix, MatrixOptions, GRID_PAIRS};
+pub use workloads::{select_workloads, workloads, WorkloadsOptions};
 
 use crate::analysis::{self, Analysis, PairResult, PairsFilter, Summary};
 use crate::ingest::{Document, View};
@@ -58,6 +60,14 @@ pub enum Error {
         file: String,
         flag: &'static str,
         selector: String,
+    },
+    /// A `--from` or `--to` selector of `workloads` matches no workload.
+    #[error("{file}: {flag} {selector:?} matches no workload (workloads are named by their resource address, for example aws_lambda_function.api); the input has: {known}")]
+    NoWorkload {
+        file: String,
+        flag: &'static str,
+        selector: String,
+        known: String,
     },
     /// `--from` and `--to` select one and the same subnet only.
     #[error(
@@ -290,7 +300,7 @@ mod tests {
         ] {
             assert!(!main.contains(word), "main.rs names `{word}`");
         }
-        for command in ["analyze", "explain", "matrix", "diff", "check"] {
+        for command in ["analyze", "explain", "matrix", "diff", "check", "workloads"] {
             let call = format!("commands::{command}(");
             assert_eq!(main.matches(&call).count(), 1, "main.rs: {call}");
         }

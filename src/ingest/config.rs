@@ -164,6 +164,22 @@ impl Config {
             .is_some()
     }
 
+    /// Is the attribute at a path (into nested blocks) set in the
+    /// configuration?
+    pub fn is_configured_path(&self, res: &RawResource, path: &[&str]) -> bool {
+        let Some((rc, _)) = self.resource_cfg(res) else {
+            return false;
+        };
+        let mut expr = &rc.expressions;
+        for a in path {
+            match step(expr, a) {
+                Some(e) => expr = e,
+                None => return false,
+            }
+        }
+        true
+    }
+
     /// Does the attribute's expression go through a local value? Locals are
     /// not in the plan's configuration, so such links cannot be followed.
     pub fn through_local(&self, res: &RawResource, attr: &[&str]) -> bool {
@@ -172,7 +188,7 @@ impl Config {
         };
         let mut expr = &rc.expressions;
         for a in attr {
-            match expr.get(a) {
+            match step(expr, a) {
                 Some(e) => expr = e,
                 None => return false,
             }
@@ -306,7 +322,7 @@ impl Config {
             .ok_or_else(|| "the plan's configuration has no block for this resource".to_string())?;
         let mut expr = &rc.expressions;
         for a in attr {
-            expr = expr.get(a).ok_or_else(|| {
+            expr = step(expr, a).ok_or_else(|| {
                 format!(
                     "the configuration sets no `{}` expression for it",
                     attr.join(".")
@@ -333,6 +349,26 @@ impl Config {
             ));
         }
         Ok(out)
+    }
+}
+
+/// One step of an attribute path into a resource's expressions: an
+/// attribute of an object, an element of a list of blocks (by number, or
+/// the only block when there is one), or, where the path goes on into an
+/// expression that merges the references of its blocks, that expression.
+fn step<'v>(expr: &'v Value, a: &str) -> Option<&'v Value> {
+    match expr {
+        Value::Array(items) => match a.parse::<usize>() {
+            Ok(i) => items.get(i),
+            Err(_) => match items.as_slice() {
+                [only] => step(only, a),
+                _ => None,
+            },
+        },
+        Value::Object(m) => m
+            .get(a)
+            .or_else(|| m.contains_key("references").then_some(expr)),
+        _ => None,
     }
 }
 

@@ -162,6 +162,7 @@ pub fn is_network_type(t: &str) -> bool {
         || t.starts_with("aws_network_acl")
         || t.starts_with("aws_ec2_managed_prefix_list")
         || t.starts_with("awscc_ec2_")
+        || crate::model::workload::WORKLOAD_TYPES.contains(&t)
 }
 
 // ---------------------------------------------------------------------------

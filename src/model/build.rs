@@ -418,6 +418,8 @@ pub(super) struct Builder<'a> {
     pub(super) rt_of: HashMap<usize, usize>,
     pcx_of: HashMap<usize, usize>,
     pub(super) gw_of: HashMap<usize, usize>,
+    /// Security groups: raw index -> group index.
+    pub(super) sg_of: HashMap<usize, usize>,
     /// Assumed links, by the resource assumed: one finding each.
     assumed: BTreeMap<String, Vec<String>>,
     /// Each VPC's main route table before any main route table
@@ -447,6 +449,7 @@ pub(super) fn run(lk: Linker<'_>, findings: Vec<Finding>) -> Built {
         rt_of: HashMap::new(),
         pcx_of: HashMap::new(),
         gw_of: HashMap::new(),
+        sg_of: HashMap::new(),
         assumed: BTreeMap::new(),
         original_main: HashMap::new(),
         assumed_main: Vec::new(),
@@ -471,6 +474,7 @@ pub(super) fn run(lk: Linker<'_>, findings: Vec<Finding>) -> Built {
     b.network_acls();
     b.transit_gateways();
     b.on_prem();
+    b.workloads();
     b.devices();
     b.check_routes();
     b.report_unmodelled();

@@ -194,6 +194,27 @@ codes! {
     ONPREM_PREFIX_NOT_ADVERTISED = "ONPREM_PREFIX_NOT_ADVERTISED", Warning,
         "The Direct Connect gateway association does not advertise the subnet's addresses to the on-premises network (allowed_prefixes), so on-premises has no route to them.",
         "Add a prefix that covers the VPC's block (virtual private gateway) or the subnet (transit gateway) to allowed_prefixes.";
+    SG_EGRESS_DENIES = "SG_EGRESS_DENIES", Warning,
+        "No outbound rule of the source workload's security groups admits the traffic to the destination (security groups only allow; what no rule names is refused).",
+        "Add an egress rule to one of the source's groups for the protocol and port, naming the destination's group or its subnet's block.";
+    SG_INGRESS_DENIES = "SG_INGRESS_DENIES", Warning,
+        "No inbound rule of the destination workload's security groups admits the traffic from the source.",
+        "Add an ingress rule to one of the destination's groups for the protocol and port, naming the source's group or its subnet's block.";
+    SG_NOT_KNOWN = "SG_NOT_KNOWN", Info,
+        "Whether a security group admits the traffic depends on something not known until apply or not in the input: a group, a rule, a prefix list's entries, or the address AWS gives the workload inside its subnet.",
+        "Reference groups and prefix lists of the same configuration directly, or write rules for whole subnet blocks.";
+    SG_REFERENCE_NEVER_MATCHES = "SG_REFERENCE_NEVER_MATCHES", Warning,
+        "A security group rule names a group in another VPC that it cannot reference: such a reference works only within a VPC, over an active peering connection in the same Region, or over a transit gateway with security group referencing enabled on the gateway and on both attachments (inbound rules only). The rule never matches.",
+        "Peer the VPCs in one Region, enable security_group_referencing_support on the transit gateway and its attachments, or name the other VPC's blocks instead.";
+    DEFAULT_SECURITY_GROUP = "DEFAULT_SECURITY_GROUP", Info,
+        "A workload names no security group, so AWS gives it its VPC's default group (unless the input manages that group: all traffic in from the group's own members, all traffic out).",
+        "Name the security groups the workload should have; the default group is shared by everything else that names none.";
+    DEFAULT_EGRESS_REMOVED = "DEFAULT_EGRESS_REMOVED", Warning,
+        "The workload's security groups have no outbound rule: AWS adds an allow-all egress rule to every new group, but the Terraform provider deletes it from each aws_security_group it creates, so the workload can open no connection.",
+        "Write the egress the workload needs (an egress block, aws_vpc_security_group_egress_rule or aws_security_group_rule with type = \"egress\").";
+    WORKLOAD_PLACE_UNKNOWN = "WORKLOAD_PLACE_UNKNOWN", Info,
+        "Which subnets the workload is in is not known until apply (or they are not in the input), so pairs with it cannot be decided there.",
+        "Reference the subnets (or the subnet group) directly, so that the plan shows the link.";
     PROPAGATED_ROUTES = "PROPAGATED_ROUTES", Info,
         "Route propagation from a virtual private gateway is on; the propagated prefixes are not in the input and are assumed not to cover other VPCs.",
         "Check the on-premises prefixes announced over the VPN or Direct Connect.";

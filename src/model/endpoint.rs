@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::build::{str_attr, Builder, Found, RT_OR_VPC_TYPES, SUBNET_TYPES, VPC_TYPES};
-use super::flow::{parse_protocol, FlowSet, ICMP, ICMPV6, TCP, UDP};
+use super::security_group::SG_TYPES;
 use super::{Dest, GatewayKind, Link, Origin, PeeringState, Route, Target};
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
@@ -100,200 +100,8 @@ impl EndpointService {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct SecurityGroup {
-    pub address: String,
-    pub aws_id: Option<String>,
-    pub vpc: Link,
-    pub ingress: Vec<SgRule>,
-    pub egress: Vec<SgRule>,
-    pub rules_unknown: Option<String>,
-}
-
-/// One allow rule (security groups have no deny rules).
-#[derive(Debug, Clone)]
-pub struct SgRule {
-    /// The peer block, when the rule names one.
-    pub cidr: Option<Prefix>,
-    /// A peer that is not a block (a security group or prefix list): which
-    /// addresses it admits depends on members outside the input.
-    pub peer: Option<String>,
-    pub flows: FlowSet,
-    pub unknown: Option<String>,
-    pub resource: String,
-}
-
 pub(super) const ENDPOINT_TYPES: &[&str] = &["aws_vpc_endpoint", "awscc_ec2_vpc_endpoint"];
 const SERVICE_TYPES: &[&str] = &["aws_vpc_endpoint_service", "awscc_ec2_vpc_endpoint_service"];
-const SG_TYPES: &[&str] = &[
-    "aws_security_group",
-    "aws_default_security_group",
-    "awscc_ec2_security_group",
-];
-
-fn int(v: &Value, attr: &str) -> Result<Option<i64>, ()> {
-    match v.get(attr) {
-        Some(x) if is_unknown(x) => Err(()),
-        Some(Value::Number(n)) => Ok(n.as_i64()),
-        Some(Value::String(s)) if !s.is_empty() => s.parse().map(Some).map_err(|_| ()),
-        _ => Ok(None),
-    }
-}
-
-/// The flows a security group rule admits.
-fn sg_flows(v: &Value, proto_attr: &str) -> Result<FlowSet, String> {
-    let proto = match v.get(proto_attr) {
-        Some(Value::String(s)) => parse_protocol(s)?,
-        Some(Value::Number(n)) if n.as_i64() == Some(-1) => None,
-        Some(Value::Number(n)) => n.as_u64().and_then(|p| u8::try_from(p).ok()),
-        Some(x) if is_unknown(x) => return Err("protocol".into()),
-        _ => None,
-    };
-    let (from, to) = (int(v, "from_port"), int(v, "to_port"));
-    Ok(match proto {
-        None => FlowSet::all(),
-        Some(p @ (TCP | UDP)) => match (from, to) {
-            (Ok(f), Ok(t)) => {
-                let f = f.unwrap_or(0);
-                let t = t.unwrap_or(65535);
-                if f < 0 || t < 0 {
-                    FlowSet::protocol(p)
-                } else {
-                    FlowSet::ports(p, f.min(65535) as u16, t.min(65535) as u16)
-                }
-            }
-            _ => return Err("port range".into()),
-        },
-        // For ICMP the "ports" are the type and code.
-        Some(p @ (ICMP | ICMPV6)) => match (from, to) {
-            (Ok(f), Ok(t)) => {
-                let ty = f.filter(|x| *x >= 0).map(|x| x.min(255) as u8);
-                let code = t.filter(|x| *x >= 0).map(|x| x.min(255) as u8);
-                FlowSet::icmp(p, ty, if ty.is_some() { code } else { None })
-            }
-            _ => return Err("ICMP type".into()),
-        },
-        Some(p) => FlowSet::protocol(p),
-    })
-}
-
-fn strings(v: &Value, attr: &str) -> (Vec<String>, bool) {
-    match v.get(attr) {
-        Some(Value::Array(a)) => (
-            a.iter()
-                .filter_map(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-            a.iter().any(is_unknown),
-        ),
-        Some(Value::String(s)) if !s.is_empty() && !is_unknown(&Value::String(s.clone())) => {
-            (vec![s.clone()], false)
-        }
-        Some(x) if is_unknown(x) => (Vec::new(), true),
-        _ => (Vec::new(), false),
-    }
-}
-
-/// The rules one rule object stands for (one per peer).
-fn sg_rules(v: &Value, resource: &str, cc: bool) -> Vec<SgRule> {
-    let proto_attr = if v.get("ip_protocol").is_some() {
-        "ip_protocol"
-    } else {
-        "protocol"
-    };
-    let (flows, mut unknown) = match sg_flows(v, proto_attr) {
-        Ok(f) => (f, None),
-        Err(what) => (
-            FlowSet::all(),
-            Some(format!(
-                "the {what} of a rule of {resource} is not known until apply"
-            )),
-        ),
-    };
-    let mut out = Vec::new();
-    let cidr_attrs: &[&str] = if cc {
-        &["cidr_ip", "cidr_ipv_6"]
-    } else {
-        &["cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6"]
-    };
-    for attr in cidr_attrs {
-        let (list, unk) = strings(v, attr);
-        if unk {
-            unknown.get_or_insert(format!(
-                "a block of a rule of {resource} is not known until apply"
-            ));
-        }
-        for c in list {
-            if let Ok(p) = c.parse::<Prefix>() {
-                out.push(SgRule {
-                    cidr: Some(p),
-                    peer: None,
-                    flows: flows.clone(),
-                    unknown: unknown.clone(),
-                    resource: resource.to_string(),
-                });
-            }
-        }
-    }
-    let peer_attrs: &[&str] = if cc {
-        &[
-            "source_security_group_id",
-            "source_prefix_list_id",
-            "destination_security_group_id",
-            "destination_prefix_list_id",
-        ]
-    } else {
-        &[
-            "security_groups",
-            "prefix_list_ids",
-            "source_security_group_id",
-            "referenced_security_group_id",
-            "prefix_list_id",
-        ]
-    };
-    for attr in peer_attrs {
-        let (list, unk) = strings(v, attr);
-        for p in list {
-            out.push(SgRule {
-                cidr: None,
-                peer: Some(p),
-                flows: flows.clone(),
-                unknown: unknown.clone(),
-                resource: resource.to_string(),
-            });
-        }
-        if unk {
-            out.push(SgRule {
-                cidr: None,
-                peer: Some(format!("a peer of {resource} not known until apply")),
-                flows: flows.clone(),
-                unknown: unknown.clone(),
-                resource: resource.to_string(),
-            });
-        }
-    }
-    if v.get("self") == Some(&Value::Bool(true)) {
-        out.push(SgRule {
-            cidr: None,
-            peer: Some("members of the group itself".into()),
-            flows: flows.clone(),
-            unknown: unknown.clone(),
-            resource: resource.to_string(),
-        });
-    }
-    if out.is_empty() && unknown.is_some() {
-        out.push(SgRule {
-            cidr: None,
-            peer: None,
-            flows,
-            unknown,
-            resource: resource.to_string(),
-        });
-    }
-    out
-}
-
 impl<'a> Builder<'a> {
     /// The destination of a route to prefix list `pl`: a service's list
     /// when a gateway endpoint of the input names it.
@@ -327,7 +135,8 @@ impl<'a> Builder<'a> {
     /// Security groups, endpoint services and endpoints, and the routes
     /// gateway endpoints add. Runs after route tables and subnets.
     pub(super) fn endpoints(&mut self) {
-        let sg_of = self.security_groups();
+        self.security_groups();
+        let sg_of = self.sg_of.clone();
         // Endpoint services.
         let mut svc_of: HashMap<usize, usize> = HashMap::new();
         for i in 0..self.lk.raw.len() {
@@ -704,96 +513,5 @@ impl<'a> Builder<'a> {
             state,
             private_dns: v.get("private_dns_enabled") == Some(&Value::Bool(true)),
         }
-    }
-
-    /// Security groups and their rules; returns raw index -> group index.
-    fn security_groups(&mut self) -> HashMap<usize, usize> {
-        let mut sg_of: HashMap<usize, usize> = HashMap::new();
-        for i in 0..self.lk.raw.len() {
-            if !self.managed_or_data(i, SG_TYPES) {
-                continue;
-            }
-            let r = self.raw(i);
-            let cc = r.rtype.starts_with("awscc_");
-            let fv = self.lk.link(r, "vpc_id", VPC_TYPES);
-            let vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
-            let mut sg = SecurityGroup {
-                address: r.address.clone(),
-                aws_id: str_attr(&r.values, "id")
-                    .or_else(|| str_attr(&r.values, "group_id"))
-                    .map(str::to_string),
-                vpc,
-                ingress: Vec::new(),
-                egress: Vec::new(),
-                rules_unknown: None,
-            };
-            let attrs: [(&str, bool); 2] = if cc {
-                [
-                    ("security_group_ingress", false),
-                    ("security_group_egress", true),
-                ]
-            } else {
-                [("ingress", false), ("egress", true)]
-            };
-            for (attr, egress) in attrs {
-                match r.values.get(attr) {
-                    Some(x) if is_unknown(x) && self.lk.doc(r).config.is_configured(r, attr) => {
-                        sg.rules_unknown = Some(format!(
-                            "the {attr} rules of {} are not known until apply",
-                            r.address
-                        ));
-                    }
-                    Some(Value::Array(items)) => {
-                        for item in items {
-                            let rules = sg_rules(item, &r.address, cc);
-                            if egress {
-                                sg.egress.extend(rules);
-                            } else {
-                                sg.ingress.extend(rules);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            sg_of.insert(i, self.model.security_groups.len());
-            self.model.security_groups.push(sg);
-        }
-        for i in 0..self.lk.raw.len() {
-            if ![
-                "aws_security_group_rule",
-                "aws_vpc_security_group_ingress_rule",
-                "aws_vpc_security_group_egress_rule",
-                "awscc_ec2_security_group_ingress",
-                "awscc_ec2_security_group_egress",
-            ]
-            .contains(&self.raw(i).rtype.as_str())
-            {
-                continue;
-            }
-            let r = self.raw(i);
-            let (egress, cc) = match r.rtype.as_str() {
-                "aws_security_group_rule" => (str_attr(&r.values, "type") == Some("egress"), false),
-                "aws_vpc_security_group_ingress_rule" => (false, false),
-                "aws_vpc_security_group_egress_rule" => (true, false),
-                "awscc_ec2_security_group_ingress" => (false, true),
-                "awscc_ec2_security_group_egress" => (true, true),
-                _ => continue,
-            };
-            let attr = if cc { "group_id" } else { "security_group_id" };
-            let f = self.lk.link(r, attr, SG_TYPES);
-            let Found::Raw(x) = self.accept(f) else {
-                continue;
-            };
-            let Some(&g) = sg_of.get(&x) else { continue };
-            let rules = sg_rules(&r.values, &r.address, cc);
-            let sg = &mut self.model.security_groups[g];
-            if egress {
-                sg.egress.extend(rules);
-            } else {
-                sg.ingress.extend(rules);
-            }
-        }
-        sg_of
     }
 }

@@ -17,19 +17,23 @@ pub mod nat;
 pub mod onprem;
 pub mod place;
 pub mod prefix_list;
+pub mod security_group;
 pub mod tgw;
 pub mod words;
+pub mod workload;
 
 use crate::net::{Family, Prefix};
 
 pub use build::build;
-pub use endpoint::{Endpoint, EndpointKind, EndpointService, SecurityGroup};
+pub use endpoint::{Endpoint, EndpointKind, EndpointService};
 pub use estate::{build_many, build_views};
 pub use flow::{Flow, FlowSet};
 pub use nacl::{AclRule, NetworkAcl};
 pub use place::Told;
+pub use security_group::{SecurityGroup, SgOrigin, SgRule};
 pub use tgw::{AttachmentKind, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, TransitGateway};
 pub use words::{Direction, Finding, Reason, Severity, Verdict};
+pub use workload::{Workload, WorkloadKind};
 
 fn told(t: &Told) -> Result<&str, &str> {
     match t {
@@ -322,6 +326,12 @@ pub struct Model {
     pub on_prem: Vec<onprem::OnPremNetwork>,
     /// VPC route tables that learn a virtual private gateway's routes.
     pub vgw_propagations: Vec<onprem::Propagation>,
+    /// What the input places in subnets behind security groups.
+    pub workloads: Vec<Workload>,
+    /// What building the workloads found (defaults taken, assumed links):
+    /// reported with the workloads only, so that the subnet reports stay
+    /// as they are.
+    pub workload_findings: Vec<Finding>,
 }
 
 impl Model {
@@ -431,6 +441,8 @@ mod tests {
             include_str!("nat.rs"),
             include_str!("onprem.rs"),
             include_str!("prefix_list.rs"),
+            include_str!("security_group.rs"),
+            include_str!("workload.rs"),
             include_str!("tgw.rs"),
         ];
         let mut missing = Vec::new();

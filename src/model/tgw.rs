@@ -40,6 +40,9 @@ pub struct TransitGateway {
     /// `auto_accept_shared_attachments = "enable"`: attachments from other
     /// accounts need no acceptance (`Err`: not known until apply).
     pub accepts_shared: Result<bool, String>,
+    /// `security_group_referencing_support = "enable"` (AWS's default is
+    /// off): security group rules may name groups of VPCs attached to it.
+    pub sg_referencing: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +188,9 @@ pub struct TgwAttachment {
     pub appliance_mode: bool,
     /// Set when `appliance_mode_support` is not known until apply.
     pub appliance_mode_unknown: bool,
+    /// VPC attachments: security group referencing is not turned off
+    /// (`security_group_referencing_support`, on unless set to `disable`).
+    pub sg_referencing: bool,
     pub state: PeeringState,
     /// The route table each transit gateway end looks traffic up in:
     /// (transit gateway index, route table link). Peering attachments have
@@ -369,6 +375,8 @@ impl<'a> Builder<'a> {
                     // The default: disable.
                     _ => Ok(false),
                 },
+                sg_referencing: str_attr(&r.values, "security_group_referencing_support")
+                    == Some("enable"),
             });
             self.model.gateways[gi].transit_gateway = Some(t);
             tgw_of_raw.insert(ri, t);
@@ -984,6 +992,7 @@ impl<'a> Builder<'a> {
                 ipv6: false,
                 appliance_mode: false,
                 appliance_mode_unknown: false,
+                sg_referencing: true,
                 state: PeeringState::Active,
                 associations: Vec::new(),
             };
@@ -1054,6 +1063,7 @@ impl<'a> Builder<'a> {
                         ipv6: false,
                         appliance_mode: false,
                         appliance_mode_unknown: false,
+                        sg_referencing: true,
                         state: PeeringState::Active,
                         associations: Vec::new(),
                     };
@@ -1162,6 +1172,13 @@ impl<'a> Builder<'a> {
         att.ipv6 = option(v, "ipv6_support", "ipv_6_support")
             .and_then(flag_value)
             .unwrap_or(false);
+        att.sg_referencing = option(
+            v,
+            "security_group_referencing_support",
+            "security_group_referencing_support",
+        )
+        .and_then(Value::as_str)
+            != Some("disable");
         att.appliance_mode_unknown =
             option(v, "appliance_mode_support", "appliance_mode_support").is_some_and(is_unknown);
         att.appliance_mode = option(v, "appliance_mode_support", "appliance_mode_support")

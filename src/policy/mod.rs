@@ -150,6 +150,10 @@ pub struct Expect {
     pub from: Selector,
     pub to: Selector,
     pub verdict: Expected,
+    /// The one flow the verdict is for (`protocol`, `port`): workload
+    /// pairs are then judged for it; subnet pairs always carry the
+    /// command's flow.
+    pub flow: Option<crate::model::Flow>,
     /// Line of the `[[expect]]` table.
     pub line: usize,
 }
@@ -477,7 +481,11 @@ fn select(a: &Analysis, s: &Selector) -> Vec<usize> {
         .collect()
 }
 
-fn check_expect(l: &Lookup, e: &Expect) -> RuleResult {
+fn check_expect(
+    l: &Lookup,
+    e: &Expect,
+    workloads: &dyn Fn(&Expect) -> Vec<WorkloadVerdict>,
+) -> RuleResult {
     let a = l.analysis;
     let name = e.name.clone().unwrap_or_else(|| {
         format!(
@@ -496,6 +504,28 @@ fn check_expect(l: &Lookup, e: &Expect) -> RuleResult {
     );
     let froms = select(a, &e.from);
     let tos = select(a, &e.to);
+    if froms.is_empty() || tos.is_empty() {
+        let answered = workloads(e);
+        r.checked += answered.len() as u64;
+        for p in answered.iter().filter(|p| !e.verdict.holds(p.verdict)) {
+            r.push(Issue {
+                level: Level::Error,
+                from: Some(p.from.clone()),
+                to: Some(p.to.clone()),
+                resource: Some(culprit(&p.reasons, Direction::Forward, &p.from)),
+                message: format!(
+                    "{} -> {} is {}{}, expected {}{}",
+                    p.from,
+                    p.to,
+                    p.verdict,
+                    e.flow.map(|f| format!(" for {f}")).unwrap_or_default(),
+                    e.verdict,
+                    describe_reasons(&p.reasons)
+                ),
+                reasons: p.reasons.clone(),
+            });
+        }
+    }
     let failing = pairs_where(l, &froms, &tos, &mut r.checked, |v| !e.verdict.holds(v));
     let endpoint_pairs = endpoint_pairs(a, &e.from, &e.to, &mut r.checked);
     for p in endpoint_pairs.filter(|p| !e.verdict.holds(p.verdict)) {
@@ -761,10 +791,32 @@ fn finding_results(policy: &Policy, findings: &[Finding]) -> Vec<RuleResult> {
 /// [`Lookup`]) and, for `no_new_path` rules, the diff that leads to it
 /// (none: those rules are skipped).
 pub fn check(policy: &Policy, pairs: &Lookup, diff: Option<&Diff>) -> CheckReport {
+    check_with_workloads(policy, pairs, diff, &|_| Vec::new())
+}
+
+/// One ordered pair of workloads, as an expect judges it.
+#[derive(Debug, Clone)]
+pub struct WorkloadVerdict {
+    pub from: String,
+    pub to: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+}
+
+/// [`check`], with the workload pairs each expect selects: `workloads`
+/// answers them (for the expect's own flow, when it names one), and an
+/// expect takes them when both its selectors name workloads and neither
+/// takes a subnet, so that rules written for subnets keep their meaning.
+pub fn check_with_workloads(
+    policy: &Policy,
+    pairs: &Lookup,
+    diff: Option<&Diff>,
+    workloads: &dyn Fn(&Expect) -> Vec<WorkloadVerdict>,
+) -> CheckReport {
     let analysis = pairs.analysis;
     let mut results = Vec::new();
     for e in &policy.expects {
-        results.push(check_expect(pairs, e));
+        results.push(check_expect(pairs, e, workloads));
     }
     for rule in &policy.no_new_path {
         results.push(check_no_new_path(analysis, diff, rule));

@@ -41,7 +41,7 @@ impl PolicyError {
 #[derive(Debug)]
 enum Node {
     Str(String),
-    Int,
+    Int(i128),
     Float,
     Bool(bool),
     Array(Vec<Spanned<Node>>),
@@ -52,7 +52,7 @@ impl Node {
     fn type_name(&self) -> &'static str {
         match self {
             Node::Str(_) => "a string",
-            Node::Int => "an integer",
+            Node::Int(_) => "an integer",
             Node::Float => "a number",
             Node::Bool(_) => "a boolean",
             Node::Array(_) => "an array",
@@ -72,11 +72,11 @@ impl<'de> Deserialize<'de> for Node {
             fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
                 Ok(Node::Bool(v))
             }
-            fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
-                Ok(Node::Int)
+            fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+                Ok(Node::Int(v.into()))
             }
-            fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
-                Ok(Node::Int)
+            fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+                Ok(Node::Int(v.into()))
             }
             fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
                 Ok(Node::Float)
@@ -471,20 +471,82 @@ fn read_expect(
     t: &Spanned<Node>,
     groups: &BTreeMap<String, Group>,
 ) -> Option<Expect> {
-    let f = fields(ctx, "[[expect]]", t, &["name", "from", "to", "verdict"]);
+    let f = fields(
+        ctx,
+        "[[expect]]",
+        t,
+        &["name", "from", "to", "verdict", "protocol", "port"],
+    );
     let line = ctx.line(t);
     let name = name(ctx, &f);
     let from =
         required(ctx, "[[expect]]", t, &f, "from").and_then(|v| selector(ctx, "from", v, groups));
     let to = required(ctx, "[[expect]]", t, &f, "to").and_then(|v| selector(ctx, "to", v, groups));
     let verdict = required(ctx, "[[expect]]", t, &f, "verdict").and_then(|v| verdict_spec(ctx, v));
+    let flow = flow_spec(ctx, t, &f);
     Some(Expect {
         name,
         from: from?,
         to: to?,
         verdict: verdict?,
+        flow: flow?,
         line,
     })
+}
+
+/// The flow an expect names (`protocol`, and with tcp or udp a `port`), or
+/// none. `Some(None)`: no flow; `None`: a problem was reported.
+fn flow_spec(
+    ctx: &mut Ctx,
+    t: &Spanned<Node>,
+    f: &BTreeMap<&str, &Spanned<Node>>,
+) -> Option<Option<crate::model::Flow>> {
+    let protocol = match f.get("protocol") {
+        None => None,
+        Some(v) => {
+            let s = string(ctx, "protocol", v)?;
+            match crate::model::flow::parse_protocol(&s) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    ctx.at(v.span().start, format!("protocol: {e}"));
+                    return None;
+                }
+            }
+        }
+    };
+    let port = match f.get("port") {
+        None => None,
+        Some(v) => match v.get_ref() {
+            Node::Int(n) if (0..=65535).contains(n) => u16::try_from(*n).ok(),
+            other => {
+                ctx.at(
+                    v.span().start,
+                    format!(
+                        "port: expected an integer from 0 to 65535, found {}",
+                        other.type_name()
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    match (protocol, port) {
+        (None, None) => Some(None),
+        (None, Some(_)) => {
+            ctx.at(
+                t.span().start,
+                "[[expect]] has a port but no protocol; add protocol = \"tcp\" or \"udp\"",
+            );
+            None
+        }
+        (Some(p), port) => match crate::model::Flow::new(p, port) {
+            Ok(flow) => Some(Some(flow)),
+            Err(e) => {
+                ctx.at(t.span().start, format!("[[expect]]: {e}"));
+                None
+            }
+        },
+    }
 }
 
 fn read_no_new_path(

@@ -18,6 +18,7 @@ pub mod sarif;
 pub mod style;
 pub mod table;
 pub mod text;
+pub mod workloads;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -36,6 +37,7 @@ pub mod schema_id {
     pub const CHECK: &str = "urn:tfreach:schema:check:v1";
     pub const MATRIX: &str = "urn:tfreach:schema:matrix:v1";
     pub const VPC_MATRIX: &str = "urn:tfreach:schema:vpc-matrix:v1";
+    pub const WORKLOADS: &str = "urn:tfreach:schema:workloads:v1";
 }
 
 pub use crate::model::words::{Direction, Finding, Reason, Severity, Verdict};

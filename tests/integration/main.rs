@@ -19,3 +19,4 @@ mod schemas;
 mod sharing;
 mod support;
 mod topology;
+mod workloads;

@@ -16,6 +16,17 @@ macro_rules! rule {
 }
 
 rule!(
+    security_group_blocks_port_between_reachable_subnets,
+    security_group_reference_allows_members,
+    security_group_self_reference,
+    security_group_reference_across_unpeered_vpcs_never_matches,
+    security_group_replies_are_stateful_but_acl_is_not,
+    default_egress_removed_by_terraform,
+    lambda_in_two_subnets_is_one_workload,
+    rds_through_db_subnet_group,
+    alb_listener_port_to_ecs_service,
+    three_tier_greenfield_plan,
+    internet_reaches_a_workload_only_through_its_group,
     public_subnet_reaches_and_is_reached_from_internet,
     private_subnet_egress_through_nat_gateway,
     nat_gateway_in_subnet_without_internet_route,

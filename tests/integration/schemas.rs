@@ -15,7 +15,15 @@ fn tfreach() -> Command {
 }
 
 /// Every schema file, by name (`schemas/NAME.v1.schema.json`).
-const SCHEMAS: [&str; 6] = ["report", "diff", "check", "matrix", "vpc-matrix", "explain"];
+const SCHEMAS: [&str; 7] = [
+    "report",
+    "diff",
+    "check",
+    "matrix",
+    "vpc-matrix",
+    "explain",
+    "workloads",
+];
 
 fn schema(name: &str) -> Value {
     let path = root().join(format!("schemas/{name}.v1.schema.json"));
@@ -133,6 +141,48 @@ fn analyze_json_of_every_fixture_matches_the_report_schema() {
             check_doc("report", &v, &run_json(&args, false), &format!("{args:?}"));
         }
     }
+}
+
+#[test]
+fn workloads_json_of_every_fixture_matches_the_workloads_schema() {
+    let v = validator("workloads");
+    for doc in documents() {
+        let d = shown(&doc);
+        for extra in [&[][..], &["--protocol", "tcp", "--port", "5432"]] {
+            let mut args = vec!["workloads", &d, "--format", "json", "-q"];
+            args.extend_from_slice(extra);
+            check_doc(
+                "workloads",
+                &v,
+                &run_json(&args, false),
+                &format!("{args:?}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn workloads_schema_rejects_documents_that_drift_from_the_code() {
+    let fixture = shown(&root().join("fixtures/rules/three_tier_greenfield_plan/plan.json"));
+    let doc = run_json(&["workloads", &fixture, "--format", "json"], false);
+    assert_rejects(
+        "workloads",
+        &doc,
+        &[
+            ("an unknown workload kind", |d| {
+                d["workloads"][0]["kind"] = json!("mainframe")
+            }),
+            ("a pair without places", |d| {
+                d["pairs"][0].as_object_mut().unwrap().remove("places");
+            }),
+            ("a port above 65535", |d| {
+                d["workloads"][0]["ports"][0]["port"] = json!(70000)
+            }),
+            ("an unknown verdict", |d| {
+                d["pairs"][0]["verdict"] = json!("open")
+            }),
+        ],
+    );
 }
 
 #[test]

@@ -32,6 +32,37 @@ pub struct Expect {
     /// does), by the network's name.
     #[serde(default)]
     pub on_prem: std::collections::BTreeMap<String, Vec<String>>,
+    /// Pairs of workloads (`tfreach workloads`).
+    #[serde(default)]
+    pub workload: Vec<ExpectWorkload>,
+    /// Findings of the workloads document.
+    #[serde(default)]
+    pub workload_finding: Vec<ExpectFinding>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectWorkload {
+    pub from: String,
+    pub to: String,
+    pub verdict: String,
+    /// Reason codes that must appear among the pair's reasons.
+    #[serde(default)]
+    pub codes: Vec<String>,
+    /// What opens (the pair's `traffic` text must contain it).
+    #[serde(default)]
+    pub traffic: Option<String>,
+    /// A port the destination serves (`tcp/5432`) and its verdict.
+    #[serde(default)]
+    pub port: Option<String>,
+    #[serde(default)]
+    pub port_verdict: Option<String>,
+    /// How many place pairs the pair has.
+    #[serde(default)]
+    pub places: Option<usize>,
+    /// A rule that must be named among the rules that let it through.
+    #[serde(default)]
+    pub allowed_by: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,6 +341,18 @@ pub fn check_expects(doc: &Path, expects: &[PathBuf]) -> usize {
                 ));
             }
         }
+        if !expect.workload.is_empty() || !expect.workload_finding.is_empty() {
+            let (n, mut fails) = check_workloads(
+                &doc,
+                view,
+                flow,
+                &expect.workload,
+                &expect.workload_finding,
+                e,
+            );
+            checked += n;
+            failures.append(&mut fails);
+        }
         for f in &expect.no_finding {
             checked += 1;
             let hits: Vec<String> = a
@@ -331,4 +374,133 @@ pub fn check_expects(doc: &Path, expects: &[PathBuf]) -> usize {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     checked
+}
+
+/// Checks the workload pairs and findings of an expect file against the
+/// `workloads` document of `doc`.
+fn check_workloads(
+    doc: &Path,
+    view: View,
+    flow: Option<tfreach::model::Flow>,
+    pairs: &[ExpectWorkload],
+    findings: &[ExpectFinding],
+    e: &Path,
+) -> (usize, Vec<String>) {
+    let bytes = std::fs::read(doc).unwrap();
+    let d = tfreach::ingest::parse(&bytes, "fixture").unwrap();
+    let opts = tfreach::commands::WorkloadsOptions {
+        view,
+        flow,
+        from: None,
+        to: None,
+        on_prem: Vec::new(),
+    };
+    let wd = tfreach::commands::workloads(
+        &[tfreach::commands::Input::new(&d, "fixture")],
+        &opts,
+        &mut |_| {},
+    )
+    .unwrap_or_else(|err| panic!("{}: {err}", doc.display()));
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    let at = e.display();
+    for x in pairs {
+        checked += 1;
+        let Some(p) = wd.pairs.iter().find(|p| p.from == x.from && p.to == x.to) else {
+            failures.push(format!(
+                "{at}: no workload pair {} -> {}; workloads: {:?}",
+                x.from,
+                x.to,
+                wd.workloads
+                    .iter()
+                    .map(|w| w.address.as_str())
+                    .collect::<Vec<_>>()
+            ));
+            continue;
+        };
+        let codes: Vec<&str> = p.reasons.iter().map(|r| r.code).collect();
+        if p.verdict.as_str() != x.verdict {
+            failures.push(format!(
+                "{at}: {} -> {}: expected {}, got {} ({:?})",
+                x.from,
+                x.to,
+                x.verdict,
+                p.verdict,
+                p.reasons
+                    .iter()
+                    .map(|r| format!("{}: {}", r.code, r.message))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        for c in &x.codes {
+            if !codes.contains(&c.as_str()) {
+                failures.push(format!(
+                    "{at}: {} -> {}: reason {c} missing; got {codes:?}",
+                    x.from, x.to
+                ));
+            }
+        }
+        if let Some(t) = &x.traffic {
+            if !p.traffic.as_deref().is_some_and(|g| g.contains(t.as_str())) {
+                failures.push(format!(
+                    "{at}: {} -> {}: traffic should mention {t:?}, got {:?}",
+                    x.from, x.to, p.traffic
+                ));
+            }
+        }
+        if let Some(port) = &x.port {
+            let found = p
+                .ports
+                .iter()
+                .find(|q| format!("{}/{}", q.protocol, q.port) == *port);
+            let got = found.and_then(|q| q.verdict).map(|v| v.as_str());
+            if got != x.port_verdict.as_deref() {
+                failures.push(format!(
+                    "{at}: {} -> {} on {port}: expected {:?}, got {got:?}",
+                    x.from, x.to, x.port_verdict
+                ));
+            }
+        }
+        if let Some(n) = x.places {
+            if p.places.len() != n {
+                failures.push(format!(
+                    "{at}: {} -> {}: expected {n} place pairs, got {}",
+                    x.from,
+                    x.to,
+                    p.places.len()
+                ));
+            }
+        }
+        if let Some(rule) = &x.allowed_by {
+            let named = p
+                .places
+                .iter()
+                .any(|pl| pl.egress_rules.contains(rule) || pl.ingress_rules.contains(rule));
+            if !named {
+                failures.push(format!(
+                    "{at}: {} -> {}: rule {rule} should let it through",
+                    x.from, x.to
+                ));
+            }
+        }
+    }
+    for f in findings {
+        checked += 1;
+        if !wd
+            .findings
+            .iter()
+            .any(|x| x.code == f.code && x.resource == f.resource)
+        {
+            failures.push(format!(
+                "{at}: workload finding {} on {} missing; got {:?}",
+                f.code,
+                f.resource,
+                wd.findings
+                    .iter()
+                    .map(|x| format!("{} {}", x.code, x.resource))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+    (checked, failures)
 }

@@ -1,0 +1,980 @@
+//! Workload to workload: does a connection open, and on what?
+//!
+//! For an ordered pair of workloads, every pair of their places (source
+//! subnet, destination subnet) is decided in two layers:
+//!
+//! 1. The network: the subnet pair's walks (`pair::evaluate_pair_flow`),
+//!    routes and network ACLs both ways, give the traffic that gets there
+//!    and whose replies get back, box of addresses by box. Two places in
+//!    the same subnet need no route and pass no ACL.
+//! 2. The security groups: the source's outbound rules towards the
+//!    destination and the destination's inbound rules from the source, for
+//!    the opening packet only (`security_group::admitted`).
+//!
+//! What opens is what both layers let through. A place pair is reachable
+//! when something opens for every address box, and the workload pair when
+//! every place pair is; the verdict is `unknown` when deciding what is not
+//! known could change it (as for subnet pairs). Subnet pairs are evaluated
+//! once each, however many workloads share them, in parallel.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rayon::prelude::*;
+
+use super::pair::{evaluate_pair_flow, PairEval};
+use super::security_group::{admitted, Admitted, PeerEnd, Side};
+use super::walk::{Detail, Outcome};
+use crate::codes;
+use crate::model::workload::{Port, Workload};
+use crate::model::{Direction, Flow, FlowSet, Model, Reason, Verdict};
+use crate::net::{Family, Interval};
+
+/// The sets of one box of address pairs.
+#[derive(Debug, Clone)]
+struct CellSets {
+    /// Opens and comes back.
+    opens: FlowSet,
+    /// May open, depending on what is not known.
+    maybe: FlowSet,
+    /// The opening packet arrives, the replies do not come back.
+    one_way: FlowSet,
+}
+
+/// The answer for one place pair.
+#[derive(Debug, Clone)]
+pub struct PlaceResult {
+    pub from_subnet: usize,
+    pub to_subnet: usize,
+    pub verdict: Verdict,
+    /// What opens, in words (`None` when nothing does).
+    pub opens: Option<String>,
+    /// The source's outbound rules that admit what opens.
+    pub egress_rules: Vec<String>,
+    /// The destination's inbound rules that admit what opens.
+    pub ingress_rules: Vec<String>,
+    pub reasons: Vec<Reason>,
+}
+
+/// One served port of the destination, and whether it opens.
+#[derive(Debug, Clone)]
+pub struct PortResult {
+    pub port: Port,
+    pub verdict: Verdict,
+}
+
+/// The answer for one ordered pair of workloads.
+#[derive(Debug, Clone)]
+pub struct WorkloadPair {
+    /// Indices into `Model::workloads`.
+    pub from: usize,
+    pub to: usize,
+    pub verdict: Verdict,
+    /// What opens everywhere (and what only somewhere), when something
+    /// opens.
+    pub traffic: Option<String>,
+    /// The destination's served ports.
+    pub ports: Vec<PortResult>,
+    pub places: Vec<PlaceResult>,
+    pub reasons: Vec<Reason>,
+}
+
+impl WorkloadPair {
+    /// A pair nothing could be said of.
+    pub fn undecided(from: usize, to: usize) -> WorkloadPair {
+        WorkloadPair {
+            from,
+            to,
+            verdict: Verdict::Unknown,
+            traffic: None,
+            ports: Vec::new(),
+            places: Vec::new(),
+            reasons: Vec::new(),
+        }
+    }
+}
+
+/// The VPC of a workload (that of its first known place).
+fn vpc_of(model: &Model, w: &Workload) -> Option<usize> {
+    w.places.first().and_then(|&s| model.subnet_vpc(s))
+}
+
+/// A set of flows in words: relative to all traffic (`all traffic but tcp
+/// 22`) when no flow is named, plainly (`tcp 5432`) when one is.
+fn words(set: &FlowSet, universe: &FlowSet, flow: Option<&Flow>) -> String {
+    match flow {
+        Some(_) => set.describe(8),
+        None => set.describe_within(universe, 8),
+    }
+}
+
+fn asked(flow: Option<&Flow>, family: Family) -> FlowSet {
+    match flow {
+        Some(f) => f.forward(family),
+        None => FlowSet::connections(family),
+    }
+}
+
+/// The network's answer for one subnet pair, shared by every workload pair
+/// placed there.
+enum Net {
+    /// The same subnet: delivered locally, no ACL.
+    Local,
+    Pair(PairEval),
+}
+
+/// Evaluates every ordered pair of `selected` workloads whose ends the
+/// selections take (`from(i)`, `to(j)`), for `flow` (`None`: any traffic).
+pub fn evaluate(
+    model: &Model,
+    from: &[usize],
+    to: &[usize],
+    flow: Option<&Flow>,
+) -> Vec<WorkloadPair> {
+    let pairs: Vec<(usize, usize)> = from
+        .iter()
+        .flat_map(|&a| to.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
+        .collect();
+    // The subnet pairs they need, each walked once.
+    let mut needed: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for &(a, b) in &pairs {
+        for &sa in &model.workloads[a].places {
+            for &sb in &model.workloads[b].places {
+                if sa != sb {
+                    needed.insert((sa, sb));
+                }
+            }
+        }
+    }
+    let needed: Vec<(usize, usize)> = needed.into_iter().collect();
+    let nets: HashMap<(usize, usize), Net> = needed
+        .par_iter()
+        .map(|&(sa, sb)| {
+            (
+                (sa, sb),
+                Net::Pair(evaluate_pair_flow(model, sa, sb, Detail::Reasons, flow)),
+            )
+        })
+        .collect();
+    let local = Net::Local;
+    pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            evaluate_one(model, a, b, flow, &|sa, sb| {
+                if sa == sb {
+                    &local
+                } else {
+                    &nets[&(sa, sb)]
+                }
+            })
+        })
+        .collect()
+}
+
+fn evaluate_one<'n>(
+    model: &Model,
+    a: usize,
+    b: usize,
+    flow: Option<&Flow>,
+    net: &dyn Fn(usize, usize) -> &'n Net,
+) -> WorkloadPair {
+    let (src, dst) = (&model.workloads[a], &model.workloads[b]);
+    let mut all_cells: Vec<CellSets> = Vec::new();
+    let mut places = Vec::new();
+    let mut reasons = Vec::new();
+    let mut open_sets: Vec<FlowSet> = Vec::new();
+    for (w, _) in [(src, Direction::Forward), (dst, Direction::Forward)] {
+        if let Some(why) = &w.places_unknown {
+            reasons.push(Reason {
+                code: codes::WORKLOAD_PLACE_UNKNOWN,
+                resource: Some(w.address.clone()),
+                message: why.clone(),
+                direction: Direction::Forward,
+            });
+            // A place not known stands for every outcome.
+            let q = asked(flow, Family::V4);
+            all_cells.push(CellSets {
+                opens: FlowSet::empty(),
+                maybe: q,
+                one_way: FlowSet::empty(),
+            });
+        }
+    }
+    for &sa in &src.places {
+        for &sb in &dst.places {
+            let (cells, mut place) = evaluate_place(model, src, dst, sa, sb, flow, net(sa, sb));
+            let mut opened = FlowSet::empty();
+            for c in &cells {
+                opened = opened.union(&c.opens);
+            }
+            if !opened.is_empty() {
+                open_sets.push(opened.clone());
+            }
+            place.verdict = verdict_for(&cells, None);
+            if place.verdict == Verdict::Reachable {
+                place.reasons.clear();
+            }
+            all_cells.extend(cells);
+            places.push(place);
+        }
+    }
+    let verdict = if all_cells.is_empty() {
+        Verdict::Unknown
+    } else {
+        verdict_for(&all_cells, None)
+    };
+    if verdict != Verdict::Reachable {
+        for p in &places {
+            reasons.extend(p.reasons.iter().cloned());
+        }
+    }
+    reasons.sort_by(|x, y| x.direction.cmp(&y.direction).then_with(|| x.cmp(y)));
+    reasons.dedup();
+    let traffic = describe(&open_sets, flow, &places);
+    let ports = dst
+        .ports
+        .iter()
+        .filter(|p| flow_takes(flow, p))
+        .map(|p| PortResult {
+            port: p.clone(),
+            verdict: if all_cells.is_empty() {
+                Verdict::Unknown
+            } else {
+                verdict_for(
+                    &all_cells,
+                    Some(&FlowSet::ports(p.protocol, p.port, p.port)),
+                )
+            },
+        })
+        .collect();
+    WorkloadPair {
+        from: a,
+        to: b,
+        verdict,
+        traffic,
+        ports,
+        places,
+        reasons,
+    }
+}
+
+/// Does the asked flow include the served port?
+fn flow_takes(flow: Option<&Flow>, p: &Port) -> bool {
+    match flow {
+        None => true,
+        Some(f) => f
+            .forward(Family::V4)
+            .overlaps(&FlowSet::ports(p.protocol, p.port, p.port)),
+    }
+}
+
+/// What opens, in words: common to every place pair, and what only some
+/// have.
+fn describe(sets: &[FlowSet], flow: Option<&Flow>, places: &[PlaceResult]) -> Option<String> {
+    let first = sets.first()?;
+    let universe = asked(flow, Family::V4);
+    let mut common = first.clone();
+    let mut any = first.clone();
+    for s in &sets[1..] {
+        common = common.intersect(s);
+        any = any.union(s);
+    }
+    let every_place = sets.len() == places.len();
+    if common == any && every_place {
+        Some(words(&any, &universe, flow))
+    } else if common.is_empty() || !every_place {
+        Some(format!(
+            "{}, from some places only",
+            words(&any, &universe, flow)
+        ))
+    } else {
+        Some(format!(
+            "{} from every place; also {} from some",
+            words(&common, &universe, flow),
+            any.minus(&common).describe(8)
+        ))
+    }
+}
+
+/// The verdict of a set of cells for query `q` (`None`: any traffic).
+fn verdict_for(cells: &[CellSets], q: Option<&FlowSet>) -> Verdict {
+    let hits = |s: &FlowSet| match q {
+        None => !s.is_empty(),
+        Some(q) => s.contains_all(q),
+    };
+    let touches = |s: &FlowSet| match q {
+        None => !s.is_empty(),
+        Some(q) => s.overlaps(q),
+    };
+    let of = |optimistic: bool| {
+        let trips = cells
+            .iter()
+            .filter(|c| {
+                hits(&c.opens)
+                    || (optimistic && touches(&c.maybe) && hits(&c.opens.union(&c.maybe)))
+            })
+            .count();
+        if trips == cells.len() {
+            Verdict::Reachable
+        } else if trips > 0 {
+            Verdict::Partial
+        } else if cells.iter().any(|c| touches(&c.one_way)) {
+            Verdict::OneWay
+        } else {
+            Verdict::Blocked
+        }
+    };
+    let (o, p) = (of(true), of(false));
+    if o == p {
+        o
+    } else {
+        Verdict::Unknown
+    }
+}
+
+/// One place pair: its cells and what explains them.
+fn evaluate_place(
+    model: &Model,
+    src: &Workload,
+    dst: &Workload,
+    sa: usize,
+    sb: usize,
+    flow: Option<&Flow>,
+    net: &Net,
+) -> (Vec<CellSets>, PlaceResult) {
+    let mut place = PlaceResult {
+        from_subnet: sa,
+        to_subnet: sb,
+        verdict: Verdict::Blocked,
+        opens: None,
+        egress_rules: Vec::new(),
+        ingress_rules: Vec::new(),
+        reasons: Vec::new(),
+    };
+    // Boxes: (family, source addresses, destination addresses, network sets).
+    struct NetCell {
+        family: Family,
+        src: Interval,
+        dst: Interval,
+        sure: FlowSet,
+        maybe: FlowSet,
+        forward: FlowSet,
+        translated: bool,
+    }
+    let mut boxes: Vec<NetCell> = Vec::new();
+    match net {
+        Net::Local => {
+            let s = &model.subnets[sa];
+            for family in [Family::V4, Family::V6] {
+                if let Some(p) = s.cidr(family) {
+                    let q = asked(flow, family);
+                    boxes.push(NetCell {
+                        family,
+                        src: p.interval(),
+                        dst: p.interval(),
+                        sure: q.clone(),
+                        maybe: FlowSet::empty(),
+                        forward: q,
+                        translated: false,
+                    });
+                }
+            }
+            if let Some(why) = &s.cidrs.unknown {
+                place.reasons.push(Reason {
+                    code: codes::UNKNOWN_CIDR,
+                    resource: Some(s.address.clone()),
+                    message: why.clone(),
+                    direction: Direction::Forward,
+                });
+            }
+        }
+        Net::Pair(pe) => {
+            if pe.verdict != Verdict::Reachable {
+                place.reasons.extend(pe.reasons.iter().cloned());
+            }
+            for c in &pe.cells {
+                let q = asked(flow, c.family);
+                let delivered = c.forward.outcome == Outcome::Delivered;
+                let back = c.ret.outcome == Outcome::Delivered;
+                let fwd_flows = c.forward.flows.clone().unwrap_or_else(|| q.clone());
+                let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
+                let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
+                    && !(c.forward.outcome == Outcome::Dropped
+                        || c.ret.outcome == Outcome::Dropped);
+                boxes.push(NetCell {
+                    family: c.family,
+                    src: c.src,
+                    dst: c.dst,
+                    sure: if delivered && back {
+                        trip.clone()
+                    } else {
+                        FlowSet::empty()
+                    },
+                    maybe: if unknown { trip } else { FlowSet::empty() },
+                    forward: if delivered && !back {
+                        fwd_flows
+                    } else {
+                        FlowSet::empty()
+                    },
+                    translated: !c.forward.nats.is_empty(),
+                });
+            }
+            if pe.cells.is_empty() {
+                // Decided without boxes (unknown blocks, no common family).
+                let q = asked(flow, Family::V4);
+                let unknown = pe.verdict == Verdict::Unknown;
+                return (
+                    vec![CellSets {
+                        opens: FlowSet::empty(),
+                        maybe: if unknown { q } else { FlowSet::empty() },
+                        one_way: FlowSet::empty(),
+                    }],
+                    place,
+                );
+            }
+        }
+    }
+    let (src_vpc, dst_vpc) = (vpc_of(model, src), vpc_of(model, dst));
+    let mut cells = Vec::new();
+    let mut opened = FlowSet::empty();
+    let mut egress_rules: BTreeSet<String> = BTreeSet::new();
+    let mut ingress_rules: BTreeSet<String> = BTreeSet::new();
+    for b in &boxes {
+        let q = asked(flow, b.family);
+        let to_dst = PeerEnd {
+            family: b.family,
+            addrs: b.dst,
+            workload: dst,
+            vpc: dst_vpc,
+            translated: false,
+            internet: false,
+        };
+        let from_src = PeerEnd {
+            family: b.family,
+            addrs: b.src,
+            workload: src,
+            vpc: src_vpc,
+            translated: b.translated,
+            internet: false,
+        };
+        let eg = admitted(model, src, Side::Egress, &to_dst, &q);
+        let ing = admitted(model, dst, Side::Ingress, &from_src, &q);
+        let sg_sure = eg.sure.intersect(&ing.sure);
+        let sg_any = eg
+            .sure
+            .union(&eg.maybe)
+            .intersect(&ing.sure.union(&ing.maybe));
+        let opens = b.sure.intersect(&sg_sure);
+        let maybe = b.sure.union(&b.maybe).intersect(&sg_any).minus(&opens);
+        let one_way = b.forward.intersect(&sg_sure);
+        for (r, f) in &eg.rules {
+            if f.overlaps(&opens) {
+                egress_rules.insert(r.clone());
+            }
+        }
+        for (r, f) in &ing.rules {
+            if f.overlaps(&opens) {
+                ingress_rules.insert(r.clone());
+            }
+        }
+        // Why the groups stop what the network lets through.
+        let net_ok = b.sure.union(&b.maybe);
+        if !net_ok.is_empty() {
+            let why = Why {
+                model,
+                src,
+                dst,
+                sa,
+                sb,
+                net_ok: &net_ok,
+                asked: &q,
+                flow,
+                family: b.family,
+            };
+            sg_reasons(&why, &eg, &ing, &mut place.reasons);
+        }
+        opened = opened.union(&opens);
+        cells.push(CellSets {
+            opens,
+            maybe,
+            one_way,
+        });
+    }
+    place.reasons.sort();
+    place.reasons.dedup();
+    if !opened.is_empty() {
+        let fam = boxes.first().map_or(Family::V4, |b| b.family);
+        place.opens = Some(words(&opened, &asked(flow, fam), flow));
+    }
+    place.egress_rules = egress_rules.into_iter().collect();
+    place.ingress_rules = ingress_rules.into_iter().collect();
+    if cells.is_empty() {
+        cells.push(CellSets {
+            opens: FlowSet::empty(),
+            maybe: FlowSet::empty(),
+            one_way: FlowSet::empty(),
+        });
+        place.reasons.push(Reason {
+            code: codes::NO_COMMON_ADDRESS_FAMILY,
+            resource: Some(model.subnets[sb].address.clone()),
+            message: format!(
+                "{} has no address block to place {} in",
+                model.subnets[sa].address, src.address
+            ),
+            direction: Direction::Forward,
+        });
+    }
+    (cells, place)
+}
+
+fn group_names(model: &Model, w: &Workload) -> String {
+    if w.security_groups.is_empty() {
+        return "no security group".into();
+    }
+    w.security_groups
+        .iter()
+        .map(|&g| model.security_groups[g].address.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One box of a place pair, as the reasons for it name it.
+struct Why<'a> {
+    model: &'a Model,
+    src: &'a Workload,
+    dst: &'a Workload,
+    /// The source and destination subnets.
+    sa: usize,
+    sb: usize,
+    /// What the network carries there both ways.
+    net_ok: &'a FlowSet,
+    /// What was asked.
+    asked: &'a FlowSet,
+    flow: Option<&'a Flow>,
+    family: Family,
+}
+
+impl Why<'_> {
+    fn tag(&self, m: String) -> String {
+        if self.family == Family::V6 {
+            format!("IPv6: {m}")
+        } else {
+            m
+        }
+    }
+
+    fn first_group(&self, w: &Workload) -> String {
+        w.security_groups
+            .first()
+            .map(|&g| self.model.security_groups[g].address.clone())
+            .unwrap_or_else(|| w.address.clone())
+    }
+
+    fn at(&self, w: &Workload, s: usize) -> String {
+        format!("{} in {}", w.address, self.model.subnets[s].address)
+    }
+
+    fn words(&self, f: &FlowSet) -> String {
+        words(f, self.asked, self.flow)
+    }
+
+    /// What the network does not carry, when it narrows what was asked.
+    fn narrowed(&self) -> String {
+        if self.net_ok.contains_all(self.asked) {
+            String::new()
+        } else {
+            format!(
+                " (the routes and network ACLs between {} and {} carry only {})",
+                self.model.subnets[self.sa].address,
+                self.model.subnets[self.sb].address,
+                self.words(self.net_ok)
+            )
+        }
+    }
+}
+
+/// The reasons the security groups give for refusing what the network
+/// carries (`why.net_ok`).
+fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
+    let (model, src, dst) = (why.model, why.src, why.dst);
+    for (rule, never) in eg.never.iter().chain(&ing.never) {
+        out.push(Reason {
+            code: codes::SG_REFERENCE_NEVER_MATCHES,
+            resource: Some(rule.clone()),
+            message: why.tag(format!("{rule} never matches: {never}")),
+            direction: Direction::Forward,
+        });
+    }
+    let out_any = eg.sure.union(&eg.maybe);
+    let out_ok = out_any.intersect(why.net_ok);
+    if out_ok.is_empty() {
+        let removed = src
+            .security_groups
+            .iter()
+            .any(|&g| model.security_groups[g].egress_removed)
+            && src
+                .security_groups
+                .iter()
+                .all(|&g| model.security_groups[g].egress.is_empty());
+        let (code, message) = if removed {
+            (
+                codes::DEFAULT_EGRESS_REMOVED,
+                format!(
+                    "{} has no outbound rule: the Terraform provider removed the allow-all egress rule AWS adds to a new group, so {} can open no connection",
+                    group_names(model, src),
+                    src.address
+                ),
+            )
+        } else if out_any.is_empty() {
+            (
+                codes::SG_EGRESS_DENIES,
+                format!(
+                    "no outbound rule of {} admits {} to {}",
+                    group_names(model, src),
+                    why.words(why.net_ok),
+                    why.at(dst, why.sb)
+                ),
+            )
+        } else {
+            (
+                codes::SG_EGRESS_DENIES,
+                format!(
+                    "{} lets out only {} to {}{}",
+                    group_names(model, src),
+                    why.words(&out_any),
+                    why.at(dst, why.sb),
+                    why.narrowed()
+                ),
+            )
+        };
+        out.push(Reason {
+            code,
+            resource: Some(why.first_group(src)),
+            message: why.tag(message),
+            direction: Direction::Forward,
+        });
+        return;
+    }
+    let in_any = ing.sure.union(&ing.maybe);
+    let in_ok = in_any.intersect(why.net_ok);
+    if out_ok.intersect(&in_ok).is_empty() {
+        let message = if in_any.is_empty() {
+            format!(
+                "no inbound rule of {} admits {} from {}",
+                group_names(model, dst),
+                why.words(&out_ok),
+                why.at(src, why.sa)
+            )
+        } else {
+            format!(
+                "{} admits only {} from {}, and {} lets out {} towards it{}",
+                group_names(model, dst),
+                why.words(&in_any),
+                why.at(src, why.sa),
+                group_names(model, src),
+                why.words(&out_ok),
+                why.narrowed()
+            )
+        };
+        out.push(Reason {
+            code: codes::SG_INGRESS_DENIES,
+            resource: Some(why.first_group(dst)),
+            message: why.tag(message),
+            direction: Direction::Forward,
+        });
+    }
+    if !eg.maybe.is_empty() || !ing.maybe.is_empty() {
+        for u in eg.unknown.iter().chain(&ing.unknown) {
+            out.push(Reason {
+                code: codes::SG_NOT_KNOWN,
+                resource: None,
+                message: why.tag(u.clone()),
+                direction: Direction::Forward,
+            });
+        }
+    }
+}
+
+/// A workload and the internet: a connection the workload opens to it
+/// (`inbound` false) or one opened from it (`inbound` true).
+#[derive(Debug, Clone)]
+pub struct InternetPair {
+    pub workload: usize,
+    pub inbound: bool,
+    /// `from` and `to` both name the workload.
+    pub pair: WorkloadPair,
+}
+
+/// Every selected workload with the internet, both ways as asked. The
+/// network answer is the subnet's (`internet::ingress` / `egress`) for the
+/// workload's own public address; the workload's groups judge the opening
+/// packet (a block admits the internet when it holds a public address).
+pub fn internet_pairs(
+    model: &Model,
+    workloads: &[usize],
+    flow: Option<&Flow>,
+    ways: &[bool],
+) -> Vec<InternetPair> {
+    use crate::model::workload::PublicAddress;
+    let gathered = super::internet::Gathered::of(model);
+    let jobs: Vec<(usize, bool)> = workloads
+        .iter()
+        .flat_map(|&w| ways.iter().map(move |&inbound| (w, inbound)))
+        .collect();
+    jobs.par_iter()
+        .map(|&(wi, inbound)| {
+            let w = &model.workloads[wi];
+            let mut all_cells = Vec::new();
+            let mut places = Vec::new();
+            let mut open_sets = Vec::new();
+            let mut reasons = Vec::new();
+            if let Some(why) = &w.places_unknown {
+                reasons.push(Reason {
+                    code: codes::WORKLOAD_PLACE_UNKNOWN,
+                    resource: Some(w.address.clone()),
+                    message: why.clone(),
+                    direction: Direction::Forward,
+                });
+                all_cells.push(CellSets {
+                    opens: FlowSet::empty(),
+                    maybe: asked(flow, Family::V4),
+                    one_way: FlowSet::empty(),
+                });
+            }
+            for &s in &w.places {
+                let public = match w.public_ipv4 {
+                    PublicAddress::Yes => Some(true),
+                    PublicAddress::No => Some(false),
+                    PublicAddress::Unknown => None,
+                    PublicAddress::AsSubnet => model.subnets[s].public_ipv4.on_launch,
+                };
+                let pe = if inbound {
+                    super::internet::ingress_of_workload(
+                        model,
+                        s,
+                        &gathered,
+                        flow,
+                        Detail::Reasons,
+                        public,
+                    )
+                } else {
+                    super::internet::egress_of_workload(
+                        model,
+                        s,
+                        &gathered,
+                        flow,
+                        Detail::Reasons,
+                        public,
+                    )
+                };
+                let (cells, mut place) = internet_place(model, w, s, inbound, flow, &pe);
+                let mut opened = FlowSet::empty();
+                for c in &cells {
+                    opened = opened.union(&c.opens);
+                }
+                if !opened.is_empty() {
+                    open_sets.push(opened);
+                }
+                place.verdict = verdict_for(&cells, None);
+                if place.verdict == Verdict::Reachable {
+                    place.reasons.clear();
+                }
+                all_cells.extend(cells);
+                places.push(place);
+            }
+            let verdict = if all_cells.is_empty() {
+                Verdict::Unknown
+            } else {
+                verdict_for(&all_cells, None)
+            };
+            if verdict != Verdict::Reachable {
+                for p in &places {
+                    reasons.extend(p.reasons.iter().cloned());
+                }
+            }
+            reasons.sort_by(|x, y| x.direction.cmp(&y.direction).then_with(|| x.cmp(y)));
+            reasons.dedup();
+            let traffic = describe(&open_sets, flow, &places);
+            let ports = if inbound {
+                w.ports
+                    .iter()
+                    .filter(|p| flow_takes(flow, p))
+                    .map(|p| PortResult {
+                        port: p.clone(),
+                        verdict: if all_cells.is_empty() {
+                            Verdict::Unknown
+                        } else {
+                            verdict_for(
+                                &all_cells,
+                                Some(&FlowSet::ports(p.protocol, p.port, p.port)),
+                            )
+                        },
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            InternetPair {
+                workload: wi,
+                inbound,
+                pair: WorkloadPair {
+                    from: wi,
+                    to: wi,
+                    verdict,
+                    traffic,
+                    ports,
+                    places,
+                    reasons,
+                },
+            }
+        })
+        .collect()
+}
+
+/// One place of a workload with the internet: the subnet's cells with the
+/// workload's groups on the opening packet. `from_subnet` and `to_subnet`
+/// both name the workload's subnet.
+fn internet_place(
+    model: &Model,
+    w: &Workload,
+    s: usize,
+    inbound: bool,
+    flow: Option<&Flow>,
+    pe: &PairEval,
+) -> (Vec<CellSets>, PlaceResult) {
+    let mut place = PlaceResult {
+        from_subnet: s,
+        to_subnet: s,
+        verdict: Verdict::Blocked,
+        opens: None,
+        egress_rules: Vec::new(),
+        ingress_rules: Vec::new(),
+        reasons: Vec::new(),
+    };
+    if pe.verdict != Verdict::Reachable {
+        place.reasons.extend(pe.reasons.iter().cloned());
+    }
+    if pe.cells.is_empty() {
+        let q = asked(flow, Family::V4);
+        let unknown = pe.verdict == Verdict::Unknown;
+        return (
+            vec![CellSets {
+                opens: FlowSet::empty(),
+                maybe: if unknown { q } else { FlowSet::empty() },
+                one_way: FlowSet::empty(),
+            }],
+            place,
+        );
+    }
+    let nobody = Workload {
+        address: super::internet::INTERNET.to_string(),
+        kind: crate::model::WorkloadKind::Instance,
+        places: Vec::new(),
+        places_unknown: None,
+        security_groups: Vec::new(),
+        security_groups_unknown: None,
+        unguarded: true,
+        ports: Vec::new(),
+        public_ipv4: crate::model::workload::PublicAddress::Yes,
+    };
+    let side = if inbound { Side::Ingress } else { Side::Egress };
+    let mut cells = Vec::new();
+    let mut opened = FlowSet::empty();
+    let mut rules: BTreeSet<String> = BTreeSet::new();
+    for c in &pe.cells {
+        let q = asked(flow, c.family);
+        let delivered = c.forward.outcome == Outcome::Delivered;
+        let back = c.ret.outcome == Outcome::Delivered;
+        let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
+        let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
+            && !(c.forward.outcome == Outcome::Dropped || c.ret.outcome == Outcome::Dropped);
+        let sure = if delivered && back {
+            trip.clone()
+        } else {
+            FlowSet::empty()
+        };
+        let net_maybe = if unknown { trip } else { FlowSet::empty() };
+        let forward = if delivered && !back {
+            c.forward.flows.clone().unwrap_or_else(|| q.clone())
+        } else {
+            FlowSet::empty()
+        };
+        let peer = PeerEnd {
+            family: c.family,
+            addrs: Interval::full(c.family),
+            workload: &nobody,
+            vpc: None,
+            translated: false,
+            internet: true,
+        };
+        let sg = admitted(model, w, side, &peer, &q);
+        let opens = sure.intersect(&sg.sure);
+        let maybe = sure
+            .union(&net_maybe)
+            .intersect(&sg.sure.union(&sg.maybe))
+            .minus(&opens);
+        for (r, f) in &sg.rules {
+            if f.overlaps(&opens) {
+                rules.insert(r.clone());
+            }
+        }
+        let net_ok = sure.union(&net_maybe);
+        if !net_ok.is_empty() && sg.sure.union(&sg.maybe).intersect(&net_ok).is_empty() {
+            let groups = group_names(model, w);
+            let (code, message) = if inbound {
+                (
+                    codes::SG_INGRESS_DENIES,
+                    format!(
+                        "no inbound rule of {groups} admits {} from the internet",
+                        words(&net_ok, &q, flow)
+                    ),
+                )
+            } else {
+                (
+                    codes::SG_EGRESS_DENIES,
+                    format!(
+                        "no outbound rule of {groups} admits {} to the internet",
+                        words(&net_ok, &q, flow)
+                    ),
+                )
+            };
+            place.reasons.push(Reason {
+                code,
+                resource: w
+                    .security_groups
+                    .first()
+                    .map(|&g| model.security_groups[g].address.clone()),
+                message,
+                direction: Direction::Forward,
+            });
+        }
+        if !sg.maybe.is_empty() {
+            for u in &sg.unknown {
+                place.reasons.push(Reason {
+                    code: codes::SG_NOT_KNOWN,
+                    resource: None,
+                    message: u.clone(),
+                    direction: Direction::Forward,
+                });
+            }
+        }
+        opened = opened.union(&opens);
+        cells.push(CellSets {
+            one_way: forward.intersect(&sg.sure),
+            opens,
+            maybe,
+        });
+    }
+    place.reasons.sort();
+    place.reasons.dedup();
+    if !opened.is_empty() {
+        let fam = pe.cells.first().map_or(Family::V4, |c| c.family);
+        place.opens = Some(words(&opened, &asked(flow, fam), flow));
+    }
+    let rules: Vec<String> = rules.into_iter().collect();
+    if inbound {
+        place.ingress_rules = rules;
+    } else {
+        place.egress_rules = rules;
+    }
+    (cells, place)
+}

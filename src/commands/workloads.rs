@@ -1,0 +1,211 @@
+//! `workloads`: which workloads can open connections to which, on what,
+//! and what stops the rest.
+
+use wildmatch::WildMatch;
+
+use crate::analysis::security_group;
+use crate::analysis::workloads::{evaluate, internet_pairs, WorkloadPair};
+use crate::analysis::{address_order, Summary};
+use crate::ingest::View;
+use crate::model::flow::protocol_name;
+use crate::model::workload::Port;
+use crate::model::{Flow, Model};
+use crate::report::workloads::{PlaceOut, PortOut, WorkloadInfo, WorkloadPairOut, WorkloadsDoc};
+
+use super::{shown_all, Error, Input, Phase};
+
+/// What `workloads` is asked.
+#[derive(Debug, Clone)]
+pub struct WorkloadsOptions<'a> {
+    pub view: View,
+    /// The one kind of traffic asked about, or any traffic.
+    pub flow: Option<Flow>,
+    /// Source workloads: an address or a glob over addresses (`None`: all).
+    pub from: Option<&'a str>,
+    /// Destination workloads, the same way.
+    pub to: Option<&'a str>,
+    /// Ranges named for on-premises networks.
+    pub on_prem: super::OnPremRanges,
+}
+
+/// The workloads a selector names (all when `None`), in address order.
+pub fn select_workloads(model: &Model, selector: Option<&str>) -> Vec<usize> {
+    let mut out: Vec<usize> = match selector {
+        None => (0..model.workloads.len()).collect(),
+        Some(sel) => {
+            let exact: Vec<usize> = (0..model.workloads.len())
+                .filter(|&i| model.workloads[i].address == sel)
+                .collect();
+            if exact.is_empty() {
+                let pat = WildMatch::new(sel);
+                (0..model.workloads.len())
+                    .filter(|&i| pat.matches(&model.workloads[i].address))
+                    .collect()
+            } else {
+                exact
+            }
+        }
+    };
+    out.sort_by(|a, b| address_order(&model.workloads[*a].address, &model.workloads[*b].address));
+    out
+}
+
+/// The workloads document of one view of the documents: every workload,
+/// and every ordered pair the selectors take.
+pub fn workloads(
+    inputs: &[Input],
+    opts: &WorkloadsOptions,
+    progress: &mut dyn FnMut(Phase),
+) -> Result<WorkloadsDoc, Error> {
+    progress(Phase::Model);
+    let built = super::build(inputs, opts.view, &opts.on_prem)?;
+    let model = &built.model;
+    let from = select_workloads(model, opts.from);
+    let to = select_workloads(model, opts.to);
+    for (sel, found, flag) in [(opts.from, &from, "--from"), (opts.to, &to, "--to")] {
+        if let Some(selector) = sel {
+            let internet = crate::analysis::internet::present(model)
+                && crate::explain::selects_internet(model, selector);
+            if found.is_empty() && !internet {
+                return Err(Error::NoWorkload {
+                    file: shown_all(inputs),
+                    flag,
+                    selector: selector.to_string(),
+                    known: known_workloads(model),
+                });
+            }
+        }
+    }
+    progress(Phase::Analysis {
+        subnets: model.subnets.len(),
+    });
+    let flow = opts.flow.as_ref();
+    let pairs = evaluate(model, &from, &to, flow);
+    // The internet, when the input has a way to it: named by a selector,
+    // or taken with every workload when none is given.
+    let internet = crate::analysis::internet::present(model);
+    let names_internet = |sel: Option<&str>| {
+        internet
+            && match sel {
+                None => true,
+                Some(s) => crate::explain::selects_internet(model, s),
+            }
+    };
+    let mut net_pairs = Vec::new();
+    if names_internet(opts.from) {
+        net_pairs.extend(internet_pairs(model, &to, flow, &[true]));
+    }
+    if names_internet(opts.to) {
+        net_pairs.extend(internet_pairs(model, &from, flow, &[false]));
+    }
+    let mut summary = Summary::default();
+    for p in &pairs {
+        summary.add(p.verdict, 1);
+    }
+    for p in &net_pairs {
+        summary.add(p.pair.verdict, 1);
+    }
+    let mut listed: Vec<WorkloadPairOut> = pairs.iter().map(|p| pair_out(model, p)).collect();
+    listed.extend(net_pairs.iter().map(|p| {
+        let mut out = pair_out(model, &p.pair);
+        let internet = crate::analysis::internet::INTERNET.to_string();
+        if p.inbound {
+            out.from = internet;
+        } else {
+            out.to = internet;
+        }
+        out
+    }));
+    let mut findings = model.workload_findings.clone();
+    findings.extend(security_group::findings(model));
+    findings
+        .sort_by(|a, b| (a.code, &a.resource, &a.message).cmp(&(b.code, &b.resource, &b.message)));
+    findings.dedup();
+    let mut shown: Vec<usize> = from.iter().chain(&to).copied().collect();
+    shown.sort_by(|a, b| address_order(&model.workloads[*a].address, &model.workloads[*b].address));
+    shown.dedup();
+    Ok(WorkloadsDoc {
+        json_schema: crate::report::schema_id::WORKLOADS,
+        schema: "tfreach/workloads/v1",
+        input: super::input_info(inputs, opts.view),
+        asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
+        workloads: shown.iter().map(|&w| info(model, w)).collect(),
+        summary,
+        pairs: listed,
+        findings,
+    })
+}
+
+fn known_workloads(model: &Model) -> String {
+    let mut names: Vec<&str> = model.workloads.iter().map(|w| w.address.as_str()).collect();
+    names.sort_by(|a, b| address_order(a, b));
+    match names.len() {
+        0 => "none".into(),
+        n if n > 12 => format!("{}, and {} more", names[..12].join(", "), n - 12),
+        _ => names.join(", "),
+    }
+}
+
+fn port_out(p: &Port, verdict: Option<crate::model::Verdict>) -> PortOut {
+    PortOut {
+        protocol: protocol_name(p.protocol),
+        port: p.port,
+        resource: p.resource.clone(),
+        verdict,
+    }
+}
+
+fn info(model: &Model, i: usize) -> WorkloadInfo {
+    let w = &model.workloads[i];
+    WorkloadInfo {
+        address: w.address.clone(),
+        kind: w.kind.name(),
+        vpc: w
+            .places
+            .first()
+            .and_then(|&s| model.subnet_vpc(s))
+            .map(|v| model.vpcs[v].address.clone()),
+        subnets: w
+            .places
+            .iter()
+            .map(|&s| model.subnets[s].address.clone())
+            .collect(),
+        subnets_unknown: w.places_unknown.clone(),
+        security_groups: w
+            .security_groups
+            .iter()
+            .map(|&g| model.security_groups[g].address.clone())
+            .collect(),
+        security_groups_unknown: w.security_groups_unknown.clone(),
+        unguarded: w.unguarded,
+        ports: w.ports.iter().map(|p| port_out(p, None)).collect(),
+    }
+}
+
+fn pair_out(model: &Model, p: &WorkloadPair) -> WorkloadPairOut {
+    WorkloadPairOut {
+        from: model.workloads[p.from].address.clone(),
+        to: model.workloads[p.to].address.clone(),
+        verdict: p.verdict,
+        traffic: p.traffic.clone(),
+        ports: p
+            .ports
+            .iter()
+            .map(|r| port_out(&r.port, Some(r.verdict)))
+            .collect(),
+        places: p
+            .places
+            .iter()
+            .map(|pl| PlaceOut {
+                from_subnet: model.subnets[pl.from_subnet].address.clone(),
+                to_subnet: model.subnets[pl.to_subnet].address.clone(),
+                verdict: pl.verdict,
+                opens: pl.opens.clone(),
+                egress_rules: pl.egress_rules.clone(),
+                ingress_rules: pl.ingress_rules.clone(),
+                reasons: pl.reasons.clone(),
+            })
+            .collect(),
+        reasons: p.reasons.clone(),
+    }
+}
