@@ -124,16 +124,19 @@ pub struct FlowArgs {
     /// gets a round trip.
     #[arg(long, value_name = "PROTOCOL")]
     pub protocol: Option<String>,
-    /// With --protocol tcp or udp: the destination port.
-    #[arg(long, value_name = "PORT", requires = "protocol")]
+    /// The destination port (with --protocol tcp or udp; alone, TCP).
+    #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
 }
 
 impl FlowArgs {
     /// The named flow, or why the flags do not name one.
     pub fn flow(&self) -> Result<Option<tfreach::model::Flow>, String> {
-        let Some(p) = &self.protocol else {
-            return Ok(None);
+        let p = match (&self.protocol, self.port) {
+            (Some(p), _) => p.as_str(),
+            // A port alone names a TCP service (`--port 5432`).
+            (None, Some(_)) => "tcp",
+            (None, None) => return Ok(None),
         };
         let proto =
             tfreach::model::flow::parse_protocol(p).map_err(|e| format!("--protocol: {e}"))?;
