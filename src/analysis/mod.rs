@@ -15,6 +15,7 @@
 pub mod acl;
 pub mod classes;
 pub mod endpoints;
+pub mod fix;
 pub mod findings;
 pub mod inspection;
 pub mod internet;
