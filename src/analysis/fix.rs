@@ -789,9 +789,15 @@ fn table_ref(refs: &mut Refs, m: &Model, home: &str, t: usize) -> String {
     refs.to(home, &table.address, "id", table.aws_id.as_deref())
 }
 
-fn table_home<'a>(m: &'a Model, t: usize) -> &'a str {
+fn table_home(m: &Model, t: usize) -> &str {
+    split(table_home_address(m, t)).module
+}
+
+/// The address of a route table, or of its VPC for a main table the input
+/// does not manage.
+fn table_home_address(m: &Model, t: usize) -> &str {
     let a = &m.route_tables[t].address;
-    split(a.strip_suffix(" (main route table)").unwrap_or(a)).module
+    a.strip_suffix(" (main route table)").unwrap_or(a)
 }
 
 /// Aligns `key = value` lines as `terraform fmt` does.
@@ -869,8 +875,39 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
             }
             Edit::AddRoute { table, dest, via } => {
                 let home = table_home(m, table).to_string();
-                let name = fresh(format!("fix_{pair_name}"));
                 let (tattr, tref, what) = via_ref(&mut refs, m, &home, via, &new_peering);
+                let t = &m.route_tables[table];
+                // A table whose routes are inline blocks takes another
+                // block: an aws_route beside them makes Terraform remove
+                // one or the other on every apply.
+                if t
+                    .routes
+                    .iter()
+                    .any(|r| r.origin == Origin::Static && r.resource == t.address)
+                {
+                    changes.push(Change {
+                        kind: "add_route",
+                        description: format!(
+                            "add this route block to {} (its routes are inline): {dest} through {what}",
+                            t.address
+                        ),
+                        module: home,
+                        hcl: format!(
+                            "route {{\n{}}}\n",
+                            attrs(&[(dest_attr(&dest, true), format!("\"{dest}\"")), (tattr, tref)], "  ")
+                        ),
+                    });
+                    continue;
+                }
+                let towards = m
+                    .vpcs
+                    .iter()
+                    .find(|v| v.cidrs.all().any(|b| b.contains(&dest)))
+                    .map_or_else(|| pair_name.clone(), |v| name_of(&v.address));
+                let name = fresh(format!(
+                    "fix_{}_to_{towards}",
+                    name_of(table_home_address(m, table))
+                ));
                 let hcl = format!(
                     "resource \"aws_route\" \"{name}\" {{\n{}}}\n",
                     attrs(

@@ -148,13 +148,24 @@ fn apply_hcl(base: &Model, fix: &Fix) -> Model {
             }
             "add_route" => {
                 let b = body.blocks().next().unwrap();
-                let t = referent(&attr(b.body(), "route_table_id").unwrap(), &c.module, &known);
-                let ti = m.route_tables.iter().position(|x| x.address == t).unwrap();
-                let dest: Prefix = attr(b.body(), "destination_cidr_block")
-                    .or_else(|| attr(b.body(), "destination_ipv6_cidr_block"))
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                let (ti, dest) = if b.identifier() == "route" {
+                    // An inline block for the table the description names.
+                    let ti = m
+                        .route_tables
+                        .iter()
+                        .position(|t| c.description.contains(&format!("to {} (", t.address)))
+                        .unwrap();
+                    let d = attr(b.body(), "cidr_block").or_else(|| attr(b.body(), "ipv6_cidr_block"));
+                    (ti, d.unwrap())
+                } else {
+                    let t =
+                        referent(&attr(b.body(), "route_table_id").unwrap(), &c.module, &known);
+                    let ti = m.route_tables.iter().position(|x| x.address == t).unwrap();
+                    let d = attr(b.body(), "destination_cidr_block")
+                        .or_else(|| attr(b.body(), "destination_ipv6_cidr_block"));
+                    (ti, d.unwrap())
+                };
+                let dest: Prefix = dest.parse().unwrap();
                 let vpc = m.route_tables[ti].vpc.index().unwrap();
                 assert!(
                     !m.vpcs[vpc].cidrs.all().any(|own| own.contains(&dest)),
