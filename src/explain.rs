@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use wildmatch::WildMatch;
 
-use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome, PairEval};
 use crate::analysis::fix::Fix;
+use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome, PairEval};
 use crate::analysis::{internet, onprem};
 use crate::model::{Flow, Model};
 use crate::net::Family;

@@ -80,9 +80,17 @@ enum Via {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Edit {
     /// A new route in a route table.
-    AddRoute { table: usize, dest: Prefix, via: Via },
+    AddRoute {
+        table: usize,
+        dest: Prefix,
+        via: Via,
+    },
     /// An existing static route (by position) pointed elsewhere.
-    SetTarget { table: usize, route: usize, via: Via },
+    SetTarget {
+        table: usize,
+        route: usize,
+        via: Via,
+    },
     /// A pending peering accepted.
     Accept { peering: usize },
     /// A new peering between two VPCs, accepted (index: the model's count
@@ -179,7 +187,11 @@ pub fn fixes(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Vec<Fix>
             break;
         }
     }
-    out.sort_by(|a, b| a.cost.cmp(&b.cost).then(a.alters.len().cmp(&b.alters.len())));
+    out.sort_by(|a, b| {
+        a.cost
+            .cmp(&b.cost)
+            .then(a.alters.len().cmp(&b.alters.len()))
+    });
     out
 }
 
@@ -258,7 +270,8 @@ impl Search<'_> {
                     grown.push(*c);
                     let mut key = grown.clone();
                     key.sort();
-                    if seen.contains(&key) || found.iter().any(|f| f.iter().all(|e| key.contains(e)))
+                    if seen.contains(&key)
+                        || found.iter().any(|f| f.iter().all(|e| key.contains(e)))
                     {
                         continue;
                     }
@@ -361,7 +374,11 @@ fn apply(m: &mut Model, e: &Edit, base_peerings: usize) -> Undo {
             reply: _,
         } => {
             let a = &mut m.network_acls[acl];
-            let list = if egress { &mut a.egress } else { &mut a.ingress };
+            let list = if egress {
+                &mut a.egress
+            } else {
+                &mut a.ingress
+            };
             let at = list.partition_point(|r| r.number < number);
             list.insert(
                 at,
@@ -432,13 +449,14 @@ fn candidates_in(
     let mut out: Vec<Edit> = Vec::new();
     for c in &e.cells {
         let carried = c.round_trip.as_ref().is_none_or(|r| !r.is_empty());
-        if c.forward.outcome == Outcome::Delivered
-            && c.ret.outcome == Outcome::Delivered
-            && carried
+        if c.forward.outcome == Outcome::Delivered && c.ret.outcome == Outcome::Delivered && carried
         {
             continue;
         }
-        for (dir, leg) in [(Direction::Forward, &c.forward), (Direction::Return, &c.ret)] {
+        for (dir, leg) in [
+            (Direction::Forward, &c.forward),
+            (Direction::Return, &c.ret),
+        ] {
             if leg.outcome == Outcome::Delivered && carried {
                 continue;
             }
@@ -531,12 +549,7 @@ fn routes(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mu
         // middlebox, which these are not).
         let allowed = |p: &Prefix| !own.iter().any(|b| b.contains(p));
         let table = &m.route_tables[t];
-        let existing = |p: &Prefix| {
-            table
-                .routes
-                .iter()
-                .position(|r| r.dest == Dest::Cidr(*p))
-        };
+        let existing = |p: &Prefix| table.routes.iter().position(|r| r.dest == Dest::Cidr(*p));
         let mut dests: Vec<Prefix> = block.into_iter().filter(|b| allowed(b)).collect();
         // The VPC's block is routed elsewhere already: the subnet's own
         // block, more specific, leaves the other addresses as they are.
@@ -600,7 +613,10 @@ fn peerings(
                 let (Some(a), Some(b)) = (m.subnet_vpc(from), m.subnet_vpc(to)) else {
                     continue;
                 };
-                let joined = m.peerings.iter().any(|p| p.other_side(a) == Some(&Link::To(b)));
+                let joined = m
+                    .peerings
+                    .iter()
+                    .any(|p| p.other_side(a) == Some(&Link::To(b)));
                 let apart = different_place(m, a, b);
                 if a != b && !joined && !apart && !vpcs_overlap(m, a, b) {
                     out.push(Edit::Peer {
@@ -618,7 +634,8 @@ fn peerings(
 /// (a peering between them needs an accepter on the other side).
 fn different_place(m: &Model, a: usize, b: usize) -> bool {
     let (x, y) = (&m.vpcs[a], &m.vpcs[b]);
-    let differ = |p: &Option<String>, q: &Option<String>| matches!((p, q), (Some(p), Some(q)) if p != q);
+    let differ =
+        |p: &Option<String>, q: &Option<String>| matches!((p, q), (Some(p), Some(q)) if p != q);
     differ(&x.region, &y.region) || differ(&x.account, &y.account)
 }
 
@@ -824,7 +841,11 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
     let mut notes = Vec::new();
     let mut changes = Vec::new();
     let (s, d) = (search.s, search.d);
-    let pair_name = format!("{}_to_{}", name_of(&m.subnets[s].address), name_of(&m.subnets[d].address));
+    let pair_name = format!(
+        "{}_to_{}",
+        name_of(&m.subnets[s].address),
+        name_of(&m.subnets[d].address)
+    );
     let mut names: Vec<String> = Vec::new();
     let mut fresh = |base: String| {
         let mut n = base.clone();
@@ -846,13 +867,23 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
             Edit::Peer { a, b } => {
                 let (va, vb) = (&m.vpcs[a], &m.vpcs[b]);
                 let home = split(&va.address).module.to_string();
-                let name = fresh(format!("fix_{}_{}", name_of(&va.address), name_of(&vb.address)));
+                let name = fresh(format!(
+                    "fix_{}_{}",
+                    name_of(&va.address),
+                    name_of(&vb.address)
+                ));
                 let hcl = format!(
                     "resource \"aws_vpc_peering_connection\" \"{name}\" {{\n{}}}\n",
                     attrs(
                         &[
-                            ("vpc_id", refs.to(&home, &va.address, "id", va.aws_id.as_deref())),
-                            ("peer_vpc_id", refs.to(&home, &vb.address, "id", vb.aws_id.as_deref())),
+                            (
+                                "vpc_id",
+                                refs.to(&home, &va.address, "id", va.aws_id.as_deref())
+                            ),
+                            (
+                                "peer_vpc_id",
+                                refs.to(&home, &vb.address, "id", vb.aws_id.as_deref())
+                            ),
                             ("auto_accept", "true".into()),
                         ],
                         "  "
@@ -860,7 +891,11 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                 );
                 let local = format!("aws_vpc_peering_connection.{name}");
                 new_peering = Some((
-                    if home.is_empty() { local.clone() } else { format!("{home}.{local}") },
+                    if home.is_empty() {
+                        local.clone()
+                    } else {
+                        format!("{home}.{local}")
+                    },
                     home.clone(),
                 ));
                 changes.push(Change {
@@ -880,8 +915,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                 // A table whose routes are inline blocks takes another
                 // block: an aws_route beside them makes Terraform remove
                 // one or the other on every apply.
-                if t
-                    .routes
+                if t.routes
                     .iter()
                     .any(|r| r.origin == Origin::Static && r.resource == t.address)
                 {
@@ -1023,7 +1057,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                 };
                 let way = if egress { "egress" } else { "ingress" };
                 let inline = a.address.contains("aws_default_network_acl.")
-                    || a.ingress.iter().chain(&a.egress).any(|r| r.resource == a.address);
+                    || a.ingress
+                        .iter()
+                        .chain(&a.egress)
+                        .any(|r| r.resource == a.address);
                 let cattr = dest_attr(&cidr, true);
                 let what = match rule {
                     AclFlows::All => "all traffic".to_string(),
@@ -1100,19 +1137,20 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
     let cost = changes.len();
     let summary = changes
         .iter()
-        .map(|c| c.description.split(" (").next().unwrap_or(&c.description).to_string())
+        .map(|c| {
+            c.description
+                .split(" (")
+                .next()
+                .unwrap_or(&c.description)
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("; ");
     notes.sort();
     notes.dedup();
     let note = match (note, notes.is_empty()) {
         (None, true) => None,
-        (n, _) => Some(
-            n.into_iter()
-                .chain(notes)
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
+        (n, _) => Some(n.into_iter().chain(notes).collect::<Vec<_>>().join("; ")),
     };
     Fix {
         cost,
@@ -1153,20 +1191,26 @@ fn via_ref(
                 .clone()
                 .unwrap_or_else(|| ("aws_vpc_peering_connection.new".into(), String::new()));
             let r = refs.to(home, &address, "id", None);
-            ("vpc_peering_connection_id", r, format!("the new peering {address}"))
+            (
+                "vpc_peering_connection_id",
+                r,
+                format!("the new peering {address}"),
+            )
         }
         Via::Peering(p) => {
             let pc = &m.peerings[p];
-            let address = pc
-                .address
-                .clone();
+            let address = pc.address.clone();
             let r = refs.to(home, &address, "id", pc.aws_id.as_deref());
             ("vpc_peering_connection_id", r, format!("peering {address}"))
         }
         Via::Tgw(g) => {
             let gw = &m.gateways[g];
             let r = refs.to(home, &gw.address, "id", gw.aws_id.as_deref());
-            ("transit_gateway_id", r, format!("transit gateway {}", gw.address))
+            (
+                "transit_gateway_id",
+                r,
+                format!("transit gateway {}", gw.address),
+            )
         }
     }
 }
@@ -1175,7 +1219,10 @@ fn via_ref(
 fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<String>) {
     let m = &search.work;
     let (s, d) = (search.s, search.d);
-    let mut vpcs: Vec<usize> = [m.subnet_vpc(s), m.subnet_vpc(d)].into_iter().flatten().collect();
+    let mut vpcs: Vec<usize> = [m.subnet_vpc(s), m.subnet_vpc(d)]
+        .into_iter()
+        .flatten()
+        .collect();
     vpcs.dedup();
     let subnets: Vec<usize> = vpcs
         .iter()

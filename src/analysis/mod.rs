@@ -15,8 +15,8 @@
 pub mod acl;
 pub mod classes;
 pub mod endpoints;
-pub mod fix;
 pub mod findings;
+pub mod fix;
 pub mod inspection;
 pub mod internet;
 pub mod lookup;

@@ -264,7 +264,15 @@ fn explain_json_of_every_fixture_matches_the_explain_schema() {
             assert_valid(&v, &run_json(&args, false), &format!("{args:?}"));
             // With fix hints for the pairs that are not reachable.
             let args = [
-                "explain", &d, "--from", from, "--to", to, "--format", "json", "--intent",
+                "explain",
+                &d,
+                "--from",
+                from,
+                "--to",
+                to,
+                "--format",
+                "json",
+                "--intent",
                 "reachable",
             ];
             let out = run_json(&args, false);
@@ -293,7 +301,10 @@ fn explain_json_of_every_fixture_matches_the_explain_schema() {
         explained += 1;
     }
     assert!(explained >= 20, "only {explained} documents explained");
-    assert!(with_fixes >= 5, "only {with_fixes} explanations with fix hints");
+    assert!(
+        with_fixes >= 5,
+        "only {with_fixes} explanations with fix hints"
+    );
     // Globs select several pairs: a list of several explanations.
     let example = shown(&root().join("fixtures/example/plan.json"));
     let args = [
