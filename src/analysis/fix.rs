@@ -326,6 +326,9 @@ impl Search<'_> {
     }
 }
 
+/// The resource of a route a fix adds, in the working model.
+const NEW_ROUTE: &str = "(new route)";
+
 /// Marks, in the working model, the address of a peering a fix adds.
 const NEW_PEERING_MARK: &str = "(new) ";
 
@@ -334,7 +337,7 @@ fn apply(m: &mut Model, e: &Edit, base_peerings: usize) -> Undo {
         Edit::AddRoute { table, dest, via } => {
             let target = target(m, via);
             m.route_tables[table].routes.push(Route {
-                resource: "(new route)".into(),
+                resource: NEW_ROUTE.into(),
                 dest: Dest::Cidr(dest),
                 target,
                 origin: Origin::Static,
@@ -566,7 +569,12 @@ fn routes(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mu
                     }),
                     Some(r) => {
                         let route = &table.routes[r];
-                        if route.origin == Origin::Static && route.target != target(m, via) {
+                        // Only routes of the input are changed; a route a
+                        // fix adds is never the one another edit changes.
+                        if route.origin == Origin::Static
+                            && route.resource != NEW_ROUTE
+                            && route.target != target(m, via)
+                        {
                             out.push(Edit::SetTarget {
                                 table: t,
                                 route: r,
@@ -774,10 +782,11 @@ impl Refs<'_> {
         if let (Some(id), "id") = (aws_id, attr) {
             return format!("{id:?}");
         }
-        let var = format!("{}_{attr}", a.local.replace(['.', '[', ']', '"'], "_"))
-            .replace("__", "_")
-            .trim_matches('_')
-            .to_string();
+        let mut var = format!("{}_{attr}", a.local.replace(['.', '[', ']', '"'], "_"));
+        while var.contains("__") {
+            var = var.replace("__", "_");
+        }
+        let var = var.trim_matches('_').to_string();
         self.notes.push(format!(
             "{address} is in {}, not in {}: pass its {attr} into {} as variable `{var}`",
             module_name(a.module),
@@ -964,7 +973,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                 });
             }
             Edit::SetTarget { table, route, via } => {
-                let r = &m.route_tables[table].routes[route];
+                let Some(r) = m.route_tables[table].routes.get(route) else {
+                    continue;
+                };
                 let resource = r.resource.clone();
                 let home = split(&resource).module.to_string();
                 let (tattr, tref, what) = via_ref(&mut refs, m, &home, via, &new_peering);
@@ -1265,4 +1276,38 @@ fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<Stri
         .collect();
     out.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
     (out, note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split_into_module_and_local_address() {
+        let a = split(r#"module.net["prod"].module.sub.aws_route_table.rt["a.b"]"#);
+        assert_eq!(a.module, r#"module.net["prod"].module.sub"#);
+        assert_eq!(a.local, r#"aws_route_table.rt["a.b"]"#);
+        let b = split("aws_vpc.a");
+        assert_eq!((b.module, b.local), ("", "aws_vpc.a"));
+    }
+
+    #[test]
+    fn references_across_modules_use_the_id_or_a_variable() {
+        let mut notes = Vec::new();
+        let mut r = Refs { notes: &mut notes };
+        assert_eq!(
+            r.to("module.net", "module.net.aws_vpc.a", "id", None),
+            "aws_vpc.a.id"
+        );
+        assert_eq!(
+            r.to("", "module.net.aws_vpc.a", "id", Some("vpc-1")),
+            "\"vpc-1\""
+        );
+        assert_eq!(
+            r.to("", r#"module.net.aws_vpc.a["x"]"#, "id", None),
+            "var.aws_vpc_a_x_id"
+        );
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("into the root module as variable `aws_vpc_a_x_id`"));
+    }
 }
