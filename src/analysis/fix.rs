@@ -46,8 +46,8 @@ pub struct Fix {
 /// One resource to add, or one attribute of an existing resource to change.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
-    /// `add_route`, `change_route_target`, `accept_peering`, `add_peering`
-    /// or `add_network_acl_rule`.
+    /// `add_route`, `change_route_target`, `accept_peering`,
+    /// `change_peering`, `add_peering` or `add_network_acl_rule`.
     pub kind: &'static str,
     /// What to do, in words, naming the resource it goes in or changes.
     pub description: String,
@@ -1026,6 +1026,21 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         hcl: "auto_accept = true\n".into(),
                     });
                 } else {
+                    // A requester that sets auto_accept across accounts or
+                    // Regions is refused (or ignored): it must drop it.
+                    if let PeeringState::Inactive(why) = &p.state {
+                        if why.contains("auto_accept") && !why.contains("sets no auto_accept") {
+                            changes.push(Change {
+                                kind: "change_peering",
+                                description: format!(
+                                    "in {}, drop auto_accept: it works only within one account and Region",
+                                    p.address
+                                ),
+                                module: home.clone(),
+                                hcl: "auto_accept = false\n".into(),
+                            });
+                        }
+                    }
                     let name = fresh(format!("fix_{}", name_of(&p.address)));
                     let hcl = format!(
                         "resource \"aws_vpc_peering_connection_accepter\" \"{name}\" {{\n{}}}\n",

@@ -241,6 +241,12 @@ fn apply_hcl(base: &Model, fix: &Fix) -> Model {
                 }
                 m.peerings[i].state = PeeringState::Active;
             }
+            "change_peering" => {
+                // Goes with an accepter in the same fix; alone it accepts
+                // nothing.
+                assert_eq!(attr(&body, "auto_accept").as_deref(), Some("false"));
+                assert!(fix.changes.iter().any(|x| x.kind == "accept_peering"));
+            }
             "add_network_acl_rule" => {
                 let (acl, egress, rb, num, action) = match body.blocks().next() {
                     Some(b) if b.identifier() == "resource" => {
