@@ -167,6 +167,17 @@ pub struct ExplainArgs {
     pub format: AnalyzeFormat,
     #[command(flatten)]
     pub flow: FlowArgs,
+    /// What the pairs are meant to be: with `reachable`, each pair that is
+    /// not gets fix hints (checked changes, as HCL) after its path.
+    #[arg(long, value_enum)]
+    pub intent: Option<Intent>,
+}
+
+/// What `explain --intent` says the pairs should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Intent {
+    /// The pairs should get a round trip.
+    Reachable,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use wildmatch::WildMatch;
 
+use crate::analysis::fix::Fix;
 use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome, PairEval};
 use crate::analysis::{internet, onprem};
 use crate::model::{Flow, Model};
@@ -44,6 +45,11 @@ pub struct Explanation {
     /// A condition of the answer (which instances it holds for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// With `--intent reachable`: the checked changes that make the pair
+    /// reachable, fewest resources first (empty when it is reachable, or
+    /// when nothing tfreach can propose helps). `None`: not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixes: Option<Vec<Fix>>,
 }
 
 fn outcome_name(o: Outcome) -> &'static str {
@@ -307,6 +313,7 @@ pub fn explain_workloads(model: &Model, a: usize, b: usize, flow: Option<&Flow>)
         asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
         traffic: pair.traffic,
         note: None,
+        fixes: None,
     }
 }
 
@@ -366,6 +373,7 @@ fn explanation(
         asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
         traffic: e.traffic,
         note,
+        fixes: None,
     }
 }
 
@@ -436,6 +444,62 @@ pub fn write_text(out: &mut dyn Write, list: &[Explanation], st: Styles) -> io::
                     r.message
                 )?;
             }
+        }
+        if let Some(fixes) = &x.fixes {
+            write_fixes(out, x, fixes)?;
+        }
+    }
+    Ok(())
+}
+
+/// The fix hints of one pair, after its path and reasons.
+fn write_fixes(out: &mut dyn Write, x: &Explanation, fixes: &[Fix]) -> io::Result<()> {
+    if x.verdict == Verdict::Reachable {
+        return Ok(());
+    }
+    if fixes.is_empty() {
+        writeln!(
+            out,
+            "  fixes: none found (tfreach proposes routes into peerings and transit gateways both VPCs use, peering acceptance, direct peering and network ACL rules)"
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  fixes (each applied to the model and checked: the pair becomes reachable):"
+    )?;
+    for (i, f) in fixes.iter().enumerate() {
+        let n = f.cost;
+        let what = if n == 1 { "change" } else { "changes" };
+        writeln!(out, "    {}. {} ({n} {what})", i + 1, f.summary)?;
+        for c in &f.changes {
+            let module = if c.module.is_empty() {
+                "the root module"
+            } else {
+                c.module.as_str()
+            };
+            writeln!(out, "       - {} [in {module}]", c.description)?;
+            for line in c.hcl.lines() {
+                writeln!(out, "           {line}")?;
+            }
+        }
+        if f.alters.is_empty() {
+            writeln!(
+                out,
+                "       no other pair of these VPCs changes its verdict"
+            )?;
+        } else {
+            writeln!(out, "       also changes:")?;
+            for a in &f.alters {
+                writeln!(
+                    out,
+                    "         {} -> {}: {} -> {}",
+                    a.from, a.to, a.before, a.after
+                )?;
+            }
+        }
+        if let Some(n) = &f.note {
+            writeln!(out, "       note: {n}")?;
         }
     }
     Ok(())

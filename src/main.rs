@@ -415,6 +415,7 @@ fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         from: &e.from,
         to: &e.to,
         on_prem: on_prem(&e.inputs)?,
+        intent_reachable: e.intent == Some(cli::Intent::Reachable),
     };
     let list = commands::explain(&docs.inputs(), &opts)?;
     emit(&e.common, color, |w, st| match e.format {

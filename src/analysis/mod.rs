@@ -16,6 +16,7 @@ pub mod acl;
 pub mod classes;
 pub mod endpoints;
 pub mod findings;
+pub mod fix;
 pub mod inspection;
 pub mod internet;
 pub mod lookup;

@@ -1,5 +1,6 @@
 //! `explain`: the hop-by-hop paths of the pairs two selectors name.
 
+use crate::analysis::fix;
 use crate::explain::{self as trace, Explanation};
 use crate::ingest::View;
 use crate::model::Flow;
@@ -19,6 +20,9 @@ pub struct ExplainOptions<'a> {
     pub to: &'a str,
     /// Ranges named for on-premises networks.
     pub on_prem: super::OnPremRanges,
+    /// The pairs are meant to be reachable: each subnet pair that is not
+    /// gets its fix hints.
+    pub intent_reachable: bool,
 }
 
 /// The explanation of every ordered pair of distinct subnets from the
@@ -71,7 +75,13 @@ pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanatio
     let mut list: Vec<Explanation> = from
         .iter()
         .flat_map(|&s| to.iter().filter(move |&&d| d != s).map(move |&d| (s, d)))
-        .map(|(s, d)| trace::explain(model, s, d, flow))
+        .map(|(s, d)| {
+            let mut x = trace::explain(model, s, d, flow);
+            if opts.intent_reachable {
+                x.fixes = Some(fix::fixes(model, s, d, flow));
+            }
+            x
+        })
         .collect();
     if to_internet {
         list.extend(

@@ -155,6 +155,7 @@ fn command_errors_name_the_file_and_what_is_wrong() {
         from: "aws_subnet.*",
         to: "aws_subnet.nothing_here",
         on_prem: Vec::new(),
+        intent_reachable: false,
     };
     let e = commands::explain(&[Input::new(&doc, "-")], &opts).unwrap_err();
     assert!(

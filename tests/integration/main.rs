@@ -8,6 +8,7 @@ mod differential;
 mod ecosystem;
 mod estates;
 mod estates_many;
+mod fixes;
 mod hostile;
 mod internet;
 mod matrix;

@@ -101,6 +101,11 @@ rule!(
     assumed_link_that_aws_cannot_have_is_dropped,
     tgw_distinct_default_tables_are_two_tables,
     recorded_for_each_value_names_the_instance,
+    fix_route_into_active_peering,
+    fix_route_into_shared_transit_gateway,
+    fix_accept_pending_peering,
+    fix_network_acl_rule,
+    fix_transitive_peering_options,
 );
 
 #[test]

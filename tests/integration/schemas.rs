@@ -290,6 +290,7 @@ TRANSITIVE_PEERING = "warning"
 fn explain_json_of_every_fixture_matches_the_explain_schema() {
     let v = validator("explain");
     let mut explained = 0;
+    let mut with_fixes = 0;
     for doc in documents() {
         let d = shown(&doc);
         let report = run_json(
@@ -311,6 +312,26 @@ fn explain_json_of_every_fixture_matches_the_explain_schema() {
                 "explain", &d, "--from", from, "--to", to, "--format", "json",
             ];
             assert_valid(&v, &run_json(&args, false), &format!("{args:?}"));
+            // With fix hints for the pairs that are not reachable.
+            let args = [
+                "explain",
+                &d,
+                "--from",
+                from,
+                "--to",
+                to,
+                "--format",
+                "json",
+                "--intent",
+                "reachable",
+            ];
+            let out = run_json(&args, false);
+            assert_valid(&v, &out, &format!("{args:?}"));
+            for x in out.as_array().unwrap() {
+                if x["fixes"].as_array().is_some_and(|f| !f.is_empty()) {
+                    with_fixes += 1;
+                }
+            }
         }
         let args = [
             "explain",
@@ -330,6 +351,10 @@ fn explain_json_of_every_fixture_matches_the_explain_schema() {
         explained += 1;
     }
     assert!(explained >= 20, "only {explained} documents explained");
+    assert!(
+        with_fixes >= 5,
+        "only {with_fixes} explanations with fix hints"
+    );
     // Globs select several pairs: a list of several explanations.
     let example = shown(&root().join("fixtures/example/plan.json"));
     let args = [

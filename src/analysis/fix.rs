@@ -1,0 +1,1327 @@
+//! Fix hints: for one ordered pair that is not `reachable`, the smallest
+//! sets of changes to the configuration that make it reachable.
+//!
+//! Candidates come from what the failing walks say (their reason codes and
+//! the resources they name): a route into a peering connection or transit
+//! gateway both VPCs already use, the acceptance of a pending peering, an
+//! allow rule in a network ACL, and, for traffic that relies on transitive
+//! peering, a direct peering. Each set of candidates is applied to a copy of
+//! the model and the pair is evaluated again; only the sets that make it
+//! `reachable` are kept, fewest resources first, with the other pairs of
+//! the VPCs involved whose verdicts the change alters. Nothing here is
+//! offered that AWS refuses: no route inside the table's own VPC blocks, no
+//! second route for a destination a table already routes (the existing one
+//! is changed instead), no peering between VPCs whose blocks overlap.
+
+use serde::Serialize;
+
+use crate::codes;
+use crate::model::flow::{protocol_name, ICMP, ICMPV6, TCP, UDP};
+use crate::model::{
+    AclRule, Dest, Direction, Flow, FlowSet, GatewayKind, Link, Model, Origin, Peering,
+    PeeringState, Route, Target, Verdict,
+};
+use crate::net::{Family, Prefix};
+
+use super::acl::evaluate;
+use super::pair::{evaluate_pair_flow, PairEval};
+use super::walk::{Detail, Leg, Outcome};
+
+/// One way to make a pair reachable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    /// How many resources it adds or changes.
+    pub cost: usize,
+    /// One line: what the fix does.
+    pub summary: String,
+    /// The changes, each one resource added or changed.
+    pub changes: Vec<Change>,
+    /// Other pairs of the VPCs involved whose verdict the fix changes.
+    pub alters: Vec<Altered>,
+    /// What the check of other pairs left out, when it had to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One resource to add, or one attribute of an existing resource to change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// `add_route`, `change_route_target`, `accept_peering`,
+    /// `change_peering`, `add_peering` or `add_network_acl_rule`.
+    pub kind: &'static str,
+    /// What to do, in words, naming the resource it goes in or changes.
+    pub description: String,
+    /// The module the change goes in (`module.net`, or `` for the root
+    /// module); with instance keys, the module's source serves them all.
+    pub module: String,
+    /// HCL to paste: a resource block, a nested block or an attribute.
+    pub hcl: String,
+}
+
+/// A pair whose verdict the fix changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Altered {
+    pub from: String,
+    pub to: String,
+    pub before: Verdict,
+    pub after: Verdict,
+}
+
+/// How a new or changed route leaves its VPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Via {
+    /// A peering connection (index, possibly one a fix adds).
+    Peering(usize),
+    /// A transit gateway: its index in `Model::gateways`.
+    Tgw(usize),
+}
+
+/// One change to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Edit {
+    /// A new route in a route table.
+    AddRoute {
+        table: usize,
+        dest: Prefix,
+        via: Via,
+    },
+    /// An existing static route (by position) pointed elsewhere.
+    SetTarget {
+        table: usize,
+        route: usize,
+        via: Via,
+    },
+    /// A pending peering accepted.
+    Accept { peering: usize },
+    /// A new peering between two VPCs, accepted (index: the model's count
+    /// of peerings before any fix).
+    Peer { a: usize, b: usize },
+    /// An allow rule in a network ACL.
+    AclAllow {
+        acl: usize,
+        egress: bool,
+        number: u32,
+        cidr: Prefix,
+        rule: AclFlows,
+        /// The rule lets the replies through (the return walk).
+        reply: bool,
+    },
+}
+
+/// What an added ACL rule lets through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum AclFlows {
+    /// Every protocol.
+    All,
+    /// One TCP or UDP port range.
+    Ports(u8, u16, u16),
+    /// Every message of one protocol (ICMP).
+    Protocol(u8),
+}
+
+impl AclFlows {
+    fn flows(self) -> FlowSet {
+        match self {
+            AclFlows::All => FlowSet::all(),
+            AclFlows::Ports(p, lo, hi) => FlowSet::ports(p, lo, hi),
+            AclFlows::Protocol(p) => FlowSet::protocol(p),
+        }
+    }
+}
+
+/// What undoes one applied edit.
+enum Undo {
+    PopRoute(usize),
+    Target(usize, usize, Target),
+    State(usize, PeeringState),
+    PopPeering,
+    AclRule(usize, bool, usize),
+}
+
+/// The most sets of changes one pair's search evaluates.
+const MAX_EVALUATIONS: usize = 2000;
+/// The most changes in one fix.
+const MAX_DEPTH: usize = 3;
+/// The most fixes offered for one pair.
+const MAX_FIXES: usize = 6;
+/// The most other pairs a fix's side effects are checked on.
+const MAX_SIDE_PAIRS: usize = 4000;
+
+/// The fixes that make the ordered pair `s` -> `d` (model indices) reachable
+/// for `flow` (`None`: any traffic), fewest resources first; empty when the
+/// pair is reachable already or nothing tfreach can propose helps.
+pub fn fixes(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Vec<Fix> {
+    let base = evaluate_pair_flow(model, s, d, Detail::Reasons, flow);
+    if base.verdict == Verdict::Reachable {
+        return Vec::new();
+    }
+    let mut search = Search {
+        work: model.clone(),
+        base_peerings: model.peerings.len(),
+        s,
+        d,
+        flow,
+        evaluations: 0,
+    };
+    let base_peerings = model.peerings.len();
+    let mut found: Vec<Vec<Edit>> = search
+        .run(base)
+        .into_iter()
+        .filter(|set| !mixed(set, base_peerings))
+        .collect();
+    // Fewest changes first; then routes for whole VPC blocks before routes
+    // for one subnet's block (which leave the rest of the VPC as it was).
+    found.sort_by_key(|set| (set.len(), narrow_routes(model, set)));
+    let mut shapes: Vec<Vec<Shape>> = Vec::new();
+    let mut out: Vec<Fix> = Vec::new();
+    for set in found {
+        // One fix per shape (the same kinds of change to the same
+        // resources): the others differ only in how wide a route is.
+        let shape = shape_of(&set);
+        if shapes.contains(&shape) {
+            continue;
+        }
+        shapes.push(shape);
+        out.push(describe(model, &mut search, &set));
+        if out.len() == MAX_FIXES {
+            break;
+        }
+    }
+    out.sort_by(|a, b| {
+        a.cost
+            .cmp(&b.cost)
+            .then(a.alters.len().cmp(&b.alters.len()))
+    });
+    out
+}
+
+/// What a change does, without the width of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Shape {
+    Route(usize, Via),
+    Accept(usize),
+    Peer(usize, usize),
+    Acl(usize, bool),
+}
+
+fn shape_of(set: &[Edit]) -> Vec<Shape> {
+    let mut out: Vec<Shape> = set
+        .iter()
+        .map(|e| match *e {
+            Edit::AddRoute { table, via, .. } | Edit::SetTarget { table, via, .. } => {
+                Shape::Route(table, via)
+            }
+            Edit::Accept { peering } => Shape::Accept(peering),
+            Edit::Peer { a, b } => Shape::Peer(a, b),
+            Edit::AclAllow { acl, egress, .. } => Shape::Acl(acl, egress),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A new peering is worth its cost only when every route the fix writes
+/// uses it: one that mixes it with another way is not offered.
+fn mixed(set: &[Edit], base_peerings: usize) -> bool {
+    set.iter().any(|e| matches!(e, Edit::Peer { .. }))
+        && set.iter().any(|e| match e {
+            Edit::AddRoute { via, .. } | Edit::SetTarget { via, .. } => {
+                *via != Via::Peering(base_peerings)
+            }
+            _ => false,
+        })
+}
+
+/// How many new routes are for less than the destination VPC's block.
+fn narrow_routes(m: &Model, set: &[Edit]) -> usize {
+    set.iter()
+        .filter(|e| match e {
+            Edit::AddRoute { dest, .. } => !m.vpcs.iter().any(|v| v.cidrs.all().any(|b| b == dest)),
+            _ => false,
+        })
+        .count()
+}
+
+struct Search<'f> {
+    /// The model edits are applied to and undone from.
+    work: Model,
+    base_peerings: usize,
+    s: usize,
+    d: usize,
+    flow: Option<&'f Flow>,
+    evaluations: usize,
+}
+
+impl Search<'_> {
+    /// Breadth first over sets of edits: every set that makes the pair
+    /// reachable, with no smaller such set inside it.
+    fn run(&mut self, base: PairEval) -> Vec<Vec<Edit>> {
+        let mut found: Vec<Vec<Edit>> = Vec::new();
+        let mut frontier: Vec<(Vec<Edit>, Vec<Edit>)> = vec![(Vec::new(), self.candidates(&base))];
+        for _depth in 0..MAX_DEPTH {
+            let mut next: Vec<(Vec<Edit>, Vec<Edit>)> = Vec::new();
+            let mut seen: Vec<Vec<Edit>> = Vec::new();
+            for (set, cands) in &frontier {
+                for c in cands {
+                    if set.contains(c) {
+                        continue;
+                    }
+                    let mut grown = set.clone();
+                    grown.push(*c);
+                    let mut key = grown.clone();
+                    key.sort();
+                    if seen.contains(&key)
+                        || found.iter().any(|f| f.iter().all(|e| key.contains(e)))
+                    {
+                        continue;
+                    }
+                    seen.push(key);
+                    if self.evaluations >= MAX_EVALUATIONS {
+                        return found;
+                    }
+                    let e = self.evaluate(&grown);
+                    if e.verdict == Verdict::Reachable {
+                        found.push(grown);
+                    } else {
+                        let base = self.base_peerings;
+                        let more = self.with(&grown, |m, s, d, flow| {
+                            candidates_in(m, s, d, flow, &e, base)
+                        });
+                        next.push((grown, more));
+                    }
+                }
+            }
+            frontier = next;
+        }
+        found
+    }
+
+    fn candidates(&mut self, e: &PairEval) -> Vec<Edit> {
+        let base = self.base_peerings;
+        candidates_in(&self.work, self.s, self.d, self.flow, e, base)
+    }
+
+    /// Applies `set`, runs `f` on the changed model, and undoes the set.
+    fn with<T>(
+        &mut self,
+        set: &[Edit],
+        f: impl FnOnce(&Model, usize, usize, Option<&Flow>) -> T,
+    ) -> T {
+        let undo: Vec<Undo> = set
+            .iter()
+            .map(|e| apply(&mut self.work, e, self.base_peerings))
+            .collect();
+        let out = f(&self.work, self.s, self.d, self.flow);
+        for u in undo.into_iter().rev() {
+            revert(&mut self.work, u);
+        }
+        out
+    }
+
+    fn evaluate(&mut self, set: &[Edit]) -> PairEval {
+        self.evaluations += 1;
+        self.with(set, |m, s, d, flow| {
+            evaluate_pair_flow(m, s, d, Detail::Reasons, flow)
+        })
+    }
+}
+
+/// The resource of a route a fix adds, in the working model.
+const NEW_ROUTE: &str = "(new route)";
+
+/// Marks, in the working model, the address of a peering a fix adds.
+const NEW_PEERING_MARK: &str = "(new) ";
+
+fn apply(m: &mut Model, e: &Edit, base_peerings: usize) -> Undo {
+    match *e {
+        Edit::AddRoute { table, dest, via } => {
+            let target = target(m, via);
+            m.route_tables[table].routes.push(Route {
+                resource: NEW_ROUTE.into(),
+                dest: Dest::Cidr(dest),
+                target,
+                origin: Origin::Static,
+            });
+            Undo::PopRoute(table)
+        }
+        Edit::SetTarget { table, route, via } => {
+            let target = target(m, via);
+            let old = std::mem::replace(&mut m.route_tables[table].routes[route].target, target);
+            Undo::Target(table, route, old)
+        }
+        Edit::Accept { peering } => {
+            let old = std::mem::replace(&mut m.peerings[peering].state, PeeringState::Active);
+            Undo::State(peering, old)
+        }
+        Edit::Peer { a, b } => {
+            debug_assert_eq!(m.peerings.len(), base_peerings);
+            m.peerings.push(Peering {
+                address: format!(
+                    "{NEW_PEERING_MARK}{} <-> {}",
+                    m.vpcs[a].address, m.vpcs[b].address
+                ),
+                aws_id: None,
+                requester: Link::To(a),
+                accepter: Link::To(b),
+                state: PeeringState::Active,
+                accepter_resource: None,
+            });
+            Undo::PopPeering
+        }
+        Edit::AclAllow {
+            acl,
+            egress,
+            number,
+            cidr,
+            rule,
+            reply: _,
+        } => {
+            let a = &mut m.network_acls[acl];
+            let list = if egress {
+                &mut a.egress
+            } else {
+                &mut a.ingress
+            };
+            let at = list.partition_point(|r| r.number < number);
+            list.insert(
+                at,
+                AclRule {
+                    number,
+                    allow: true,
+                    cidr: Some(cidr),
+                    flows: rule.flows(),
+                    unknown: None,
+                    resource: "(new rule)".into(),
+                },
+            );
+            Undo::AclRule(acl, egress, at)
+        }
+    }
+}
+
+fn revert(m: &mut Model, u: Undo) {
+    match u {
+        Undo::PopRoute(t) => {
+            m.route_tables[t].routes.pop();
+        }
+        Undo::Target(t, r, old) => m.route_tables[t].routes[r].target = old,
+        Undo::State(p, old) => m.peerings[p].state = old,
+        Undo::PopPeering => {
+            m.peerings.pop();
+        }
+        Undo::AclRule(a, egress, at) => {
+            let acl = &mut m.network_acls[a];
+            if egress {
+                acl.egress.remove(at);
+            } else {
+                acl.ingress.remove(at);
+            }
+        }
+    }
+}
+
+fn target(m: &Model, via: Via) -> Target {
+    match via {
+        Via::Peering(p) => Target::Peering(Link::To(p)),
+        Via::Tgw(g) => Target::Gateway {
+            kind: GatewayKind::TransitGateway,
+            link: Link::To(g),
+            label: m.gateways[g].address.clone(),
+        },
+    }
+}
+
+/// True when any block of `a` overlaps any block of `b`.
+fn vpcs_overlap(m: &Model, a: usize, b: usize) -> bool {
+    m.vpcs[a]
+        .cidrs
+        .all()
+        .any(|x| m.vpcs[b].cidrs.all().any(|y| x.overlaps(y)))
+}
+
+/// The candidate edits the failing walks of `e` suggest, in the model as
+/// it stands.
+fn candidates_in(
+    m: &Model,
+    s: usize,
+    d: usize,
+    flow: Option<&Flow>,
+    e: &PairEval,
+    base_peerings: usize,
+) -> Vec<Edit> {
+    let mut out: Vec<Edit> = Vec::new();
+    for c in &e.cells {
+        let carried = c.round_trip.as_ref().is_none_or(|r| !r.is_empty());
+        if c.forward.outcome == Outcome::Delivered && c.ret.outcome == Outcome::Delivered && carried
+        {
+            continue;
+        }
+        for (dir, leg) in [
+            (Direction::Forward, &c.forward),
+            (Direction::Return, &c.ret),
+        ] {
+            if leg.outcome == Outcome::Delivered && carried {
+                continue;
+            }
+            let (from, to) = match dir {
+                Direction::Forward => (s, d),
+                Direction::Return => (d, s),
+            };
+            routes(m, from, to, c.family, leg, &mut out);
+            peerings(m, from, to, leg, base_peerings, &mut out);
+            acls(m, from, to, c.family, dir, flow, &mut out);
+        }
+    }
+    let mut uniq = Vec::new();
+    for x in out {
+        if !uniq.contains(&x) {
+            uniq.push(x);
+        }
+    }
+    uniq
+}
+
+/// Routes from the table of `from` (and any table a reason says has no
+/// route) towards the VPC of `to`, into a peering connection between the two
+/// VPCs or a transit gateway both are attached to.
+fn routes(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mut Vec<Edit>) {
+    let Some(vd) = m.subnet_vpc(to) else { return };
+    let Some(sub) = m.subnets[to].cidr(family) else {
+        return;
+    };
+    let mut tables: Vec<usize> = m.subnets[from].route_table.index().into_iter().collect();
+    for r in &leg.reasons {
+        if r.code != codes::NO_ROUTE_TO_DESTINATION {
+            continue;
+        }
+        if let Some(t) = m
+            .route_tables
+            .iter()
+            .position(|t| Some(&t.address) == r.resource.as_ref())
+        {
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+    }
+    let block = m.vpcs[vd]
+        .cidrs
+        .of(family)
+        .iter()
+        .find(|b| b.contains(&sub))
+        .copied();
+    for t in tables {
+        let Some(vt) = m.route_tables[t].vpc.index() else {
+            continue;
+        };
+        if vt == vd {
+            continue;
+        }
+        let mut vias = Vec::new();
+        for (i, p) in m.peerings.iter().enumerate() {
+            if p.other_side(vt) == Some(&Link::To(vd)) && !vpcs_overlap(m, vt, vd) {
+                vias.push(Via::Peering(i));
+            }
+        }
+        for &a in &m.vpcs[vt].attachments {
+            let Link::To(tgw) = m.tgw_attachments[a].tgw else {
+                continue;
+            };
+            let shared = m.vpcs[vd]
+                .attachments
+                .iter()
+                .any(|&b| m.tgw_attachments[b].tgw == Link::To(tgw));
+            if !shared {
+                continue;
+            }
+            if let Some(g) = m
+                .gateways
+                .iter()
+                .position(|g| g.transit_gateway == Some(tgw))
+            {
+                if !vias.contains(&Via::Tgw(g)) {
+                    vias.push(Via::Tgw(g));
+                }
+            }
+        }
+        if vias.is_empty() {
+            continue;
+        }
+        let own = m.vpcs[vt].cidrs.of(family);
+        // AWS refuses a route inside the VPC's own blocks (unless to a
+        // middlebox, which these are not).
+        let allowed = |p: &Prefix| !own.iter().any(|b| b.contains(p));
+        let table = &m.route_tables[t];
+        let existing = |p: &Prefix| table.routes.iter().position(|r| r.dest == Dest::Cidr(*p));
+        let mut dests: Vec<Prefix> = block.into_iter().filter(|b| allowed(b)).collect();
+        // The VPC's block is routed elsewhere already: the subnet's own
+        // block, more specific, leaves the other addresses as they are.
+        if dests.iter().any(|b| existing(b).is_some()) && allowed(&sub) && Some(sub) != block {
+            dests.push(sub);
+        }
+        for dest in dests {
+            for &via in &vias {
+                match existing(&dest) {
+                    None => out.push(Edit::AddRoute {
+                        table: t,
+                        dest,
+                        via,
+                    }),
+                    Some(r) => {
+                        let route = &table.routes[r];
+                        // Only routes of the input are changed; a route a
+                        // fix adds is never the one another edit changes.
+                        if route.origin == Origin::Static
+                            && route.resource != NEW_ROUTE
+                            && route.target != target(m, via)
+                        {
+                            out.push(Edit::SetTarget {
+                                table: t,
+                                route: r,
+                                via,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Peerings the walk found pending (accept them) or relied on transitively
+/// (peer the two VPCs directly).
+fn peerings(
+    m: &Model,
+    from: usize,
+    to: usize,
+    leg: &Leg,
+    base_peerings: usize,
+    out: &mut Vec<Edit>,
+) {
+    for r in &leg.reasons {
+        match r.code {
+            codes::BAD_STATE | codes::PEERING_NOT_ACTIVE | codes::UNRESOLVED_REFERENCE => {
+                let Some(i) = m
+                    .peerings
+                    .iter()
+                    .position(|p| Some(&p.address) == r.resource.as_ref())
+                else {
+                    continue;
+                };
+                let p = &m.peerings[i];
+                let (Link::To(a), Link::To(b)) = (&p.requester, &p.accepter) else {
+                    continue;
+                };
+                if p.state != PeeringState::Active && !vpcs_overlap(m, *a, *b) && i < base_peerings
+                {
+                    out.push(Edit::Accept { peering: i });
+                }
+            }
+            codes::PCX_REQUIRES_ADDRESS_IN_VPC_CIDR | codes::TRANSITIVE_PEERING => {
+                let (Some(a), Some(b)) = (m.subnet_vpc(from), m.subnet_vpc(to)) else {
+                    continue;
+                };
+                let joined = m
+                    .peerings
+                    .iter()
+                    .any(|p| p.other_side(a) == Some(&Link::To(b)));
+                let apart = different_place(m, a, b);
+                if a != b && !joined && !apart && !vpcs_overlap(m, a, b) {
+                    out.push(Edit::Peer {
+                        a: a.min(b),
+                        b: a.max(b),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// True when the two VPCs are known to be in different accounts or Regions
+/// (a peering between them needs an accepter on the other side).
+fn different_place(m: &Model, a: usize, b: usize) -> bool {
+    let differ =
+        |p: Result<&str, &str>, q: Result<&str, &str>| matches!((p, q), (Ok(p), Ok(q)) if p != q);
+    differ(m.vpc_region(a), m.vpc_region(b)) || differ(m.vpc_account(a), m.vpc_account(b))
+}
+
+/// Allow rules where the subnets' network ACLs stop the traffic of one
+/// direction: leaving `from` and entering `to`.
+fn acls(
+    m: &Model,
+    from: usize,
+    to: usize,
+    family: Family,
+    dir: Direction,
+    flow: Option<&Flow>,
+    out: &mut Vec<Edit>,
+) {
+    let (Some(fp), Some(tp)) = (m.subnets[from].cidr(family), m.subnets[to].cidr(family)) else {
+        return;
+    };
+    let asked = flow.map_or_else(|| FlowSet::connections(family), |f| f.forward(family));
+    let (needs, rule) = match dir {
+        Direction::Forward => (
+            asked,
+            match flow.and_then(|f| f.protocol) {
+                None => AclFlows::All,
+                Some(p @ (TCP | UDP)) => match flow.and_then(|f| f.port) {
+                    Some(port) => AclFlows::Ports(p, port, port),
+                    None => AclFlows::Ports(p, 0, 65535),
+                },
+                Some(p) => AclFlows::Protocol(p),
+            },
+        ),
+        Direction::Return => (
+            asked.replies_for(),
+            match flow.and_then(|f| f.protocol) {
+                Some(p @ (ICMP | ICMPV6)) => AclFlows::Protocol(p),
+                Some(p @ (TCP | UDP)) => AclFlows::Ports(p, 1024, 65535),
+                Some(p) => AclFlows::Protocol(p),
+                // Any traffic: the replies of TCP connections.
+                None => AclFlows::Ports(TCP, 1024, 65535),
+            },
+        ),
+    };
+    for (subnet, egress, peer) in [(from, true, tp), (to, false, fp)] {
+        let Link::To(a) = m.subnets[subnet].network_acl else {
+            continue;
+        };
+        let acl = &m.network_acls[a];
+        if acl.rules_unknown.is_some() {
+            continue;
+        }
+        let dec = evaluate(acl, egress, family, peer.interval().lo, &needs);
+        if dec.allowed.is_none() {
+            continue;
+        }
+        let list = if egress { &acl.egress } else { &acl.ingress };
+        // Before the first rule that matches the peer's block and denies.
+        let first_deny = list
+            .iter()
+            .filter(|r| !r.allow && r.cidr.is_some_and(|c| c.overlaps(&peer)))
+            .map(|r| r.number)
+            .min();
+        let taken = |n: u32| list.iter().any(|r| r.number == n);
+        let number = match first_deny {
+            Some(n) => (1..n).rev().find(|&k| !taken(k)),
+            None => {
+                let top = list.iter().map(|r| r.number).max().unwrap_or(0);
+                let next = (top / 100 + 1) * 100;
+                if next <= 32766 {
+                    Some(next)
+                } else {
+                    (1..32767).rev().find(|&k| !taken(k))
+                }
+            }
+        };
+        let Some(number) = number else { continue };
+        out.push(Edit::AclAllow {
+            acl: a,
+            egress,
+            number,
+            cidr: peer,
+            rule,
+            reply: dir == Direction::Return,
+        });
+    }
+}
+
+// -- describing a fix -----------------------------------------------------------
+
+/// A Terraform address split into its module and its address within it.
+struct Addr<'a> {
+    module: &'a str,
+    local: &'a str,
+}
+
+fn split(address: &str) -> Addr<'_> {
+    let parts = crate::ingest::address::split_traversal(address);
+    let mut i = 0;
+    let mut len = 0;
+    while i + 1 < parts.len() && parts[i] == "module" {
+        len += parts[i].len() + 1 + parts[i + 1].len() + 1;
+        i += 2;
+    }
+    if len == 0 || len > address.len() {
+        return Addr {
+            module: "",
+            local: address,
+        };
+    }
+    Addr {
+        module: &address[..len - 1],
+        local: &address[len..],
+    }
+}
+
+/// A name for a new resource, from the subnets it serves.
+fn name_of(address: &str) -> String {
+    let last = split(address).local.rsplit('.').next().unwrap_or(address);
+    last.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .trim_matches('_')
+        .to_string()
+}
+
+/// How the HCL of one module refers to an attribute of a resource, which
+/// may be in another module.
+struct Refs<'a> {
+    notes: &'a mut Vec<String>,
+}
+
+impl Refs<'_> {
+    fn to(&mut self, home: &str, address: &str, attr: &str, aws_id: Option<&str>) -> String {
+        let a = split(address);
+        if a.module == home {
+            return format!("{}.{attr}", a.local);
+        }
+        if let (Some(id), "id") = (aws_id, attr) {
+            return format!("{id:?}");
+        }
+        let mut var = format!("{}_{attr}", a.local.replace(['.', '[', ']', '"'], "_"));
+        while var.contains("__") {
+            var = var.replace("__", "_");
+        }
+        let var = var.trim_matches('_').to_string();
+        self.notes.push(format!(
+            "{address} is in {}, not in {}: pass its {attr} into {} as variable `{var}`",
+            module_name(a.module),
+            module_name(home),
+            module_name(home)
+        ));
+        format!("var.{var}")
+    }
+}
+
+fn module_name(m: &str) -> String {
+    if m.is_empty() {
+        "the root module".into()
+    } else {
+        m.to_string()
+    }
+}
+
+/// The reference to a route table's ID (a main table the input does not
+/// manage is the VPC's `main_route_table_id`).
+fn table_ref(refs: &mut Refs, m: &Model, home: &str, t: usize) -> String {
+    let table = &m.route_tables[t];
+    if let Some(vpc) = table.address.strip_suffix(" (main route table)") {
+        return refs.to(home, vpc, "main_route_table_id", None);
+    }
+    refs.to(home, &table.address, "id", table.aws_id.as_deref())
+}
+
+fn table_home(m: &Model, t: usize) -> &str {
+    split(table_home_address(m, t)).module
+}
+
+/// The address of a route table, or of its VPC for a main table the input
+/// does not manage.
+fn table_home_address(m: &Model, t: usize) -> &str {
+    let a = &m.route_tables[t].address;
+    a.strip_suffix(" (main route table)").unwrap_or(a)
+}
+
+/// Aligns `key = value` lines as `terraform fmt` does.
+fn attrs(lines: &[(&str, String)], indent: &str) -> String {
+    let w = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    lines
+        .iter()
+        .map(|(k, v)| format!("{indent}{k:w$} = {v}\n"))
+        .collect()
+}
+
+fn dest_attr(p: &Prefix, inline: bool) -> &'static str {
+    match (p.family, inline) {
+        (Family::V4, false) => "destination_cidr_block",
+        (Family::V6, false) => "destination_ipv6_cidr_block",
+        (Family::V4, true) => "cidr_block",
+        (Family::V6, true) => "ipv6_cidr_block",
+    }
+}
+
+/// Describes one fix and checks its effect on the other pairs of the VPCs
+/// involved.
+fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
+    let mut notes = Vec::new();
+    let mut changes = Vec::new();
+    let (s, d) = (search.s, search.d);
+    let pair_name = format!(
+        "{}_to_{}",
+        name_of(&m.subnets[s].address),
+        name_of(&m.subnets[d].address)
+    );
+    let mut names: Vec<String> = Vec::new();
+    let mut fresh = |base: String| {
+        let mut n = base.clone();
+        let mut k = 2;
+        while names.contains(&n) {
+            n = format!("{base}_{k}");
+            k += 1;
+        }
+        names.push(n.clone());
+        n
+    };
+    // A new peering is declared first: routes refer to it.
+    let mut new_peering: Option<(String, String)> = None; // (address, module)
+    let mut order: Vec<&Edit> = set.iter().collect();
+    order.sort_by_key(|e| !matches!(e, Edit::Peer { .. }));
+    for e in order {
+        let mut refs = Refs { notes: &mut notes };
+        match *e {
+            Edit::Peer { a, b } => {
+                let (va, vb) = (&m.vpcs[a], &m.vpcs[b]);
+                let home = split(&va.address).module.to_string();
+                let name = fresh(format!(
+                    "fix_{}_{}",
+                    name_of(&va.address),
+                    name_of(&vb.address)
+                ));
+                let hcl = format!(
+                    "resource \"aws_vpc_peering_connection\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            (
+                                "vpc_id",
+                                refs.to(&home, &va.address, "id", va.aws_id.as_deref())
+                            ),
+                            (
+                                "peer_vpc_id",
+                                refs.to(&home, &vb.address, "id", vb.aws_id.as_deref())
+                            ),
+                            ("auto_accept", "true".into()),
+                        ],
+                        "  "
+                    )
+                );
+                let local = format!("aws_vpc_peering_connection.{name}");
+                new_peering = Some((
+                    if home.is_empty() {
+                        local.clone()
+                    } else {
+                        format!("{home}.{local}")
+                    },
+                    home.clone(),
+                ));
+                changes.push(Change {
+                    kind: "add_peering",
+                    description: format!(
+                        "peer {} with {} directly (their blocks do not overlap; both in one account and Region, so auto_accept works)",
+                        va.address, vb.address
+                    ),
+                    module: home,
+                    hcl,
+                });
+            }
+            Edit::AddRoute { table, dest, via } => {
+                let home = table_home(m, table).to_string();
+                let (tattr, tref, what) = via_ref(&mut refs, m, &home, via, &new_peering);
+                let t = &m.route_tables[table];
+                // A table whose routes are inline blocks takes another
+                // block: an aws_route beside them makes Terraform remove
+                // one or the other on every apply.
+                if t.routes
+                    .iter()
+                    .any(|r| r.origin == Origin::Static && r.resource == t.address)
+                {
+                    changes.push(Change {
+                        kind: "add_route",
+                        description: format!(
+                            "add this route block to {} (its routes are inline): {dest} through {what}",
+                            t.address
+                        ),
+                        module: home,
+                        hcl: format!(
+                            "route {{\n{}}}\n",
+                            attrs(&[(dest_attr(&dest, true), format!("\"{dest}\"")), (tattr, tref)], "  ")
+                        ),
+                    });
+                    continue;
+                }
+                let towards = m
+                    .vpcs
+                    .iter()
+                    .find(|v| v.cidrs.all().any(|b| b.contains(&dest)))
+                    .map_or_else(|| pair_name.clone(), |v| name_of(&v.address));
+                let name = fresh(format!(
+                    "fix_{}_to_{towards}",
+                    name_of(table_home_address(m, table))
+                ));
+                let hcl = format!(
+                    "resource \"aws_route\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            ("route_table_id", table_ref(&mut refs, m, &home, table)),
+                            (dest_attr(&dest, false), format!("\"{dest}\"")),
+                            (tattr, tref),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "add_route",
+                    description: format!(
+                        "add a route for {dest} to {} through {what}",
+                        m.route_tables[table].address
+                    ),
+                    module: home,
+                    hcl,
+                });
+            }
+            Edit::SetTarget { table, route, via } => {
+                let Some(r) = m.route_tables[table].routes.get(route) else {
+                    continue;
+                };
+                let resource = r.resource.clone();
+                let home = split(&resource).module.to_string();
+                let (tattr, tref, what) = via_ref(&mut refs, m, &home, via, &new_peering);
+                let Dest::Cidr(dest) = r.dest else { continue };
+                let inline = resource == m.route_tables[table].address;
+                let old = old_target_attr(&r.target);
+                let (hcl, description) = if inline {
+                    (
+                        format!(
+                            "route {{\n{}}}\n",
+                            attrs(&[(dest_attr(&dest, true), format!("\"{dest}\"")), (tattr, tref)], "  ")
+                        ),
+                        format!(
+                            "in {resource}, replace the inline route for {dest} (which uses {old} now) with this one, through {what}"
+                        ),
+                    )
+                } else {
+                    (
+                        attrs(&[(tattr, tref)], ""),
+                        format!("in {resource} (the route for {dest}), replace {old} with this attribute, through {what}"),
+                    )
+                };
+                changes.push(Change {
+                    kind: "change_route_target",
+                    description,
+                    module: home,
+                    hcl,
+                });
+            }
+            Edit::Accept { peering } => {
+                let p = &m.peerings[peering];
+                let home = split(&p.address).module.to_string();
+                let same_place = match (&p.requester, &p.accepter) {
+                    (Link::To(a), Link::To(b)) => !different_place(m, *a, *b),
+                    _ => false,
+                };
+                let requester = p.address.contains("aws_vpc_peering_connection.")
+                    && !p.address.contains("aws_vpc_peering_connection_accepter.");
+                let undetermined = matches!(p.state, PeeringState::Undetermined(_));
+                if same_place && requester && !undetermined {
+                    changes.push(Change {
+                        kind: "accept_peering",
+                        description: format!(
+                            "set auto_accept on {} (both VPCs are in one account and Region)",
+                            p.address
+                        ),
+                        module: home,
+                        hcl: "auto_accept = true\n".into(),
+                    });
+                } else {
+                    // A requester that sets auto_accept across accounts or
+                    // Regions is refused (or ignored): it must drop it.
+                    if let PeeringState::Inactive(why) = &p.state {
+                        if why.contains("auto_accept") && !why.contains("sets no auto_accept") {
+                            changes.push(Change {
+                                kind: "change_peering",
+                                description: format!(
+                                    "in {}, drop auto_accept: it works only within one account and Region",
+                                    p.address
+                                ),
+                                module: home.clone(),
+                                hcl: "auto_accept = false\n".into(),
+                            });
+                        }
+                    }
+                    let name = fresh(format!("fix_{}", name_of(&p.address)));
+                    let hcl = format!(
+                        "resource \"aws_vpc_peering_connection_accepter\" \"{name}\" {{\n{}}}\n",
+                        attrs(
+                            &[
+                                (
+                                    "vpc_peering_connection_id",
+                                    refs.to(&home, &p.address, "id", p.aws_id.as_deref()),
+                                ),
+                                ("auto_accept", "true".into()),
+                            ],
+                            "  "
+                        )
+                    );
+                    changes.push(Change {
+                        kind: "accept_peering",
+                        description: format!(
+                            "accept {} on the accepter's side (declare it with the provider of the accepter VPC's account and Region)",
+                            p.address
+                        ),
+                        module: home,
+                        hcl,
+                    });
+                }
+            }
+            Edit::AclAllow {
+                acl,
+                egress,
+                number,
+                cidr,
+                rule,
+                reply,
+            } => {
+                let a = &m.network_acls[acl];
+                let home = split(&a.address).module.to_string();
+                let (protocol, from_port, to_port) = match rule {
+                    AclFlows::All => ("-1".to_string(), 0, 0),
+                    AclFlows::Ports(p, lo, hi) => (protocol_name(p), lo, hi),
+                    AclFlows::Protocol(p) => (protocol_name(p), 0, 0),
+                };
+                let way = if egress { "egress" } else { "ingress" };
+                let inline = a.address.contains("aws_default_network_acl.")
+                    || a.ingress
+                        .iter()
+                        .chain(&a.egress)
+                        .any(|r| r.resource == a.address);
+                let cattr = dest_attr(&cidr, true);
+                let what = match rule {
+                    AclFlows::All => "all traffic".to_string(),
+                    AclFlows::Ports(p, lo, hi) if lo == hi => format!("{} {lo}", protocol_name(p)),
+                    AclFlows::Ports(p, lo, hi) => format!("{} {lo}-{hi}", protocol_name(p)),
+                    AclFlows::Protocol(p) => protocol_name(p),
+                };
+                let what = if reply {
+                    format!("the replies ({what})")
+                } else {
+                    what
+                };
+                let (hcl, description) = if inline {
+                    (
+                        format!(
+                            "{way} {{\n{}}}\n",
+                            attrs(
+                                &[
+                                    ("rule_no", number.to_string()),
+                                    ("action", "\"allow\"".into()),
+                                    ("protocol", format!("\"{protocol}\"")),
+                                    ("from_port", from_port.to_string()),
+                                    ("to_port", to_port.to_string()),
+                                    (cattr, format!("\"{cidr}\"")),
+                                ],
+                                "  "
+                            )
+                        ),
+                        format!(
+                            "add this {way} block to {} (its rules are inline): allow {what} {} {cidr}, numbered {number}, before the rule that denies it",
+                            a.address,
+                            if egress { "to" } else { "from" }
+                        ),
+                    )
+                } else {
+                    let name = fresh(format!("fix_{}_{way}_{number}", name_of(&a.address)));
+                    (
+                        format!(
+                            "resource \"aws_network_acl_rule\" \"{name}\" {{\n{}}}\n",
+                            attrs(
+                                &[
+                                    (
+                                        "network_acl_id",
+                                        refs.to(&home, &a.address, "id", a.aws_id.as_deref()),
+                                    ),
+                                    ("rule_number", number.to_string()),
+                                    ("egress", egress.to_string()),
+                                    ("protocol", format!("\"{protocol}\"")),
+                                    ("rule_action", "\"allow\"".into()),
+                                    (cattr, format!("\"{cidr}\"")),
+                                    ("from_port", from_port.to_string()),
+                                    ("to_port", to_port.to_string()),
+                                ],
+                                "  "
+                            )
+                        ),
+                        format!(
+                            "allow {what} {} {cidr} in {} ({way} rule {number}, before the rule that denies it)",
+                            if egress { "to" } else { "from" },
+                            a.address
+                        ),
+                    )
+                };
+                changes.push(Change {
+                    kind: "add_network_acl_rule",
+                    description,
+                    module: home,
+                    hcl,
+                });
+            }
+        }
+    }
+    let (alters, note) = side_effects(search, set);
+    let cost = changes.len();
+    let summary = changes
+        .iter()
+        .map(|c| {
+            c.description
+                .split(" (")
+                .next()
+                .unwrap_or(&c.description)
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    notes.sort();
+    notes.dedup();
+    let note = match (note, notes.is_empty()) {
+        (None, true) => None,
+        (n, _) => Some(n.into_iter().chain(notes).collect::<Vec<_>>().join("; ")),
+    };
+    Fix {
+        cost,
+        summary,
+        changes,
+        alters,
+        note,
+    }
+}
+
+fn old_target_attr(t: &Target) -> String {
+    match t {
+        Target::Peering(_) => "vpc_peering_connection_id".into(),
+        Target::Gateway { kind, .. } => match kind {
+            GatewayKind::TransitGateway => "transit_gateway_id".into(),
+            GatewayKind::Nat => "nat_gateway_id".into(),
+            GatewayKind::NetworkInterface => "network_interface_id".into(),
+            GatewayKind::VpcEndpoint => "vpc_endpoint_id".into(),
+            GatewayKind::EgressOnly => "egress_only_gateway_id".into(),
+            _ => "gateway_id".into(),
+        },
+        Target::Local => "local".into(),
+        Target::Unknown(_) | Target::Blackhole(_) => "its target".into(),
+    }
+}
+
+/// The target attribute, its reference and words for it.
+fn via_ref(
+    refs: &mut Refs,
+    m: &Model,
+    home: &str,
+    via: Via,
+    new_peering: &Option<(String, String)>,
+) -> (&'static str, String, String) {
+    match via {
+        Via::Peering(p) if p >= m.peerings.len() => {
+            let (address, _) = new_peering
+                .clone()
+                .unwrap_or_else(|| ("aws_vpc_peering_connection.new".into(), String::new()));
+            let r = refs.to(home, &address, "id", None);
+            (
+                "vpc_peering_connection_id",
+                r,
+                format!("the new peering {address}"),
+            )
+        }
+        Via::Peering(p) => {
+            let pc = &m.peerings[p];
+            let address = pc.address.clone();
+            let r = refs.to(home, &address, "id", pc.aws_id.as_deref());
+            ("vpc_peering_connection_id", r, format!("peering {address}"))
+        }
+        Via::Tgw(g) => {
+            let gw = &m.gateways[g];
+            let r = refs.to(home, &gw.address, "id", gw.aws_id.as_deref());
+            (
+                "transit_gateway_id",
+                r,
+                format!("transit gateway {}", gw.address),
+            )
+        }
+    }
+}
+
+/// The pairs of the VPCs the fix involves whose verdict it changes.
+fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<String>) {
+    let m = &search.work;
+    let (s, d) = (search.s, search.d);
+    let mut vpcs: Vec<usize> = [m.subnet_vpc(s), m.subnet_vpc(d)]
+        .into_iter()
+        .flatten()
+        .collect();
+    vpcs.dedup();
+    let subnets: Vec<usize> = vpcs
+        .iter()
+        .flat_map(|&v| m.vpcs[v].subnets.iter().copied())
+        .collect();
+    let mut pairs: Vec<(usize, usize)> = subnets
+        .iter()
+        .flat_map(|&x| subnets.iter().map(move |&y| (x, y)))
+        .filter(|&(x, y)| x != y && (x, y) != (s, d))
+        .collect();
+    let mut note = None;
+    if pairs.len() > MAX_SIDE_PAIRS {
+        pairs.retain(|&(x, y)| x == s || x == d || y == s || y == d);
+        note = Some(format!(
+            "the VPCs hold more than {MAX_SIDE_PAIRS} other pairs: only those of the two subnets were checked for side effects"
+        ));
+    }
+    let flow = search.flow;
+    let before: Vec<Verdict> = pairs
+        .iter()
+        .map(|&(x, y)| evaluate_pair_flow(m, x, y, Detail::Outcome, flow).verdict)
+        .collect();
+    let after: Vec<Verdict> = search.with(set, |m, _, _, flow| {
+        pairs
+            .iter()
+            .map(|&(x, y)| evaluate_pair_flow(m, x, y, Detail::Outcome, flow).verdict)
+            .collect()
+    });
+    let m = &search.work;
+    let mut out: Vec<Altered> = pairs
+        .iter()
+        .zip(before.iter().zip(&after))
+        .filter(|(_, (b, a))| b != a)
+        .map(|(&(x, y), (&b, &a))| Altered {
+            from: m.subnets[x].address.clone(),
+            to: m.subnets[y].address.clone(),
+            before: b,
+            after: a,
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
+    (out, note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split_into_module_and_local_address() {
+        let a = split(r#"module.net["prod"].module.sub.aws_route_table.rt["a.b"]"#);
+        assert_eq!(a.module, r#"module.net["prod"].module.sub"#);
+        assert_eq!(a.local, r#"aws_route_table.rt["a.b"]"#);
+        let b = split("aws_vpc.a");
+        assert_eq!((b.module, b.local), ("", "aws_vpc.a"));
+    }
+
+    #[test]
+    fn references_across_modules_use_the_id_or_a_variable() {
+        let mut notes = Vec::new();
+        let mut r = Refs { notes: &mut notes };
+        assert_eq!(
+            r.to("module.net", "module.net.aws_vpc.a", "id", None),
+            "aws_vpc.a.id"
+        );
+        assert_eq!(
+            r.to("", "module.net.aws_vpc.a", "id", Some("vpc-1")),
+            "\"vpc-1\""
+        );
+        assert_eq!(
+            r.to("", r#"module.net.aws_vpc.a["x"]"#, "id", None),
+            "var.aws_vpc_a_x_id"
+        );
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("into the root module as variable `aws_vpc_a_x_id`"));
+    }
+}
