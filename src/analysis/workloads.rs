@@ -178,82 +178,110 @@ fn evaluate_one<'n>(
     net: &dyn Fn(usize, usize) -> &'n Net,
 ) -> WorkloadPair {
     let (src, dst) = (&model.workloads[a], &model.workloads[b]);
-    let mut all_cells: Vec<CellSets> = Vec::new();
-    let mut places = Vec::new();
-    let mut reasons = Vec::new();
-    let mut open_sets: Vec<FlowSet> = Vec::new();
-    for (w, _) in [(src, Direction::Forward), (dst, Direction::Forward)] {
-        if let Some(why) = &w.places_unknown {
-            reasons.push(Reason {
-                code: codes::WORKLOAD_PLACE_UNKNOWN,
-                resource: Some(w.address.clone()),
-                message: why.clone(),
-                direction: Direction::Forward,
-            });
-            // A place not known stands for every outcome.
-            let q = asked(flow, Family::V4);
-            all_cells.push(CellSets {
-                opens: FlowSet::empty(),
-                maybe: q,
-                one_way: FlowSet::empty(),
-            });
-        }
-    }
+    let mut g = Gather::default();
+    g.unknown_place(src, flow);
+    g.unknown_place(dst, flow);
     for &sa in &src.places {
         for &sb in &dst.places {
-            let (cells, mut place) = evaluate_place(model, src, dst, sa, sb, flow, net(sa, sb));
-            let mut opened = FlowSet::empty();
-            for c in &cells {
-                opened = opened.union(&c.opens);
-            }
-            if !opened.is_empty() {
-                open_sets.push(opened.clone());
-            }
-            place.verdict = verdict_for(&cells, None);
-            if place.verdict == Verdict::Reachable {
-                place.reasons.clear();
-            }
-            all_cells.extend(cells);
-            places.push(place);
+            let (cells, place) = evaluate_place(model, src, dst, sa, sb, flow, net(sa, sb));
+            g.add(cells, place);
         }
     }
-    let verdict = if all_cells.is_empty() {
-        Verdict::Unknown
-    } else {
-        verdict_for(&all_cells, None)
-    };
-    if verdict != Verdict::Reachable {
-        for p in &places {
-            reasons.extend(p.reasons.iter().cloned());
-        }
+    g.finish(a, b, &dst.ports, flow)
+}
+
+/// What a workload pair gathers from its place pairs, and the pair's answer
+/// from them.
+#[derive(Default)]
+struct Gather {
+    cells: Vec<CellSets>,
+    places: Vec<PlaceResult>,
+    reasons: Vec<Reason>,
+    open_sets: Vec<FlowSet>,
+}
+
+impl Gather {
+    /// A workload whose subnets are not known until apply: a place that
+    /// stands for every outcome.
+    fn unknown_place(&mut self, w: &crate::model::Workload, flow: Option<&Flow>) {
+        let Some(why) = &w.places_unknown else {
+            return;
+        };
+        self.reasons.push(Reason {
+            code: codes::WORKLOAD_PLACE_UNKNOWN,
+            resource: Some(w.address.clone()),
+            message: why.clone(),
+            direction: Direction::Forward,
+        });
+        self.cells.push(CellSets {
+            opens: FlowSet::empty(),
+            maybe: asked(flow, Family::V4),
+            one_way: FlowSet::empty(),
+        });
     }
-    reasons.sort_by(|x, y| x.direction.cmp(&y.direction).then_with(|| x.cmp(y)));
-    reasons.dedup();
-    let traffic = describe(&open_sets, flow, &places);
-    let ports = dst
-        .ports
-        .iter()
-        .filter(|p| flow_takes(flow, p))
-        .map(|p| PortResult {
-            port: p.clone(),
-            verdict: if all_cells.is_empty() {
-                Verdict::Unknown
-            } else {
-                verdict_for(
-                    &all_cells,
-                    Some(&FlowSet::ports(p.protocol, p.port, p.port)),
-                )
-            },
-        })
-        .collect();
-    WorkloadPair {
-        from: a,
-        to: b,
-        verdict,
-        traffic,
-        ports,
-        places,
-        reasons,
+
+    /// One place pair: what opens there and its verdict.
+    fn add(&mut self, cells: Vec<CellSets>, mut place: PlaceResult) {
+        let mut opened = FlowSet::empty();
+        for c in &cells {
+            opened = opened.union(&c.opens);
+        }
+        if !opened.is_empty() {
+            self.open_sets.push(opened);
+        }
+        place.verdict = verdict_for(&cells, None);
+        if place.verdict == Verdict::Reachable {
+            place.reasons.clear();
+        }
+        self.cells.extend(cells);
+        self.places.push(place);
+    }
+
+    /// The pair's verdict over every place pair, its reasons, what opens,
+    /// and the verdict on each of `ports` the flow takes.
+    fn finish(
+        mut self,
+        from: usize,
+        to: usize,
+        ports: &[Port],
+        flow: Option<&Flow>,
+    ) -> WorkloadPair {
+        let all = &self.cells;
+        let verdict = if all.is_empty() {
+            Verdict::Unknown
+        } else {
+            verdict_for(all, None)
+        };
+        if verdict != Verdict::Reachable {
+            for p in &self.places {
+                self.reasons.extend(p.reasons.iter().cloned());
+            }
+        }
+        self.reasons
+            .sort_by(|x, y| x.direction.cmp(&y.direction).then_with(|| x.cmp(y)));
+        self.reasons.dedup();
+        let traffic = describe(&self.open_sets, flow, &self.places);
+        let ports = ports
+            .iter()
+            .filter(|p| flow_takes(flow, p))
+            .map(|p| PortResult {
+                port: p.clone(),
+                verdict: if all.is_empty() {
+                    Verdict::Unknown
+                } else {
+                    verdict_for(all, Some(&FlowSet::ports(p.protocol, p.port, p.port)))
+                },
+            })
+            .collect();
+        WorkloadPair {
+            from,
+            to,
+            verdict,
+            traffic,
+            ports,
+            places: self.places,
+            reasons: self.reasons,
+        }
     }
 }
 
@@ -723,23 +751,8 @@ pub fn internet_pairs(
     jobs.par_iter()
         .map(|&(wi, inbound)| {
             let w = &model.workloads[wi];
-            let mut all_cells = Vec::new();
-            let mut places = Vec::new();
-            let mut open_sets = Vec::new();
-            let mut reasons = Vec::new();
-            if let Some(why) = &w.places_unknown {
-                reasons.push(Reason {
-                    code: codes::WORKLOAD_PLACE_UNKNOWN,
-                    resource: Some(w.address.clone()),
-                    message: why.clone(),
-                    direction: Direction::Forward,
-                });
-                all_cells.push(CellSets {
-                    opens: FlowSet::empty(),
-                    maybe: asked(flow, Family::V4),
-                    one_way: FlowSet::empty(),
-                });
-            }
+            let mut g = Gather::default();
+            g.unknown_place(w, flow);
             for &s in &w.places {
                 let public = match w.public_ipv4 {
                     PublicAddress::Yes => Some(true),
@@ -766,65 +779,14 @@ pub fn internet_pairs(
                         public,
                     )
                 };
-                let (cells, mut place) = internet_place(model, w, s, inbound, flow, &pe);
-                let mut opened = FlowSet::empty();
-                for c in &cells {
-                    opened = opened.union(&c.opens);
-                }
-                if !opened.is_empty() {
-                    open_sets.push(opened);
-                }
-                place.verdict = verdict_for(&cells, None);
-                if place.verdict == Verdict::Reachable {
-                    place.reasons.clear();
-                }
-                all_cells.extend(cells);
-                places.push(place);
+                let (cells, place) = internet_place(model, w, s, inbound, flow, &pe);
+                g.add(cells, place);
             }
-            let verdict = if all_cells.is_empty() {
-                Verdict::Unknown
-            } else {
-                verdict_for(&all_cells, None)
-            };
-            if verdict != Verdict::Reachable {
-                for p in &places {
-                    reasons.extend(p.reasons.iter().cloned());
-                }
-            }
-            reasons.sort_by(|x, y| x.direction.cmp(&y.direction).then_with(|| x.cmp(y)));
-            reasons.dedup();
-            let traffic = describe(&open_sets, flow, &places);
-            let ports = if inbound {
-                w.ports
-                    .iter()
-                    .filter(|p| flow_takes(flow, p))
-                    .map(|p| PortResult {
-                        port: p.clone(),
-                        verdict: if all_cells.is_empty() {
-                            Verdict::Unknown
-                        } else {
-                            verdict_for(
-                                &all_cells,
-                                Some(&FlowSet::ports(p.protocol, p.port, p.port)),
-                            )
-                        },
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let ports: &[crate::model::workload::Port] = if inbound { &w.ports } else { &[] };
             InternetPair {
                 workload: wi,
                 inbound,
-                pair: WorkloadPair {
-                    from: wi,
-                    to: wi,
-                    verdict,
-                    traffic,
-                    ports,
-                    places,
-                    reasons,
-                },
+                pair: g.finish(wi, wi, ports, flow),
             }
         })
         .collect()
