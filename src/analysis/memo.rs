@@ -19,6 +19,8 @@
 //! ACL, so that the walks are exactly the ones `evaluate_pair_flow` would
 //! make. Anything else is left to it.
 
+use std::borrow::Cow;
+
 use crate::model::{Direction, Flow, FlowSet, Link, Model, Verdict};
 use crate::net::{Family, Interval};
 
@@ -286,19 +288,7 @@ pub(super) fn verdict(
             continue;
         };
         let (si, di) = (sp.interval(), dp.interval());
-        let named;
-        let (asked, all_replies): (&FlowSet, &FlowSet) = match flow {
-            Some(f) => {
-                let a = f.forward(family);
-                let r = a.replies_for();
-                named = (a, r);
-                (&named.0, &named.1)
-            }
-            None => (
-                FlowSet::connections_ref(family),
-                FlowSet::replies_ref(family),
-            ),
-        };
+        let asked = super::internet::asked(flow, family);
         let fwd = memo.walk(
             model,
             s,
@@ -308,7 +298,7 @@ pub(super) fn verdict(
                 family,
                 src: si.lo,
                 dst: di.lo,
-                flows: asked,
+                flows: &asked.forward,
                 dir: Direction::Forward,
             },
             &di,
@@ -327,23 +317,22 @@ pub(super) fn verdict(
             });
             continue;
         }
+        // The replies of what arrived: all of them unless an ACL narrowed
+        // the forward flows, and then a walk of their own.
+        let replies: Cow<FlowSet> = match &fwd.flows {
+            None => Cow::Borrowed(&asked.replies),
+            Some(f) => Cow::Owned(f.replies_for()),
+        };
         let back = Packet {
             family,
             src: di.lo,
             dst: si.lo,
-            flows: all_replies,
+            flows: &replies,
             dir: Direction::Return,
         };
-        let ret = match &fwd.flows {
-            None => memo.walk(model, d, s, Slot::Back(b), back, &si),
-            Some(f) => {
-                let replies = f.replies_for();
-                let p = Packet {
-                    flows: &replies,
-                    ..back
-                };
-                Slim::from(walk::walk(model, d, s, p, Detail::Outcome))
-            }
+        let ret = match replies {
+            Cow::Borrowed(_) => memo.walk(model, d, s, Slot::Back(b), back, &si),
+            Cow::Owned(_) => Slim::from(walk::walk(model, d, s, back, Detail::Outcome)),
         };
         if !covers(&ret.src_valid, &di) || !covers(&ret.dst_valid, &si) {
             return None;
@@ -351,16 +340,8 @@ pub(super) fn verdict(
         let carried = if fwd.flows.is_none() && ret.flows.is_none() {
             true
         } else {
-            let arrived = fwd.flows.as_ref().unwrap_or(asked);
-            let replies;
-            let sent = match &fwd.flows {
-                None => all_replies,
-                Some(f) => {
-                    replies = f.replies_for();
-                    &replies
-                }
-            };
-            let back = ret.flows.as_ref().unwrap_or(sent);
+            let arrived = fwd.flows.as_ref().unwrap_or(&asked.forward);
+            let back = ret.flows.as_ref().unwrap_or(&replies);
             !arrived.round_trips(back).is_empty()
         };
         trips[i] = Some(Trip {
