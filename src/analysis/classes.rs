@@ -398,9 +398,19 @@ impl Classes {
     /// The verdict of every class pair with source class `a`, without
     /// reasons (`None` where the two classes hold no pair).
     pub fn verdict_row(&self, model: &Model, order: &[usize], a: usize) -> Vec<Option<Verdict>> {
+        self.verdict_row_in(model, order, a, &mut self.memo(model))
+    }
+
+    /// [`Classes::verdict_row`] with the walks `legs` remembers.
+    fn verdict_row_in(
+        &self,
+        model: &Model,
+        order: &[usize],
+        a: usize,
+        legs: &mut memo::Memo,
+    ) -> Vec<Option<Verdict>> {
         let mut row = vec![None; self.members.len()];
-        let mut legs = self.memo(model);
-        self.each_verdict(model, order, a, &mut legs, |b, v| row[b] = Some(v));
+        self.each_verdict(model, order, a, legs, |b, v| row[b] = Some(v));
         row
     }
 
@@ -418,9 +428,7 @@ impl Classes {
                 || self.memo(model),
                 |legs, &a| {
                     legs.begin_any_row();
-                    let mut row = vec![None; self.members.len()];
-                    self.each_verdict(model, order, a, legs, |b, v| row[b] = Some(v));
-                    (a, row)
+                    (a, self.verdict_row_in(model, order, a, legs))
                 },
             )
             .collect()
