@@ -8,7 +8,9 @@
 //! back by them. A walk records what it depended on: the destination
 //! addresses over which its decisions hold (`dst_valid`), what it read of
 //! the destination subnet beyond its address ([`GoalUse`]), and the
-//! subnets it passed through. Another destination subnet whose block lies
+//! subnets it passed through. A walk that passed through its own
+//! destination is not remembered (it was delivered there without crossing
+//! into it). Another destination subnet whose block lies
 //! within that range, that the walk did not pass through, and that agrees
 //! on what was read (its VPC and its network ACL) gets the same walk, to
 //! the outcome, the flows let through and the source range.
@@ -204,7 +206,10 @@ impl Memo {
         passed: Passed,
         leg: &Slim,
     ) {
-        if passed.overflowed() || leg.natted {
+        // A walk that passed through its own destination was delivered
+        // there without crossing into it (no network ACL read): it says
+        // nothing of any other destination.
+        if passed.overflowed() || leg.natted || passed.includes(to) {
             return;
         }
         let Some(acl) = acl_key(model, to) else {

@@ -64,6 +64,7 @@ rule!(
     tgw_peering_attachment_uses_static_routes,
     tgw_attachment_subnet_nacl_applies_to_traffic_from_instances,
     tgw_delivery_into_attachment_subnet_crosses_no_acl,
+    tgw_delivery_into_attachment_subnet_first_in_block_order,
     gateway_endpoint_serves_associated_route_tables,
     gateway_endpoint_not_usable_across_peering,
     gateway_endpoint_not_usable_across_transit_gateway,
