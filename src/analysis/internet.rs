@@ -37,7 +37,7 @@ use crate::net::{Family, Interval, Prefix};
 
 use super::endpoints::{cell, EndpointPair, Way};
 use super::lpm::ServiceAddr;
-use super::pair::{conclude, too_many_cells, PairEval, MAX_CELLS};
+use super::pair::{asked, conclude, too_many_cells, Asked, PairEval, MAX_CELLS};
 use super::walk::Reached;
 use super::walk::{arrive_from_internet, walk_to, Detail, Exit, Goal, Leg, Outcome, Packet};
 
@@ -242,29 +242,6 @@ pub(super) fn blocks(model: &Model, s: usize) -> Result<Vec<(Family, Interval)>,
         .into_iter()
         .filter_map(|f| sub.cidr(f).map(|p| (f, p.interval())))
         .collect())
-}
-
-/// The flows asked about in one family, and all their replies: shared
-/// sets for any traffic, which spares building them for every subnet.
-pub(super) struct Asked {
-    pub(super) forward: Cow<'static, FlowSet>,
-    pub(super) replies: Cow<'static, FlowSet>,
-}
-
-pub(super) fn asked(flow: Option<&Flow>, family: Family) -> Asked {
-    match flow {
-        Some(f) => {
-            let forward = f.forward(family);
-            Asked {
-                replies: Cow::Owned(forward.replies_for()),
-                forward: Cow::Owned(forward),
-            }
-        }
-        None => Asked {
-            forward: Cow::Borrowed(FlowSet::connections_ref(family)),
-            replies: Cow::Borrowed(FlowSet::replies_ref(family)),
-        },
-    }
 }
 
 /// The replies of what arrived (of everything, when nothing did).

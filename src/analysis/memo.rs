@@ -293,7 +293,7 @@ pub(super) fn verdict(
             continue;
         };
         let (si, di) = (sp.interval(), dp.interval());
-        let asked = super::internet::asked(flow, family);
+        let asked = super::pair::asked(flow, family);
         let fwd = memo.walk(
             model,
             s,

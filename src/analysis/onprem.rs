@@ -28,7 +28,8 @@ use crate::net::Prefix;
 
 use super::endpoints::{cell, Way};
 use super::endpoints::{EndpointInfo, EndpointPair};
-use super::internet::{asked, drop_leg, no_block, reason, replies_of};
+use super::internet::{drop_leg, no_block, reason, replies_of};
+use super::pair::asked;
 use super::pair::{conclude, too_many_cells, PairEval, MAX_CELLS};
 use super::walk::Reached;
 use super::walk::{arrive_from_onprem, walk_to, Detail, Goal, Leg, OnPremAddr, Outcome, Packet};

@@ -6,6 +6,8 @@
 //! carries the replies of what arrived, to the ephemeral ports. A box gets a
 //! round trip when some traffic arrives and all its replies come back.
 
+use std::borrow::Cow;
+
 use crate::codes;
 use crate::model::{Direction, Reason, Verdict};
 use crate::model::{Flow, FlowSet, Model};
@@ -114,19 +116,8 @@ pub fn evaluate_pair_flow(
         let (Some(sp), Some(dp)) = (src.cidr(family), dst.cidr(family)) else {
             continue;
         };
-        let named;
-        let (asked, all_replies): (&FlowSet, &FlowSet) = match flow {
-            Some(f) => {
-                let a = f.forward(family);
-                let r = a.replies_for();
-                named = (a, r);
-                (&named.0, &named.1)
-            }
-            None => (
-                FlowSet::connections_ref(family),
-                FlowSet::replies_ref(family),
-            ),
-        };
+        let asked_sets = asked(flow, family);
+        let (asked, all_replies): (&FlowSet, &FlowSet) = (&asked_sets.forward, &asked_sets.replies);
         // The first box needs no allocation; the rest, when routes or
         // rules split the blocks, wait in `work`.
         let mut first = Some((sp.interval(), dp.interval()));
@@ -343,5 +334,28 @@ fn verdict_of(trips: &[Trip], optimistic: bool) -> Verdict {
         Verdict::OneWay
     } else {
         Verdict::Blocked
+    }
+}
+
+/// The flows asked about in one family, and all their replies: shared
+/// sets for any traffic, which spares building them for every subnet.
+pub(super) struct Asked {
+    pub(super) forward: Cow<'static, FlowSet>,
+    pub(super) replies: Cow<'static, FlowSet>,
+}
+
+pub(super) fn asked(flow: Option<&Flow>, family: Family) -> Asked {
+    match flow {
+        Some(f) => {
+            let forward = f.forward(family);
+            Asked {
+                replies: Cow::Owned(forward.replies_for()),
+                forward: Cow::Owned(forward),
+            }
+        }
+        None => Asked {
+            forward: Cow::Borrowed(FlowSet::connections_ref(family)),
+            replies: Cow::Borrowed(FlowSet::replies_ref(family)),
+        },
     }
 }
