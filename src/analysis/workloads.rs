@@ -72,6 +72,9 @@ pub struct WorkloadPair {
     /// What opens everywhere (and what only somewhere), when something
     /// opens.
     pub traffic: Option<String>,
+    /// What opens from some place pair (every family): what `diff
+    /// --workloads` compares beside the verdict.
+    pub opened: FlowSet,
     /// The destination's served ports.
     pub ports: Vec<PortResult>,
     pub places: Vec<PlaceResult>,
@@ -86,6 +89,7 @@ impl WorkloadPair {
             to,
             verdict: Verdict::Unknown,
             traffic: None,
+            opened: FlowSet::empty(),
             ports: Vec::new(),
             places: Vec::new(),
             reasons: Vec::new(),
@@ -261,6 +265,10 @@ impl Gather {
             .sort_by(|x, y| x.direction.cmp(&y.direction).then_with(|| x.cmp(y)));
         self.reasons.dedup();
         let traffic = describe(&self.open_sets, flow, &self.places);
+        let opened = self
+            .open_sets
+            .iter()
+            .fold(FlowSet::empty(), |acc, s| acc.union(s));
         let ports = ports
             .iter()
             .filter(|p| flow_takes(flow, p))
@@ -278,6 +286,7 @@ impl Gather {
             to,
             verdict,
             traffic,
+            opened,
             ports,
             places: self.places,
             reasons: self.reasons,

@@ -11,6 +11,8 @@ use crate::model::flow::protocol_name;
 use crate::model::workload::Port;
 use crate::model::{Flow, Model};
 use crate::report::workloads::{PlaceOut, PortOut, WorkloadInfo, WorkloadPairOut, WorkloadsDoc};
+use crate::report::InputInfo;
+use crate::workload_diff::WorkloadDiff;
 
 use super::{shown_all, Error, Input, Phase};
 
@@ -79,8 +81,47 @@ pub fn workloads(
     progress(Phase::Analysis {
         subnets: model.subnets.len(),
     });
-    let flow = opts.flow.as_ref();
-    let pairs = evaluate(model, &from, &to, flow);
+    let ends = Ends {
+        from: &from,
+        to: &to,
+        from_selector: opts.from,
+        to_selector: opts.to,
+    };
+    Ok(document(
+        model,
+        super::input_info(inputs, opts.view),
+        opts.flow.as_ref(),
+        &ends,
+    ))
+}
+
+/// The workloads a document pairs: the selected ones, and the selectors
+/// that took them (which say whether the internet is taken too).
+struct Ends<'a> {
+    from: &'a [usize],
+    to: &'a [usize],
+    from_selector: Option<&'a str>,
+    to_selector: Option<&'a str>,
+}
+
+impl<'a> Ends<'a> {
+    /// Every workload, both ways.
+    fn all(every: &'a [usize]) -> Ends<'a> {
+        Ends {
+            from: every,
+            to: every,
+            from_selector: None,
+            to_selector: None,
+        }
+    }
+}
+
+/// The workloads document of a model: the workloads the ends take, and
+/// every ordered pair of them (with the internet where the input has a way
+/// to it and a selector takes it).
+fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -> WorkloadsDoc {
+    let (from, to) = (ends.from, ends.to);
+    let pairs = evaluate(model, from, to, flow);
     // The internet, when the input has a way to it: named by a selector,
     // or taken with every workload when none is given.
     let internet = crate::analysis::internet::present(model);
@@ -92,11 +133,11 @@ pub fn workloads(
             }
     };
     let mut net_pairs = Vec::new();
-    if names_internet(opts.from) {
-        net_pairs.extend(internet_pairs(model, &to, flow, &[true]));
+    if names_internet(ends.from_selector) {
+        net_pairs.extend(internet_pairs(model, to, flow, &[true]));
     }
-    if names_internet(opts.to) {
-        net_pairs.extend(internet_pairs(model, &from, flow, &[false]));
+    if names_internet(ends.to_selector) {
+        net_pairs.extend(internet_pairs(model, from, flow, &[false]));
     }
     let mut summary = Summary::default();
     for p in &pairs {
@@ -121,18 +162,62 @@ pub fn workloads(
     findings
         .sort_by(|a, b| (a.code, &a.resource, &a.message).cmp(&(b.code, &b.resource, &b.message)));
     findings.dedup();
-    let mut shown: Vec<usize> = from.iter().chain(&to).copied().collect();
+    let mut shown: Vec<usize> = from.iter().chain(to).copied().collect();
     shown.sort_by(|a, b| address_order(&model.workloads[*a].address, &model.workloads[*b].address));
     shown.dedup();
-    Ok(WorkloadsDoc {
+    WorkloadsDoc {
         json_schema: crate::report::schema_id::WORKLOADS,
         schema: "tfreach/workloads/v1",
-        input: super::input_info(inputs, opts.view),
-        asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
+        input,
+        asked: asked_words(flow),
         workloads: shown.iter().map(|&w| info(model, w)).collect(),
         summary,
         pairs: listed,
         findings,
+    }
+}
+
+fn asked_words(flow: Option<&Flow>) -> String {
+    flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string())
+}
+
+/// The result of `diff --workloads`.
+pub struct WorkloadsDiffed {
+    pub before: InputInfo,
+    pub after: InputInfo,
+    /// The traffic asked about (`all traffic`, `tcp 22`).
+    pub asked: String,
+    pub diff: WorkloadDiff,
+}
+
+/// `diff --workloads`: the workload pairs whose answer changes between the
+/// two sides `diff` compares (a plan's prior state and planned values, or
+/// two documents, with the rest of the estate), for `flow` or any traffic.
+/// Each side's workloads document is built whole, every workload with
+/// every other and with the internet, then compared pair by pair.
+pub fn diff_workloads(
+    inputs: &super::DiffInputs,
+    view: View,
+    flow: Option<Flow>,
+    progress: &mut dyn FnMut(Phase),
+) -> Result<WorkloadsDiffed, Error> {
+    let (old_m, new_m, before, after) = super::diff::both_sides(inputs, view, progress)?;
+    let side = |built: &crate::model::Built, input: &InputInfo| {
+        let every: Vec<usize> = select_workloads(&built.model, None);
+        document(
+            &built.model,
+            input.clone(),
+            flow.as_ref(),
+            &Ends::all(&every),
+        )
+    };
+    let (old_doc, new_doc) = (side(&old_m, &before), side(&new_m, &after));
+    progress(Phase::Comparison);
+    Ok(WorkloadsDiffed {
+        diff: crate::workload_diff::diff(&old_doc, &new_doc, flow.as_ref()),
+        before,
+        after,
+        asked: asked_words(flow.as_ref()),
     })
 }
 
@@ -188,6 +273,7 @@ fn pair_out(model: &Model, p: &WorkloadPair) -> WorkloadPairOut {
         to: model.workloads[p.to].address.clone(),
         verdict: p.verdict,
         traffic: p.traffic.clone(),
+        opened: p.opened.clone(),
         ports: p
             .ports
             .iter()
