@@ -119,10 +119,8 @@ fn port_changes(old: Option<&WorkloadPairOut>, new: Option<&WorkloadPairOut>) ->
     let mut keys: Vec<&(String, u16)> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();
-    let verdict = |q: Option<&&PortOut>| {
-        q.and_then(|q| q.verdict)
-            .map_or(Status::Absent, Status::Is)
-    };
+    let verdict =
+        |q: Option<&&PortOut>| q.and_then(|q| q.verdict).map_or(Status::Absent, Status::Is);
     keys.into_iter()
         .filter_map(|k| {
             let (b, a) = (before.get(k), after.get(k));
@@ -236,7 +234,7 @@ pub fn diff(old: &WorkloadsDoc, new: &WorkloadsDoc, flow: Option<&Flow>) -> Work
             .collect(),
         workloads_added: only(&is, &was),
         workloads_removed: only(&was, &is),
-        before: old.summary.clone(),
-        after: new.summary.clone(),
+        before: old.summary,
+        after: new.summary,
     }
 }

@@ -412,9 +412,9 @@ fn carried(model: &Model, s: usize, b: Prefix, side: Side) -> Option<Carried> {
         };
         if ok {
             out.any = true;
-            let private = private_ranges().iter().any(|r| {
-                r.family == b.family && r.interval().intersect(&part) == Some(part)
-            });
+            let private = private_ranges()
+                .iter()
+                .any(|r| r.family == b.family && r.interval().intersect(&part) == Some(part));
             out.public |= !private;
         }
         if part.hi >= whole.hi {

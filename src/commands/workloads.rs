@@ -4,7 +4,7 @@
 use wildmatch::WildMatch;
 
 use crate::analysis::security_group;
-use crate::analysis::workloads::{evaluate, internet_pairs, WorkloadPair};
+use crate::analysis::workloads::{evaluate, internet_pairs, onprem_pairs, WorkloadPair};
 use crate::analysis::{address_order, Summary};
 use crate::ingest::View;
 use crate::model::flow::protocol_name;
@@ -68,7 +68,7 @@ pub fn workloads(
         if let Some(selector) = sel {
             let internet = crate::analysis::internet::present(model)
                 && crate::explain::selects_internet(model, selector);
-            if found.is_empty() && !internet {
+            if found.is_empty() && !internet && select_onprem(model, Some(selector)).is_empty() {
                 return Err(Error::NoWorkload {
                     file: shown_all(inputs),
                     flag,
@@ -139,11 +139,28 @@ fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -
     if names_internet(ends.to_selector) {
         net_pairs.extend(internet_pairs(model, from, flow, &[false]));
     }
+    let mut prem_pairs = onprem_pairs(
+        model,
+        &select_onprem(model, ends.from_selector),
+        to,
+        flow,
+        &[true],
+    );
+    prem_pairs.extend(onprem_pairs(
+        model,
+        &select_onprem(model, ends.to_selector),
+        from,
+        flow,
+        &[false],
+    ));
     let mut summary = Summary::default();
     for p in &pairs {
         summary.add(p.verdict, 1);
     }
     for p in &net_pairs {
+        summary.add(p.pair.verdict, 1);
+    }
+    for p in &prem_pairs {
         summary.add(p.pair.verdict, 1);
     }
     let mut listed: Vec<WorkloadPairOut> = pairs.iter().map(|p| pair_out(model, p)).collect();
@@ -154,6 +171,16 @@ fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -
             out.from = internet;
         } else {
             out.to = internet;
+        }
+        out
+    }));
+    listed.extend(prem_pairs.iter().map(|p| {
+        let mut out = pair_out(model, &p.pair);
+        let name = model.on_prem[p.network].address.clone();
+        if p.inbound {
+            out.from = name;
+        } else {
+            out.to = name;
         }
         out
     }));
@@ -219,6 +246,24 @@ pub fn diff_workloads(
         after,
         asked: asked_words(flow.as_ref()),
     })
+}
+
+/// The on-premises networks a selector names, in address order: every one
+/// when there is no selector, else by its address or a pattern that is not
+/// wildcards alone (those take workloads only).
+fn select_onprem(model: &Model, selector: Option<&str>) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..model.on_prem.len())
+        .filter(|&n| {
+            let name = &model.on_prem[n].address;
+            selector.is_none_or(|s| {
+                s == name
+                    || (!s.chars().all(|c| matches!(c, '*' | '?'))
+                        && WildMatch::new(s).matches(name))
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| address_order(&model.on_prem[*a].address, &model.on_prem[*b].address));
+    v
 }
 
 fn known_workloads(model: &Model) -> String {

@@ -29,6 +29,7 @@ rule!(
     internet_reaches_a_workload_only_through_its_group,
     plan_exposes_workloads_to_internet,
     security_group_rule_wider_than_routes,
+    workload_and_onprem_network_through_security_group,
     public_subnet_reaches_and_is_reached_from_internet,
     private_subnet_egress_through_nat_gateway,
     nat_gateway_in_subnet_without_internet_route,

@@ -581,12 +581,10 @@ fn check_workload_changes(
         let holds = got.0 == x.kind
             && x.before.as_deref().is_none_or(|b| b == got.1)
             && x.after.as_deref().is_none_or(|a| a == got.2)
-            && x
-                .opens
+            && x.opens
                 .as_deref()
                 .is_none_or(|o| got.3.is_some_and(|g| g.contains(o)))
-            && x
-                .closes
+            && x.closes
                 .as_deref()
                 .is_none_or(|o| got.4.is_some_and(|g| g.contains(o)));
         if !holds {

@@ -253,14 +253,25 @@ fn security_group_rule_wider_than_routes_is_reported_only_where_no_route_serves_
             .any(|(r, m)| r == group && m.contains(&format!(" {block},")))
     };
     // No route of the isolated subnet leads to the partner ranges, either way.
-    assert!(said("aws_security_group.partner", "192.168.50.0/24"), "{wide:?}");
-    assert!(said("aws_security_group.partner", "172.16.0.0/12"), "{wide:?}");
+    assert!(
+        said("aws_security_group.partner", "192.168.50.0/24"),
+        "{wide:?}"
+    );
+    assert!(
+        said("aws_security_group.partner", "172.16.0.0/12"),
+        "{wide:?}"
+    );
     // HTTPS from anywhere, in a subnet whose way out is a NAT gateway.
-    assert!(said("aws_security_group.private_web", "0.0.0.0/0"), "{wide:?}");
+    assert!(
+        said("aws_security_group.private_web", "0.0.0.0/0"),
+        "{wide:?}"
+    );
     // Served rules: one member in a public subnet, the VPC's own block, the
     // partner group's rule to the VPC.
     assert_eq!(wide.len(), 3, "{wide:?}");
-    assert!(!wide.iter().any(|(r, _)| r.ends_with("shared_web") || r.ends_with(".db")));
+    assert!(!wide
+        .iter()
+        .any(|(r, _)| r.ends_with("shared_web") || r.ends_with(".db")));
     // The subnet report does not carry workload findings.
     let report = json(&["analyze", &plan, "--format", "json"]);
     assert!(!report["findings"]
@@ -307,7 +318,15 @@ fn diff_workloads_lists_only_changed_pairs() {
     assert!(!pairs.contains(&("\"aws_instance.bastion\"".into(), "\"internet\"".into())));
     // For one flow, only what changes on that flow.
     let ssh = json(&[
-        "diff", &plan, "--workloads", "--protocol", "tcp", "--port", "22", "--format", "json",
+        "diff",
+        &plan,
+        "--workloads",
+        "--protocol",
+        "tcp",
+        "--port",
+        "22",
+        "--format",
+        "json",
     ]);
     assert_eq!(ssh["asked"], "tcp 22");
     assert_eq!(ssh["summary"]["kinds"]["exposes"], 1);
