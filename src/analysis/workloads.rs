@@ -128,11 +128,73 @@ enum Net {
 
 /// Evaluates every ordered pair of `selected` workloads whose ends the
 /// selections take (`from(i)`, `to(j)`), for `flow` (`None`: any traffic).
+///
+/// Workloads that share a profile (the same subnets, groups, ports and
+/// public address: everything the evaluation reads of a workload but its
+/// address) share work: one pair per ordered pair of profiles is evaluated,
+/// and its answer serves every other pair of the same two profiles when it
+/// carries no text (no reason: those name the workloads). Pairs whose
+/// answer has reasons are evaluated each. [`evaluate_each`] evaluates every
+/// pair by itself; `tests/integration/sharing.rs` compares the two.
 pub fn evaluate(
     model: &Model,
     from: &[usize],
     to: &[usize],
     flow: Option<&Flow>,
+) -> Vec<WorkloadPair> {
+    evaluate_with(model, from, to, flow, true)
+}
+
+/// [`evaluate`], every pair evaluated by itself: the reference the shared
+/// evaluation is tested against.
+pub fn evaluate_each(
+    model: &Model,
+    from: &[usize],
+    to: &[usize],
+    flow: Option<&Flow>,
+) -> Vec<WorkloadPair> {
+    evaluate_with(model, from, to, flow, false)
+}
+
+/// The profile of each workload: workloads with the same number are
+/// evaluated alike (everything `evaluate_one` reads of a workload but its
+/// address and kind).
+fn profiles(model: &Model) -> Vec<usize> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    model
+        .workloads
+        .iter()
+        .map(|w| {
+            let key = format!(
+                "{:?}",
+                (
+                    &w.places,
+                    &w.places_unknown,
+                    &w.security_groups,
+                    &w.security_groups_unknown,
+                    w.unguarded,
+                    &w.ports,
+                    &w.public_ipv4,
+                )
+            );
+            let n = seen.len();
+            *seen.entry(key).or_insert(n)
+        })
+        .collect()
+}
+
+/// True when an answer names no workload: it may stand for any pair of
+/// the same two profiles.
+fn textless(p: &WorkloadPair) -> bool {
+    p.reasons.is_empty() && p.places.iter().all(|pl| pl.reasons.is_empty())
+}
+
+fn evaluate_with(
+    model: &Model,
+    from: &[usize],
+    to: &[usize],
+    flow: Option<&Flow>,
+    share: bool,
 ) -> Vec<WorkloadPair> {
     let pairs: Vec<(usize, usize)> = from
         .iter()
@@ -160,16 +222,33 @@ pub fn evaluate(
         })
         .collect();
     let local = Net::Local;
+    let net = |sa: usize, sb: usize| if sa == sb { &local } else { &nets[&(sa, sb)] };
+    if !share {
+        return pairs
+            .par_iter()
+            .map(|&(a, b)| evaluate_one(model, a, b, flow, &net))
+            .collect();
+    }
+    // One pair per ordered pair of profiles, evaluated first.
+    let profile = profiles(model);
+    let mut first: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    for &(a, b) in &pairs {
+        first.entry((profile[a], profile[b])).or_insert((a, b));
+    }
+    let firsts: Vec<((usize, usize), (usize, usize))> = first.into_iter().collect();
+    let shared: HashMap<(usize, usize), WorkloadPair> = firsts
+        .par_iter()
+        .map(|&(key, (a, b))| (key, evaluate_one(model, a, b, flow, &net)))
+        .collect();
     pairs
         .par_iter()
-        .map(|&(a, b)| {
-            evaluate_one(model, a, b, flow, &|sa, sb| {
-                if sa == sb {
-                    &local
-                } else {
-                    &nets[&(sa, sb)]
-                }
-            })
+        .map(|&(a, b)| match shared.get(&(profile[a], profile[b])) {
+            Some(p) if (p.from, p.to) == (a, b) || textless(p) => WorkloadPair {
+                from: a,
+                to: b,
+                ..p.clone()
+            },
+            _ => evaluate_one(model, a, b, flow, &net),
         })
         .collect()
 }

@@ -163,21 +163,23 @@ fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -
     for p in &prem_pairs {
         summary.add(p.pair.verdict, 1);
     }
-    let mut listed: Vec<WorkloadPairOut> = pairs.iter().map(|p| pair_out(model, p)).collect();
-    listed.extend(net_pairs.iter().map(|p| {
-        let mut out = pair_out(model, &p.pair);
+    let mut listed: Vec<WorkloadPairOut> = pairs.into_iter().map(|p| pair_out(model, p)).collect();
+    listed.extend(net_pairs.into_iter().map(|p| {
+        let inbound = p.inbound;
+        let mut out = pair_out(model, p.pair);
         let internet = crate::analysis::internet::INTERNET.to_string();
-        if p.inbound {
+        if inbound {
             out.from = internet;
         } else {
             out.to = internet;
         }
         out
     }));
-    listed.extend(prem_pairs.iter().map(|p| {
-        let mut out = pair_out(model, &p.pair);
-        let name = model.on_prem[p.network].address.clone();
-        if p.inbound {
+    listed.extend(prem_pairs.into_iter().map(|p| {
+        let (inbound, network) = (p.inbound, p.network);
+        let mut out = pair_out(model, p.pair);
+        let name = model.on_prem[network].address.clone();
+        if inbound {
             out.from = name;
         } else {
             out.to = name;
@@ -312,13 +314,15 @@ fn info(model: &Model, i: usize) -> WorkloadInfo {
     }
 }
 
-fn pair_out(model: &Model, p: &WorkloadPair) -> WorkloadPairOut {
+/// A pair as the document lists it (taken by value: a large document is
+/// not held twice).
+fn pair_out(model: &Model, p: WorkloadPair) -> WorkloadPairOut {
     WorkloadPairOut {
         from: model.workloads[p.from].address.clone(),
         to: model.workloads[p.to].address.clone(),
         verdict: p.verdict,
-        traffic: p.traffic.clone(),
-        opened: p.opened.clone(),
+        traffic: p.traffic,
+        opened: p.opened,
         ports: p
             .ports
             .iter()
@@ -326,17 +330,17 @@ fn pair_out(model: &Model, p: &WorkloadPair) -> WorkloadPairOut {
             .collect(),
         places: p
             .places
-            .iter()
+            .into_iter()
             .map(|pl| PlaceOut {
                 from_subnet: model.subnets[pl.from_subnet].address.clone(),
                 to_subnet: model.subnets[pl.to_subnet].address.clone(),
                 verdict: pl.verdict,
-                opens: pl.opens.clone(),
-                egress_rules: pl.egress_rules.clone(),
-                ingress_rules: pl.ingress_rules.clone(),
-                reasons: pl.reasons.clone(),
+                opens: pl.opens,
+                egress_rules: pl.egress_rules,
+                ingress_rules: pl.ingress_rules,
+                reasons: pl.reasons,
             })
             .collect(),
-        reasons: p.reasons.clone(),
+        reasons: p.reasons,
     }
 }
