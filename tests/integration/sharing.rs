@@ -118,7 +118,10 @@ fn check_workloads(bytes: &[u8], name: &str) -> usize {
         let built = tfreach::model::build(&doc, view);
         let m = &built.model;
         let all: Vec<usize> = (0..m.workloads.len()).collect();
-        for flow in [None, Some(tfreach::model::Flow::new(Some(6), Some(443)).unwrap())] {
+        for flow in [
+            None,
+            Some(tfreach::model::Flow::new(Some(6), Some(443)).unwrap()),
+        ] {
             let shared = evaluate(m, &all, &all, flow.as_ref());
             let each = evaluate_each(m, &all, &all, flow.as_ref());
             assert_eq!(shared.len(), each.len(), "{name}");
