@@ -268,6 +268,16 @@ fn change_words(c: &WorkloadChange) -> String {
     parts.join("; ")
 }
 
+/// A kind's heading, for workload pairs: `diff`'s, with workloads where
+/// it speaks of subnets.
+fn title(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Added => "New workload, no path",
+        ChangeKind::Removed => "Workload removed",
+        k => k.title(),
+    }
+}
+
 fn headline(d: &WorkloadDiff) -> String {
     if d.changes.is_empty() {
         return "No workload pair changes.".to_string();
@@ -275,7 +285,7 @@ fn headline(d: &WorkloadDiff) -> String {
     let kinds: Vec<String> = d
         .counts()
         .iter()
-        .map(|(k, n)| format!("{n} {}", k.title().to_lowercase()))
+        .map(|(k, n)| format!("{n} {}", title(*k).to_lowercase()))
         .collect();
     format!(
         "{} workload pair(s) change: {}",
@@ -306,7 +316,7 @@ pub fn write_diff_table(out: &mut dyn Write, doc: &WorkloadDiffDoc, st: Styles) 
             continue;
         }
         writeln!(out)?;
-        writeln!(out, "{}", st.paint(st.heading(), kind.title()))?;
+        writeln!(out, "{}", st.paint(st.heading(), title(kind)))?;
         for c in list {
             writeln!(
                 out,
@@ -400,7 +410,7 @@ fn diff_markdown(doc: &WorkloadDiffDoc, rows: Option<usize>) -> String {
             continue;
         }
         let shown = rows.unwrap_or(list.len()).min(list.len());
-        let _ = writeln!(s, "### {} ({})\n", kind.title(), list.len());
+        let _ = writeln!(s, "### {} ({})\n", title(kind), list.len());
         if shown > 0 {
             let _ = writeln!(
                 s,
