@@ -11,6 +11,7 @@
 #   benches/scale.sh                                   # every row at 2000x10
 #   SIZE=200x8 benches/scale.sh                        # smaller
 #   SIZE="200x8 2000x10" TOPOLOGIES="hub tgw" MODES=steady ROUTES=igw EXTRAS=plain benches/scale.sh
+#   SIZE=100x4 WORKLOADS=20 TOPOLOGIES=hub MODES=steady ROUTES=igw EXTRAS=plain benches/scale.sh
 #
 # TOPOLOGIES: hub hub-chain chain mesh100 tgw tgw-inspection (meshN is a
 #   full mesh in groups of N VPCs; none is also known)
@@ -22,6 +23,12 @@
 #   state per group of GROUP VPCs (default 100) and a network state
 #   (`gen_estate --split`), read as one estate (`tfreach analyze DIR/*.json`):
 #   its file MB is the documents' total, its floor the one plan's
+# WORKLOADS=N: after each steady row, a row for the same estate with N
+#   workloads per VPC (instances in three security groups that reference
+#   each other, `gen_estate --workloads N`): the time and peak RSS of
+#   `tfreach workloads FILE --format json` (every ordered workload pair, with
+#   the internet both ways); its pairs column counts workload pairs, its
+#   floor is the one plan's, and counts says `-` (no expected counts)
 # WORK:       a directory that keeps the estates for the next run; without
 #   it they go to a temporary directory, each removed after its row (the
 #   whole default table at 2000x10 is tens of gigabytes)
@@ -109,6 +116,28 @@ split_row() {
   [ "$keep" -eq 1 ] || rm -rf "$d" "$d.expected"
 }
 
+# The row of the estate of the current row with $WORKLOADS workloads per
+# VPC (WORKLOADS=N): `tfreach workloads --format json` instead of `analyze`.
+workload_row() {
+  local ft=$1 fm=$2; shift 2
+  local row=("$@") w="$f.workloads.json" rc=0 size_mb tt tm ratio n
+  n=$((v * WORKLOADS))
+  row=("${row[@]:0:4}" "${row[4]}+w$WORKLOADS" "${row[5]}" $((n * (n - 1))))
+  [ -f "$w" ] || timeout "$TIMEOUT" "$bin/examples/gen_estate" --vpcs "$v" --subnets "$s" \
+      "${args[@]}" "${rargs[@]}" "${eargs[@]}" --mode steady --workloads "$WORKLOADS" \
+      --out "$w" --quiet || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    rm -f "$w"
+    printf "$fmt" "${row[@]}" error - - - - - error
+    return
+  fi
+  size_mb=$(awk -v b="$(stat -c %s "$w")" 'BEGIN{printf "%.1f", b/1e6}')
+  read -r tt tm < <(best /dev/null "$bin/tfreach" workloads "$w" --format json)
+  ratio=$(awk -v a="$tt" -v b="$ft" 'BEGIN{ if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a/b; else print "-" }')
+  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" -
+  [ "$keep" -eq 1 ] || rm -f "$w"
+}
+
 fmt='%-8s %-14s %-4s %-7s %-16s %7s %12s %8s %9s %10s %7s %9s %8s %-7s\n'
 printf "$fmt" estate topology to extras mode subnets pairs "file MB" "floor s" "tfreach s" ratio "floor MB" "RSS MB" counts
 for size in $SIZE; do
@@ -149,6 +178,9 @@ for size in $SIZE; do
           rm -f "$f.out"
           if [ "$SPLIT" = 1 ] && [ "$mode" = steady ]; then
             split_row "$f" "$ft" "$fm" "${row[@]}"
+          fi
+          if [ "${WORKLOADS:-0}" -gt 0 ] && [ "$mode" = steady ]; then
+            workload_row "$ft" "$fm" "${row[@]}"
           fi
           [ "$keep" -eq 1 ] || rm -f "$f" "$f.expected"
         done

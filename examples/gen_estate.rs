@@ -59,6 +59,10 @@ struct Args {
     /// attachment has a subnet.
     #[arg(long, default_value_t = 2)]
     tgw_zones: usize,
+    /// Workloads per VPC (steady only): instances spread over the subnets,
+    /// each with one of three groups that reference each other.
+    #[arg(long, default_value_t = 0)]
+    workloads: usize,
     /// Output file; standard output when absent or `-`.
     #[arg(long, conflicts_with = "split")]
     out: Option<PathBuf>,
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         gateway_endpoints: args.gateway_endpoints,
         nat: args.nat,
         tgw_zones: args.tgw_zones,
+        workloads_per_vpc: args.workloads,
         ..EstateSpec::new(args.vpcs, args.subnets, topology, mode, args.seed)
     };
     if let Err(e) = spec.validate() {

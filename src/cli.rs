@@ -256,6 +256,9 @@ pub struct DiffArgs {
     /// Markdown: write at most this many characters (a GitHub comment holds 65,536).
     #[arg(long, value_name = "N", default_value_t = tfreach::report::doc::GITHUB_COMMENT_LIMIT)]
     pub max_chars: usize,
+    /// Compare workload pairs (security groups included) instead of subnet pairs: which workload can open what to which, and from the internet, before and after.
+    #[arg(long)]
+    pub workloads: bool,
     #[command(flatten)]
     pub flow: FlowArgs,
 }

@@ -33,6 +33,7 @@ pub mod model;
 pub mod net;
 pub mod policy;
 pub mod report;
+pub mod workload_diff;
 
 /// The reason and finding codes (they live in the model, below every stage
 /// that reports them).

@@ -538,6 +538,9 @@ fn diff(d: DiffArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
             .map(|(doc, f)| commands::Input::labelled(doc, f, &label)),
         with: &with,
     };
+    if d.workloads {
+        return diff_workloads(&d, &inputs, flow, color, progress);
+    }
     let done = commands::diff(&inputs, d.common.view, flow, &mut phases(&progress))?;
     progress.phase("writing the report");
     progress.clear();
@@ -551,6 +554,37 @@ fn diff(d: DiffArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         DiffFormat::Table => report::text::write_diff(w, &doc, st),
         DiffFormat::Markdown => report::markdown::write_diff(w, &doc),
         DiffFormat::Json => report::json_docs::write_diff(w, &doc),
+    })?;
+    progress.phase("done");
+    Ok(if d.exit_code && !done.diff.changes.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `diff --workloads`: the workload pairs whose answer changes.
+fn diff_workloads(
+    d: &DiffArgs,
+    inputs: &commands::DiffInputs,
+    flow: Option<tfreach::model::Flow>,
+    color: ColorWhen,
+    mut progress: Progress,
+) -> Result<ExitCode, Fatal> {
+    let done = commands::diff_workloads(inputs, d.common.view, flow, &mut phases(&progress))?;
+    progress.phase("writing the report");
+    progress.clear();
+    let doc = report::workloads::WorkloadDiffDoc {
+        before: &done.before,
+        after: &done.after,
+        asked: &done.asked,
+        diff: &done.diff,
+        max_chars: d.max_chars,
+    };
+    emit(&d.common, color, |w, st| match d.format {
+        DiffFormat::Table => report::workloads::write_diff_table(w, &doc, st),
+        DiffFormat::Markdown => report::workloads::write_diff_markdown(w, &doc),
+        DiffFormat::Json => report::workloads::write_diff_json(w, &doc),
     })?;
     progress.phase("done");
     Ok(if d.exit_code && !done.diff.changes.is_empty() {

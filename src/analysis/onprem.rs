@@ -187,7 +187,7 @@ fn goal(n: usize, r: &Range) -> Goal<'static> {
 /// The address a range is walked to: its first address outside every VPC
 /// block of the model (an on-premises supernet such as 10.0.0.0/8 often
 /// holds the VPCs' blocks, which are not on-premises), else its first.
-fn stand_in(model: &Model, range: Prefix) -> u128 {
+pub(super) fn stand_in(model: &Model, range: Prefix) -> u128 {
     let mut a = range.start;
     loop {
         let inside = model

@@ -355,7 +355,175 @@ pub fn findings(model: &Model) -> Vec<Finding> {
             ));
         }
     }
+    out.extend(wider_than_routes(model));
     out.sort_by(|a, b| (a.code, &a.resource, &a.message).cmp(&(b.code, &b.resource, &b.message)));
     out.dedup_by(|a, b| a.code == b.code && a.resource == b.resource && a.message == b.message);
     out
+}
+
+/// What the routes of one subnet do with the addresses of a rule's block.
+#[derive(Debug, Default, Clone, Copy)]
+struct Carried {
+    /// Some address of the block is routed where the connection can work.
+    any: bool,
+    /// Some address of the block outside the private ranges is.
+    public: bool,
+}
+
+/// Can a route to `target` carry the packets of a connection a rule
+/// admits? For an inbound rule they are the replies to the peer, which a
+/// NAT gateway (it opens connections, it does not carry replies to ones
+/// opened towards the subnet) and an egress-only gateway (it refuses
+/// connections opened from outside) do not carry; a missing route or a
+/// blackhole carries nothing. `None`: not known.
+fn carries(target: &crate::model::Target, side: Side) -> Option<bool> {
+    use crate::model::{GatewayKind, Target};
+    match target {
+        Target::Unknown(_) => None,
+        Target::Blackhole(_) => Some(false),
+        Target::Gateway {
+            kind: GatewayKind::Nat | GatewayKind::EgressOnly,
+            ..
+        } => Some(side == Side::Egress),
+        Target::Local | Target::Peering(_) | Target::Gateway { .. } => Some(true),
+    }
+}
+
+/// What the route table of subnet `s` does with the block `b`, going
+/// through it by the intervals over which one route wins; `None` when a
+/// route or the table is not known.
+fn carried(model: &Model, s: usize, b: Prefix, side: Side) -> Option<Carried> {
+    let Link::To(t) = model.subnets[s].route_table else {
+        return None;
+    };
+    let table = &model.route_tables[t];
+    let whole = b.interval();
+    let mut out = Carried::default();
+    let mut addr = whole.lo;
+    loop {
+        let lk = super::lpm::lookup(table, b.family, addr);
+        if lk.unknown.is_some() {
+            return None;
+        }
+        let part = lk.valid.intersect(&whole)?;
+        let ok = match lk.route {
+            None => false,
+            Some(r) => carries(&r.target, side)?,
+        };
+        if ok {
+            out.any = true;
+            let private = private_ranges()
+                .iter()
+                .any(|r| r.family == b.family && r.interval().intersect(&part) == Some(part));
+            out.public |= !private;
+        }
+        if part.hi >= whole.hi {
+            return Some(out);
+        }
+        addr = part.hi + 1;
+    }
+}
+
+/// Rules wider than what any route can deliver (`SG_RULE_WIDER_THAN_ROUTES`):
+/// a block no route of any member's subnet leads to (the rule can serve no
+/// connection), or an inbound block that holds public addresses when the
+/// members' subnets route none of them back (the rule admits the internet,
+/// which can never open a connection to them). Decided only when every
+/// member workload's subnets and every route that matters are known, for
+/// every member alike: a group some member uses fully is not reported.
+fn wider_than_routes(model: &Model) -> Vec<Finding> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); model.security_groups.len()];
+    for (i, w) in model.workloads.iter().enumerate() {
+        if w.unguarded {
+            continue;
+        }
+        for &g in &w.security_groups {
+            members[g].push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for (g, sg) in model.security_groups.iter().enumerate() {
+        let ws = &members[g];
+        if ws.is_empty()
+            || ws.iter().any(|&w| {
+                let w = &model.workloads[w];
+                w.places.is_empty() || w.places_unknown.is_some()
+            })
+        {
+            continue;
+        }
+        let mut places: Vec<usize> = ws
+            .iter()
+            .flat_map(|&w| model.workloads[w].places.iter().copied())
+            .collect();
+        places.sort_unstable();
+        places.dedup();
+        for (side, rules) in [(Side::Ingress, &sg.ingress), (Side::Egress, &sg.egress)] {
+            for rule in rules {
+                let Some(b) = rule.cidr.filter(|_| rule.unknown.is_none()) else {
+                    continue;
+                };
+                if let Some(f) = rule_beyond_routes(model, sg, rule, b, side, &places) {
+                    out.push(f);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The finding for one rule with block `b` of group `sg`, whose members sit
+/// in `places`, when no route of theirs delivers what it admits.
+fn rule_beyond_routes(
+    model: &Model,
+    sg: &crate::model::SecurityGroup,
+    rule: &SgRule,
+    b: Prefix,
+    side: Side,
+    places: &[usize],
+) -> Option<Finding> {
+    let mut total = Carried::default();
+    for &s in places {
+        // A subnet without a block of the rule's family: its members have
+        // no address the rule could be used with; nothing to say here.
+        model.subnets[s].cidr(b.family)?;
+        let c = carried(model, s, b, side)?;
+        total.any |= c.any;
+        total.public |= c.public;
+    }
+    let names: Vec<&str> = places
+        .iter()
+        .map(|&s| model.subnets[s].address.as_str())
+        .collect();
+    let subnets = names.join(", ");
+    let (way, towards, list) = match side {
+        Side::Ingress => ("from", "back to", "inbound"),
+        Side::Egress => ("to", "to", "outbound"),
+    };
+    let rule_name = if rule.resource == sg.address {
+        format!("an {list} rule of {}", sg.address)
+    } else {
+        format!("{} ({list}, {})", rule.resource, sg.address)
+    };
+    let message = if !total.any {
+        format!(
+            "{rule_name} admits {} {way} {b}, but no route of {subnets} leads {towards} any address of it: the rule can serve no connection",
+            rule.flows.describe(4)
+        )
+    } else if side == Side::Ingress
+        && !total.public
+        && !private_ranges().iter().any(|r| r.contains(&b))
+    {
+        format!(
+            "{rule_name} admits {} {way} {b}, which holds internet addresses, but no route of {subnets} leads back to any of them except through a NAT gateway or an egress-only gateway, which carry no connection opened from outside: only the addresses the routes reach can use it",
+            rule.flows.describe(4)
+        )
+    } else {
+        return None;
+    };
+    Some(Finding::new(
+        codes::SG_RULE_WIDER_THAN_ROUTES,
+        &rule.resource,
+        message,
+    ))
 }

@@ -72,6 +72,9 @@ pub struct WorkloadPair {
     /// What opens everywhere (and what only somewhere), when something
     /// opens.
     pub traffic: Option<String>,
+    /// What opens from some place pair (every family): what `diff
+    /// --workloads` compares beside the verdict.
+    pub opened: FlowSet,
     /// The destination's served ports.
     pub ports: Vec<PortResult>,
     pub places: Vec<PlaceResult>,
@@ -86,6 +89,7 @@ impl WorkloadPair {
             to,
             verdict: Verdict::Unknown,
             traffic: None,
+            opened: FlowSet::empty(),
             ports: Vec::new(),
             places: Vec::new(),
             reasons: Vec::new(),
@@ -124,11 +128,73 @@ enum Net {
 
 /// Evaluates every ordered pair of `selected` workloads whose ends the
 /// selections take (`from(i)`, `to(j)`), for `flow` (`None`: any traffic).
+///
+/// Workloads that share a profile (the same subnets, groups, ports and
+/// public address: everything the evaluation reads of a workload but its
+/// address) share work: one pair per ordered pair of profiles is evaluated,
+/// and its answer serves every other pair of the same two profiles when it
+/// carries no text (no reason: those name the workloads). Pairs whose
+/// answer has reasons are evaluated each. [`evaluate_each`] evaluates every
+/// pair by itself; `tests/integration/sharing.rs` compares the two.
 pub fn evaluate(
     model: &Model,
     from: &[usize],
     to: &[usize],
     flow: Option<&Flow>,
+) -> Vec<WorkloadPair> {
+    evaluate_with(model, from, to, flow, true)
+}
+
+/// [`evaluate`], every pair evaluated by itself: the reference the shared
+/// evaluation is tested against.
+pub fn evaluate_each(
+    model: &Model,
+    from: &[usize],
+    to: &[usize],
+    flow: Option<&Flow>,
+) -> Vec<WorkloadPair> {
+    evaluate_with(model, from, to, flow, false)
+}
+
+/// The profile of each workload: workloads with the same number are
+/// evaluated alike (everything `evaluate_one` reads of a workload but its
+/// address and kind).
+fn profiles(model: &Model) -> Vec<usize> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    model
+        .workloads
+        .iter()
+        .map(|w| {
+            let key = format!(
+                "{:?}",
+                (
+                    &w.places,
+                    &w.places_unknown,
+                    &w.security_groups,
+                    &w.security_groups_unknown,
+                    w.unguarded,
+                    &w.ports,
+                    &w.public_ipv4,
+                )
+            );
+            let n = seen.len();
+            *seen.entry(key).or_insert(n)
+        })
+        .collect()
+}
+
+/// True when an answer names no workload: it may stand for any pair of
+/// the same two profiles.
+fn textless(p: &WorkloadPair) -> bool {
+    p.reasons.is_empty() && p.places.iter().all(|pl| pl.reasons.is_empty())
+}
+
+fn evaluate_with(
+    model: &Model,
+    from: &[usize],
+    to: &[usize],
+    flow: Option<&Flow>,
+    share: bool,
 ) -> Vec<WorkloadPair> {
     let pairs: Vec<(usize, usize)> = from
         .iter()
@@ -156,16 +222,33 @@ pub fn evaluate(
         })
         .collect();
     let local = Net::Local;
+    let net = |sa: usize, sb: usize| if sa == sb { &local } else { &nets[&(sa, sb)] };
+    if !share {
+        return pairs
+            .par_iter()
+            .map(|&(a, b)| evaluate_one(model, a, b, flow, &net))
+            .collect();
+    }
+    // One pair per ordered pair of profiles, evaluated first.
+    let profile = profiles(model);
+    let mut first: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    for &(a, b) in &pairs {
+        first.entry((profile[a], profile[b])).or_insert((a, b));
+    }
+    let firsts: Vec<((usize, usize), (usize, usize))> = first.into_iter().collect();
+    let shared: HashMap<(usize, usize), WorkloadPair> = firsts
+        .par_iter()
+        .map(|&(key, (a, b))| (key, evaluate_one(model, a, b, flow, &net)))
+        .collect();
     pairs
         .par_iter()
-        .map(|&(a, b)| {
-            evaluate_one(model, a, b, flow, &|sa, sb| {
-                if sa == sb {
-                    &local
-                } else {
-                    &nets[&(sa, sb)]
-                }
-            })
+        .map(|&(a, b)| match shared.get(&(profile[a], profile[b])) {
+            Some(p) if (p.from, p.to) == (a, b) || textless(p) => WorkloadPair {
+                from: a,
+                to: b,
+                ..p.clone()
+            },
+            _ => evaluate_one(model, a, b, flow, &net),
         })
         .collect()
 }
@@ -261,6 +344,10 @@ impl Gather {
             .sort_by(|x, y| x.direction.cmp(&y.direction).then_with(|| x.cmp(y)));
         self.reasons.dedup();
         let traffic = describe(&self.open_sets, flow, &self.places);
+        let opened = self
+            .open_sets
+            .iter()
+            .fold(FlowSet::empty(), |acc, s| acc.union(s));
         let ports = ports
             .iter()
             .filter(|p| flow_takes(flow, p))
@@ -278,6 +365,7 @@ impl Gather {
             to,
             verdict,
             traffic,
+            opened,
             ports,
             places: self.places,
             reasons: self.reasons,
@@ -779,7 +867,12 @@ pub fn internet_pairs(
                         public,
                     )
                 };
-                let (cells, place) = internet_place(model, w, s, inbound, flow, &pe);
+                let far = Far {
+                    what: "the internet",
+                    internet: true,
+                    pieces: &|c: &super::pair::Cell| vec![(Interval::full(c.family), None)],
+                };
+                let (cells, place) = endpoint_place(model, w, s, inbound, flow, &pe, &far);
                 g.add(cells, place);
             }
             let ports: &[crate::model::workload::Port] = if inbound { &w.ports } else { &[] };
@@ -792,16 +885,35 @@ pub fn internet_pairs(
         .collect()
 }
 
-/// One place of a workload with the internet: the subnet's cells with the
-/// workload's groups on the opening packet. `from_subnet` and `to_subnet`
-/// both name the workload's subnet.
-fn internet_place(
+/// Pieces of a far end's addresses that a workload's groups judge alike,
+/// each with words for it when it is not the whole.
+type Pieces = Vec<(Interval, Option<String>)>;
+
+/// The far end of a workload's pair with an endpoint beyond the subnets,
+/// as the workload's groups see it.
+struct Far<'a> {
+    /// The endpoint in words (`the internet`, a VPN connection's address).
+    what: &'a str,
+    /// The internet: a block admits it when it holds a public address.
+    internet: bool,
+    /// For a network cell, the pieces of the far end's addresses that the
+    /// groups judge alike, each with words for it when it is not the whole.
+    pieces: &'a dyn Fn(&super::pair::Cell) -> Pieces,
+}
+
+/// One place of a workload with an endpoint beyond the subnets (the
+/// internet, an on-premises network): the subnet's cells with the
+/// workload's groups on the opening packet, piece by piece of the far
+/// end's addresses. `from_subnet` and `to_subnet` both name the workload's
+/// subnet.
+fn endpoint_place(
     model: &Model,
     w: &Workload,
     s: usize,
     inbound: bool,
     flow: Option<&Flow>,
     pe: &PairEval,
+    far: &Far,
 ) -> (Vec<CellSets>, PlaceResult) {
     let mut place = PlaceResult {
         from_subnet: s,
@@ -828,7 +940,7 @@ fn internet_place(
         );
     }
     let nobody = Workload {
-        address: super::internet::INTERNET.to_string(),
+        address: far.what.to_string(),
         kind: crate::model::WorkloadKind::Instance,
         places: Vec::new(),
         places_unknown: None,
@@ -860,71 +972,39 @@ fn internet_place(
         } else {
             FlowSet::empty()
         };
-        let peer = PeerEnd {
-            family: c.family,
-            addrs: Interval::full(c.family),
-            workload: &nobody,
-            vpc: None,
-            translated: false,
-            internet: true,
-        };
-        let sg = admitted(model, w, side, &peer, &q);
-        let opens = sure.intersect(&sg.sure);
-        let maybe = sure
-            .union(&net_maybe)
-            .intersect(&sg.sure.union(&sg.maybe))
-            .minus(&opens);
-        for (r, f) in &sg.rules {
-            if f.overlaps(&opens) {
-                rules.insert(r.clone());
-            }
-        }
-        let net_ok = sure.union(&net_maybe);
-        if !net_ok.is_empty() && sg.sure.union(&sg.maybe).intersect(&net_ok).is_empty() {
-            let groups = group_names(model, w);
-            let (code, message) = if inbound {
-                (
-                    codes::SG_INGRESS_DENIES,
-                    format!(
-                        "no inbound rule of {groups} admits {} from the internet",
-                        words(&net_ok, &q, flow)
-                    ),
-                )
-            } else {
-                (
-                    codes::SG_EGRESS_DENIES,
-                    format!(
-                        "no outbound rule of {groups} admits {} to the internet",
-                        words(&net_ok, &q, flow)
-                    ),
-                )
+        for (addrs, piece) in (far.pieces)(c) {
+            let peer = PeerEnd {
+                family: c.family,
+                addrs,
+                workload: &nobody,
+                vpc: None,
+                translated: false,
+                internet: far.internet,
             };
-            place.reasons.push(Reason {
-                code,
-                resource: w
-                    .security_groups
-                    .first()
-                    .map(|&g| model.security_groups[g].address.clone()),
-                message,
-                direction: Direction::Forward,
-            });
-        }
-        if !sg.maybe.is_empty() {
-            for u in &sg.unknown {
-                place.reasons.push(Reason {
-                    code: codes::SG_NOT_KNOWN,
-                    resource: None,
-                    message: u.clone(),
-                    direction: Direction::Forward,
-                });
+            let sg = admitted(model, w, side, &peer, &q);
+            let what = match &piece {
+                Some(p) => format!("{} ({p})", far.what),
+                None => far.what.to_string(),
+            };
+            let cell = far_cell((&sure, &net_maybe, &forward), &sg);
+            for (r, f) in &sg.rules {
+                if f.overlaps(&cell.opens) {
+                    rules.insert(r.clone());
+                }
             }
+            let why = FarWhy {
+                w,
+                inbound,
+                flow,
+                asked: &q,
+                what: &what,
+            };
+            place
+                .reasons
+                .extend(far_reasons(model, &why, (&sure, &net_maybe), &sg));
+            opened = opened.union(&cell.opens);
+            cells.push(cell);
         }
-        opened = opened.union(&opens);
-        cells.push(CellSets {
-            one_way: forward.intersect(&sg.sure),
-            opens,
-            maybe,
-        });
     }
     place.reasons.sort();
     place.reasons.dedup();
@@ -939,4 +1019,237 @@ fn internet_place(
         place.egress_rules = rules;
     }
     (cells, place)
+}
+
+/// One cell of a workload with a far end: what the network carries, and
+/// what the groups admit of it.
+fn far_cell((sure, net_maybe, forward): (&FlowSet, &FlowSet, &FlowSet), sg: &Admitted) -> CellSets {
+    let opens = sure.intersect(&sg.sure);
+    let maybe = sure
+        .union(net_maybe)
+        .intersect(&sg.sure.union(&sg.maybe))
+        .minus(&opens);
+    CellSets {
+        one_way: forward.intersect(&sg.sure),
+        opens,
+        maybe,
+    }
+}
+
+/// A workload and a far end, as the reasons for one cell name them.
+struct FarWhy<'a> {
+    w: &'a Workload,
+    inbound: bool,
+    flow: Option<&'a Flow>,
+    /// What was asked, in the cell's family.
+    asked: &'a FlowSet,
+    /// The far end (or the piece of it) in words.
+    what: &'a str,
+}
+
+/// Why a workload's groups refuse what the network carries from (or to) a
+/// far end.
+fn far_reasons(
+    model: &Model,
+    why: &FarWhy,
+    (sure, net_maybe): (&FlowSet, &FlowSet),
+    sg: &Admitted,
+) -> Vec<Reason> {
+    let FarWhy {
+        w,
+        inbound,
+        flow,
+        asked: q,
+        what,
+    } = *why;
+    let mut out = Vec::new();
+    let net_ok = sure.union(net_maybe);
+    if !net_ok.is_empty() && sg.sure.union(&sg.maybe).intersect(&net_ok).is_empty() {
+        let groups = group_names(model, w);
+        let (code, message) = if inbound {
+            (
+                codes::SG_INGRESS_DENIES,
+                format!(
+                    "no inbound rule of {groups} admits {} from {what}",
+                    words(&net_ok, q, flow)
+                ),
+            )
+        } else {
+            (
+                codes::SG_EGRESS_DENIES,
+                format!(
+                    "no outbound rule of {groups} admits {} to {what}",
+                    words(&net_ok, q, flow)
+                ),
+            )
+        };
+        out.push(Reason {
+            code,
+            resource: w
+                .security_groups
+                .first()
+                .map(|&g| model.security_groups[g].address.clone()),
+            message,
+            direction: Direction::Forward,
+        });
+    }
+    if !sg.maybe.is_empty() {
+        for u in &sg.unknown {
+            out.push(Reason {
+                code: codes::SG_NOT_KNOWN,
+                resource: None,
+                message: u.clone(),
+                direction: Direction::Forward,
+            });
+        }
+    }
+    out
+}
+
+/// A workload and an on-premises network: a connection the workload opens
+/// to it (`inbound` false) or one opened from it (`inbound` true).
+#[derive(Debug, Clone)]
+pub struct OnPremPair {
+    /// Index into `Model::on_prem`.
+    pub network: usize,
+    pub workload: usize,
+    pub inbound: bool,
+    /// `from` and `to` both name the workload.
+    pub pair: WorkloadPair,
+}
+
+/// Every selected workload with each of `networks`, both ways as asked.
+/// The network answer is the workload's subnet's with the network
+/// (`onprem::to_onprem` / `from_onprem`, range by range); the workload's
+/// groups judge the network's addresses as a block peer, range by range
+/// and, where a rule's block covers part of a range, piece by piece (the
+/// parts of a range inside a VPC's block are not on-premises).
+pub fn onprem_pairs(
+    model: &Model,
+    networks: &[usize],
+    workloads: &[usize],
+    flow: Option<&Flow>,
+    ways: &[bool],
+) -> Vec<OnPremPair> {
+    let jobs: Vec<(usize, usize, bool)> = networks
+        .iter()
+        .flat_map(|&n| {
+            workloads
+                .iter()
+                .flat_map(move |&w| ways.iter().map(move |&inbound| (n, w, inbound)))
+        })
+        .collect();
+    jobs.par_iter()
+        .map(|&(n, wi, inbound)| {
+            let w = &model.workloads[wi];
+            let net = &model.on_prem[n];
+            let ranges = net.all_ranges();
+            let pieces = |c: &super::pair::Cell| {
+                let at = if inbound { c.src.lo } else { c.dst.lo };
+                let Some(range) = ranges
+                    .iter()
+                    .find(|r| {
+                        r.prefix.family == c.family
+                            && super::onprem::stand_in(model, r.prefix) == at
+                    })
+                    .map(|r| r.prefix)
+                else {
+                    return vec![(Interval { lo: at, hi: at }, None)];
+                };
+                let side = if inbound { Side::Ingress } else { Side::Egress };
+                range_pieces(model, w, side, range, ranges.len() > 1)
+            };
+            let far = Far {
+                what: &net.address,
+                internet: false,
+                pieces: &pieces,
+            };
+            let mut g = Gather::default();
+            g.unknown_place(w, flow);
+            for &s in &w.places {
+                let (pe, _) = if inbound {
+                    super::onprem::from_onprem(model, n, s, flow, Detail::Reasons)
+                } else {
+                    super::onprem::to_onprem(model, s, n, flow, Detail::Reasons)
+                };
+                let (cells, place) = endpoint_place(model, w, s, inbound, flow, &pe, &far);
+                g.add(cells, place);
+            }
+            let ports: &[Port] = if inbound { &w.ports } else { &[] };
+            OnPremPair {
+                network: n,
+                workload: wi,
+                inbound,
+                pair: g.finish(wi, wi, ports, flow),
+            }
+        })
+        .collect()
+}
+
+/// The pieces of an on-premises `range` that the rules of `w`'s groups on
+/// `side` judge alike: the range split at the edges of every rule block of
+/// its family, less the pieces inside a VPC's block (not on-premises
+/// addresses), each with its blocks in words when it is not the whole
+/// range (or when the network has several ranges, `named`).
+fn range_pieces(
+    model: &Model,
+    w: &Workload,
+    side: Side,
+    range: crate::net::Prefix,
+    named: bool,
+) -> Pieces {
+    let whole = range.interval();
+    let mut cuts: Vec<u128> = Vec::new();
+    for &g in &w.security_groups {
+        let sg = &model.security_groups[g];
+        let rules = match side {
+            Side::Ingress => &sg.ingress,
+            Side::Egress => &sg.egress,
+        };
+        for b in rules.iter().filter_map(|r| r.cidr) {
+            if b.family != range.family {
+                continue;
+            }
+            let i = b.interval();
+            if i.lo > whole.lo && i.lo <= whole.hi {
+                cuts.push(i.lo);
+            }
+            if i.hi < whole.hi && i.hi >= whole.lo {
+                cuts.push(i.hi + 1);
+            }
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut pieces = Vec::with_capacity(cuts.len() + 1);
+    let mut lo = whole.lo;
+    for c in cuts {
+        pieces.push(Interval { lo, hi: c - 1 });
+        lo = c;
+    }
+    pieces.push(Interval { lo, hi: whole.hi });
+    let in_vpc = |p: &Interval| {
+        model
+            .vpcs
+            .iter()
+            .flat_map(|v| v.cidrs.of(range.family))
+            .any(|b| b.interval().intersect(p) == Some(*p))
+    };
+    let kept: Vec<Interval> = pieces.iter().copied().filter(|p| !in_vpc(p)).collect();
+    let kept = if kept.is_empty() { vec![whole] } else { kept };
+    let label = kept.len() > 1 || named;
+    kept.into_iter()
+        .map(|p| {
+            let words = label.then(|| {
+                let cidrs = p.to_cidrs(range.family);
+                let shown: Vec<String> = cidrs.iter().take(3).map(|c| c.to_string()).collect();
+                if cidrs.len() > 3 {
+                    format!("{} and {} more blocks", shown.join(", "), cidrs.len() - 3)
+                } else {
+                    shown.join(", ")
+                }
+            });
+            (p, words)
+        })
+        .collect()
 }

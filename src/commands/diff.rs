@@ -4,7 +4,7 @@
 use crate::analysis::{self, Lookup};
 use crate::diff::Diff;
 use crate::ingest::{DocKind, Document, View};
-use crate::model::Flow;
+use crate::model::{Built, Flow};
 use crate::report::InputInfo;
 
 use super::{shown, Error, Input, Phase};
@@ -41,6 +41,34 @@ pub fn diff(
     flow: Option<Flow>,
     progress: &mut dyn FnMut(Phase),
 ) -> Result<Diffed, Error> {
+    let (old_m, new_m, before, after) = both_sides(inputs, view, progress)?;
+    // Pairs are read through a `Lookup`, group by group: none is held.
+    let opts = analysis::Options {
+        pairs: analysis::PairsFilter::None,
+        flow,
+    };
+    let old_a = analysis::analyze(&old_m.model, old_m.findings, &opts);
+    let new_a = analysis::analyze(&new_m.model, new_m.findings, &opts);
+    progress(Phase::Comparison);
+    let diff = crate::diff::diff(
+        &Lookup::computed(&old_a, &old_m.model),
+        &Lookup::computed(&new_a, &new_m.model),
+    );
+    Ok(Diffed {
+        before,
+        after,
+        diff,
+    })
+}
+
+/// The two sides `diff` compares, each built as one estate, and what each
+/// read as reports show it: `old` in `view` against `new` in the same
+/// view, or a plan's prior state against its planned values.
+pub(super) fn both_sides(
+    inputs: &DiffInputs,
+    view: View,
+    progress: &mut dyn FnMut(Phase),
+) -> Result<(Built, Built, InputInfo, InputInfo), Error> {
     let old = inputs.old;
     let (old_view, new_view, new) = match inputs.new {
         Some(new) => (view, view, new),
@@ -52,27 +80,14 @@ pub fn diff(
         }
     };
     progress(Phase::BothSides);
-    // Pairs are read through a `Lookup`, group by group: none is held.
-    let opts = analysis::Options {
-        pairs: analysis::PairsFilter::None,
-        flow,
-    };
     let before = side(old, old_view, inputs.with, view);
     let after = side(new, new_view, inputs.with, view);
-    let old_m = crate::model::build_views(&before);
-    let new_m = crate::model::build_views(&after);
-    let old_a = analysis::analyze(&old_m.model, old_m.findings, &opts);
-    let new_a = analysis::analyze(&new_m.model, new_m.findings, &opts);
-    progress(Phase::Comparison);
-    let diff = crate::diff::diff(
-        &Lookup::computed(&old_a, &old_m.model),
-        &Lookup::computed(&new_a, &new_m.model),
-    );
-    Ok(Diffed {
-        before: side_info(old, old_view, inputs.with, view),
-        after: side_info(new, new_view, inputs.with, view),
-        diff,
-    })
+    Ok((
+        crate::model::build_views(&before),
+        crate::model::build_views(&after),
+        side_info(old, old_view, inputs.with, view),
+        side_info(new, new_view, inputs.with, view),
+    ))
 }
 
 /// One side of the comparison as the model builder reads it: the compared

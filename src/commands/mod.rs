@@ -26,7 +26,9 @@ pub use check::{check, Baseline, CheckInputs, Checked, Config};
 pub use diff::{diff, DiffInputs, Diffed};
 pub use explain::{explain, ExplainOptions};
 pub use matrix::{matrix, Layout, Matrix, MatrixOptions, GRID_PAIRS};
-pub use workloads::{select_workloads, workloads, WorkloadsOptions};
+pub use workloads::{
+    diff_workloads, select_workloads, workloads, WorkloadsDiffed, WorkloadsOptions,
+};
 
 use crate::analysis::{self, Analysis, PairResult, PairsFilter, Summary};
 use crate::ingest::{Document, View};

@@ -4,13 +4,15 @@
 use wildmatch::WildMatch;
 
 use crate::analysis::security_group;
-use crate::analysis::workloads::{evaluate, internet_pairs, WorkloadPair};
+use crate::analysis::workloads::{evaluate, internet_pairs, onprem_pairs, WorkloadPair};
 use crate::analysis::{address_order, Summary};
 use crate::ingest::View;
 use crate::model::flow::protocol_name;
 use crate::model::workload::Port;
 use crate::model::{Flow, Model};
 use crate::report::workloads::{PlaceOut, PortOut, WorkloadInfo, WorkloadPairOut, WorkloadsDoc};
+use crate::report::InputInfo;
+use crate::workload_diff::WorkloadDiff;
 
 use super::{shown_all, Error, Input, Phase};
 
@@ -66,7 +68,7 @@ pub fn workloads(
         if let Some(selector) = sel {
             let internet = crate::analysis::internet::present(model)
                 && crate::explain::selects_internet(model, selector);
-            if found.is_empty() && !internet {
+            if found.is_empty() && !internet && select_onprem(model, Some(selector)).is_empty() {
                 return Err(Error::NoWorkload {
                     file: shown_all(inputs),
                     flag,
@@ -79,8 +81,47 @@ pub fn workloads(
     progress(Phase::Analysis {
         subnets: model.subnets.len(),
     });
-    let flow = opts.flow.as_ref();
-    let pairs = evaluate(model, &from, &to, flow);
+    let ends = Ends {
+        from: &from,
+        to: &to,
+        from_selector: opts.from,
+        to_selector: opts.to,
+    };
+    Ok(document(
+        model,
+        super::input_info(inputs, opts.view),
+        opts.flow.as_ref(),
+        &ends,
+    ))
+}
+
+/// The workloads a document pairs: the selected ones, and the selectors
+/// that took them (which say whether the internet is taken too).
+struct Ends<'a> {
+    from: &'a [usize],
+    to: &'a [usize],
+    from_selector: Option<&'a str>,
+    to_selector: Option<&'a str>,
+}
+
+impl<'a> Ends<'a> {
+    /// Every workload, both ways.
+    fn all(every: &'a [usize]) -> Ends<'a> {
+        Ends {
+            from: every,
+            to: every,
+            from_selector: None,
+            to_selector: None,
+        }
+    }
+}
+
+/// The workloads document of a model: the workloads the ends take, and
+/// every ordered pair of them (with the internet where the input has a way
+/// to it and a selector takes it).
+fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -> WorkloadsDoc {
+    let (from, to) = (ends.from, ends.to);
+    let pairs = evaluate(model, from, to, flow);
     // The internet, when the input has a way to it: named by a selector,
     // or taken with every workload when none is given.
     let internet = crate::analysis::internet::present(model);
@@ -92,12 +133,26 @@ pub fn workloads(
             }
     };
     let mut net_pairs = Vec::new();
-    if names_internet(opts.from) {
-        net_pairs.extend(internet_pairs(model, &to, flow, &[true]));
+    if names_internet(ends.from_selector) {
+        net_pairs.extend(internet_pairs(model, to, flow, &[true]));
     }
-    if names_internet(opts.to) {
-        net_pairs.extend(internet_pairs(model, &from, flow, &[false]));
+    if names_internet(ends.to_selector) {
+        net_pairs.extend(internet_pairs(model, from, flow, &[false]));
     }
+    let mut prem_pairs = onprem_pairs(
+        model,
+        &select_onprem(model, ends.from_selector),
+        to,
+        flow,
+        &[true],
+    );
+    prem_pairs.extend(onprem_pairs(
+        model,
+        &select_onprem(model, ends.to_selector),
+        from,
+        flow,
+        &[false],
+    ));
     let mut summary = Summary::default();
     for p in &pairs {
         summary.add(p.verdict, 1);
@@ -105,14 +160,29 @@ pub fn workloads(
     for p in &net_pairs {
         summary.add(p.pair.verdict, 1);
     }
-    let mut listed: Vec<WorkloadPairOut> = pairs.iter().map(|p| pair_out(model, p)).collect();
-    listed.extend(net_pairs.iter().map(|p| {
-        let mut out = pair_out(model, &p.pair);
+    for p in &prem_pairs {
+        summary.add(p.pair.verdict, 1);
+    }
+    let mut listed: Vec<WorkloadPairOut> = pairs.into_iter().map(|p| pair_out(model, p)).collect();
+    listed.extend(net_pairs.into_iter().map(|p| {
+        let inbound = p.inbound;
+        let mut out = pair_out(model, p.pair);
         let internet = crate::analysis::internet::INTERNET.to_string();
-        if p.inbound {
+        if inbound {
             out.from = internet;
         } else {
             out.to = internet;
+        }
+        out
+    }));
+    listed.extend(prem_pairs.into_iter().map(|p| {
+        let (inbound, network) = (p.inbound, p.network);
+        let mut out = pair_out(model, p.pair);
+        let name = model.on_prem[network].address.clone();
+        if inbound {
+            out.from = name;
+        } else {
+            out.to = name;
         }
         out
     }));
@@ -121,19 +191,81 @@ pub fn workloads(
     findings
         .sort_by(|a, b| (a.code, &a.resource, &a.message).cmp(&(b.code, &b.resource, &b.message)));
     findings.dedup();
-    let mut shown: Vec<usize> = from.iter().chain(&to).copied().collect();
+    let mut shown: Vec<usize> = from.iter().chain(to).copied().collect();
     shown.sort_by(|a, b| address_order(&model.workloads[*a].address, &model.workloads[*b].address));
     shown.dedup();
-    Ok(WorkloadsDoc {
+    WorkloadsDoc {
         json_schema: crate::report::schema_id::WORKLOADS,
         schema: "tfreach/workloads/v1",
-        input: super::input_info(inputs, opts.view),
-        asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
+        input,
+        asked: asked_words(flow),
         workloads: shown.iter().map(|&w| info(model, w)).collect(),
         summary,
         pairs: listed,
         findings,
+    }
+}
+
+fn asked_words(flow: Option<&Flow>) -> String {
+    flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string())
+}
+
+/// The result of `diff --workloads`.
+pub struct WorkloadsDiffed {
+    pub before: InputInfo,
+    pub after: InputInfo,
+    /// The traffic asked about (`all traffic`, `tcp 22`).
+    pub asked: String,
+    pub diff: WorkloadDiff,
+}
+
+/// `diff --workloads`: the workload pairs whose answer changes between the
+/// two sides `diff` compares (a plan's prior state and planned values, or
+/// two documents, with the rest of the estate), for `flow` or any traffic.
+/// Each side's workloads document is built whole, every workload with
+/// every other and with the internet, then compared pair by pair.
+pub fn diff_workloads(
+    inputs: &super::DiffInputs,
+    view: View,
+    flow: Option<Flow>,
+    progress: &mut dyn FnMut(Phase),
+) -> Result<WorkloadsDiffed, Error> {
+    let (old_m, new_m, before, after) = super::diff::both_sides(inputs, view, progress)?;
+    let side = |built: &crate::model::Built, input: &InputInfo| {
+        let every: Vec<usize> = select_workloads(&built.model, None);
+        document(
+            &built.model,
+            input.clone(),
+            flow.as_ref(),
+            &Ends::all(&every),
+        )
+    };
+    let (old_doc, new_doc) = (side(&old_m, &before), side(&new_m, &after));
+    progress(Phase::Comparison);
+    Ok(WorkloadsDiffed {
+        diff: crate::workload_diff::diff(&old_doc, &new_doc, flow.as_ref()),
+        before,
+        after,
+        asked: asked_words(flow.as_ref()),
     })
+}
+
+/// The on-premises networks a selector names, in address order: every one
+/// when there is no selector, else by its address or a pattern that is not
+/// wildcards alone (those take workloads only).
+fn select_onprem(model: &Model, selector: Option<&str>) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..model.on_prem.len())
+        .filter(|&n| {
+            let name = &model.on_prem[n].address;
+            selector.is_none_or(|s| {
+                s == name
+                    || (!s.chars().all(|c| matches!(c, '*' | '?'))
+                        && WildMatch::new(s).matches(name))
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| address_order(&model.on_prem[*a].address, &model.on_prem[*b].address));
+    v
 }
 
 fn known_workloads(model: &Model) -> String {
@@ -182,12 +314,15 @@ fn info(model: &Model, i: usize) -> WorkloadInfo {
     }
 }
 
-fn pair_out(model: &Model, p: &WorkloadPair) -> WorkloadPairOut {
+/// A pair as the document lists it (taken by value: a large document is
+/// not held twice).
+fn pair_out(model: &Model, p: WorkloadPair) -> WorkloadPairOut {
     WorkloadPairOut {
         from: model.workloads[p.from].address.clone(),
         to: model.workloads[p.to].address.clone(),
         verdict: p.verdict,
-        traffic: p.traffic.clone(),
+        traffic: p.traffic,
+        opened: p.opened,
         ports: p
             .ports
             .iter()
@@ -195,17 +330,17 @@ fn pair_out(model: &Model, p: &WorkloadPair) -> WorkloadPairOut {
             .collect(),
         places: p
             .places
-            .iter()
+            .into_iter()
             .map(|pl| PlaceOut {
                 from_subnet: model.subnets[pl.from_subnet].address.clone(),
                 to_subnet: model.subnets[pl.to_subnet].address.clone(),
                 verdict: pl.verdict,
-                opens: pl.opens.clone(),
-                egress_rules: pl.egress_rules.clone(),
-                ingress_rules: pl.ingress_rules.clone(),
-                reasons: pl.reasons.clone(),
+                opens: pl.opens,
+                egress_rules: pl.egress_rules,
+                ingress_rules: pl.ingress_rules,
+                reasons: pl.reasons,
             })
             .collect(),
-        reasons: p.reasons.clone(),
+        reasons: p.reasons,
     }
 }

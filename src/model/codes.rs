@@ -206,6 +206,9 @@ codes! {
     SG_REFERENCE_NEVER_MATCHES = "SG_REFERENCE_NEVER_MATCHES", Warning,
         "A security group rule names a group in another VPC that it cannot reference: such a reference works only within a VPC, over an active peering connection in the same Region, or over a transit gateway with security group referencing enabled on the gateway and on both attachments (inbound rules only). The rule never matches.",
         "Peer the VPCs in one Region, enable security_group_referencing_support on the transit gateway and its attachments, or name the other VPC's blocks instead.";
+    SG_RULE_WIDER_THAN_ROUTES = "SG_RULE_WIDER_THAN_ROUTES", Info,
+        "A security group rule names a block the routes of its workloads' subnets cannot deliver: no route leads to any address of it (the rule serves no connection), or it admits internet addresses inbound while the subnets route no public address back except through a NAT gateway or egress-only gateway (the internet can never open a connection it admits). Routes decide before security groups do.",
+        "Narrow the rule to the blocks the routes reach (the VPC, its peers, on-premises ranges), or add the route the rule is meant for.";
     DEFAULT_SECURITY_GROUP = "DEFAULT_SECURITY_GROUP", Info,
         "A workload names no security group, so AWS gives it its VPC's default group (unless the input manages that group: all traffic in from the group's own members, all traffic out).",
         "Name the security groups the workload should have; the default group is shared by everything else that names none.";

@@ -38,6 +38,7 @@ pub mod schema_id {
     pub const MATRIX: &str = "urn:tfreach:schema:matrix:v1";
     pub const VPC_MATRIX: &str = "urn:tfreach:schema:vpc-matrix:v1";
     pub const WORKLOADS: &str = "urn:tfreach:schema:workloads:v1";
+    pub const WORKLOAD_DIFF: &str = "urn:tfreach:schema:workload-diff:v1";
 }
 
 pub use crate::model::words::{Direction, Finding, Reason, Severity, Verdict};

@@ -6,9 +6,14 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::markdown::{cell, code};
 use super::style::Styles;
+use super::table::describe_input;
+use super::text::term;
 use super::{Finding, InputInfo, Reason, Verdict};
 use crate::analysis::Summary;
+use crate::diff::ChangeKind;
+use crate::workload_diff::{WorkloadChange, WorkloadDiff};
 
 /// A port a workload serves, and whether a pair's connection opens on it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -62,6 +67,10 @@ pub struct WorkloadPairOut {
     pub verdict: Verdict,
     /// What opens, when anything does.
     pub traffic: Option<String>,
+    /// What opens, as a set: what `diff --workloads` compares (not
+    /// written; `traffic` says it in words).
+    #[serde(skip)]
+    pub opened: crate::model::FlowSet,
     /// The destination's served ports and the verdict on each.
     pub ports: Vec<PortOut>,
     pub places: Vec<PlaceOut>,
@@ -175,4 +184,302 @@ pub fn write_table(out: &mut dyn Write, doc: &WorkloadsDoc, st: Styles) -> io::R
         }
     }
     Ok(())
+}
+
+/// The workload diff (`diff --workloads`) as its reporters read it.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkloadDiffDoc<'a> {
+    pub before: &'a InputInfo,
+    pub after: &'a InputInfo,
+    /// The traffic asked about (`all traffic`, `tcp 22`).
+    pub asked: &'a str,
+    pub diff: &'a WorkloadDiff,
+    /// Markdown: at most this many characters.
+    pub max_chars: usize,
+}
+
+#[derive(Serialize)]
+struct DiffSummaryOut<'a> {
+    before: &'a Summary,
+    after: &'a Summary,
+    changes: usize,
+    kinds: std::collections::BTreeMap<&'static str, usize>,
+}
+
+#[derive(Serialize)]
+struct DiffOut<'a> {
+    #[serde(rename = "$schema")]
+    json_schema: &'static str,
+    schema: &'static str,
+    before: &'a InputInfo,
+    after: &'a InputInfo,
+    asked: &'a str,
+    summary: DiffSummaryOut<'a>,
+    changes: &'a [WorkloadChange],
+    workloads_added: &'a [String],
+    workloads_removed: &'a [String],
+    findings_introduced: &'a [Finding],
+    findings_removed: &'a [Finding],
+}
+
+/// The workload diff as JSON (`tfreach/workload-diff/v1`).
+pub fn write_diff_json(out: &mut dyn Write, doc: &WorkloadDiffDoc) -> io::Result<()> {
+    let d = doc.diff;
+    let body = DiffOut {
+        json_schema: super::schema_id::WORKLOAD_DIFF,
+        schema: "tfreach/workload-diff/v1",
+        before: doc.before,
+        after: doc.after,
+        asked: doc.asked,
+        summary: DiffSummaryOut {
+            before: &d.before,
+            after: &d.after,
+            changes: d.changes.len(),
+            kinds: d
+                .counts()
+                .into_iter()
+                .map(|(k, n)| (k.as_str(), n))
+                .collect(),
+        },
+        changes: &d.changes,
+        workloads_added: &d.workloads_added,
+        workloads_removed: &d.workloads_removed,
+        findings_introduced: &d.findings_introduced,
+        findings_removed: &d.findings_removed,
+    };
+    serde_json::to_writer_pretty(&mut *out, &body).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// What changes on a pair, in words: the verdict, what opens, what closes.
+fn change_words(c: &WorkloadChange) -> String {
+    let mut parts = Vec::new();
+    if c.before != c.after {
+        parts.push(format!("{} -> {}", c.before, c.after));
+    } else {
+        parts.push(format!("still {}", c.after));
+    }
+    if let Some(o) = &c.opens {
+        parts.push(format!("opens {o}"));
+    }
+    if let Some(x) = &c.closes {
+        parts.push(format!("closes {x}"));
+    }
+    parts.join("; ")
+}
+
+/// A kind's heading, for workload pairs: `diff`'s, with workloads where
+/// it speaks of subnets.
+fn title(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Added => "New workload, no path",
+        ChangeKind::Removed => "Workload removed",
+        k => k.title(),
+    }
+}
+
+fn headline(d: &WorkloadDiff) -> String {
+    if d.changes.is_empty() {
+        return "No workload pair changes.".to_string();
+    }
+    let kinds: Vec<String> = d
+        .counts()
+        .iter()
+        .map(|(k, n)| format!("{n} {}", title(*k).to_lowercase()))
+        .collect();
+    format!(
+        "{} workload pair(s) change: {}",
+        d.changes.len(),
+        kinds.join(", ")
+    )
+}
+
+/// The workload diff for the terminal: the changes kind by kind, the most
+/// alarming first, each with its ports and the new side's reasons.
+pub fn write_diff_table(out: &mut dyn Write, doc: &WorkloadDiffDoc, st: Styles) -> io::Result<()> {
+    let d = doc.diff;
+    writeln!(out, "before: {}", term(&describe_input(doc.before)))?;
+    writeln!(out, "after:  {}", term(&describe_input(doc.after)))?;
+    writeln!(
+        out,
+        "{} -> {} workload pairs ({}); {} workload(s) added, {} removed",
+        d.before.pairs,
+        d.after.pairs,
+        doc.asked,
+        d.workloads_added.len(),
+        d.workloads_removed.len()
+    )?;
+    writeln!(out, "{}", headline(d))?;
+    for kind in ChangeKind::ALL {
+        let list: Vec<&WorkloadChange> = d.changes.iter().filter(|c| c.kind == kind).collect();
+        if list.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "{}", st.paint(st.heading(), title(kind)))?;
+        for c in list {
+            writeln!(
+                out,
+                "  {} -> {}: {}",
+                term(&c.from),
+                term(&c.to),
+                change_words(c)
+            )?;
+            for p in &c.ports {
+                writeln!(
+                    out,
+                    "      {} {} ({}): {} -> {}",
+                    p.protocol,
+                    p.port,
+                    term(&p.resource),
+                    p.before,
+                    p.after
+                )?;
+            }
+            for r in &c.reasons {
+                writeln!(
+                    out,
+                    "      {} {}: {}",
+                    r.code,
+                    term(r.resource.as_deref().unwrap_or("-")),
+                    term(&r.message)
+                )?;
+            }
+        }
+    }
+    for (title, list) in [
+        ("Findings introduced", &d.findings_introduced),
+        ("Findings removed", &d.findings_removed),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "{title}:")?;
+        for f in list {
+            writeln!(
+                out,
+                "  {} {}: {}",
+                f.code,
+                term(&f.resource),
+                term(&f.message)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The workload diff as a pull-request comment: the pairs newly exposed to
+/// the internet first, then each kind in [`ChangeKind::ALL`] order, within
+/// `doc.max_chars` (fewer rows per kind until it fits).
+pub fn write_diff_markdown(out: &mut dyn Write, doc: &WorkloadDiffDoc) -> io::Result<()> {
+    let mut text = String::new();
+    for rows in [None, Some(50), Some(10), Some(3), Some(0)] {
+        text = diff_markdown(doc, rows);
+        if text.chars().count() <= doc.max_chars {
+            break;
+        }
+    }
+    out.write_all(text.as_bytes())
+}
+
+fn diff_markdown(doc: &WorkloadDiffDoc, rows: Option<usize>) -> String {
+    use std::fmt::Write as _;
+    let d = doc.diff;
+    let mut s = String::new();
+    let _ = writeln!(s, "## tfreach: workload reachability changes\n");
+    let _ = writeln!(
+        s,
+        "{} → {} ({})\n",
+        code(&describe_input(doc.before)),
+        code(&describe_input(doc.after)),
+        code(doc.asked)
+    );
+    let _ = writeln!(
+        s,
+        "**{}** Workloads: {} added, {} removed. Findings: {} introduced, {} removed.\n",
+        headline(d),
+        d.workloads_added.len(),
+        d.workloads_removed.len(),
+        d.findings_introduced.len(),
+        d.findings_removed.len()
+    );
+    for kind in ChangeKind::ALL {
+        let list: Vec<&WorkloadChange> = d.changes.iter().filter(|c| c.kind == kind).collect();
+        if list.is_empty() {
+            continue;
+        }
+        let shown = rows.unwrap_or(list.len()).min(list.len());
+        let _ = writeln!(s, "### {} ({})\n", title(kind), list.len());
+        if shown > 0 {
+            let _ = writeln!(
+                s,
+                "| From | To | Before | After | Opens | Closes | Ports | Why (new side) |"
+            );
+            let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+        }
+        for c in &list[..shown] {
+            let opt = |x: &Option<String>| x.as_deref().map(cell).unwrap_or_default();
+            let ports: Vec<String> = c
+                .ports
+                .iter()
+                .map(|p| {
+                    cell(&format!(
+                        "{} {}: {} → {}",
+                        p.protocol, p.port, p.before, p.after
+                    ))
+                })
+                .collect();
+            let why: Vec<String> = c
+                .reasons
+                .iter()
+                .map(|r| format!("`{}` {}", r.code, cell(&r.message)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&c.from),
+                cell(&c.to),
+                c.before,
+                c.after,
+                opt(&c.opens),
+                opt(&c.closes),
+                ports.join("<br>"),
+                why.join("<br>")
+            );
+        }
+        if shown < list.len() {
+            let _ = writeln!(
+                s,
+                "\n*{} more not shown; `tfreach diff --workloads --format table` lists every pair.*",
+                list.len() - shown
+            );
+        }
+        let _ = writeln!(s);
+    }
+    for (title, list) in [
+        ("Findings introduced", &d.findings_introduced),
+        ("Findings removed", &d.findings_removed),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "### {title}\n");
+        let shown = rows.unwrap_or(list.len()).min(list.len());
+        for f in &list[..shown] {
+            let _ = writeln!(
+                s,
+                "- **{}** `{}` on {}: {}",
+                f.severity.as_str(),
+                f.code,
+                code(&f.resource),
+                code(&f.message)
+            );
+        }
+        if shown < list.len() {
+            let _ = writeln!(s, "- *{} more not shown.*", list.len() - shown);
+        }
+        let _ = writeln!(s);
+    }
+    s
 }

@@ -15,7 +15,7 @@ fn tfreach() -> Command {
 }
 
 /// Every schema file, by name (`schemas/NAME.v1.schema.json`).
-const SCHEMAS: [&str; 7] = [
+const SCHEMAS: [&str; 8] = [
     "report",
     "diff",
     "check",
@@ -23,6 +23,7 @@ const SCHEMAS: [&str; 7] = [
     "vpc-matrix",
     "explain",
     "workloads",
+    "workload-diff",
 ];
 
 fn schema(name: &str) -> Value {
@@ -232,6 +233,28 @@ fn diff_json_of_plans_and_of_document_pairs_matches_the_diff_schema() {
         let args = ["diff", &a, &b, "--format", "json", "-q"];
         check_doc("diff", &v, &run_json(&args, false), &format!("{args:?}"));
     }
+}
+
+#[test]
+fn workload_diff_json_of_every_plan_matches_the_workload_diff_schema() {
+    let v = validator("workload-diff");
+    let mut changed = 0;
+    for doc in documents() {
+        let d = shown(&doc);
+        for extra in [&[][..], &["--protocol", "tcp", "--port", "22"]] {
+            let mut args = vec!["diff", &d, "--workloads", "--format", "json", "-q"];
+            args.extend_from_slice(extra);
+            let out = tfreach().args(&args).output().unwrap();
+            if out.status.code() == Some(2) {
+                assert!(String::from_utf8_lossy(&out.stderr).contains("a state has one view"));
+                continue;
+            }
+            let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+            check_doc("workload-diff", &v, &json, &format!("{args:?}"));
+            changed += usize::from(json["summary"]["changes"].as_u64() > Some(0));
+        }
+    }
+    assert!(changed >= 2, "some plan changes a workload pair");
 }
 
 #[test]

@@ -107,3 +107,63 @@ fn shared_work_equals_pair_by_pair_on_unresolved_greenfield_estates() {
     );
     assert!(check(&buf, "greenfield-locals") > 0);
 }
+
+/// Workload pairs shared by profile (the same subnets, groups, ports and
+/// public address) against every pair evaluated by itself, on a file.
+fn check_workloads(bytes: &[u8], name: &str) -> usize {
+    use tfreach::analysis::workloads::{evaluate, evaluate_each};
+    let doc = ingest::parse(bytes, name).unwrap();
+    let mut compared = 0;
+    for view in [View::Planned, View::Prior] {
+        let built = tfreach::model::build(&doc, view);
+        let m = &built.model;
+        let all: Vec<usize> = (0..m.workloads.len()).collect();
+        for flow in [
+            None,
+            Some(tfreach::model::Flow::new(Some(6), Some(443)).unwrap()),
+        ] {
+            let shared = evaluate(m, &all, &all, flow.as_ref());
+            let each = evaluate_each(m, &all, &all, flow.as_ref());
+            assert_eq!(shared.len(), each.len(), "{name}");
+            for (s, e) in shared.iter().zip(&each) {
+                assert_eq!(format!("{s:?}"), format!("{e:?}"), "{name} {view:?}");
+            }
+            compared += shared.len();
+        }
+    }
+    compared
+}
+
+/// Workloads that share subnets and groups share one evaluation, and every
+/// pair still gets exactly the answer (verdict, what opens, ports, places,
+/// reasons naming its own workloads) it gets evaluated by itself: on
+/// generated estates with workloads in every topology, and on every rule
+/// fixture.
+#[test]
+fn shared_workload_pairs_equal_pair_by_pair_evaluation() {
+    for topology in [
+        Topology::HubAndSpoke,
+        Topology::TransitGateway,
+        Topology::Mesh { group: 3 },
+    ] {
+        for nat in [false, true] {
+            let spec = EstateSpec {
+                nat,
+                workloads_per_vpc: 7,
+                ..EstateSpec::new(5, 3, topology, Mode::Steady, 11)
+            };
+            let mut buf = Vec::new();
+            synth::write_plan(&spec, &mut buf).unwrap();
+            let n = check_workloads(&buf, &format!("{topology:?}/nat {nat}"));
+            // 35 workloads, every ordered pair, two flows, two views.
+            assert_eq!(n, 2 * 2 * 35 * 34, "{topology:?}");
+        }
+    }
+    let mut compared = 0;
+    for e in std::fs::read_dir(root().join("fixtures/rules")).unwrap() {
+        let doc = document(&e.unwrap().path());
+        let bytes = std::fs::read(&doc).unwrap();
+        compared += check_workloads(&bytes, &doc.display().to_string());
+    }
+    assert!(compared > 100, "{compared} fixture pairs compared");
+}

@@ -38,6 +38,29 @@ pub struct Expect {
     /// Findings of the workloads document.
     #[serde(default)]
     pub workload_finding: Vec<ExpectFinding>,
+    /// Workload pairs that change between a plan's prior state and its
+    /// planned values (`diff --workloads`).
+    #[serde(default)]
+    pub workload_change: Vec<ExpectWorkloadChange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectWorkloadChange {
+    pub from: String,
+    pub to: String,
+    /// The change's kind (`exposes`, `opens`, ...).
+    pub kind: String,
+    #[serde(default)]
+    pub before: Option<String>,
+    #[serde(default)]
+    pub after: Option<String>,
+    /// What opens (the change's `opens` text must contain it).
+    #[serde(default)]
+    pub opens: Option<String>,
+    /// What closes (the change's `closes` text must contain it).
+    #[serde(default)]
+    pub closes: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -353,6 +376,11 @@ pub fn check_expects(doc: &Path, expects: &[PathBuf]) -> usize {
             checked += n;
             failures.append(&mut fails);
         }
+        if !expect.workload_change.is_empty() {
+            let (n, mut fails) = check_workload_changes(&doc, flow, &expect.workload_change, e);
+            checked += n;
+            failures.append(&mut fails);
+        }
         for f in &expect.no_finding {
             checked += 1;
             let hits: Vec<String> = a
@@ -503,4 +531,68 @@ fn check_workloads(
         }
     }
     (checked, failures)
+}
+
+/// Checks the workload changes of an expect file against `diff
+/// --workloads` of the plan `doc` (prior state against planned values).
+fn check_workload_changes(
+    doc: &Path,
+    flow: Option<tfreach::model::Flow>,
+    expected: &[ExpectWorkloadChange],
+    e: &Path,
+) -> (usize, Vec<String>) {
+    let bytes = std::fs::read(doc).unwrap();
+    let d = tfreach::ingest::parse(&bytes, "fixture").unwrap();
+    let inputs = tfreach::commands::DiffInputs {
+        old: tfreach::commands::Input::new(&d, "fixture"),
+        new: None,
+        with: &[],
+    };
+    let done = tfreach::commands::diff_workloads(&inputs, View::Planned, flow, &mut |_| {})
+        .unwrap_or_else(|err| panic!("{}: {err}", doc.display()));
+    let at = e.display();
+    let mut failures = Vec::new();
+    for x in expected {
+        let Some(c) = done
+            .diff
+            .changes
+            .iter()
+            .find(|c| c.from == x.from && c.to == x.to)
+        else {
+            failures.push(format!(
+                "{at}: no workload change {} -> {}; changes: {:?}",
+                x.from,
+                x.to,
+                done.diff
+                    .changes
+                    .iter()
+                    .map(|c| format!("{} -> {}", c.from, c.to))
+                    .collect::<Vec<_>>()
+            ));
+            continue;
+        };
+        let got = (
+            c.kind.as_str(),
+            c.before.as_str(),
+            c.after.as_str(),
+            c.opens.as_deref(),
+            c.closes.as_deref(),
+        );
+        let holds = got.0 == x.kind
+            && x.before.as_deref().is_none_or(|b| b == got.1)
+            && x.after.as_deref().is_none_or(|a| a == got.2)
+            && x.opens
+                .as_deref()
+                .is_none_or(|o| got.3.is_some_and(|g| g.contains(o)))
+            && x.closes
+                .as_deref()
+                .is_none_or(|o| got.4.is_some_and(|g| g.contains(o)));
+        if !holds {
+            failures.push(format!(
+                "{at}: workload change {} -> {}: expected {x:?}, got {got:?}",
+                x.from, x.to
+            ));
+        }
+    }
+    (expected.len(), failures)
 }

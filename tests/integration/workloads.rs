@@ -226,3 +226,119 @@ fn a_port_without_a_protocol_is_a_policy_error_with_its_line() {
         .stderr(predicate::str::contains("line 1"))
         .stderr(predicate::str::contains("port but no protocol"));
 }
+
+fn output(args: &[&str]) -> std::process::Output {
+    tfreach().args(args).output().unwrap()
+}
+
+#[test]
+fn security_group_rule_wider_than_routes_is_reported_only_where_no_route_serves_it() {
+    let plan = fixture("security_group_rule_wider_than_routes");
+    let doc = json(&["workloads", &plan, "--format", "json"]);
+    let wide: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "SG_RULE_WIDER_THAN_ROUTES")
+        .map(|f| {
+            assert_eq!(f["severity"], "info");
+            (
+                f["resource"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let said = |group: &str, block: &str| {
+        wide.iter()
+            .any(|(r, m)| r == group && m.contains(&format!(" {block},")))
+    };
+    // No route of the isolated subnet leads to the partner ranges, either way.
+    assert!(
+        said("aws_security_group.partner", "192.168.50.0/24"),
+        "{wide:?}"
+    );
+    assert!(
+        said("aws_security_group.partner", "172.16.0.0/12"),
+        "{wide:?}"
+    );
+    // HTTPS from anywhere, in a subnet whose way out is a NAT gateway.
+    assert!(
+        said("aws_security_group.private_web", "0.0.0.0/0"),
+        "{wide:?}"
+    );
+    // Served rules: one member in a public subnet, the VPC's own block, the
+    // partner group's rule to the VPC.
+    assert_eq!(wide.len(), 3, "{wide:?}");
+    assert!(!wide
+        .iter()
+        .any(|(r, _)| r.ends_with("shared_web") || r.ends_with(".db")));
+    // The subnet report does not carry workload findings.
+    let report = json(&["analyze", &plan, "--format", "json"]);
+    assert!(!report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "SG_RULE_WIDER_THAN_ROUTES"));
+}
+
+#[test]
+fn diff_workloads_puts_what_a_plan_exposes_to_the_internet_first() {
+    let plan = fixture("plan_exposes_workloads_to_internet");
+    let out = output(&["diff", &plan, "--workloads", "--format", "markdown"]);
+    assert!(out.status.success());
+    let md = String::from_utf8(out.stdout).unwrap();
+    let exposes = md.find("### Exposes to the internet (3)").expect(&md);
+    let opens = md.find("### Opens (4)").expect(&md);
+    assert!(exposes < opens, "{md}");
+    assert!(md.contains("| `internet` | `aws_instance.bastion` | blocked | reachable | `tcp 22` |"));
+    // The text says the same, and --exit-code says that something changed.
+    let out = output(&["diff", &plan, "--workloads", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("internet -> aws_instance.bastion: blocked -> reachable; opens tcp 22"));
+}
+
+#[test]
+fn diff_workloads_lists_only_changed_pairs() {
+    let plan = fixture("plan_exposes_workloads_to_internet");
+    // The same document on both sides: nothing changes.
+    let same = json(&["diff", &plan, &plan, "--workloads", "--format", "json"]);
+    assert_eq!(same["summary"]["changes"], 0);
+    assert!(same["changes"].as_array().unwrap().is_empty());
+    // Prior against planned: the bastion's own way out does not change, and
+    // no pair is listed twice.
+    let d = json(&["diff", &plan, "--workloads", "--format", "json"]);
+    let pairs: Vec<(String, String)> = d["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["from"].to_string(), c["to"].to_string()))
+        .collect();
+    assert_eq!(pairs.len(), 7, "{pairs:?}");
+    assert!(!pairs.contains(&("\"aws_instance.bastion\"".into(), "\"internet\"".into())));
+    // For one flow, only what changes on that flow.
+    let ssh = json(&[
+        "diff",
+        &plan,
+        "--workloads",
+        "--protocol",
+        "tcp",
+        "--port",
+        "22",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(ssh["asked"], "tcp 22");
+    assert_eq!(ssh["summary"]["kinds"]["exposes"], 1);
+}
+
+#[test]
+fn diff_workloads_of_a_state_is_a_usage_error() {
+    let state = root()
+        .join("fixtures/rules/state_document/state.json")
+        .display()
+        .to_string();
+    let out = output(&["diff", &state, "--workloads"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a state has one view"));
+}

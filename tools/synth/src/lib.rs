@@ -205,6 +205,12 @@ pub struct EstateSpec {
     /// subnet in the first `tgw_zones` AZs (1 to 3) of `a`, `b`, `c`.
     /// Subnets in the other AZs cannot use the transit gateway.
     pub tgw_zones: usize,
+    /// Workloads in every VPC (steady estates only): `aws_instance.w[k]` in
+    /// subnet `k mod subnets_per_vpc`, with group `aws_security_group.tier[k
+    /// mod 3]` of three that reference each other (`web`: HTTPS from
+    /// anywhere; `app`: 8080 from `web`; `db`: 5432 from `app`; each lets
+    /// everything out). None by default; they change no subnet verdict.
+    pub workloads_per_vpc: usize,
 }
 
 impl EstateSpec {
@@ -228,6 +234,7 @@ impl EstateSpec {
             gateway_endpoints: false,
             nat: false,
             tgw_zones: 2,
+            workloads_per_vpc: 0,
         }
     }
 
@@ -249,6 +256,9 @@ impl EstateSpec {
         }
         if self.topology.transit_gateway() && !(1..=3).contains(&self.tgw_zones) {
             return Err(format!("tgw_zones must be 1..=3, got {}", self.tgw_zones));
+        }
+        if self.workloads_per_vpc > 0 && self.mode != Mode::Steady {
+            return Err("workloads are generated in steady estates only".into());
         }
         if self.nat && !self.igw {
             return Err("a public NAT gateway needs the internet gateway (igw)".into());
@@ -655,7 +665,14 @@ enum Kind {
     Eip,
     Nat,
     Eni,
+    Instance,
+    Sg,
 }
+
+/// The workload groups' names and the TCP port each admits, from anywhere
+/// (`None`) or from the members of the tier before it.
+const WORKLOAD_TIERS: [(&str, i64, bool); 3] =
+    [("web", 443, false), ("app", 8080, true), ("db", 5432, true)];
 
 // ---------------------------------------------------------------------------
 // Address plan.
@@ -761,6 +778,8 @@ fn cidr(addr: u32, len: u8) -> String {
 enum Part {
     Attach,
     Eip,
+    /// Workload `k`: `aws_instance.w[k]`.
+    Instance(usize),
     Igw,
     Nat,
     Acl,
@@ -778,6 +797,8 @@ enum Part {
     RouteTable,
     AssocPublic,
     Assoc(usize),
+    /// `aws_security_group.tier[k]`, `k` < 3.
+    SecurityGroup(usize),
     Subnet(usize),
     Vpc,
     Endpoint,
@@ -850,6 +871,7 @@ fn vpc_parts(spec: &EstateSpec, pools: usize, i: usize, order: &[usize]) -> Vec<
     if spec.nat {
         v.push(Part::Eip);
     }
+    v.extend((0..spec.workloads_per_vpc).map(Part::Instance));
     if spec.igw {
         v.push(Part::Igw);
     }
@@ -891,6 +913,9 @@ fn vpc_parts(spec: &EstateSpec, pools: usize, i: usize, order: &[usize]) -> Vec<
             .filter(|&&j| !(public && j == last))
             .map(|&j| Part::Assoc(j)),
     );
+    if spec.workloads_per_vpc > 0 {
+        v.extend((0..WORKLOAD_TIERS.len()).map(Part::SecurityGroup));
+    }
     v.extend(order.iter().map(|&j| Part::Subnet(j)));
     v.push(Part::Vpc);
     if spec.gateway_endpoints {
@@ -1858,6 +1883,21 @@ impl<'a> Gen<'a> {
                 ]));
                 ("aws_ec2_transit_gateway_vpc_attachment", "this".into())
             }
+            Part::Instance(k) => {
+                self.workload_instance(i, k, a);
+                *index = Some(k);
+                depends_on.extend(deps(&[
+                    "module.vpc.aws_security_group.tier",
+                    "module.vpc.aws_subnet.this",
+                ]));
+                ("aws_instance", "w".into())
+            }
+            Part::SecurityGroup(k) => {
+                self.workload_group(i, k, a);
+                *index = Some(k);
+                depends_on.extend(deps(&["module.vpc.aws_vpc.this"]));
+                ("aws_security_group", "tier".into())
+            }
             Part::Acl => {
                 let id = self.id("acl", Kind::Acl, i, 0);
                 let rule = |no: i64, cidr: &str, proto: &str, from: i64, to: i64| {
@@ -2331,6 +2371,70 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The attributes of workload `k` of VPC `i` (steady only).
+    fn workload_instance(&self, i: usize, k: usize, a: &mut Attrs) {
+        let id = self.id("i", Kind::Instance, i, k);
+        let subnet = k % self.spec.subnets_per_vpc;
+        let tier = k % WORKLOAD_TIERS.len();
+        a.set("ami", s("ami-0c02fb55956c7d316"))
+            .cs("arn", || self.arn("instance", &id))
+            .set("associate_public_ip_address", J::Bool(false))
+            .cs("id", || id.clone())
+            .set("instance_type", s("t3.micro"))
+            .cs("private_ip", || {
+                self.layout.subnet_host(i, subnet, 10 + k as u32)
+            })
+            .set("security_groups", J::Arr(Vec::new()))
+            .cs("subnet_id", || self.subnet_id(i, subnet))
+            .computed("vpc_security_group_ids", Shape::List, || {
+                strs([self.id("sg", Kind::Sg, i, tier)])
+            })
+            .common(format!("{}-w{k}", Self::vpc_name(i)));
+    }
+
+    /// The attributes of workload group `k` of VPC `i` (steady only).
+    fn workload_group(&self, i: usize, k: usize, a: &mut Attrs) {
+        let id = self.id("sg", Kind::Sg, i, k);
+        let (name, port, from_tier) = WORKLOAD_TIERS[k];
+        let rule = |cidrs: Vec<String>, groups: Vec<String>, proto: &str, from: i64, to: i64| {
+            attrs(vec![
+                ("cidr_blocks", strs(cidrs)),
+                ("description", s("")),
+                ("from_port", int(from)),
+                ("ipv6_cidr_blocks", J::Arr(Vec::new())),
+                ("prefix_list_ids", J::Arr(Vec::new())),
+                ("protocol", s(proto.to_owned())),
+                ("security_groups", strs(groups)),
+                ("self", J::Bool(false)),
+                ("to_port", int(to)),
+            ])
+        };
+        let ingress = if from_tier {
+            rule(
+                Vec::new(),
+                vec![self.id("sg", Kind::Sg, i, k - 1)],
+                "tcp",
+                port,
+                port,
+            )
+        } else {
+            rule(vec!["0.0.0.0/0".into()], Vec::new(), "tcp", port, port)
+        };
+        a.cs("arn", || self.arn("security-group", &id))
+            .set("description", s("Managed by Terraform"))
+            .set(
+                "egress",
+                J::Arr(vec![rule(vec!["0.0.0.0/0".into()], Vec::new(), "-1", 0, 0)]),
+            )
+            .cs("id", || id.clone())
+            .set("ingress", J::Arr(vec![ingress]))
+            .set("name", s(format!("{}-{name}", Self::vpc_name(i))))
+            .cs("owner_id", || self.account.clone())
+            .set("revoke_rules_on_delete", J::Bool(false))
+            .cs("vpc_id", || self.vpc_id(i))
+            .common(format!("{}-{name}", Self::vpc_name(i)));
+    }
+
     fn module_config(&self) -> J {
         let sp = self.spec;
         let vpc_id = || refs(&["aws_vpc.this.id", "aws_vpc.this"]);
@@ -2363,6 +2467,8 @@ impl<'a> Gen<'a> {
             Part::RouteTransit(_) => Part::RouteTransit(0),
             Part::Assoc(_) => Part::Assoc(0),
             Part::Subnet(_) => Part::Subnet(0),
+            Part::Instance(_) => Part::Instance(0),
+            Part::SecurityGroup(_) => Part::SecurityGroup(0),
             p => p,
         };
         let mut blocks: Vec<Part> = (0..sp.vpcs.min(2))
@@ -2408,6 +2514,35 @@ impl<'a> Gen<'a> {
                         &[],
                     )
                 }
+                Part::Instance(_) => resource_config(
+                    "aws_instance",
+                    "w".into(),
+                    vec![
+                        ("ami", constant(s("ami-0c02fb55956c7d316"))),
+                        ("instance_type", constant(s("t3.micro"))),
+                        ("subnet_id", refs(&["aws_subnet.this", "count.index"])),
+                        ("tags", name()),
+                        (
+                            "vpc_security_group_ids",
+                            refs(&["aws_security_group.tier", "count.index"]),
+                        ),
+                    ],
+                    Some(constant(int(sp.workloads_per_vpc as i64))),
+                    &[],
+                ),
+                Part::SecurityGroup(_) => resource_config(
+                    "aws_security_group",
+                    "tier".into(),
+                    vec![
+                        ("egress", constant(J::Arr(Vec::new()))),
+                        ("ingress", refs(&["aws_security_group.tier", "count.index"])),
+                        ("name", name()),
+                        ("tags", name()),
+                        ("vpc_id", vpc_id()),
+                    ],
+                    Some(constant(int(WORKLOAD_TIERS.len() as i64))),
+                    &[],
+                ),
                 Part::Eip => resource_config(
                     "aws_eip",
                     "nat".into(),
