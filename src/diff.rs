@@ -210,15 +210,27 @@ pub struct Diff {
     pub after: Summary,
 }
 
+/// How many of `kinds` there are of each kind, in [`ChangeKind::ALL`]
+/// order, leaving out kinds with none.
+pub(crate) fn count_kinds(kinds: impl Iterator<Item = ChangeKind>) -> Vec<(ChangeKind, usize)> {
+    let mut n = [0usize; ChangeKind::ALL.len()];
+    for k in kinds {
+        if let Some(i) = ChangeKind::ALL.iter().position(|&x| x == k) {
+            n[i] += 1;
+        }
+    }
+    ChangeKind::ALL
+        .into_iter()
+        .zip(n)
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
 impl Diff {
     /// How many changes there are of each kind, in [`ChangeKind::ALL`]
     /// order, leaving out kinds with none.
     pub fn counts(&self) -> Vec<(ChangeKind, usize)> {
-        ChangeKind::ALL
-            .into_iter()
-            .map(|k| (k, self.changes.iter().filter(|c| c.kind == k).count()))
-            .filter(|(_, n)| *n > 0)
-            .collect()
+        count_kinds(self.changes.iter().map(|c| c.kind))
     }
 
     /// True when nothing changed: no verdict and no finding.

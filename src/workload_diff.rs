@@ -76,11 +76,7 @@ impl WorkloadDiff {
     /// How many changes there are of each kind, in [`ChangeKind::ALL`]
     /// order, leaving out kinds with none.
     pub fn counts(&self) -> Vec<(ChangeKind, usize)> {
-        ChangeKind::ALL
-            .into_iter()
-            .map(|k| (k, self.changes.iter().filter(|c| c.kind == k).count()))
-            .filter(|(_, n)| *n > 0)
-            .collect()
+        crate::diff::count_kinds(self.changes.iter().map(|c| c.kind))
     }
 }
 
