@@ -28,7 +28,7 @@ use super::pair::{evaluate_pair_flow, PairEval};
 use super::walk::{Detail, Leg, Outcome};
 
 /// One way to make a pair reachable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fix {
     /// How many resources it adds or changes.
     pub cost: usize,
@@ -44,7 +44,7 @@ pub struct Fix {
 }
 
 /// One resource to add, or one attribute of an existing resource to change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// `add_route`, `change_route_target`, `accept_peering`,
     /// `change_peering`, `add_peering` or `add_network_acl_rule`.
@@ -54,12 +54,41 @@ pub struct Change {
     /// The module the change goes in (`module.net`, or `` for the root
     /// module); with instance keys, the module's source serves them all.
     pub module: String,
+    /// The existing resource the change goes in (an attribute or nested
+    /// block) or is written beside (a new resource): the route table, the
+    /// route, the peering, the network ACL, the VPC.
+    pub resource: String,
+    /// Where `resource` is declared, when the configuration was given
+    /// (`check --config-dir`): the file the change goes in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placed: Option<Placement>,
+    /// How the HCL goes into the file of `resource`.
+    #[serde(skip)]
+    pub insert: Insert,
     /// HCL to paste: a resource block, a nested block or an attribute.
     pub hcl: String,
 }
 
+/// How a change's HCL goes into the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insert {
+    /// A new top-level block, written before the resource's block.
+    Before,
+    /// A nested block, written inside the resource's block.
+    Inside,
+    /// It replaces what the resource holds: an attribute to change.
+    Replace,
+}
+
+/// A `.tf` file and the line of the resource a change goes in or beside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    pub file: String,
+    pub line: usize,
+}
+
 /// A pair whose verdict the fix changes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Altered {
     pub from: String,
     pub to: String,
@@ -146,6 +175,20 @@ const MAX_DEPTH: usize = 3;
 const MAX_FIXES: usize = 6;
 /// The most other pairs a fix's side effects are checked on.
 const MAX_SIDE_PAIRS: usize = 4000;
+
+/// The fixes of many pairs (`fixes` for each), computed in parallel, in
+/// the order of `pairs`.
+pub fn fixes_of_pairs(
+    model: &Model,
+    pairs: &[(usize, usize)],
+    flow: Option<&Flow>,
+) -> Vec<Vec<Fix>> {
+    use rayon::prelude::*;
+    pairs
+        .par_iter()
+        .map(|&(s, d)| fixes(model, s, d, flow))
+        .collect()
+}
 
 /// The fixes that make the ordered pair `s` -> `d` (model indices) reachable
 /// for `flow` (`None`: any traffic), fewest resources first; empty when the
@@ -913,6 +956,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         va.address, vb.address
                     ),
                     module: home,
+                    resource: va.address.clone(),
+                    placed: None,
+                    insert: Insert::Before,
                     hcl,
                 });
             }
@@ -934,6 +980,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                             t.address
                         ),
                         module: home,
+                        resource: t.address.clone(),
+                        placed: None,
+                        insert: Insert::Inside,
                         hcl: format!(
                             "route {{\n{}}}\n",
                             attrs(&[(dest_attr(&dest, true), format!("\"{dest}\"")), (tattr, tref)], "  ")
@@ -968,6 +1017,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         m.route_tables[table].address
                     ),
                     module: home,
+                    resource: table_home_address(m, table).to_string(),
+                    placed: None,
+                    insert: Insert::Before,
                     hcl,
                 });
             }
@@ -1001,6 +1053,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     kind: "change_route_target",
                     description,
                     module: home,
+                    resource: resource.clone(),
+                    placed: None,
+                    insert: Insert::Replace,
                     hcl,
                 });
             }
@@ -1022,6 +1077,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                             p.address
                         ),
                         module: home,
+                        resource: p.address.clone(),
+                        placed: None,
+                        insert: Insert::Replace,
                         hcl: "auto_accept = true\n".into(),
                     });
                 } else {
@@ -1036,6 +1094,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                                     p.address
                                 ),
                                 module: home.clone(),
+                                resource: p.address.clone(),
+                                placed: None,
+                                insert: Insert::Replace,
                                 hcl: "auto_accept = false\n".into(),
                             });
                         }
@@ -1061,6 +1122,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                             p.address
                         ),
                         module: home,
+                        resource: p.address.clone(),
+                        placed: None,
+                        insert: Insert::Before,
                         hcl,
                     });
                 }
@@ -1153,6 +1217,13 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     kind: "add_network_acl_rule",
                     description,
                     module: home,
+                    resource: a.address.clone(),
+                    placed: None,
+                    insert: if inline {
+                        Insert::Inside
+                    } else {
+                        Insert::Before
+                    },
                     hcl,
                 });
             }

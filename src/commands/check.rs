@@ -1,11 +1,13 @@
 //! `check`: a policy's expectations and rules against one view of the
 //! documents.
 
-use crate::analysis::{self, Lookup, Summary};
+use std::collections::HashMap;
+
+use crate::analysis::{self, fix, Lookup, Summary};
 use crate::ingest::{DocKind, Document, View};
-use crate::model::Flow;
+use crate::model::{Flow, Model, Verdict};
 use crate::policy::locate::{Locator, Source, SourceFile, Sources};
-use crate::policy::{CheckReport, Policy};
+use crate::policy::{CheckReport, Expect, Expected, Outcome, Policy, MAX_HINTED_PAIRS};
 use crate::report::InputInfo;
 
 use super::{Input, Phase};
@@ -139,30 +141,102 @@ pub fn check(
             })
             .collect()
     };
-    let report = crate::policy::check_with_workloads(
+    let mut report = crate::policy::check_with_workloads(
         inputs.policy,
         &pairs,
         change.as_ref(),
         &workload_pairs,
     );
+    add_fixes(&mut report, inputs.policy, model, flow.as_ref());
+    let sources = Sources::new(
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| Source {
+                label: d.label.to_string(),
+                file: d.file.to_string(),
+                locator: inputs
+                    .config
+                    .iter()
+                    .find(|c| c.document == i)
+                    .map(|c| Locator::new(c.dir, c.files)),
+            })
+            .collect(),
+    );
+    place_fixes(&mut report, &sources);
     Ok(Checked {
         input: super::input_info(docs, view),
         baseline: baseline.as_deref().map(|b| super::input_info(b, view)),
         report,
         summary: analysis.summary,
-        sources: Sources::new(
-            docs.iter()
-                .enumerate()
-                .map(|(i, d)| Source {
-                    label: d.label.to_string(),
-                    file: d.file.to_string(),
-                    locator: inputs
-                        .config
-                        .iter()
-                        .find(|c| c.document == i)
-                        .map(|c| Locator::new(c.dir, c.files)),
-                })
-                .collect(),
-        ),
+        sources,
     })
+}
+
+/// Fix hints for the failing subnet pairs of each expect that asks for
+/// `reachable`: the first [`MAX_HINTED_PAIRS`] pairs of each expect get
+/// them, and the rest are counted in `fixes_omitted`. Expects for another
+/// verdict, and rules of other kinds, get none.
+fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Option<&Flow>) {
+    let wanted = |e: &Expect| e.verdict == Expected::Is(Verdict::Reachable);
+    if !policy.expects.iter().any(wanted) {
+        return;
+    }
+    let index: HashMap<&str, usize> = model
+        .subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.address.as_str(), i))
+        .collect();
+    // (result, issue) and the pair of subnets.
+    let mut jobs: Vec<(usize, usize)> = Vec::new();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    // Expects come first among the results, in policy order.
+    for (ri, (r, e)) in report.results.iter_mut().zip(&policy.expects).enumerate() {
+        if !wanted(e) || r.outcome != Outcome::Fail {
+            continue;
+        }
+        let mut hinted = 0;
+        for (ii, issue) in r.issues.iter().enumerate() {
+            let (Some(from), Some(to)) = (&issue.from, &issue.to) else {
+                continue;
+            };
+            let (Some(&s), Some(&d)) = (index.get(from.as_str()), index.get(to.as_str())) else {
+                continue;
+            };
+            if hinted == MAX_HINTED_PAIRS {
+                r.fixes_omitted += 1;
+                continue;
+            }
+            hinted += 1;
+            jobs.push((ri, ii));
+            pairs.push((s, d));
+        }
+        if hinted == MAX_HINTED_PAIRS {
+            r.fixes_omitted += r.issues_total - r.issues.len() as u64;
+        }
+    }
+    let found = fix::fixes_of_pairs(model, &pairs, flow);
+    for ((ri, ii), fixes) in jobs.into_iter().zip(found) {
+        report.results[ri].issues[ii].fixes = Some(fixes);
+    }
+}
+
+/// Says, for each change of each hint, the file and line of the resource
+/// it goes in or beside, where that resource's configuration was given.
+fn place_fixes(report: &mut CheckReport, sources: &Sources) {
+    let changes = report
+        .results
+        .iter_mut()
+        .flat_map(|r| r.issues.iter_mut())
+        .filter_map(|i| i.fixes.as_mut())
+        .flatten()
+        .flat_map(|f| f.changes.iter_mut());
+    for c in changes {
+        c.placed = sources
+            .declaration(&c.resource)
+            .map(|(file, line)| fix::Placement {
+                file: file.to_string(),
+                line,
+            });
+    }
 }
