@@ -17,9 +17,10 @@ use serde::Serialize;
 
 use crate::codes;
 use crate::model::flow::{protocol_name, ICMP, ICMPV6, TCP, UDP};
+use crate::model::tgw::RouteIndex;
 use crate::model::{
-    AclRule, Dest, Direction, Flow, FlowSet, GatewayKind, Link, Model, Origin, Peering,
-    PeeringState, Route, Target, Verdict,
+    AclRule, AttachmentKind, Dest, Direction, Flow, FlowSet, GatewayKind, Link, Model, Origin,
+    Peering, PeeringState, Route, Target, TgwRoute, TgwTarget, Verdict,
 };
 use crate::net::{Family, Prefix};
 
@@ -47,7 +48,9 @@ pub struct Fix {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// `add_route`, `change_route_target`, `accept_peering`,
-    /// `change_peering`, `add_peering` or `add_network_acl_rule`.
+    /// `change_peering`, `add_peering`, `add_network_acl_rule`,
+    /// `associate_route_table`, `associate_tgw_route_table`,
+    /// `add_tgw_propagation` or `add_tgw_route`.
     pub kind: &'static str,
     /// What to do, in words, naming the resource it goes in or changes.
     pub description: String,
@@ -135,6 +138,25 @@ enum Edit {
         /// The rule lets the replies through (the return walk).
         reply: bool,
     },
+    /// A transit gateway attachment, associated with no route table of
+    /// transit gateway `tgw`, associated with `table`.
+    TgwAssociate {
+        attachment: usize,
+        tgw: usize,
+        table: usize,
+    },
+    /// A VPC attachment's blocks propagated into a transit gateway route
+    /// table.
+    TgwPropagate { table: usize, attachment: usize },
+    /// A static route in a transit gateway route table.
+    TgwStatic {
+        table: usize,
+        dest: Prefix,
+        attachment: usize,
+    },
+    /// A subnet on its VPC's main route table associated with another
+    /// table of the VPC.
+    Associate { subnet: usize, table: usize },
 }
 
 /// What an added ACL rule lets through.
@@ -165,6 +187,13 @@ enum Undo {
     State(usize, PeeringState),
     PopPeering,
     AclRule(usize, bool, usize),
+    /// An attachment's association at a position: the link it had, or
+    /// none (the entry was added).
+    TgwAssociation(usize, usize, Option<Link>),
+    /// A transit gateway route table's routes cut back to a length.
+    TgwRoutes(usize, usize),
+    /// A subnet's route table and whether it was explicit.
+    SubnetTable(usize, Link, bool),
 }
 
 /// The most sets of changes one pair's search evaluates.
@@ -245,6 +274,10 @@ enum Shape {
     Accept(usize),
     Peer(usize, usize),
     Acl(usize, bool),
+    TgwAssociate(usize, usize),
+    TgwPropagate(usize, usize),
+    TgwStatic(usize, usize),
+    Associate(usize, usize),
 }
 
 fn shape_of(set: &[Edit]) -> Vec<Shape> {
@@ -257,6 +290,14 @@ fn shape_of(set: &[Edit]) -> Vec<Shape> {
             Edit::Accept { peering } => Shape::Accept(peering),
             Edit::Peer { a, b } => Shape::Peer(a, b),
             Edit::AclAllow { acl, egress, .. } => Shape::Acl(acl, egress),
+            Edit::TgwAssociate {
+                attachment, table, ..
+            } => Shape::TgwAssociate(attachment, table),
+            Edit::TgwPropagate { table, attachment } => Shape::TgwPropagate(table, attachment),
+            Edit::TgwStatic {
+                table, attachment, ..
+            } => Shape::TgwStatic(table, attachment),
+            Edit::Associate { subnet, table } => Shape::Associate(subnet, table),
         })
         .collect();
     out.sort();
@@ -439,6 +480,69 @@ fn apply(m: &mut Model, e: &Edit, base_peerings: usize) -> Undo {
             );
             Undo::AclRule(acl, egress, at)
         }
+        Edit::TgwAssociate {
+            attachment,
+            tgw,
+            table,
+        } => {
+            let list = &mut m.tgw_attachments[attachment].associations;
+            match list.iter().position(|(g, _)| *g == tgw) {
+                Some(i) => {
+                    let old = std::mem::replace(&mut list[i].1, Link::To(table));
+                    Undo::TgwAssociation(attachment, i, Some(old))
+                }
+                None => {
+                    list.push((tgw, Link::To(table)));
+                    Undo::TgwAssociation(attachment, list.len() - 1, None)
+                }
+            }
+        }
+        Edit::TgwPropagate { table, attachment } => {
+            let before = m.tgw_route_tables[table].routes.len();
+            let att = &m.tgw_attachments[attachment];
+            let blocks: Vec<Prefix> = match att.vpc {
+                Link::To(v) => m.vpcs[v]
+                    .cidrs
+                    .all()
+                    .filter(|b| att.ipv6 || b.family == Family::V4)
+                    .copied()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let t = &mut m.tgw_route_tables[table];
+            for b in blocks {
+                t.routes.push(TgwRoute {
+                    resource: NEW_ROUTE.into(),
+                    dest: Dest::Cidr(b),
+                    target: TgwTarget::Attachment(attachment),
+                    propagated: true,
+                });
+            }
+            t.index = RouteIndex::build(&t.routes);
+            Undo::TgwRoutes(table, before)
+        }
+        Edit::TgwStatic {
+            table,
+            dest,
+            attachment,
+        } => {
+            let t = &mut m.tgw_route_tables[table];
+            let before = t.routes.len();
+            t.routes.push(TgwRoute {
+                resource: NEW_ROUTE.into(),
+                dest: Dest::Cidr(dest),
+                target: TgwTarget::Attachment(attachment),
+                propagated: false,
+            });
+            t.index = RouteIndex::build(&t.routes);
+            Undo::TgwRoutes(table, before)
+        }
+        Edit::Associate { subnet, table } => {
+            let sn = &mut m.subnets[subnet];
+            let old = std::mem::replace(&mut sn.route_table, Link::To(table));
+            let explicit = std::mem::replace(&mut sn.explicit_association, true);
+            Undo::SubnetTable(subnet, old, explicit)
+        }
     }
 }
 
@@ -459,6 +563,25 @@ fn revert(m: &mut Model, u: Undo) {
             } else {
                 acl.ingress.remove(at);
             }
+        }
+        Undo::TgwAssociation(a, i, old) => {
+            let list = &mut m.tgw_attachments[a].associations;
+            match old {
+                Some(link) => list[i].1 = link,
+                None => {
+                    list.remove(i);
+                }
+            }
+        }
+        Undo::TgwRoutes(t, len) => {
+            let t = &mut m.tgw_route_tables[t];
+            t.routes.truncate(len);
+            t.index = RouteIndex::build(&t.routes);
+        }
+        Undo::SubnetTable(s, link, explicit) => {
+            let sn = &mut m.subnets[s];
+            sn.route_table = link;
+            sn.explicit_association = explicit;
         }
     }
 }
@@ -511,6 +634,8 @@ fn candidates_in(
                 Direction::Return => (d, s),
             };
             routes(m, from, to, c.family, leg, &mut out);
+            associations(m, from, to, c.family, leg, &mut out);
+            transit(m, to, c.family, leg, &mut out);
             peerings(m, from, to, leg, base_peerings, &mut out);
             acls(m, from, to, c.family, dir, flow, &mut out);
         }
@@ -627,6 +752,168 @@ fn routes(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mu
                     }
                 }
             }
+        }
+    }
+}
+
+/// Another route table of its VPC for a subnet on the main table whose
+/// lookup found no route: one that routes the destination's block. A
+/// subnet associated explicitly already is left alone (AWS holds one
+/// association per subnet).
+fn associations(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mut Vec<Edit>) {
+    let sn = &m.subnets[from];
+    let (Link::To(cur), false) = (&sn.route_table, sn.explicit_association) else {
+        return;
+    };
+    let failed_here = leg.reasons.iter().any(|r| {
+        r.code == codes::NO_ROUTE_TO_DESTINATION
+            && r.resource.as_deref() == Some(m.route_tables[*cur].address.as_str())
+    });
+    let (Some(sub), Some(vs)) = (m.subnets[to].cidr(family), m.subnet_vpc(from)) else {
+        return;
+    };
+    if !failed_here {
+        return;
+    }
+    for (t, table) in m.route_tables.iter().enumerate() {
+        if t == *cur || table.vpc != Link::To(vs) || table.address.ends_with("(main route table)") {
+            continue;
+        }
+        let routes_it = table.routes.iter().any(|r| {
+            r.origin != Origin::Local && matches!(r.dest, Dest::Cidr(p) if p.overlaps(&sub))
+        });
+        if routes_it {
+            out.push(Edit::Associate {
+                subnet: from,
+                table: t,
+            });
+        }
+    }
+}
+
+/// Transit gateway changes where the walk stopped inside one: an
+/// attachment associated with no route table gets one (of its gateway),
+/// and a route table without a route for the destination's VPC block gets
+/// the propagation of that VPC's attachment or a static route to it (or,
+/// for a VPC attached to a peered transit gateway, a static route to the
+/// peering attachment, the only kind a peering attachment takes).
+fn transit(m: &Model, to: usize, family: Family, leg: &Leg, out: &mut Vec<Edit>) {
+    for r in &leg.reasons {
+        let Some(resource) = r.resource.as_deref() else {
+            continue;
+        };
+        match r.code {
+            codes::TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION => {
+                let Some(a) = m.tgw_attachments.iter().position(|x| x.address == resource) else {
+                    continue;
+                };
+                let att = &m.tgw_attachments[a];
+                for end in [&att.tgw, &att.peer_tgw] {
+                    let Link::To(g) = *end else { continue };
+                    if *att.association(g) != Link::None {
+                        continue;
+                    }
+                    for (t, table) in m.tgw_route_tables.iter().enumerate() {
+                        if table.tgw == Some(g) {
+                            out.push(Edit::TgwAssociate {
+                                attachment: a,
+                                tgw: g,
+                                table: t,
+                            });
+                        }
+                    }
+                }
+            }
+            codes::TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT => {
+                let Some(t) = m
+                    .tgw_route_tables
+                    .iter()
+                    .position(|x| x.address == resource)
+                else {
+                    continue;
+                };
+                tgw_routes(m, t, to, family, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Routes for the VPC block of subnet `to` in transit gateway route table
+/// `t`: into the VPC's attachment on the table's gateway (propagated or
+/// static), or into a peering attachment to a gateway the VPC is attached
+/// to (static). No static route that duplicates one the table holds.
+fn tgw_routes(m: &Model, t: usize, to: usize, family: Family, out: &mut Vec<Edit>) {
+    let table = &m.tgw_route_tables[t];
+    let (Some(g), Some(vd), Some(sub)) = (table.tgw, m.subnet_vpc(to), m.subnets[to].cidr(family))
+    else {
+        return;
+    };
+    let Some(block) = m.vpcs[vd]
+        .cidrs
+        .of(family)
+        .iter()
+        .find(|b| b.contains(&sub))
+        .copied()
+    else {
+        return;
+    };
+    let has_static = table
+        .routes
+        .iter()
+        .any(|r| !r.propagated && r.dest == Dest::Cidr(block));
+    let attached_to = |g2: usize| {
+        m.tgw_attachments.iter().any(|x| {
+            x.kind == AttachmentKind::Vpc
+                && x.tgw == Link::To(g2)
+                && x.vpc == Link::To(vd)
+                && (family == Family::V4 || x.ipv6)
+        })
+    };
+    for (b, att) in m.tgw_attachments.iter().enumerate() {
+        if att.state != PeeringState::Active {
+            continue;
+        }
+        match att.kind {
+            AttachmentKind::Vpc => {
+                if att.tgw != Link::To(g) || att.vpc != Link::To(vd) {
+                    continue;
+                }
+                if family == Family::V6 && !att.ipv6 {
+                    continue;
+                }
+                let propagates = table
+                    .routes
+                    .iter()
+                    .any(|r| r.propagated && r.target == TgwTarget::Attachment(b));
+                if !propagates {
+                    out.push(Edit::TgwPropagate {
+                        table: t,
+                        attachment: b,
+                    });
+                }
+            }
+            AttachmentKind::Peering => {
+                let other = if att.tgw == Link::To(g) {
+                    &att.peer_tgw
+                } else if att.peer_tgw == Link::To(g) {
+                    &att.tgw
+                } else {
+                    continue;
+                };
+                let Link::To(g2) = *other else { continue };
+                if !attached_to(g2) {
+                    continue;
+                }
+            }
+            _ => continue,
+        }
+        if !has_static {
+            out.push(Edit::TgwStatic {
+                table: t,
+                dest: block,
+                attachment: b,
+            });
         }
     }
 }
@@ -866,6 +1153,49 @@ fn table_home(m: &Model, t: usize) -> &str {
 fn table_home_address(m: &Model, t: usize) -> &str {
     let a = &m.route_tables[t].address;
     a.strip_suffix(" (main route table)").unwrap_or(a)
+}
+
+/// The address a transit gateway route table is declared under: its own,
+/// or its gateway's for a default route table.
+fn tgw_table_home_address(m: &Model, t: usize) -> &str {
+    let a = &m.tgw_route_tables[t].address;
+    default_tgw_table(a).map_or(a, |(tgw, _)| tgw)
+}
+
+/// A default route table the input does not declare (`<gateway> (default
+/// route table)`, or `(default association route table)` and `(default
+/// propagation route table)` when the two differ): the gateway's address
+/// and the attribute that holds the table's ID.
+fn default_tgw_table(address: &str) -> Option<(&str, &'static str)> {
+    for (suffix, attr) in [
+        (
+            " (default route table)",
+            "association_default_route_table_id",
+        ),
+        (
+            " (default association route table)",
+            "association_default_route_table_id",
+        ),
+        (
+            " (default propagation route table)",
+            "propagation_default_route_table_id",
+        ),
+    ] {
+        if let Some(tgw) = address.strip_suffix(suffix) {
+            return Some((tgw, attr));
+        }
+    }
+    None
+}
+
+/// The reference to a transit gateway route table's ID (a default table
+/// is its gateway's `association_default_route_table_id`).
+fn tgw_table_ref(refs: &mut Refs, m: &Model, home: &str, t: usize) -> String {
+    let table = &m.tgw_route_tables[t];
+    if let Some((tgw, attr)) = default_tgw_table(&table.address) {
+        return refs.to(home, tgw, attr, None);
+    }
+    refs.to(home, &table.address, "id", table.aws_id.as_deref())
 }
 
 /// Aligns `key = value` lines as `terraform fmt` does.
@@ -1224,6 +1554,162 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     } else {
                         Insert::Before
                     },
+                    hcl,
+                });
+            }
+            Edit::TgwAssociate {
+                attachment,
+                tgw,
+                table,
+            } => {
+                let att = &m.tgw_attachments[attachment];
+                let home = split(&att.address).module.to_string();
+                let name = fresh(format!(
+                    "fix_{}_{}",
+                    name_of(&att.address),
+                    name_of(tgw_table_home_address(m, table))
+                ));
+                let hcl = format!(
+                    "resource \"aws_ec2_transit_gateway_route_table_association\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            (
+                                "transit_gateway_attachment_id",
+                                refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
+                            ),
+                            (
+                                "transit_gateway_route_table_id",
+                                tgw_table_ref(&mut refs, m, &home, table),
+                            ),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "associate_tgw_route_table",
+                    description: format!(
+                        "associate {} with {} (it is associated with no route table of {})",
+                        att.address,
+                        m.tgw_route_tables[table].address,
+                        m.transit_gateways[tgw].address
+                    ),
+                    module: home,
+                    resource: att.address.clone(),
+                    placed: None,
+                    insert: Insert::Before,
+                    hcl,
+                });
+            }
+            Edit::TgwPropagate { table, attachment } => {
+                let att = &m.tgw_attachments[attachment];
+                let home = split(&att.address).module.to_string();
+                let name = fresh(format!(
+                    "fix_{}_to_{}",
+                    name_of(&att.address),
+                    name_of(tgw_table_home_address(m, table))
+                ));
+                let hcl = format!(
+                    "resource \"aws_ec2_transit_gateway_route_table_propagation\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            (
+                                "transit_gateway_attachment_id",
+                                refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
+                            ),
+                            (
+                                "transit_gateway_route_table_id",
+                                tgw_table_ref(&mut refs, m, &home, table),
+                            ),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "add_tgw_propagation",
+                    description: format!(
+                        "propagate the blocks of {} into {}",
+                        att.address, m.tgw_route_tables[table].address
+                    ),
+                    module: home,
+                    resource: att.address.clone(),
+                    placed: None,
+                    insert: Insert::Before,
+                    hcl,
+                });
+            }
+            Edit::TgwStatic {
+                table,
+                dest,
+                attachment,
+            } => {
+                let att = &m.tgw_attachments[attachment];
+                let anchor = tgw_table_home_address(m, table).to_string();
+                let home = split(&anchor).module.to_string();
+                let towards = m
+                    .vpcs
+                    .iter()
+                    .find(|v| v.cidrs.all().any(|b| b.contains(&dest)))
+                    .map_or_else(|| pair_name.clone(), |v| name_of(&v.address));
+                let name = fresh(format!("fix_{}_to_{towards}", name_of(&anchor)));
+                let hcl = format!(
+                    "resource \"aws_ec2_transit_gateway_route\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            ("destination_cidr_block", format!("\"{dest}\"")),
+                            (
+                                "transit_gateway_attachment_id",
+                                refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
+                            ),
+                            (
+                                "transit_gateway_route_table_id",
+                                tgw_table_ref(&mut refs, m, &home, table),
+                            ),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "add_tgw_route",
+                    description: format!(
+                        "add a static route for {dest} to {} into {} ({})",
+                        m.tgw_route_tables[table].address,
+                        att.address,
+                        att.kind.describe()
+                    ),
+                    module: home,
+                    resource: anchor,
+                    placed: None,
+                    insert: Insert::Before,
+                    hcl,
+                });
+            }
+            Edit::Associate { subnet, table } => {
+                let sn = &m.subnets[subnet];
+                let home = split(&sn.address).module.to_string();
+                let name = fresh(format!("fix_{}", name_of(&sn.address)));
+                let hcl = format!(
+                    "resource \"aws_route_table_association\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            (
+                                "subnet_id",
+                                refs.to(&home, &sn.address, "id", sn.aws_id.as_deref()),
+                            ),
+                            ("route_table_id", table_ref(&mut refs, m, &home, table)),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "associate_route_table",
+                    description: format!(
+                        "associate {} with {} (it uses its VPC's main route table now)",
+                        sn.address, m.route_tables[table].address
+                    ),
+                    module: home,
+                    resource: sn.address.clone(),
+                    placed: None,
+                    insert: Insert::Before,
                     hcl,
                 });
             }

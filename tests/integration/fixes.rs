@@ -7,8 +7,10 @@
 use tfreach::analysis::fix::{fixes, Fix};
 use tfreach::analysis::{evaluate_pair_flow, Detail};
 use tfreach::ingest::View;
+use tfreach::model::tgw::RouteIndex;
 use tfreach::model::{
-    AclRule, Dest, GatewayKind, Link, Model, Origin, Peering, PeeringState, Route, Target, Verdict,
+    AclRule, AttachmentKind, Dest, GatewayKind, Link, Model, Origin, Peering, PeeringState, Route,
+    Target, TgwRoute, TgwTarget, Verdict,
 };
 use tfreach::net::Prefix;
 
@@ -41,6 +43,9 @@ fn addresses(m: &Model) -> Vec<String> {
     out.extend(m.peerings.iter().map(|x| x.address.clone()));
     out.extend(m.gateways.iter().map(|x| x.address.clone()));
     out.extend(m.network_acls.iter().map(|x| x.address.clone()));
+    out.extend(m.transit_gateways.iter().map(|x| x.address.clone()));
+    out.extend(m.tgw_route_tables.iter().map(|x| x.address.clone()));
+    out.extend(m.tgw_attachments.iter().map(|x| x.address.clone()));
     out.extend(
         m.route_tables
             .iter()
@@ -69,6 +74,16 @@ fn referent(expr: &str, module: &str, known: &[String]) -> String {
     if attr == "main_route_table_id" {
         let vpc = referent(&format!("{base}.id"), module, known);
         return format!("{vpc} (main route table)");
+    }
+    if let Some(role) = attr.strip_suffix("_default_route_table_id") {
+        // The gateway's default table: one table, or one per role.
+        let tgw = referent(&format!("{base}.id"), module, known);
+        let one = format!("{tgw} (default route table)");
+        return if known.contains(&one) {
+            one
+        } else {
+            format!("{tgw} (default {role} route table)")
+        };
     }
     let full = if module.is_empty() {
         base.to_string()
@@ -320,10 +335,96 @@ fn apply_hcl(base: &Model, fix: &Fix) -> Model {
                 });
                 list.sort_by_key(|r| r.number);
             }
+            "associate_tgw_route_table" => {
+                let b = body.blocks().next().unwrap();
+                let at = |k: &str| referent(&attr(b.body(), k).unwrap(), &c.module, &known);
+                let (att, table) = (
+                    at("transit_gateway_attachment_id"),
+                    at("transit_gateway_route_table_id"),
+                );
+                let a = tgw_attachment(&m, &att);
+                let t = tgw_table(&m, &table);
+                let g = m.tgw_route_tables[t].tgw.unwrap();
+                assert_eq!(
+                    *m.tgw_attachments[a].association(g),
+                    Link::None,
+                    "an attachment associated with a second table, which AWS refuses"
+                );
+                let list = &mut m.tgw_attachments[a].associations;
+                list.retain(|(x, _)| *x != g);
+                list.push((g, Link::To(t)));
+            }
+            "add_tgw_propagation" | "add_tgw_route" => {
+                let b = body.blocks().next().unwrap();
+                let at = |k: &str| referent(&attr(b.body(), k).unwrap(), &c.module, &known);
+                let a = tgw_attachment(&m, &at("transit_gateway_attachment_id"));
+                let t = tgw_table(&m, &at("transit_gateway_route_table_id"));
+                let propagated = c.kind == "add_tgw_propagation";
+                let dests: Vec<Prefix> = if propagated {
+                    assert_eq!(m.tgw_attachments[a].kind, AttachmentKind::Vpc);
+                    let v = m.tgw_attachments[a].vpc.index().unwrap();
+                    m.vpcs[v].cidrs.v4.clone()
+                } else {
+                    let d: Prefix = attr(b.body(), "destination_cidr_block")
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    assert!(
+                        !m.tgw_route_tables[t]
+                            .routes
+                            .iter()
+                            .any(|r| !r.propagated && r.dest == Dest::Cidr(d)),
+                        "a second static route for one destination, which AWS refuses"
+                    );
+                    vec![d]
+                };
+                let table = &mut m.tgw_route_tables[t];
+                for d in dests {
+                    table.routes.push(TgwRoute {
+                        resource: full("hint"),
+                        dest: Dest::Cidr(d),
+                        target: TgwTarget::Attachment(a),
+                        propagated,
+                    });
+                }
+                table.index = RouteIndex::build(&table.routes);
+            }
+            "associate_route_table" => {
+                let b = body.blocks().next().unwrap();
+                let at = |k: &str| referent(&attr(b.body(), k).unwrap(), &c.module, &known);
+                let (sn, table) = (at("subnet_id"), at("route_table_id"));
+                let s = subnet(&m, &sn);
+                assert!(
+                    !m.subnets[s].explicit_association,
+                    "a second association for one subnet, which AWS refuses"
+                );
+                let t = m
+                    .route_tables
+                    .iter()
+                    .position(|x| x.address == table)
+                    .unwrap();
+                assert_eq!(m.route_tables[t].vpc, m.subnets[s].vpc);
+                m.subnets[s].route_table = Link::To(t);
+                m.subnets[s].explicit_association = true;
+            }
             other => panic!("unknown kind {other}"),
         }
     }
     m
+}
+
+fn tgw_attachment(m: &Model, address: &str) -> usize {
+    m.tgw_attachments
+        .iter()
+        .position(|x| x.address == address)
+        .unwrap_or_else(|| panic!("no attachment {address}"))
+}
+
+fn tgw_table(m: &Model, address: &str) -> usize {
+    m.tgw_route_tables
+        .iter()
+        .position(|x| x.address == address)
+        .unwrap_or_else(|| panic!("no transit gateway route table {address}"))
 }
 
 /// The fixes of a pair; each, applied through its HCL, makes the pair
@@ -469,6 +570,111 @@ fn fix_transitive_peering_options() {
             );
         }
     }
+}
+
+#[test]
+fn fix_tgw_route_table_association() {
+    // A's attachment is associated with no route table: associate it with
+    // the table both attachments propagate into.
+    let (_, list) = checked(
+        "fix_tgw_route_table_association",
+        "aws_subnet.a_app",
+        "aws_subnet.b_app",
+    );
+    assert_eq!(kinds(&list[0]), ["associate_tgw_route_table"]);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("aws_ec2_transit_gateway_vpc_attachment.a.id"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("aws_ec2_transit_gateway_route_table.main.id"),
+        "{hcl}"
+    );
+    // The reply direction is repaired by the same association.
+    assert!(list[0]
+        .alters
+        .iter()
+        .any(|a| a.from == "aws_subnet.b_app" && a.after == Verdict::Reachable));
+}
+
+#[test]
+fn fix_tgw_route_propagation() {
+    // The table has no route to B: propagate B's attachment into it, or
+    // (the other hint) a static route for B's block.
+    let (_, list) = checked(
+        "fix_tgw_route_propagation",
+        "aws_subnet.a_app",
+        "aws_subnet.b_app",
+    );
+    assert_eq!(kinds(&list[0]), ["add_tgw_propagation"]);
+    assert!(list[0].changes[0]
+        .hcl
+        .contains("aws_ec2_transit_gateway_vpc_attachment.b.id"));
+    let stat = list
+        .iter()
+        .find(|f| kinds(f) == ["add_tgw_route"])
+        .expect("the static route option");
+    assert!(stat.changes[0].hcl.contains("\"10.1.0.0/16\""));
+}
+
+#[test]
+fn fix_tgw_static_route_across_peering() {
+    // A peering attachment takes static routes only: a route for B's block
+    // into it in east's default table; never a propagation of it.
+    let (_, list) = checked(
+        "fix_tgw_static_route_across_peering",
+        "aws_subnet.a_app",
+        "aws_subnet.b_app",
+    );
+    assert_eq!(kinds(&list[0]), ["add_tgw_route"]);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("aws_ec2_transit_gateway_peering_attachment.east_west.id"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("aws_ec2_transit_gateway.east.association_default_route_table_id"),
+        "{hcl}"
+    );
+    assert!(list
+        .iter()
+        .all(|f| !kinds(f).contains(&"add_tgw_propagation")));
+}
+
+#[test]
+fn fix_route_table_association() {
+    // The new subnet sits on the VPC's main table, which has no route to
+    // B: associate it with A's table (the other hint adds the route to
+    // the main table).
+    let (m, list) = checked(
+        "fix_route_table_association",
+        "aws_subnet.a_new",
+        "aws_subnet.b_app",
+    );
+    let assoc = list
+        .iter()
+        .find(|f| kinds(f) == ["associate_route_table"])
+        .expect("the association option");
+    let hcl = &assoc.changes[0].hcl;
+    assert!(
+        hcl.contains("subnet_id      = aws_subnet.a_new.id"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("route_table_id = aws_route_table.a.id"),
+        "{hcl}"
+    );
+    // The reverse pair (the reply leaves by the main table) gets the same
+    // association; no hint anywhere associates a subnet twice (apply_hcl
+    // asserts it).
+    let (s, d) = (
+        subnet(&m, "aws_subnet.b_app"),
+        subnet(&m, "aws_subnet.a_new"),
+    );
+    assert!(fixes(&m, s, d, None)
+        .iter()
+        .any(|f| f.changes[0].hcl == *hcl));
 }
 
 #[test]

@@ -106,6 +106,10 @@ rule!(
     fix_accept_pending_peering,
     fix_network_acl_rule,
     fix_transitive_peering_options,
+    fix_tgw_route_table_association,
+    fix_tgw_route_propagation,
+    fix_tgw_static_route_across_peering,
+    fix_route_table_association,
 );
 
 #[test]
