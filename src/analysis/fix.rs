@@ -25,6 +25,7 @@ use crate::model::{
 use crate::net::{Family, Prefix};
 
 use super::acl::evaluate;
+use super::internet;
 use super::pair::{evaluate_pair_flow, PairEval};
 use super::walk::{Detail, Leg, Outcome};
 
@@ -106,6 +107,9 @@ enum Via {
     Peering(usize),
     /// A transit gateway: its index in `Model::gateways`.
     Tgw(usize),
+    /// An internet, NAT or egress-only gateway (index in
+    /// `Model::gateways`).
+    Gateway(usize),
 }
 
 /// One change to the model.
@@ -205,17 +209,25 @@ const MAX_FIXES: usize = 6;
 /// The most other pairs a fix's side effects are checked on.
 const MAX_SIDE_PAIRS: usize = 4000;
 
-/// The fixes of many pairs (`fixes` for each), computed in parallel, in
-/// the order of `pairs`.
+/// The fixes of many pairs, computed in parallel, in the order of
+/// `pairs`: from a subnet to a subnet ([`fixes`]), or to the internet
+/// (`None`, [`internet_fixes`]).
 pub fn fixes_of_pairs(
     model: &Model,
-    pairs: &[(usize, usize)],
+    pairs: &[(usize, Option<usize>)],
     flow: Option<&Flow>,
 ) -> Vec<Vec<Fix>> {
     use rayon::prelude::*;
+    let gathered = pairs
+        .iter()
+        .any(|p| p.1.is_none())
+        .then(|| internet::Gathered::of(model));
     pairs
         .par_iter()
-        .map(|&(s, d)| fixes(model, s, d, flow))
+        .map(|&(s, d)| match d {
+            Some(d) => fixes(model, s, d, flow),
+            None => search_fixes(model, s, NO_SUBNET, flow, gathered.as_ref()),
+        })
         .collect()
 }
 
@@ -223,7 +235,29 @@ pub fn fixes_of_pairs(
 /// for `flow` (`None`: any traffic), fewest resources first; empty when the
 /// pair is reachable already or nothing tfreach can propose helps.
 pub fn fixes(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Vec<Fix> {
-    let base = evaluate_pair_flow(model, s, d, Detail::Reasons, flow);
+    search_fixes(model, s, d, flow, None)
+}
+
+/// The fixes that let subnet `s` open connections to the internet and get
+/// the replies (the pair `s` -> `internet`): a default route to the VPC's
+/// internet gateway, NAT gateway or egress-only gateway.
+pub fn internet_fixes(model: &Model, s: usize, flow: Option<&Flow>) -> Vec<Fix> {
+    fixes_of_pairs(model, &[(s, None)], flow).remove(0)
+}
+
+/// The destination index of a search towards the internet.
+const NO_SUBNET: usize = usize::MAX;
+
+/// The search behind [`fixes`] and [`internet_fixes`]: towards subnet `d`,
+/// or towards the internet when `internet` is given.
+fn search_fixes(
+    model: &Model,
+    s: usize,
+    d: usize,
+    flow: Option<&Flow>,
+    internet: Option<&internet::Gathered>,
+) -> Vec<Fix> {
+    let base = eval_in(model, s, d, flow, internet, Detail::Reasons);
     if base.verdict == Verdict::Reachable {
         return Vec::new();
     }
@@ -233,6 +267,7 @@ pub fn fixes(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Vec<Fix>
         s,
         d,
         flow,
+        internet,
         evaluations: 0,
     };
     let base_peerings = model.peerings.len();
@@ -326,6 +361,21 @@ fn narrow_routes(m: &Model, set: &[Edit]) -> usize {
         .count()
 }
 
+/// The verdict of `s` towards subnet `d`, or towards the internet.
+fn eval_in(
+    m: &Model,
+    s: usize,
+    d: usize,
+    flow: Option<&Flow>,
+    internet: Option<&internet::Gathered>,
+    detail: Detail,
+) -> PairEval {
+    match internet {
+        Some(g) => internet::egress(m, s, g, flow, detail).0,
+        None => evaluate_pair_flow(m, s, d, detail, flow),
+    }
+}
+
 struct Search<'f> {
     /// The model edits are applied to and undone from.
     work: Model,
@@ -333,6 +383,9 @@ struct Search<'f> {
     s: usize,
     d: usize,
     flow: Option<&'f Flow>,
+    /// Set when the search is towards the internet (`d` is then
+    /// [`NO_SUBNET`]).
+    internet: Option<&'f internet::Gathered>,
     evaluations: usize,
 }
 
@@ -367,9 +420,10 @@ impl Search<'_> {
                     if e.verdict == Verdict::Reachable {
                         found.push(grown);
                     } else {
-                        let base = self.base_peerings;
-                        let more = self.with(&grown, |m, s, d, flow| {
-                            candidates_in(m, s, d, flow, &e, base)
+                        let (base, internet) = (self.base_peerings, self.internet);
+                        let more = self.with(&grown, |m, s, d, flow| match internet {
+                            Some(_) => internet_candidates(m, s, &e),
+                            None => candidates_in(m, s, d, flow, &e, base),
                         });
                         next.push((grown, more));
                     }
@@ -381,8 +435,10 @@ impl Search<'_> {
     }
 
     fn candidates(&mut self, e: &PairEval) -> Vec<Edit> {
-        let base = self.base_peerings;
-        candidates_in(&self.work, self.s, self.d, self.flow, e, base)
+        match self.internet {
+            Some(_) => internet_candidates(&self.work, self.s, e),
+            None => candidates_in(&self.work, self.s, self.d, self.flow, e, self.base_peerings),
+        }
     }
 
     /// Applies `set`, runs `f` on the changed model, and undoes the set.
@@ -404,8 +460,9 @@ impl Search<'_> {
 
     fn evaluate(&mut self, set: &[Edit]) -> PairEval {
         self.evaluations += 1;
+        let internet = self.internet;
         self.with(set, |m, s, d, flow| {
-            evaluate_pair_flow(m, s, d, Detail::Reasons, flow)
+            eval_in(m, s, d, flow, internet, Detail::Reasons)
         })
     }
 }
@@ -588,6 +645,11 @@ fn revert(m: &mut Model, u: Undo) {
 
 fn target(m: &Model, via: Via) -> Target {
     match via {
+        Via::Gateway(g) => Target::Gateway {
+            kind: m.gateways[g].kind,
+            link: Link::To(g),
+            label: m.gateways[g].address.clone(),
+        },
         Via::Peering(p) => Target::Peering(Link::To(p)),
         Via::Tgw(g) => Target::Gateway {
             kind: GatewayKind::TransitGateway,
@@ -754,6 +816,63 @@ fn routes(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mu
             }
         }
     }
+}
+
+/// A default route (for each family whose cells fail) in the route table
+/// of subnet `s`, to a gateway of its VPC that carries traffic to the
+/// internet: the internet gateway, a public NAT gateway in another subnet
+/// (IPv4), the egress-only gateway (IPv6). None when the table routes the
+/// default destination already (AWS holds one route per destination).
+fn internet_candidates(m: &Model, s: usize, e: &PairEval) -> Vec<Edit> {
+    let mut out = Vec::new();
+    let (Link::To(t), Some(v)) = (&m.subnets[s].route_table, m.subnet_vpc(s)) else {
+        return out;
+    };
+    for c in &e.cells {
+        let carried = c.round_trip.as_ref().is_none_or(|r| !r.is_empty());
+        if c.forward.outcome == Outcome::Delivered && c.ret.outcome == Outcome::Delivered && carried
+        {
+            continue;
+        }
+        let dest = Prefix {
+            family: c.family,
+            start: 0,
+            len: 0,
+        };
+        if m.route_tables[*t]
+            .routes
+            .iter()
+            .any(|r| r.dest == Dest::Cidr(dest))
+        {
+            continue;
+        }
+        for (g, gw) in m.gateways.iter().enumerate() {
+            // A NAT gateway is placed by its subnet.
+            let home = match (&gw.vpc, &gw.subnet) {
+                (Link::To(x), _) => Some(*x),
+                (_, Link::To(sn)) => m.subnet_vpc(*sn),
+                _ => None,
+            };
+            if home != Some(v) {
+                continue;
+            }
+            let carries = match (gw.kind, c.family) {
+                (GatewayKind::Internet, _) => true,
+                (GatewayKind::Nat, Family::V4) => !gw.private && gw.subnet != Link::To(s),
+                (GatewayKind::EgressOnly, Family::V6) => true,
+                _ => false,
+            };
+            let edit = Edit::AddRoute {
+                table: *t,
+                dest,
+                via: Via::Gateway(g),
+            };
+            if carries && !out.contains(&edit) {
+                out.push(edit);
+            }
+        }
+    }
+    out
 }
 
 /// Another route table of its VPC for a subnet on the main table whose
@@ -1222,11 +1341,11 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
     let mut notes = Vec::new();
     let mut changes = Vec::new();
     let (s, d) = (search.s, search.d);
-    let pair_name = format!(
-        "{}_to_{}",
-        name_of(&m.subnets[s].address),
-        name_of(&m.subnets[d].address)
-    );
+    let to_name = match search.internet {
+        Some(_) => internet::INTERNET.to_string(),
+        None => name_of(&m.subnets[d].address),
+    };
+    let pair_name = format!("{}_to_{to_name}", name_of(&m.subnets[s].address));
     let mut names: Vec<String> = Vec::new();
     let mut fresh = |base: String| {
         let mut n = base.clone();
@@ -1324,7 +1443,13 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     .vpcs
                     .iter()
                     .find(|v| v.cidrs.all().any(|b| b.contains(&dest)))
-                    .map_or_else(|| pair_name.clone(), |v| name_of(&v.address));
+                    .map_or_else(
+                        || match search.internet {
+                            Some(_) => internet::INTERNET.to_string(),
+                            None => pair_name.clone(),
+                        },
+                        |v| name_of(&v.address),
+                    );
                 let name = fresh(format!(
                     "fix_{}_to_{towards}",
                     name_of(table_home_address(m, table))
@@ -1794,11 +1919,24 @@ fn via_ref(
                 format!("transit gateway {}", gw.address),
             )
         }
+        Via::Gateway(g) => {
+            let gw = &m.gateways[g];
+            let r = refs.to(home, &gw.address, "id", gw.aws_id.as_deref());
+            let (attr, what) = match gw.kind {
+                GatewayKind::Nat => ("nat_gateway_id", "NAT gateway"),
+                GatewayKind::EgressOnly => ("egress_only_gateway_id", "egress-only gateway"),
+                _ => ("gateway_id", "internet gateway"),
+            };
+            (attr, r, format!("{what} {}", gw.address))
+        }
     }
 }
 
 /// The pairs of the VPCs the fix involves whose verdict it changes.
 fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<String>) {
+    if let Some(g) = search.internet {
+        return (internet_side_effects(search, g, set), None);
+    }
     let m = &search.work;
     let (s, d) = (search.s, search.d);
     let mut vpcs: Vec<usize> = [m.subnet_vpc(s), m.subnet_vpc(d)]
@@ -1847,6 +1985,49 @@ fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<Stri
         .collect();
     out.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
     (out, note)
+}
+
+/// The other subnets of the source's VPC whose verdict towards the
+/// internet the fix changes.
+fn internet_side_effects(
+    search: &mut Search,
+    g: &internet::Gathered,
+    set: &[Edit],
+) -> Vec<Altered> {
+    let m = &search.work;
+    let s = search.s;
+    let others: Vec<usize> = m
+        .subnet_vpc(s)
+        .map(|v| {
+            m.vpcs[v]
+                .subnets
+                .iter()
+                .copied()
+                .filter(|&x| x != s)
+                .collect()
+        })
+        .unwrap_or_default();
+    let flow = search.flow;
+    let verdicts = |m: &Model| -> Vec<Verdict> {
+        others
+            .iter()
+            .map(|&x| internet::egress(m, x, g, flow, Detail::Outcome).0.verdict)
+            .collect()
+    };
+    let before = verdicts(m);
+    let after = search.with(set, |m, _, _, _| verdicts(m));
+    let m = &search.work;
+    others
+        .iter()
+        .zip(before.iter().zip(&after))
+        .filter(|(_, (b, a))| b != a)
+        .map(|(&x, (&b, &a))| Altered {
+            from: m.subnets[x].address.clone(),
+            to: internet::INTERNET.to_string(),
+            before: b,
+            after: a,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::analysis::internet::INTERNET;
 use crate::analysis::{self, fix, Lookup, Summary};
 use crate::ingest::{DocKind, Document, View};
 use crate::model::{Flow, Model, Verdict};
@@ -172,8 +173,8 @@ pub fn check(
     })
 }
 
-/// Fix hints for the failing subnet pairs of each expect that asks for
-/// `reachable`: the first [`MAX_HINTED_PAIRS`] pairs of each expect get
+/// Fix hints for the failing pairs of each expect that asks for
+/// `reachable`, between subnets or from a subnet to the internet: the first [`MAX_HINTED_PAIRS`] pairs of each expect get
 /// them, and the rest are counted in `fixes_omitted`. Expects for another
 /// verdict, and rules of other kinds, get none.
 fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Option<&Flow>) {
@@ -187,9 +188,9 @@ fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Opt
         .enumerate()
         .map(|(i, s)| (s.address.as_str(), i))
         .collect();
-    // (result, issue) and the pair of subnets.
+    // (result, issue) and the pair: subnets, or a subnet and the internet.
     let mut jobs: Vec<(usize, usize)> = Vec::new();
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut pairs: Vec<(usize, Option<usize>)> = Vec::new();
     // Expects come first among the results, in policy order.
     for (ri, (r, e)) in report.results.iter_mut().zip(&policy.expects).enumerate() {
         if !wanted(e) || r.outcome != Outcome::Fail {
@@ -200,8 +201,13 @@ fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Opt
             let (Some(from), Some(to)) = (&issue.from, &issue.to) else {
                 continue;
             };
-            let (Some(&s), Some(&d)) = (index.get(from.as_str()), index.get(to.as_str())) else {
+            let Some(&s) = index.get(from.as_str()) else {
                 continue;
+            };
+            let d = match index.get(to.as_str()) {
+                Some(&d) => Some(d),
+                None if to == INTERNET => None,
+                None => continue,
             };
             if hinted == MAX_HINTED_PAIRS {
                 r.fixes_omitted += 1;

@@ -84,10 +84,13 @@ pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanatio
         })
         .collect();
     if to_internet {
-        list.extend(
-            from.iter()
-                .map(|&s| trace::explain_internet(model, s, true, flow)),
-        );
+        list.extend(from.iter().map(|&s| {
+            let mut x = trace::explain_internet(model, s, true, flow);
+            if opts.intent_reachable {
+                x.fixes = Some(fix::internet_fixes(model, s, flow));
+            }
+            x
+        }));
     }
     if from_internet {
         list.extend(

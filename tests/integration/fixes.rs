@@ -4,7 +4,8 @@
 //! fix), and the HCL itself, read back and applied to the model by the
 //! small interpreter below, must make the pair reachable.
 
-use tfreach::analysis::fix::{fixes, Fix};
+use tfreach::analysis::fix::{fixes, internet_fixes, Fix};
+use tfreach::analysis::internet::Gathered;
 use tfreach::analysis::{evaluate_pair_flow, Detail};
 use tfreach::ingest::View;
 use tfreach::model::tgw::RouteIndex;
@@ -134,6 +135,17 @@ fn apply_hcl(base: &Model, fix: &Fix) -> Model {
                 let a = referent(&p, &c.module, known);
                 let i = m.peerings.iter().position(|x| x.address == a).unwrap();
                 Target::Peering(Link::To(i))
+            } else if let Some((_, g)) = ["gateway_id", "nat_gateway_id", "egress_only_gateway_id"]
+                .iter()
+                .find_map(|k| Some((k, attr(body, k)?)))
+            {
+                let a = referent(&g, &c.module, known);
+                let i = m.gateways.iter().position(|x| x.address == a).unwrap();
+                Target::Gateway {
+                    kind: m.gateways[i].kind,
+                    link: Link::To(i),
+                    label: a,
+                }
             } else {
                 let t = attr(body, "transit_gateway_id").expect("a target");
                 let a = referent(&t, &c.module, known);
@@ -451,6 +463,33 @@ fn checked(name: &str, from: &str, to: &str) -> (Model, Vec<Fix>) {
     (m, list)
 }
 
+fn egress(m: &Model, s: usize) -> Verdict {
+    let g = Gathered::of(m);
+    tfreach::analysis::internet::egress(m, s, &g, None, Detail::Reasons)
+        .0
+        .verdict
+}
+
+/// The fixes of a subnet towards the internet; each, applied through its
+/// HCL, makes the pair reachable.
+fn checked_internet(name: &str, from: &str) -> (Model, Vec<Fix>) {
+    let m = model(name);
+    let s = subnet(&m, from);
+    assert_ne!(egress(&m, s), Verdict::Reachable, "{from} -> internet");
+    let list = internet_fixes(&m, s, None);
+    assert!(!list.is_empty(), "{name}: no fix for {from} -> internet");
+    for f in &list {
+        let fixed = apply_hcl(&m, f);
+        assert_eq!(
+            egress(&fixed, s),
+            Verdict::Reachable,
+            "{name}: {from} -> internet: {} leaves the pair unreachable",
+            f.summary
+        );
+    }
+    (m, list)
+}
+
 fn kinds(f: &Fix) -> Vec<&'static str> {
     f.changes.iter().map(|c| c.kind).collect()
 }
@@ -678,6 +717,43 @@ fn fix_route_table_association() {
 }
 
 #[test]
+fn fix_internet_gateway_default_route() {
+    let (_, list) = checked_internet("fix_internet_gateway_default_route", "aws_subnet.public");
+    assert_eq!(kinds(&list[0]), ["add_route"]);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("destination_cidr_block = \"0.0.0.0/0\""),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("gateway_id             = aws_internet_gateway.main.id"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("route_table_id         = aws_route_table.public.id"),
+        "{hcl}"
+    );
+}
+
+#[test]
+fn fix_nat_gateway_route_for_private_subnet() {
+    // The internet gateway is a candidate too, but a subnet without public
+    // addresses stays blocked behind it: only the NAT gateway route is
+    // offered.
+    let (_, list) = checked_internet(
+        "fix_nat_gateway_route_for_private_subnet",
+        "aws_subnet.private",
+    );
+    assert_eq!(list.len(), 1);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("nat_gateway_id         = aws_nat_gateway.main.id"),
+        "{hcl}"
+    );
+    assert!(!hcl.contains("aws_internet_gateway"), "{hcl}");
+}
+
+#[test]
 fn fix_hints_are_empty_for_a_reachable_pair() {
     let m = model("fix_route_into_active_peering");
     let (s, d) = (
@@ -709,6 +785,28 @@ fn every_hint_on_the_rule_fixtures_parses_and_applies() {
             .flat_map(|s| (0..n).map(move |d| (s, d)))
             .filter(|&(s, d)| s != d && verdict(&m, s, d) != Verdict::Reachable)
             .take(6);
+        // Subnets that cannot reach the internet, where the input has one.
+        if tfreach::analysis::internet::present(&m) {
+            let out = (0..n)
+                .filter(|&s| egress(&m, s) != Verdict::Reachable)
+                .take(3);
+            for s in out {
+                for f in internet_fixes(&m, s, None) {
+                    if f.note.as_deref().is_some_and(|n| n.contains("as variable")) {
+                        continue;
+                    }
+                    let fixed = apply_hcl(&m, &f);
+                    assert_eq!(
+                        egress(&fixed, s),
+                        Verdict::Reachable,
+                        "{name}: {} -> internet: {}",
+                        m.subnets[s].address,
+                        f.summary
+                    );
+                    checked_fixes += 1;
+                }
+            }
+        }
         for (s, d) in pairs {
             for f in fixes(&m, s, d, None) {
                 // A hint that passes an ID into a module as a variable

@@ -110,6 +110,8 @@ rule!(
     fix_tgw_route_propagation,
     fix_tgw_static_route_across_peering,
     fix_route_table_association,
+    fix_internet_gateway_default_route,
+    fix_nat_gateway_route_for_private_subnet,
 );
 
 #[test]
