@@ -222,12 +222,17 @@ pub fn fixes_of_pairs(
         .iter()
         .any(|p| p.1.is_none())
         .then(|| internet::Gathered::of(model));
+    // One working copy of the model per piece of parallel work, made when
+    // a pair first needs it: every search undoes its edits.
     pairs
         .par_iter()
-        .map(|&(s, d)| match d {
-            Some(d) => fixes(model, s, d, flow),
-            None => search_fixes(model, s, NO_SUBNET, flow, gathered.as_ref()),
-        })
+        .map_init(
+            || None,
+            |work, &(s, d)| match d {
+                Some(d) => search_fixes(model, work, s, d, flow, None),
+                None => search_fixes(model, work, s, NO_SUBNET, flow, gathered.as_ref()),
+            },
+        )
         .collect()
 }
 
@@ -235,7 +240,7 @@ pub fn fixes_of_pairs(
 /// for `flow` (`None`: any traffic), fewest resources first; empty when the
 /// pair is reachable already or nothing tfreach can propose helps.
 pub fn fixes(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Vec<Fix> {
-    search_fixes(model, s, d, flow, None)
+    search_fixes(model, &mut None, s, d, flow, None)
 }
 
 /// The fixes that let subnet `s` open connections to the internet and get
@@ -249,9 +254,11 @@ pub fn internet_fixes(model: &Model, s: usize, flow: Option<&Flow>) -> Vec<Fix> 
 const NO_SUBNET: usize = usize::MAX;
 
 /// The search behind [`fixes`] and [`internet_fixes`]: towards subnet `d`,
-/// or towards the internet when `internet` is given.
+/// or towards the internet when `internet` is given. `work` is a copy of
+/// `model` (made here when there is none yet), left as it was found.
 fn search_fixes(
     model: &Model,
+    work: &mut Option<Model>,
     s: usize,
     d: usize,
     flow: Option<&Flow>,
@@ -262,7 +269,7 @@ fn search_fixes(
         return Vec::new();
     }
     let mut search = Search {
-        work: model.clone(),
+        work: work.get_or_insert_with(|| model.clone()),
         base_peerings: model.peerings.len(),
         s,
         d,
@@ -377,8 +384,8 @@ fn eval_in(
 }
 
 struct Search<'f> {
-    /// The model edits are applied to and undone from.
-    work: Model,
+    /// A copy of the model, which edits are applied to and undone from.
+    work: &'f mut Model,
     base_peerings: usize,
     s: usize,
     d: usize,

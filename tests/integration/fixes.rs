@@ -4,7 +4,7 @@
 //! fix), and the HCL itself, read back and applied to the model by the
 //! small interpreter below, must make the pair reachable.
 
-use tfreach::analysis::fix::{fixes, internet_fixes, Fix};
+use tfreach::analysis::fix::{fixes, fixes_of_pairs, internet_fixes, Fix};
 use tfreach::analysis::internet::Gathered;
 use tfreach::analysis::{evaluate_pair_flow, Detail};
 use tfreach::ingest::View;
@@ -763,6 +763,43 @@ fn fix_hints_are_empty_for_a_reachable_pair() {
     let fixed = fixes(&m, s, d, None);
     let repaired = apply_hcl(&m, &fixed[0]);
     assert!(fixes(&repaired, s, d, None).is_empty());
+}
+
+/// The hints of many pairs, searched one after the other on one working
+/// copy of the model (one thread), are the hints of each pair searched
+/// alone: every search leaves the copy as it found it.
+#[test]
+fn hints_searched_in_turn_equal_hints_searched_alone() {
+    let mut compared = 0;
+    for name in [
+        "fix_transitive_peering_options",
+        "fix_network_acl_rule",
+        "fix_tgw_route_table_association",
+        "fix_tgw_static_route_across_peering",
+        "fix_route_table_association",
+        "fix_nat_gateway_route_for_private_subnet",
+    ] {
+        let m = model(name);
+        let n = m.subnets.len();
+        let mut pairs: Vec<(usize, Option<usize>)> = (0..n)
+            .flat_map(|s| (0..n).filter(move |&d| d != s).map(move |d| (s, Some(d))))
+            .collect();
+        pairs.extend((0..n).map(|s| (s, None)));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let together = pool.install(|| fixes_of_pairs(&m, &pairs, None));
+        for (&(s, d), got) in pairs.iter().zip(&together) {
+            let alone = match d {
+                Some(d) => fixes(&m, s, d, None),
+                None => internet_fixes(&m, s, None),
+            };
+            assert_eq!(got, &alone, "{name}: {s} -> {d:?}");
+            compared += alone.len();
+        }
+    }
+    assert!(compared >= 10, "only {compared} hints compared");
 }
 
 /// Every hint tfreach gives on the rule fixtures (up to a few pairs each)
