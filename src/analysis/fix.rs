@@ -58,6 +58,10 @@ pub struct Change {
     /// The module the change goes in (`module.net`, or `` for the root
     /// module); with instance keys, the module's source serves them all.
     pub module: String,
+    /// With several documents read as one estate: the label of the one
+    /// whose configuration the change goes in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
     /// The existing resource the change goes in (an attribute or nested
     /// block) or is written beside (a new resource): the route table, the
     /// route, the peering, the network ACL, the VPC.
@@ -1187,28 +1191,50 @@ fn acls(
 // -- describing a fix -----------------------------------------------------------
 
 /// A Terraform address split into its module and its address within it.
+/// With several documents read as one estate, `module` starts with the
+/// document's label and a colon (`network:`, `network:module.hub`): a
+/// reference reaches only what its own document's configuration holds.
 struct Addr<'a> {
     module: &'a str,
     local: &'a str,
 }
 
+/// The length of a document label and its colon at the start of an
+/// address (`network:aws_vpc.hub`), if any: a colon before the first `.`
+/// or `[`.
+fn label_len(address: &str) -> usize {
+    let end = address.find(['.', '[']).unwrap_or(address.len());
+    address[..end].find(':').map_or(0, |i| i + 1)
+}
+
 fn split(address: &str) -> Addr<'_> {
-    let parts = crate::ingest::address::split_traversal(address);
+    let label = label_len(address);
+    let rest = &address[label..];
+    let parts = crate::ingest::address::split_traversal(rest);
     let mut i = 0;
     let mut len = 0;
     while i + 1 < parts.len() && parts[i] == "module" {
         len += parts[i].len() + 1 + parts[i + 1].len() + 1;
         i += 2;
     }
-    if len == 0 || len > address.len() {
+    if len == 0 || len > rest.len() {
         return Addr {
-            module: "",
-            local: address,
+            module: &address[..label],
+            local: rest,
         };
     }
     Addr {
-        module: &address[..len - 1],
-        local: &address[len..],
+        module: &address[..label + len - 1],
+        local: &rest[len..],
+    }
+}
+
+/// The address of `local` in module `home` (as [`split`] gives it).
+fn join_address(home: &str, local: &str) -> String {
+    if home.is_empty() || home.ends_with(':') {
+        format!("{home}{local}")
+    } else {
+        format!("{home}.{local}")
     }
 }
 
@@ -1253,10 +1279,17 @@ impl Refs<'_> {
 }
 
 fn module_name(m: &str) -> String {
-    if m.is_empty() {
-        "the root module".into()
+    let label = label_len(m);
+    let module = &m[label..];
+    let name = if module.is_empty() {
+        "the root module".to_string()
     } else {
-        m.to_string()
+        module.to_string()
+    };
+    if label == 0 {
+        name
+    } else {
+        format!("{name} of {}", &m[..label - 1])
     }
 }
 
@@ -1397,14 +1430,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     )
                 );
                 let local = format!("aws_vpc_peering_connection.{name}");
-                new_peering = Some((
-                    if home.is_empty() {
-                        local.clone()
-                    } else {
-                        format!("{home}.{local}")
-                    },
-                    home.clone(),
-                ));
+                new_peering = Some((join_address(&home, &local), home.clone()));
                 changes.push(Change {
                     kind: "add_peering",
                     description: format!(
@@ -1414,6 +1440,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     module: home,
                     resource: va.address.clone(),
                     placed: None,
+                    document: None,
                     insert: Insert::Before,
                     hcl,
                 });
@@ -1438,6 +1465,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         module: home,
                         resource: t.address.clone(),
                         placed: None,
+                        document: None,
                         insert: Insert::Inside,
                         hcl: format!(
                             "route {{\n{}}}\n",
@@ -1481,6 +1509,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     module: home,
                     resource: table_home_address(m, table).to_string(),
                     placed: None,
+                    document: None,
                     insert: Insert::Before,
                     hcl,
                 });
@@ -1517,6 +1546,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     module: home,
                     resource: resource.clone(),
                     placed: None,
+                    document: None,
                     insert: Insert::Replace,
                     hcl,
                 });
@@ -1541,6 +1571,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         module: home,
                         resource: p.address.clone(),
                         placed: None,
+                        document: None,
                         insert: Insert::Replace,
                         hcl: "auto_accept = true\n".into(),
                     });
@@ -1558,11 +1589,21 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                                 module: home.clone(),
                                 resource: p.address.clone(),
                                 placed: None,
+                                document: None,
                                 insert: Insert::Replace,
                                 hcl: "auto_accept = false\n".into(),
                             });
                         }
                     }
+                    // The accepter goes with the accepter VPC: in an estate
+                    // of several documents, that VPC's own configuration.
+                    let (home, anchor) = match &p.accepter {
+                        Link::To(b) => {
+                            let v = &m.vpcs[*b].address;
+                            (split(v).module.to_string(), v.clone())
+                        }
+                        _ => (home, p.address.clone()),
+                    };
                     let name = fresh(format!("fix_{}", name_of(&p.address)));
                     let hcl = format!(
                         "resource \"aws_vpc_peering_connection_accepter\" \"{name}\" {{\n{}}}\n",
@@ -1584,8 +1625,9 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                             p.address
                         ),
                         module: home,
-                        resource: p.address.clone(),
+                        resource: anchor,
                         placed: None,
+                        document: None,
                         insert: Insert::Before,
                         hcl,
                     });
@@ -1681,6 +1723,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     module: home,
                     resource: a.address.clone(),
                     placed: None,
+                    document: None,
                     insert: if inline {
                         Insert::Inside
                     } else {
@@ -1728,6 +1771,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     module: home,
                     resource: att.address.clone(),
                     placed: None,
+                    document: None,
                     insert: Insert::Before,
                     hcl,
                 });
@@ -1765,6 +1809,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     module: home,
                     resource: att.address.clone(),
                     placed: None,
+                    document: None,
                     insert: Insert::Before,
                     hcl,
                 });
@@ -1811,6 +1856,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     module: home,
                     resource: anchor,
                     placed: None,
+                    document: None,
                     insert: Insert::Before,
                     hcl,
                 });
@@ -1841,10 +1887,18 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     module: home,
                     resource: sn.address.clone(),
                     placed: None,
+                    document: None,
                     insert: Insert::Before,
                     hcl,
                 });
             }
+        }
+    }
+    for c in &mut changes {
+        let label = label_len(&c.module);
+        if label > 0 {
+            c.document = Some(c.module[..label - 1].to_string());
+            c.module = c.module[label..].to_string();
         }
     }
     let (alters, note) = side_effects(search, set);
@@ -2048,6 +2102,15 @@ mod tests {
         assert_eq!(a.local, r#"aws_route_table.rt["a.b"]"#);
         let b = split("aws_vpc.a");
         assert_eq!((b.module, b.local), ("", "aws_vpc.a"));
+        let c = split(r#"net:module.hub["a:b"].aws_vpc.a"#);
+        assert_eq!(
+            (c.module, c.local),
+            (r#"net:module.hub["a:b"]"#, "aws_vpc.a")
+        );
+        let d = split("net:aws_vpc.a");
+        assert_eq!((d.module, d.local), ("net:", "aws_vpc.a"));
+        assert_eq!(module_name("net:"), "the root module of net");
+        assert_eq!(join_address("net:", "aws_vpc.a"), "net:aws_vpc.a");
     }
 
     #[test]

@@ -677,11 +677,14 @@ fn write_fixes(s: &mut String, x: &RuleResult, d: &Detail) {
                 f.cost
             );
             for c in &f.changes {
-                let module = if c.module.is_empty() {
+                let mut module = if c.module.is_empty() {
                     "the root module".to_string()
                 } else {
                     code(&c.module)
                 };
+                if let Some(d) = &c.document {
+                    module = format!("{module} of {}", code(d));
+                }
                 let at = c
                     .placed
                     .as_ref()

@@ -403,11 +403,14 @@ pub fn write_fix_list(out: &mut dyn Write, fixes: &[Fix], indent: &str) -> io::R
         let what = if n == 1 { "change" } else { "changes" };
         writeln!(out, "{indent}{}. {} ({n} {what})", i + 1, term(&f.summary))?;
         for c in &f.changes {
-            let module = if c.module.is_empty() {
-                "the root module"
+            let mut module = if c.module.is_empty() {
+                "the root module".to_string()
             } else {
-                c.module.as_str()
+                c.module.clone()
             };
+            if let Some(d) = &c.document {
+                module = format!("{module} of {d}");
+            }
             let at = c
                 .placed
                 .as_ref()
@@ -417,7 +420,7 @@ pub fn write_fix_list(out: &mut dyn Write, fixes: &[Fix], indent: &str) -> io::R
                 out,
                 "{indent}   - {} [in {}{}]",
                 term(&c.description),
-                term(module),
+                term(&module),
                 term(&at)
             )?;
             for line in c.hcl.lines() {

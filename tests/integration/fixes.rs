@@ -869,3 +869,61 @@ fn every_hint_on_the_rule_fixtures_parses_and_applies() {
     }
     assert!(checked_fixes >= 20, "only {checked_fixes} hints checked");
 }
+
+/// In an estate of several documents, every hint's HCL parses, names no
+/// document label (a reference reaches only its own configuration: a
+/// resource of another document is named by its ID or a variable), and
+/// each change says which document's configuration it goes in.
+#[test]
+fn estate_hints_stay_within_one_documents_configuration() {
+    let mut seen = 0;
+    let mut dirs: Vec<_> = std::fs::read_dir(root().join("fixtures/estates"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        let docs: Vec<(String, tfreach::ingest::Document)> = files
+            .iter()
+            .map(|p| {
+                let bytes = std::fs::read(p).unwrap();
+                let label = p.file_stem().unwrap().to_string_lossy().to_string();
+                (label, tfreach::ingest::parse(&bytes, "fixture").unwrap())
+            })
+            .collect();
+        if docs.len() < 2 {
+            continue;
+        }
+        let refs: Vec<(&str, &tfreach::ingest::Document)> =
+            docs.iter().map(|(l, d)| (l.as_str(), d)).collect();
+        let m = tfreach::model::build_many(&refs, View::Planned).model;
+        let n = m.subnets.len();
+        for s in 0..n {
+            for d in (0..n).filter(|&d| d != s) {
+                for f in fixes(&m, s, d, None) {
+                    for c in &f.changes {
+                        let body = hcl::parse(&c.hcl).unwrap_or_else(|e| panic!("{e}\n{}", c.hcl));
+                        let text = hcl::format::to_string(&body).unwrap();
+                        for (label, _) in &docs {
+                            assert!(
+                                !text.contains(&format!("{label}:")),
+                                "{}: {}",
+                                dir.display(),
+                                c.hcl
+                            );
+                        }
+                        assert!(c.document.is_some(), "{}: {}", dir.display(), c.description);
+                        seen += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen >= 3, "only {seen} changes checked");
+}
