@@ -20,14 +20,16 @@ use crate::model::flow::{protocol_name, ICMP, ICMPV6, TCP, UDP};
 use crate::model::tgw::RouteIndex;
 use crate::model::{
     AclRule, AttachmentKind, Dest, Direction, Flow, FlowSet, GatewayKind, Link, Model, Origin,
-    Peering, PeeringState, Route, Target, TgwRoute, TgwTarget, Verdict,
+    Peering, PeeringState, Route, SgRule, Target, TgwRoute, TgwTarget, Verdict,
 };
 use crate::net::{Family, Prefix};
 
 use super::acl::evaluate;
 use super::internet;
 use super::pair::{evaluate_pair_flow, PairEval};
+use super::security_group::{reference_scope, Side};
 use super::walk::{Detail, Leg, Outcome};
+use super::workloads;
 
 /// One way to make a pair reachable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -2089,6 +2091,324 @@ fn internet_side_effects(
             after: a,
         })
         .collect()
+}
+
+// -- security group rules for workload pairs -------------------------------------
+
+/// What a new security group rule names as its peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SgPeer {
+    /// A group (index into `Model::security_groups`), where AWS lets the
+    /// rule's group reference it.
+    Group(usize),
+    /// A block: a subnet of the peer workload.
+    Cidr(Prefix),
+}
+
+/// Rules added to one group on one side, one per peer.
+#[derive(Debug, Clone)]
+struct SgEdit {
+    group: usize,
+    egress: bool,
+    peers: Vec<SgPeer>,
+    rule: AclFlows,
+}
+
+/// The fixes that make workload `a` reach workload `b` (indices into
+/// `Model::workloads`) where the network carries the traffic and their
+/// security groups refuse it: an outbound rule in the source's group, an
+/// inbound rule in the destination's, or both, each naming the peer's
+/// group where AWS allows the reference (same VPC, an active same-Region
+/// peering, a transit gateway with referencing on, inbound only) and the
+/// peer's subnet blocks otherwise. Each set is applied to a copy of the
+/// model and kept only when the pair becomes `reachable`.
+pub fn workload_fixes(model: &Model, a: usize, b: usize, flow: Option<&Flow>) -> Vec<Fix> {
+    let verdict = |m: &Model| {
+        workloads::evaluate(m, &[a], &[b], flow)
+            .pop()
+            .map(|p| (p.verdict, p.reasons))
+    };
+    let Some((base, reasons)) = verdict(model) else {
+        return Vec::new();
+    };
+    if base == Verdict::Reachable {
+        return Vec::new();
+    }
+    let said = |c: &str| reasons.iter().any(|r| r.code == c);
+    let rule = match (flow.and_then(|f| f.protocol), flow.and_then(|f| f.port)) {
+        (Some(p @ (TCP | UDP)), Some(port)) => AclFlows::Ports(p, port, port),
+        (Some(p @ (TCP | UDP)), None) => AclFlows::Ports(p, 0, 65535),
+        (Some(p), _) => AclFlows::Protocol(p),
+        (None, _) => match model.workloads[b].ports.first() {
+            Some(port) => AclFlows::Ports(port.protocol, port.port, port.port),
+            None => AclFlows::All,
+        },
+    };
+    let out = (said(codes::SG_EGRESS_DENIES) || said(codes::DEFAULT_EGRESS_REMOVED))
+        .then(|| sg_edit(model, a, b, true, rule))
+        .flatten();
+    let inb = said(codes::SG_INGRESS_DENIES)
+        .then(|| sg_edit(model, b, a, false, rule))
+        .flatten();
+    let sets: Vec<Vec<SgEdit>> = [
+        out.iter().cloned().collect(),
+        inb.iter().cloned().collect(),
+        out.iter().chain(&inb).cloned().collect(),
+    ]
+    .into_iter()
+    .filter(|s: &Vec<SgEdit>| !s.is_empty())
+    .collect();
+    for set in sets {
+        let mut work = model.clone();
+        for e in &set {
+            apply_sg(&mut work, e);
+        }
+        if verdict(&work).map(|v| v.0) == Some(Verdict::Reachable) {
+            let mut fix = describe_sg(model, &set);
+            fix.alters = workload_side_effects(model, &work, a, b, flow);
+            return vec![fix];
+        }
+    }
+    Vec::new()
+}
+
+/// The other ordered pairs of the workloads in the two workloads' VPCs
+/// whose verdict differs between `before` and `after`.
+fn workload_side_effects(
+    before: &Model,
+    after: &Model,
+    a: usize,
+    b: usize,
+    flow: Option<&Flow>,
+) -> Vec<Altered> {
+    let vpc = |w: usize| {
+        before.workloads[w]
+            .places
+            .first()
+            .and_then(|&s| before.subnet_vpc(s))
+    };
+    let vpcs = [vpc(a), vpc(b)];
+    let near: Vec<usize> = (0..before.workloads.len())
+        .filter(|&w| vpc(w).is_some() && vpcs.contains(&vpc(w)))
+        .take(64)
+        .collect();
+    let verdicts = |m: &Model| -> Vec<(usize, usize, Verdict)> {
+        workloads::evaluate(m, &near, &near, flow)
+            .into_iter()
+            .map(|p| (p.from, p.to, p.verdict))
+            .collect()
+    };
+    let (was, now) = (verdicts(before), verdicts(after));
+    was.iter()
+        .zip(&now)
+        .filter(|(x, y)| x.2 != y.2 && (x.0, x.1) != (a, b))
+        .map(|(x, y)| Altered {
+            from: before.workloads[x.0].address.clone(),
+            to: before.workloads[x.1].address.clone(),
+            before: x.2,
+            after: y.2,
+        })
+        .collect()
+}
+
+/// Rules in the first group of workload `own` towards workload `peer`.
+fn sg_edit(m: &Model, own: usize, peer: usize, egress: bool, rule: AclFlows) -> Option<SgEdit> {
+    let (w, p) = (&m.workloads[own], &m.workloads[peer]);
+    let &group = w.security_groups.first()?;
+    let side = if egress { Side::Egress } else { Side::Ingress };
+    let vpc = |x: &crate::model::Workload| x.places.first().and_then(|&s| m.subnet_vpc(s));
+    let referable = reference_scope(m, vpc(w), vpc(p), side).is_ok();
+    let peers: Vec<SgPeer> = match p.security_groups.first() {
+        Some(&g) if referable => vec![SgPeer::Group(g)],
+        _ => {
+            let mut blocks: Vec<SgPeer> = p
+                .places
+                .iter()
+                .flat_map(|&s| m.subnets[s].cidrs.all().copied().collect::<Vec<_>>())
+                .map(SgPeer::Cidr)
+                .collect();
+            blocks.dedup();
+            blocks
+        }
+    };
+    (!peers.is_empty()).then_some(SgEdit {
+        group,
+        egress,
+        peers,
+        rule,
+    })
+}
+
+/// Adds the rules of `e` to the group.
+fn apply_sg(m: &mut Model, e: &SgEdit) {
+    let addresses: Vec<Option<String>> = e
+        .peers
+        .iter()
+        .map(|p| match p {
+            SgPeer::Group(g) => Some(m.security_groups[*g].address.clone()),
+            SgPeer::Cidr(_) => None,
+        })
+        .collect();
+    let g = &mut m.security_groups[e.group];
+    let list = if e.egress {
+        &mut g.egress
+    } else {
+        &mut g.ingress
+    };
+    for (p, address) in e.peers.iter().zip(addresses) {
+        list.push(SgRule {
+            cidr: match p {
+                SgPeer::Cidr(c) => Some(*c),
+                SgPeer::Group(_) => None,
+            },
+            peer: address,
+            group: match p {
+                SgPeer::Group(x) => Some(Link::To(*x)),
+                SgPeer::Cidr(_) => None,
+            },
+            self_ref: false,
+            prefix_list: None,
+            flows: e.rule.flows(),
+            unknown: None,
+            resource: "(new rule)".into(),
+        });
+    }
+}
+
+/// One fix from security group rules.
+fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
+    let mut notes = Vec::new();
+    let mut changes = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for e in set {
+        let g = &m.security_groups[e.group];
+        let home = split(&g.address).module.to_string();
+        let way = if e.egress { "egress" } else { "ingress" };
+        let list = if e.egress { &g.egress } else { &g.ingress };
+        let inline = !list.is_empty() && list.iter().all(|r| r.resource == g.address);
+        let (protocol, from_port, to_port) = match e.rule {
+            AclFlows::All => ("-1".to_string(), 0, 0),
+            AclFlows::Ports(p, lo, hi) => (protocol_name(p), lo, hi),
+            AclFlows::Protocol(p) => (protocol_name(p), 0, 0),
+        };
+        let mut refs = Refs { notes: &mut notes };
+        for peer in &e.peers {
+            let (what, hcl) = match peer {
+                SgPeer::Group(x) => {
+                    let pg = &m.security_groups[*x];
+                    let r = refs.to(&home, &pg.address, "id", pg.aws_id.as_deref());
+                    (
+                        format!("group {}", pg.address),
+                        if inline {
+                            ("security_groups", format!("[{r}]"))
+                        } else {
+                            ("referenced_security_group_id", r)
+                        },
+                    )
+                }
+                SgPeer::Cidr(c) => (
+                    c.to_string(),
+                    match (inline, c.family) {
+                        (true, Family::V4) => ("cidr_blocks", format!("[\"{c}\"]")),
+                        (true, Family::V6) => ("ipv6_cidr_blocks", format!("[\"{c}\"]")),
+                        (false, Family::V4) => ("cidr_ipv4", format!("\"{c}\"")),
+                        (false, Family::V6) => ("cidr_ipv6", format!("\"{c}\"")),
+                    },
+                ),
+            };
+            let ports: Vec<(&str, String)> = if protocol == "-1" && !inline {
+                Vec::new()
+            } else {
+                vec![
+                    ("from_port", from_port.to_string()),
+                    ("to_port", to_port.to_string()),
+                ]
+            };
+            let text = if inline {
+                let mut lines = ports.clone();
+                lines.push(("protocol", format!("\"{protocol}\"")));
+                lines.push(hcl);
+                format!("{way} {{\n{}}}\n", attrs(&lines, "  "))
+            } else {
+                let base = format!("fix_{}_{way}", name_of(&g.address));
+                let mut name = base.clone();
+                let mut k = 2;
+                while names.contains(&name) {
+                    name = format!("{base}_{k}");
+                    k += 1;
+                }
+                names.push(name.clone());
+                let mut lines = vec![(
+                    "security_group_id",
+                    refs.to(&home, &g.address, "id", g.aws_id.as_deref()),
+                )];
+                lines.push(hcl);
+                lines.push(("ip_protocol", format!("\"{protocol}\"")));
+                lines.extend(ports);
+                format!(
+                    "resource \"aws_vpc_security_group_{way}_rule\" \"{name}\" {{\n{}}}\n",
+                    attrs(&lines, "  ")
+                )
+            };
+            let dir = if e.egress { "to" } else { "from" };
+            changes.push(Change {
+                kind: "add_security_group_rule",
+                description: format!(
+                    "let {} admit {} {dir} {what}{}",
+                    g.address,
+                    match e.rule {
+                        AclFlows::All => "all traffic".to_string(),
+                        AclFlows::Ports(p, lo, hi) if lo == hi =>
+                            format!("{} {lo}", protocol_name(p)),
+                        AclFlows::Ports(p, lo, hi) => format!("{} {lo}-{hi}", protocol_name(p)),
+                        AclFlows::Protocol(p) => protocol_name(p),
+                    },
+                    if inline {
+                        format!(" (an {way} block: its {way} rules are inline)")
+                    } else {
+                        String::new()
+                    }
+                ),
+                module: home.clone(),
+                document: None,
+                resource: g.address.clone(),
+                placed: None,
+                insert: if inline {
+                    Insert::Inside
+                } else {
+                    Insert::Before
+                },
+                hcl: text,
+            });
+        }
+    }
+    for c in &mut changes {
+        let label = label_len(&c.module);
+        if label > 0 {
+            c.document = Some(c.module[..label - 1].to_string());
+            c.module = c.module[label..].to_string();
+        }
+    }
+    notes.sort();
+    notes.dedup();
+    let summary = changes
+        .iter()
+        .map(|c| {
+            c.description
+                .split(" (")
+                .next()
+                .unwrap_or(&c.description)
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Fix {
+        cost: changes.len(),
+        summary,
+        changes,
+        alters: Vec::new(),
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
 }
 
 #[cfg(test)]

@@ -225,6 +225,35 @@ fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Opt
     for ((ri, ii), fixes) in jobs.into_iter().zip(found) {
         report.results[ri].issues[ii].fixes = Some(fixes);
     }
+    // Workload pairs: security group rules, for the expect's own flow.
+    let workloads: HashMap<&str, usize> = model
+        .workloads
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.address.as_str(), i))
+        .collect();
+    for (r, e) in report.results.iter_mut().zip(&policy.expects) {
+        if !wanted(e) || r.outcome != Outcome::Fail {
+            continue;
+        }
+        let asked = e.flow.or(flow.copied());
+        let mut hinted = 0;
+        for issue in &mut r.issues {
+            let (Some(from), Some(to)) = (&issue.from, &issue.to) else {
+                continue;
+            };
+            let (Some(&a), Some(&b)) = (workloads.get(from.as_str()), workloads.get(to.as_str()))
+            else {
+                continue;
+            };
+            if hinted == MAX_HINTED_PAIRS {
+                r.fixes_omitted += 1;
+                continue;
+            }
+            hinted += 1;
+            issue.fixes = Some(fix::workload_fixes(model, a, b, asked.as_ref()));
+        }
+    }
 }
 
 /// Says, for each change of each hint, the file and line of the resource

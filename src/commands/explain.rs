@@ -41,7 +41,13 @@ pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanatio
         let list: Vec<Explanation> = from_w
             .iter()
             .flat_map(|&a| to_w.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
-            .map(|(a, b)| trace::explain_workloads(model, a, b, flow))
+            .map(|(a, b)| {
+                let mut x = trace::explain_workloads(model, a, b, flow);
+                if opts.intent_reachable {
+                    x.fixes = Some(fix::workload_fixes(model, a, b, flow));
+                }
+                x
+            })
             .collect();
         if list.is_empty() {
             return Err(Error::SameSubnet {

@@ -4,14 +4,14 @@
 //! fix), and the HCL itself, read back and applied to the model by the
 //! small interpreter below, must make the pair reachable.
 
-use tfreach::analysis::fix::{fixes, fixes_of_pairs, internet_fixes, Fix};
+use tfreach::analysis::fix::{fixes, fixes_of_pairs, internet_fixes, workload_fixes, Fix};
 use tfreach::analysis::internet::Gathered;
 use tfreach::analysis::{evaluate_pair_flow, Detail};
 use tfreach::ingest::View;
 use tfreach::model::tgw::RouteIndex;
 use tfreach::model::{
     AclRule, AttachmentKind, Dest, GatewayKind, Link, Model, Origin, Peering, PeeringState, Route,
-    Target, TgwRoute, TgwTarget, Verdict,
+    SgRule, Target, TgwRoute, TgwTarget, Verdict,
 };
 use tfreach::net::Prefix;
 
@@ -47,6 +47,7 @@ fn addresses(m: &Model) -> Vec<String> {
     out.extend(m.transit_gateways.iter().map(|x| x.address.clone()));
     out.extend(m.tgw_route_tables.iter().map(|x| x.address.clone()));
     out.extend(m.tgw_attachments.iter().map(|x| x.address.clone()));
+    out.extend(m.security_groups.iter().map(|x| x.address.clone()));
     out.extend(
         m.route_tables
             .iter()
@@ -419,6 +420,90 @@ fn apply_hcl(base: &Model, fix: &Fix) -> Model {
                 m.subnets[s].route_table = Link::To(t);
                 m.subnets[s].explicit_association = true;
             }
+            "add_security_group_rule" => {
+                let b = body.blocks().next().unwrap();
+                let inline = b.identifier() != "resource";
+                let (group, egress) = if inline {
+                    // A block for the group the description names.
+                    let g = m
+                        .security_groups
+                        .iter()
+                        .position(|g| c.description.starts_with(&format!("let {} ", g.address)))
+                        .unwrap();
+                    (g, b.identifier() == "egress")
+                } else {
+                    let labels: Vec<&str> = b.labels().iter().map(|l| l.as_str()).collect();
+                    let a = referent(
+                        &attr(b.body(), "security_group_id").unwrap(),
+                        &c.module,
+                        &known,
+                    );
+                    let g = m
+                        .security_groups
+                        .iter()
+                        .position(|g| g.address == a)
+                        .unwrap();
+                    (g, labels[0] == "aws_vpc_security_group_egress_rule")
+                };
+                let rb = b.body();
+                let protocol = attr(rb, "ip_protocol")
+                    .or_else(|| attr(rb, "protocol"))
+                    .unwrap();
+                let port = |k: &str| attr(rb, k).map(|v| v.parse::<u16>().unwrap());
+                let flows = match protocol.as_str() {
+                    "-1" => tfreach::model::FlowSet::all(),
+                    "tcp" => tfreach::model::FlowSet::ports(
+                        6,
+                        port("from_port").unwrap(),
+                        port("to_port").unwrap(),
+                    ),
+                    "udp" => tfreach::model::FlowSet::ports(
+                        17,
+                        port("from_port").unwrap(),
+                        port("to_port").unwrap(),
+                    ),
+                    other => panic!("protocol {other}"),
+                };
+                let peer_group = attr(rb, "referenced_security_group_id")
+                    .or_else(|| attr(rb, "security_groups").map(|l| list_item(&l)));
+                let (cidr, group_link, peer) = match peer_group {
+                    Some(r) => {
+                        let a = referent(&r, &c.module, &known);
+                        let i = m
+                            .security_groups
+                            .iter()
+                            .position(|g| g.address == a)
+                            .unwrap();
+                        (None, Some(Link::To(i)), Some(a))
+                    }
+                    None => {
+                        let c = attr(rb, "cidr_ipv4")
+                            .or_else(|| attr(rb, "cidr_ipv6"))
+                            .or_else(|| {
+                                attr(rb, "cidr_blocks")
+                                    .map(|l| l.trim_matches(['[', ']', ' ', '"']).to_string())
+                            })
+                            .unwrap();
+                        (Some(c.parse::<Prefix>().unwrap()), None, None)
+                    }
+                };
+                let g = &mut m.security_groups[group];
+                let list = if egress {
+                    &mut g.egress
+                } else {
+                    &mut g.ingress
+                };
+                list.push(SgRule {
+                    cidr,
+                    peer,
+                    group: group_link,
+                    self_ref: false,
+                    prefix_list: None,
+                    flows,
+                    unknown: None,
+                    resource: full("hint"),
+                });
+            }
             other => panic!("unknown kind {other}"),
         }
     }
@@ -488,6 +573,27 @@ fn checked_internet(name: &str, from: &str) -> (Model, Vec<Fix>) {
         );
     }
     (m, list)
+}
+
+/// The one item of a list expression's text (`[x]`, over several lines).
+fn list_item(list: &str) -> String {
+    let item = list.trim_matches(|c: char| c == '[' || c == ']' || c == ',' || c.is_whitespace());
+    assert!(!item.contains(','), "one item: {list}");
+    item.to_string()
+}
+
+fn workload(m: &Model, address: &str) -> usize {
+    m.workloads
+        .iter()
+        .position(|w| w.address == address)
+        .unwrap_or_else(|| panic!("no workload {address}"))
+}
+
+fn workload_verdict(m: &Model, a: usize, b: usize) -> Verdict {
+    tfreach::analysis::workloads::evaluate(m, &[a], &[b], None)
+        .pop()
+        .unwrap()
+        .verdict
 }
 
 fn kinds(f: &Fix) -> Vec<&'static str> {
@@ -754,6 +860,33 @@ fn fix_nat_gateway_route_for_private_subnet() {
 }
 
 #[test]
+fn fix_security_group_rule_for_workload_pair() {
+    // One inbound rule in the database's group, for the port it serves,
+    // referencing the app's group (one VPC: AWS allows the reference).
+    let m = model("fix_security_group_rule_for_workload_pair");
+    let (a, b) = (
+        workload(&m, "aws_instance.app"),
+        workload(&m, "aws_db_instance.main"),
+    );
+    assert_eq!(workload_verdict(&m, a, b), Verdict::Blocked);
+    let list = workload_fixes(&m, a, b, None);
+    assert_eq!(list.len(), 1);
+    assert_eq!(kinds(&list[0]), ["add_security_group_rule"]);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("resource \"aws_vpc_security_group_ingress_rule\""),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("referenced_security_group_id = aws_security_group.app.id"),
+        "{hcl}"
+    );
+    assert!(hcl.contains("from_port                    = 5432"), "{hcl}");
+    let fixed = apply_hcl(&m, &list[0]);
+    assert_eq!(workload_verdict(&fixed, a, b), Verdict::Reachable);
+}
+
+#[test]
 fn fix_hints_are_empty_for_a_reachable_pair() {
     let m = model("fix_route_into_active_peering");
     let (s, d) = (
@@ -822,6 +955,27 @@ fn every_hint_on_the_rule_fixtures_parses_and_applies() {
             .flat_map(|s| (0..n).map(move |d| (s, d)))
             .filter(|&(s, d)| s != d && verdict(&m, s, d) != Verdict::Reachable)
             .take(6);
+        // Workload pairs that are not reachable.
+        let nw = m.workloads.len();
+        let wpairs: Vec<(usize, usize)> = (0..nw)
+            .flat_map(|a| (0..nw).map(move |b| (a, b)))
+            .filter(|&(a, b)| a != b && workload_verdict(&m, a, b) != Verdict::Reachable)
+            .take(6)
+            .collect();
+        for (a, b) in wpairs {
+            for f in workload_fixes(&m, a, b, None) {
+                let fixed = apply_hcl(&m, &f);
+                assert_eq!(
+                    workload_verdict(&fixed, a, b),
+                    Verdict::Reachable,
+                    "{name}: {} -> {}: {}",
+                    m.workloads[a].address,
+                    m.workloads[b].address,
+                    f.summary
+                );
+                checked_fixes += 1;
+            }
+        }
         // Subnets that cannot reach the internet, where the input has one.
         if tfreach::analysis::internet::present(&m) {
             let out = (0..n)
