@@ -460,7 +460,7 @@ fn write_fixes(out: &mut dyn Write, x: &Explanation, fixes: &[Fix]) -> io::Resul
     if fixes.is_empty() {
         writeln!(
             out,
-            "  fixes: none found (tfreach proposes routes into peerings and transit gateways both VPCs use, route table associations, transit gateway associations, propagations and static routes, peering acceptance, direct peering, network ACL rules, and default routes to the internet, NAT and egress-only gateways of the subnet's VPC)"
+            "  fixes: none found (tfreach proposes routes into peerings and transit gateways both VPCs use, route table associations, transit gateway associations, propagations and static routes, peering acceptance, direct peering, network ACL rules, default routes to the internet, NAT and egress-only gateways of the subnet's VPC, and security group rules for workload pairs)"
         )?;
         return Ok(());
     }

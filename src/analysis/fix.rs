@@ -449,8 +449,8 @@ impl Search<'_> {
 
     fn candidates(&mut self, e: &PairEval) -> Vec<Edit> {
         match self.internet {
-            Some(_) => internet_candidates(&self.work, self.s, e),
-            None => candidates_in(&self.work, self.s, self.d, self.flow, e, self.base_peerings),
+            Some(_) => internet_candidates(self.work, self.s, e),
+            None => candidates_in(self.work, self.s, self.d, self.flow, e, self.base_peerings),
         }
     }
 
@@ -462,11 +462,11 @@ impl Search<'_> {
     ) -> T {
         let undo: Vec<Undo> = set
             .iter()
-            .map(|e| apply(&mut self.work, e, self.base_peerings))
+            .map(|e| apply(self.work, e, self.base_peerings))
             .collect();
-        let out = f(&self.work, self.s, self.d, self.flow);
+        let out = f(self.work, self.s, self.d, self.flow);
         for u in undo.into_iter().rev() {
-            revert(&mut self.work, u);
+            revert(self.work, u);
         }
         out
     }
