@@ -833,3 +833,38 @@ verdict = "reachable"
         issues.len() - 10
     );
 }
+
+/// An expect between workloads that fails on a security group gets the
+/// rule that opens it, and one towards the internet gets the default route.
+#[test]
+fn failed_reachable_expects_for_workloads_and_the_internet_carry_hints() {
+    let (_d, p) = policy(
+        r#"
+[[expect]]
+name = "app reaches the database"
+from = "aws_instance.app"
+to = "aws_db_instance.main"
+verdict = "reachable"
+"#,
+    );
+    let plan = "fixtures/rules/fix_security_group_rule_for_workload_pair/plan.json";
+    let v = json(&["check", plan, "--policy", p.to_str().unwrap()], 1);
+    let fix = &outcome(&v, "app reaches the database")["issues"][0]["fixes"][0];
+    assert_eq!(fix["changes"][0]["kind"], "add_security_group_rule");
+    assert_eq!(fix["changes"][0]["resource"], "aws_security_group.db");
+
+    let (_d, p) = policy(
+        r#"
+[[expect]]
+name = "out to the internet"
+from = "aws_subnet.private"
+to = "internet"
+verdict = "reachable"
+"#,
+    );
+    let plan = "fixtures/rules/fix_nat_gateway_route_for_private_subnet/plan.json";
+    let v = json(&["check", plan, "--policy", p.to_str().unwrap()], 1);
+    let fix = &outcome(&v, "out to the internet")["issues"][0]["fixes"][0];
+    let hcl = fix["changes"][0]["hcl"].as_str().unwrap();
+    assert!(hcl.contains("aws_nat_gateway.main.id"), "{hcl}");
+}
