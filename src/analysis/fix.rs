@@ -26,10 +26,12 @@ use crate::net::{Family, Prefix};
 
 use super::acl::evaluate;
 use super::internet;
+use super::onprem;
 use super::pair::{evaluate_pair_flow, PairEval};
 use super::security_group::{reference_scope, Side};
 use super::walk::{Detail, Leg, Outcome};
 use super::workloads;
+use crate::model::onprem::Via as OnPremVia;
 
 /// One way to make a pair reachable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -234,9 +236,12 @@ pub fn fixes_of_pairs(
         .par_iter()
         .map_init(
             || None,
-            |work, &(s, d)| match d {
-                Some(d) => search_fixes(model, work, s, d, flow, None),
-                None => search_fixes(model, work, s, NO_SUBNET, flow, gathered.as_ref()),
+            |work, &(s, d)| match (d, gathered.as_ref()) {
+                (Some(d), _) => search_fixes(model, work, s, d, flow, Toward::Subnet),
+                (None, Some(g)) => {
+                    search_fixes(model, work, s, NO_SUBNET, flow, Toward::Internet(g))
+                }
+                (None, None) => Vec::new(),
             },
         )
         .collect()
@@ -246,7 +251,7 @@ pub fn fixes_of_pairs(
 /// for `flow` (`None`: any traffic), fewest resources first; empty when the
 /// pair is reachable already or nothing tfreach can propose helps.
 pub fn fixes(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Vec<Fix> {
-    search_fixes(model, &mut None, s, d, flow, None)
+    search_fixes(model, &mut None, s, d, flow, Toward::Subnet)
 }
 
 /// The fixes that let subnet `s` open connections to the internet and get
@@ -256,8 +261,28 @@ pub fn internet_fixes(model: &Model, s: usize, flow: Option<&Flow>) -> Vec<Fix> 
     fixes_of_pairs(model, &[(s, None)], flow).remove(0)
 }
 
-/// The destination index of a search towards the internet.
+/// The destination index of a search towards an endpoint beyond the
+/// subnets.
 const NO_SUBNET: usize = usize::MAX;
+
+/// What a search makes reachable from its source subnet.
+#[derive(Clone, Copy)]
+enum Toward<'a> {
+    /// The subnet `d` of the search.
+    Subnet,
+    /// The internet (a connection out and its replies).
+    Internet(&'a internet::Gathered),
+    /// An on-premises network (index into `Model::on_prem`).
+    OnPrem(usize),
+}
+
+/// The fixes that let subnet `s` reach on-premises network `n` (an index
+/// into `Model::on_prem`): routes for the network's ranges in the subnet's
+/// route table to the virtual private gateway of its VPC or the transit
+/// gateway the network is attached to.
+pub fn onprem_fixes(model: &Model, s: usize, n: usize, flow: Option<&Flow>) -> Vec<Fix> {
+    search_fixes(model, &mut None, s, NO_SUBNET, flow, Toward::OnPrem(n))
+}
 
 /// The search behind [`fixes`] and [`internet_fixes`]: towards subnet `d`,
 /// or towards the internet when `internet` is given. `work` is a copy of
@@ -268,9 +293,9 @@ fn search_fixes(
     s: usize,
     d: usize,
     flow: Option<&Flow>,
-    internet: Option<&internet::Gathered>,
+    toward: Toward,
 ) -> Vec<Fix> {
-    let base = eval_in(model, s, d, flow, internet, Detail::Reasons);
+    let base = eval_in(model, s, d, flow, toward, Detail::Reasons);
     if base.verdict == Verdict::Reachable {
         return Vec::new();
     }
@@ -280,7 +305,7 @@ fn search_fixes(
         s,
         d,
         flow,
-        internet,
+        toward,
         evaluations: 0,
     };
     let base_peerings = model.peerings.len();
@@ -380,12 +405,13 @@ fn eval_in(
     s: usize,
     d: usize,
     flow: Option<&Flow>,
-    internet: Option<&internet::Gathered>,
+    toward: Toward,
     detail: Detail,
 ) -> PairEval {
-    match internet {
-        Some(g) => internet::egress(m, s, g, flow, detail).0,
-        None => evaluate_pair_flow(m, s, d, detail, flow),
+    match toward {
+        Toward::Internet(g) => internet::egress(m, s, g, flow, detail).0,
+        Toward::OnPrem(n) => onprem::to_onprem(m, s, n, flow, detail).0,
+        Toward::Subnet => evaluate_pair_flow(m, s, d, detail, flow),
     }
 }
 
@@ -396,9 +422,9 @@ struct Search<'f> {
     s: usize,
     d: usize,
     flow: Option<&'f Flow>,
-    /// Set when the search is towards the internet (`d` is then
-    /// [`NO_SUBNET`]).
-    internet: Option<&'f internet::Gathered>,
+    /// What the search makes reachable (`d` is [`NO_SUBNET`] but towards
+    /// a subnet).
+    toward: Toward<'f>,
     evaluations: usize,
 }
 
@@ -433,10 +459,9 @@ impl Search<'_> {
                     if e.verdict == Verdict::Reachable {
                         found.push(grown);
                     } else {
-                        let (base, internet) = (self.base_peerings, self.internet);
-                        let more = self.with(&grown, |m, s, d, flow| match internet {
-                            Some(_) => internet_candidates(m, s, &e),
-                            None => candidates_in(m, s, d, flow, &e, base),
+                        let (base, toward) = (self.base_peerings, self.toward);
+                        let more = self.with(&grown, |m, s, d, flow| {
+                            candidates_toward(m, s, d, flow, &e, base, toward)
                         });
                         next.push((grown, more));
                     }
@@ -448,10 +473,15 @@ impl Search<'_> {
     }
 
     fn candidates(&mut self, e: &PairEval) -> Vec<Edit> {
-        match self.internet {
-            Some(_) => internet_candidates(self.work, self.s, e),
-            None => candidates_in(self.work, self.s, self.d, self.flow, e, self.base_peerings),
-        }
+        candidates_toward(
+            self.work,
+            self.s,
+            self.d,
+            self.flow,
+            e,
+            self.base_peerings,
+            self.toward,
+        )
     }
 
     /// Applies `set`, runs `f` on the changed model, and undoes the set.
@@ -473,9 +503,9 @@ impl Search<'_> {
 
     fn evaluate(&mut self, set: &[Edit]) -> PairEval {
         self.evaluations += 1;
-        let internet = self.internet;
+        let toward = self.toward;
         self.with(set, |m, s, d, flow| {
-            eval_in(m, s, d, flow, internet, Detail::Reasons)
+            eval_in(m, s, d, flow, toward, Detail::Reasons)
         })
     }
 }
@@ -829,6 +859,78 @@ fn routes(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mu
             }
         }
     }
+}
+
+/// The candidates of a search, by what it makes reachable.
+fn candidates_toward(
+    m: &Model,
+    s: usize,
+    d: usize,
+    flow: Option<&Flow>,
+    e: &PairEval,
+    base_peerings: usize,
+    toward: Toward,
+) -> Vec<Edit> {
+    match toward {
+        Toward::Subnet => candidates_in(m, s, d, flow, e, base_peerings),
+        Toward::Internet(_) => internet_candidates(m, s, e),
+        Toward::OnPrem(n) => onprem_candidates(m, s, n),
+    }
+}
+
+/// Routes for the ranges of on-premises network `n` in the route table of
+/// subnet `s`: to the virtual private gateway the network connects by, when
+/// it is attached to the subnet's VPC, or to the transit gateway it is
+/// attached to, when the VPC is too. None for a range the table routes
+/// already (AWS holds one route per destination) or inside the VPC.
+fn onprem_candidates(m: &Model, s: usize, n: usize) -> Vec<Edit> {
+    let mut out = Vec::new();
+    let (Link::To(t), Some(v)) = (&m.subnets[s].route_table, m.subnet_vpc(s)) else {
+        return out;
+    };
+    let net = &m.on_prem[n];
+    let via = match &net.via {
+        OnPremVia::Vgw(g) if m.gateways[*g].vpc == Link::To(v) => Via::Gateway(*g),
+        OnPremVia::Tgw { tgw, .. } => {
+            let attached = m.vpcs[v]
+                .attachments
+                .iter()
+                .any(|&a| m.tgw_attachments[a].tgw == Link::To(*tgw));
+            let Some(g) = m
+                .gateways
+                .iter()
+                .position(|g| g.transit_gateway == Some(*tgw))
+            else {
+                return out;
+            };
+            if !attached {
+                return out;
+            }
+            Via::Tgw(g)
+        }
+        _ => return out,
+    };
+    let table = &m.route_tables[*t];
+    let own = |p: &Prefix| m.vpcs[v].cidrs.all().any(|b| b.overlaps(p));
+    for dest in net
+        .ranges
+        .iter()
+        .map(|r| r.prefix)
+        .chain(net.named.iter().copied())
+    {
+        if own(&dest) || table.routes.iter().any(|r| r.dest == Dest::Cidr(dest)) {
+            continue;
+        }
+        let edit = Edit::AddRoute {
+            table: *t,
+            dest,
+            via,
+        };
+        if !out.contains(&edit) {
+            out.push(edit);
+        }
+    }
+    out
 }
 
 /// A default route (for each family whose cells fail) in the route table
@@ -1383,9 +1485,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
     let mut notes = Vec::new();
     let mut changes = Vec::new();
     let (s, d) = (search.s, search.d);
-    let to_name = match search.internet {
-        Some(_) => internet::INTERNET.to_string(),
-        None => name_of(&m.subnets[d].address),
+    let to_name = match search.toward {
+        Toward::Internet(_) => internet::INTERNET.to_string(),
+        Toward::OnPrem(n) => name_of(&m.on_prem[n].address),
+        Toward::Subnet => name_of(&m.subnets[d].address),
     };
     let pair_name = format!("{}_to_{to_name}", name_of(&m.subnets[s].address));
     let mut names: Vec<String> = Vec::new();
@@ -1481,9 +1584,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     .iter()
                     .find(|v| v.cidrs.all().any(|b| b.contains(&dest)))
                     .map_or_else(
-                        || match search.internet {
-                            Some(_) => internet::INTERNET.to_string(),
-                            None => pair_name.clone(),
+                        || match search.toward {
+                            Toward::Internet(_) => internet::INTERNET.to_string(),
+                            Toward::OnPrem(_) => to_name.clone(),
+                            Toward::Subnet => pair_name.clone(),
                         },
                         |v| name_of(&v.address),
                     );
@@ -1988,6 +2092,7 @@ fn via_ref(
             let (attr, what) = match gw.kind {
                 GatewayKind::Nat => ("nat_gateway_id", "NAT gateway"),
                 GatewayKind::EgressOnly => ("egress_only_gateway_id", "egress-only gateway"),
+                GatewayKind::VpnGateway => ("gateway_id", "virtual private gateway"),
                 _ => ("gateway_id", "internet gateway"),
             };
             (attr, r, format!("{what} {}", gw.address))
@@ -1997,8 +2102,22 @@ fn via_ref(
 
 /// The pairs of the VPCs the fix involves whose verdict it changes.
 fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<String>) {
-    if let Some(g) = search.internet {
-        return (internet_side_effects(search, g, set), None);
+    match search.toward {
+        Toward::Internet(g) => {
+            let name = internet::INTERNET.to_string();
+            let verdict = |m: &Model, x: usize, flow: Option<&Flow>| {
+                internet::egress(m, x, g, flow, Detail::Outcome).0.verdict
+            };
+            return (endpoint_side_effects(search, &name, &verdict, set), None);
+        }
+        Toward::OnPrem(n) => {
+            let name = search.work.on_prem[n].address.clone();
+            let verdict = |m: &Model, x: usize, flow: Option<&Flow>| {
+                onprem::to_onprem(m, x, n, flow, Detail::Outcome).0.verdict
+            };
+            return (endpoint_side_effects(search, &name, &verdict, set), None);
+        }
+        Toward::Subnet => {}
     }
     let m = &search.work;
     let (s, d) = (search.s, search.d);
@@ -2051,10 +2170,11 @@ fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<Stri
 }
 
 /// The other subnets of the source's VPC whose verdict towards the
-/// internet the fix changes.
-fn internet_side_effects(
+/// endpoint (`name`; `verdict` says it) the fix changes.
+fn endpoint_side_effects(
     search: &mut Search,
-    g: &internet::Gathered,
+    name: &str,
+    verdict: &dyn Fn(&Model, usize, Option<&Flow>) -> Verdict,
     set: &[Edit],
 ) -> Vec<Altered> {
     let m = &search.work;
@@ -2071,12 +2191,8 @@ fn internet_side_effects(
         })
         .unwrap_or_default();
     let flow = search.flow;
-    let verdicts = |m: &Model| -> Vec<Verdict> {
-        others
-            .iter()
-            .map(|&x| internet::egress(m, x, g, flow, Detail::Outcome).0.verdict)
-            .collect()
-    };
+    let verdicts =
+        |m: &Model| -> Vec<Verdict> { others.iter().map(|&x| verdict(m, x, flow)).collect() };
     let before = verdicts(m);
     let after = search.with(set, |m, _, _, _| verdicts(m));
     let m = &search.work;
@@ -2086,7 +2202,7 @@ fn internet_side_effects(
         .filter(|(_, (b, a))| b != a)
         .map(|(&x, (&b, &a))| Altered {
             from: m.subnets[x].address.clone(),
-            to: internet::INTERNET.to_string(),
+            to: name.to_string(),
             before: b,
             after: a,
         })

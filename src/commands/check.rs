@@ -174,7 +174,8 @@ pub fn check(
 }
 
 /// Fix hints for the failing pairs of each expect that asks for
-/// `reachable`, between subnets or from a subnet to the internet: the first [`MAX_HINTED_PAIRS`] pairs of each expect get
+/// `reachable`, between subnets or from a subnet to the internet or an
+/// on-premises network: the first [`MAX_HINTED_PAIRS`] pairs of each expect get
 /// them, and the rest are counted in `fixes_omitted`. Expects for another
 /// verdict, and rules of other kinds, get none.
 fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Option<&Flow>) {
@@ -191,6 +192,7 @@ fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Opt
     // (result, issue) and the pair: subnets, or a subnet and the internet.
     let mut jobs: Vec<(usize, usize)> = Vec::new();
     let mut pairs: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut onprem: Vec<(usize, usize, usize, usize)> = Vec::new();
     // Expects come first among the results, in policy order.
     for (ri, (r, e)) in report.results.iter_mut().zip(&policy.expects).enumerate() {
         if !wanted(e) || r.outcome != Outcome::Fail {
@@ -207,7 +209,18 @@ fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Opt
             let d = match index.get(to.as_str()) {
                 Some(&d) => Some(d),
                 None if to == INTERNET => None,
-                None => continue,
+                None => {
+                    // An on-premises network, by the address that connects it.
+                    if let Some(n) = model.on_prem.iter().position(|n| n.address == *to) {
+                        if hinted < MAX_HINTED_PAIRS {
+                            hinted += 1;
+                            onprem.push((ri, ii, s, n));
+                        } else {
+                            r.fixes_omitted += 1;
+                        }
+                    }
+                    continue;
+                }
             };
             if hinted == MAX_HINTED_PAIRS {
                 r.fixes_omitted += 1;
@@ -224,6 +237,9 @@ fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Opt
     let found = fix::fixes_of_pairs(model, &pairs, flow);
     for ((ri, ii), fixes) in jobs.into_iter().zip(found) {
         report.results[ri].issues[ii].fixes = Some(fixes);
+    }
+    for (ri, ii, s, n) in onprem {
+        report.results[ri].issues[ii].fixes = Some(fix::onprem_fixes(model, s, n, flow));
     }
     // Workload pairs: security group rules, for the expect's own flow.
     let workloads: HashMap<&str, usize> = model

@@ -105,10 +105,13 @@ pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanatio
         );
     }
     for &n in &to_onprem {
-        list.extend(
-            from.iter()
-                .map(|&s| trace::explain_onprem(model, s, n, true, flow)),
-        );
+        list.extend(from.iter().map(|&s| {
+            let mut x = trace::explain_onprem(model, s, n, true, flow);
+            if opts.intent_reachable {
+                x.fixes = Some(fix::onprem_fixes(model, s, n, flow));
+            }
+            x
+        }));
     }
     for &n in &from_onprem {
         list.extend(

@@ -4,7 +4,9 @@
 //! fix), and the HCL itself, read back and applied to the model by the
 //! small interpreter below, must make the pair reachable.
 
-use tfreach::analysis::fix::{fixes, fixes_of_pairs, internet_fixes, workload_fixes, Fix};
+use tfreach::analysis::fix::{
+    fixes, fixes_of_pairs, internet_fixes, onprem_fixes, workload_fixes, Fix,
+};
 use tfreach::analysis::internet::Gathered;
 use tfreach::analysis::{evaluate_pair_flow, Detail};
 use tfreach::ingest::View;
@@ -884,6 +886,38 @@ fn fix_security_group_rule_for_workload_pair() {
     assert!(hcl.contains("from_port                    = 5432"), "{hcl}");
     let fixed = apply_hcl(&m, &list[0]);
     assert_eq!(workload_verdict(&fixed, a, b), Verdict::Reachable);
+}
+
+#[test]
+fn fix_vpn_routes_for_subnet() {
+    // One route per office range to the VPC's virtual private gateway; one
+    // alone leaves the pair partial, so the fix holds both.
+    let m = model("fix_vpn_routes_for_subnet");
+    let s = subnet(&m, "aws_subnet.app");
+    let n = m
+        .on_prem
+        .iter()
+        .position(|n| n.address == "aws_vpn_connection.office")
+        .unwrap();
+    let to_office = |m: &Model| {
+        tfreach::analysis::onprem::to_onprem(m, s, n, None, Detail::Reasons)
+            .0
+            .verdict
+    };
+    assert_eq!(to_office(&m), Verdict::Blocked);
+    let list = onprem_fixes(&m, s, n, None);
+    assert_eq!(list.len(), 1);
+    assert_eq!(kinds(&list[0]), ["add_route", "add_route"]);
+    for c in &list[0].changes {
+        assert!(
+            c.hcl
+                .contains("gateway_id             = aws_vpn_gateway.main.id"),
+            "{}",
+            c.hcl
+        );
+    }
+    let fixed = apply_hcl(&m, &list[0]);
+    assert_eq!(to_office(&fixed), Verdict::Reachable);
 }
 
 #[test]

@@ -113,6 +113,7 @@ rule!(
     fix_internet_gateway_default_route,
     fix_nat_gateway_route_for_private_subnet,
     fix_security_group_rule_for_workload_pair,
+    fix_vpn_routes_for_subnet,
 );
 
 #[test]
