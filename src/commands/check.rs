@@ -173,26 +173,58 @@ pub fn check(
     })
 }
 
+/// What a failing pair of an expect for `reachable` gets its hints from.
+#[derive(Clone, Copy)]
+enum Hint {
+    /// A subnet towards a subnet, or the internet (`None`).
+    Pair(usize, Option<usize>),
+    /// A subnet towards an on-premises network.
+    OnPrem(usize, usize),
+    /// A workload towards a workload.
+    Workload(usize, usize),
+}
+
+/// The hint search a failing pair (by the names an issue gives) takes.
+fn hint_of(
+    model: &Model,
+    subnets: &HashMap<&str, usize>,
+    workloads: &HashMap<&str, usize>,
+    from: &str,
+    to: &str,
+) -> Option<Hint> {
+    if let (Some(&a), Some(&b)) = (workloads.get(from), workloads.get(to)) {
+        return Some(Hint::Workload(a, b));
+    }
+    let &s = subnets.get(from)?;
+    if let Some(&d) = subnets.get(to) {
+        return Some(Hint::Pair(s, Some(d)));
+    }
+    if to == INTERNET {
+        return Some(Hint::Pair(s, None));
+    }
+    let n = model.on_prem.iter().position(|n| n.address == to)?;
+    Some(Hint::OnPrem(s, n))
+}
+
 /// Fix hints for the failing pairs of each expect that asks for
-/// `reachable`, between subnets or from a subnet to the internet or an
-/// on-premises network: the first [`MAX_HINTED_PAIRS`] pairs of each expect get
-/// them, and the rest are counted in `fixes_omitted`. Expects for another
-/// verdict, and rules of other kinds, get none.
+/// `reachable` (subnet pairs, a subnet towards the internet or an
+/// on-premises network, workload pairs for the expect's own flow): the
+/// first [`MAX_HINTED_PAIRS`] pairs of each expect get them, and the rest
+/// are counted in `fixes_omitted`. Expects for another verdict, and rules
+/// of other kinds, get none.
 fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Option<&Flow>) {
     let wanted = |e: &Expect| e.verdict == Expected::Is(Verdict::Reachable);
     if !policy.expects.iter().any(wanted) {
         return;
     }
-    let index: HashMap<&str, usize> = model
-        .subnets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.address.as_str(), i))
+    let subnets: HashMap<&str, usize> = (model.subnets.iter().enumerate())
+        .map(|(i, x)| (x.address.as_str(), i))
         .collect();
-    // (result, issue) and the pair: subnets, or a subnet and the internet.
-    let mut jobs: Vec<(usize, usize)> = Vec::new();
-    let mut pairs: Vec<(usize, Option<usize>)> = Vec::new();
-    let mut onprem: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let workloads: HashMap<&str, usize> = (model.workloads.iter().enumerate())
+        .map(|(i, x)| (x.address.as_str(), i))
+        .collect();
+    // (result, issue, search, the expect's flow).
+    let mut jobs: Vec<(usize, usize, Hint, Option<Flow>)> = Vec::new();
     // Expects come first among the results, in policy order.
     for (ri, (r, e)) in report.results.iter_mut().zip(&policy.expects).enumerate() {
         if !wanted(e) || r.outcome != Outcome::Fail {
@@ -203,72 +235,36 @@ fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Opt
             let (Some(from), Some(to)) = (&issue.from, &issue.to) else {
                 continue;
             };
-            let Some(&s) = index.get(from.as_str()) else {
+            let Some(hint) = hint_of(model, &subnets, &workloads, from, to) else {
                 continue;
-            };
-            let d = match index.get(to.as_str()) {
-                Some(&d) => Some(d),
-                None if to == INTERNET => None,
-                None => {
-                    // An on-premises network, by the address that connects it.
-                    if let Some(n) = model.on_prem.iter().position(|n| n.address == *to) {
-                        if hinted < MAX_HINTED_PAIRS {
-                            hinted += 1;
-                            onprem.push((ri, ii, s, n));
-                        } else {
-                            r.fixes_omitted += 1;
-                        }
-                    }
-                    continue;
-                }
             };
             if hinted == MAX_HINTED_PAIRS {
                 r.fixes_omitted += 1;
                 continue;
             }
             hinted += 1;
-            jobs.push((ri, ii));
-            pairs.push((s, d));
+            jobs.push((ri, ii, hint, e.flow.or(flow.copied())));
         }
         if hinted == MAX_HINTED_PAIRS {
             r.fixes_omitted += r.issues_total - r.issues.len() as u64;
         }
     }
-    let found = fix::fixes_of_pairs(model, &pairs, flow);
-    for ((ri, ii), fixes) in jobs.into_iter().zip(found) {
-        report.results[ri].issues[ii].fixes = Some(fixes);
-    }
-    for (ri, ii, s, n) in onprem {
-        report.results[ri].issues[ii].fixes = Some(fix::onprem_fixes(model, s, n, flow));
-    }
-    // Workload pairs: security group rules, for the expect's own flow.
-    let workloads: HashMap<&str, usize> = model
-        .workloads
+    // Subnet and internet pairs are searched in parallel.
+    let pairs: Vec<(usize, Option<usize>)> = jobs
         .iter()
-        .enumerate()
-        .map(|(i, w)| (w.address.as_str(), i))
+        .filter_map(|j| match j.2 {
+            Hint::Pair(s, d) => Some((s, d)),
+            _ => None,
+        })
         .collect();
-    for (r, e) in report.results.iter_mut().zip(&policy.expects) {
-        if !wanted(e) || r.outcome != Outcome::Fail {
-            continue;
-        }
-        let asked = e.flow.or(flow.copied());
-        let mut hinted = 0;
-        for issue in &mut r.issues {
-            let (Some(from), Some(to)) = (&issue.from, &issue.to) else {
-                continue;
-            };
-            let (Some(&a), Some(&b)) = (workloads.get(from.as_str()), workloads.get(to.as_str()))
-            else {
-                continue;
-            };
-            if hinted == MAX_HINTED_PAIRS {
-                r.fixes_omitted += 1;
-                continue;
-            }
-            hinted += 1;
-            issue.fixes = Some(fix::workload_fixes(model, a, b, asked.as_ref()));
-        }
+    let mut found = fix::fixes_of_pairs(model, &pairs, flow).into_iter();
+    for (ri, ii, hint, asked) in jobs {
+        let fixes = match hint {
+            Hint::Pair(..) => found.next().unwrap_or_default(),
+            Hint::OnPrem(s, n) => fix::onprem_fixes(model, s, n, flow),
+            Hint::Workload(a, b) => fix::workload_fixes(model, a, b, asked.as_ref()),
+        };
+        report.results[ri].issues[ii].fixes = Some(fixes);
     }
 }
 
