@@ -183,6 +183,26 @@ enum AclFlows {
 }
 
 impl AclFlows {
+    /// The rule's protocol as Terraform writes it (`-1` for all), and its
+    /// port range (0-0 where ports do not apply).
+    fn protocol_and_ports(self) -> (String, u16, u16) {
+        match self {
+            AclFlows::All => ("-1".to_string(), 0, 0),
+            AclFlows::Ports(p, lo, hi) => (protocol_name(p), lo, hi),
+            AclFlows::Protocol(p) => (protocol_name(p), 0, 0),
+        }
+    }
+
+    /// The traffic in words: `all traffic`, `tcp 5432`, `tcp 1024-65535`.
+    fn words(self) -> String {
+        match self {
+            AclFlows::All => "all traffic".to_string(),
+            AclFlows::Ports(p, lo, hi) if lo == hi => format!("{} {lo}", protocol_name(p)),
+            AclFlows::Ports(p, lo, hi) => format!("{} {lo}-{hi}", protocol_name(p)),
+            AclFlows::Protocol(p) => protocol_name(p),
+        }
+    }
+
     fn flows(self) -> FlowSet {
         match self {
             AclFlows::All => FlowSet::all(),
@@ -1749,11 +1769,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
             } => {
                 let a = &m.network_acls[acl];
                 let home = split(&a.address).module.to_string();
-                let (protocol, from_port, to_port) = match rule {
-                    AclFlows::All => ("-1".to_string(), 0, 0),
-                    AclFlows::Ports(p, lo, hi) => (protocol_name(p), lo, hi),
-                    AclFlows::Protocol(p) => (protocol_name(p), 0, 0),
-                };
+                let (protocol, from_port, to_port) = rule.protocol_and_ports();
                 let way = if egress { "egress" } else { "ingress" };
                 let inline = a.address.contains("aws_default_network_acl.")
                     || a.ingress
@@ -1761,12 +1777,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         .chain(&a.egress)
                         .any(|r| r.resource == a.address);
                 let cattr = dest_attr(&cidr, true);
-                let what = match rule {
-                    AclFlows::All => "all traffic".to_string(),
-                    AclFlows::Ports(p, lo, hi) if lo == hi => format!("{} {lo}", protocol_name(p)),
-                    AclFlows::Ports(p, lo, hi) => format!("{} {lo}-{hi}", protocol_name(p)),
-                    AclFlows::Protocol(p) => protocol_name(p),
-                };
+                let what = rule.words();
                 let what = if reply {
                     format!("the replies ({what})")
                 } else {
@@ -2000,26 +2011,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
             }
         }
     }
-    for c in &mut changes {
-        let label = label_len(&c.module);
-        if label > 0 {
-            c.document = Some(c.module[..label - 1].to_string());
-            c.module = c.module[label..].to_string();
-        }
-    }
+    place_documents(&mut changes);
     let (alters, note) = side_effects(search, set);
     let cost = changes.len();
-    let summary = changes
-        .iter()
-        .map(|c| {
-            c.description
-                .split(" (")
-                .next()
-                .unwrap_or(&c.description)
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+    let summary = summary_of(&changes);
     notes.sort();
     notes.dedup();
     let note = match (note, notes.is_empty()) {
@@ -2033,6 +2028,27 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
         alters,
         note,
     }
+}
+
+/// In an estate of several documents, moves each change's document label
+/// from its module to `document`.
+fn place_documents(changes: &mut [Change]) {
+    for c in changes {
+        let label = label_len(&c.module);
+        if label > 0 {
+            c.document = Some(c.module[..label - 1].to_string());
+            c.module = c.module[label..].to_string();
+        }
+    }
+}
+
+/// One line for a fix: each change's description up to its aside.
+fn summary_of(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(|c| c.description.split(" (").next().unwrap_or(&c.description))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn old_target_attr(t: &Target) -> String {
@@ -2402,11 +2418,7 @@ fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
         let way = if e.egress { "egress" } else { "ingress" };
         let list = if e.egress { &g.egress } else { &g.ingress };
         let inline = !list.is_empty() && list.iter().all(|r| r.resource == g.address);
-        let (protocol, from_port, to_port) = match e.rule {
-            AclFlows::All => ("-1".to_string(), 0, 0),
-            AclFlows::Ports(p, lo, hi) => (protocol_name(p), lo, hi),
-            AclFlows::Protocol(p) => (protocol_name(p), 0, 0),
-        };
+        let (protocol, from_port, to_port) = e.rule.protocol_and_ports();
         let mut refs = Refs { notes: &mut notes };
         for peer in &e.peers {
             let (what, hcl) = match peer {
@@ -2472,13 +2484,7 @@ fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
                 description: format!(
                     "let {} admit {} {dir} {what}{}",
                     g.address,
-                    match e.rule {
-                        AclFlows::All => "all traffic".to_string(),
-                        AclFlows::Ports(p, lo, hi) if lo == hi =>
-                            format!("{} {lo}", protocol_name(p)),
-                        AclFlows::Ports(p, lo, hi) => format!("{} {lo}-{hi}", protocol_name(p)),
-                        AclFlows::Protocol(p) => protocol_name(p),
-                    },
+                    e.rule.words(),
                     if inline {
                         format!(" (an {way} block: its {way} rules are inline)")
                     } else {
@@ -2498,26 +2504,10 @@ fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
             });
         }
     }
-    for c in &mut changes {
-        let label = label_len(&c.module);
-        if label > 0 {
-            c.document = Some(c.module[..label - 1].to_string());
-            c.module = c.module[label..].to_string();
-        }
-    }
+    place_documents(&mut changes);
     notes.sort();
     notes.dedup();
-    let summary = changes
-        .iter()
-        .map(|c| {
-            c.description
-                .split(" (")
-                .next()
-                .unwrap_or(&c.description)
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+    let summary = summary_of(&changes);
     Fix {
         cost: changes.len(),
         summary,
