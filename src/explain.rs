@@ -460,7 +460,7 @@ fn write_fixes(out: &mut dyn Write, x: &Explanation, fixes: &[Fix]) -> io::Resul
     if fixes.is_empty() {
         writeln!(
             out,
-            "  fixes: none found (tfreach proposes routes into peerings and transit gateways both VPCs use, peering acceptance, direct peering and network ACL rules)"
+            "  fixes: none found (tfreach proposes routes into peerings and transit gateways both VPCs use, route table associations, transit gateway associations, propagations and static routes, peering acceptance, direct peering, network ACL rules, default routes to the internet, NAT and egress-only gateways of the subnet's VPC, and security group rules for workload pairs)"
         )?;
         return Ok(());
     }
@@ -468,39 +468,5 @@ fn write_fixes(out: &mut dyn Write, x: &Explanation, fixes: &[Fix]) -> io::Resul
         out,
         "  fixes (each applied to the model and checked: the pair becomes reachable):"
     )?;
-    for (i, f) in fixes.iter().enumerate() {
-        let n = f.cost;
-        let what = if n == 1 { "change" } else { "changes" };
-        writeln!(out, "    {}. {} ({n} {what})", i + 1, f.summary)?;
-        for c in &f.changes {
-            let module = if c.module.is_empty() {
-                "the root module"
-            } else {
-                c.module.as_str()
-            };
-            writeln!(out, "       - {} [in {module}]", c.description)?;
-            for line in c.hcl.lines() {
-                writeln!(out, "           {line}")?;
-            }
-        }
-        if f.alters.is_empty() {
-            writeln!(
-                out,
-                "       no other pair of these VPCs changes its verdict"
-            )?;
-        } else {
-            writeln!(out, "       also changes:")?;
-            for a in &f.alters {
-                writeln!(
-                    out,
-                    "         {} -> {}: {} -> {}",
-                    a.from, a.to, a.before, a.after
-                )?;
-            }
-        }
-        if let Some(n) = &f.note {
-            writeln!(out, "       note: {n}")?;
-        }
-    }
-    Ok(())
+    crate::report::text::write_fix_list(out, fixes, "    ")
 }

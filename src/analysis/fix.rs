@@ -17,18 +17,24 @@ use serde::Serialize;
 
 use crate::codes;
 use crate::model::flow::{protocol_name, ICMP, ICMPV6, TCP, UDP};
+use crate::model::tgw::RouteIndex;
 use crate::model::{
-    AclRule, Dest, Direction, Flow, FlowSet, GatewayKind, Link, Model, Origin, Peering,
-    PeeringState, Route, Target, Verdict,
+    AclRule, AttachmentKind, Dest, Direction, Flow, FlowSet, GatewayKind, Link, Model, Origin,
+    Peering, PeeringState, Route, SgRule, Target, TgwRoute, TgwTarget, Verdict,
 };
 use crate::net::{Family, Prefix};
 
 use super::acl::evaluate;
+use super::internet;
+use super::onprem;
 use super::pair::{evaluate_pair_flow, PairEval};
+use super::security_group::{reference_scope, Side};
 use super::walk::{Detail, Leg, Outcome};
+use super::workloads;
+use crate::model::onprem::Via as OnPremVia;
 
 /// One way to make a pair reachable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fix {
     /// How many resources it adds or changes.
     pub cost: usize,
@@ -44,22 +50,57 @@ pub struct Fix {
 }
 
 /// One resource to add, or one attribute of an existing resource to change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// `add_route`, `change_route_target`, `accept_peering`,
-    /// `change_peering`, `add_peering` or `add_network_acl_rule`.
+    /// `change_peering`, `add_peering`, `add_network_acl_rule`,
+    /// `associate_route_table`, `associate_tgw_route_table`,
+    /// `add_tgw_propagation` or `add_tgw_route`.
     pub kind: &'static str,
     /// What to do, in words, naming the resource it goes in or changes.
     pub description: String,
     /// The module the change goes in (`module.net`, or `` for the root
     /// module); with instance keys, the module's source serves them all.
     pub module: String,
+    /// With several documents read as one estate: the label of the one
+    /// whose configuration the change goes in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// The existing resource the change goes in (an attribute or nested
+    /// block) or is written beside (a new resource): the route table, the
+    /// route, the peering, the network ACL, the VPC.
+    pub resource: String,
+    /// Where `resource` is declared, when the configuration was given
+    /// (`check --config-dir`): the file the change goes in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placed: Option<Placement>,
+    /// How the HCL goes into the file of `resource`.
+    #[serde(skip)]
+    pub insert: Insert,
     /// HCL to paste: a resource block, a nested block or an attribute.
     pub hcl: String,
 }
 
+/// How a change's HCL goes into the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insert {
+    /// A new top-level block, written before the resource's block.
+    Before,
+    /// A nested block, written inside the resource's block.
+    Inside,
+    /// It replaces what the resource holds: an attribute to change.
+    Replace,
+}
+
+/// A `.tf` file and the line of the resource a change goes in or beside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    pub file: String,
+    pub line: usize,
+}
+
 /// A pair whose verdict the fix changes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Altered {
     pub from: String,
     pub to: String,
@@ -74,6 +115,9 @@ enum Via {
     Peering(usize),
     /// A transit gateway: its index in `Model::gateways`.
     Tgw(usize),
+    /// An internet, NAT or egress-only gateway (index in
+    /// `Model::gateways`).
+    Gateway(usize),
 }
 
 /// One change to the model.
@@ -106,6 +150,25 @@ enum Edit {
         /// The rule lets the replies through (the return walk).
         reply: bool,
     },
+    /// A transit gateway attachment, associated with no route table of
+    /// transit gateway `tgw`, associated with `table`.
+    TgwAssociate {
+        attachment: usize,
+        tgw: usize,
+        table: usize,
+    },
+    /// A VPC attachment's blocks propagated into a transit gateway route
+    /// table.
+    TgwPropagate { table: usize, attachment: usize },
+    /// A static route in a transit gateway route table.
+    TgwStatic {
+        table: usize,
+        dest: Prefix,
+        attachment: usize,
+    },
+    /// A subnet on its VPC's main route table associated with another
+    /// table of the VPC.
+    Associate { subnet: usize, table: usize },
 }
 
 /// What an added ACL rule lets through.
@@ -120,6 +183,26 @@ enum AclFlows {
 }
 
 impl AclFlows {
+    /// The rule's protocol as Terraform writes it (`-1` for all), and its
+    /// port range (0-0 where ports do not apply).
+    fn protocol_and_ports(self) -> (String, u16, u16) {
+        match self {
+            AclFlows::All => ("-1".to_string(), 0, 0),
+            AclFlows::Ports(p, lo, hi) => (protocol_name(p), lo, hi),
+            AclFlows::Protocol(p) => (protocol_name(p), 0, 0),
+        }
+    }
+
+    /// The traffic in words: `all traffic`, `tcp 5432`, `tcp 1024-65535`.
+    fn words(self) -> String {
+        match self {
+            AclFlows::All => "all traffic".to_string(),
+            AclFlows::Ports(p, lo, hi) if lo == hi => format!("{} {lo}", protocol_name(p)),
+            AclFlows::Ports(p, lo, hi) => format!("{} {lo}-{hi}", protocol_name(p)),
+            AclFlows::Protocol(p) => protocol_name(p),
+        }
+    }
+
     fn flows(self) -> FlowSet {
         match self {
             AclFlows::All => FlowSet::all(),
@@ -136,6 +219,13 @@ enum Undo {
     State(usize, PeeringState),
     PopPeering,
     AclRule(usize, bool, usize),
+    /// An attachment's association at a position: the link it had, or
+    /// none (the entry was added).
+    TgwAssociation(usize, usize, Option<Link>),
+    /// A transit gateway route table's routes cut back to a length.
+    TgwRoutes(usize, usize),
+    /// A subnet's route table and whether it was explicit.
+    SubnetTable(usize, Link, bool),
 }
 
 /// The most sets of changes one pair's search evaluates.
@@ -147,20 +237,95 @@ const MAX_FIXES: usize = 6;
 /// The most other pairs a fix's side effects are checked on.
 const MAX_SIDE_PAIRS: usize = 4000;
 
+/// The fixes of many pairs, computed in parallel, in the order of
+/// `pairs`: from a subnet to a subnet ([`fixes`]), or to the internet
+/// (`None`, [`internet_fixes`]).
+pub fn fixes_of_pairs(
+    model: &Model,
+    pairs: &[(usize, Option<usize>)],
+    flow: Option<&Flow>,
+) -> Vec<Vec<Fix>> {
+    use rayon::prelude::*;
+    let gathered = pairs
+        .iter()
+        .any(|p| p.1.is_none())
+        .then(|| internet::Gathered::of(model));
+    // One working copy of the model per piece of parallel work, made when
+    // a pair first needs it: every search undoes its edits.
+    pairs
+        .par_iter()
+        .map_init(
+            || None,
+            |work, &(s, d)| match (d, gathered.as_ref()) {
+                (Some(d), _) => search_fixes(model, work, s, d, flow, Toward::Subnet),
+                (None, Some(g)) => {
+                    search_fixes(model, work, s, NO_SUBNET, flow, Toward::Internet(g))
+                }
+                (None, None) => Vec::new(),
+            },
+        )
+        .collect()
+}
+
 /// The fixes that make the ordered pair `s` -> `d` (model indices) reachable
 /// for `flow` (`None`: any traffic), fewest resources first; empty when the
 /// pair is reachable already or nothing tfreach can propose helps.
 pub fn fixes(model: &Model, s: usize, d: usize, flow: Option<&Flow>) -> Vec<Fix> {
-    let base = evaluate_pair_flow(model, s, d, Detail::Reasons, flow);
+    search_fixes(model, &mut None, s, d, flow, Toward::Subnet)
+}
+
+/// The fixes that let subnet `s` open connections to the internet and get
+/// the replies (the pair `s` -> `internet`): a default route to the VPC's
+/// internet gateway, NAT gateway or egress-only gateway.
+pub fn internet_fixes(model: &Model, s: usize, flow: Option<&Flow>) -> Vec<Fix> {
+    fixes_of_pairs(model, &[(s, None)], flow).remove(0)
+}
+
+/// The destination index of a search towards an endpoint beyond the
+/// subnets.
+const NO_SUBNET: usize = usize::MAX;
+
+/// What a search makes reachable from its source subnet.
+#[derive(Clone, Copy)]
+enum Toward<'a> {
+    /// The subnet `d` of the search.
+    Subnet,
+    /// The internet (a connection out and its replies).
+    Internet(&'a internet::Gathered),
+    /// An on-premises network (index into `Model::on_prem`).
+    OnPrem(usize),
+}
+
+/// The fixes that let subnet `s` reach on-premises network `n` (an index
+/// into `Model::on_prem`): routes for the network's ranges in the subnet's
+/// route table to the virtual private gateway of its VPC or the transit
+/// gateway the network is attached to.
+pub fn onprem_fixes(model: &Model, s: usize, n: usize, flow: Option<&Flow>) -> Vec<Fix> {
+    search_fixes(model, &mut None, s, NO_SUBNET, flow, Toward::OnPrem(n))
+}
+
+/// The search behind [`fixes`] and [`internet_fixes`]: towards subnet `d`,
+/// or towards the internet when `internet` is given. `work` is a copy of
+/// `model` (made here when there is none yet), left as it was found.
+fn search_fixes(
+    model: &Model,
+    work: &mut Option<Model>,
+    s: usize,
+    d: usize,
+    flow: Option<&Flow>,
+    toward: Toward,
+) -> Vec<Fix> {
+    let base = eval_in(model, s, d, flow, toward, Detail::Reasons);
     if base.verdict == Verdict::Reachable {
         return Vec::new();
     }
     let mut search = Search {
-        work: model.clone(),
+        work: work.get_or_insert_with(|| model.clone()),
         base_peerings: model.peerings.len(),
         s,
         d,
         flow,
+        toward,
         evaluations: 0,
     };
     let base_peerings = model.peerings.len();
@@ -202,6 +367,10 @@ enum Shape {
     Accept(usize),
     Peer(usize, usize),
     Acl(usize, bool),
+    TgwAssociate(usize, usize),
+    TgwPropagate(usize, usize),
+    TgwStatic(usize, usize),
+    Associate(usize, usize),
 }
 
 fn shape_of(set: &[Edit]) -> Vec<Shape> {
@@ -214,6 +383,14 @@ fn shape_of(set: &[Edit]) -> Vec<Shape> {
             Edit::Accept { peering } => Shape::Accept(peering),
             Edit::Peer { a, b } => Shape::Peer(a, b),
             Edit::AclAllow { acl, egress, .. } => Shape::Acl(acl, egress),
+            Edit::TgwAssociate {
+                attachment, table, ..
+            } => Shape::TgwAssociate(attachment, table),
+            Edit::TgwPropagate { table, attachment } => Shape::TgwPropagate(table, attachment),
+            Edit::TgwStatic {
+                table, attachment, ..
+            } => Shape::TgwStatic(table, attachment),
+            Edit::Associate { subnet, table } => Shape::Associate(subnet, table),
         })
         .collect();
     out.sort();
@@ -242,13 +419,32 @@ fn narrow_routes(m: &Model, set: &[Edit]) -> usize {
         .count()
 }
 
+/// The verdict of `s` towards subnet `d`, or towards the internet.
+fn eval_in(
+    m: &Model,
+    s: usize,
+    d: usize,
+    flow: Option<&Flow>,
+    toward: Toward,
+    detail: Detail,
+) -> PairEval {
+    match toward {
+        Toward::Internet(g) => internet::egress(m, s, g, flow, detail).0,
+        Toward::OnPrem(n) => onprem::to_onprem(m, s, n, flow, detail).0,
+        Toward::Subnet => evaluate_pair_flow(m, s, d, detail, flow),
+    }
+}
+
 struct Search<'f> {
-    /// The model edits are applied to and undone from.
-    work: Model,
+    /// A copy of the model, which edits are applied to and undone from.
+    work: &'f mut Model,
     base_peerings: usize,
     s: usize,
     d: usize,
     flow: Option<&'f Flow>,
+    /// What the search makes reachable (`d` is [`NO_SUBNET`] but towards
+    /// a subnet).
+    toward: Toward<'f>,
     evaluations: usize,
 }
 
@@ -283,9 +479,9 @@ impl Search<'_> {
                     if e.verdict == Verdict::Reachable {
                         found.push(grown);
                     } else {
-                        let base = self.base_peerings;
+                        let (base, toward) = (self.base_peerings, self.toward);
                         let more = self.with(&grown, |m, s, d, flow| {
-                            candidates_in(m, s, d, flow, &e, base)
+                            candidates_toward(m, s, d, flow, &e, base, toward)
                         });
                         next.push((grown, more));
                     }
@@ -297,8 +493,15 @@ impl Search<'_> {
     }
 
     fn candidates(&mut self, e: &PairEval) -> Vec<Edit> {
-        let base = self.base_peerings;
-        candidates_in(&self.work, self.s, self.d, self.flow, e, base)
+        candidates_toward(
+            self.work,
+            self.s,
+            self.d,
+            self.flow,
+            e,
+            self.base_peerings,
+            self.toward,
+        )
     }
 
     /// Applies `set`, runs `f` on the changed model, and undoes the set.
@@ -309,19 +512,20 @@ impl Search<'_> {
     ) -> T {
         let undo: Vec<Undo> = set
             .iter()
-            .map(|e| apply(&mut self.work, e, self.base_peerings))
+            .map(|e| apply(self.work, e, self.base_peerings))
             .collect();
-        let out = f(&self.work, self.s, self.d, self.flow);
+        let out = f(self.work, self.s, self.d, self.flow);
         for u in undo.into_iter().rev() {
-            revert(&mut self.work, u);
+            revert(self.work, u);
         }
         out
     }
 
     fn evaluate(&mut self, set: &[Edit]) -> PairEval {
         self.evaluations += 1;
+        let toward = self.toward;
         self.with(set, |m, s, d, flow| {
-            evaluate_pair_flow(m, s, d, Detail::Reasons, flow)
+            eval_in(m, s, d, flow, toward, Detail::Reasons)
         })
     }
 }
@@ -396,6 +600,69 @@ fn apply(m: &mut Model, e: &Edit, base_peerings: usize) -> Undo {
             );
             Undo::AclRule(acl, egress, at)
         }
+        Edit::TgwAssociate {
+            attachment,
+            tgw,
+            table,
+        } => {
+            let list = &mut m.tgw_attachments[attachment].associations;
+            match list.iter().position(|(g, _)| *g == tgw) {
+                Some(i) => {
+                    let old = std::mem::replace(&mut list[i].1, Link::To(table));
+                    Undo::TgwAssociation(attachment, i, Some(old))
+                }
+                None => {
+                    list.push((tgw, Link::To(table)));
+                    Undo::TgwAssociation(attachment, list.len() - 1, None)
+                }
+            }
+        }
+        Edit::TgwPropagate { table, attachment } => {
+            let before = m.tgw_route_tables[table].routes.len();
+            let att = &m.tgw_attachments[attachment];
+            let blocks: Vec<Prefix> = match att.vpc {
+                Link::To(v) => m.vpcs[v]
+                    .cidrs
+                    .all()
+                    .filter(|b| att.ipv6 || b.family == Family::V4)
+                    .copied()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let t = &mut m.tgw_route_tables[table];
+            for b in blocks {
+                t.routes.push(TgwRoute {
+                    resource: NEW_ROUTE.into(),
+                    dest: Dest::Cidr(b),
+                    target: TgwTarget::Attachment(attachment),
+                    propagated: true,
+                });
+            }
+            t.index = RouteIndex::build(&t.routes);
+            Undo::TgwRoutes(table, before)
+        }
+        Edit::TgwStatic {
+            table,
+            dest,
+            attachment,
+        } => {
+            let t = &mut m.tgw_route_tables[table];
+            let before = t.routes.len();
+            t.routes.push(TgwRoute {
+                resource: NEW_ROUTE.into(),
+                dest: Dest::Cidr(dest),
+                target: TgwTarget::Attachment(attachment),
+                propagated: false,
+            });
+            t.index = RouteIndex::build(&t.routes);
+            Undo::TgwRoutes(table, before)
+        }
+        Edit::Associate { subnet, table } => {
+            let sn = &mut m.subnets[subnet];
+            let old = std::mem::replace(&mut sn.route_table, Link::To(table));
+            let explicit = std::mem::replace(&mut sn.explicit_association, true);
+            Undo::SubnetTable(subnet, old, explicit)
+        }
     }
 }
 
@@ -417,11 +684,35 @@ fn revert(m: &mut Model, u: Undo) {
                 acl.ingress.remove(at);
             }
         }
+        Undo::TgwAssociation(a, i, old) => {
+            let list = &mut m.tgw_attachments[a].associations;
+            match old {
+                Some(link) => list[i].1 = link,
+                None => {
+                    list.remove(i);
+                }
+            }
+        }
+        Undo::TgwRoutes(t, len) => {
+            let t = &mut m.tgw_route_tables[t];
+            t.routes.truncate(len);
+            t.index = RouteIndex::build(&t.routes);
+        }
+        Undo::SubnetTable(s, link, explicit) => {
+            let sn = &mut m.subnets[s];
+            sn.route_table = link;
+            sn.explicit_association = explicit;
+        }
     }
 }
 
 fn target(m: &Model, via: Via) -> Target {
     match via {
+        Via::Gateway(g) => Target::Gateway {
+            kind: m.gateways[g].kind,
+            link: Link::To(g),
+            label: m.gateways[g].address.clone(),
+        },
         Via::Peering(p) => Target::Peering(Link::To(p)),
         Via::Tgw(g) => Target::Gateway {
             kind: GatewayKind::TransitGateway,
@@ -468,6 +759,8 @@ fn candidates_in(
                 Direction::Return => (d, s),
             };
             routes(m, from, to, c.family, leg, &mut out);
+            associations(m, from, to, c.family, leg, &mut out);
+            transit(m, to, c.family, leg, &mut out);
             peerings(m, from, to, leg, base_peerings, &mut out);
             acls(m, from, to, c.family, dir, flow, &mut out);
         }
@@ -584,6 +877,297 @@ fn routes(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mu
                     }
                 }
             }
+        }
+    }
+}
+
+/// The candidates of a search, by what it makes reachable.
+fn candidates_toward(
+    m: &Model,
+    s: usize,
+    d: usize,
+    flow: Option<&Flow>,
+    e: &PairEval,
+    base_peerings: usize,
+    toward: Toward,
+) -> Vec<Edit> {
+    match toward {
+        Toward::Subnet => candidates_in(m, s, d, flow, e, base_peerings),
+        Toward::Internet(_) => internet_candidates(m, s, e),
+        Toward::OnPrem(n) => onprem_candidates(m, s, n),
+    }
+}
+
+/// Routes for the ranges of on-premises network `n` in the route table of
+/// subnet `s`: to the virtual private gateway the network connects by, when
+/// it is attached to the subnet's VPC, or to the transit gateway it is
+/// attached to, when the VPC is too. None for a range the table routes
+/// already (AWS holds one route per destination) or inside the VPC.
+fn onprem_candidates(m: &Model, s: usize, n: usize) -> Vec<Edit> {
+    let mut out = Vec::new();
+    let (Link::To(t), Some(v)) = (&m.subnets[s].route_table, m.subnet_vpc(s)) else {
+        return out;
+    };
+    let net = &m.on_prem[n];
+    let via = match &net.via {
+        OnPremVia::Vgw(g) if m.gateways[*g].vpc == Link::To(v) => Via::Gateway(*g),
+        OnPremVia::Tgw { tgw, .. } => {
+            let attached = m.vpcs[v]
+                .attachments
+                .iter()
+                .any(|&a| m.tgw_attachments[a].tgw == Link::To(*tgw));
+            let Some(g) = m
+                .gateways
+                .iter()
+                .position(|g| g.transit_gateway == Some(*tgw))
+            else {
+                return out;
+            };
+            if !attached {
+                return out;
+            }
+            Via::Tgw(g)
+        }
+        _ => return out,
+    };
+    let table = &m.route_tables[*t];
+    let own = |p: &Prefix| m.vpcs[v].cidrs.all().any(|b| b.overlaps(p));
+    for dest in net
+        .ranges
+        .iter()
+        .map(|r| r.prefix)
+        .chain(net.named.iter().copied())
+    {
+        if own(&dest) || table.routes.iter().any(|r| r.dest == Dest::Cidr(dest)) {
+            continue;
+        }
+        let edit = Edit::AddRoute {
+            table: *t,
+            dest,
+            via,
+        };
+        if !out.contains(&edit) {
+            out.push(edit);
+        }
+    }
+    out
+}
+
+/// A default route (for each family whose cells fail) in the route table
+/// of subnet `s`, to a gateway of its VPC that carries traffic to the
+/// internet: the internet gateway, a public NAT gateway in another subnet
+/// (IPv4), the egress-only gateway (IPv6). None when the table routes the
+/// default destination already (AWS holds one route per destination).
+fn internet_candidates(m: &Model, s: usize, e: &PairEval) -> Vec<Edit> {
+    let mut out = Vec::new();
+    let (Link::To(t), Some(v)) = (&m.subnets[s].route_table, m.subnet_vpc(s)) else {
+        return out;
+    };
+    for c in &e.cells {
+        let carried = c.round_trip.as_ref().is_none_or(|r| !r.is_empty());
+        if c.forward.outcome == Outcome::Delivered && c.ret.outcome == Outcome::Delivered && carried
+        {
+            continue;
+        }
+        let dest = Prefix {
+            family: c.family,
+            start: 0,
+            len: 0,
+        };
+        if m.route_tables[*t]
+            .routes
+            .iter()
+            .any(|r| r.dest == Dest::Cidr(dest))
+        {
+            continue;
+        }
+        for (g, gw) in m.gateways.iter().enumerate() {
+            // A NAT gateway is placed by its subnet.
+            let home = match (&gw.vpc, &gw.subnet) {
+                (Link::To(x), _) => Some(*x),
+                (_, Link::To(sn)) => m.subnet_vpc(*sn),
+                _ => None,
+            };
+            if home != Some(v) {
+                continue;
+            }
+            let carries = match (gw.kind, c.family) {
+                (GatewayKind::Internet, _) => true,
+                (GatewayKind::Nat, Family::V4) => !gw.private && gw.subnet != Link::To(s),
+                (GatewayKind::EgressOnly, Family::V6) => true,
+                _ => false,
+            };
+            let edit = Edit::AddRoute {
+                table: *t,
+                dest,
+                via: Via::Gateway(g),
+            };
+            if carries && !out.contains(&edit) {
+                out.push(edit);
+            }
+        }
+    }
+    out
+}
+
+/// Another route table of its VPC for a subnet on the main table whose
+/// lookup found no route: one that routes the destination's block. A
+/// subnet associated explicitly already is left alone (AWS holds one
+/// association per subnet).
+fn associations(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mut Vec<Edit>) {
+    let sn = &m.subnets[from];
+    let (Link::To(cur), false) = (&sn.route_table, sn.explicit_association) else {
+        return;
+    };
+    let failed_here = leg.reasons.iter().any(|r| {
+        r.code == codes::NO_ROUTE_TO_DESTINATION
+            && r.resource.as_deref() == Some(m.route_tables[*cur].address.as_str())
+    });
+    let (Some(sub), Some(vs)) = (m.subnets[to].cidr(family), m.subnet_vpc(from)) else {
+        return;
+    };
+    if !failed_here {
+        return;
+    }
+    for (t, table) in m.route_tables.iter().enumerate() {
+        if t == *cur || table.vpc != Link::To(vs) || table.address.ends_with("(main route table)") {
+            continue;
+        }
+        let routes_it = table.routes.iter().any(|r| {
+            r.origin != Origin::Local && matches!(r.dest, Dest::Cidr(p) if p.overlaps(&sub))
+        });
+        if routes_it {
+            out.push(Edit::Associate {
+                subnet: from,
+                table: t,
+            });
+        }
+    }
+}
+
+/// Transit gateway changes where the walk stopped inside one: an
+/// attachment associated with no route table gets one (of its gateway),
+/// and a route table without a route for the destination's VPC block gets
+/// the propagation of that VPC's attachment or a static route to it (or,
+/// for a VPC attached to a peered transit gateway, a static route to the
+/// peering attachment, the only kind a peering attachment takes).
+fn transit(m: &Model, to: usize, family: Family, leg: &Leg, out: &mut Vec<Edit>) {
+    for r in &leg.reasons {
+        let Some(resource) = r.resource.as_deref() else {
+            continue;
+        };
+        match r.code {
+            codes::TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION => {
+                let Some(a) = m.tgw_attachments.iter().position(|x| x.address == resource) else {
+                    continue;
+                };
+                let att = &m.tgw_attachments[a];
+                for end in [&att.tgw, &att.peer_tgw] {
+                    let Link::To(g) = *end else { continue };
+                    if *att.association(g) != Link::None {
+                        continue;
+                    }
+                    for (t, table) in m.tgw_route_tables.iter().enumerate() {
+                        if table.tgw == Some(g) {
+                            out.push(Edit::TgwAssociate {
+                                attachment: a,
+                                tgw: g,
+                                table: t,
+                            });
+                        }
+                    }
+                }
+            }
+            codes::TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT => {
+                let Some(t) = m
+                    .tgw_route_tables
+                    .iter()
+                    .position(|x| x.address == resource)
+                else {
+                    continue;
+                };
+                tgw_routes(m, t, to, family, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Routes for the VPC block of subnet `to` in transit gateway route table
+/// `t`: into the VPC's attachment on the table's gateway (propagated or
+/// static), or into a peering attachment to a gateway the VPC is attached
+/// to (static). No static route that duplicates one the table holds.
+fn tgw_routes(m: &Model, t: usize, to: usize, family: Family, out: &mut Vec<Edit>) {
+    let table = &m.tgw_route_tables[t];
+    let (Some(g), Some(vd), Some(sub)) = (table.tgw, m.subnet_vpc(to), m.subnets[to].cidr(family))
+    else {
+        return;
+    };
+    let Some(block) = m.vpcs[vd]
+        .cidrs
+        .of(family)
+        .iter()
+        .find(|b| b.contains(&sub))
+        .copied()
+    else {
+        return;
+    };
+    let has_static = table
+        .routes
+        .iter()
+        .any(|r| !r.propagated && r.dest == Dest::Cidr(block));
+    let attached_to = |g2: usize| {
+        m.tgw_attachments.iter().any(|x| {
+            x.kind == AttachmentKind::Vpc
+                && x.tgw == Link::To(g2)
+                && x.vpc == Link::To(vd)
+                && (family == Family::V4 || x.ipv6)
+        })
+    };
+    for (b, att) in m.tgw_attachments.iter().enumerate() {
+        if att.state != PeeringState::Active {
+            continue;
+        }
+        match att.kind {
+            AttachmentKind::Vpc => {
+                if att.tgw != Link::To(g) || att.vpc != Link::To(vd) {
+                    continue;
+                }
+                if family == Family::V6 && !att.ipv6 {
+                    continue;
+                }
+                let propagates = table
+                    .routes
+                    .iter()
+                    .any(|r| r.propagated && r.target == TgwTarget::Attachment(b));
+                if !propagates {
+                    out.push(Edit::TgwPropagate {
+                        table: t,
+                        attachment: b,
+                    });
+                }
+            }
+            AttachmentKind::Peering => {
+                let other = if att.tgw == Link::To(g) {
+                    &att.peer_tgw
+                } else if att.peer_tgw == Link::To(g) {
+                    &att.tgw
+                } else {
+                    continue;
+                };
+                let Link::To(g2) = *other else { continue };
+                if !attached_to(g2) {
+                    continue;
+                }
+            }
+            _ => continue,
+        }
+        if !has_static {
+            out.push(Edit::TgwStatic {
+                table: t,
+                dest: block,
+                attachment: b,
+            });
         }
     }
 }
@@ -731,28 +1315,50 @@ fn acls(
 // -- describing a fix -----------------------------------------------------------
 
 /// A Terraform address split into its module and its address within it.
+/// With several documents read as one estate, `module` starts with the
+/// document's label and a colon (`network:`, `network:module.hub`): a
+/// reference reaches only what its own document's configuration holds.
 struct Addr<'a> {
     module: &'a str,
     local: &'a str,
 }
 
+/// The length of a document label and its colon at the start of an
+/// address (`network:aws_vpc.hub`), if any: a colon before the first `.`
+/// or `[`.
+fn label_len(address: &str) -> usize {
+    let end = address.find(['.', '[']).unwrap_or(address.len());
+    address[..end].find(':').map_or(0, |i| i + 1)
+}
+
 fn split(address: &str) -> Addr<'_> {
-    let parts = crate::ingest::address::split_traversal(address);
+    let label = label_len(address);
+    let rest = &address[label..];
+    let parts = crate::ingest::address::split_traversal(rest);
     let mut i = 0;
     let mut len = 0;
     while i + 1 < parts.len() && parts[i] == "module" {
         len += parts[i].len() + 1 + parts[i + 1].len() + 1;
         i += 2;
     }
-    if len == 0 || len > address.len() {
+    if len == 0 || len > rest.len() {
         return Addr {
-            module: "",
-            local: address,
+            module: &address[..label],
+            local: rest,
         };
     }
     Addr {
-        module: &address[..len - 1],
-        local: &address[len..],
+        module: &address[..label + len - 1],
+        local: &rest[len..],
+    }
+}
+
+/// The address of `local` in module `home` (as [`split`] gives it).
+fn join_address(home: &str, local: &str) -> String {
+    if home.is_empty() || home.ends_with(':') {
+        format!("{home}{local}")
+    } else {
+        format!("{home}.{local}")
     }
 }
 
@@ -797,10 +1403,17 @@ impl Refs<'_> {
 }
 
 fn module_name(m: &str) -> String {
-    if m.is_empty() {
-        "the root module".into()
+    let label = label_len(m);
+    let module = &m[label..];
+    let name = if module.is_empty() {
+        "the root module".to_string()
     } else {
-        m.to_string()
+        module.to_string()
+    };
+    if label == 0 {
+        name
+    } else {
+        format!("{name} of {}", &m[..label - 1])
     }
 }
 
@@ -823,6 +1436,49 @@ fn table_home(m: &Model, t: usize) -> &str {
 fn table_home_address(m: &Model, t: usize) -> &str {
     let a = &m.route_tables[t].address;
     a.strip_suffix(" (main route table)").unwrap_or(a)
+}
+
+/// The address a transit gateway route table is declared under: its own,
+/// or its gateway's for a default route table.
+fn tgw_table_home_address(m: &Model, t: usize) -> &str {
+    let a = &m.tgw_route_tables[t].address;
+    default_tgw_table(a).map_or(a, |(tgw, _)| tgw)
+}
+
+/// A default route table the input does not declare (`<gateway> (default
+/// route table)`, or `(default association route table)` and `(default
+/// propagation route table)` when the two differ): the gateway's address
+/// and the attribute that holds the table's ID.
+fn default_tgw_table(address: &str) -> Option<(&str, &'static str)> {
+    for (suffix, attr) in [
+        (
+            " (default route table)",
+            "association_default_route_table_id",
+        ),
+        (
+            " (default association route table)",
+            "association_default_route_table_id",
+        ),
+        (
+            " (default propagation route table)",
+            "propagation_default_route_table_id",
+        ),
+    ] {
+        if let Some(tgw) = address.strip_suffix(suffix) {
+            return Some((tgw, attr));
+        }
+    }
+    None
+}
+
+/// The reference to a transit gateway route table's ID (a default table
+/// is its gateway's `association_default_route_table_id`).
+fn tgw_table_ref(refs: &mut Refs, m: &Model, home: &str, t: usize) -> String {
+    let table = &m.tgw_route_tables[t];
+    if let Some((tgw, attr)) = default_tgw_table(&table.address) {
+        return refs.to(home, tgw, attr, None);
+    }
+    refs.to(home, &table.address, "id", table.aws_id.as_deref())
 }
 
 /// Aligns `key = value` lines as `terraform fmt` does.
@@ -849,11 +1505,12 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
     let mut notes = Vec::new();
     let mut changes = Vec::new();
     let (s, d) = (search.s, search.d);
-    let pair_name = format!(
-        "{}_to_{}",
-        name_of(&m.subnets[s].address),
-        name_of(&m.subnets[d].address)
-    );
+    let to_name = match search.toward {
+        Toward::Internet(_) => internet::INTERNET.to_string(),
+        Toward::OnPrem(n) => name_of(&m.on_prem[n].address),
+        Toward::Subnet => name_of(&m.subnets[d].address),
+    };
+    let pair_name = format!("{}_to_{to_name}", name_of(&m.subnets[s].address));
     let mut names: Vec<String> = Vec::new();
     let mut fresh = |base: String| {
         let mut n = base.clone();
@@ -898,14 +1555,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     )
                 );
                 let local = format!("aws_vpc_peering_connection.{name}");
-                new_peering = Some((
-                    if home.is_empty() {
-                        local.clone()
-                    } else {
-                        format!("{home}.{local}")
-                    },
-                    home.clone(),
-                ));
+                new_peering = Some((join_address(&home, &local), home.clone()));
                 changes.push(Change {
                     kind: "add_peering",
                     description: format!(
@@ -913,6 +1563,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         va.address, vb.address
                     ),
                     module: home,
+                    resource: va.address.clone(),
+                    placed: None,
+                    document: None,
+                    insert: Insert::Before,
                     hcl,
                 });
             }
@@ -934,6 +1588,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                             t.address
                         ),
                         module: home,
+                        resource: t.address.clone(),
+                        placed: None,
+                        document: None,
+                        insert: Insert::Inside,
                         hcl: format!(
                             "route {{\n{}}}\n",
                             attrs(&[(dest_attr(&dest, true), format!("\"{dest}\"")), (tattr, tref)], "  ")
@@ -945,7 +1603,14 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     .vpcs
                     .iter()
                     .find(|v| v.cidrs.all().any(|b| b.contains(&dest)))
-                    .map_or_else(|| pair_name.clone(), |v| name_of(&v.address));
+                    .map_or_else(
+                        || match search.toward {
+                            Toward::Internet(_) => internet::INTERNET.to_string(),
+                            Toward::OnPrem(_) => to_name.clone(),
+                            Toward::Subnet => pair_name.clone(),
+                        },
+                        |v| name_of(&v.address),
+                    );
                 let name = fresh(format!(
                     "fix_{}_to_{towards}",
                     name_of(table_home_address(m, table))
@@ -968,6 +1633,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         m.route_tables[table].address
                     ),
                     module: home,
+                    resource: table_home_address(m, table).to_string(),
+                    placed: None,
+                    document: None,
+                    insert: Insert::Before,
                     hcl,
                 });
             }
@@ -1001,6 +1670,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     kind: "change_route_target",
                     description,
                     module: home,
+                    resource: resource.clone(),
+                    placed: None,
+                    document: None,
+                    insert: Insert::Replace,
                     hcl,
                 });
             }
@@ -1022,6 +1695,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                             p.address
                         ),
                         module: home,
+                        resource: p.address.clone(),
+                        placed: None,
+                        document: None,
+                        insert: Insert::Replace,
                         hcl: "auto_accept = true\n".into(),
                     });
                 } else {
@@ -1036,10 +1713,23 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                                     p.address
                                 ),
                                 module: home.clone(),
+                                resource: p.address.clone(),
+                                placed: None,
+                                document: None,
+                                insert: Insert::Replace,
                                 hcl: "auto_accept = false\n".into(),
                             });
                         }
                     }
+                    // The accepter goes with the accepter VPC: in an estate
+                    // of several documents, that VPC's own configuration.
+                    let (home, anchor) = match &p.accepter {
+                        Link::To(b) => {
+                            let v = &m.vpcs[*b].address;
+                            (split(v).module.to_string(), v.clone())
+                        }
+                        _ => (home, p.address.clone()),
+                    };
                     let name = fresh(format!("fix_{}", name_of(&p.address)));
                     let hcl = format!(
                         "resource \"aws_vpc_peering_connection_accepter\" \"{name}\" {{\n{}}}\n",
@@ -1061,6 +1751,10 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                             p.address
                         ),
                         module: home,
+                        resource: anchor,
+                        placed: None,
+                        document: None,
+                        insert: Insert::Before,
                         hcl,
                     });
                 }
@@ -1075,11 +1769,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
             } => {
                 let a = &m.network_acls[acl];
                 let home = split(&a.address).module.to_string();
-                let (protocol, from_port, to_port) = match rule {
-                    AclFlows::All => ("-1".to_string(), 0, 0),
-                    AclFlows::Ports(p, lo, hi) => (protocol_name(p), lo, hi),
-                    AclFlows::Protocol(p) => (protocol_name(p), 0, 0),
-                };
+                let (protocol, from_port, to_port) = rule.protocol_and_ports();
                 let way = if egress { "egress" } else { "ingress" };
                 let inline = a.address.contains("aws_default_network_acl.")
                     || a.ingress
@@ -1087,12 +1777,7 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                         .chain(&a.egress)
                         .any(|r| r.resource == a.address);
                 let cattr = dest_attr(&cidr, true);
-                let what = match rule {
-                    AclFlows::All => "all traffic".to_string(),
-                    AclFlows::Ports(p, lo, hi) if lo == hi => format!("{} {lo}", protocol_name(p)),
-                    AclFlows::Ports(p, lo, hi) => format!("{} {lo}-{hi}", protocol_name(p)),
-                    AclFlows::Protocol(p) => protocol_name(p),
-                };
+                let what = rule.words();
                 let what = if reply {
                     format!("the replies ({what})")
                 } else {
@@ -1153,24 +1838,183 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                     kind: "add_network_acl_rule",
                     description,
                     module: home,
+                    resource: a.address.clone(),
+                    placed: None,
+                    document: None,
+                    insert: if inline {
+                        Insert::Inside
+                    } else {
+                        Insert::Before
+                    },
+                    hcl,
+                });
+            }
+            Edit::TgwAssociate {
+                attachment,
+                tgw,
+                table,
+            } => {
+                let att = &m.tgw_attachments[attachment];
+                let home = split(&att.address).module.to_string();
+                let name = fresh(format!(
+                    "fix_{}_{}",
+                    name_of(&att.address),
+                    name_of(tgw_table_home_address(m, table))
+                ));
+                let hcl = format!(
+                    "resource \"aws_ec2_transit_gateway_route_table_association\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            (
+                                "transit_gateway_attachment_id",
+                                refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
+                            ),
+                            (
+                                "transit_gateway_route_table_id",
+                                tgw_table_ref(&mut refs, m, &home, table),
+                            ),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "associate_tgw_route_table",
+                    description: format!(
+                        "associate {} with {} (it is associated with no route table of {})",
+                        att.address,
+                        m.tgw_route_tables[table].address,
+                        m.transit_gateways[tgw].address
+                    ),
+                    module: home,
+                    resource: att.address.clone(),
+                    placed: None,
+                    document: None,
+                    insert: Insert::Before,
+                    hcl,
+                });
+            }
+            Edit::TgwPropagate { table, attachment } => {
+                let att = &m.tgw_attachments[attachment];
+                let home = split(&att.address).module.to_string();
+                let name = fresh(format!(
+                    "fix_{}_to_{}",
+                    name_of(&att.address),
+                    name_of(tgw_table_home_address(m, table))
+                ));
+                let hcl = format!(
+                    "resource \"aws_ec2_transit_gateway_route_table_propagation\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            (
+                                "transit_gateway_attachment_id",
+                                refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
+                            ),
+                            (
+                                "transit_gateway_route_table_id",
+                                tgw_table_ref(&mut refs, m, &home, table),
+                            ),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "add_tgw_propagation",
+                    description: format!(
+                        "propagate the blocks of {} into {}",
+                        att.address, m.tgw_route_tables[table].address
+                    ),
+                    module: home,
+                    resource: att.address.clone(),
+                    placed: None,
+                    document: None,
+                    insert: Insert::Before,
+                    hcl,
+                });
+            }
+            Edit::TgwStatic {
+                table,
+                dest,
+                attachment,
+            } => {
+                let att = &m.tgw_attachments[attachment];
+                let anchor = tgw_table_home_address(m, table).to_string();
+                let home = split(&anchor).module.to_string();
+                let towards = m
+                    .vpcs
+                    .iter()
+                    .find(|v| v.cidrs.all().any(|b| b.contains(&dest)))
+                    .map_or_else(|| pair_name.clone(), |v| name_of(&v.address));
+                let name = fresh(format!("fix_{}_to_{towards}", name_of(&anchor)));
+                let hcl = format!(
+                    "resource \"aws_ec2_transit_gateway_route\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            ("destination_cidr_block", format!("\"{dest}\"")),
+                            (
+                                "transit_gateway_attachment_id",
+                                refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
+                            ),
+                            (
+                                "transit_gateway_route_table_id",
+                                tgw_table_ref(&mut refs, m, &home, table),
+                            ),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "add_tgw_route",
+                    description: format!(
+                        "add a static route for {dest} to {} into {} ({})",
+                        m.tgw_route_tables[table].address,
+                        att.address,
+                        att.kind.describe()
+                    ),
+                    module: home,
+                    resource: anchor,
+                    placed: None,
+                    document: None,
+                    insert: Insert::Before,
+                    hcl,
+                });
+            }
+            Edit::Associate { subnet, table } => {
+                let sn = &m.subnets[subnet];
+                let home = split(&sn.address).module.to_string();
+                let name = fresh(format!("fix_{}", name_of(&sn.address)));
+                let hcl = format!(
+                    "resource \"aws_route_table_association\" \"{name}\" {{\n{}}}\n",
+                    attrs(
+                        &[
+                            (
+                                "subnet_id",
+                                refs.to(&home, &sn.address, "id", sn.aws_id.as_deref()),
+                            ),
+                            ("route_table_id", table_ref(&mut refs, m, &home, table)),
+                        ],
+                        "  "
+                    )
+                );
+                changes.push(Change {
+                    kind: "associate_route_table",
+                    description: format!(
+                        "associate {} with {} (it uses its VPC's main route table now)",
+                        sn.address, m.route_tables[table].address
+                    ),
+                    module: home,
+                    resource: sn.address.clone(),
+                    placed: None,
+                    document: None,
+                    insert: Insert::Before,
                     hcl,
                 });
             }
         }
     }
+    place_documents(&mut changes);
     let (alters, note) = side_effects(search, set);
     let cost = changes.len();
-    let summary = changes
-        .iter()
-        .map(|c| {
-            c.description
-                .split(" (")
-                .next()
-                .unwrap_or(&c.description)
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+    let summary = summary_of(&changes);
     notes.sort();
     notes.dedup();
     let note = match (note, notes.is_empty()) {
@@ -1184,6 +2028,27 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
         alters,
         note,
     }
+}
+
+/// In an estate of several documents, moves each change's document label
+/// from its module to `document`.
+fn place_documents(changes: &mut [Change]) {
+    for c in changes {
+        let label = label_len(&c.module);
+        if label > 0 {
+            c.document = Some(c.module[..label - 1].to_string());
+            c.module = c.module[label..].to_string();
+        }
+    }
+}
+
+/// One line for a fix: each change's description up to its aside.
+fn summary_of(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(|c| c.description.split(" (").next().unwrap_or(&c.description))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn old_target_attr(t: &Target) -> String {
@@ -1237,11 +2102,39 @@ fn via_ref(
                 format!("transit gateway {}", gw.address),
             )
         }
+        Via::Gateway(g) => {
+            let gw = &m.gateways[g];
+            let r = refs.to(home, &gw.address, "id", gw.aws_id.as_deref());
+            let (attr, what) = match gw.kind {
+                GatewayKind::Nat => ("nat_gateway_id", "NAT gateway"),
+                GatewayKind::EgressOnly => ("egress_only_gateway_id", "egress-only gateway"),
+                GatewayKind::VpnGateway => ("gateway_id", "virtual private gateway"),
+                _ => ("gateway_id", "internet gateway"),
+            };
+            (attr, r, format!("{what} {}", gw.address))
+        }
     }
 }
 
 /// The pairs of the VPCs the fix involves whose verdict it changes.
 fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<String>) {
+    match search.toward {
+        Toward::Internet(g) => {
+            let name = internet::INTERNET.to_string();
+            let verdict = |m: &Model, x: usize, flow: Option<&Flow>| {
+                internet::egress(m, x, g, flow, Detail::Outcome).0.verdict
+            };
+            return (endpoint_side_effects(search, &name, &verdict, set), None);
+        }
+        Toward::OnPrem(n) => {
+            let name = search.work.on_prem[n].address.clone();
+            let verdict = |m: &Model, x: usize, flow: Option<&Flow>| {
+                onprem::to_onprem(m, x, n, flow, Detail::Outcome).0.verdict
+            };
+            return (endpoint_side_effects(search, &name, &verdict, set), None);
+        }
+        Toward::Subnet => {}
+    }
     let m = &search.work;
     let (s, d) = (search.s, search.d);
     let mut vpcs: Vec<usize> = [m.subnet_vpc(s), m.subnet_vpc(d)]
@@ -1292,6 +2185,338 @@ fn side_effects(search: &mut Search, set: &[Edit]) -> (Vec<Altered>, Option<Stri
     (out, note)
 }
 
+/// The other subnets of the source's VPC whose verdict towards the
+/// endpoint (`name`; `verdict` says it) the fix changes.
+fn endpoint_side_effects(
+    search: &mut Search,
+    name: &str,
+    verdict: &dyn Fn(&Model, usize, Option<&Flow>) -> Verdict,
+    set: &[Edit],
+) -> Vec<Altered> {
+    let m = &search.work;
+    let s = search.s;
+    let others: Vec<usize> = m
+        .subnet_vpc(s)
+        .map(|v| {
+            m.vpcs[v]
+                .subnets
+                .iter()
+                .copied()
+                .filter(|&x| x != s)
+                .collect()
+        })
+        .unwrap_or_default();
+    let flow = search.flow;
+    let verdicts =
+        |m: &Model| -> Vec<Verdict> { others.iter().map(|&x| verdict(m, x, flow)).collect() };
+    let before = verdicts(m);
+    let after = search.with(set, |m, _, _, _| verdicts(m));
+    let m = &search.work;
+    others
+        .iter()
+        .zip(before.iter().zip(&after))
+        .filter(|(_, (b, a))| b != a)
+        .map(|(&x, (&b, &a))| Altered {
+            from: m.subnets[x].address.clone(),
+            to: name.to_string(),
+            before: b,
+            after: a,
+        })
+        .collect()
+}
+
+// -- security group rules for workload pairs -------------------------------------
+
+/// What a new security group rule names as its peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SgPeer {
+    /// A group (index into `Model::security_groups`), where AWS lets the
+    /// rule's group reference it.
+    Group(usize),
+    /// A block: a subnet of the peer workload.
+    Cidr(Prefix),
+}
+
+/// Rules added to one group on one side, one per peer.
+#[derive(Debug, Clone)]
+struct SgEdit {
+    group: usize,
+    egress: bool,
+    peers: Vec<SgPeer>,
+    rule: AclFlows,
+}
+
+/// The fixes that make workload `a` reach workload `b` (indices into
+/// `Model::workloads`) where the network carries the traffic and their
+/// security groups refuse it: an outbound rule in the source's group, an
+/// inbound rule in the destination's, or both, each naming the peer's
+/// group where AWS allows the reference (same VPC, an active same-Region
+/// peering, a transit gateway with referencing on, inbound only) and the
+/// peer's subnet blocks otherwise. Each set is applied to a copy of the
+/// model and kept only when the pair becomes `reachable`.
+pub fn workload_fixes(model: &Model, a: usize, b: usize, flow: Option<&Flow>) -> Vec<Fix> {
+    let verdict = |m: &Model| {
+        workloads::evaluate(m, &[a], &[b], flow)
+            .pop()
+            .map(|p| (p.verdict, p.reasons))
+    };
+    let Some((base, reasons)) = verdict(model) else {
+        return Vec::new();
+    };
+    if base == Verdict::Reachable {
+        return Vec::new();
+    }
+    let said = |c: &str| reasons.iter().any(|r| r.code == c);
+    let rule = match (flow.and_then(|f| f.protocol), flow.and_then(|f| f.port)) {
+        (Some(p @ (TCP | UDP)), Some(port)) => AclFlows::Ports(p, port, port),
+        (Some(p @ (TCP | UDP)), None) => AclFlows::Ports(p, 0, 65535),
+        (Some(p), _) => AclFlows::Protocol(p),
+        (None, _) => match model.workloads[b].ports.first() {
+            Some(port) => AclFlows::Ports(port.protocol, port.port, port.port),
+            None => AclFlows::All,
+        },
+    };
+    let out = (said(codes::SG_EGRESS_DENIES) || said(codes::DEFAULT_EGRESS_REMOVED))
+        .then(|| sg_edit(model, a, b, true, rule))
+        .flatten();
+    let inb = said(codes::SG_INGRESS_DENIES)
+        .then(|| sg_edit(model, b, a, false, rule))
+        .flatten();
+    let sets: Vec<Vec<SgEdit>> = [
+        out.iter().cloned().collect(),
+        inb.iter().cloned().collect(),
+        out.iter().chain(&inb).cloned().collect(),
+    ]
+    .into_iter()
+    .filter(|s: &Vec<SgEdit>| !s.is_empty())
+    .collect();
+    for set in sets {
+        let mut work = model.clone();
+        for e in &set {
+            apply_sg(&mut work, e);
+        }
+        if verdict(&work).map(|v| v.0) == Some(Verdict::Reachable) {
+            let mut fix = describe_sg(model, &set);
+            fix.alters = workload_side_effects(model, &work, a, b, flow);
+            return vec![fix];
+        }
+    }
+    Vec::new()
+}
+
+/// The other ordered pairs of the workloads in the two workloads' VPCs
+/// whose verdict differs between `before` and `after`.
+fn workload_side_effects(
+    before: &Model,
+    after: &Model,
+    a: usize,
+    b: usize,
+    flow: Option<&Flow>,
+) -> Vec<Altered> {
+    let vpc = |w: usize| {
+        before.workloads[w]
+            .places
+            .first()
+            .and_then(|&s| before.subnet_vpc(s))
+    };
+    let vpcs = [vpc(a), vpc(b)];
+    let near: Vec<usize> = (0..before.workloads.len())
+        .filter(|&w| vpc(w).is_some() && vpcs.contains(&vpc(w)))
+        .take(64)
+        .collect();
+    let verdicts = |m: &Model| -> Vec<(usize, usize, Verdict)> {
+        workloads::evaluate(m, &near, &near, flow)
+            .into_iter()
+            .map(|p| (p.from, p.to, p.verdict))
+            .collect()
+    };
+    let (was, now) = (verdicts(before), verdicts(after));
+    was.iter()
+        .zip(&now)
+        .filter(|(x, y)| x.2 != y.2 && (x.0, x.1) != (a, b))
+        .map(|(x, y)| Altered {
+            from: before.workloads[x.0].address.clone(),
+            to: before.workloads[x.1].address.clone(),
+            before: x.2,
+            after: y.2,
+        })
+        .collect()
+}
+
+/// Rules in the first group of workload `own` towards workload `peer`.
+fn sg_edit(m: &Model, own: usize, peer: usize, egress: bool, rule: AclFlows) -> Option<SgEdit> {
+    let (w, p) = (&m.workloads[own], &m.workloads[peer]);
+    let &group = w.security_groups.first()?;
+    let side = if egress { Side::Egress } else { Side::Ingress };
+    let vpc = |x: &crate::model::Workload| x.places.first().and_then(|&s| m.subnet_vpc(s));
+    let referable = reference_scope(m, vpc(w), vpc(p), side).is_ok();
+    let peers: Vec<SgPeer> = match p.security_groups.first() {
+        Some(&g) if referable => vec![SgPeer::Group(g)],
+        _ => {
+            let mut blocks: Vec<SgPeer> = p
+                .places
+                .iter()
+                .flat_map(|&s| m.subnets[s].cidrs.all().copied().collect::<Vec<_>>())
+                .map(SgPeer::Cidr)
+                .collect();
+            blocks.dedup();
+            blocks
+        }
+    };
+    (!peers.is_empty()).then_some(SgEdit {
+        group,
+        egress,
+        peers,
+        rule,
+    })
+}
+
+/// Adds the rules of `e` to the group.
+fn apply_sg(m: &mut Model, e: &SgEdit) {
+    let addresses: Vec<Option<String>> = e
+        .peers
+        .iter()
+        .map(|p| match p {
+            SgPeer::Group(g) => Some(m.security_groups[*g].address.clone()),
+            SgPeer::Cidr(_) => None,
+        })
+        .collect();
+    let g = &mut m.security_groups[e.group];
+    let list = if e.egress {
+        &mut g.egress
+    } else {
+        &mut g.ingress
+    };
+    for (p, address) in e.peers.iter().zip(addresses) {
+        list.push(SgRule {
+            cidr: match p {
+                SgPeer::Cidr(c) => Some(*c),
+                SgPeer::Group(_) => None,
+            },
+            peer: address,
+            group: match p {
+                SgPeer::Group(x) => Some(Link::To(*x)),
+                SgPeer::Cidr(_) => None,
+            },
+            self_ref: false,
+            prefix_list: None,
+            flows: e.rule.flows(),
+            unknown: None,
+            resource: "(new rule)".into(),
+        });
+    }
+}
+
+/// One fix from security group rules.
+fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
+    let mut notes = Vec::new();
+    let mut changes = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for e in set {
+        let g = &m.security_groups[e.group];
+        let home = split(&g.address).module.to_string();
+        let way = if e.egress { "egress" } else { "ingress" };
+        let list = if e.egress { &g.egress } else { &g.ingress };
+        let inline = !list.is_empty() && list.iter().all(|r| r.resource == g.address);
+        let (protocol, from_port, to_port) = e.rule.protocol_and_ports();
+        let mut refs = Refs { notes: &mut notes };
+        for peer in &e.peers {
+            let (what, hcl) = match peer {
+                SgPeer::Group(x) => {
+                    let pg = &m.security_groups[*x];
+                    let r = refs.to(&home, &pg.address, "id", pg.aws_id.as_deref());
+                    (
+                        format!("group {}", pg.address),
+                        if inline {
+                            ("security_groups", format!("[{r}]"))
+                        } else {
+                            ("referenced_security_group_id", r)
+                        },
+                    )
+                }
+                SgPeer::Cidr(c) => (
+                    c.to_string(),
+                    match (inline, c.family) {
+                        (true, Family::V4) => ("cidr_blocks", format!("[\"{c}\"]")),
+                        (true, Family::V6) => ("ipv6_cidr_blocks", format!("[\"{c}\"]")),
+                        (false, Family::V4) => ("cidr_ipv4", format!("\"{c}\"")),
+                        (false, Family::V6) => ("cidr_ipv6", format!("\"{c}\"")),
+                    },
+                ),
+            };
+            let ports: Vec<(&str, String)> = if protocol == "-1" && !inline {
+                Vec::new()
+            } else {
+                vec![
+                    ("from_port", from_port.to_string()),
+                    ("to_port", to_port.to_string()),
+                ]
+            };
+            let text = if inline {
+                let mut lines = ports.clone();
+                lines.push(("protocol", format!("\"{protocol}\"")));
+                lines.push(hcl);
+                format!("{way} {{\n{}}}\n", attrs(&lines, "  "))
+            } else {
+                let base = format!("fix_{}_{way}", name_of(&g.address));
+                let mut name = base.clone();
+                let mut k = 2;
+                while names.contains(&name) {
+                    name = format!("{base}_{k}");
+                    k += 1;
+                }
+                names.push(name.clone());
+                let mut lines = vec![(
+                    "security_group_id",
+                    refs.to(&home, &g.address, "id", g.aws_id.as_deref()),
+                )];
+                lines.push(hcl);
+                lines.push(("ip_protocol", format!("\"{protocol}\"")));
+                lines.extend(ports);
+                format!(
+                    "resource \"aws_vpc_security_group_{way}_rule\" \"{name}\" {{\n{}}}\n",
+                    attrs(&lines, "  ")
+                )
+            };
+            let dir = if e.egress { "to" } else { "from" };
+            changes.push(Change {
+                kind: "add_security_group_rule",
+                description: format!(
+                    "let {} admit {} {dir} {what}{}",
+                    g.address,
+                    e.rule.words(),
+                    if inline {
+                        format!(" (an {way} block: its {way} rules are inline)")
+                    } else {
+                        String::new()
+                    }
+                ),
+                module: home.clone(),
+                document: None,
+                resource: g.address.clone(),
+                placed: None,
+                insert: if inline {
+                    Insert::Inside
+                } else {
+                    Insert::Before
+                },
+                hcl: text,
+            });
+        }
+    }
+    place_documents(&mut changes);
+    notes.sort();
+    notes.dedup();
+    let summary = summary_of(&changes);
+    Fix {
+        cost: changes.len(),
+        summary,
+        changes,
+        alters: Vec::new(),
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1303,6 +2528,15 @@ mod tests {
         assert_eq!(a.local, r#"aws_route_table.rt["a.b"]"#);
         let b = split("aws_vpc.a");
         assert_eq!((b.module, b.local), ("", "aws_vpc.a"));
+        let c = split(r#"net:module.hub["a:b"].aws_vpc.a"#);
+        assert_eq!(
+            (c.module, c.local),
+            (r#"net:module.hub["a:b"]"#, "aws_vpc.a")
+        );
+        let d = split("net:aws_vpc.a");
+        assert_eq!((d.module, d.local), ("net:", "aws_vpc.a"));
+        assert_eq!(module_name("net:"), "the root module of net");
+        assert_eq!(join_address("net:", "aws_vpc.a"), "net:aws_vpc.a");
     }
 
     #[test]

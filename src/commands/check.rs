@@ -1,11 +1,14 @@
 //! `check`: a policy's expectations and rules against one view of the
 //! documents.
 
-use crate::analysis::{self, Lookup, Summary};
+use std::collections::HashMap;
+
+use crate::analysis::internet::INTERNET;
+use crate::analysis::{self, fix, Lookup, Summary};
 use crate::ingest::{DocKind, Document, View};
-use crate::model::Flow;
+use crate::model::{Flow, Model, Verdict};
 use crate::policy::locate::{Locator, Source, SourceFile, Sources};
-use crate::policy::{CheckReport, Policy};
+use crate::policy::{CheckReport, Expect, Expected, Outcome, Policy, MAX_HINTED_PAIRS};
 use crate::report::InputInfo;
 
 use super::{Input, Phase};
@@ -139,30 +142,148 @@ pub fn check(
             })
             .collect()
     };
-    let report = crate::policy::check_with_workloads(
+    let mut report = crate::policy::check_with_workloads(
         inputs.policy,
         &pairs,
         change.as_ref(),
         &workload_pairs,
     );
+    add_fixes(&mut report, inputs.policy, model, flow.as_ref());
+    let sources = Sources::new(
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| Source {
+                label: d.label.to_string(),
+                file: d.file.to_string(),
+                locator: inputs
+                    .config
+                    .iter()
+                    .find(|c| c.document == i)
+                    .map(|c| Locator::new(c.dir, c.files)),
+            })
+            .collect(),
+    );
+    place_fixes(&mut report, &sources);
     Ok(Checked {
         input: super::input_info(docs, view),
         baseline: baseline.as_deref().map(|b| super::input_info(b, view)),
         report,
         summary: analysis.summary,
-        sources: Sources::new(
-            docs.iter()
-                .enumerate()
-                .map(|(i, d)| Source {
-                    label: d.label.to_string(),
-                    file: d.file.to_string(),
-                    locator: inputs
-                        .config
-                        .iter()
-                        .find(|c| c.document == i)
-                        .map(|c| Locator::new(c.dir, c.files)),
-                })
-                .collect(),
-        ),
+        sources,
     })
+}
+
+/// What a failing pair of an expect for `reachable` gets its hints from.
+#[derive(Clone, Copy)]
+enum Hint {
+    /// A subnet towards a subnet, or the internet (`None`).
+    Pair(usize, Option<usize>),
+    /// A subnet towards an on-premises network.
+    OnPrem(usize, usize),
+    /// A workload towards a workload.
+    Workload(usize, usize),
+}
+
+/// The hint search a failing pair (by the names an issue gives) takes.
+fn hint_of(
+    model: &Model,
+    subnets: &HashMap<&str, usize>,
+    workloads: &HashMap<&str, usize>,
+    from: &str,
+    to: &str,
+) -> Option<Hint> {
+    if let (Some(&a), Some(&b)) = (workloads.get(from), workloads.get(to)) {
+        return Some(Hint::Workload(a, b));
+    }
+    let &s = subnets.get(from)?;
+    if let Some(&d) = subnets.get(to) {
+        return Some(Hint::Pair(s, Some(d)));
+    }
+    if to == INTERNET {
+        return Some(Hint::Pair(s, None));
+    }
+    let n = model.on_prem.iter().position(|n| n.address == to)?;
+    Some(Hint::OnPrem(s, n))
+}
+
+/// Fix hints for the failing pairs of each expect that asks for
+/// `reachable` (subnet pairs, a subnet towards the internet or an
+/// on-premises network, workload pairs for the expect's own flow): the
+/// first [`MAX_HINTED_PAIRS`] pairs of each expect get them, and the rest
+/// are counted in `fixes_omitted`. Expects for another verdict, and rules
+/// of other kinds, get none.
+fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Option<&Flow>) {
+    let wanted = |e: &Expect| e.verdict == Expected::Is(Verdict::Reachable);
+    if !policy.expects.iter().any(wanted) {
+        return;
+    }
+    let subnets: HashMap<&str, usize> = (model.subnets.iter().enumerate())
+        .map(|(i, x)| (x.address.as_str(), i))
+        .collect();
+    let workloads: HashMap<&str, usize> = (model.workloads.iter().enumerate())
+        .map(|(i, x)| (x.address.as_str(), i))
+        .collect();
+    // (result, issue, search, the expect's flow).
+    let mut jobs: Vec<(usize, usize, Hint, Option<Flow>)> = Vec::new();
+    // Expects come first among the results, in policy order.
+    for (ri, (r, e)) in report.results.iter_mut().zip(&policy.expects).enumerate() {
+        if !wanted(e) || r.outcome != Outcome::Fail {
+            continue;
+        }
+        let mut hinted = 0;
+        for (ii, issue) in r.issues.iter().enumerate() {
+            let (Some(from), Some(to)) = (&issue.from, &issue.to) else {
+                continue;
+            };
+            let Some(hint) = hint_of(model, &subnets, &workloads, from, to) else {
+                continue;
+            };
+            if hinted == MAX_HINTED_PAIRS {
+                r.fixes_omitted += 1;
+                continue;
+            }
+            hinted += 1;
+            jobs.push((ri, ii, hint, e.flow.or(flow.copied())));
+        }
+        if hinted == MAX_HINTED_PAIRS {
+            r.fixes_omitted += r.issues_total - r.issues.len() as u64;
+        }
+    }
+    // Subnet and internet pairs are searched in parallel.
+    let pairs: Vec<(usize, Option<usize>)> = jobs
+        .iter()
+        .filter_map(|j| match j.2 {
+            Hint::Pair(s, d) => Some((s, d)),
+            _ => None,
+        })
+        .collect();
+    let mut found = fix::fixes_of_pairs(model, &pairs, flow).into_iter();
+    for (ri, ii, hint, asked) in jobs {
+        let fixes = match hint {
+            Hint::Pair(..) => found.next().unwrap_or_default(),
+            Hint::OnPrem(s, n) => fix::onprem_fixes(model, s, n, flow),
+            Hint::Workload(a, b) => fix::workload_fixes(model, a, b, asked.as_ref()),
+        };
+        report.results[ri].issues[ii].fixes = Some(fixes);
+    }
+}
+
+/// Says, for each change of each hint, the file and line of the resource
+/// it goes in or beside, where that resource's configuration was given.
+fn place_fixes(report: &mut CheckReport, sources: &Sources) {
+    let changes = report
+        .results
+        .iter_mut()
+        .flat_map(|r| r.issues.iter_mut())
+        .filter_map(|i| i.fixes.as_mut())
+        .flatten()
+        .flat_map(|f| f.changes.iter_mut());
+    for c in changes {
+        c.placed = sources
+            .declaration(&c.resource)
+            .map(|(file, line)| fix::Placement {
+                file: file.to_string(),
+                line,
+            });
+    }
 }

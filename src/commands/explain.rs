@@ -41,7 +41,13 @@ pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanatio
         let list: Vec<Explanation> = from_w
             .iter()
             .flat_map(|&a| to_w.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
-            .map(|(a, b)| trace::explain_workloads(model, a, b, flow))
+            .map(|(a, b)| {
+                let mut x = trace::explain_workloads(model, a, b, flow);
+                if opts.intent_reachable {
+                    x.fixes = Some(fix::workload_fixes(model, a, b, flow));
+                }
+                x
+            })
             .collect();
         if list.is_empty() {
             return Err(Error::SameSubnet {
@@ -84,10 +90,13 @@ pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanatio
         })
         .collect();
     if to_internet {
-        list.extend(
-            from.iter()
-                .map(|&s| trace::explain_internet(model, s, true, flow)),
-        );
+        list.extend(from.iter().map(|&s| {
+            let mut x = trace::explain_internet(model, s, true, flow);
+            if opts.intent_reachable {
+                x.fixes = Some(fix::internet_fixes(model, s, flow));
+            }
+            x
+        }));
     }
     if from_internet {
         list.extend(
@@ -96,10 +105,13 @@ pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanatio
         );
     }
     for &n in &to_onprem {
-        list.extend(
-            from.iter()
-                .map(|&s| trace::explain_onprem(model, s, n, true, flow)),
-        );
+        list.extend(from.iter().map(|&s| {
+            let mut x = trace::explain_onprem(model, s, n, true, flow);
+            if opts.intent_reachable {
+                x.fixes = Some(fix::onprem_fixes(model, s, n, flow));
+            }
+            x
+        }));
     }
     for &n in &from_onprem {
         list.extend(

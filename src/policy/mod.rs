@@ -30,6 +30,7 @@ use serde::Serialize;
 use wildmatch::WildMatch;
 
 use crate::analysis::endpoints::EndpointPair;
+use crate::analysis::fix::Fix;
 use crate::analysis::lookup::by_group;
 use crate::analysis::{Analysis, Lookup, PairResult};
 use crate::codes::{self, Code};
@@ -40,6 +41,9 @@ pub use parse::{parse, PolicyError, Problem};
 
 /// At most this many issues are kept per rule; the total is still counted.
 pub const MAX_ISSUES_PER_RULE: usize = 1000;
+
+/// At most this many failing pairs of one expect get fix hints.
+pub const MAX_HINTED_PAIRS: usize = 10;
 
 /// A parsed, valid policy.
 #[derive(Debug, Clone, Default)]
@@ -301,6 +305,11 @@ pub struct Issue {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<Reason>,
+    /// For a pair an expect wants `reachable`: the changes that make it
+    /// so, each checked on the model (`Some(empty)`: none found); `None`
+    /// where no hint was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixes: Option<Vec<Fix>>,
 }
 
 /// The result of one assertion, rule or finding code.
@@ -324,6 +333,14 @@ pub struct RuleResult {
     pub issues: Vec<Issue>,
     /// Issues found, including those beyond [`MAX_ISSUES_PER_RULE`].
     pub issues_total: u64,
+    /// Failing pairs of an expect for `reachable` whose fix hints were
+    /// left out (beyond the first [`MAX_HINTED_PAIRS`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fixes_omitted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RuleResult {
@@ -339,6 +356,7 @@ impl RuleResult {
             checked: 0,
             issues: Vec::new(),
             issues_total: 0,
+            fixes_omitted: 0,
         }
     }
 
@@ -523,6 +541,7 @@ fn check_expect(
                     describe_reasons(&p.reasons)
                 ),
                 reasons: p.reasons.clone(),
+                fixes: None,
             });
         }
     }
@@ -543,6 +562,7 @@ fn check_expect(
                 describe_reasons(&p.reasons)
             ),
             reasons: p.reasons.clone(),
+            fixes: None,
         });
     }
     for p in failing {
@@ -559,6 +579,7 @@ fn check_expect(
                 describe_reasons(&p.reasons)
             ),
             reasons: p.reasons,
+            fixes: None,
         });
     }
     if r.checked == 0 {
@@ -653,6 +674,7 @@ fn check_no_new_path(a: &Analysis, diff: Option<&Diff>, rule: &NoNewPath) -> Rul
                     describe_reasons(&c.reasons)
                 ),
                 reasons: c.reasons.clone(),
+                fixes: None,
             });
         }
     }
@@ -717,6 +739,7 @@ fn check_no_one_way(l: &Lookup, rule: &NoOneWay) -> RuleResult {
                     describe_reasons(&p.reasons)
                 ),
                 reasons: p.reasons.clone(),
+                fixes: None,
             });
         }
     }
@@ -732,6 +755,7 @@ fn check_no_one_way(l: &Lookup, rule: &NoOneWay) -> RuleResult {
                 describe_reasons(&p.reasons)
             ),
             reasons: p.reasons,
+            fixes: None,
         });
     }
     r.fail_if_issues();
@@ -779,6 +803,7 @@ fn finding_results(policy: &Policy, findings: &[Finding]) -> Vec<RuleResult> {
                     resource: Some(f.resource.clone()),
                     message: format!("{}: {}", f.resource, f.message),
                     reasons: Vec::new(),
+                    fixes: None,
                 });
             }
             r.fail_if_issues();

@@ -79,11 +79,14 @@ fn case(s: &mut String, doc: &CheckDoc, r: &RuleResult) {
         .note
         .iter()
         .cloned()
-        .chain(
-            r.issues
-                .iter()
-                .map(|i| format!("{}: {}", i.level.as_str(), i.message)),
-        )
+        .chain(r.issues.iter().flat_map(|i| {
+            std::iter::once(format!("{}: {}", i.level.as_str(), i.message)).chain(
+                i.fixes
+                    .iter()
+                    .flatten()
+                    .map(|f| format!("  fix hint ({} change(s)): {}", f.cost, f.summary)),
+            )
+        }))
         .chain(
             (r.issues_total > r.issues.len() as u64)
                 .then(|| format!("... and {} more", r.issues_total - r.issues.len() as u64)),

@@ -92,6 +92,8 @@ struct Detail {
     list: Option<usize>,
     /// Longest message shown.
     message: usize,
+    /// At most this many fix hints per pair (check).
+    fixes: Option<usize>,
 }
 
 const LEVELS: &[Detail] = &[
@@ -101,6 +103,7 @@ const LEVELS: &[Detail] = &[
         groups: None,
         list: None,
         message: MAX_STR,
+        fixes: None,
     },
     Detail {
         rows: true,
@@ -108,6 +111,7 @@ const LEVELS: &[Detail] = &[
         groups: None,
         list: Some(50),
         message: 200,
+        fixes: Some(2),
     },
     Detail {
         rows: true,
@@ -115,6 +119,7 @@ const LEVELS: &[Detail] = &[
         groups: None,
         list: Some(30),
         message: 120,
+        fixes: Some(1),
     },
     Detail {
         rows: false,
@@ -122,6 +127,7 @@ const LEVELS: &[Detail] = &[
         groups: None,
         list: Some(30),
         message: 120,
+        fixes: Some(0),
     },
     Detail {
         rows: false,
@@ -129,6 +135,7 @@ const LEVELS: &[Detail] = &[
         groups: Some(200),
         list: Some(20),
         message: 100,
+        fixes: Some(0),
     },
     Detail {
         rows: false,
@@ -136,6 +143,7 @@ const LEVELS: &[Detail] = &[
         groups: Some(50),
         list: Some(10),
         message: 100,
+        fixes: Some(0),
     },
     Detail {
         rows: false,
@@ -143,6 +151,7 @@ const LEVELS: &[Detail] = &[
         groups: Some(10),
         list: Some(5),
         message: 80,
+        fixes: Some(0),
     },
     Detail {
         rows: false,
@@ -150,6 +159,7 @@ const LEVELS: &[Detail] = &[
         groups: Some(0),
         list: Some(0),
         message: 80,
+        fixes: Some(0),
     },
 ];
 
@@ -608,6 +618,7 @@ fn render_check(doc: &CheckDoc, d: &Detail) -> String {
             if let Some(m) = omitted(x.issues_total as usize, kept, "issue(s)") {
                 let _ = writeln!(s, "- {m}");
             }
+            write_fixes(&mut s, x, d);
             let _ = writeln!(s, "\n</details>\n");
         }
     } else if order.iter().any(|x| has_details(x)) {
@@ -617,6 +628,96 @@ fn render_check(doc: &CheckDoc, d: &Detail) -> String {
         );
     }
     s
+}
+
+/// A fenced code block: a fence longer than any backtick run inside,
+/// control characters (but line ends) as spaces.
+fn code_block(lang: &str, s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    let body: Vec<String> = s.lines().map(clean).collect();
+    format!("{fence}{lang}\n{}\n{fence}", body.join("\n"))
+}
+
+/// The fix hints of a failed expect, collapsed: per pair, each hint's
+/// summary, where each change goes and its HCL.
+fn write_fixes(s: &mut String, x: &RuleResult, d: &Detail) {
+    let limit = d.fixes.unwrap_or(usize::MAX);
+    let hinted: Vec<_> = x
+        .issues
+        .iter()
+        .filter_map(|i| Some((i, i.fixes.as_deref()?)))
+        .collect();
+    if hinted.is_empty() || limit == 0 {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n<details><summary>Fix hints for {} pair(s), each checked on the model</summary>\n",
+        hinted.len()
+    );
+    for (i, fixes) in hinted {
+        let from = i.from.as_deref().unwrap_or("");
+        let to = i.to.as_deref().unwrap_or("");
+        let _ = writeln!(s, "**{} → {}**\n", code(from), code(to));
+        if fixes.is_empty() {
+            let _ = writeln!(
+                s,
+                "No change tfreach can check makes this pair reachable.\n"
+            );
+            continue;
+        }
+        for (n, f) in fixes.iter().take(limit).enumerate() {
+            let what = if f.cost == 1 { "change" } else { "changes" };
+            let _ = writeln!(
+                s,
+                "{}. {} ({} {what})\n",
+                n + 1,
+                code_clip(&f.summary, d.message),
+                f.cost
+            );
+            for c in &f.changes {
+                let mut module = if c.module.is_empty() {
+                    "the root module".to_string()
+                } else {
+                    code(&c.module)
+                };
+                if let Some(d) = &c.document {
+                    module = format!("{module} of {}", code(d));
+                }
+                let at = c
+                    .placed
+                    .as_ref()
+                    .map(|p| format!(", {}", code(&format!("{}:{}", p.file, p.line))))
+                    .unwrap_or_default();
+                let _ = writeln!(s, "   In {module}{at}:\n");
+                for line in code_block("hcl", &c.hcl).lines() {
+                    let _ = writeln!(s, "   {line}");
+                }
+                let _ = writeln!(s);
+            }
+            if !f.alters.is_empty() {
+                let changed: Vec<String> = f
+                    .alters
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} → {}: {} → {}",
+                            code(&a.from),
+                            code(&a.to),
+                            a.before,
+                            a.after
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(s, "   Also changes {}.\n", changed.join(", "));
+            }
+        }
+        if let Some(m) = omitted(fixes.len(), fixes.len().min(limit), "hint(s)") {
+            let _ = writeln!(s, "{m}\n");
+        }
+    }
+    let _ = writeln!(s, "</details>");
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::doc::{stable_hash, CheckDoc};
+use crate::analysis::fix::{Fix, Insert};
 use crate::policy::{rule_doc, Issue, Level, Outcome, RuleResult};
 
 /// Plain SARIF message text.
@@ -163,7 +164,63 @@ fn result(doc: &CheckDoc, r: &RuleResult, index: usize, issue: Option<&Issue>) -
     if issue.is_some_and(|i| i.from.is_some()) {
         v["properties"] = json!({"from": from, "to": to});
     }
+    let fixes: Vec<Value> = issue
+        .and_then(|i| i.fixes.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(sarif_fix)
+        .collect();
+    if !fixes.is_empty() {
+        v["fixes"] = Value::Array(fixes);
+    }
     v
+}
+
+/// A fix hint as a SARIF fix: each change an insertion into the `.tf`
+/// file of the resource it goes in or beside (a new block before that
+/// resource's block, a nested block just inside it). A hint with a change
+/// whose place is not known, or that replaces an attribute (whose line is
+/// not known), is left out.
+fn sarif_fix(f: &Fix) -> Option<Value> {
+    // (uri, line, text), in the order the changes are given.
+    let mut edits: Vec<(String, usize, String)> = Vec::new();
+    for c in &f.changes {
+        let p = c.placed.as_ref()?;
+        let (line, text) = match c.insert {
+            Insert::Before => (p.line, format!("{}\n", c.hcl)),
+            Insert::Inside => (
+                p.line + 1,
+                c.hcl.lines().map(|l| format!("  {l}\n")).collect(),
+            ),
+            Insert::Replace => return None,
+        };
+        edits.push((uri(&p.file), line, text));
+    }
+    let mut files: Vec<&str> = edits.iter().map(|e| e.0.as_str()).collect();
+    files.sort();
+    files.dedup();
+    let changes: Vec<Value> = files
+        .iter()
+        .map(|file| {
+            let mut here: Vec<&(String, usize, String)> =
+                edits.iter().filter(|e| e.0 == *file).collect();
+            here.sort_by_key(|e| e.1);
+            let replacements: Vec<Value> = here
+                .iter()
+                .map(|(_, line, text)| {
+                    json!({
+                        "deletedRegion": {"startLine": line, "startColumn": 1, "endLine": line, "endColumn": 1},
+                        "insertedContent": {"text": text},
+                    })
+                })
+                .collect();
+            json!({"artifactLocation": {"uri": file}, "replacements": replacements})
+        })
+        .collect();
+    Some(json!({
+        "description": {"text": text(&f.summary)},
+        "artifactChanges": changes,
+    }))
 }
 
 /// The SARIF log as a JSON value.

@@ -13,9 +13,10 @@ use super::style::Styles;
 use super::table::describe_input;
 use super::{Direction, Reason, Verdict};
 use crate::analysis::endpoints::EndpointGrid;
+use crate::analysis::fix::Fix;
 use crate::analysis::Summary;
 use crate::diff::Change;
-use crate::policy::Outcome;
+use crate::policy::{Outcome, MAX_HINTED_PAIRS};
 
 /// A string from the input, safe to print on a terminal.
 pub fn term(s: &str) -> Cow<'_, str> {
@@ -349,10 +350,28 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckDoc, st: Styles) -> io::Resul
         }
         for i in &res.issues {
             writeln!(out, "      {}: {}", i.level.as_str(), term(&i.message))?;
+            match i.fixes.as_deref() {
+                None => {}
+                Some([]) => writeln!(out, "        fixes: none found that tfreach can check")?,
+                Some(fixes) => {
+                    writeln!(
+                        out,
+                        "        fixes (each applied to the model and checked: the pair becomes reachable):"
+                    )?;
+                    write_fix_list(out, fixes, "          ")?;
+                }
+            }
         }
         let more = res.issues_total - res.issues.len() as u64;
         if more > 0 {
             writeln!(out, "      ... and {more} more")?;
+        }
+        if res.fixes_omitted > 0 {
+            writeln!(
+                out,
+                "      fix hints are shown for the first {MAX_HINTED_PAIRS} failing pairs; {} more left without (`tfreach explain --intent reachable` gives them pair by pair)",
+                res.fixes_omitted
+            )?;
         }
     }
     writeln!(out)?;
@@ -372,6 +391,64 @@ pub fn write_check(out: &mut dyn Write, doc: &CheckDoc, st: Styles) -> io::Resul
         st.paint(style, verdict),
         counts_line(doc.summary)
     )?;
+    Ok(())
+}
+
+/// A pair's fix hints, numbered, each change with its module (and its
+/// file and line when known) and its HCL, then the other pairs it alters;
+/// `indent` is the indentation of the numbered lines.
+pub fn write_fix_list(out: &mut dyn Write, fixes: &[Fix], indent: &str) -> io::Result<()> {
+    for (i, f) in fixes.iter().enumerate() {
+        let n = f.cost;
+        let what = if n == 1 { "change" } else { "changes" };
+        writeln!(out, "{indent}{}. {} ({n} {what})", i + 1, term(&f.summary))?;
+        for c in &f.changes {
+            let mut module = if c.module.is_empty() {
+                "the root module".to_string()
+            } else {
+                c.module.clone()
+            };
+            if let Some(d) = &c.document {
+                module = format!("{module} of {d}");
+            }
+            let at = c
+                .placed
+                .as_ref()
+                .map(|p| format!(", {}:{}", p.file, p.line))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{indent}   - {} [in {}{}]",
+                term(&c.description),
+                term(&module),
+                term(&at)
+            )?;
+            for line in c.hcl.lines() {
+                writeln!(out, "{indent}       {}", term(line))?;
+            }
+        }
+        if f.alters.is_empty() {
+            writeln!(
+                out,
+                "{indent}   no other pair of these VPCs changes its verdict"
+            )?;
+        } else {
+            writeln!(out, "{indent}   also changes:")?;
+            for a in &f.alters {
+                writeln!(
+                    out,
+                    "{indent}     {} -> {}: {} -> {}",
+                    term(&a.from),
+                    term(&a.to),
+                    a.before,
+                    a.after
+                )?;
+            }
+        }
+        if let Some(n) = &f.note {
+            writeln!(out, "{indent}   note: {}", term(n))?;
+        }
+    }
     Ok(())
 }
 

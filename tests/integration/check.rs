@@ -742,3 +742,129 @@ verdict = "blocked"
     }
     assert!(issues > 100, "the rules found only {issues} issues");
 }
+
+/// A failing expect for `reachable` carries fix hints in every format: a
+/// `fixes` list per issue in JSON (with the `.tf` line of the resource each
+/// change goes beside, given --config-dir), SARIF fixes that insert the HCL
+/// there, the HCL under the issue in the table and a line in JUnit; an
+/// expect for another verdict that fails gets none.
+#[test]
+fn failed_reachable_expect_carries_fix_hints_in_every_format() {
+    let (_d, p) = policy(
+        r#"
+[[expect]]
+name = "a reaches b"
+from = "aws_subnet.a_app"
+to = "aws_subnet.b_app"
+verdict = "reachable"
+
+[[expect]]
+name = "b is blocked from a"
+from = "aws_subnet.a_app"
+to = "aws_subnet.b_app"
+verdict = "blocked"
+"#,
+    );
+    let plan = "fixtures/rules/fix_route_into_active_peering/plan.json";
+    let dir = "fixtures/rules/fix_route_into_active_peering";
+    let p = p.to_str().unwrap();
+    let base = ["check", plan, "--policy", p, "--config-dir", dir];
+    let v = json(&base, 1);
+    let issue = &outcome(&v, "a reaches b")["issues"][0];
+    let change = &issue["fixes"][0]["changes"][0];
+    assert_eq!(change["kind"], "add_route");
+    assert_eq!(change["resource"], "aws_route_table.b");
+    let tf = std::fs::read_to_string(root().join(dir).join("main.tf")).unwrap();
+    let line = change["placed"]["line"].as_u64().unwrap() as usize;
+    assert_eq!(change["placed"]["file"], format!("{dir}/main.tf"));
+    assert_eq!(
+        tf.lines().nth(line - 1),
+        Some("resource \"aws_route_table\" \"b\" {")
+    );
+    assert!(outcome(&v, "b is blocked from a")["issues"][0]
+        .get("fixes")
+        .is_none());
+
+    let mut args = base.to_vec();
+    args.extend(["--format", "sarif"]);
+    let s: Value = serde_json::from_str(&run(&args, 1)).unwrap();
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    let with_fix: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("fixes").is_some())
+        .collect();
+    assert_eq!(with_fix.len(), 1, "{results:#?}");
+    let ch = &with_fix[0]["fixes"][0]["artifactChanges"][0];
+    assert_eq!(ch["artifactLocation"]["uri"], format!("{dir}/main.tf"));
+    let r = &ch["replacements"][0];
+    assert_eq!(r["deletedRegion"]["startLine"], line);
+    assert_eq!(r["deletedRegion"]["endColumn"], 1);
+    let inserted = r["insertedContent"]["text"].as_str().unwrap();
+    assert_eq!(inserted, format!("{}\n", change["hcl"].as_str().unwrap()));
+
+    let table = run(&[&base[..], &["--format", "table"]].concat(), 1);
+    assert!(table.contains("fixes (each applied to the model and checked"));
+    assert!(table.contains(&format!("[in the root module, {dir}/main.tf:{line}]")));
+    let junit = run(&[&base[..], &["--format", "junit"]].concat(), 1);
+    assert!(junit.contains("fix hint (1 change(s)): add a route for 10.0.0.0/16"));
+}
+
+/// The failing pairs of one expect beyond the first ten get no hints, and
+/// the result counts them.
+#[test]
+fn fix_hints_stop_after_ten_pairs_of_an_expect() {
+    let (_d, p) = policy(
+        r#"
+[[expect]]
+from = "*"
+to = "*"
+verdict = "reachable"
+"#,
+    );
+    let plan = "fixtures/rules/central_egress_through_transit_gateway/plan.json";
+    let v = json(&["check", plan, "--policy", p.to_str().unwrap()], 1);
+    let r = &v["results"][0];
+    let issues = r["issues"].as_array().unwrap();
+    let hinted = issues.iter().filter(|i| i.get("fixes").is_some()).count();
+    assert!(issues.len() > 10, "{}", issues.len());
+    assert_eq!(hinted, 10);
+    assert_eq!(
+        r["fixes_omitted"].as_u64().unwrap() as usize,
+        issues.len() - 10
+    );
+}
+
+/// An expect between workloads that fails on a security group gets the
+/// rule that opens it, and one towards the internet gets the default route.
+#[test]
+fn failed_reachable_expects_for_workloads_and_the_internet_carry_hints() {
+    let (_d, p) = policy(
+        r#"
+[[expect]]
+name = "app reaches the database"
+from = "aws_instance.app"
+to = "aws_db_instance.main"
+verdict = "reachable"
+"#,
+    );
+    let plan = "fixtures/rules/fix_security_group_rule_for_workload_pair/plan.json";
+    let v = json(&["check", plan, "--policy", p.to_str().unwrap()], 1);
+    let fix = &outcome(&v, "app reaches the database")["issues"][0]["fixes"][0];
+    assert_eq!(fix["changes"][0]["kind"], "add_security_group_rule");
+    assert_eq!(fix["changes"][0]["resource"], "aws_security_group.db");
+
+    let (_d, p) = policy(
+        r#"
+[[expect]]
+name = "out to the internet"
+from = "aws_subnet.private"
+to = "internet"
+verdict = "reachable"
+"#,
+    );
+    let plan = "fixtures/rules/fix_nat_gateway_route_for_private_subnet/plan.json";
+    let v = json(&["check", plan, "--policy", p.to_str().unwrap()], 1);
+    let fix = &outcome(&v, "out to the internet")["issues"][0]["fixes"][0];
+    let hcl = fix["changes"][0]["hcl"].as_str().unwrap();
+    assert!(hcl.contains("aws_nat_gateway.main.id"), "{hcl}");
+}

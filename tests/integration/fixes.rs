@@ -4,11 +4,16 @@
 //! fix), and the HCL itself, read back and applied to the model by the
 //! small interpreter below, must make the pair reachable.
 
-use tfreach::analysis::fix::{fixes, Fix};
+use tfreach::analysis::fix::{
+    fixes, fixes_of_pairs, internet_fixes, onprem_fixes, workload_fixes, Fix,
+};
+use tfreach::analysis::internet::Gathered;
 use tfreach::analysis::{evaluate_pair_flow, Detail};
 use tfreach::ingest::View;
+use tfreach::model::tgw::RouteIndex;
 use tfreach::model::{
-    AclRule, Dest, GatewayKind, Link, Model, Origin, Peering, PeeringState, Route, Target, Verdict,
+    AclRule, AttachmentKind, Dest, GatewayKind, Link, Model, Origin, Peering, PeeringState, Route,
+    SgRule, Target, TgwRoute, TgwTarget, Verdict,
 };
 use tfreach::net::Prefix;
 
@@ -41,6 +46,10 @@ fn addresses(m: &Model) -> Vec<String> {
     out.extend(m.peerings.iter().map(|x| x.address.clone()));
     out.extend(m.gateways.iter().map(|x| x.address.clone()));
     out.extend(m.network_acls.iter().map(|x| x.address.clone()));
+    out.extend(m.transit_gateways.iter().map(|x| x.address.clone()));
+    out.extend(m.tgw_route_tables.iter().map(|x| x.address.clone()));
+    out.extend(m.tgw_attachments.iter().map(|x| x.address.clone()));
+    out.extend(m.security_groups.iter().map(|x| x.address.clone()));
     out.extend(
         m.route_tables
             .iter()
@@ -69,6 +78,16 @@ fn referent(expr: &str, module: &str, known: &[String]) -> String {
     if attr == "main_route_table_id" {
         let vpc = referent(&format!("{base}.id"), module, known);
         return format!("{vpc} (main route table)");
+    }
+    if let Some(role) = attr.strip_suffix("_default_route_table_id") {
+        // The gateway's default table: one table, or one per role.
+        let tgw = referent(&format!("{base}.id"), module, known);
+        let one = format!("{tgw} (default route table)");
+        return if known.contains(&one) {
+            one
+        } else {
+            format!("{tgw} (default {role} route table)")
+        };
     }
     let full = if module.is_empty() {
         base.to_string()
@@ -119,6 +138,17 @@ fn apply_hcl(base: &Model, fix: &Fix) -> Model {
                 let a = referent(&p, &c.module, known);
                 let i = m.peerings.iter().position(|x| x.address == a).unwrap();
                 Target::Peering(Link::To(i))
+            } else if let Some((_, g)) = ["gateway_id", "nat_gateway_id", "egress_only_gateway_id"]
+                .iter()
+                .find_map(|k| Some((k, attr(body, k)?)))
+            {
+                let a = referent(&g, &c.module, known);
+                let i = m.gateways.iter().position(|x| x.address == a).unwrap();
+                Target::Gateway {
+                    kind: m.gateways[i].kind,
+                    link: Link::To(i),
+                    label: a,
+                }
             } else {
                 let t = attr(body, "transit_gateway_id").expect("a target");
                 let a = referent(&t, &c.module, known);
@@ -320,10 +350,180 @@ fn apply_hcl(base: &Model, fix: &Fix) -> Model {
                 });
                 list.sort_by_key(|r| r.number);
             }
+            "associate_tgw_route_table" => {
+                let b = body.blocks().next().unwrap();
+                let at = |k: &str| referent(&attr(b.body(), k).unwrap(), &c.module, &known);
+                let (att, table) = (
+                    at("transit_gateway_attachment_id"),
+                    at("transit_gateway_route_table_id"),
+                );
+                let a = tgw_attachment(&m, &att);
+                let t = tgw_table(&m, &table);
+                let g = m.tgw_route_tables[t].tgw.unwrap();
+                assert_eq!(
+                    *m.tgw_attachments[a].association(g),
+                    Link::None,
+                    "an attachment associated with a second table, which AWS refuses"
+                );
+                let list = &mut m.tgw_attachments[a].associations;
+                list.retain(|(x, _)| *x != g);
+                list.push((g, Link::To(t)));
+            }
+            "add_tgw_propagation" | "add_tgw_route" => {
+                let b = body.blocks().next().unwrap();
+                let at = |k: &str| referent(&attr(b.body(), k).unwrap(), &c.module, &known);
+                let a = tgw_attachment(&m, &at("transit_gateway_attachment_id"));
+                let t = tgw_table(&m, &at("transit_gateway_route_table_id"));
+                let propagated = c.kind == "add_tgw_propagation";
+                let dests: Vec<Prefix> = if propagated {
+                    assert_eq!(m.tgw_attachments[a].kind, AttachmentKind::Vpc);
+                    let v = m.tgw_attachments[a].vpc.index().unwrap();
+                    m.vpcs[v].cidrs.v4.clone()
+                } else {
+                    let d: Prefix = attr(b.body(), "destination_cidr_block")
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    assert!(
+                        !m.tgw_route_tables[t]
+                            .routes
+                            .iter()
+                            .any(|r| !r.propagated && r.dest == Dest::Cidr(d)),
+                        "a second static route for one destination, which AWS refuses"
+                    );
+                    vec![d]
+                };
+                let table = &mut m.tgw_route_tables[t];
+                for d in dests {
+                    table.routes.push(TgwRoute {
+                        resource: full("hint"),
+                        dest: Dest::Cidr(d),
+                        target: TgwTarget::Attachment(a),
+                        propagated,
+                    });
+                }
+                table.index = RouteIndex::build(&table.routes);
+            }
+            "associate_route_table" => {
+                let b = body.blocks().next().unwrap();
+                let at = |k: &str| referent(&attr(b.body(), k).unwrap(), &c.module, &known);
+                let (sn, table) = (at("subnet_id"), at("route_table_id"));
+                let s = subnet(&m, &sn);
+                assert!(
+                    !m.subnets[s].explicit_association,
+                    "a second association for one subnet, which AWS refuses"
+                );
+                let t = m
+                    .route_tables
+                    .iter()
+                    .position(|x| x.address == table)
+                    .unwrap();
+                assert_eq!(m.route_tables[t].vpc, m.subnets[s].vpc);
+                m.subnets[s].route_table = Link::To(t);
+                m.subnets[s].explicit_association = true;
+            }
+            "add_security_group_rule" => {
+                let b = body.blocks().next().unwrap();
+                let inline = b.identifier() != "resource";
+                let (group, egress) = if inline {
+                    // A block for the group the description names.
+                    let g = m
+                        .security_groups
+                        .iter()
+                        .position(|g| c.description.starts_with(&format!("let {} ", g.address)))
+                        .unwrap();
+                    (g, b.identifier() == "egress")
+                } else {
+                    let labels: Vec<&str> = b.labels().iter().map(|l| l.as_str()).collect();
+                    let a = referent(
+                        &attr(b.body(), "security_group_id").unwrap(),
+                        &c.module,
+                        &known,
+                    );
+                    let g = m
+                        .security_groups
+                        .iter()
+                        .position(|g| g.address == a)
+                        .unwrap();
+                    (g, labels[0] == "aws_vpc_security_group_egress_rule")
+                };
+                let rb = b.body();
+                let protocol = attr(rb, "ip_protocol")
+                    .or_else(|| attr(rb, "protocol"))
+                    .unwrap();
+                let port = |k: &str| attr(rb, k).map(|v| v.parse::<u16>().unwrap());
+                let flows = match protocol.as_str() {
+                    "-1" => tfreach::model::FlowSet::all(),
+                    "tcp" => tfreach::model::FlowSet::ports(
+                        6,
+                        port("from_port").unwrap(),
+                        port("to_port").unwrap(),
+                    ),
+                    "udp" => tfreach::model::FlowSet::ports(
+                        17,
+                        port("from_port").unwrap(),
+                        port("to_port").unwrap(),
+                    ),
+                    other => panic!("protocol {other}"),
+                };
+                let peer_group = attr(rb, "referenced_security_group_id")
+                    .or_else(|| attr(rb, "security_groups").map(|l| list_item(&l)));
+                let (cidr, group_link, peer) = match peer_group {
+                    Some(r) => {
+                        let a = referent(&r, &c.module, &known);
+                        let i = m
+                            .security_groups
+                            .iter()
+                            .position(|g| g.address == a)
+                            .unwrap();
+                        (None, Some(Link::To(i)), Some(a))
+                    }
+                    None => {
+                        let c = attr(rb, "cidr_ipv4")
+                            .or_else(|| attr(rb, "cidr_ipv6"))
+                            .or_else(|| {
+                                attr(rb, "cidr_blocks")
+                                    .map(|l| l.trim_matches(['[', ']', ' ', '"']).to_string())
+                            })
+                            .unwrap();
+                        (Some(c.parse::<Prefix>().unwrap()), None, None)
+                    }
+                };
+                let g = &mut m.security_groups[group];
+                let list = if egress {
+                    &mut g.egress
+                } else {
+                    &mut g.ingress
+                };
+                list.push(SgRule {
+                    cidr,
+                    peer,
+                    group: group_link,
+                    self_ref: false,
+                    prefix_list: None,
+                    flows,
+                    unknown: None,
+                    resource: full("hint"),
+                });
+            }
             other => panic!("unknown kind {other}"),
         }
     }
     m
+}
+
+fn tgw_attachment(m: &Model, address: &str) -> usize {
+    m.tgw_attachments
+        .iter()
+        .position(|x| x.address == address)
+        .unwrap_or_else(|| panic!("no attachment {address}"))
+}
+
+fn tgw_table(m: &Model, address: &str) -> usize {
+    m.tgw_route_tables
+        .iter()
+        .position(|x| x.address == address)
+        .unwrap_or_else(|| panic!("no transit gateway route table {address}"))
 }
 
 /// The fixes of a pair; each, applied through its HCL, makes the pair
@@ -348,6 +548,54 @@ fn checked(name: &str, from: &str, to: &str) -> (Model, Vec<Fix>) {
         );
     }
     (m, list)
+}
+
+fn egress(m: &Model, s: usize) -> Verdict {
+    let g = Gathered::of(m);
+    tfreach::analysis::internet::egress(m, s, &g, None, Detail::Reasons)
+        .0
+        .verdict
+}
+
+/// The fixes of a subnet towards the internet; each, applied through its
+/// HCL, makes the pair reachable.
+fn checked_internet(name: &str, from: &str) -> (Model, Vec<Fix>) {
+    let m = model(name);
+    let s = subnet(&m, from);
+    assert_ne!(egress(&m, s), Verdict::Reachable, "{from} -> internet");
+    let list = internet_fixes(&m, s, None);
+    assert!(!list.is_empty(), "{name}: no fix for {from} -> internet");
+    for f in &list {
+        let fixed = apply_hcl(&m, f);
+        assert_eq!(
+            egress(&fixed, s),
+            Verdict::Reachable,
+            "{name}: {from} -> internet: {} leaves the pair unreachable",
+            f.summary
+        );
+    }
+    (m, list)
+}
+
+/// The one item of a list expression's text (`[x]`, over several lines).
+fn list_item(list: &str) -> String {
+    let item = list.trim_matches(|c: char| c == '[' || c == ']' || c == ',' || c.is_whitespace());
+    assert!(!item.contains(','), "one item: {list}");
+    item.to_string()
+}
+
+fn workload(m: &Model, address: &str) -> usize {
+    m.workloads
+        .iter()
+        .position(|w| w.address == address)
+        .unwrap_or_else(|| panic!("no workload {address}"))
+}
+
+fn workload_verdict(m: &Model, a: usize, b: usize) -> Verdict {
+    tfreach::analysis::workloads::evaluate(m, &[a], &[b], None)
+        .pop()
+        .unwrap()
+        .verdict
 }
 
 fn kinds(f: &Fix) -> Vec<&'static str> {
@@ -472,6 +720,207 @@ fn fix_transitive_peering_options() {
 }
 
 #[test]
+fn fix_tgw_route_table_association() {
+    // A's attachment is associated with no route table: associate it with
+    // the table both attachments propagate into.
+    let (_, list) = checked(
+        "fix_tgw_route_table_association",
+        "aws_subnet.a_app",
+        "aws_subnet.b_app",
+    );
+    assert_eq!(kinds(&list[0]), ["associate_tgw_route_table"]);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("aws_ec2_transit_gateway_vpc_attachment.a.id"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("aws_ec2_transit_gateway_route_table.main.id"),
+        "{hcl}"
+    );
+    // The reply direction is repaired by the same association.
+    assert!(list[0]
+        .alters
+        .iter()
+        .any(|a| a.from == "aws_subnet.b_app" && a.after == Verdict::Reachable));
+}
+
+#[test]
+fn fix_tgw_route_propagation() {
+    // The table has no route to B: propagate B's attachment into it, or
+    // (the other hint) a static route for B's block.
+    let (_, list) = checked(
+        "fix_tgw_route_propagation",
+        "aws_subnet.a_app",
+        "aws_subnet.b_app",
+    );
+    assert_eq!(kinds(&list[0]), ["add_tgw_propagation"]);
+    assert!(list[0].changes[0]
+        .hcl
+        .contains("aws_ec2_transit_gateway_vpc_attachment.b.id"));
+    let stat = list
+        .iter()
+        .find(|f| kinds(f) == ["add_tgw_route"])
+        .expect("the static route option");
+    assert!(stat.changes[0].hcl.contains("\"10.1.0.0/16\""));
+}
+
+#[test]
+fn fix_tgw_static_route_across_peering() {
+    // A peering attachment takes static routes only: a route for B's block
+    // into it in east's default table; never a propagation of it.
+    let (_, list) = checked(
+        "fix_tgw_static_route_across_peering",
+        "aws_subnet.a_app",
+        "aws_subnet.b_app",
+    );
+    assert_eq!(kinds(&list[0]), ["add_tgw_route"]);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("aws_ec2_transit_gateway_peering_attachment.east_west.id"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("aws_ec2_transit_gateway.east.association_default_route_table_id"),
+        "{hcl}"
+    );
+    assert!(list
+        .iter()
+        .all(|f| !kinds(f).contains(&"add_tgw_propagation")));
+}
+
+#[test]
+fn fix_route_table_association() {
+    // The new subnet sits on the VPC's main table, which has no route to
+    // B: associate it with A's table (the other hint adds the route to
+    // the main table).
+    let (m, list) = checked(
+        "fix_route_table_association",
+        "aws_subnet.a_new",
+        "aws_subnet.b_app",
+    );
+    let assoc = list
+        .iter()
+        .find(|f| kinds(f) == ["associate_route_table"])
+        .expect("the association option");
+    let hcl = &assoc.changes[0].hcl;
+    assert!(
+        hcl.contains("subnet_id      = aws_subnet.a_new.id"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("route_table_id = aws_route_table.a.id"),
+        "{hcl}"
+    );
+    // The reverse pair (the reply leaves by the main table) gets the same
+    // association; no hint anywhere associates a subnet twice (apply_hcl
+    // asserts it).
+    let (s, d) = (
+        subnet(&m, "aws_subnet.b_app"),
+        subnet(&m, "aws_subnet.a_new"),
+    );
+    assert!(fixes(&m, s, d, None)
+        .iter()
+        .any(|f| f.changes[0].hcl == *hcl));
+}
+
+#[test]
+fn fix_internet_gateway_default_route() {
+    let (_, list) = checked_internet("fix_internet_gateway_default_route", "aws_subnet.public");
+    assert_eq!(kinds(&list[0]), ["add_route"]);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("destination_cidr_block = \"0.0.0.0/0\""),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("gateway_id             = aws_internet_gateway.main.id"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("route_table_id         = aws_route_table.public.id"),
+        "{hcl}"
+    );
+}
+
+#[test]
+fn fix_nat_gateway_route_for_private_subnet() {
+    // The internet gateway is a candidate too, but a subnet without public
+    // addresses stays blocked behind it: only the NAT gateway route is
+    // offered.
+    let (_, list) = checked_internet(
+        "fix_nat_gateway_route_for_private_subnet",
+        "aws_subnet.private",
+    );
+    assert_eq!(list.len(), 1);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("nat_gateway_id         = aws_nat_gateway.main.id"),
+        "{hcl}"
+    );
+    assert!(!hcl.contains("aws_internet_gateway"), "{hcl}");
+}
+
+#[test]
+fn fix_security_group_rule_for_workload_pair() {
+    // One inbound rule in the database's group, for the port it serves,
+    // referencing the app's group (one VPC: AWS allows the reference).
+    let m = model("fix_security_group_rule_for_workload_pair");
+    let (a, b) = (
+        workload(&m, "aws_instance.app"),
+        workload(&m, "aws_db_instance.main"),
+    );
+    assert_eq!(workload_verdict(&m, a, b), Verdict::Blocked);
+    let list = workload_fixes(&m, a, b, None);
+    assert_eq!(list.len(), 1);
+    assert_eq!(kinds(&list[0]), ["add_security_group_rule"]);
+    let hcl = &list[0].changes[0].hcl;
+    assert!(
+        hcl.contains("resource \"aws_vpc_security_group_ingress_rule\""),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("referenced_security_group_id = aws_security_group.app.id"),
+        "{hcl}"
+    );
+    assert!(hcl.contains("from_port                    = 5432"), "{hcl}");
+    let fixed = apply_hcl(&m, &list[0]);
+    assert_eq!(workload_verdict(&fixed, a, b), Verdict::Reachable);
+}
+
+#[test]
+fn fix_vpn_routes_for_subnet() {
+    // One route per office range to the VPC's virtual private gateway; one
+    // alone leaves the pair partial, so the fix holds both.
+    let m = model("fix_vpn_routes_for_subnet");
+    let s = subnet(&m, "aws_subnet.app");
+    let n = m
+        .on_prem
+        .iter()
+        .position(|n| n.address == "aws_vpn_connection.office")
+        .unwrap();
+    let to_office = |m: &Model| {
+        tfreach::analysis::onprem::to_onprem(m, s, n, None, Detail::Reasons)
+            .0
+            .verdict
+    };
+    assert_eq!(to_office(&m), Verdict::Blocked);
+    let list = onprem_fixes(&m, s, n, None);
+    assert_eq!(list.len(), 1);
+    assert_eq!(kinds(&list[0]), ["add_route", "add_route"]);
+    for c in &list[0].changes {
+        assert!(
+            c.hcl
+                .contains("gateway_id             = aws_vpn_gateway.main.id"),
+            "{}",
+            c.hcl
+        );
+    }
+    let fixed = apply_hcl(&m, &list[0]);
+    assert_eq!(to_office(&fixed), Verdict::Reachable);
+}
+
+#[test]
 fn fix_hints_are_empty_for_a_reachable_pair() {
     let m = model("fix_route_into_active_peering");
     let (s, d) = (
@@ -481,6 +930,43 @@ fn fix_hints_are_empty_for_a_reachable_pair() {
     let fixed = fixes(&m, s, d, None);
     let repaired = apply_hcl(&m, &fixed[0]);
     assert!(fixes(&repaired, s, d, None).is_empty());
+}
+
+/// The hints of many pairs, searched one after the other on one working
+/// copy of the model (one thread), are the hints of each pair searched
+/// alone: every search leaves the copy as it found it.
+#[test]
+fn hints_searched_in_turn_equal_hints_searched_alone() {
+    let mut compared = 0;
+    for name in [
+        "fix_transitive_peering_options",
+        "fix_network_acl_rule",
+        "fix_tgw_route_table_association",
+        "fix_tgw_static_route_across_peering",
+        "fix_route_table_association",
+        "fix_nat_gateway_route_for_private_subnet",
+    ] {
+        let m = model(name);
+        let n = m.subnets.len();
+        let mut pairs: Vec<(usize, Option<usize>)> = (0..n)
+            .flat_map(|s| (0..n).filter(move |&d| d != s).map(move |d| (s, Some(d))))
+            .collect();
+        pairs.extend((0..n).map(|s| (s, None)));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let together = pool.install(|| fixes_of_pairs(&m, &pairs, None));
+        for (&(s, d), got) in pairs.iter().zip(&together) {
+            let alone = match d {
+                Some(d) => fixes(&m, s, d, None),
+                None => internet_fixes(&m, s, None),
+            };
+            assert_eq!(got, &alone, "{name}: {s} -> {d:?}");
+            compared += alone.len();
+        }
+    }
+    assert!(compared >= 10, "only {compared} hints compared");
 }
 
 /// Every hint tfreach gives on the rule fixtures (up to a few pairs each)
@@ -503,6 +989,49 @@ fn every_hint_on_the_rule_fixtures_parses_and_applies() {
             .flat_map(|s| (0..n).map(move |d| (s, d)))
             .filter(|&(s, d)| s != d && verdict(&m, s, d) != Verdict::Reachable)
             .take(6);
+        // Workload pairs that are not reachable.
+        let nw = m.workloads.len();
+        let wpairs: Vec<(usize, usize)> = (0..nw)
+            .flat_map(|a| (0..nw).map(move |b| (a, b)))
+            .filter(|&(a, b)| a != b && workload_verdict(&m, a, b) != Verdict::Reachable)
+            .take(6)
+            .collect();
+        for (a, b) in wpairs {
+            for f in workload_fixes(&m, a, b, None) {
+                let fixed = apply_hcl(&m, &f);
+                assert_eq!(
+                    workload_verdict(&fixed, a, b),
+                    Verdict::Reachable,
+                    "{name}: {} -> {}: {}",
+                    m.workloads[a].address,
+                    m.workloads[b].address,
+                    f.summary
+                );
+                checked_fixes += 1;
+            }
+        }
+        // Subnets that cannot reach the internet, where the input has one.
+        if tfreach::analysis::internet::present(&m) {
+            let out = (0..n)
+                .filter(|&s| egress(&m, s) != Verdict::Reachable)
+                .take(3);
+            for s in out {
+                for f in internet_fixes(&m, s, None) {
+                    if f.note.as_deref().is_some_and(|n| n.contains("as variable")) {
+                        continue;
+                    }
+                    let fixed = apply_hcl(&m, &f);
+                    assert_eq!(
+                        egress(&fixed, s),
+                        Verdict::Reachable,
+                        "{name}: {} -> internet: {}",
+                        m.subnets[s].address,
+                        f.summary
+                    );
+                    checked_fixes += 1;
+                }
+            }
+        }
         for (s, d) in pairs {
             for f in fixes(&m, s, d, None) {
                 // A hint that passes an ID into a module as a variable
@@ -527,4 +1056,62 @@ fn every_hint_on_the_rule_fixtures_parses_and_applies() {
         }
     }
     assert!(checked_fixes >= 20, "only {checked_fixes} hints checked");
+}
+
+/// In an estate of several documents, every hint's HCL parses, names no
+/// document label (a reference reaches only its own configuration: a
+/// resource of another document is named by its ID or a variable), and
+/// each change says which document's configuration it goes in.
+#[test]
+fn estate_hints_stay_within_one_documents_configuration() {
+    let mut seen = 0;
+    let mut dirs: Vec<_> = std::fs::read_dir(root().join("fixtures/estates"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        let docs: Vec<(String, tfreach::ingest::Document)> = files
+            .iter()
+            .map(|p| {
+                let bytes = std::fs::read(p).unwrap();
+                let label = p.file_stem().unwrap().to_string_lossy().to_string();
+                (label, tfreach::ingest::parse(&bytes, "fixture").unwrap())
+            })
+            .collect();
+        if docs.len() < 2 {
+            continue;
+        }
+        let refs: Vec<(&str, &tfreach::ingest::Document)> =
+            docs.iter().map(|(l, d)| (l.as_str(), d)).collect();
+        let m = tfreach::model::build_many(&refs, View::Planned).model;
+        let n = m.subnets.len();
+        for s in 0..n {
+            for d in (0..n).filter(|&d| d != s) {
+                for f in fixes(&m, s, d, None) {
+                    for c in &f.changes {
+                        let body = hcl::parse(&c.hcl).unwrap_or_else(|e| panic!("{e}\n{}", c.hcl));
+                        let text = hcl::format::to_string(&body).unwrap();
+                        for (label, _) in &docs {
+                            assert!(
+                                !text.contains(&format!("{label}:")),
+                                "{}: {}",
+                                dir.display(),
+                                c.hcl
+                            );
+                        }
+                        assert!(c.document.is_some(), "{}: {}", dir.display(), c.description);
+                        seen += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen >= 3, "only {seen} changes checked");
 }

@@ -110,6 +110,14 @@ rule!(
     fix_accept_pending_peering,
     fix_network_acl_rule,
     fix_transitive_peering_options,
+    fix_tgw_route_table_association,
+    fix_tgw_route_propagation,
+    fix_tgw_static_route_across_peering,
+    fix_route_table_association,
+    fix_internet_gateway_default_route,
+    fix_nat_gateway_route_for_private_subnet,
+    fix_security_group_rule_for_workload_pair,
+    fix_vpn_routes_for_subnet,
 );
 
 #[test]
