@@ -171,6 +171,9 @@ pub struct ExplainArgs {
     /// not gets fix hints (checked changes, as HCL) after its path.
     #[arg(long, value_enum)]
     pub intent: Option<Intent>,
+    /// The Terraform configuration directory: each change a fix hint makes then says the .tf file and line of the resource it goes in or beside. With several documents, `LABEL=DIR` for each document whose configuration is at hand (repeat).
+    #[arg(long, value_name = "[LABEL=]DIR")]
+    pub config_dir: Vec<String>,
 }
 
 /// What `explain --intent` says the pairs should be.

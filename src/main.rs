@@ -408,6 +408,7 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
 fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     setup(&e.common)?;
     let flow = e.flow.flow().map_err(Fatal)?;
+    let config = config_dirs(&e.config_dir, &e.inputs)?;
     let docs = Loaded::read(&e.inputs, ingest::Views::Only(e.common.view))?;
     let opts = commands::ExplainOptions {
         view: e.common.view,
@@ -416,6 +417,7 @@ fn explain(e: ExplainArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         to: &e.to,
         on_prem: on_prem(&e.inputs)?,
         intent_reachable: e.intent == Some(cli::Intent::Reachable),
+        config: configs(&config),
     };
     let list = commands::explain(&docs.inputs(), &opts)?;
     emit(&e.common, color, |w, st| match e.format {
@@ -654,6 +656,42 @@ fn config_dir_of(value: &str, labels: &[String]) -> Result<(String, usize), Fata
     )))
 }
 
+/// The configuration directories `--config-dir` names: each directory (as
+/// given), its `.tf` files and the position of its document.
+type ConfigDirs = Vec<(String, Vec<tfreach::policy::locate::SourceFile>, usize)>;
+
+fn config_dirs(values: &[String], inputs: &cli::Inputs) -> Result<ConfigDirs, Fatal> {
+    let doc_labels = labels(inputs)?;
+    let mut config: ConfigDirs = Vec::new();
+    for value in values {
+        let (dir, document) = config_dir_of(value, &doc_labels)?;
+        if config.iter().any(|(_, _, d)| *d == document) {
+            return Err(Fatal(format!(
+                "--config-dir {value:?}: {} has a configuration directory already",
+                inputs.files[document]
+            )));
+        }
+        let files = tf_files(std::path::Path::new(&dir))?;
+        if files.is_empty() {
+            return Err(Fatal(format!("{dir}: --config-dir holds no .tf file")));
+        }
+        config.push((dir.replace('\\', "/"), files, document));
+    }
+    Ok(config)
+}
+
+/// The commands' view of [`config_dirs`].
+fn configs(config: &ConfigDirs) -> Vec<commands::Config<'_>> {
+    config
+        .iter()
+        .map(|(dir, files, document)| commands::Config {
+            document: *document,
+            dir,
+            files,
+        })
+        .collect()
+}
+
 /// The `.tf` files under a directory, hidden directories (`.terraform`,
 /// `.git`) left out, with paths as the directory was written.
 fn tf_files(dir: &std::path::Path) -> Result<Vec<tfreach::policy::locate::SourceFile>, Fatal> {
@@ -692,22 +730,7 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let text = fs::read_to_string(&c.policy)
         .map_err(|e| Fatal(format!("{policy_name}: cannot read: {e}")))?;
     let policy = tfreach::policy::parse(&text, &policy_name)?;
-    let doc_labels = labels(&c.inputs)?;
-    let mut config: Vec<(String, Vec<tfreach::policy::locate::SourceFile>, usize)> = Vec::new();
-    for value in &c.config_dir {
-        let (dir, document) = config_dir_of(value, &doc_labels)?;
-        if config.iter().any(|(_, _, d)| *d == document) {
-            return Err(Fatal(format!(
-                "--config-dir {value:?}: {} has a configuration directory already",
-                c.inputs.files[document]
-            )));
-        }
-        let files = tf_files(std::path::Path::new(&dir))?;
-        if files.is_empty() {
-            return Err(Fatal(format!("{dir}: --config-dir holds no .tf file")));
-        }
-        config.push((dir.replace('\\', "/"), files, document));
-    }
+    let config = config_dirs(&c.config_dir, &c.inputs)?;
     let mut progress = Progress::new(&c.common);
     progress.phase("reading the plan");
     let docs = Loaded::read(&c.inputs, ingest::Views::Both)?;
@@ -731,14 +754,7 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
                 replaces: *replaces,
             }),
         policy: &policy,
-        config: config
-            .iter()
-            .map(|(dir, files, document)| commands::Config {
-                document: *document,
-                dir,
-                files,
-            })
-            .collect(),
+        config: configs(&config),
         on_prem: &named,
     };
     let done = commands::check(&inputs, c.common.view, flow, &mut phases(&progress))?;

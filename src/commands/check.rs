@@ -15,6 +15,7 @@ use super::{Input, Phase};
 
 /// The Terraform configuration a document came from, for reports to
 /// point at the line that declares a resource.
+#[derive(Debug, Clone, Copy)]
 pub struct Config<'a> {
     /// The position of the document among those checked.
     pub document: usize,
@@ -149,20 +150,7 @@ pub fn check(
         &workload_pairs,
     );
     add_fixes(&mut report, inputs.policy, model, flow.as_ref());
-    let sources = Sources::new(
-        docs.iter()
-            .enumerate()
-            .map(|(i, d)| Source {
-                label: d.label.to_string(),
-                file: d.file.to_string(),
-                locator: inputs
-                    .config
-                    .iter()
-                    .find(|c| c.document == i)
-                    .map(|c| Locator::new(c.dir, c.files)),
-            })
-            .collect(),
-    );
+    let sources = sources(docs, &inputs.config);
     place_fixes(&mut report, &sources);
     Ok(Checked {
         input: super::input_info(docs, view),
@@ -271,14 +259,37 @@ fn add_fixes(report: &mut CheckReport, policy: &Policy, model: &Model, flow: Opt
 /// Says, for each change of each hint, the file and line of the resource
 /// it goes in or beside, where that resource's configuration was given.
 fn place_fixes(report: &mut CheckReport, sources: &Sources) {
-    let changes = report
+    let fixes = report
         .results
         .iter_mut()
         .flat_map(|r| r.issues.iter_mut())
         .filter_map(|i| i.fixes.as_mut())
-        .flatten()
-        .flat_map(|f| f.changes.iter_mut());
-    for c in changes {
+        .flatten();
+    place(fixes, sources);
+}
+
+/// Where each document's resources are declared: its own file, and the
+/// `.tf` lines of the documents whose configuration directory is given.
+pub(super) fn sources(docs: &[Input], config: &[Config]) -> Sources {
+    Sources::new(
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| Source {
+                label: d.label.to_string(),
+                file: d.file.to_string(),
+                locator: config
+                    .iter()
+                    .find(|c| c.document == i)
+                    .map(|c| Locator::new(c.dir, c.files)),
+            })
+            .collect(),
+    )
+}
+
+/// Says, for each change of `fixes`, the `.tf` file and line of the
+/// resource it goes in or beside, where `sources` knows it.
+pub(super) fn place<'f>(fixes: impl Iterator<Item = &'f mut fix::Fix>, sources: &Sources) {
+    for c in fixes.flat_map(|f| f.changes.iter_mut()) {
         c.placed = sources
             .declaration(&c.resource)
             .map(|(file, line)| fix::Placement {

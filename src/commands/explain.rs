@@ -23,12 +23,27 @@ pub struct ExplainOptions<'a> {
     /// The pairs are meant to be reachable: each subnet pair that is not
     /// gets its fix hints.
     pub intent_reachable: bool,
+    /// The configuration directories at hand: the changes of fix hints say
+    /// the `.tf` file and line of the resource they go in or beside.
+    pub config: Vec<super::Config<'a>>,
 }
 
 /// The explanation of every ordered pair of distinct subnets from the
 /// `from` selection to the `to` selection of one view of the documents,
 /// sources then destinations in address order.
 pub fn explain(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanation>, Error> {
+    let mut list = explained(inputs, opts)?;
+    if !opts.config.is_empty() {
+        let sources = super::check::sources(inputs, &opts.config);
+        super::check::place(
+            list.iter_mut().filter_map(|x| x.fixes.as_mut()).flatten(),
+            &sources,
+        );
+    }
+    Ok(list)
+}
+
+fn explained(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanation>, Error> {
     let built = super::build(inputs, opts.view, &opts.on_prem)?;
     let model = &built.model;
     let from = trace::select(model, opts.from);

@@ -868,3 +868,46 @@ verdict = "reachable"
     let hcl = fix["changes"][0]["hcl"].as_str().unwrap();
     assert!(hcl.contains("aws_nat_gateway.main.id"), "{hcl}");
 }
+
+/// `explain --intent reachable --config-dir DIR` places each change of a
+/// fix hint as `check` does: the `.tf` file and line of the resource it goes
+/// in or beside, in JSON and in the text; without the directory the change
+/// has no place, and a directory without `.tf` files is refused (exit 2).
+#[test]
+fn explain_with_config_dir_places_each_change_at_its_tf_line() {
+    let plan = "fixtures/rules/fix_route_into_active_peering/plan.json";
+    let dir = "fixtures/rules/fix_route_into_active_peering";
+    let base = [
+        "explain",
+        plan,
+        "--from",
+        "aws_subnet.a_app",
+        "--to",
+        "aws_subnet.b_app",
+        "--intent",
+        "reachable",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--config-dir", dir]);
+    let v = json(&args, 0);
+    let change = &v[0]["fixes"][0]["changes"][0];
+    assert_eq!(change["resource"], "aws_route_table.b");
+    assert_eq!(change["placed"]["file"], format!("{dir}/main.tf"));
+    let line = change["placed"]["line"].as_u64().unwrap() as usize;
+    let tf = std::fs::read_to_string(root().join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        tf.lines().nth(line - 1),
+        Some("resource \"aws_route_table\" \"b\" {")
+    );
+    let text = run(&args, 0);
+    assert!(text.contains(&format!("{dir}/main.tf:{line}")), "{text}");
+
+    let v = json(&base, 0);
+    assert!(v[0]["fixes"][0]["changes"][0].get("placed").is_none());
+
+    let empty = tempfile::tempdir().unwrap();
+    let mut args = base.to_vec();
+    args.extend(["--config-dir", empty.path().to_str().unwrap()]);
+    let err = tfreach().args(&args).assert().code(2).get_output().clone();
+    assert!(String::from_utf8_lossy(&err.stderr).contains("holds no .tf file"));
+}

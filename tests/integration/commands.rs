@@ -156,6 +156,7 @@ fn command_errors_name_the_file_and_what_is_wrong() {
         to: "aws_subnet.nothing_here",
         on_prem: Vec::new(),
         intent_reachable: false,
+        config: Vec::new(),
     };
     let e = commands::explain(&[Input::new(&doc, "-")], &opts).unwrap_err();
     assert!(
