@@ -1473,6 +1473,48 @@ fn default_tgw_table(address: &str) -> Option<(&str, &'static str)> {
 
 /// The reference to a transit gateway route table's ID (a default table
 /// is its gateway's `association_default_route_table_id`).
+/// A new resource (`kind`: its type and name) that links transit gateway
+/// attachment `a` with route table `table` (an association or a
+/// propagation), placed in the attachment's module, before it.
+fn tgw_table_link(
+    refs: &mut Refs,
+    m: &Model,
+    a: usize,
+    table: usize,
+    (kind, name): (&str, &str),
+    change: &'static str,
+    description: String,
+) -> Change {
+    let att = &m.tgw_attachments[a];
+    let home = split(&att.address).module.to_string();
+    let hcl = format!(
+        "resource \"{kind}\" \"{name}\" {{\n{}}}\n",
+        attrs(
+            &[
+                (
+                    "transit_gateway_attachment_id",
+                    refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
+                ),
+                (
+                    "transit_gateway_route_table_id",
+                    tgw_table_ref(refs, m, &home, table),
+                ),
+            ],
+            "  "
+        )
+    );
+    Change {
+        kind: change,
+        description,
+        module: home,
+        resource: att.address.clone(),
+        placed: None,
+        document: None,
+        insert: Insert::Before,
+        hcl,
+    }
+}
+
 fn tgw_table_ref(refs: &mut Refs, m: &Model, home: &str, t: usize) -> String {
     let table = &m.tgw_route_tables[t];
     if let Some((tgw, attr)) = default_tgw_table(&table.address) {
@@ -1855,81 +1897,45 @@ fn describe(m: &Model, search: &mut Search, set: &[Edit]) -> Fix {
                 table,
             } => {
                 let att = &m.tgw_attachments[attachment];
-                let home = split(&att.address).module.to_string();
                 let name = fresh(format!(
                     "fix_{}_{}",
                     name_of(&att.address),
                     name_of(tgw_table_home_address(m, table))
                 ));
-                let hcl = format!(
-                    "resource \"aws_ec2_transit_gateway_route_table_association\" \"{name}\" {{\n{}}}\n",
-                    attrs(
-                        &[
-                            (
-                                "transit_gateway_attachment_id",
-                                refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
-                            ),
-                            (
-                                "transit_gateway_route_table_id",
-                                tgw_table_ref(&mut refs, m, &home, table),
-                            ),
-                        ],
-                        "  "
-                    )
-                );
-                changes.push(Change {
-                    kind: "associate_tgw_route_table",
-                    description: format!(
+                changes.push(tgw_table_link(
+                    &mut refs,
+                    m,
+                    attachment,
+                    table,
+                    ("aws_ec2_transit_gateway_route_table_association", &name),
+                    "associate_tgw_route_table",
+                    format!(
                         "associate {} with {} (it is associated with no route table of {})",
                         att.address,
                         m.tgw_route_tables[table].address,
                         m.transit_gateways[tgw].address
                     ),
-                    module: home,
-                    resource: att.address.clone(),
-                    placed: None,
-                    document: None,
-                    insert: Insert::Before,
-                    hcl,
-                });
+                ));
             }
             Edit::TgwPropagate { table, attachment } => {
                 let att = &m.tgw_attachments[attachment];
-                let home = split(&att.address).module.to_string();
                 let name = fresh(format!(
                     "fix_{}_to_{}",
                     name_of(&att.address),
                     name_of(tgw_table_home_address(m, table))
                 ));
-                let hcl = format!(
-                    "resource \"aws_ec2_transit_gateway_route_table_propagation\" \"{name}\" {{\n{}}}\n",
-                    attrs(
-                        &[
-                            (
-                                "transit_gateway_attachment_id",
-                                refs.to(&home, &att.address, "id", att.aws_id.as_deref()),
-                            ),
-                            (
-                                "transit_gateway_route_table_id",
-                                tgw_table_ref(&mut refs, m, &home, table),
-                            ),
-                        ],
-                        "  "
-                    )
-                );
-                changes.push(Change {
-                    kind: "add_tgw_propagation",
-                    description: format!(
+                changes.push(tgw_table_link(
+                    &mut refs,
+                    m,
+                    attachment,
+                    table,
+                    ("aws_ec2_transit_gateway_route_table_propagation", &name),
+                    "add_tgw_propagation",
+                    format!(
                         "propagate the blocks of {} into {}",
                         att.address, m.tgw_route_tables[table].address
                     ),
-                    module: home,
-                    resource: att.address.clone(),
-                    placed: None,
-                    document: None,
-                    insert: Insert::Before,
-                    hcl,
-                });
+                ));
             }
             Edit::TgwStatic {
                 table,
