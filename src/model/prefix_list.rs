@@ -1,4 +1,5 @@
-//! Customer-managed prefix lists as route destinations.
+//! Customer-managed prefix lists as route destinations and security group
+//! peers.
 //!
 //! A route whose destination is a prefix list (`destination_prefix_list_id`)
 //! behaves as one route per entry of the list, each with the entry's own
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::build::{attr_unknown, str_attr, Builder, Found};
+use super::security_group::SgRule;
 use super::{Dest, Origin, Route};
 use crate::ingest::unknown::is_unknown;
 use crate::ingest::{Mode, RawResource};
@@ -49,10 +51,19 @@ impl<'a> Builder<'a> {
     /// route per entry (origin [`Origin::PrefixList`]), or by a route whose
     /// destination is unknown when the entries are. Routes to lists outside
     /// the input stay as they are.
+    ///
+    /// A security group rule whose peer is such a list becomes one rule per
+    /// entry, the entry as its block (an empty list admits nothing), or a
+    /// rule that is not known when the entries are not.
     pub(super) fn expand_prefix_lists(&mut self) {
         let lists = self.prefix_list_entries();
         if lists.is_empty() {
             return;
+        }
+        for g in &mut self.model.security_groups {
+            for rules in [&mut g.ingress, &mut g.egress] {
+                expand_rules(rules, &lists);
+            }
         }
         for t in &mut self.model.route_tables {
             if !t
@@ -130,6 +141,34 @@ impl<'a> Builder<'a> {
         }
         out
     }
+}
+
+/// [`Builder::expand_prefix_lists`] for the rules of one side of a
+/// security group.
+fn expand_rules(rules: &mut Vec<SgRule>, lists: &HashMap<String, (String, Entries)>) {
+    let named = |r: &SgRule| r.prefix_list.as_ref().and_then(|k| lists.get(k));
+    if !rules.iter().any(|r| named(r).is_some()) {
+        return;
+    }
+    let mut out = Vec::with_capacity(rules.len());
+    for r in rules.drain(..) {
+        match named(&r) {
+            None => out.push(r),
+            Some((_, Entries::Unknown(why))) => out.push(SgRule {
+                unknown: Some(why.clone()),
+                ..r
+            }),
+            Some((list, Entries::Known(ps))) => {
+                out.extend(ps.iter().map(|p| SgRule {
+                    cidr: Some(*p),
+                    peer: Some(format!("{p} (an entry of {list})")),
+                    prefix_list: None,
+                    ..r.clone()
+                }));
+            }
+        }
+    }
+    *rules = out;
 }
 
 /// The entries a list resource or data source lists itself.
