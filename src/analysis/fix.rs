@@ -32,6 +32,7 @@ use super::security_group::{reference_scope, Side};
 use super::walk::{Detail, Leg, Outcome};
 use super::workloads;
 use crate::model::onprem::Via as OnPremVia;
+use crate::model::security_group::{SgOrigin, CLUSTER_GROUP_SUFFIX};
 
 /// One way to make a pair reachable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -2413,6 +2414,33 @@ fn apply_sg(m: &mut Model, e: &SgEdit) {
     }
 }
 
+/// How HCL names security group `g`: the resource that holds it, the
+/// attribute that gives its ID, and the ID when the input has it. A group
+/// of the input is its own resource; the VPC's default group as AWS
+/// creates it is its VPC's `default_security_group_id`; the cluster group
+/// EKS creates is its cluster's `vpc_config[0].cluster_security_group_id`.
+fn group_owner(m: &Model, g: usize) -> (String, &'static str, Option<&str>) {
+    let sg = &m.security_groups[g];
+    match sg.origin {
+        SgOrigin::Input => (sg.address.clone(), "id", sg.aws_id.as_deref()),
+        SgOrigin::AwsDefault => match sg.vpc.index() {
+            Some(v) => (m.vpcs[v].address.clone(), "default_security_group_id", None),
+            None => (sg.address.clone(), "id", None),
+        },
+        SgOrigin::ServiceCreated => {
+            let cluster = sg
+                .address
+                .strip_suffix(CLUSTER_GROUP_SUFFIX)
+                .unwrap_or(&sg.address);
+            (
+                cluster.to_string(),
+                "vpc_config[0].cluster_security_group_id",
+                None,
+            )
+        }
+    }
+}
+
 /// One fix from security group rules.
 fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
     let mut notes = Vec::new();
@@ -2420,17 +2448,23 @@ fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
     let mut names: Vec<String> = Vec::new();
     for e in set {
         let g = &m.security_groups[e.group];
-        let home = split(&g.address).module.to_string();
+        let (owner, attr, id) = group_owner(m, e.group);
+        let home = split(&owner).module.to_string();
         let way = if e.egress { "egress" } else { "ingress" };
         let list = if e.egress { &g.egress } else { &g.ingress };
-        let inline = !list.is_empty() && list.iter().all(|r| r.resource == g.address);
+        // Rules written in the group's own block, which a group AWS or a
+        // service created has not.
+        let inline = g.origin == SgOrigin::Input
+            && !list.is_empty()
+            && list.iter().all(|r| r.resource == g.address);
         let (protocol, from_port, to_port) = e.rule.protocol_and_ports();
         let mut refs = Refs { notes: &mut notes };
         for peer in &e.peers {
             let (what, hcl) = match peer {
                 SgPeer::Group(x) => {
                     let pg = &m.security_groups[*x];
-                    let r = refs.to(&home, &pg.address, "id", pg.aws_id.as_deref());
+                    let (address, attr, id) = group_owner(m, *x);
+                    let r = refs.to(&home, &address, attr, id);
                     (
                         format!("group {}", pg.address),
                         if inline {
@@ -2464,7 +2498,7 @@ fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
                 lines.push(hcl);
                 format!("{way} {{\n{}}}\n", attrs(&lines, "  "))
             } else {
-                let base = format!("fix_{}_{way}", name_of(&g.address));
+                let base = format!("fix_{}_{way}", name_of(&owner));
                 let mut name = base.clone();
                 let mut k = 2;
                 while names.contains(&name) {
@@ -2472,10 +2506,7 @@ fn describe_sg(m: &Model, set: &[SgEdit]) -> Fix {
                     k += 1;
                 }
                 names.push(name.clone());
-                let mut lines = vec![(
-                    "security_group_id",
-                    refs.to(&home, &g.address, "id", g.aws_id.as_deref()),
-                )];
+                let mut lines = vec![("security_group_id", refs.to(&home, &owner, attr, id))];
                 lines.push(hcl);
                 lines.push(("ip_protocol", format!("\"{protocol}\"")));
                 lines.extend(ports);

@@ -40,6 +40,10 @@ pub enum SgOrigin {
     ServiceCreated,
 }
 
+/// What follows a cluster's address in the address of the cluster
+/// security group EKS creates for it.
+pub const CLUSTER_GROUP_SUFFIX: &str = " (cluster security group)";
+
 #[derive(Debug, Clone)]
 pub struct SecurityGroup {
     pub address: String,

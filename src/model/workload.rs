@@ -14,6 +14,7 @@
 //! | `aws_lb` | `subnets`, `subnet_mapping.subnet_id` | `security_groups` |
 //! | `aws_ecs_service` | `network_configuration.subnets` | `network_configuration.security_groups` |
 //! | `aws_eks_cluster` | `vpc_config.subnet_ids` | `vpc_config.security_group_ids` and the cluster group EKS creates |
+//! | `aws_eks_node_group` | `subnet_ids` | its launch template's groups when it names some, else its cluster's cluster group |
 //! | `aws_elasticache_cluster`, `_replication_group` | `subnet_group_name` -> `aws_elasticache_subnet_group.subnet_ids` | `security_group_ids` |
 //! | `aws_autoscaling_group` | `vpc_zone_identifier` | its launch template's `vpc_security_group_ids` or `network_interfaces.security_groups` |
 //! | interface endpoints | as `model::endpoint` reads them | the same |
@@ -30,7 +31,7 @@ use serde_json::Value;
 use super::build::{str_attr, Builder, Found, SUBNET_TYPES};
 use super::endpoint::EndpointKind;
 use super::flow::{TCP, UDP};
-use super::security_group::{SgOrigin, SG_TYPES};
+use super::security_group::{SgOrigin, CLUSTER_GROUP_SUFFIX, SG_TYPES};
 use super::Finding;
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
@@ -45,6 +46,7 @@ pub enum WorkloadKind {
     LoadBalancer,
     EcsService,
     EksCluster,
+    EksNodeGroup,
     Cache,
     AutoScalingGroup,
     InterfaceEndpoint,
@@ -60,6 +62,7 @@ impl WorkloadKind {
             WorkloadKind::LoadBalancer => "load_balancer",
             WorkloadKind::EcsService => "ecs_service",
             WorkloadKind::EksCluster => "eks_cluster",
+            WorkloadKind::EksNodeGroup => "eks_node_group",
             WorkloadKind::Cache => "cache",
             WorkloadKind::AutoScalingGroup => "autoscaling_group",
             WorkloadKind::InterfaceEndpoint => "interface_endpoint",
@@ -126,6 +129,7 @@ pub const WORKLOAD_TYPES: &[&str] = &[
     "aws_alb_listener",
     "aws_ecs_service",
     "aws_eks_cluster",
+    "aws_eks_node_group",
     "aws_elasticache_cluster",
     "aws_elasticache_replication_group",
     "aws_elasticache_subnet_group",
@@ -212,6 +216,8 @@ impl<'a> Builder<'a> {
     /// Every workload of the input. Runs after subnets, security groups and
     /// endpoints.
     pub(super) fn workloads(&mut self) {
+        // Node groups after their clusters, whose cluster group they share.
+        let mut node_groups = Vec::new();
         for i in 0..self.lk.raw.len() {
             let r = self.raw(i);
             if r.mode != crate::ingest::Mode::Managed {
@@ -225,6 +231,10 @@ impl<'a> Builder<'a> {
                 "aws_lb" | "aws_alb" => self.load_balancer(r),
                 "aws_ecs_service" => self.ecs_service(r),
                 "aws_eks_cluster" => self.eks_cluster(r),
+                "aws_eks_node_group" => {
+                    node_groups.push(i);
+                    None
+                }
                 "aws_elasticache_cluster" | "aws_elasticache_replication_group" => self.cache(r),
                 "aws_autoscaling_group" => self.autoscaling_group(r),
                 _ => None,
@@ -232,6 +242,10 @@ impl<'a> Builder<'a> {
             if let Some(w) = w {
                 self.model.workloads.push(w);
             }
+        }
+        for i in node_groups {
+            let w = self.eks_node_group(self.raw(i));
+            self.model.workloads.push(w);
         }
         for e in 0..self.model.endpoints.len() {
             let ep = &self.model.endpoints[e];
@@ -649,7 +663,7 @@ impl<'a> Builder<'a> {
             .and_then(|&s| self.model.subnets[s].vpc.index())
         {
             let g = self.push_service_group(
-                format!("{} (cluster security group)", r.address),
+                format!("{}{CLUSTER_GROUP_SUFFIX}", r.address),
                 vpc,
                 SgOrigin::ServiceCreated,
             );
@@ -663,11 +677,88 @@ impl<'a> Builder<'a> {
         Some(w)
     }
 
+    /// An EKS managed node group: its nodes are in `subnet_ids`; they carry
+    /// the groups of its launch template when it names some, and otherwise
+    /// the cluster group EKS created for its cluster.
+    fn eks_node_group(&mut self, r: &'a RawResource) -> Workload {
+        let mut w = Self::new_workload(r, WorkloadKind::EksNodeGroup);
+        w.public_ipv4 = PublicAddress::AsSubnet;
+        self.places(r, &["subnet_ids"], &mut w);
+        if is_set(at(&r.values, &["launch_template"])) {
+            let lt = self.launch_template(r);
+            if let Some(&t) = lt.raws.first() {
+                let tr = self.raw(t);
+                for path in [
+                    &["network_interfaces", "security_groups"][..],
+                    &["vpc_security_group_ids"][..],
+                ] {
+                    if is_set(at(&tr.values, path)) {
+                        self.groups(tr, path, &mut w, false);
+                        return w;
+                    }
+                }
+            } else if let Some(why) = lt.unknown {
+                w.security_groups_unknown = Some(why);
+                return w;
+            }
+        }
+        let cluster = str_attr(&r.values, "cluster_name").and_then(|n| {
+            (0..self.lk.raw.len()).find(|&i| {
+                let c = self.raw(i);
+                c.rtype == "aws_eks_cluster"
+                    && (str_attr(&c.values, "name") == Some(n)
+                        || str_attr(&c.values, "id") == Some(n))
+            })
+        });
+        let group = cluster.and_then(|c| {
+            let name = format!("{}{CLUSTER_GROUP_SUFFIX}", self.raw(c).address);
+            self.model
+                .security_groups
+                .iter()
+                .position(|g| g.address == name)
+        });
+        match group {
+            Some(g) => w.security_groups.push(g),
+            None => {
+                w.security_groups_unknown = Some(format!(
+                    "{} carries the cluster security group of its cluster, which is not in the input or whose subnets are not known",
+                    r.address
+                ))
+            }
+        }
+        w
+    }
+
     fn autoscaling_group(&mut self, r: &'a RawResource) -> Option<Workload> {
         let mut w = Self::new_workload(r, WorkloadKind::AutoScalingGroup);
         w.public_ipv4 = PublicAddress::AsSubnet;
         self.places(r, &["vpc_zone_identifier"], &mut w);
-        let lt = match at(&r.values, &["launch_template", "id"]) {
+        let lt = self.launch_template(r);
+        match lt.raws.first() {
+            Some(&t) => {
+                let tr = self.raw(t);
+                if is_set(at(&tr.values, &["network_interfaces", "security_groups"])) {
+                    self.groups(tr, &["network_interfaces", "security_groups"], &mut w, true);
+                } else {
+                    self.groups(tr, &["vpc_security_group_ids"], &mut w, true);
+                }
+            }
+            None => {
+                w.security_groups_unknown = Some(lt.unknown.unwrap_or_else(|| {
+                    format!(
+                        "the launch template of {} is not in the input, so its security groups are not known",
+                        r.address
+                    )
+                }));
+            }
+        }
+        Some(w)
+    }
+
+    /// The launch template `r` names in its `launch_template` block, by
+    /// ID or by name.
+    fn launch_template(&mut self, r: &'a RawResource) -> Links {
+        match at(&r.values, &["launch_template", "id"]) {
             Some(x) if is_set(Some(x)) => self.follow(r, &["launch_template", "id"], LT_TYPES),
             _ => {
                 let name = at(&r.values, &["launch_template", "name"])
@@ -688,26 +779,7 @@ impl<'a> Builder<'a> {
                     None => self.follow(r, &["launch_template", "name"], LT_TYPES),
                 }
             }
-        };
-        match lt.raws.first() {
-            Some(&t) => {
-                let tr = self.raw(t);
-                if is_set(at(&tr.values, &["network_interfaces", "security_groups"])) {
-                    self.groups(tr, &["network_interfaces", "security_groups"], &mut w, true);
-                } else {
-                    self.groups(tr, &["vpc_security_group_ids"], &mut w, true);
-                }
-            }
-            None => {
-                w.security_groups_unknown = Some(lt.unknown.unwrap_or_else(|| {
-                    format!(
-                        "the launch template of {} is not in the input, so its security groups are not known",
-                        r.address
-                    )
-                }));
-            }
         }
-        Some(w)
     }
 
     /// `aws_network_interface_sg_attachment`: one more group on an

@@ -50,6 +50,7 @@ fn addresses(m: &Model) -> Vec<String> {
     out.extend(m.tgw_route_tables.iter().map(|x| x.address.clone()));
     out.extend(m.tgw_attachments.iter().map(|x| x.address.clone()));
     out.extend(m.security_groups.iter().map(|x| x.address.clone()));
+    out.extend(m.workloads.iter().map(|x| x.address.clone()));
     out.extend(
         m.route_tables
             .iter()
@@ -75,6 +76,18 @@ fn referent(expr: &str, module: &str, known: &[String]) -> String {
         !base.starts_with("var."),
         "{expr}: a variable, not a resource"
     );
+    if attr == "cluster_security_group_id" {
+        // The group EKS creates for a cluster.
+        let cluster = base
+            .strip_suffix(".vpc_config[0]")
+            .expect("the cluster group is read from vpc_config");
+        let c = referent(&format!("{cluster}.id"), module, known);
+        return format!("{c} (cluster security group)");
+    }
+    if attr == "default_security_group_id" {
+        let vpc = referent(&format!("{base}.id"), module, known);
+        return format!("{vpc} (default security group)");
+    }
     if attr == "main_route_table_id" {
         let vpc = referent(&format!("{base}.id"), module, known);
         return format!("{vpc} (main route table)");
