@@ -262,6 +262,9 @@ pub struct DiffArgs {
     /// Compare workload pairs (security groups included) instead of subnet pairs: which workload can open what to which, and from the internet, before and after.
     #[arg(long)]
     pub workloads: bool,
+    /// The ranges of an on-premises network whose routes the input does not hold (learned over BGP), on both sides: the address of its VPN connection or Direct Connect gateway association, then its CIDR blocks. Repeat for several.
+    #[arg(long = "on-prem", value_name = "NAME=CIDR,...")]
+    pub on_prem: Vec<String>,
     #[command(flatten)]
     pub flow: FlowArgs,
 }

@@ -108,8 +108,12 @@ impl Loaded {
 
 /// The ranges `--on-prem NAME=CIDR,...` names, or why a value is not one.
 fn on_prem(inputs: &Inputs) -> Result<commands::OnPremRanges, Fatal> {
-    inputs
-        .on_prem
+    named_ranges(&inputs.on_prem)
+}
+
+/// [`on_prem`] of the values given.
+fn named_ranges(values: &[String]) -> Result<commands::OnPremRanges, Fatal> {
+    values
         .iter()
         .map(|v| {
             tfreach::model::onprem::parse_named(v).map_err(|e| Fatal(format!("--on-prem: {e}")))
@@ -533,12 +537,14 @@ fn diff(d: DiffArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         .zip(&with_labels)
         .map(|((doc, file), label)| commands::Input::labelled(doc, file, label))
         .collect();
+    let named = named_ranges(&d.on_prem)?;
     let inputs = commands::DiffInputs {
         old: commands::Input::labelled(&old, &d.old, &label),
         new: new
             .as_ref()
             .map(|(doc, f)| commands::Input::labelled(doc, f, &label)),
         with: &with,
+        on_prem: &named,
     };
     if d.workloads {
         return diff_workloads(&d, &inputs, flow, color, progress);

@@ -22,6 +22,9 @@ pub struct DiffInputs<'a> {
     /// plan in the view asked for), so that the change is seen against
     /// every configuration given. Empty for a document alone.
     pub with: &'a [Input<'a>],
+    /// Ranges named for on-premises networks, on both sides (a network on
+    /// one side only is named there).
+    pub on_prem: &'a super::OnPremRanges,
 }
 
 /// The result of `diff`.
@@ -82,9 +85,40 @@ pub(super) fn both_sides(
     progress(Phase::BothSides);
     let before = side(old, old_view, inputs.with, view);
     let after = side(new, new_view, inputs.with, view);
-    Ok((
+    let (mut b, mut a) = (
         crate::model::build_views(&before),
         crate::model::build_views(&after),
+    );
+    for (name, ranges) in inputs.on_prem {
+        let held = [&mut b, &mut a]
+            .into_iter()
+            .filter(|x| x.model.on_prem.iter().any(|n| &n.address == name))
+            .map(|x| x.model.name_on_prem_ranges(name, ranges))
+            .count();
+        if held == 0 {
+            let mut known: Vec<&str> = b
+                .model
+                .on_prem
+                .iter()
+                .chain(&a.model.on_prem)
+                .map(|n| n.address.as_str())
+                .collect();
+            known.sort_unstable();
+            known.dedup();
+            return Err(Error::UnknownOnPrem {
+                file: shown(old.file).to_string(),
+                name: name.clone(),
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        }
+    }
+    Ok((
+        b,
+        a,
         side_info(old, old_view, inputs.with, view),
         side_info(new, new_view, inputs.with, view),
     ))

@@ -135,6 +135,7 @@ fn command_errors_name_the_file_and_what_is_wrong() {
         old: commands::Input::new(&doc, &name),
         new: None,
         with: &[],
+        on_prem: &Vec::new(),
     };
     let e = commands::diff(&inputs, View::Planned, None, &mut |_| {})
         .err()

@@ -384,3 +384,64 @@ fn on_prem_flag_names_the_ranges_a_vpn_learns_over_bgp() {
         assert!(err.contains("--on-prem"), "{bad}: {err}");
     }
 }
+
+/// `diff --on-prem` names a network's BGP-learned ranges on both sides: a
+/// plan that adds the VPN then shows what it opens instead of `unknown`;
+/// a name the input lacks exits 2 and lists the networks it has.
+#[test]
+fn diff_names_bgp_ranges_with_on_prem() {
+    const BGP: &str = "fixtures/rules/vpn_with_propagation_only_is_unknown/plan.json";
+    let changes = |extra: &[&str]| -> Vec<(String, String, String)> {
+        let mut args = vec!["diff", BGP, "--format", "json"];
+        args.extend(extra);
+        let out = tfreach().args(&args).assert().code(0).get_output().clone();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["from"] == "aws_subnet.private" || c["to"] == "aws_subnet.private")
+            .filter(|c| {
+                c["from"] == "aws_vpn_connection.office" || c["to"] == "aws_vpn_connection.office"
+            })
+            .map(|c| {
+                (
+                    c["from"].as_str().unwrap().to_string(),
+                    c["after"].as_str().unwrap().to_string(),
+                    c["kind"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let unnamed = changes(&[]);
+    assert_eq!(unnamed.len(), 2, "{unnamed:?}");
+    assert!(
+        unnamed.iter().all(|(_, after, _)| after == "unknown"),
+        "{unnamed:?}"
+    );
+    let named = changes(&["--on-prem", "aws_vpn_connection.office=192.168.0.0/16"]);
+    assert_eq!(named.len(), 2, "{named:?}");
+    assert!(
+        named
+            .iter()
+            .all(|(_, after, kind)| after == "reachable" && kind == "opens"),
+        "{named:?}"
+    );
+
+    let out = tfreach()
+        .args([
+            "diff",
+            BGP,
+            "--on-prem",
+            "aws_vpn_connection.nope=10.9.0.0/16",
+        ])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("aws_vpn_connection.nope") && err.contains("aws_vpn_connection.office"),
+        "{err}"
+    );
+}

@@ -547,6 +547,7 @@ fn check_workload_changes(
         old: tfreach::commands::Input::new(&d, "fixture"),
         new: None,
         with: &[],
+        on_prem: &Vec::new(),
     };
     let done = tfreach::commands::diff_workloads(&inputs, View::Planned, flow, &mut |_| {})
         .unwrap_or_else(|err| panic!("{}: {err}", doc.display()));
