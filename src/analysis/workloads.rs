@@ -40,6 +40,23 @@ struct CellSets {
     one_way: FlowSet,
 }
 
+impl CellSets {
+    /// A subnet pair decided without boxes (unknown blocks, no common
+    /// family): nothing opens, and everything asked may when the verdict
+    /// is `unknown`.
+    fn without_boxes(pe: &PairEval, flow: Option<&Flow>) -> CellSets {
+        CellSets {
+            opens: FlowSet::empty(),
+            maybe: if pe.verdict == Verdict::Unknown {
+                asked(flow, Family::V4)
+            } else {
+                FlowSet::empty()
+            },
+            one_way: FlowSet::empty(),
+        }
+    }
+}
+
 /// The answer for one place pair.
 #[derive(Debug, Clone)]
 pub struct PlaceResult {
@@ -535,17 +552,7 @@ fn evaluate_place(
                 });
             }
             if pe.cells.is_empty() {
-                // Decided without boxes (unknown blocks, no common family).
-                let q = asked(flow, Family::V4);
-                let unknown = pe.verdict == Verdict::Unknown;
-                return (
-                    vec![CellSets {
-                        opens: FlowSet::empty(),
-                        maybe: if unknown { q } else { FlowSet::empty() },
-                        one_way: FlowSet::empty(),
-                    }],
-                    place,
-                );
+                return (vec![CellSets::without_boxes(pe, flow)], place);
             }
         }
     }
@@ -928,16 +935,7 @@ fn endpoint_place(
         place.reasons.extend(pe.reasons.iter().cloned());
     }
     if pe.cells.is_empty() {
-        let q = asked(flow, Family::V4);
-        let unknown = pe.verdict == Verdict::Unknown;
-        return (
-            vec![CellSets {
-                opens: FlowSet::empty(),
-                maybe: if unknown { q } else { FlowSet::empty() },
-                one_way: FlowSet::empty(),
-            }],
-            place,
-        );
+        return (vec![CellSets::without_boxes(pe, flow)], place);
     }
     let nobody = Workload {
         address: far.what.to_string(),
