@@ -447,7 +447,8 @@ fn workloads(a: WorkloadsArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         to: a.to.as_deref(),
         on_prem: on_prem(&a.inputs)?,
     };
-    let doc = commands::workloads(&docs.inputs(), &opts, &mut phases(&progress))?;
+    let run = commands::workloads(&docs.inputs(), &opts, &mut phases(&progress))?;
+    let doc = run.document();
     drop(progress);
     emit(&a.common, color, |w, st| match a.format {
         AnalyzeFormat::Table => report::workloads::write_table(w, &doc, st),

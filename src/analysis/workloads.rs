@@ -17,6 +17,7 @@
 //! known could change it (as for subnet pairs). Subnet pairs are evaluated
 //! once each, however many workloads share them, in parallel.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use rayon::prelude::*;
@@ -41,6 +42,16 @@ struct CellSets {
 }
 
 impl CellSets {
+    /// A workload whose subnets are not known until apply: a place that
+    /// may open anything asked.
+    fn unknown_place(flow: Option<&Flow>) -> CellSets {
+        CellSets {
+            opens: FlowSet::empty(),
+            maybe: asked(flow, Family::V4),
+            one_way: FlowSet::empty(),
+        }
+    }
+
     /// A subnet pair decided without boxes (unknown blocks, no common
     /// family): nothing opens, and everything asked may when the verdict
     /// is `unknown`.
@@ -135,31 +146,139 @@ fn asked(flow: Option<&Flow>, family: Family) -> FlowSet {
     }
 }
 
+/// What an evaluation writes beside the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// Reasons, rules and what opens, in words.
+    Full,
+    /// The cells the verdict is read from, nothing else.
+    VerdictOnly,
+}
+
+/// One box of address pairs of a subnet pair, as the security groups read
+/// it: the traffic the network carries there (sure, maybe, one way).
+#[derive(Debug, Clone)]
+struct NetCell {
+    family: Family,
+    src: Interval,
+    dst: Interval,
+    /// Gets there and back.
+    sure: FlowSet,
+    /// May get there and back, depending on what is not known.
+    maybe: FlowSet,
+    /// Gets there, its replies do not come back.
+    forward: FlowSet,
+    /// A NAT gateway translated the source on the way.
+    translated: bool,
+}
+
 /// The network's answer for one subnet pair, shared by every workload pair
-/// placed there.
-enum Net {
-    /// The same subnet: delivered locally, no ACL.
-    Local,
-    Pair(PairEval),
+/// placed there: only what the security groups read of it, so that the
+/// answers for every subnet pair of a large estate fit in memory.
+#[derive(Debug, Clone)]
+struct Net {
+    /// The reasons each place pair on it carries.
+    reasons: Vec<Reason>,
+    boxes: Vec<NetCell>,
+    /// Decided without boxes (unknown blocks, no common family): the sets
+    /// of its one cell.
+    without_boxes: Option<CellSets>,
+}
+
+impl Net {
+    /// Two places in one subnet: delivered locally, no route and no ACL.
+    fn local(model: &Model, sa: usize, flow: Option<&Flow>) -> Net {
+        let s = &model.subnets[sa];
+        let mut boxes = Vec::new();
+        for family in [Family::V4, Family::V6] {
+            if let Some(p) = s.cidr(family) {
+                let q = asked(flow, family);
+                boxes.push(NetCell {
+                    family,
+                    src: p.interval(),
+                    dst: p.interval(),
+                    sure: q.clone(),
+                    maybe: FlowSet::empty(),
+                    forward: q,
+                    translated: false,
+                });
+            }
+        }
+        let reasons = match &s.cidrs.unknown {
+            Some(why) => vec![Reason {
+                code: codes::UNKNOWN_CIDR,
+                resource: Some(s.address.clone()),
+                message: why.clone(),
+                direction: Direction::Forward,
+            }],
+            None => Vec::new(),
+        };
+        Net {
+            reasons,
+            boxes,
+            without_boxes: None,
+        }
+    }
+
+    /// Two subnets: their walks both ways, box by box.
+    fn pair(pe: PairEval, flow: Option<&Flow>) -> Net {
+        let without_boxes = pe
+            .cells
+            .is_empty()
+            .then(|| CellSets::without_boxes(&pe, flow));
+        let boxes = pe
+            .cells
+            .iter()
+            .map(|c| {
+                let q = asked(flow, c.family);
+                let delivered = c.forward.outcome == Outcome::Delivered;
+                let back = c.ret.outcome == Outcome::Delivered;
+                let fwd_flows = c.forward.flows.clone().unwrap_or_else(|| q.clone());
+                let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
+                let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
+                    && !(c.forward.outcome == Outcome::Dropped
+                        || c.ret.outcome == Outcome::Dropped);
+                NetCell {
+                    family: c.family,
+                    src: c.src,
+                    dst: c.dst,
+                    sure: if delivered && back {
+                        trip.clone()
+                    } else {
+                        FlowSet::empty()
+                    },
+                    maybe: if unknown { trip } else { FlowSet::empty() },
+                    forward: if delivered && !back {
+                        fwd_flows
+                    } else {
+                        FlowSet::empty()
+                    },
+                    translated: !c.forward.nats.is_empty(),
+                }
+            })
+            .collect();
+        Net {
+            reasons: if pe.verdict != Verdict::Reachable {
+                pe.reasons
+            } else {
+                Vec::new()
+            },
+            boxes,
+            without_boxes,
+        }
+    }
 }
 
 /// Evaluates every ordered pair of `selected` workloads whose ends the
-/// selections take (`from(i)`, `to(j)`), for `flow` (`None`: any traffic).
-///
-/// Workloads that share a profile (the same subnets, groups, ports and
-/// public address: everything the evaluation reads of a workload but its
-/// address) share work: one pair per ordered pair of profiles is evaluated,
-/// and its answer serves every other pair of the same two profiles when it
-/// carries no text (no reason: those name the workloads). Pairs whose
-/// answer has reasons are evaluated each. [`evaluate_each`] evaluates every
-/// pair by itself; `tests/integration/sharing.rs` compares the two.
+/// selections take (`from(i)`, `to(j)`), for `flow` (`None`: any traffic),
+/// in (from, to) order: [`Evaluation`] over [`ordered_pairs`], held.
 pub fn evaluate(
     model: &Model,
     from: &[usize],
     to: &[usize],
     flow: Option<&Flow>,
 ) -> Vec<WorkloadPair> {
-    evaluate_with(model, from, to, flow, true)
+    Evaluation::prepare(model, from, to, flow).pairs(&ordered_pairs(from, to))
 }
 
 /// [`evaluate`], every pair evaluated by itself: the reference the shared
@@ -170,7 +289,19 @@ pub fn evaluate_each(
     to: &[usize],
     flow: Option<&Flow>,
 ) -> Vec<WorkloadPair> {
-    evaluate_with(model, from, to, flow, false)
+    let e = Evaluation::prepare(model, from, to, flow);
+    ordered_pairs(from, to)
+        .par_iter()
+        .map(|&(a, b)| evaluate_one(model, a, b, flow, &|x, y| e.net(x, y)))
+        .collect()
+}
+
+/// Every ordered pair of two workloads, one from `from` and one from `to`,
+/// in (from, to) order.
+pub fn ordered_pairs(from: &[usize], to: &[usize]) -> Vec<(usize, usize)> {
+    from.iter()
+        .flat_map(|&a| to.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
+        .collect()
 }
 
 /// The profile of each workload: workloads with the same number are
@@ -206,68 +337,177 @@ fn textless(p: &WorkloadPair) -> bool {
     p.reasons.is_empty() && p.places.iter().all(|pl| pl.reasons.is_empty())
 }
 
-fn evaluate_with(
-    model: &Model,
-    from: &[usize],
-    to: &[usize],
-    flow: Option<&Flow>,
-    share: bool,
-) -> Vec<WorkloadPair> {
-    let pairs: Vec<(usize, usize)> = from
-        .iter()
-        .flat_map(|&a| to.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
-        .collect();
-    // The subnet pairs they need, each walked once.
-    let mut needed: BTreeSet<(usize, usize)> = BTreeSet::new();
-    for &(a, b) in &pairs {
-        for &sa in &model.workloads[a].places {
-            for &sb in &model.workloads[b].places {
-                if sa != sb {
-                    needed.insert((sa, sb));
-                }
+/// What the pairs of two selections of workloads share: the network's
+/// answer for every subnet pair they are placed on (each walked once, in
+/// parallel), and each workload's profile. Pairs are then evaluated in
+/// batches of any size ([`Evaluation::pairs`]), so a caller may write a
+/// million of them a batch at a time without holding them all.
+///
+/// Workloads that share a profile (the same subnets, groups, ports and
+/// public address: everything the evaluation reads of a workload but its
+/// address) share work within a batch: one pair per ordered pair of
+/// profiles is evaluated, and its answer serves every other pair of the
+/// same two profiles when it carries no text (no reason: those name the
+/// workloads). Pairs whose answer has reasons are evaluated each.
+/// [`evaluate_each`] evaluates every pair by itself;
+/// `tests/integration/sharing.rs` compares the two.
+pub struct Evaluation<'m> {
+    model: &'m Model,
+    flow: Option<&'m Flow>,
+    /// For each subnet, its row in `grid` (a place of a source workload).
+    row_of: Vec<usize>,
+    /// For each subnet, its column in `grid` (a place of a destination).
+    column_of: Vec<usize>,
+    columns: usize,
+    /// The network's answer for each pair of a source and a destination
+    /// place that two distinct workloads sit on, row by row.
+    grid: Vec<Option<Net>>,
+    profile: Vec<usize>,
+}
+
+impl<'m> Evaluation<'m> {
+    /// The subnet pairs the pairs of `from` and `to` need, evaluated.
+    pub fn prepare(
+        model: &'m Model,
+        from: &[usize],
+        to: &[usize],
+        flow: Option<&'m Flow>,
+    ) -> Evaluation<'m> {
+        let places = |ws: &[usize]| -> BTreeSet<usize> {
+            ws.iter()
+                .flat_map(|&w| model.workloads[w].places.iter().copied())
+                .collect()
+        };
+        // A subnet pair is needed when two distinct workloads sit on its
+        // ends; a workload placed on both ends is paired with another one
+        // there unless it is the only workload on one end.
+        let (from_places, to_places) = (places(from), places(to));
+        let mut on: HashMap<usize, (BTreeSet<usize>, BTreeSet<usize>)> = HashMap::new();
+        for &w in from {
+            for &s in &model.workloads[w].places {
+                on.entry(s).or_default().0.insert(w);
             }
         }
-    }
-    let needed: Vec<(usize, usize)> = needed.into_iter().collect();
-    let nets: HashMap<(usize, usize), Net> = needed
-        .par_iter()
-        .map(|&(sa, sb)| {
-            (
-                (sa, sb),
-                Net::Pair(evaluate_pair_flow(model, sa, sb, Detail::Reasons, flow)),
-            )
-        })
-        .collect();
-    let local = Net::Local;
-    let net = |sa: usize, sb: usize| if sa == sb { &local } else { &nets[&(sa, sb)] };
-    if !share {
-        return pairs
-            .par_iter()
-            .map(|&(a, b)| evaluate_one(model, a, b, flow, &net))
+        for &w in to {
+            for &s in &model.workloads[w].places {
+                on.entry(s).or_default().1.insert(w);
+            }
+        }
+        let (from_places, to_places): (Vec<usize>, Vec<usize>) = (
+            from_places.into_iter().collect(),
+            to_places.into_iter().collect(),
+        );
+        // One cell per pair of places, in a grid: the answer of every
+        // subnet pair needed, two places in one subnet included.
+        let grid: Vec<Option<Net>> = (0..from_places.len() * to_places.len())
+            .into_par_iter()
+            .map(|k| {
+                let (sa, sb) = (
+                    from_places[k / to_places.len()],
+                    to_places[k % to_places.len()],
+                );
+                if sa == sb {
+                    return Some(Net::local(model, sa, flow));
+                }
+                let (ws_a, ws_b) = (&on[&sa].0, &on[&sb].1);
+                let needed = ws_a.len() > 1 || ws_b.len() > 1 || ws_a != ws_b;
+                needed.then(|| {
+                    let pe = evaluate_pair_flow(model, sa, sb, Detail::Reasons, flow);
+                    Net::pair(pe, flow)
+                })
+            })
             .collect();
+        let position = |places: &[usize]| {
+            let mut at = vec![usize::MAX; model.subnets.len()];
+            for (i, &s) in places.iter().enumerate() {
+                at[s] = i;
+            }
+            at
+        };
+        Evaluation {
+            model,
+            flow,
+            row_of: position(&from_places),
+            column_of: position(&to_places),
+            columns: to_places.len(),
+            grid,
+            profile: profiles(model),
+        }
     }
-    // One pair per ordered pair of profiles, evaluated first.
-    let profile = profiles(model);
-    let mut first: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
-    for &(a, b) in &pairs {
-        first.entry((profile[a], profile[b])).or_insert((a, b));
+
+    /// The network's answer from subnet `sa` to `sb`, places of a source
+    /// and a destination workload of the selections.
+    fn net(&self, sa: usize, sb: usize) -> &Net {
+        let cell = self.row_of[sa] * self.columns + self.column_of[sb];
+        self.grid[cell]
+            .as_ref()
+            .expect("every subnet pair of two selected workloads is evaluated")
     }
-    let firsts: Vec<((usize, usize), (usize, usize))> = first.into_iter().collect();
-    let shared: HashMap<(usize, usize), WorkloadPair> = firsts
-        .par_iter()
-        .map(|&(key, (a, b))| (key, evaluate_one(model, a, b, flow, &net)))
-        .collect();
-    pairs
-        .par_iter()
-        .map(|&(a, b)| match shared.get(&(profile[a], profile[b])) {
-            Some(p) if (p.from, p.to) == (a, b) || textless(p) => WorkloadPair {
-                from: a,
-                to: b,
-                ..p.clone()
-            },
-            _ => evaluate_one(model, a, b, flow, &net),
+
+    /// The answers for `pairs` (each of two selected workloads, from the
+    /// first selection to the second), in their order.
+    pub fn pairs(&self, pairs: &[(usize, usize)]) -> Vec<WorkloadPair> {
+        self.map_pairs(pairs, &|a, b, p| WorkloadPair {
+            from: a,
+            to: b,
+            ..p.into_owned()
         })
-        .collect()
+    }
+
+    /// `f(a, b, answer)` for each of `pairs`, in their order. The answer
+    /// may be another pair's of the same two profiles, borrowed (its `from`
+    /// and `to` are then not `a` and `b`, and nothing else in it names
+    /// them), so `f` reads the pair from `a` and `b`.
+    pub fn map_pairs<T: Send>(
+        &self,
+        pairs: &[(usize, usize)],
+        f: &(dyn Fn(usize, usize, Cow<'_, WorkloadPair>) -> T + Sync),
+    ) -> Vec<T> {
+        let (model, flow) = (self.model, self.flow);
+        let net = |x: usize, y: usize| self.net(x, y);
+        let shared = self.firsts(pairs, &|a, b| evaluate_one(model, a, b, flow, &net));
+        pairs
+            .par_iter()
+            .map(
+                |&(a, b)| match shared.get(&(self.profile[a], self.profile[b])) {
+                    Some(p) if (p.from, p.to) == (a, b) || textless(p) => f(a, b, Cow::Borrowed(p)),
+                    _ => f(a, b, Cow::Owned(evaluate_one(model, a, b, flow, &net))),
+                },
+            )
+            .collect()
+    }
+
+    /// The verdicts of `pairs`, in their order: [`Evaluation::pairs`]
+    /// without the text, one evaluation per ordered pair of profiles.
+    pub fn verdicts(&self, pairs: &[(usize, usize)]) -> Vec<Verdict> {
+        let (model, flow) = (self.model, self.flow);
+        let net = |x: usize, y: usize| self.net(x, y);
+        let shared = self.firsts(pairs, &|a, b| verdict_one(model, a, b, flow, &net));
+        pairs
+            .par_iter()
+            .map(|&(a, b)| shared[&(self.profile[a], self.profile[b])])
+            .collect()
+    }
+
+    /// `eval` of the first pair of each ordered pair of profiles in
+    /// `pairs`, by the two profiles.
+    fn firsts<T: Send>(
+        &self,
+        pairs: &[(usize, usize)],
+        eval: &(dyn Fn(usize, usize) -> T + Sync),
+    ) -> HashMap<(usize, usize), T> {
+        let mut first: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+        for &(a, b) in pairs {
+            first
+                .entry((self.profile[a], self.profile[b]))
+                .or_insert((a, b));
+        }
+        let firsts: Vec<((usize, usize), (usize, usize))> = first.into_iter().collect();
+        firsts
+            .par_iter()
+            .map(|&(key, (a, b))| (key, eval(a, b)))
+            .collect()
+    }
 }
 
 fn evaluate_one<'n>(
@@ -283,11 +523,39 @@ fn evaluate_one<'n>(
     g.unknown_place(dst, flow);
     for &sa in &src.places {
         for &sb in &dst.places {
-            let (cells, place) = evaluate_place(model, src, dst, sa, sb, flow, net(sa, sb));
+            let (cells, place) =
+                evaluate_place(model, src, dst, (sa, sb), flow, net(sa, sb), Text::Full);
             g.add(cells, place);
         }
     }
     g.finish(a, b, &dst.ports, flow)
+}
+
+/// The verdict of [`evaluate_one`], without its text.
+fn verdict_one<'n>(
+    model: &Model,
+    a: usize,
+    b: usize,
+    flow: Option<&Flow>,
+    net: &dyn Fn(usize, usize) -> &'n Net,
+) -> Verdict {
+    let (src, dst) = (&model.workloads[a], &model.workloads[b]);
+    let mut cells: Vec<CellSets> = [src, dst]
+        .iter()
+        .filter(|w| w.places_unknown.is_some())
+        .map(|_| CellSets::unknown_place(flow))
+        .collect();
+    for &sa in &src.places {
+        for &sb in &dst.places {
+            let net = net(sa, sb);
+            cells.extend(evaluate_place(model, src, dst, (sa, sb), flow, net, Text::VerdictOnly).0);
+        }
+    }
+    if cells.is_empty() {
+        Verdict::Unknown
+    } else {
+        verdict_for(&cells, None)
+    }
 }
 
 /// What a workload pair gathers from its place pairs, and the pair's answer
@@ -313,11 +581,7 @@ impl Gather {
             message: why.clone(),
             direction: Direction::Forward,
         });
-        self.cells.push(CellSets {
-            opens: FlowSet::empty(),
-            maybe: asked(flow, Family::V4),
-            one_way: FlowSet::empty(),
-        });
+        self.cells.push(CellSets::unknown_place(flow));
     }
 
     /// One place pair: what opens there and its verdict.
@@ -469,10 +733,10 @@ fn evaluate_place(
     model: &Model,
     src: &Workload,
     dst: &Workload,
-    sa: usize,
-    sb: usize,
+    (sa, sb): (usize, usize),
     flow: Option<&Flow>,
     net: &Net,
+    text: Text,
 ) -> (Vec<CellSets>, PlaceResult) {
     let mut place = PlaceResult {
         from_subnet: sa,
@@ -483,85 +747,29 @@ fn evaluate_place(
         ingress_rules: Vec::new(),
         reasons: Vec::new(),
     };
-    // Boxes: (family, source addresses, destination addresses, network sets).
-    struct NetCell {
-        family: Family,
-        src: Interval,
-        dst: Interval,
-        sure: FlowSet,
-        maybe: FlowSet,
-        forward: FlowSet,
-        translated: bool,
+    if text == Text::Full {
+        place.reasons.extend(net.reasons.iter().cloned());
     }
-    let mut boxes: Vec<NetCell> = Vec::new();
-    match net {
-        Net::Local => {
-            let s = &model.subnets[sa];
-            for family in [Family::V4, Family::V6] {
-                if let Some(p) = s.cidr(family) {
-                    let q = asked(flow, family);
-                    boxes.push(NetCell {
-                        family,
-                        src: p.interval(),
-                        dst: p.interval(),
-                        sure: q.clone(),
-                        maybe: FlowSet::empty(),
-                        forward: q,
-                        translated: false,
-                    });
-                }
-            }
-            if let Some(why) = &s.cidrs.unknown {
-                place.reasons.push(Reason {
-                    code: codes::UNKNOWN_CIDR,
-                    resource: Some(s.address.clone()),
-                    message: why.clone(),
-                    direction: Direction::Forward,
-                });
-            }
-        }
-        Net::Pair(pe) => {
-            if pe.verdict != Verdict::Reachable {
-                place.reasons.extend(pe.reasons.iter().cloned());
-            }
-            for c in &pe.cells {
-                let q = asked(flow, c.family);
-                let delivered = c.forward.outcome == Outcome::Delivered;
-                let back = c.ret.outcome == Outcome::Delivered;
-                let fwd_flows = c.forward.flows.clone().unwrap_or_else(|| q.clone());
-                let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
-                let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
-                    && !(c.forward.outcome == Outcome::Dropped
-                        || c.ret.outcome == Outcome::Dropped);
-                boxes.push(NetCell {
-                    family: c.family,
-                    src: c.src,
-                    dst: c.dst,
-                    sure: if delivered && back {
-                        trip.clone()
-                    } else {
-                        FlowSet::empty()
-                    },
-                    maybe: if unknown { trip } else { FlowSet::empty() },
-                    forward: if delivered && !back {
-                        fwd_flows
-                    } else {
-                        FlowSet::empty()
-                    },
-                    translated: !c.forward.nats.is_empty(),
-                });
-            }
-            if pe.cells.is_empty() {
-                return (vec![CellSets::without_boxes(pe, flow)], place);
-            }
-        }
+    if let Some(sets) = &net.without_boxes {
+        return (vec![sets.clone()], place);
     }
+    let boxes = &net.boxes;
     let (src_vpc, dst_vpc) = (vpc_of(model, src), vpc_of(model, dst));
     let mut cells = Vec::new();
     let mut opened = FlowSet::empty();
     let mut egress_rules: BTreeSet<String> = BTreeSet::new();
     let mut ingress_rules: BTreeSet<String> = BTreeSet::new();
-    for b in &boxes {
+    for b in boxes {
+        if b.sure.is_empty() && b.maybe.is_empty() && b.forward.is_empty() {
+            // The network carries nothing here: nothing opens, whatever
+            // the groups say, and they are not the reason.
+            cells.push(CellSets {
+                opens: FlowSet::empty(),
+                maybe: FlowSet::empty(),
+                one_way: FlowSet::empty(),
+            });
+            continue;
+        }
         let q = asked(flow, b.family);
         let to_dst = PeerEnd {
             family: b.family,
@@ -589,6 +797,14 @@ fn evaluate_place(
         let opens = b.sure.intersect(&sg_sure);
         let maybe = b.sure.union(&b.maybe).intersect(&sg_any).minus(&opens);
         let one_way = b.forward.intersect(&sg_sure);
+        cells.push(CellSets {
+            opens: opens.clone(),
+            maybe,
+            one_way,
+        });
+        if text == Text::VerdictOnly {
+            continue;
+        }
         for (r, f) in &eg.rules {
             if f.overlaps(&opens) {
                 egress_rules.insert(r.clone());
@@ -616,11 +832,6 @@ fn evaluate_place(
             sg_reasons(&why, &eg, &ing, &mut place.reasons);
         }
         opened = opened.union(&opens);
-        cells.push(CellSets {
-            opens,
-            maybe,
-            one_way,
-        });
     }
     place.reasons.sort();
     place.reasons.dedup();

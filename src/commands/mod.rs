@@ -27,7 +27,8 @@ pub use diff::{diff, DiffInputs, Diffed};
 pub use explain::{explain, ExplainOptions};
 pub use matrix::{matrix, Layout, Matrix, MatrixOptions, GRID_PAIRS};
 pub use workloads::{
-    diff_workloads, select_workloads, workloads, WorkloadsDiffed, WorkloadsOptions,
+    diff_workloads, select_workloads, workloads, ComputedPairs, Workloads, WorkloadsDiffed,
+    WorkloadsOptions,
 };
 
 use crate::analysis::{self, Analysis, PairResult, PairsFilter, Summary};

@@ -1,16 +1,24 @@
 //! `workloads`: which workloads can open connections to which, on what,
 //! and what stops the rest.
 
+use std::borrow::Cow;
+use std::io;
+
+use rayon::prelude::*;
 use wildmatch::WildMatch;
 
 use crate::analysis::security_group;
-use crate::analysis::workloads::{evaluate, internet_pairs, onprem_pairs, WorkloadPair};
+use crate::analysis::workloads::{
+    internet_pairs, onprem_pairs, ordered_pairs, Evaluation, WorkloadPair,
+};
 use crate::analysis::{address_order, Summary};
 use crate::ingest::View;
 use crate::model::flow::protocol_name;
 use crate::model::workload::Port;
 use crate::model::{Flow, Model};
-use crate::report::workloads::{PlaceOut, PortOut, WorkloadInfo, WorkloadPairOut, WorkloadsDoc};
+use crate::report::workloads::{
+    PlaceOut, PortOut, WorkloadInfo, WorkloadPairOut, WorkloadPairSource, WorkloadsDoc,
+};
 use crate::report::InputInfo;
 use crate::workload_diff::WorkloadDiff;
 
@@ -52,13 +60,51 @@ pub fn select_workloads(model: &Model, selector: Option<&str>) -> Vec<usize> {
     out
 }
 
-/// The workloads document of one view of the documents: every workload,
-/// and every ordered pair the selectors take.
+/// A `workloads` run: the model of one view of the documents and the
+/// workloads the selectors take, ready to give its document
+/// ([`Workloads::document`]).
+pub struct Workloads {
+    built: crate::model::Built,
+    input: InputInfo,
+    flow: Option<Flow>,
+    from: Vec<usize>,
+    to: Vec<usize>,
+    from_selector: Option<String>,
+    to_selector: Option<String>,
+}
+
+impl Workloads {
+    /// The document, its pairs computed a batch at a time as a reporter
+    /// reads them: a million pairs are written without being held.
+    pub fn document(&self) -> WorkloadsDoc<ComputedPairs<'_>> {
+        let ends = Ends {
+            from: &self.from,
+            to: &self.to,
+            from_selector: self.from_selector.as_deref(),
+            to_selector: self.to_selector.as_deref(),
+        };
+        document(
+            &self.built.model,
+            self.input.clone(),
+            self.flow.as_ref(),
+            &ends,
+        )
+    }
+
+    /// The document with every pair held, in order: for a caller that
+    /// looks pairs up.
+    pub fn held(&self) -> WorkloadsDoc {
+        self.document().held()
+    }
+}
+
+/// The workloads of one view of the documents: every workload, and every
+/// ordered pair the selectors take.
 pub fn workloads(
     inputs: &[Input],
     opts: &WorkloadsOptions,
     progress: &mut dyn FnMut(Phase),
-) -> Result<WorkloadsDoc, Error> {
+) -> Result<Workloads, Error> {
     progress(Phase::Model);
     let built = super::build(inputs, opts.view, &opts.on_prem)?;
     let model = &built.model;
@@ -81,18 +127,15 @@ pub fn workloads(
     progress(Phase::Analysis {
         subnets: model.subnets.len(),
     });
-    let ends = Ends {
-        from: &from,
-        to: &to,
-        from_selector: opts.from,
-        to_selector: opts.to,
-    };
-    Ok(document(
-        model,
-        super::input_info(inputs, opts.view),
-        opts.flow.as_ref(),
-        &ends,
-    ))
+    Ok(Workloads {
+        input: super::input_info(inputs, opts.view),
+        flow: opts.flow,
+        from,
+        to,
+        from_selector: opts.from.map(str::to_string),
+        to_selector: opts.to.map(str::to_string),
+        built,
+    })
 }
 
 /// The workloads a document pairs: the selected ones, and the selectors
@@ -116,12 +159,91 @@ impl<'a> Ends<'a> {
     }
 }
 
+/// An ordered pair of workloads, by their indices in `Model::workloads`.
+type WorkloadIndexPair = (usize, usize);
+
+/// About this many workload pairs are evaluated and handed to the reporter
+/// at a time.
+const BATCH_PAIRS: usize = 16_384;
+
+/// The pairs of a workloads document, computed a batch of source workloads
+/// at a time as they are read: every ordered pair of workloads, then the
+/// pairs with the internet and the on-premises networks (computed
+/// beforehand: there are a few per workload).
+pub struct ComputedPairs<'m> {
+    model: &'m Model,
+    eval: Evaluation<'m>,
+    from: &'m [usize],
+    to: &'m [usize],
+    ends: Vec<WorkloadPairOut>,
+}
+
+impl ComputedPairs<'_> {
+    /// `eval` of the workload pairs, in order, a batch of source workloads
+    /// at a time; each batch's values are handed to `sink` (never an empty
+    /// batch).
+    fn each_batch_of<T>(
+        &self,
+        eval: &dyn Fn(&[WorkloadIndexPair]) -> Vec<T>,
+        sink: &mut dyn FnMut(Vec<T>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let rows = (BATCH_PAIRS / self.to.len().max(1)).max(1);
+        for sources in self.from.chunks(rows) {
+            let pairs = ordered_pairs(sources, self.to);
+            if !pairs.is_empty() {
+                sink(eval(&pairs))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The verdict counts of every pair.
+    fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        // Counting cannot fail.
+        let _ = self.each_batch_of(&|pairs| self.eval.verdicts(pairs), &mut |verdicts| {
+            for v in verdicts {
+                summary.add(v, 1);
+            }
+            Ok(())
+        });
+        for p in &self.ends {
+            summary.add(p.verdict, 1);
+        }
+        summary
+    }
+}
+
+impl WorkloadPairSource for ComputedPairs<'_> {
+    fn each_batch(
+        &self,
+        f: &mut dyn FnMut(&[WorkloadPairOut]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let model = self.model;
+        let out = |a, b, p: Cow<'_, WorkloadPair>| pair_out(model, a, b, p);
+        self.each_batch_of(&|pairs| self.eval.map_pairs(pairs, &out), &mut |listed| {
+            f(&listed)?;
+            // A batch holds thousands of strings: freed on every thread.
+            listed.into_par_iter().for_each(drop);
+            Ok(())
+        })?;
+        if self.ends.is_empty() {
+            return Ok(());
+        }
+        f(&self.ends)
+    }
+}
+
 /// The workloads document of a model: the workloads the ends take, and
 /// every ordered pair of them (with the internet where the input has a way
-/// to it and a selector takes it).
-fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -> WorkloadsDoc {
+/// to it and a selector takes it), computed as they are read.
+fn document<'m>(
+    model: &'m Model,
+    input: InputInfo,
+    flow: Option<&'m Flow>,
+    ends: &Ends<'m>,
+) -> WorkloadsDoc<ComputedPairs<'m>> {
     let (from, to) = (ends.from, ends.to);
-    let pairs = evaluate(model, from, to, flow);
     // The internet, when the input has a way to it: named by a selector,
     // or taken with every workload when none is given.
     let internet = crate::analysis::internet::present(model);
@@ -153,31 +275,23 @@ fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -
         flow,
         &[false],
     ));
-    let mut summary = Summary::default();
-    for p in &pairs {
-        summary.add(p.verdict, 1);
-    }
-    for p in &net_pairs {
-        summary.add(p.pair.verdict, 1);
-    }
-    for p in &prem_pairs {
-        summary.add(p.pair.verdict, 1);
-    }
-    let mut listed: Vec<WorkloadPairOut> = pairs.into_iter().map(|p| pair_out(model, p)).collect();
-    listed.extend(net_pairs.into_iter().map(|p| {
-        let inbound = p.inbound;
-        let mut out = pair_out(model, p.pair);
-        let internet = crate::analysis::internet::INTERNET.to_string();
-        if inbound {
-            out.from = internet;
-        } else {
-            out.to = internet;
-        }
-        out
-    }));
+    let mut listed: Vec<WorkloadPairOut> = net_pairs
+        .into_iter()
+        .map(|p| {
+            let inbound = p.inbound;
+            let mut out = pair_out(model, p.pair.from, p.pair.to, Cow::Owned(p.pair));
+            let internet = crate::analysis::internet::INTERNET.to_string();
+            if inbound {
+                out.from = internet;
+            } else {
+                out.to = internet;
+            }
+            out
+        })
+        .collect();
     listed.extend(prem_pairs.into_iter().map(|p| {
         let (inbound, network) = (p.inbound, p.network);
-        let mut out = pair_out(model, p.pair);
+        let mut out = pair_out(model, p.pair.from, p.pair.to, Cow::Owned(p.pair));
         let name = model.on_prem[network].address.clone();
         if inbound {
             out.from = name;
@@ -186,6 +300,14 @@ fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -
         }
         out
     }));
+    let pairs = ComputedPairs {
+        model,
+        eval: Evaluation::prepare(model, from, to, flow),
+        from,
+        to,
+        ends: listed,
+    };
+    let summary = pairs.summary();
     let mut findings = model.workload_findings.clone();
     findings.extend(security_group::findings(model));
     findings
@@ -201,7 +323,7 @@ fn document(model: &Model, input: InputInfo, flow: Option<&Flow>, ends: &Ends) -
         asked: asked_words(flow),
         workloads: shown.iter().map(|&w| info(model, w)).collect(),
         summary,
-        pairs: listed,
+        pairs,
         findings,
     }
 }
@@ -239,6 +361,7 @@ pub fn diff_workloads(
             flow.as_ref(),
             &Ends::all(&every),
         )
+        .held()
     };
     let (old_doc, new_doc) = (side(&old_m, &before), side(&new_m, &after));
     progress(Phase::Comparison);
@@ -314,12 +437,14 @@ fn info(model: &Model, i: usize) -> WorkloadInfo {
     }
 }
 
-/// A pair as the document lists it (taken by value: a large document is
-/// not held twice).
-fn pair_out(model: &Model, p: WorkloadPair) -> WorkloadPairOut {
+/// The pair from workload `a` to `b` as the document lists it, with the
+/// answer `p` (which may be another pair's of the same profiles, borrowed:
+/// it is read for everything but the two workloads).
+fn pair_out(model: &Model, a: usize, b: usize, p: Cow<'_, WorkloadPair>) -> WorkloadPairOut {
+    let p = p.into_owned();
     WorkloadPairOut {
-        from: model.workloads[p.from].address.clone(),
-        to: model.workloads[p.to].address.clone(),
+        from: model.workloads[a].address.clone(),
+        to: model.workloads[b].address.clone(),
         verdict: p.verdict,
         traffic: p.traffic,
         opened: p.opened,

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::markdown::{cell, code};
@@ -77,10 +78,32 @@ pub struct WorkloadPairOut {
     pub reasons: Vec<Reason>,
 }
 
-/// The whole document.
-#[derive(Debug, Clone, Serialize)]
-pub struct WorkloadsDoc {
-    #[serde(rename = "$schema")]
+/// Where the workloads reporters read a document's pairs from: every pair
+/// in the document's order, handed out a batch at a time, so a document of
+/// a million pairs is written without being held. The command builds it;
+/// a `Vec` of pairs is one batch.
+pub trait WorkloadPairSource {
+    /// Hands every pair to `f`, a batch at a time, in order.
+    fn each_batch(&self, f: &mut dyn FnMut(&[WorkloadPairOut]) -> io::Result<()>)
+        -> io::Result<()>;
+}
+
+impl WorkloadPairSource for Vec<WorkloadPairOut> {
+    fn each_batch(
+        &self,
+        f: &mut dyn FnMut(&[WorkloadPairOut]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        f(self)
+    }
+}
+
+/// The whole document; its pairs held (`Vec<WorkloadPairOut>`) or handed
+/// out as they are computed.
+#[derive(Debug, Clone)]
+pub struct WorkloadsDoc<P = Vec<WorkloadPairOut>> {
     pub json_schema: &'static str,
     pub schema: &'static str,
     pub input: InputInfo,
@@ -89,14 +112,190 @@ pub struct WorkloadsDoc {
     pub workloads: Vec<WorkloadInfo>,
     /// Verdict counts over the pairs listed.
     pub summary: Summary,
-    pub pairs: Vec<WorkloadPairOut>,
+    pub pairs: P,
     pub findings: Vec<Finding>,
 }
 
-/// The JSON document.
-pub fn write_json(out: &mut dyn Write, doc: &WorkloadsDoc) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, doc).map_err(io::Error::other)?;
-    writeln!(out)
+impl<P: WorkloadPairSource> WorkloadsDoc<P> {
+    /// The document with its pairs read into memory.
+    pub fn held(self) -> WorkloadsDoc {
+        let mut pairs = Vec::new();
+        // Gathering pairs into a `Vec` cannot fail.
+        let _ = self.pairs.each_batch(&mut |batch| {
+            pairs.extend_from_slice(batch);
+            Ok(())
+        });
+        WorkloadsDoc {
+            json_schema: self.json_schema,
+            schema: self.schema,
+            input: self.input,
+            asked: self.asked,
+            workloads: self.workloads,
+            summary: self.summary,
+            pairs,
+            findings: self.findings,
+        }
+    }
+}
+
+/// The document's fields before its pairs, as JSON writes them.
+#[derive(Serialize)]
+struct Head<'a> {
+    #[serde(rename = "$schema")]
+    json_schema: &'static str,
+    schema: &'static str,
+    input: &'a InputInfo,
+    asked: &'a str,
+    workloads: &'a [WorkloadInfo],
+    summary: &'a Summary,
+}
+
+/// The layout of `serde_json`'s pretty printer (two spaces a level, `": "`
+/// after a key) for a value that sits `depth` levels into the document, so
+/// that a part of a document can be written on its own.
+struct Nested {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn line<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(w)?;
+        }
+        w.write_all(bracket)
+    }
+
+    fn item<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.line(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// Appends `value` to `buf` as the pretty printer lays it out `depth`
+/// levels into a document.
+fn nested<T: Serialize>(buf: &mut Vec<u8>, value: &T, depth: usize) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        buf,
+        Nested {
+            depth,
+            has_value: false,
+        },
+    );
+    value.serialize(&mut ser).map_err(io::Error::other)
+}
+
+/// Pairs laid out by one task of [`write_json`].
+const PAIRS_PER_TASK: usize = 256;
+
+/// The JSON document, laid out as `serde_json`'s pretty printer lays it
+/// out. The pairs are written a batch at a time as the source hands them
+/// out, each batch laid out in parallel.
+pub fn write_json<P: WorkloadPairSource>(
+    out: &mut dyn Write,
+    doc: &WorkloadsDoc<P>,
+) -> io::Result<()> {
+    let head = serde_json::to_vec_pretty(&Head {
+        json_schema: doc.json_schema,
+        schema: doc.schema,
+        input: &doc.input,
+        asked: &doc.asked,
+        workloads: &doc.workloads,
+        summary: &doc.summary,
+    })
+    .map_err(io::Error::other)?;
+    // The head without its closing brace, then the pairs and findings.
+    out.write_all(&head[..head.len() - 2])?;
+    out.write_all(b",\n  \"pairs\": [")?;
+    let mut first = true;
+    // One buffer per task, kept from batch to batch.
+    let mut laid: Vec<Vec<u8>> = Vec::new();
+    doc.pairs.each_batch(&mut |batch| {
+        let tasks = batch.len().div_ceil(PAIRS_PER_TASK);
+        if laid.len() < tasks {
+            laid.resize_with(tasks, Vec::new);
+        }
+        laid[..tasks]
+            .par_iter_mut()
+            .zip(batch.par_chunks(PAIRS_PER_TASK))
+            .try_for_each(|(buf, pairs)| {
+                buf.clear();
+                for p in pairs {
+                    buf.extend_from_slice(b",\n    ");
+                    nested(buf, p, 2)?;
+                }
+                Ok::<(), io::Error>(())
+            })?;
+        for buf in &laid[..tasks] {
+            // The first pair follows the bracket, without a comma.
+            out.write_all(if first { &buf[1..] } else { buf })?;
+            first = false;
+        }
+        Ok(())
+    })?;
+    out.write_all(if first { b"]" } else { b"\n  ]" })?;
+    out.write_all(b",\n  \"findings\": ")?;
+    let mut findings = Vec::new();
+    nested(&mut findings, &doc.findings, 1)?;
+    out.write_all(&findings)?;
+    out.write_all(b"\n}\n")
 }
 
 fn verdict_text(v: Verdict, st: Styles) -> String {
@@ -105,7 +304,11 @@ fn verdict_text(v: Verdict, st: Styles) -> String {
 
 /// The terminal table: the workloads, then one line per pair with what
 /// opens, the ports served and why the rest does not.
-pub fn write_table(out: &mut dyn Write, doc: &WorkloadsDoc, st: Styles) -> io::Result<()> {
+pub fn write_table<P: WorkloadPairSource>(
+    out: &mut dyn Write,
+    doc: &WorkloadsDoc<P>,
+    st: Styles,
+) -> io::Result<()> {
     writeln!(
         out,
         "{} workloads, {} pairs ({}): {} reachable, {} partial, {} one-way, {} blocked, {} unknown",
@@ -145,37 +348,18 @@ pub fn write_table(out: &mut dyn Write, doc: &WorkloadsDoc, st: Styles) -> io::R
             writeln!(out, "    serves: {}", ports.join(", "))?;
         }
     }
-    if !doc.pairs.is_empty() {
-        writeln!(out)?;
-    }
-    for p in &doc.pairs {
-        let mut line = format!("{} -> {}: {}", p.from, p.to, verdict_text(p.verdict, st));
-        if let Some(t) = &p.traffic {
-            line.push_str(&format!(" ({t})"));
+    let mut first = true;
+    doc.pairs.each_batch(&mut |batch| {
+        if first {
+            writeln!(out)?;
+            first = false;
         }
-        writeln!(out, "{line}")?;
-        for port in &p.ports {
-            if let Some(v) = port.verdict {
-                writeln!(
-                    out,
-                    "    {} {} ({}): {}",
-                    port.protocol,
-                    port.port,
-                    port.resource,
-                    verdict_text(v, st)
-                )?;
-            }
+        let lines: Vec<io::Result<Vec<u8>>> = batch.par_iter().map(|p| pair_lines(p, st)).collect();
+        for l in lines {
+            out.write_all(&l?)?;
         }
-        for r in &p.reasons {
-            writeln!(
-                out,
-                "    {} {}: {}",
-                r.code,
-                r.resource.as_deref().unwrap_or("-"),
-                r.message
-            )?;
-        }
-    }
+        Ok(())
+    })?;
     if !doc.findings.is_empty() {
         writeln!(out)?;
         writeln!(out, "Findings:")?;
@@ -184,6 +368,39 @@ pub fn write_table(out: &mut dyn Write, doc: &WorkloadsDoc, st: Styles) -> io::R
         }
     }
     Ok(())
+}
+
+/// One pair's lines of the terminal table: the verdict and what opens,
+/// the served ports, the reasons.
+fn pair_lines(p: &WorkloadPairOut, st: Styles) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut line = format!("{} -> {}: {}", p.from, p.to, verdict_text(p.verdict, st));
+    if let Some(t) = &p.traffic {
+        line.push_str(&format!(" ({t})"));
+    }
+    writeln!(out, "{line}")?;
+    for port in &p.ports {
+        if let Some(v) = port.verdict {
+            writeln!(
+                out,
+                "    {} {} ({}): {}",
+                port.protocol,
+                port.port,
+                port.resource,
+                verdict_text(v, st)
+            )?;
+        }
+    }
+    for r in &p.reasons {
+        writeln!(
+            out,
+            "    {} {}: {}",
+            r.code,
+            r.resource.as_deref().unwrap_or("-"),
+            r.message
+        )?;
+    }
+    Ok(out)
 }
 
 /// The workload diff (`diff --workloads`) as its reporters read it.

@@ -111,7 +111,7 @@ fn shared_work_equals_pair_by_pair_on_unresolved_greenfield_estates() {
 /// Workload pairs shared by profile (the same subnets, groups, ports and
 /// public address) against every pair evaluated by itself, on a file.
 fn check_workloads(bytes: &[u8], name: &str) -> usize {
-    use tfreach::analysis::workloads::{evaluate, evaluate_each};
+    use tfreach::analysis::workloads::{evaluate, evaluate_each, ordered_pairs, Evaluation};
     let doc = ingest::parse(bytes, name).unwrap();
     let mut compared = 0;
     for view in [View::Planned, View::Prior] {
@@ -128,6 +128,23 @@ fn check_workloads(bytes: &[u8], name: &str) -> usize {
             for (s, e) in shared.iter().zip(&each) {
                 assert_eq!(format!("{s:?}"), format!("{e:?}"), "{name} {view:?}");
             }
+            // In batches of a few pairs, as `workloads` writes them, and
+            // verdicts alone, as its summary counts them.
+            let eval = Evaluation::prepare(m, &all, &all, flow.as_ref());
+            let pairs = ordered_pairs(&all, &all);
+            let mut batched = Vec::new();
+            for batch in pairs.chunks(7) {
+                batched.extend(eval.pairs(batch));
+            }
+            for (s, e) in batched.iter().zip(&each) {
+                assert_eq!(
+                    format!("{s:?}"),
+                    format!("{e:?}"),
+                    "{name} {view:?} batched"
+                );
+            }
+            let verdicts: Vec<_> = each.iter().map(|p| p.verdict).collect();
+            assert_eq!(eval.verdicts(&pairs), verdicts, "{name} {view:?} verdicts");
             compared += shared.len();
         }
     }
@@ -136,7 +153,8 @@ fn check_workloads(bytes: &[u8], name: &str) -> usize {
 
 /// Workloads that share subnets and groups share one evaluation, and every
 /// pair still gets exactly the answer (verdict, what opens, ports, places,
-/// reasons naming its own workloads) it gets evaluated by itself: on
+/// reasons naming its own workloads) it gets evaluated by itself, whether
+/// evaluated all at once, in batches, or for its verdict alone: on
 /// generated estates with workloads in every topology, and on every rule
 /// fixture.
 #[test]

@@ -428,7 +428,8 @@ fn check_workloads(
         &opts,
         &mut |_| {},
     )
-    .unwrap_or_else(|err| panic!("{}: {err}", doc.display()));
+    .unwrap_or_else(|err| panic!("{}: {err}", doc.display()))
+    .held();
     let mut checked = 0;
     let mut failures = Vec::new();
     let at = e.display();
