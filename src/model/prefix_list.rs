@@ -40,11 +40,31 @@ impl<'a> Builder<'a> {
     /// `path` is the attribute (`destination_prefix_list_id` of an
     /// `aws_route`) or the inline route block, whose references are merged.
     pub(super) fn customer_list_via_config(&self, r: &RawResource, path: &[&str]) -> Option<Dest> {
+        let found = self.customer_lists_via_config(r, path, 1)?;
+        found.into_iter().next().map(Dest::PrefixList)
+    }
+
+    /// The addresses of the `n` lists of the input that the configuration
+    /// of `path` names, when it names exactly `n` of them and nothing it
+    /// cannot follow: the IDs a security group rule or a route gives for
+    /// lists the same plan creates.
+    pub(super) fn customer_lists_via_config(
+        &self,
+        r: &RawResource,
+        path: &[&str],
+        n: usize,
+    ) -> Option<Vec<String>> {
         let found = self.lk.via_config(r, path, LIST_TYPES);
-        match found.as_slice() {
-            [Found::Raw(i)] => Some(Dest::PrefixList(self.raw(*i).address.clone())),
-            _ => None,
+        let mut lists = Vec::new();
+        for f in &found {
+            match f {
+                Found::Raw(i) => lists.push(self.raw(*i).address.clone()),
+                _ => return None,
+            }
         }
+        lists.sort();
+        lists.dedup();
+        (n > 0 && lists.len() == n).then_some(lists)
     }
 
     /// Replaces every route to a prefix list that the input holds by one

@@ -156,6 +156,7 @@ fn strings(v: &Value, attr: &str) -> (Vec<String>, bool) {
     match v.get(attr) {
         Some(Value::Array(a)) => (
             a.iter()
+                .filter(|x| !is_unknown(x))
                 .filter_map(Value::as_str)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
@@ -190,15 +191,19 @@ fn peer_attrs(cc: bool) -> (&'static [&'static str], &'static [&'static str]) {
     }
 }
 
-/// The rules one rule object stands for (one per peer). `groups` follows
-/// a group attribute to the groups it names (known IDs, and references
-/// through the configuration for what is not known until apply).
-fn sg_rules(
-    v: &Value,
-    resource: &str,
-    cc: bool,
-    groups: &mut dyn FnMut(&'static str) -> Vec<(Option<String>, Link)>,
-) -> Vec<SgRule> {
+/// How a rule object's peers that name other resources are followed.
+struct Peers<'f> {
+    /// A group attribute to the groups it names (known IDs, and references
+    /// through the configuration for what is not known until apply).
+    groups: &'f mut dyn FnMut(&'static str) -> Vec<(Option<String>, Link)>,
+    /// A prefix list attribute with IDs not known until apply to the lists
+    /// of the input its configuration names (their addresses), when it
+    /// names exactly as many as are not known.
+    lists: &'f mut dyn FnMut(&'static str, usize) -> Option<Vec<String>>,
+}
+
+/// The rules one rule object stands for (one per peer).
+fn sg_rules(v: &Value, resource: &str, cc: bool, peers: Peers) -> Vec<SgRule> {
     let proto_attr = if v.get("ip_protocol").is_some() {
         "ip_protocol"
     } else {
@@ -239,7 +244,7 @@ fn sg_rules(
         if v.get(*attr).is_none_or(|x| matches!(x, Value::Null)) {
             continue;
         }
-        for (name, link) in groups(attr) {
+        for (name, link) in (peers.groups)(attr) {
             let mut rule = SgRule::new(resource, &flows, &unknown);
             rule.peer = name;
             rule.group = Some(link);
@@ -247,7 +252,14 @@ fn sg_rules(
         }
     }
     for attr in list_attrs {
-        let (list, unk) = strings(v, attr);
+        let (mut list, mut unk) = strings(v, attr);
+        // A list created by the same plan: named through the configuration.
+        if let Some(n) = unk.then(|| unknown_elements(v, attr)).flatten() {
+            if let Some(found) = (peers.lists)(attr, n) {
+                list.extend(found);
+                unk = false;
+            }
+        }
         for p in list {
             let mut rule = SgRule::new(resource, &flows, &unknown);
             rule.peer = Some(p.clone());
@@ -272,6 +284,16 @@ fn sg_rules(
         out.push(SgRule::new(resource, &flows, &unknown));
     }
     out
+}
+
+/// How many of the IDs in `attr` are not known until apply, when the
+/// attribute itself is known (a list whose length is not known: `None`).
+fn unknown_elements(v: &Value, attr: &str) -> Option<usize> {
+    match v.get(attr)? {
+        Value::Array(a) => Some(a.iter().filter(|x| is_unknown(x)).count()),
+        x if is_unknown(x) && !matches!(x, Value::Array(_)) && attr.ends_with("_id") => Some(1),
+        _ => None,
+    }
 }
 
 /// The account prefix of a cross-account reference (`111122223333/sg-1`)
@@ -357,10 +379,22 @@ impl<'a> Builder<'a> {
                     // resolve through the attribute's expression, whose
                     // references are merged over its blocks.
                     let pending = items.iter().filter(|it| group_refs_unknown(it, cc)).count();
+                    // The configuration's references are merged over the
+                    // blocks: lists are followed when one block waits.
+                    let lists_pending = items.iter().filter(|it| list_refs_unknown(it, cc)).count();
                     for item in items {
                         let mut follow =
                             |a: &'static str| self.inline_groups(r, attr, a, item, pending);
-                        let rules = sg_rules(item, &r.address, cc, &mut follow);
+                        let mut lists = |_: &'static str, n: usize| {
+                            (lists_pending == 1)
+                                .then(|| self.customer_lists_via_config(r, &[attr], n))
+                                .flatten()
+                        };
+                        let peers = Peers {
+                            groups: &mut follow,
+                            lists: &mut lists,
+                        };
+                        let rules = sg_rules(item, &r.address, cc, peers);
                         let sg = &mut self.model.security_groups[g];
                         if egress {
                             sg.egress.extend(rules);
@@ -462,7 +496,12 @@ impl<'a> Builder<'a> {
             }
             out
         };
-        let rules = sg_rules(&r.values, &r.address, cc, &mut follow);
+        let mut lists = |a: &'static str, n: usize| self.customer_lists_via_config(r, &[a], n);
+        let peers = Peers {
+            groups: &mut follow,
+            lists: &mut lists,
+        };
+        let rules = sg_rules(&r.values, &r.address, cc, peers);
         let sg = &mut self.model.security_groups[g];
         if egress {
             sg.egress.extend(rules);
@@ -552,4 +591,8 @@ impl<'a> Builder<'a> {
 /// Does an inline rule name groups that are not known until apply?
 fn group_refs_unknown(item: &Value, cc: bool) -> bool {
     peer_attrs(cc).0.iter().any(|a| strings(item, a).1)
+}
+
+fn list_refs_unknown(item: &Value, cc: bool) -> bool {
+    peer_attrs(cc).1.iter().any(|a| strings(item, a).1)
 }
