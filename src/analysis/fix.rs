@@ -32,7 +32,7 @@ use super::security_group::{reference_scope, Side};
 use super::walk::{Detail, Leg, Outcome};
 use super::workloads;
 use crate::model::onprem::Via as OnPremVia;
-use crate::model::security_group::{SgOrigin, CLUSTER_GROUP_SUFFIX};
+use crate::model::security_group::{SgOrigin, CLUSTER_GROUP_SUFFIX, REMOTE_ACCESS_GROUP_SUFFIX};
 
 /// One way to make a pair reachable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -2418,7 +2418,9 @@ fn apply_sg(m: &mut Model, e: &SgEdit) {
 /// attribute that gives its ID, and the ID when the input has it. A group
 /// of the input is its own resource; the VPC's default group as AWS
 /// creates it is its VPC's `default_security_group_id`; the cluster group
-/// EKS creates is its cluster's `vpc_config[0].cluster_security_group_id`.
+/// EKS creates is its cluster's `vpc_config[0].cluster_security_group_id`,
+/// and the remote access group its node group's
+/// `resources[0].remote_access_security_group_id`.
 fn group_owner(m: &Model, g: usize) -> (String, &'static str, Option<&str>) {
     let sg = &m.security_groups[g];
     match sg.origin {
@@ -2427,6 +2429,11 @@ fn group_owner(m: &Model, g: usize) -> (String, &'static str, Option<&str>) {
             Some(v) => (m.vpcs[v].address.clone(), "default_security_group_id", None),
             None => (sg.address.clone(), "id", None),
         },
+        SgOrigin::ServiceCreated if sg.address.ends_with(REMOTE_ACCESS_GROUP_SUFFIX) => (
+            sg.address[..sg.address.len() - REMOTE_ACCESS_GROUP_SUFFIX.len()].to_string(),
+            "resources[0].remote_access_security_group_id",
+            None,
+        ),
         SgOrigin::ServiceCreated => {
             let cluster = sg
                 .address

@@ -44,6 +44,22 @@ pub enum SgOrigin {
 /// security group EKS creates for it.
 pub const CLUSTER_GROUP_SUFFIX: &str = " (cluster security group)";
 
+/// Where the group EKS creates for a node group's `remote_access` admits
+/// its login port from.
+pub enum RemoteSources {
+    /// Every IPv4 address: the block names no source group.
+    Open,
+    /// The groups `source_security_group_ids` names, and why the rest of
+    /// them is not known.
+    Groups(Vec<usize>, Option<String>),
+    /// The block itself is not known until apply: why.
+    Unknown(String),
+}
+
+/// What follows a node group's address in the address of the group EKS
+/// creates for its `remote_access`.
+pub const REMOTE_ACCESS_GROUP_SUFFIX: &str = " (remote access security group)";
+
 #[derive(Debug, Clone)]
 pub struct SecurityGroup {
     pub address: String,
@@ -582,6 +598,65 @@ impl<'a> Builder<'a> {
             egress: out,
             rules_unknown: None,
             origin,
+            egress_removed: false,
+        });
+        g
+    }
+}
+
+impl Builder<'_> {
+    /// The group EKS creates for a node group's remote access: `login` in
+    /// from where `sources` says; out to every IPv4 address, the rule the
+    /// EC2 API gives every new group (nothing out when the group may not
+    /// exist).
+    pub(super) fn push_remote_access_group(
+        &mut self,
+        address: String,
+        vpc: usize,
+        login: FlowSet,
+        sources: RemoteSources,
+    ) -> usize {
+        let mut ingress = Vec::new();
+        let mut egress = Vec::new();
+        match sources {
+            RemoteSources::Groups(groups, unknown) => {
+                for g in groups {
+                    let mut rule = SgRule::new(&address, &login, &None);
+                    rule.peer = Some(self.model.security_groups[g].address.clone());
+                    rule.group = Some(Link::To(g));
+                    ingress.push(rule);
+                }
+                if let Some(why) = unknown {
+                    let mut rule = SgRule::new(&address, &login, &Some(why.clone()));
+                    rule.peer = Some(why);
+                    ingress.push(rule);
+                }
+            }
+            RemoteSources::Open => {
+                let mut rule = SgRule::new(&address, &login, &None);
+                rule.cidr = "0.0.0.0/0".parse().ok();
+                ingress.push(rule);
+            }
+            RemoteSources::Unknown(why) => {
+                let mut rule = SgRule::new(&address, &login, &Some(why.clone()));
+                rule.peer = Some(why);
+                ingress.push(rule);
+            }
+        }
+        if !ingress.iter().all(|r| r.unknown.is_some()) {
+            let mut out = SgRule::new(&address, &FlowSet::all(), &None);
+            out.cidr = "0.0.0.0/0".parse().ok();
+            egress.push(out);
+        }
+        let g = self.model.security_groups.len();
+        self.model.security_groups.push(SecurityGroup {
+            address,
+            aws_id: None,
+            vpc: Link::To(vpc),
+            ingress,
+            egress,
+            rules_unknown: None,
+            origin: SgOrigin::ServiceCreated,
             egress_removed: false,
         });
         g

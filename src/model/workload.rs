@@ -14,7 +14,7 @@
 //! | `aws_lb` | `subnets`, `subnet_mapping.subnet_id` | `security_groups` |
 //! | `aws_ecs_service` | `network_configuration.subnets` | `network_configuration.security_groups` |
 //! | `aws_eks_cluster` | `vpc_config.subnet_ids` | `vpc_config.security_group_ids` and the cluster group EKS creates |
-//! | `aws_eks_node_group` | `subnet_ids` | its launch template's groups when it names some, else its cluster's cluster group |
+//! | `aws_eks_node_group` | `subnet_ids` | its launch template's groups when it names some, else its cluster's cluster group, and with `remote_access` the group EKS creates for it (SSH, or RDP for Windows AMIs, from `source_security_group_ids`, else from every IPv4 address) |
 //! | `aws_elasticache_cluster`, `_replication_group` | `subnet_group_name` -> `aws_elasticache_subnet_group.subnet_ids` | `security_group_ids` |
 //! | `aws_autoscaling_group` | `vpc_zone_identifier` | its launch template's `vpc_security_group_ids` or `network_interfaces.security_groups` |
 //! | interface endpoints | as `model::endpoint` reads them | the same |
@@ -30,8 +30,11 @@ use serde_json::Value;
 
 use super::build::{str_attr, Builder, Found, SUBNET_TYPES};
 use super::endpoint::EndpointKind;
+use super::flow::FlowSet;
 use super::flow::{TCP, UDP};
-use super::security_group::{SgOrigin, CLUSTER_GROUP_SUFFIX, SG_TYPES};
+use super::security_group::{
+    RemoteSources, SgOrigin, CLUSTER_GROUP_SUFFIX, REMOTE_ACCESS_GROUP_SUFFIX, SG_TYPES,
+};
 use super::Finding;
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
@@ -726,7 +729,45 @@ impl<'a> Builder<'a> {
                 ))
             }
         }
+        if is_set(at(&r.values, &["remote_access"])) {
+            if let Some(g) = self.remote_access_group(r, &w) {
+                w.security_groups.push(g);
+            }
+        }
         w
+    }
+
+    /// The group EKS creates for a node group's `remote_access` and
+    /// attaches to its nodes: SSH (RDP for Windows nodes) in from the
+    /// groups `source_security_group_ids` names, or from every IPv4 address
+    /// when it names none; out to everything, as every group the EC2 API
+    /// creates. When the block is not known until apply, a group whose one
+    /// inbound rule is not known. `None` when the node group's VPC is not
+    /// known.
+    fn remote_access_group(&mut self, r: &'a RawResource, w: &Workload) -> Option<usize> {
+        let vpc = w
+            .places
+            .first()
+            .and_then(|&s| self.model.subnets[s].vpc.index())?;
+        let address = format!("{}{REMOTE_ACCESS_GROUP_SUFFIX}", r.address);
+        let windows = str_attr(&r.values, "ami_type").is_some_and(|t| t.starts_with("WINDOWS"));
+        let port = if windows { 3389 } else { 22 };
+        let path = ["remote_access", "source_security_group_ids"];
+        let sources = if at(&r.values, &["remote_access"]).is_some_and(is_unknown) {
+            RemoteSources::Unknown(format!(
+                "whether {} has remote access (`remote_access`), and so a group EKS creates to admit tcp {port}, is not known until apply",
+                r.address
+            ))
+        } else if is_set(at(&r.values, &path)) {
+            let mut from = Self::new_workload(r, WorkloadKind::EksNodeGroup);
+            self.groups(r, &path, &mut from, false);
+            RemoteSources::Groups(from.security_groups, from.security_groups_unknown)
+        } else {
+            RemoteSources::Open
+        };
+        let g =
+            self.push_remote_access_group(address, vpc, FlowSet::ports(TCP, port, port), sources);
+        Some(g)
     }
 
     fn autoscaling_group(&mut self, r: &'a RawResource) -> Option<Workload> {

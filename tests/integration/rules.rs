@@ -22,6 +22,7 @@ rule!(
     security_group_prefix_list_peer_uses_its_entries,
     security_group_prefix_list_created_by_the_plan_is_followed_through_configuration,
     eks_node_group_shares_the_cluster_security_group,
+    eks_node_group_remote_access_opens_ssh,
     security_group_reference_across_unpeered_vpcs_never_matches,
     security_group_replies_are_stateful_but_acl_is_not,
     default_egress_removed_by_terraform,
