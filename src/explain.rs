@@ -7,6 +7,7 @@ use serde::Serialize;
 use wildmatch::WildMatch;
 
 use crate::analysis::fix::Fix;
+use crate::analysis::workloads::PlaceResult;
 use crate::analysis::{address_order, evaluate_pair_flow, Detail, Hop, Outcome, PairEval};
 use crate::analysis::{internet, onprem};
 use crate::model::{Flow, Model};
@@ -196,51 +197,9 @@ pub fn explain_workloads(model: &Model, a: usize, b: usize, flow: Option<&Flow>)
     for place in &pair.places {
         let (sa, sb) = (place.from_subnet, place.to_subnet);
         let (sub_a, sub_b) = (&model.subnets[sa].address, &model.subnets[sb].address);
-        let groups = |w: &crate::model::Workload| -> String {
-            if w.unguarded {
-                return "no security group".into();
-            }
-            w.security_groups
-                .iter()
-                .map(|&g| model.security_groups[g].address.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let opens = place.opens.clone();
-        let out_hop = Hop {
-            at: src.address.clone(),
-            action: match (&opens, place.egress_rules.is_empty()) {
-                (Some(o), false) => format!(
-                    "leaves {sub_a}: {} let out {o} ({})",
-                    groups(src),
-                    place.egress_rules.join(", ")
-                ),
-                (Some(o), true) => format!("leaves {sub_a}: {o} goes out"),
-                (None, _) => format!("leaves {sub_a} behind {}", groups(src)),
-            },
-            fails: false,
-        };
-        let in_hop = Hop {
-            at: dst.address.clone(),
-            action: match (&opens, place.ingress_rules.is_empty()) {
-                (Some(o), false) => format!(
-                    "enters {sub_b}: {} admit {o} ({})",
-                    groups(dst),
-                    place.ingress_rules.join(", ")
-                ),
-                (Some(o), true) => format!("enters {sub_b}: {o} comes in"),
-                (None, _) => format!(
-                    "nothing opens into {sub_b}: {}",
-                    place
-                        .reasons
-                        .iter()
-                        .map(|r| r.message.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-            },
-            fails: opens.is_none(),
-        };
+        let out_hop = group_hop(model, src, place, Side::Out);
+        let in_hop = group_hop(model, dst, place, Side::In);
         let traces = if sa == sb {
             let fam = if model.subnets[sa].cidr(Family::V4).is_some() {
                 "IPv4"
@@ -306,6 +265,170 @@ pub fn explain_workloads(model: &Model, a: usize, b: usize, flow: Option<&Flow>)
     Explanation {
         from: src.address.clone(),
         to: dst.address.clone(),
+        verdict: pair.verdict,
+        forward,
+        ret,
+        reasons: pair.reasons,
+        asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
+        traffic: pair.traffic,
+        note: None,
+        fixes: None,
+    }
+}
+
+/// Which end of a place pair a workload is: the one a connection leaves or
+/// the one it enters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Out,
+    In,
+}
+
+/// The hop where a workload's security groups judge a place pair's opening
+/// packet: its outbound rules where the packet leaves, its inbound rules
+/// where it enters (which says why nothing opens, when nothing does).
+fn group_hop(model: &Model, w: &crate::model::Workload, place: &PlaceResult, side: Side) -> Hop {
+    let groups = if w.unguarded {
+        "no security group".to_string()
+    } else {
+        w.security_groups
+            .iter()
+            .map(|&g| model.security_groups[g].address.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let why = || {
+        place
+            .reasons
+            .iter()
+            .map(|r| r.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let (sub, rules, verb, verb_rules) = match side {
+        Side::Out => (
+            &model.subnets[place.from_subnet].address,
+            &place.egress_rules,
+            "leaves",
+            "let out",
+        ),
+        Side::In => (
+            &model.subnets[place.to_subnet].address,
+            &place.ingress_rules,
+            "enters",
+            "admit",
+        ),
+    };
+    let action = match (&place.opens, rules.is_empty(), side) {
+        (Some(o), false, _) => format!(
+            "{verb} {sub}: {groups} {verb_rules} {o} ({})",
+            rules.join(", ")
+        ),
+        (Some(o), true, Side::Out) => format!("leaves {sub}: {o} goes out"),
+        (Some(o), true, Side::In) => format!("enters {sub}: {o} comes in"),
+        (None, _, Side::Out) => format!("leaves {sub} behind {groups}"),
+        (None, _, Side::In) => format!("nothing opens into {sub}: {}", why()),
+    };
+    Hop {
+        at: w.address.clone(),
+        action,
+        fails: side == Side::In && place.opens.is_none(),
+    }
+}
+
+/// The far end of a workload's pair with an endpoint.
+#[derive(Debug, Clone, Copy)]
+pub enum FarEnd {
+    Internet,
+    /// An on-premises network (an index into `Model::on_prem`).
+    OnPrem(usize),
+}
+
+/// Explains the pair between workload `wi` and an endpoint: from the
+/// endpoint to the workload (`inbound`) or from the workload to it. For
+/// each of the workload's subnets, the walk between the subnet and the
+/// endpoint (for the internet, with the workload's own public address),
+/// with the workload's security group decision where the connection leaves
+/// or enters it.
+pub fn explain_workload_endpoint(
+    model: &Model,
+    wi: usize,
+    far: FarEnd,
+    inbound: bool,
+    flow: Option<&Flow>,
+) -> Explanation {
+    use crate::analysis::workloads::{internet_pairs, onprem_pairs, public_of_place, WorkloadPair};
+    let w = &model.workloads[wi];
+    let pair = match far {
+        FarEnd::Internet => internet_pairs(model, &[wi], flow, &[inbound])
+            .pop()
+            .map(|p| p.pair),
+        FarEnd::OnPrem(n) => onprem_pairs(model, &[n], &[wi], flow, &[inbound])
+            .pop()
+            .map(|p| p.pair),
+    }
+    .unwrap_or_else(|| WorkloadPair::undecided(wi, wi));
+    let far_name = match far {
+        FarEnd::Internet => internet::INTERNET,
+        FarEnd::OnPrem(n) => model.on_prem[n].address.as_str(),
+    };
+    let gathered = internet::Gathered::of(model);
+    let mut forward = Vec::new();
+    let mut ret = Vec::new();
+    for place in &pair.places {
+        let s = place.from_subnet;
+        let sub = &model.subnets[s].address;
+        let net = match far {
+            FarEnd::Internet => {
+                let public = public_of_place(model, w, s);
+                let e = if inbound {
+                    internet::ingress_of_workload(model, s, &gathered, flow, Detail::Trace, public)
+                } else {
+                    internet::egress_of_workload(model, s, &gathered, flow, Detail::Trace, public)
+                };
+                let (from, to) = if inbound {
+                    (internet::INTERNET, sub.as_str())
+                } else {
+                    (sub.as_str(), internet::INTERNET)
+                };
+                explanation(from, to, e, None, flow, &[internet::INTERNET])
+            }
+            FarEnd::OnPrem(n) => explain_onprem(model, s, n, !inbound, flow),
+        };
+        let side = if inbound { Side::In } else { Side::Out };
+        let mut hop = group_hop(model, w, place, side);
+        let label = |t: &str| format!("{} in {sub} ({t})", w.address);
+        for (mut f, r) in net.forward.into_iter().zip(net.ret) {
+            let delivered = f.outcome == outcome_name(Outcome::Delivered);
+            // The network carries it; the groups do not open it.
+            hop.fails = place.opens.is_none() && delivered;
+            if place.opens.is_none() && delivered {
+                f.outcome = outcome_name(Outcome::Dropped);
+            }
+            if inbound {
+                f.hops.push(hop.clone());
+                f.destination = label(&f.destination);
+            } else {
+                f.hops.insert(0, hop.clone());
+                f.source = label(&f.source);
+            }
+            for reason in &place.reasons {
+                if !f.reasons.contains(reason) {
+                    f.reasons.push(reason.clone());
+                }
+            }
+            forward.push(f);
+            ret.push(r);
+        }
+    }
+    let (from, to) = if inbound {
+        (far_name.to_string(), w.address.clone())
+    } else {
+        (w.address.clone(), far_name.to_string())
+    };
+    Explanation {
+        from,
+        to,
         verdict: pair.verdict,
         forward,
         ret,

@@ -1038,6 +1038,18 @@ pub struct InternetPair {
     pub pair: WorkloadPair,
 }
 
+/// Whether workload `w` has a public IPv4 address in its place `s` (`None`:
+/// not known until apply).
+pub fn public_of_place(model: &Model, w: &Workload, s: usize) -> Option<bool> {
+    use crate::model::workload::PublicAddress;
+    match w.public_ipv4 {
+        PublicAddress::Yes => Some(true),
+        PublicAddress::No => Some(false),
+        PublicAddress::Unknown => None,
+        PublicAddress::AsSubnet => model.subnets[s].public_ipv4.on_launch,
+    }
+}
+
 /// Every selected workload with the internet, both ways as asked. The
 /// network answer is the subnet's (`internet::ingress` / `egress`) for the
 /// workload's own public address; the workload's groups judge the opening
@@ -1048,7 +1060,6 @@ pub fn internet_pairs(
     flow: Option<&Flow>,
     ways: &[bool],
 ) -> Vec<InternetPair> {
-    use crate::model::workload::PublicAddress;
     let gathered = super::internet::Gathered::of(model);
     let jobs: Vec<(usize, bool)> = workloads
         .iter()
@@ -1060,12 +1071,7 @@ pub fn internet_pairs(
             let mut g = Gather::default();
             g.unknown_place(w, flow);
             for &s in &w.places {
-                let public = match w.public_ipv4 {
-                    PublicAddress::Yes => Some(true),
-                    PublicAddress::No => Some(false),
-                    PublicAddress::Unknown => None,
-                    PublicAddress::AsSubnet => model.subnets[s].public_ipv4.on_launch,
-                };
+                let public = public_of_place(model, w, s);
                 let pe = if inbound {
                     super::internet::ingress_of_workload(
                         model,

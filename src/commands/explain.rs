@@ -75,6 +75,39 @@ fn explained(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanation>
     let to_internet = trace::selects_internet(model, opts.to);
     let from_onprem = trace::select_onprem(model, opts.from);
     let to_onprem = trace::select_onprem(model, opts.to);
+    // Workloads with the internet or an on-premises network, when one
+    // selector names workloads (and no subnet: a pattern that takes both
+    // keeps meaning subnets) and the other an endpoint.
+    let ends = |internet: bool, networks: &[usize]| -> Vec<trace::FarEnd> {
+        let mut v: Vec<trace::FarEnd> =
+            networks.iter().map(|&n| trace::FarEnd::OnPrem(n)).collect();
+        if internet {
+            v.insert(0, trace::FarEnd::Internet);
+        }
+        v
+    };
+    let flow = opts.flow.as_ref();
+    let mut with_ends: Vec<Explanation> = Vec::new();
+    if !from_w.is_empty() && from.is_empty() {
+        for far in ends(to_internet, &to_onprem) {
+            with_ends.extend(
+                from_w
+                    .iter()
+                    .map(|&w| trace::explain_workload_endpoint(model, w, far, false, flow)),
+            );
+        }
+    }
+    if !to_w.is_empty() && to.is_empty() {
+        for far in ends(from_internet, &from_onprem) {
+            with_ends.extend(
+                to_w.iter()
+                    .map(|&w| trace::explain_workload_endpoint(model, w, far, true, flow)),
+            );
+        }
+    }
+    if !with_ends.is_empty() {
+        return Ok(with_ends);
+    }
     for (selector, found, endpoint, flag) in [
         (
             opts.from,
@@ -92,7 +125,6 @@ fn explained(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanation>
             });
         }
     }
-    let flow = opts.flow.as_ref();
     let mut list: Vec<Explanation> = from
         .iter()
         .flat_map(|&s| to.iter().filter(move |&&d| d != s).map(move |&d| (s, d)))

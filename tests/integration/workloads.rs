@@ -342,3 +342,111 @@ fn diff_workloads_of_a_state_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a state has one view"));
 }
+
+/// `explain` between a workload and the internet: the subnet's walk with
+/// the workload's own public address, and the workload's groups where the
+/// connection enters it, both ways; its verdict is the `workloads` pair's.
+#[test]
+fn explain_between_a_workload_and_the_internet_adds_the_group_decision() {
+    let plan = fixture("internet_reaches_a_workload_only_through_its_group");
+    let flow = ["--protocol", "tcp", "--port", "22", "--format", "json"];
+    let inbound = json(
+        &[
+            &[
+                "explain",
+                &plan,
+                "--from",
+                "internet",
+                "--to",
+                "aws_instance.*",
+            ][..],
+            &flow[..],
+        ]
+        .concat(),
+    );
+    let listed = json(&[&["workloads", &plan][..], &flow[..]].concat());
+    let list = inbound.as_array().expect("a list of explanations");
+    assert_eq!(list.len(), 3, "{inbound:#}");
+    for x in list {
+        let to = x["to"].as_str().unwrap();
+        let pair = listed["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["from"] == "internet" && p["to"] == to)
+            .unwrap_or_else(|| panic!("no workloads pair internet -> {to}"));
+        assert_eq!(x["verdict"], pair["verdict"], "internet -> {to}");
+        // The last hop of the forward walk is the workload's groups.
+        let hops = x["forward"][0]["hops"].as_array().unwrap();
+        assert_eq!(hops.last().unwrap()["at"], to, "{x:#}");
+    }
+    let internal = list
+        .iter()
+        .find(|x| x["to"] == "aws_instance.internal")
+        .unwrap();
+    assert_eq!(internal["verdict"], "blocked");
+    let last = internal["forward"][0]["hops"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["fails"], true, "{internal:#}");
+    assert!(
+        last["action"]
+            .as_str()
+            .unwrap()
+            .contains("aws_security_group.internal"),
+        "{last:#}"
+    );
+    let web = list.iter().find(|x| x["to"] == "aws_instance.web").unwrap();
+    assert_eq!(web["verdict"], "reachable");
+    // Outbound: the workload's groups come first.
+    let out = json(&[
+        "explain",
+        &plan,
+        "--from",
+        "aws_instance.web",
+        "--to",
+        "internet",
+        "--format",
+        "json",
+    ]);
+    let x = &out.as_array().unwrap()[0];
+    assert_eq!(
+        (x["from"].as_str(), x["to"].as_str()),
+        (Some("aws_instance.web"), Some("internet"))
+    );
+    assert_eq!(
+        x["forward"][0]["hops"][0]["at"], "aws_instance.web",
+        "{x:#}"
+    );
+}
+
+/// `explain` between a workload and an on-premises network, both ways.
+#[test]
+fn explain_between_a_workload_and_an_on_premises_network() {
+    let plan = fixture("workload_and_onprem_network_through_security_group");
+    let listed = json(&["workloads", &plan, "--format", "json"]);
+    for (from, to) in [
+        ("aws_vpn_connection.office", "aws_instance.app"),
+        ("aws_vpn_connection.office", "aws_instance.db"),
+        ("aws_instance.app", "aws_vpn_connection.office"),
+    ] {
+        let x = json(&[
+            "explain", &plan, "--from", from, "--to", to, "--format", "json",
+        ]);
+        let x = &x.as_array().expect("a list of explanations")[0];
+        let pair = listed["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["from"] == from && p["to"] == to)
+            .unwrap_or_else(|| panic!("no workloads pair {from} -> {to}"));
+        assert_eq!(x["verdict"], pair["verdict"], "{from} -> {to}");
+        assert_eq!(
+            (x["from"].as_str(), x["to"].as_str()),
+            (Some(from), Some(to))
+        );
+    }
+}
