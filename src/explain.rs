@@ -262,9 +262,27 @@ pub fn explain_workloads(model: &Model, a: usize, b: usize, flow: Option<&Flow>)
             ret.push(r);
         }
     }
+    workload_explanation(
+        src.address.clone(),
+        dst.address.clone(),
+        pair,
+        (forward, ret),
+        flow,
+    )
+}
+
+/// The explanation of a workload pair (or a workload's pair with an
+/// endpoint) from its answer and its traces.
+fn workload_explanation(
+    from: String,
+    to: String,
+    pair: crate::analysis::workloads::WorkloadPair,
+    (forward, ret): (Vec<Trace>, Vec<Trace>),
+    flow: Option<&Flow>,
+) -> Explanation {
     Explanation {
-        from: src.address.clone(),
-        to: dst.address.clone(),
+        from,
+        to,
         verdict: pair.verdict,
         forward,
         ret,
@@ -426,18 +444,7 @@ pub fn explain_workload_endpoint(
     } else {
         (w.address.clone(), far_name.to_string())
     };
-    Explanation {
-        from,
-        to,
-        verdict: pair.verdict,
-        forward,
-        ret,
-        reasons: pair.reasons,
-        asked: flow.map_or_else(|| "all traffic".to_string(), |f| f.to_string()),
-        traffic: pair.traffic,
-        note: None,
-        fixes: None,
-    }
+    workload_explanation(from, to, pair, (forward, ret), flow)
 }
 
 /// An explanation from a pair's evaluation.
