@@ -323,6 +323,7 @@ fn profiles(model: &Model) -> Vec<usize> {
                     w.unguarded,
                     &w.ports,
                     &w.public_ipv4,
+                    &w.ipv6,
                 )
             );
             let n = seen.len();
@@ -759,7 +760,23 @@ fn evaluate_place(
     let mut opened = FlowSet::empty();
     let mut egress_rules: BTreeSet<String> = BTreeSet::new();
     let mut ingress_rules: BTreeSet<String> = BTreeSet::new();
+    let v6 = v6_ends(&[ipv6_of_place(model, src, sa), ipv6_of_place(model, dst, sb)]);
     for b in boxes {
+        // An IPv6 box holds an address pair only when both ends have one.
+        let maybe_only;
+        let b = match (b.family, v6) {
+            (Family::V6, V6Ends::None) => continue,
+            (Family::V6, V6Ends::Maybe) => {
+                maybe_only = NetCell {
+                    sure: FlowSet::empty(),
+                    maybe: b.sure.union(&b.maybe).union(&b.forward),
+                    forward: FlowSet::empty(),
+                    ..b.clone()
+                };
+                &maybe_only
+            }
+            _ => b,
+        };
         if b.sure.is_empty() && b.maybe.is_empty() && b.forward.is_empty() {
             // The network carries nothing here: nothing opens, whatever
             // the groups say, and they are not the reason.
@@ -1038,6 +1055,38 @@ pub struct InternetPair {
     pub pair: WorkloadPair,
 }
 
+/// Whether workload `w` has an IPv6 address in its place `s` (`None`: not
+/// known until apply).
+pub fn ipv6_of_place(model: &Model, w: &Workload, s: usize) -> Option<bool> {
+    use crate::model::workload::PublicAddress;
+    match w.ipv6 {
+        PublicAddress::Yes => Some(true),
+        PublicAddress::No => Some(false),
+        PublicAddress::Unknown => None,
+        PublicAddress::AsSubnet => model.subnets[s].assigns_ipv6,
+    }
+}
+
+/// What of an IPv6 box of its places a pair of workload ends holds:
+/// nothing when one end has no IPv6 address, everything when both have
+/// one, and what may be when that is not known until apply.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum V6Ends {
+    None,
+    All,
+    Maybe,
+}
+
+fn v6_ends(ends: &[Option<bool>]) -> V6Ends {
+    if ends.contains(&Some(false)) {
+        V6Ends::None
+    } else if ends.contains(&None) {
+        V6Ends::Maybe
+    } else {
+        V6Ends::All
+    }
+}
+
 /// Whether workload `w` has a public IPv4 address in its place `s` (`None`:
 /// not known until apply).
 pub fn public_of_place(model: &Model, w: &Workload, s: usize) -> Option<bool> {
@@ -1164,29 +1213,40 @@ fn endpoint_place(
         unguarded: true,
         ports: Vec::new(),
         public_ipv4: crate::model::workload::PublicAddress::Yes,
+        ipv6: crate::model::workload::PublicAddress::Yes,
     };
     let side = if inbound { Side::Ingress } else { Side::Egress };
     let mut cells = Vec::new();
     let mut opened = FlowSet::empty();
     let mut rules: BTreeSet<String> = BTreeSet::new();
+    let v6 = v6_ends(&[ipv6_of_place(model, w, s)]);
     for c in &pe.cells {
+        if c.family == Family::V6 && v6 == V6Ends::None {
+            // The workload has no IPv6 address: the box holds none of it.
+            continue;
+        }
         let q = asked(flow, c.family);
         let delivered = c.forward.outcome == Outcome::Delivered;
         let back = c.ret.outcome == Outcome::Delivered;
         let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
         let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
             && !(c.forward.outcome == Outcome::Dropped || c.ret.outcome == Outcome::Dropped);
-        let sure = if delivered && back {
+        let mut sure = if delivered && back {
             trip.clone()
         } else {
             FlowSet::empty()
         };
-        let net_maybe = if unknown { trip } else { FlowSet::empty() };
-        let forward = if delivered && !back {
+        let mut net_maybe = if unknown { trip } else { FlowSet::empty() };
+        let mut forward = if delivered && !back {
             c.forward.flows.clone().unwrap_or_else(|| q.clone())
         } else {
             FlowSet::empty()
         };
+        if c.family == Family::V6 && v6 == V6Ends::Maybe {
+            net_maybe = sure.union(&net_maybe).union(&forward);
+            sure = FlowSet::empty();
+            forward = FlowSet::empty();
+        }
         for (addrs, piece) in (far.pieces)(c) {
             let peer = PeerEnd {
                 family: c.family,

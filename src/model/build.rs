@@ -776,6 +776,7 @@ impl<'a> Builder<'a> {
                     on_launch: super::internet::on_launch(v, r.rtype == "aws_default_subnet"),
                     holders: Vec::new(),
                 },
+                assigns_ipv6: super::internet::assigns_ipv6(v),
             });
             self.subnet_of.insert(i, idx);
         }

@@ -63,6 +63,28 @@ pub fn on_launch(values: &Value, default_subnet: bool) -> Option<bool> {
     }
 }
 
+/// Whether a subnet gives what is launched in it an IPv6 address of its
+/// own accord: `assign_ipv6_address_on_creation` (or the AWSCC spelling),
+/// or an IPv6-only subnet (`ipv6_native`). Not set: it does not.
+pub fn assigns_ipv6(values: &Value) -> Option<bool> {
+    let mut known = Some(false);
+    for attr in [
+        "assign_ipv6_address_on_creation",
+        "assign_ipv_6_address_on_creation",
+        "ipv6_native",
+        "ipv_6_native",
+    ] {
+        match values.get(attr) {
+            Some(Value::Bool(true)) => return Some(true),
+            Some(Value::String(s)) if s == "true" => return Some(true),
+            Some(Value::Bool(false) | Value::Null) | None => {}
+            Some(Value::String(s)) if s == "false" => {}
+            Some(_) => known = None,
+        }
+    }
+    known
+}
+
 impl Builder<'_> {
     /// Records the route tables associated with a gateway. Runs after
     /// `gateways`.

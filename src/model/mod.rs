@@ -136,6 +136,10 @@ pub struct Subnet {
     pub devices: Vec<usize>,
     /// Which of its instances the internet can address over IPv4.
     pub public_ipv4: internet::PublicIpv4,
+    /// Whether an instance or interface launched in it gets an IPv6
+    /// address without asking (`assign_ipv6_address_on_creation`, or an
+    /// IPv6-only subnet); `None`: not known until apply.
+    pub assigns_ipv6: Option<bool>,
 }
 
 impl Subnet {

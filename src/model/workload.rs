@@ -81,7 +81,8 @@ pub enum PublicAddress {
     No,
     /// Not known until apply.
     Unknown,
-    /// What its subnet maps on launch (`map_public_ip_on_launch`).
+    /// What its subnet gives on launch (`map_public_ip_on_launch` for a
+    /// public IPv4 address, `assign_ipv6_address_on_creation` for IPv6).
     AsSubnet,
 }
 
@@ -115,6 +116,10 @@ pub struct Workload {
     pub ports: Vec<Port>,
     /// Whether it has a public IPv4 address.
     pub public_ipv4: PublicAddress,
+    /// Whether it has an IPv6 address (`AsSubnet`: when its subnet assigns
+    /// one, `Subnet::assigns_ipv6`). Without one, the IPv6 blocks of its
+    /// subnets hold none of its addresses.
+    pub ipv6: PublicAddress,
 }
 
 /// Workload resource types (read by ingest).
@@ -242,12 +247,15 @@ impl<'a> Builder<'a> {
                 "aws_autoscaling_group" => self.autoscaling_group(r),
                 _ => None,
             };
-            if let Some(w) = w {
+            if let Some(mut w) = w {
+                w.ipv6 = self.ipv6_of(r, &w);
                 self.model.workloads.push(w);
             }
         }
         for i in node_groups {
-            let w = self.eks_node_group(self.raw(i));
+            let r = self.raw(i);
+            let mut w = self.eks_node_group(r);
+            w.ipv6 = self.ipv6_of(r, &w);
             self.model.workloads.push(w);
         }
         for e in 0..self.model.endpoints.len() {
@@ -264,6 +272,7 @@ impl<'a> Builder<'a> {
                 security_groups_unknown: ep.security_groups_unknown.clone(),
                 unguarded: false,
                 public_ipv4: PublicAddress::No,
+                ipv6: self.endpoint_ipv6(&ep.address),
                 ports: vec![Port {
                     protocol: TCP,
                     port: 443,
@@ -441,6 +450,97 @@ impl<'a> Builder<'a> {
             unguarded: false,
             ports: Vec::new(),
             public_ipv4: PublicAddress::No,
+            ipv6: PublicAddress::No,
+        }
+    }
+
+    /// Whether workload `w` (of resource `r`) has an IPv6 address, as its
+    /// kind decides: instances, interfaces and the EC2 nodes of node groups
+    /// and Auto Scaling groups when they ask for one
+    /// (`ipv6_address_count`, `ipv6_addresses`) or their subnet assigns
+    /// one; Lambda with `ipv6_allowed_for_dual_stack`; RDS with
+    /// `network_type = "DUAL"`; ElastiCache with `network_type` dual stack
+    /// or IPv6; load balancers with a dual-stack `ip_address_type`; EKS
+    /// control planes of an IPv6 cluster; ECS tasks, whose IPv6 address
+    /// also depends on an account setting the input cannot hold, not known
+    /// where their subnet assigns one.
+    fn ipv6_of(&self, r: &RawResource, w: &Workload) -> PublicAddress {
+        let v = &r.values;
+        let one_of = |path: &[&str], yes: &[&str]| -> PublicAddress {
+            match at(v, path) {
+                Some(x) if is_unknown(x) => {
+                    if self.lk.doc(r).config.is_configured_path(r, path) {
+                        PublicAddress::Unknown
+                    } else {
+                        PublicAddress::No
+                    }
+                }
+                Some(Value::String(s)) if yes.contains(&s.as_str()) => PublicAddress::Yes,
+                Some(Value::Bool(true)) if yes.contains(&"true") => PublicAddress::Yes,
+                _ => PublicAddress::No,
+            }
+        };
+        match w.kind {
+            WorkloadKind::Instance | WorkloadKind::NetworkInterface => {
+                for attr in ["ipv6_address_count", "ipv6_addresses", "ipv6_address_list"] {
+                    match v.get(attr) {
+                        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n > 0) => {
+                            return PublicAddress::Yes
+                        }
+                        Some(Value::Array(a)) if !a.is_empty() => return PublicAddress::Yes,
+                        Some(x)
+                            if is_unknown(x) && self.lk.doc(r).config.is_configured(r, attr) =>
+                        {
+                            return PublicAddress::Unknown
+                        }
+                        _ => {}
+                    }
+                }
+                PublicAddress::AsSubnet
+            }
+            WorkloadKind::EksNodeGroup | WorkloadKind::AutoScalingGroup => PublicAddress::AsSubnet,
+            WorkloadKind::Lambda => {
+                one_of(&["vpc_config", "ipv6_allowed_for_dual_stack"], &["true"])
+            }
+            WorkloadKind::Database => one_of(&["network_type"], &["DUAL"]),
+            WorkloadKind::Cache => one_of(&["network_type"], &["dual_stack", "ipv6"]),
+            WorkloadKind::LoadBalancer => one_of(
+                &["ip_address_type"],
+                &["dualstack", "dualstack-without-public-ipv4"],
+            ),
+            WorkloadKind::EksCluster => {
+                one_of(&["kubernetes_network_config", "ip_family"], &["ipv6"])
+            }
+            WorkloadKind::EcsService => {
+                let assigns = |s: &usize| self.model.subnets[*s].assigns_ipv6 != Some(false);
+                if w.places.iter().any(assigns) {
+                    PublicAddress::Unknown
+                } else {
+                    PublicAddress::No
+                }
+            }
+            WorkloadKind::InterfaceEndpoint => PublicAddress::No,
+        }
+    }
+
+    /// Whether the interface endpoint at `address` has IPv6 addresses
+    /// (`ip_address_type` dual stack or IPv6).
+    fn endpoint_ipv6(&self, address: &str) -> PublicAddress {
+        let found = self
+            .lk
+            .raw
+            .iter()
+            .find(|r| r.address == address && r.rtype == "aws_vpc_endpoint");
+        match found.map(|r| (r, r.values.get("ip_address_type"))) {
+            Some((_, Some(Value::String(t)))) if t == "dualstack" || t == "ipv6" => {
+                PublicAddress::Yes
+            }
+            Some((r, Some(x)))
+                if is_unknown(x) && self.lk.doc(r).config.is_configured(r, "ip_address_type") =>
+            {
+                PublicAddress::Unknown
+            }
+            _ => PublicAddress::No,
         }
     }
 

@@ -20,6 +20,7 @@ rule!(
     security_group_reference_allows_members,
     security_group_self_reference,
     security_group_prefix_list_peer_uses_its_entries,
+    workload_without_ipv6_address_is_not_reached_over_ipv6,
     security_group_prefix_list_created_by_the_plan_is_followed_through_configuration,
     eks_node_group_shares_the_cluster_security_group,
     eks_node_group_remote_access_opens_ssh,
