@@ -436,13 +436,22 @@ impl<'m> Evaluation<'m> {
         }
     }
 
-    /// The network's answer from subnet `sa` to `sb`, places of a source
-    /// and a destination workload of the selections.
-    fn net(&self, sa: usize, sb: usize) -> &Net {
-        let cell = self.row_of[sa] * self.columns + self.column_of[sb];
-        self.grid[cell]
-            .as_ref()
-            .expect("every subnet pair of two selected workloads is evaluated")
+    /// The network's answer from subnet `sa` to `sb`: prepared when they
+    /// are places of a source and a destination workload of the
+    /// selections, else (a pair outside them) evaluated now.
+    fn net(&self, sa: usize, sb: usize) -> Cow<'_, Net> {
+        let (row, column) = (self.row_of[sa], self.column_of[sb]);
+        let prepared = (row != usize::MAX && column != usize::MAX)
+            .then(|| self.grid[row * self.columns + column].as_ref())
+            .flatten();
+        match prepared {
+            Some(n) => Cow::Borrowed(n),
+            None if sa == sb => Cow::Owned(Net::local(self.model, sa, self.flow)),
+            None => {
+                let pe = evaluate_pair_flow(self.model, sa, sb, Detail::Reasons, self.flow);
+                Cow::Owned(Net::pair(pe, self.flow))
+            }
+        }
     }
 
     /// The answers for `pairs` (each of two selected workloads, from the
@@ -516,7 +525,7 @@ fn evaluate_one<'n>(
     a: usize,
     b: usize,
     flow: Option<&Flow>,
-    net: &dyn Fn(usize, usize) -> &'n Net,
+    net: &dyn Fn(usize, usize) -> Cow<'n, Net>,
 ) -> WorkloadPair {
     let (src, dst) = (&model.workloads[a], &model.workloads[b]);
     let mut g = Gather::default();
@@ -525,7 +534,7 @@ fn evaluate_one<'n>(
     for &sa in &src.places {
         for &sb in &dst.places {
             let (cells, place) =
-                evaluate_place(model, src, dst, (sa, sb), flow, net(sa, sb), Text::Full);
+                evaluate_place(model, src, dst, (sa, sb), flow, &net(sa, sb), Text::Full);
             g.add(cells, place);
         }
     }
@@ -538,7 +547,7 @@ fn verdict_one<'n>(
     a: usize,
     b: usize,
     flow: Option<&Flow>,
-    net: &dyn Fn(usize, usize) -> &'n Net,
+    net: &dyn Fn(usize, usize) -> Cow<'n, Net>,
 ) -> Verdict {
     let (src, dst) = (&model.workloads[a], &model.workloads[b]);
     let mut cells: Vec<CellSets> = [src, dst]
@@ -549,7 +558,8 @@ fn verdict_one<'n>(
     for &sa in &src.places {
         for &sb in &dst.places {
             let net = net(sa, sb);
-            cells.extend(evaluate_place(model, src, dst, (sa, sb), flow, net, Text::VerdictOnly).0);
+            cells
+                .extend(evaluate_place(model, src, dst, (sa, sb), flow, &net, Text::VerdictOnly).0);
         }
     }
     if cells.is_empty() {

@@ -143,6 +143,16 @@ fn check_workloads(bytes: &[u8], name: &str) -> usize {
                     "{name} {view:?} batched"
                 );
             }
+            // Pairs outside the selections an evaluation was prepared for
+            // are evaluated when asked, never refused.
+            let unprepared = Evaluation::prepare(m, &[], &[], flow.as_ref()).pairs(&pairs);
+            for (s, e) in unprepared.iter().zip(&each) {
+                assert_eq!(
+                    format!("{s:?}"),
+                    format!("{e:?}"),
+                    "{name} {view:?} unprepared"
+                );
+            }
             let verdicts: Vec<_> = each.iter().map(|p| p.verdict).collect();
             assert_eq!(eval.verdicts(&pairs), verdicts, "{name} {view:?} verdicts");
             compared += shared.len();
