@@ -12,6 +12,7 @@
 //! whole records, as `diff` does for subnets.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io;
 
 use serde::Serialize;
 
@@ -20,7 +21,9 @@ use crate::analysis::{address_order, Summary};
 use crate::diff::{ChangeKind, Status};
 use crate::model::{Flow, FlowSet};
 use crate::net::Family;
-use crate::report::workloads::{PortOut, WorkloadPairOut, WorkloadsDoc};
+use crate::report::workloads::{
+    PortOut, WorkloadInfo, WorkloadPairOut, WorkloadPairSource, WorkloadsDoc,
+};
 use crate::report::{Finding, Reason};
 
 /// A served port whose verdict changes.
@@ -186,31 +189,47 @@ fn change(
 
 /// Compares two workloads documents for `flow` (`None`: any traffic) pair
 /// by pair (there is one pair per ordered pair of workloads, and two per
-/// workload and endpoint).
-pub fn diff(old: &WorkloadsDoc, new: &WorkloadsDoc, flow: Option<&Flow>) -> WorkloadDiff {
-    let key = |p: &WorkloadPairOut| (p.from.clone(), p.to.clone());
-    let before: HashMap<(String, String), &WorkloadPairOut> =
-        old.pairs.iter().map(|p| (key(p), p)).collect();
-    let after: HashMap<(String, String), &WorkloadPairOut> =
-        new.pairs.iter().map(|p| (key(p), p)).collect();
-    let mut keys: Vec<&(String, String)> = before.keys().chain(after.keys()).collect();
-    keys.sort_by(|a, b| address_order(&a.0, &b.0).then_with(|| address_order(&a.1, &b.1)));
-    keys.dedup();
-    let changes = keys
-        .into_iter()
-        .filter_map(|k| {
-            change(
-                (&k.0, &k.1),
-                flow,
-                before.get(k).copied(),
-                after.get(k).copied(),
-            )
-        })
-        .collect();
-    let names = |d: &WorkloadsDoc| -> BTreeSet<String> {
-        d.workloads.iter().map(|w| w.address.clone()).collect()
-    };
-    let (was, is) = (names(old), names(new));
+/// workload and endpoint). The pairs are read as the documents hand them
+/// out: the old side's kept only as what a change reads of them (verdict,
+/// what opens, served ports), the new side's compared as they come, so
+/// two documents of a million pairs each are compared without being held.
+pub fn diff<P: WorkloadPairSource, Q: WorkloadPairSource>(
+    old: &WorkloadsDoc<P>,
+    new: &WorkloadsDoc<Q>,
+    flow: Option<&Flow>,
+) -> io::Result<WorkloadDiff> {
+    let mut before: HashMap<(String, String), WorkloadPairOut> = HashMap::new();
+    old.pairs.each_batch(&mut |batch| {
+        for p in batch {
+            let kept = WorkloadPairOut {
+                from: String::new(),
+                to: String::new(),
+                traffic: None,
+                places: Vec::new(),
+                reasons: Vec::new(),
+                ..p.clone()
+            };
+            before.insert((p.from.clone(), p.to.clone()), kept);
+        }
+        Ok(())
+    })?;
+    let mut changes = Vec::new();
+    new.pairs.each_batch(&mut |batch| {
+        for p in batch {
+            let was = before.remove(&(p.from.clone(), p.to.clone()));
+            changes.extend(change((&p.from, &p.to), flow, was.as_ref(), Some(p)));
+        }
+        Ok(())
+    })?;
+    for ((from, to), was) in &before {
+        changes.extend(change((from, to), flow, Some(was), None));
+    }
+    changes.sort_by(|a: &WorkloadChange, b: &WorkloadChange| {
+        address_order(&a.from, &b.from).then_with(|| address_order(&a.to, &b.to))
+    });
+    let names =
+        |d: &[WorkloadInfo]| -> BTreeSet<String> { d.iter().map(|w| w.address.clone()).collect() };
+    let (was, is) = (names(&old.workloads), names(&new.workloads));
     let only = |a: &BTreeSet<String>, b: &BTreeSet<String>| -> Vec<String> {
         let mut v: Vec<String> = a.difference(b).cloned().collect();
         v.sort_by(|x, y| address_order(x, y));
@@ -218,7 +237,7 @@ pub fn diff(old: &WorkloadsDoc, new: &WorkloadsDoc, flow: Option<&Flow>) -> Work
     };
     let old_findings: BTreeSet<&Finding> = old.findings.iter().collect();
     let new_findings: BTreeSet<&Finding> = new.findings.iter().collect();
-    WorkloadDiff {
+    Ok(WorkloadDiff {
         changes,
         findings_introduced: new_findings
             .difference(&old_findings)
@@ -232,5 +251,5 @@ pub fn diff(old: &WorkloadsDoc, new: &WorkloadsDoc, flow: Option<&Flow>) -> Work
         workloads_removed: only(&was, &is),
         before: old.summary,
         after: new.summary,
-    }
+    })
 }

@@ -106,6 +106,9 @@ pub enum Error {
          tfreach diff OLD NEW"
     )]
     OneView { file: String },
+    /// A source of pairs could not hand them out.
+    #[error("cannot read the pairs: {0}")]
+    Pairs(#[from] std::io::Error),
 }
 
 /// A file name as messages give it (`-` is standard input).

@@ -353,20 +353,25 @@ pub fn diff_workloads(
     progress: &mut dyn FnMut(Phase),
 ) -> Result<WorkloadsDiffed, Error> {
     let (old_m, new_m, before, after) = super::diff::both_sides(inputs, view, progress)?;
-    let side = |built: &crate::model::Built, input: &InputInfo| {
-        let every: Vec<usize> = select_workloads(&built.model, None);
-        document(
-            &built.model,
-            input.clone(),
-            flow.as_ref(),
-            &Ends::all(&every),
-        )
-        .held()
-    };
-    let (old_doc, new_doc) = (side(&old_m, &before), side(&new_m, &after));
+    let (old_all, new_all) = (
+        select_workloads(&old_m.model, None),
+        select_workloads(&new_m.model, None),
+    );
+    let old_doc = document(
+        &old_m.model,
+        before.clone(),
+        flow.as_ref(),
+        &Ends::all(&old_all),
+    );
+    let new_doc = document(
+        &new_m.model,
+        after.clone(),
+        flow.as_ref(),
+        &Ends::all(&new_all),
+    );
     progress(Phase::Comparison);
     Ok(WorkloadsDiffed {
-        diff: crate::workload_diff::diff(&old_doc, &new_doc, flow.as_ref()),
+        diff: crate::workload_diff::diff(&old_doc, &new_doc, flow.as_ref())?,
         before,
         after,
         asked: asked_words(flow.as_ref()),
