@@ -375,7 +375,9 @@ pub fn explain_workload_endpoint(
     inbound: bool,
     flow: Option<&Flow>,
 ) -> Explanation {
-    use crate::analysis::workloads::{internet_pairs, onprem_pairs, public_of_place, WorkloadPair};
+    use crate::analysis::workloads::{
+        internet_pairs, onprem_pairs, own_public, public_of_place, WorkloadPair,
+    };
     let w = &model.workloads[wi];
     let pair = match far {
         FarEnd::Internet => internet_pairs(model, &[wi], flow, &[inbound])
@@ -398,7 +400,7 @@ pub fn explain_workload_endpoint(
         let sub = &model.subnets[s].address;
         let net = match far {
             FarEnd::Internet => {
-                let public = public_of_place(model, w, s);
+                let public = (public_of_place(model, w, s), own_public(w));
                 let e = if inbound {
                     internet::ingress_of_workload(model, s, &gathered, flow, Detail::Trace, public)
                 } else {

@@ -271,10 +271,10 @@ pub fn egress(
 
 /// Whether one workload has a public IPv4 address, as its own attributes
 /// say (`None`: not known until apply).
-fn public_of(public: Option<bool>) -> Public {
+fn public_of(public: Option<bool>, own: Option<&str>) -> Public {
     match public {
         Some(true) => Public::All,
-        Some(false) => Public::None,
+        Some(false) => Public::None(own.map(str::to_string)),
         None => Public::Unknown,
     }
 }
@@ -287,9 +287,9 @@ pub fn egress_of_workload(
     gathered: &Gathered,
     flow: Option<&Flow>,
     detail: Detail,
-    public: Option<bool>,
+    (public, own): (Option<bool>, Option<&str>),
 ) -> PairEval {
-    egress_as(model, s, gathered, flow, detail, public_of(public)).0
+    egress_as(model, s, gathered, flow, detail, public_of(public, own)).0
 }
 
 /// [`ingress`] for one workload of the subnet, whose own attributes say
@@ -300,9 +300,9 @@ pub fn ingress_of_workload(
     gathered: &Gathered,
     flow: Option<&Flow>,
     detail: Detail,
-    public: Option<bool>,
+    (public, own): (Option<bool>, Option<&str>),
 ) -> PairEval {
-    ingress_as(model, s, gathered, flow, detail, public_of(public)).0
+    ingress_as(model, s, gathered, flow, detail, public_of(public, own)).0
 }
 
 fn egress_as(
@@ -368,7 +368,10 @@ fn egress_as(
                     Some(e) if !e.natted && family == Family::V4 => {
                         straight_out.get_or_insert_with(|| e.label.clone());
                         match &public {
-                            Public::None => drop_leg(&mut fwd, no_public_address(sub, Some(&e.label))),
+                            Public::None(own) => drop_leg(
+                                &mut fwd,
+                                no_public_address(sub, Some(&e.label), own.as_deref()),
+                            ),
                             Public::Unknown => unknown_public(sub, &mut fwd),
                             Public::All | Public::Some(_) => {}
                         }
@@ -424,9 +427,27 @@ fn egress_as(
     (e, note)
 }
 
-/// No instance of the subnet has a public IPv4 address (`gw`: the internet
-/// gateway its traffic leaves by, for egress).
-fn no_public_address(sub: &crate::model::Subnet, gw: Option<&str>) -> Reason {
+/// No instance of the subnet has a public IPv4 address, or (`own`) the one
+/// workload asked about has none of its own settings' giving (`gw`: the
+/// internet gateway its traffic leaves by, for egress).
+fn no_public_address(sub: &crate::model::Subnet, gw: Option<&str>, own: Option<&str>) -> Reason {
+    if let Some(w) = own {
+        let what = match gw {
+            Some(gw) => format!(
+                "{gw} translates only addresses that have a public IPv4 address, and {w} has none"
+            ),
+            None => format!("{w} has no public IPv4 address"),
+        };
+        return reason(
+            codes::NO_PUBLIC_ADDRESS,
+            &sub.address,
+            format!(
+                "{what}: its own settings decide (for its kind, or an attribute such as associate_public_ip_address, publicly_accessible or internal), not what {} maps on launch",
+                sub.address
+            ),
+            Direction::Forward,
+        );
+    }
     let what = match gw {
         Some(gw) => format!(
             "{gw} translates only instances with a public IPv4 address, and no instance of {} has one",
@@ -567,7 +588,9 @@ fn inbound_gateway(model: &Model, gathered: &Gathered, s: usize) -> Result<Strin
 enum Public {
     All,
     Some(Vec<String>),
-    None,
+    /// None; `Some(workload)` when that workload's own settings give it
+    /// none, whatever its subnet maps.
+    None(Option<String>),
     Unknown,
 }
 
@@ -576,7 +599,7 @@ fn public_ipv4(model: &Model, s: usize) -> Public {
     match p.on_launch {
         Some(true) => Public::All,
         None => Public::Unknown,
-        Some(false) if p.holders.is_empty() => Public::None,
+        Some(false) if p.holders.is_empty() => Public::None(None),
         Some(false) => Public::Some(p.holders.clone()),
     }
 }
@@ -640,9 +663,9 @@ fn ingress_as(
                 flows: &asked.forward,
                 dir: Direction::Forward,
             };
-            let mut fwd = if family == Family::V4 && matches!(public, Public::None) {
+            let mut fwd = if let (Family::V4, Public::None(own)) = (family, &public) {
                 let mut leg = Leg::start(family);
-                drop_leg(&mut leg, no_public_address(sub, None));
+                drop_leg(&mut leg, no_public_address(sub, None, own.as_deref()));
                 leg
             } else {
                 arrive_from_internet(model, s, &gw, &[], p, detail)
@@ -652,7 +675,7 @@ fn ingress_as(
             }
             ingress_routed(gathered, &gw, &mut fwd, Direction::Forward);
             let replies = replies_of(&fwd, &asked);
-            let unaddressed = family == Family::V4 && matches!(public, Public::None);
+            let unaddressed = family == Family::V4 && matches!(public, Public::None(_));
             let ret = if unaddressed {
                 // Nothing to reply from.
                 Leg::start(family)

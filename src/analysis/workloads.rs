@@ -1097,6 +1097,12 @@ fn v6_ends(ends: &[Option<bool>]) -> V6Ends {
     }
 }
 
+/// The workload, when its own settings (not its subnet's) say whether it
+/// has a public IPv4 address.
+pub fn own_public(w: &Workload) -> Option<&str> {
+    (w.public_ipv4 != crate::model::workload::PublicAddress::AsSubnet).then_some(w.address.as_str())
+}
+
 /// Whether workload `w` has a public IPv4 address in its place `s` (`None`:
 /// not known until apply).
 pub fn public_of_place(model: &Model, w: &Workload, s: usize) -> Option<bool> {
@@ -1130,7 +1136,7 @@ pub fn internet_pairs(
             let mut g = Gather::default();
             g.unknown_place(w, flow);
             for &s in &w.places {
-                let public = public_of_place(model, w, s);
+                let public = (public_of_place(model, w, s), own_public(w));
                 let pe = if inbound {
                     super::internet::ingress_of_workload(
                         model,

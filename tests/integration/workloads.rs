@@ -450,3 +450,34 @@ fn explain_between_a_workload_and_an_on_premises_network() {
         );
     }
 }
+
+/// A workload whose own settings give it no public address (an EKS control
+/// plane) in a subnet that maps one on launch: the reason names the
+/// workload, not the subnet's mapping, which is not what decides.
+#[test]
+fn no_public_address_names_the_workload_whose_own_settings_give_none() {
+    let plan = fixture("eks_node_group_remote_access_opens_ssh");
+    let doc = json(&["workloads", &plan, "--format", "json"]);
+    let pair = doc["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["from"] == "internet" && p["to"] == "aws_eks_cluster.main")
+        .expect("the internet's pair with the cluster");
+    assert_eq!(pair["verdict"], "blocked");
+    let messages: Vec<&str> = pair["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["code"] == "NO_PUBLIC_ADDRESS")
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert!(!messages.is_empty(), "{pair:#}");
+    for m in messages {
+        assert!(
+            m.contains("aws_eks_cluster.main has no public IPv4 address"),
+            "{m}"
+        );
+        assert!(!m.contains("does not map one on launch"), "{m}");
+    }
+}
