@@ -3,7 +3,7 @@
 use crate::analysis::fix;
 use crate::explain::{self as trace, Explanation};
 use crate::ingest::View;
-use crate::model::Flow;
+use crate::model::{Flow, Verdict};
 
 use super::{shown_all, Error, Input};
 
@@ -106,6 +106,17 @@ fn explained(inputs: &[Input], opts: &ExplainOptions) -> Result<Vec<Explanation>
         }
     }
     if !with_ends.is_empty() {
+        if opts.intent_reachable {
+            for x in with_ends
+                .iter_mut()
+                .filter(|x| x.verdict != Verdict::Reachable)
+            {
+                x.note = Some(
+                    "fix hints are not proposed between a workload and the internet or an on-premises network yet; explain its subnet with the same endpoint for the network's hints"
+                        .to_string(),
+                );
+            }
+        }
         return Ok(with_ends);
     }
     for (selector, found, endpoint, flag) in [
