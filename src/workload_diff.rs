@@ -204,10 +204,12 @@ pub fn diff<P: WorkloadPairSource, Q: WorkloadPairSource>(
             let kept = WorkloadPairOut {
                 from: String::new(),
                 to: String::new(),
+                verdict: p.verdict,
                 traffic: None,
+                opened: p.opened.clone(),
+                ports: p.ports.clone(),
                 places: Vec::new(),
                 reasons: Vec::new(),
-                ..p.clone()
             };
             before.insert((p.from.clone(), p.to.clone()), kept);
         }

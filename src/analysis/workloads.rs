@@ -172,6 +172,48 @@ struct NetCell {
     translated: bool,
 }
 
+impl NetCell {
+    /// What the walks of one box of a subnet pair carry: there and back,
+    /// maybe (an outcome not known until apply, nothing dropped), or there
+    /// only.
+    fn of(c: &super::pair::Cell, flow: Option<&Flow>) -> NetCell {
+        let q = asked(flow, c.family);
+        let delivered = c.forward.outcome == Outcome::Delivered;
+        let back = c.ret.outcome == Outcome::Delivered;
+        let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
+        let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
+            && !(c.forward.outcome == Outcome::Dropped || c.ret.outcome == Outcome::Dropped);
+        NetCell {
+            family: c.family,
+            src: c.src,
+            dst: c.dst,
+            sure: if delivered && back {
+                trip.clone()
+            } else {
+                FlowSet::empty()
+            },
+            maybe: if unknown { trip } else { FlowSet::empty() },
+            forward: if delivered && !back {
+                c.forward.flows.clone().unwrap_or(q)
+            } else {
+                FlowSet::empty()
+            },
+            translated: !c.forward.nats.is_empty(),
+        }
+    }
+
+    /// The box when whether its ends have addresses in it is not known
+    /// until apply: everything it carries only may be.
+    fn maybe_only(&self) -> NetCell {
+        NetCell {
+            sure: FlowSet::empty(),
+            maybe: self.sure.union(&self.maybe).union(&self.forward),
+            forward: FlowSet::empty(),
+            ..self.clone()
+        }
+    }
+}
+
 /// The network's answer for one subnet pair, shared by every workload pair
 /// placed there: only what the security groups read of it, so that the
 /// answers for every subnet pair of a large estate fit in memory.
@@ -226,37 +268,7 @@ impl Net {
             .cells
             .is_empty()
             .then(|| CellSets::without_boxes(&pe, flow));
-        let boxes = pe
-            .cells
-            .iter()
-            .map(|c| {
-                let q = asked(flow, c.family);
-                let delivered = c.forward.outcome == Outcome::Delivered;
-                let back = c.ret.outcome == Outcome::Delivered;
-                let fwd_flows = c.forward.flows.clone().unwrap_or_else(|| q.clone());
-                let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
-                let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
-                    && !(c.forward.outcome == Outcome::Dropped
-                        || c.ret.outcome == Outcome::Dropped);
-                NetCell {
-                    family: c.family,
-                    src: c.src,
-                    dst: c.dst,
-                    sure: if delivered && back {
-                        trip.clone()
-                    } else {
-                        FlowSet::empty()
-                    },
-                    maybe: if unknown { trip } else { FlowSet::empty() },
-                    forward: if delivered && !back {
-                        fwd_flows
-                    } else {
-                        FlowSet::empty()
-                    },
-                    translated: !c.forward.nats.is_empty(),
-                }
-            })
-            .collect();
+        let boxes = pe.cells.iter().map(|c| NetCell::of(c, flow)).collect();
         Net {
             reasons: if pe.verdict != Verdict::Reachable {
                 pe.reasons
@@ -777,12 +789,7 @@ fn evaluate_place(
         let b = match (b.family, v6) {
             (Family::V6, V6Ends::None) => continue,
             (Family::V6, V6Ends::Maybe) => {
-                maybe_only = NetCell {
-                    sure: FlowSet::empty(),
-                    maybe: b.sure.union(&b.maybe).union(&b.forward),
-                    forward: FlowSet::empty(),
-                    ..b.clone()
-                };
+                maybe_only = b.maybe_only();
                 &maybe_only
             }
             _ => b,
@@ -1242,27 +1249,11 @@ fn endpoint_place(
             continue;
         }
         let q = asked(flow, c.family);
-        let delivered = c.forward.outcome == Outcome::Delivered;
-        let back = c.ret.outcome == Outcome::Delivered;
-        let trip = c.round_trip.clone().unwrap_or_else(|| q.clone());
-        let unknown = [c.forward.outcome, c.ret.outcome].contains(&Outcome::Unknown)
-            && !(c.forward.outcome == Outcome::Dropped || c.ret.outcome == Outcome::Dropped);
-        let mut sure = if delivered && back {
-            trip.clone()
-        } else {
-            FlowSet::empty()
-        };
-        let mut net_maybe = if unknown { trip } else { FlowSet::empty() };
-        let mut forward = if delivered && !back {
-            c.forward.flows.clone().unwrap_or_else(|| q.clone())
-        } else {
-            FlowSet::empty()
-        };
+        let mut net = NetCell::of(c, flow);
         if c.family == Family::V6 && v6 == V6Ends::Maybe {
-            net_maybe = sure.union(&net_maybe).union(&forward);
-            sure = FlowSet::empty();
-            forward = FlowSet::empty();
+            net = net.maybe_only();
         }
+        let (sure, net_maybe, forward) = (&net.sure, &net.maybe, &net.forward);
         for (addrs, piece) in (far.pieces)(c) {
             let peer = PeerEnd {
                 family: c.family,
@@ -1277,7 +1268,7 @@ fn endpoint_place(
                 Some(p) => format!("{} ({p})", far.what),
                 None => far.what.to_string(),
             };
-            let cell = far_cell((&sure, &net_maybe, &forward), &sg);
+            let cell = far_cell((sure, net_maybe, forward), &sg);
             for (r, f) in &sg.rules {
                 if f.overlaps(&cell.opens) {
                     rules.insert(r.clone());
@@ -1292,7 +1283,7 @@ fn endpoint_place(
             };
             place
                 .reasons
-                .extend(far_reasons(model, &why, (&sure, &net_maybe), &sg));
+                .extend(far_reasons(model, &why, (sure, net_maybe), &sg));
             opened = opened.union(&cell.opens);
             cells.push(cell);
         }
