@@ -389,6 +389,9 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
             AnalyzeFormat::Json => commands::Listing::Streamed,
         },
         on_prem: on_prem(&a.inputs)?,
+        // `TFREACH_EACH_VPC=1` evaluates the rows of alike VPCs one by one
+        // (for measuring and checking what sharing them saves).
+        each_vpc: std::env::var_os("TFREACH_EACH_VPC").is_some(),
     };
     let done = commands::analyze(&docs.inputs(), &opts, &mut phases(&progress))?;
     progress.phase("writing the report");

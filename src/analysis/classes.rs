@@ -339,30 +339,38 @@ impl Classes {
         memo::Memo::new(model.vpcs.len(), self.members.len())
     }
 
-    /// The source classes in groups whose rows share walks: the classes of
-    /// each VPC, and each class of no known VPC alone.
-    fn row_groups(&self) -> Vec<&[usize]> {
-        self.of_vpc
-            .iter()
-            .filter(|g| !g.is_empty())
-            .map(Vec::as_slice)
-            .chain(self.without_vpc.chunks(1))
-            .collect()
-    }
-
     /// Verdict counts over all ordered pairs, one evaluation per class pair,
-    /// in parallel over groups of source classes (see [`memo`]).
-    pub fn summary(&self, model: &Model, order: &[usize]) -> Summary {
-        self.row_groups()
+    /// in parallel over groups of source classes (see [`memo`]). Of each
+    /// group of VPCs in `alike` (see [`super::alike`]), only the first
+    /// member's rows are evaluated, and counted once per member: a swap of
+    /// two alike VPCs maps the rows of one onto the rows of the other.
+    pub fn summary(&self, model: &Model, order: &[usize], alike: &[Vec<usize>]) -> Summary {
+        let mut times = vec![1u64; self.of_vpc.len()];
+        for g in alike {
+            times[g[0]] = g.len() as u64;
+            for &v in &g[1..] {
+                times[v] = 0;
+            }
+        }
+        let groups: Vec<(&[usize], u64)> = self
+            .of_vpc
+            .iter()
+            .zip(&times)
+            .filter(|(g, &k)| !g.is_empty() && k > 0)
+            .map(|(g, &k)| (g.as_slice(), k))
+            .chain(self.without_vpc.chunks(1).map(|g| (g, 1)))
+            .collect();
+        groups
             .into_par_iter()
             .map_init(
                 || self.memo(model),
-                |legs, group| {
+                |legs, (group, k)| {
                     legs.begin_group();
                     group
                         .iter()
                         .map(|&a| self.row_summary(model, order, a, legs))
                         .fold(Summary::default(), Summary::merge)
+                        .times(k)
                 },
             )
             .reduce(Summary::default, Summary::merge)

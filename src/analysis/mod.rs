@@ -13,6 +13,7 @@
 //! with one thread or many.
 
 pub mod acl;
+pub mod alike;
 pub mod classes;
 pub mod endpoints;
 pub mod findings;
@@ -67,6 +68,9 @@ pub struct Options {
     /// The one kind of traffic verdicts are for (`--protocol tcp --port
     /// 443`); `None`: a pair is reachable when any traffic gets a round trip.
     pub flow: Option<crate::model::Flow>,
+    /// Evaluate the rows of every VPC, even of VPCs that are alike (see
+    /// [`alike`]): for measuring and checking what their sharing saves.
+    pub each_vpc: bool,
 }
 
 /// A subnet as reports show it.
@@ -125,6 +129,18 @@ impl Summary {
         self.partial += o.partial;
         self.unknown += o.unknown;
         self
+    }
+
+    /// The counts of `k` summaries like this one.
+    pub fn times(self, k: u64) -> Summary {
+        Summary {
+            pairs: self.pairs * k,
+            reachable: self.reachable * k,
+            one_way: self.one_way * k,
+            blocked: self.blocked * k,
+            partial: self.partial * k,
+            unknown: self.unknown * k,
+        }
     }
 
     pub fn count(&self, v: Verdict) -> u64 {
@@ -222,7 +238,12 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
     let subnets: Vec<SubnetInfo> = order.iter().map(|&i| subnet_info(model, i)).collect();
     let mut classes = Classes::build(model, &order);
     classes.flow = opts.flow;
-    let summary = classes.summary(model, &order);
+    let alike = if opts.each_vpc {
+        Vec::new()
+    } else {
+        alike::alike_vpcs(model)
+    };
+    let summary = classes.summary(model, &order, &alike);
     let pairs = if filter == PairsFilter::None {
         Vec::new()
     } else {

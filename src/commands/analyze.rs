@@ -38,6 +38,8 @@ pub struct AnalyzeOptions {
     pub listing: Listing,
     /// Ranges named for on-premises networks.
     pub on_prem: super::OnPremRanges,
+    /// Evaluate every VPC's rows, alike or not ([`analysis::Options::each_vpc`]).
+    pub each_vpc: bool,
 }
 
 /// The result of `analyze`.
@@ -98,6 +100,7 @@ pub fn analyze(
     let holding = analysis::Options {
         pairs: PairsFilter::None,
         flow: opts.flow,
+        each_vpc: opts.each_vpc,
     };
     let mut analysed = Analyzed {
         input: super::input_info(inputs, opts.view),

@@ -78,6 +78,7 @@ pub fn check(
     let opts = analysis::Options {
         pairs: analysis::PairsFilter::None,
         flow,
+        ..Default::default()
     };
     let docs = inputs.docs;
     progress(Phase::Model);

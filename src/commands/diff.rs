@@ -49,6 +49,7 @@ pub fn diff(
     let opts = analysis::Options {
         pairs: analysis::PairsFilter::None,
         flow,
+        ..Default::default()
     };
     let old_a = analysis::analyze(&old_m.model, old_m.findings, &opts);
     let new_a = analysis::analyze(&new_m.model, new_m.findings, &opts);

@@ -108,6 +108,7 @@ pub fn matrix(
             PairsFilter::None
         },
         flow: opts.flow,
+        ..Default::default()
     };
     let analysis = analysis::analyze(&built.model, built.findings, &analysis_opts);
     let traces = (grid && opts.layout == Layout::Page && n <= MAX_EXPLAINED).then(|| {

@@ -66,6 +66,7 @@ fn streamed_pairs_equal_held_ones_for_every_pairs_filter() {
                     pairs: Some(filter),
                     listing,
                     on_prem: Vec::new(),
+                    each_vpc: false,
                 };
                 commands::analyze(&[Input::new(&doc, &name)], &opts, &mut |_| {}).unwrap()
             };

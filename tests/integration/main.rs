@@ -1,5 +1,6 @@
 //! One integration-test binary: rule fixtures, real plans, the command line.
 
+mod alike;
 mod check;
 mod cli;
 mod commands;
