@@ -638,6 +638,7 @@ impl<'a> Builder<'a> {
         }
         // Defaults for attachments without an explicit association.
         let mut default_prop: Vec<(usize, usize, String)> = Vec::new();
+        let raws = RawsByAddress::new(self);
         for a in 0..self.model.tgw_attachments.len() {
             let att = self.model.tgw_attachments[a].clone();
             let Link::To(g) = att.tgw else { continue };
@@ -645,7 +646,7 @@ impl<'a> Builder<'a> {
                 continue; // associated and routed explicitly only
             }
             let tg = self.model.transit_gateways[g].clone();
-            let (assoc_flag, prop_flag) = self.attachment_default_flags(a);
+            let (assoc_flag, prop_flag) = self.attachment_default_flags(a, &raws);
             if *att.association(g) == Link::None {
                 let link = match (tg.default_association, &tg.defaults_unknown, assoc_flag) {
                     (_, _, Err(why)) => Some(Link::Unresolved(why)),
@@ -673,20 +674,20 @@ impl<'a> Builder<'a> {
 
     /// Whether attachment `a` takes the default association and default
     /// propagation (both default to true; an accepter's flags win).
-    fn attachment_default_flags(&self, a: usize) -> (Result<bool, String>, Result<bool, String>) {
+    fn attachment_default_flags(
+        &self,
+        a: usize,
+        raws: &RawsByAddress,
+    ) -> (Result<bool, String>, Result<bool, String>) {
         let addr = &self.model.tgw_attachments[a].address;
-        let Some(ri) = (0..self.lk.raw.len()).find(|&i| &self.raw(i).address == addr) else {
+        let Some(&ri) = raws.first.get(addr.as_str()) else {
             return (Ok(true), Ok(true));
         };
         let r = self.raw(ri);
         // An accepter of this attachment decides for the owner's side.
-        let accepter = (0..self.lk.raw.len()).find(|&i| {
-            let x = self.raw(i);
-            x.rtype == "aws_ec2_transit_gateway_vpc_attachment_accepter"
-                && x.address != r.address
-                && str_attr(&x.values, "transit_gateway_attachment_id").is_some()
-                && str_attr(&x.values, "transit_gateway_attachment_id") == str_attr(&r.values, "id")
-        });
+        let accepter = str_attr(&r.values, "id")
+            .and_then(|id| raws.accepters.get(id))
+            .and_then(|xs| xs.iter().copied().find(|&i| self.raw(i).address != r.address));
         let src = accepter.map_or(r, |i| self.raw(i));
         let get = |attr: &str| -> Result<bool, String> {
             match src.values.get(attr) {
@@ -1227,4 +1228,33 @@ pub fn zone_of(s: &super::Subnet) -> Option<&str> {
 /// True when a family can cross attachment `a`.
 pub fn carries(att: &TgwAttachment, family: Family) -> bool {
     family == Family::V4 || att.ipv6 || att.kind != AttachmentKind::Vpc
+}
+
+/// Raw resources looked up by address, and VPC attachment accepters by
+/// the attachment they accept: built once, for every attachment.
+struct RawsByAddress {
+    /// The first raw resource of each address.
+    first: HashMap<String, usize>,
+    /// Accepters by `transit_gateway_attachment_id`, in input order.
+    accepters: HashMap<String, Vec<usize>>,
+}
+
+impl RawsByAddress {
+    fn new(b: &Builder<'_>) -> RawsByAddress {
+        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut accepters: HashMap<String, Vec<usize>> = HashMap::new();
+        if b.model.tgw_attachments.is_empty() {
+            return RawsByAddress { first, accepters };
+        }
+        for i in 0..b.lk.raw.len() {
+            let x = b.raw(i);
+            first.entry(x.address.clone()).or_insert(i);
+            if x.rtype == "aws_ec2_transit_gateway_vpc_attachment_accepter" {
+                if let Some(id) = str_attr(&x.values, "transit_gateway_attachment_id") {
+                    accepters.entry(id.to_string()).or_default().push(i);
+                }
+            }
+        }
+        RawsByAddress { first, accepters }
+    }
 }
