@@ -55,6 +55,10 @@ pub struct Classes {
     subnets: u64,
     /// The one kind of traffic the verdicts are for (`None`: any).
     pub flow: Option<crate::model::Flow>,
+    /// Groups of VPCs that nothing in the model tells apart (see
+    /// [`super::alike`]): the counts of one member's rows stand for every
+    /// member's. Empty: every VPC's rows are evaluated.
+    pub alike: Vec<Vec<usize>>,
 }
 
 /// Sorted boundary points of one family: every prefix start and every
@@ -149,6 +153,7 @@ impl Classes {
             without_vpc,
             reach,
             flow: None,
+            alike: Vec::new(),
         }
     }
 
@@ -341,12 +346,12 @@ impl Classes {
 
     /// Verdict counts over all ordered pairs, one evaluation per class pair,
     /// in parallel over groups of source classes (see [`memo`]). Of each
-    /// group of VPCs in `alike` (see [`super::alike`]), only the first
-    /// member's rows are evaluated, and counted once per member: a swap of
-    /// two alike VPCs maps the rows of one onto the rows of the other.
-    pub fn summary(&self, model: &Model, order: &[usize], alike: &[Vec<usize>]) -> Summary {
+    /// group of [`Classes::alike`] VPCs, only the first member's rows are
+    /// evaluated, and counted once per member: a swap of two alike VPCs
+    /// maps the rows of one onto the rows of the other.
+    pub fn summary(&self, model: &Model, order: &[usize]) -> Summary {
         let mut times = vec![1u64; self.of_vpc.len()];
-        for g in alike {
+        for g in &self.alike {
             times[g[0]] = g.len() as u64;
             for &v in &g[1..] {
                 times[v] = 0;
@@ -495,6 +500,34 @@ impl Classes {
         group_of: &[usize],
         groups: usize,
     ) -> Vec<((usize, usize), Summary)> {
+        self.cells_where(model, order, group_of, groups, |s| s.pairs > 0)
+    }
+
+    /// [`Classes::group_counts`] for the cells where some pair is not
+    /// blocked: what carries traffic, or may.
+    pub fn traffic_counts(
+        &self,
+        model: &Model,
+        order: &[usize],
+        group_of: &[usize],
+    ) -> Vec<((usize, usize), Summary)> {
+        let groups = group_of.iter().max().map_or(0, |&g| g + 1);
+        self.cells_where(model, order, group_of, groups, |s| s.blocked < s.pairs)
+    }
+
+    /// The cells of [`Classes::group_counts`] that `keep` keeps. A source
+    /// group that is exactly the subnets of a VPC alike with another's
+    /// (see [`Classes::alike`]) takes its row from that VPC's: the swap of
+    /// the two VPCs maps one row onto the other, with the two VPCs' own
+    /// cells exchanged.
+    fn cells_where(
+        &self,
+        model: &Model,
+        order: &[usize],
+        group_of: &[usize],
+        groups: usize,
+        keep: impl Fn(&Summary) -> bool + Sync,
+    ) -> Vec<((usize, usize), Summary)> {
         let split = self.split(group_of);
         // The classes with members in each group.
         let mut classes_in: Vec<Vec<usize>> = vec![Vec::new(); groups];
@@ -503,84 +536,110 @@ impl Classes {
                 classes_in[x].push(a);
             }
         }
+        let like = self.alike_groups(group_of, groups);
+        let row_of = |legs: &mut memo::Memo, x: usize| {
+            legs.begin_group();
+            let mut row = vec![Summary::default(); groups];
+            for &a in &classes_in[x] {
+                self.cells_of(model, order, &split, a, legs, &mut |(from, y), v, pairs| {
+                    if from == x {
+                        row[y].add(v, pairs);
+                    }
+                });
+            }
+            row
+        };
+        let sparse = |x: usize, row: &[Summary]| -> Vec<((usize, usize), Summary)> {
+            row.iter()
+                .enumerate()
+                .filter(|(_, s)| keep(s))
+                .map(|(y, s)| ((x, y), *s))
+                .collect()
+        };
+        // The rows of the first member of each group of alike VPCs, whole.
+        let firsts: HashMap<usize, Vec<Summary>> = like
+            .par_iter()
+            .map_init(|| self.memo(model), |legs, g| (g[0], row_of(legs, g[0])))
+            .collect();
+        let mut derived: Vec<Option<usize>> = vec![None; groups];
+        for g in &like {
+            for &x in g {
+                derived[x] = Some(g[0]);
+            }
+        }
         (0..groups)
             .into_par_iter()
             .map_init(
                 || self.memo(model),
-                |legs, x| {
-                    legs.begin_group();
-                    let mut row = vec![Summary::default(); groups];
-                    for &a in &classes_in[x] {
-                        self.cells_of(model, order, &split, a, legs, &mut |(from, y), v, pairs| {
-                            if from == x {
-                                row[y].add(v, pairs);
-                            }
-                        });
+                |legs, x| match derived[x] {
+                    Some(first) => {
+                        let row = &firsts[&first];
+                        // The swap of `first` and `x` exchanges their cells.
+                        let swapped: Vec<Summary> = (0..groups)
+                            .map(|y| {
+                                let z = if y == x {
+                                    first
+                                } else if y == first {
+                                    x
+                                } else {
+                                    y
+                                };
+                                row[z]
+                            })
+                            .collect();
+                        sparse(x, &swapped)
                     }
-                    row.into_iter()
-                        .enumerate()
-                        .filter(|(_, s)| s.pairs > 0)
-                        .map(|(y, s)| ((x, y), s))
-                        .collect::<Vec<_>>()
+                    None => sparse(x, &row_of(legs, x)),
                 },
             )
             .flatten_iter()
             .collect()
     }
 
-    /// [`Classes::group_counts`] for the cells where some pair is not
-    /// blocked: what carries traffic, or may. Two passes: the first finds
-    /// the cells, the second counts them, so the blocked cells of a large
-    /// estate are never held.
-    pub fn traffic_counts(
-        &self,
-        model: &Model,
-        order: &[usize],
-        group_of: &[usize],
-    ) -> Vec<((usize, usize), Summary)> {
-        let split = self.split(group_of);
-        let n = self.members.len();
-        let mut carrying: Vec<(usize, usize)> = (0..n)
-            .into_par_iter()
-            .map_init(
-                || self.memo(model),
-                |legs, a| {
-                    legs.begin_any_row();
-                    let mut cells = Vec::new();
-                    self.cells_of(model, order, &split, a, legs, &mut |cell, v, _| {
-                        if v != Verdict::Blocked {
-                            cells.push(cell);
-                        }
-                    });
-                    cells
-                },
-            )
-            .flatten_iter()
+    /// The groups of alike VPCs as groups of `group_of`: only VPCs whose
+    /// subnets make up a group by themselves, and only while the rows the
+    /// first members keep stay small.
+    fn alike_groups(&self, group_of: &[usize], groups: usize) -> Vec<Vec<usize>> {
+        // The group of each VPC's subnets, when they share one.
+        let mut group_of_vpc: Vec<Option<usize>> = vec![None; self.of_vpc.len()];
+        let mut size = vec![0usize; groups];
+        for &g in group_of {
+            size[g] += 1;
+        }
+        for (v, classes) in self.of_vpc.iter().enumerate() {
+            let mut at: Option<usize> = None;
+            let mut count = 0;
+            let mut one = true;
+            for &c in classes {
+                for &i in &self.members[c] {
+                    count += 1;
+                    match at {
+                        None => at = Some(group_of[i]),
+                        Some(g) if g != group_of[i] => one = false,
+                        Some(_) => {}
+                    }
+                }
+            }
+            if let (true, Some(g)) = (one, at) {
+                if size[g] == count {
+                    group_of_vpc[v] = Some(g);
+                }
+            }
+        }
+        let out: Vec<Vec<usize>> = self
+            .alike
+            .iter()
+            .filter_map(|vs| {
+                vs.iter()
+                    .map(|&v| group_of_vpc[v])
+                    .collect::<Option<Vec<usize>>>()
+            })
             .collect();
-        carrying.sort_unstable();
-        carrying.dedup();
-        let index: HashMap<(usize, usize), usize> =
-            carrying.iter().enumerate().map(|(i, c)| (*c, i)).collect();
-        let counts = (0..n)
-            .into_par_iter()
-            .fold(
-                || (vec![Summary::default(); carrying.len()], self.memo(model)),
-                |(mut acc, mut legs), a| {
-                    legs.begin_any_row();
-                    self.cells_of(model, order, &split, a, &mut legs, &mut |cell, v, pairs| {
-                        if let Some(&i) = index.get(&cell) {
-                            acc[i].add(v, pairs);
-                        }
-                    });
-                    (acc, legs)
-                },
-            )
-            .map(|(acc, _)| acc)
-            .reduce(
-                || vec![Summary::default(); carrying.len()],
-                |x, y| x.into_iter().zip(y).map(|(p, q)| p.merge(q)).collect(),
-            );
-        carrying.into_iter().zip(counts).collect()
+        // Rows of `groups` cells each, one per group of alike VPCs.
+        if out.len().saturating_mul(groups) > 4_000_000 {
+            return Vec::new();
+        }
+        out
     }
 
     /// Verdicts and reasons of every class pair with source class `a`,

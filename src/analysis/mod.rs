@@ -243,7 +243,8 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
     } else {
         alike::alike_vpcs(model)
     };
-    let summary = classes.summary(model, &order, &alike);
+    classes.alike = alike;
+    let summary = classes.summary(model, &order);
     let pairs = if filter == PairsFilter::None {
         Vec::new()
     } else {

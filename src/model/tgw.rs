@@ -687,7 +687,11 @@ impl<'a> Builder<'a> {
         // An accepter of this attachment decides for the owner's side.
         let accepter = str_attr(&r.values, "id")
             .and_then(|id| raws.accepters.get(id))
-            .and_then(|xs| xs.iter().copied().find(|&i| self.raw(i).address != r.address));
+            .and_then(|xs| {
+                xs.iter()
+                    .copied()
+                    .find(|&i| self.raw(i).address != r.address)
+            });
         let src = accepter.map_or(r, |i| self.raw(i));
         let get = |attr: &str| -> Result<bool, String> {
             match src.values.get(attr) {

@@ -18,12 +18,33 @@ fn counts(bytes: &[u8], name: &str) -> (Summary, Vec<Vec<String>>) {
     let doc = ingest::parse(bytes, name).unwrap();
     let built = tfreach::model::build(&doc, View::Planned);
     let m = &built.model;
-    let shared = analyze(m, Vec::new(), &Options::default()).summary;
+    let a = analyze(m, Vec::new(), &Options::default());
+    let shared = a.summary;
     let each = Options {
         each_vpc: true,
         ..Default::default()
     };
     assert_eq!(shared, analyze(m, Vec::new(), &each).summary, "{name}");
+    // VPC by VPC counts: rows of alike VPCs taken from one another's, or
+    // each evaluated.
+    let order = &a.model_index;
+    let vpcs = m.vpcs.len();
+    let group_of: Vec<usize> = order
+        .iter()
+        .map(|&s| m.subnets[s].vpc.index().unwrap_or(vpcs))
+        .collect();
+    let mut alone = a.classes.clone();
+    alone.alike.clear();
+    assert_eq!(
+        a.classes.group_counts(m, order, &group_of, vpcs + 1),
+        alone.group_counts(m, order, &group_of, vpcs + 1),
+        "{name}: VPC by VPC"
+    );
+    assert_eq!(
+        a.classes.traffic_counts(m, order, &group_of),
+        alone.traffic_counts(m, order, &group_of),
+        "{name}: VPC pairs that carry traffic"
+    );
     let mut brute = Summary::default();
     for s in 0..m.subnets.len() {
         for d in (0..m.subnets.len()).filter(|&d| d != s) {
