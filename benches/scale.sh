@@ -29,6 +29,10 @@
 #   `tfreach workloads FILE --format json` (every ordered workload pair, with
 #   the internet both ways); its pairs column counts workload pairs, its
 #   floor is the one plan's, and counts says `-` (no expected counts)
+# EACH_VPC=1: after each row, a row for the same estate analysed with
+#   TFREACH_EACH_VPC=1, which evaluates every VPC's rows even where VPCs are
+#   alike: what an estate of the same size and shape costs when no two of
+#   its VPCs are alike (generated VPCs always are)
 # WORK:       a directory that keeps the estates for the next run; without
 #   it they go to a temporary directory, each removed after its row (the
 #   whole default table at 2000x10 is tens of gigabytes)
@@ -138,6 +142,23 @@ workload_row() {
   [ "$keep" -eq 1 ] || rm -f "$w"
 }
 
+# The row of the current estate analysed with TFREACH_EACH_VPC=1
+# (EACH_VPC=1): the floor ($1 s, $2 KB) and the rest of the row as given.
+each_row() {
+  local ft=$1 fm=$2; shift 2
+  local row=("$@") tt tm ratio check=-
+  row=("${row[@]:0:4}" "${row[4]}+each" "${row[@]:5}")
+  read -r tt tm < <(best "$f.out" env TFREACH_EACH_VPC=1 "$bin/tfreach" analyze "$f" --format json --pairs none)
+  ratio=$(awk -v a="$tt" -v b="$ft" 'BEGIN{ if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a/b; else print "-" }')
+  if [[ $tt =~ ^[0-9.]+$ ]]; then
+    want=$(counts "$f.expected" expected)
+    got=$(counts "$f.out" summary)
+    if [ -z "$want" ]; then check=-; elif [ "$want" = "$got" ]; then check=ok; else check=WRONG; fi
+  fi
+  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
+  rm -f "$f.out"
+}
+
 fmt='%-8s %-14s %-4s %-7s %-16s %7s %12s %8s %9s %10s %7s %9s %8s %-7s\n'
 printf "$fmt" estate topology to extras mode subnets pairs "file MB" "floor s" "tfreach s" ratio "floor MB" "RSS MB" counts
 for size in $SIZE; do
@@ -176,6 +197,9 @@ for size in $SIZE; do
           fi
           printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
           rm -f "$f.out"
+          if [ "${EACH_VPC:-0}" = 1 ]; then
+            each_row "$ft" "$fm" "${row[@]}"
+          fi
           if [ "$SPLIT" = 1 ] && [ "$mode" = steady ]; then
             split_row "$f" "$ft" "$fm" "${row[@]}"
           fi
