@@ -308,6 +308,11 @@ impl<'m> Survey<'m> {
         }
     }
 
+    /// [`Survey::local`] of each of `xs`.
+    fn locals(list: &[usize], xs: &[usize], tag: char) -> Vec<String> {
+        xs.iter().map(|&x| Self::local(list, x, tag)).collect()
+    }
+
     fn dest(&self, v: usize, d: &Dest) -> String {
         match d {
             Dest::Cidr(p) => self.rel(v, p),
@@ -492,16 +497,8 @@ impl<'m> Survey<'m> {
                 Link::To(a) => Self::local(acls, *a, 'a'),
                 other => link_kind(other),
             };
-            let atts: Vec<String> = sub
-                .attachments
-                .iter()
-                .map(|&a| Self::local(&vpc.attachments, a, 't'))
-                .collect();
-            let devices: Vec<String> = sub
-                .devices
-                .iter()
-                .map(|&g| Self::local(gateways, g, 'g'))
-                .collect();
+            let atts: Vec<String> = Self::locals(&vpc.attachments, &sub.attachments, 't');
+            let devices: Vec<String> = Self::locals(gateways, &sub.devices, 'g');
             let _ = writeln!(
                 s,
                 "subnet {blocks:?} {:?} {:?} {rt} {} {acl} {atts:?} {devices:?} {:?} {:?}",
@@ -575,16 +572,8 @@ impl<'m> Survey<'m> {
         }
         for &e in &self.endpoints[v] {
             let ep = &m.endpoints[e];
-            let rts: Vec<String> = ep
-                .route_tables
-                .iter()
-                .map(|&t| Self::local(tables, t, 't'))
-                .collect();
-            let subs: Vec<String> = ep
-                .subnets
-                .iter()
-                .map(|&x| Self::local(subnets, x, 's'))
-                .collect();
+            let rts: Vec<String> = Self::locals(tables, &ep.route_tables, 't');
+            let subs: Vec<String> = Self::locals(subnets, &ep.subnets, 's');
             let _ = writeln!(
                 s,
                 "endpoint {:?} {:?} {:?} {rts:?} {subs:?} {} {:?} {:?} {} {}",
@@ -600,11 +589,7 @@ impl<'m> Survey<'m> {
         }
         for &a in &vpc.attachments {
             let att = &m.tgw_attachments[a];
-            let subs: Vec<String> = att
-                .subnets
-                .iter()
-                .map(|&x| Self::local(subnets, x, 's'))
-                .collect();
+            let subs: Vec<String> = Self::locals(subnets, &att.subnets, 's');
             let assoc: Vec<String> = att
                 .associations
                 .iter()

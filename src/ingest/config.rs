@@ -64,88 +64,92 @@ pub enum Target {
 }
 
 impl Config {
-    pub fn from_json(v: &Value) -> Config {
+    /// The index of a plan's `configuration` block, which it takes apart
+    /// (the expressions are moved into the index, never copied).
+    pub fn from_json(mut v: Value) -> Config {
         let mut cfg = Config::default();
-        if let Some(root) = v.get("root_module") {
+        // Moves the value at `key` out of `x` (null when absent).
+        fn take(x: &mut Value, key: &str) -> Value {
+            x.get_mut(key).map(Value::take).unwrap_or(Value::Null)
+        }
+        fn object(x: &mut Value, key: &str) -> serde_json::Map<String, Value> {
+            match take(x, key) {
+                Value::Object(o) => o,
+                _ => serde_json::Map::new(),
+            }
+        }
+        if let Some(root) = v.get_mut("root_module").map(Value::take) {
             // Explicit stack: nesting comes from the input.
             let mut stack = vec![(String::new(), root)];
-            while let Some((path, m)) = stack.pop() {
+            while let Some((path, mut m)) = stack.pop() {
                 let mut mc = ModuleCfg::default();
-                if let Some(rs) = m.get("resources").and_then(Value::as_array) {
-                    for r in rs {
+                if let Value::Array(rs) = take(&mut m, "resources") {
+                    for mut r in rs {
                         let Some(addr) = r.get("address").and_then(Value::as_str) else {
                             continue;
                         };
-                        let iter_expr = r
-                            .get("for_each_expression")
-                            .or_else(|| r.get("count_expression"))
-                            .cloned()
-                            .unwrap_or(Value::Null);
+                        let addr = addr.to_string();
+                        let iter_expr = match take(&mut r, "for_each_expression") {
+                            Value::Null if r.get("for_each_expression").is_none() => {
+                                take(&mut r, "count_expression")
+                            }
+                            x => x,
+                        };
+                        let provider_key = r
+                            .get("provider_config_key")
+                            .and_then(Value::as_str)
+                            .map(str::to_string);
                         mc.resources.insert(
-                            addr.to_string(),
+                            addr,
                             ResourceCfg {
-                                expressions: r.get("expressions").cloned().unwrap_or(Value::Null),
+                                expressions: take(&mut r, "expressions"),
                                 iter_expr,
-                                provider_key: r
-                                    .get("provider_config_key")
-                                    .and_then(Value::as_str)
-                                    .map(str::to_string),
+                                provider_key,
                             },
                         );
                     }
                 }
-                if let Some(outs) = m.get("outputs").and_then(Value::as_object) {
-                    for (k, o) in outs {
-                        mc.outputs.insert(
-                            k.clone(),
-                            o.get("expression").cloned().unwrap_or(Value::Null),
-                        );
+                for (k, mut o) in object(&mut m, "outputs") {
+                    mc.outputs.insert(k, take(&mut o, "expression"));
+                }
+                for (k, mut o) in object(&mut m, "variables") {
+                    if let Some(d) = o.get_mut("default").map(Value::take) {
+                        mc.defaults.insert(k, d);
                     }
                 }
-                if let Some(vars) = m.get("variables").and_then(Value::as_object) {
-                    for (k, o) in vars {
-                        if let Some(d) = o.get("default") {
-                            mc.defaults.insert(k.clone(), d.clone());
+                for (name, mut c) in object(&mut m, "module_calls") {
+                    let iter_expr = match take(&mut c, "for_each_expression") {
+                        Value::Null if c.get("for_each_expression").is_none() => {
+                            take(&mut c, "count_expression")
                         }
-                    }
-                }
-                if let Some(calls) = m.get("module_calls").and_then(Value::as_object) {
-                    for (name, c) in calls {
-                        let iter_expr = c
-                            .get("for_each_expression")
-                            .or_else(|| c.get("count_expression"))
-                            .cloned()
-                            .unwrap_or(Value::Null);
-                        mc.calls.insert(
-                            name.clone(),
-                            CallCfg {
-                                expressions: c.get("expressions").cloned().unwrap_or(Value::Null),
-                                iter_expr,
-                            },
-                        );
-                        if let Some(child) = c.get("module") {
-                            let cp = if path.is_empty() {
-                                format!("module.{name}")
-                            } else {
-                                format!("{path}.module.{name}")
-                            };
-                            stack.push((cp, child));
-                        }
+                        x => x,
+                    };
+                    let child = c.get_mut("module").map(Value::take);
+                    mc.calls.insert(
+                        name.clone(),
+                        CallCfg {
+                            expressions: take(&mut c, "expressions"),
+                            iter_expr,
+                        },
+                    );
+                    if let Some(child) = child {
+                        let cp = if path.is_empty() {
+                            format!("module.{name}")
+                        } else {
+                            format!("{path}.module.{name}")
+                        };
+                        stack.push((cp, child));
                     }
                 }
                 cfg.modules.insert(path, mc);
             }
         }
-        if let Some(pc) = v.get("provider_config").and_then(Value::as_object) {
-            for (key, p) in pc {
-                if let Some(r) = p.get("expressions").and_then(|e| e.get("region")) {
-                    cfg.provider_region.insert(key.clone(), r.clone());
-                }
-                cfg.providers.insert(
-                    key.clone(),
-                    p.get("expressions").cloned().unwrap_or(Value::Null),
-                );
+        for (key, mut p) in object(&mut v, "provider_config") {
+            let expressions = take(&mut p, "expressions");
+            if let Some(r) = expressions.get("region") {
+                cfg.provider_region.insert(key.clone(), r.clone());
             }
+            cfg.providers.insert(key, expressions);
         }
         cfg
     }

@@ -678,7 +678,7 @@ fn build_document(
     if let Some(raw) = top.configuration {
         let value: Value = serde_json::from_str(raw.get())
             .map_err(|e| err(Some("configuration".into()), describe_json_error(&e)))?;
-        doc.config = Config::from_json(&value);
+        doc.config = Config::from_json(value);
         release(raw.get(), raw.get());
     }
     if let Some(vars) = top.variables {
