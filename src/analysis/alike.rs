@@ -593,14 +593,14 @@ impl<'m> Survey<'m> {
             let assoc: Vec<String> = att
                 .associations
                 .iter()
-                .map(|(t, l)| format!("{t}:{}", link_text(l)))
+                .map(|(t, l)| format!("{t}:{}", link_kind(l)))
                 .collect();
             let _ = writeln!(
                 s,
                 "attachment {:?} {} {} {subs:?} {} {} {} {} {} {assoc:?}",
                 att.kind,
-                link_text(&att.tgw),
-                link_text(&att.peer_tgw),
+                link_kind(&att.tgw),
+                link_kind(&att.peer_tgw),
                 att.ipv6,
                 att.appliance_mode,
                 att.appliance_mode_unknown,
@@ -621,7 +621,7 @@ impl<'m> Survey<'m> {
             let _ = writeln!(
                 s,
                 "peering {role} {} {} {}",
-                link_text(other),
+                link_kind(other),
                 variant(&pe.state),
                 pe.accepter_resource.is_some()
             );
@@ -644,8 +644,10 @@ fn gateway_vpc(m: &Model, g: usize) -> Option<usize> {
         .or_else(|| gw.subnet.index().and_then(|s| m.subnets[s].vpc.index()))
 }
 
-/// A link that does not point into the model, by kind only (its reason
-/// names resources, which no walk outcome reads).
+/// A link as a signature shows it: an index into the model (which a swap
+/// keeps, for objects outside the VPC), an ID, or the kind of a link that
+/// does not point into the model (its reason names resources, which no
+/// walk outcome reads).
 fn link_kind(l: &Link) -> String {
     match l {
         Link::To(i) => format!("#{i}"),
@@ -653,11 +655,6 @@ fn link_kind(l: &Link) -> String {
         Link::None => "none".into(),
         Link::Unresolved(_) => "?".into(),
     }
-}
-
-/// A link to an object outside the VPC: its index, which a swap keeps.
-fn link_text(l: &Link) -> String {
-    link_kind(l)
 }
 
 #[cfg(test)]
