@@ -680,8 +680,7 @@ mod tests {
                 attachments: Vec::new(),
             });
         }
-        let s = Survey::new(&m);
-        let mut s = s;
+        let mut s = Survey::new(&m);
         s.check_blocks();
         let inner: Prefix = "10.2.3.0/24".parse().unwrap();
         assert_eq!(s.rel(1, &inner), "R0+768/24");

@@ -72,6 +72,13 @@ impl Config {
         fn take(x: &mut Value, key: &str) -> Value {
             x.get_mut(key).map(Value::take).unwrap_or(Value::Null)
         }
+        // A block's `for_each_expression`, else its `count_expression`.
+        fn iteration(x: &mut Value) -> Value {
+            match x.get_mut("for_each_expression") {
+                Some(e) => e.take(),
+                None => take(x, "count_expression"),
+            }
+        }
         fn object(x: &mut Value, key: &str) -> serde_json::Map<String, Value> {
             match take(x, key) {
                 Value::Object(o) => o,
@@ -89,12 +96,7 @@ impl Config {
                             continue;
                         };
                         let addr = addr.to_string();
-                        let iter_expr = match take(&mut r, "for_each_expression") {
-                            Value::Null if r.get("for_each_expression").is_none() => {
-                                take(&mut r, "count_expression")
-                            }
-                            x => x,
-                        };
+                        let iter_expr = iteration(&mut r);
                         let provider_key = r
                             .get("provider_config_key")
                             .and_then(Value::as_str)
@@ -118,12 +120,7 @@ impl Config {
                     }
                 }
                 for (name, mut c) in object(&mut m, "module_calls") {
-                    let iter_expr = match take(&mut c, "for_each_expression") {
-                        Value::Null if c.get("for_each_expression").is_none() => {
-                            take(&mut c, "count_expression")
-                        }
-                        x => x,
-                    };
+                    let iter_expr = iteration(&mut c);
                     let child = c.get_mut("module").map(Value::take);
                     mc.calls.insert(
                         name.clone(),
