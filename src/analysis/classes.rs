@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::model::Model;
+use crate::model::Named;
 use crate::model::{Reason, Verdict};
 use crate::net::{Family, Prefix};
 
@@ -805,8 +806,9 @@ pub struct ClassResult {
 /// The behaviour key of subnet `s` with its own address taken out: a link
 /// that is not known until apply is explained in a text that names the
 /// subnet ("`vpc_id` of aws_subnet.a[3] is not known ..."), and subnets
-/// whose texts differ only there behave alike. Their reasons are rewritten
-/// for each member by [`member_reasons`], as the blocks are.
+/// whose texts differ only there behave alike. Their reasons name the
+/// member's own subnet, blocks and texts by their marks
+/// ([`member_reasons`]).
 ///
 /// A subnet whose VPC is not in the model stops every walk that starts
 /// there or heads for it at that link (see `walk::Walker::run` and its
@@ -827,14 +829,6 @@ fn shared_key(model: &Model, s: usize) -> String {
     let escaped = debug[1..debug.len() - 1].to_string();
     let own = "\u{1}".to_string();
     replace_tokens(&key, &[(address.clone(), own.clone()), (escaped, own)])
-}
-
-/// Texts that stand for a subnet in reason messages: its address and blocks.
-fn names(model: &Model, s: usize) -> Vec<String> {
-    let sub = &model.subnets[s];
-    let mut v = vec![sub.address.clone()];
-    v.extend(sub.cidrs.all().map(|p| p.to_string()));
-    v
 }
 
 fn is_token_char(c: char) -> bool {
@@ -879,9 +873,10 @@ fn replace_tokens(msg: &str, subs: &[(String, String)]) -> String {
     out
 }
 
-/// The reasons of a class pair, rewritten for member pair (s, d) (sorted
-/// positions): the representatives' addresses and blocks, in the messages
-/// and as the resource a reason names.
+/// The reasons of a class pair, told for member pair (s, d) (sorted
+/// positions): where a reason names a representative subnet, its address,
+/// one of its blocks or why something of it is not known, the member's own
+/// is said instead (`Text::retold`).
 pub fn member_reasons(
     model: &Model,
     order: &[usize],
@@ -892,22 +887,28 @@ pub fn member_reasons(
     if r.rep == (s, d) || r.reasons.is_empty() {
         return r.reasons.clone();
     }
-    let mut subs = Vec::new();
-    for (rep, member) in [(r.rep.0, s), (r.rep.1, d)] {
-        if rep != member {
-            for (f, t) in names(model, order[rep])
-                .into_iter()
-                .zip(names(model, order[member]))
-            {
-                subs.push((f, t));
-            }
+    let (rs, rd) = (order[r.rep.0], order[r.rep.1]);
+    let (ms, md) = (order[s], order[d]);
+    let tell = |n: Named| {
+        let at = n.subnet();
+        let member = if at == rs {
+            ms
+        } else if at == rd {
+            md
+        } else {
+            return None;
+        };
+        if member == at {
+            return None;
         }
-    }
+        let named = n.of(member);
+        model.spell(named).map(|words| (named, words))
+    };
     r.reasons
         .iter()
         .map(|x| Reason {
-            message: replace_tokens(&x.message, &subs),
-            resource: x.resource.as_ref().map(|r| replace_tokens(r, &subs)),
+            message: x.message.retold(tell),
+            resource: x.resource.as_ref().map(|t| t.retold(tell)),
             ..x.clone()
         })
         .collect()

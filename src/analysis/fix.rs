@@ -791,7 +791,7 @@ fn routes(m: &Model, from: usize, to: usize, family: Family, leg: &Leg, out: &mu
         if let Some(t) = m
             .route_tables
             .iter()
-            .position(|t| Some(&t.address) == r.resource.as_ref())
+            .position(|t| Some(t.address.as_str()) == r.resource.as_deref())
         {
             if !tables.contains(&t) {
                 tables.push(t);
@@ -1189,7 +1189,7 @@ fn peerings(
                 let Some(i) = m
                     .peerings
                     .iter()
-                    .position(|p| Some(&p.address) == r.resource.as_ref())
+                    .position(|p| Some(p.address.as_str()) == r.resource.as_deref())
                 else {
                     continue;
                 };

@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::codes;
+use crate::model::Text;
 use crate::model::{Direction, Reason, Verdict};
 use crate::model::{Flow, FlowSet, GatewayKind, Link, Model, Target};
 use crate::net::{Family, Interval, Prefix};
@@ -182,8 +183,8 @@ pub(super) fn reason(
 ) -> Reason {
     Reason {
         code,
-        resource: Some(resource.to_string()),
-        message,
+        resource: Some(Text::from(resource.to_string())),
+        message: message.into(),
         direction,
     }
 }
@@ -326,7 +327,7 @@ fn egress_as(
         let mut work = vec![block];
         while let Some(si) = work.pop() {
             if cells.len() >= MAX_CELLS {
-                return (too_many_cells(sub.address.clone()), None);
+                return (too_many_cells(model.subnet_text(s)), None);
             }
             let p = Packet {
                 family,
@@ -654,7 +655,7 @@ fn ingress_as(
         let mut work = vec![block];
         while let Some(di) = work.pop() {
             if cells.len() >= MAX_CELLS {
-                return (too_many_cells(sub.address.clone()), None);
+                return (too_many_cells(model.subnet_text(s)), None);
             }
             let p = Packet {
                 family,

@@ -252,7 +252,7 @@ pub fn to_onprem(
         let mut work = vec![block.interval()];
         while let Some(si) = work.pop() {
             if cells.len() >= MAX_CELLS {
-                return (too_many_cells(sub.address.clone()), None);
+                return (too_many_cells(model.subnet_text(s)), None);
             }
             let p = Packet {
                 family,
@@ -323,7 +323,7 @@ pub fn from_onprem(
         let mut work = vec![block.interval()];
         while let Some(di) = work.pop() {
             if cells.len() >= MAX_CELLS {
-                return (too_many_cells(sub.address.clone()), None);
+                return (too_many_cells(model.subnet_text(s)), None);
             }
             let p = Packet {
                 family,

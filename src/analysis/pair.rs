@@ -9,7 +9,8 @@
 use std::borrow::Cow;
 
 use crate::codes;
-use crate::model::{Direction, Reason, Verdict};
+
+use crate::model::{text, Direction, Reason, Text, Verdict};
 use crate::model::{Flow, FlowSet, Model};
 use crate::net::{Family, Interval};
 
@@ -96,14 +97,14 @@ pub fn evaluate_pair_flow(
     flow: Option<&Flow>,
 ) -> PairEval {
     let (src, dst) = (&model.subnets[s], &model.subnets[d]);
-    for sub in [src, dst] {
-        if let Some(why) = &sub.cidrs.unknown {
+    for (i, sub) in [(s, src), (d, dst)] {
+        if sub.cidrs.unknown.is_some() {
             return PairEval {
                 verdict: Verdict::Unknown,
                 reasons: vec![Reason {
                     code: codes::UNKNOWN_CIDR,
-                    resource: Some(sub.address.clone()),
-                    message: why.clone(),
+                    resource: Some(model.subnet_text(i)),
+                    message: model.subnet_blocks_text(i),
                     direction: Direction::Forward,
                 }],
                 cells: Vec::new(),
@@ -124,7 +125,7 @@ pub fn evaluate_pair_flow(
         let mut work = Vec::new();
         while let Some((si, di)) = first.take().or_else(|| work.pop()) {
             if cells.len() >= MAX_CELLS {
-                return too_many_cells(src.address.clone());
+                return too_many_cells(model.subnet_text(s));
             }
             let fwd = walk::walk(
                 model,
@@ -194,11 +195,13 @@ pub fn evaluate_pair_flow(
             verdict: Verdict::Blocked,
             reasons: vec![Reason {
                 code: codes::NO_COMMON_ADDRESS_FAMILY,
-                resource: Some(dst.address.clone()),
-                message: format!(
-                    "{} and {} have no address family in common",
-                    src.address, dst.address
-                ),
+                resource: Some(model.subnet_text(d)),
+                message: text![
+                    model.subnet_text(s),
+                    " and ",
+                    model.subnet_text(d),
+                    " have no address family in common"
+                ],
                 direction: Direction::Forward,
             }],
             cells,
@@ -220,7 +223,7 @@ pub(super) fn conclude(mut cells: Vec<Cell>, detail: Detail, flow: Option<&Flow>
             let tag = |r: &Reason| -> Reason {
                 let mut r = r.clone();
                 if c.family == Family::V6 && !r.message.starts_with("IPv6") {
-                    r.message = format!("IPv6: {}", r.message);
+                    r.message = text!["IPv6: ", &r.message];
                 }
                 r
             };
@@ -288,15 +291,15 @@ fn describe_traffic(cells: &[Cell], verdict: Verdict, flow: Option<&Flow>) -> Op
     }
 }
 
-pub(super) fn too_many_cells(address: String) -> PairEval {
+pub(super) fn too_many_cells(subnet: Text) -> PairEval {
     PairEval {
         verdict: Verdict::Unknown,
         reasons: vec![Reason {
             code: codes::UNSUPPORTED_HOP,
-            resource: Some(address),
-            message: format!(
+            resource: Some(subnet),
+            message: Text::from(format!(
                 "the routes split this pair into more than {MAX_CELLS} address ranges"
-            ),
+            )),
             direction: Direction::Forward,
         }],
         cells: Vec::new(),

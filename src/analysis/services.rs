@@ -27,6 +27,7 @@ use serde::Serialize;
 use crate::codes;
 use crate::model::endpoint::EndpointKind;
 use crate::model::flow::TCP;
+use crate::model::Text;
 use crate::model::{Direction, Finding, Reason, Verdict};
 use crate::model::{Flow, FlowSet, Link, Model, PeeringState};
 use crate::net::{Family, Interval, Prefix};
@@ -240,8 +241,8 @@ fn reach(model: &Model, s: usize, svc: &Service, findings: &mut Vec<Finding>) ->
             } else {
                 r.reasons.push(Reason {
                     code: codes::NO_ROUTE_TO_DESTINATION,
-                    resource: Some(sub.address.clone()),
-                    message: format!("no endpoint of {name} serves {}, and the service has no public address to route to", sub.address),
+                    resource: Some(Text::from(sub.address.clone())),
+                    message: Text::from(format!("no endpoint of {name} serves {}, and the service has no public address to route to", sub.address)),
                     direction: Direction::Forward,
                 });
             }
@@ -253,10 +254,10 @@ fn reach(model: &Model, s: usize, svc: &Service, findings: &mut Vec<Finding>) ->
 fn not_modelled(name: &str) -> Reason {
     Reason {
         code: codes::ENDPOINT_NOT_MODELLED,
-        resource: Some(name.to_string()),
-        message: format!(
+        resource: Some(Text::from(name.to_string())),
+        message: Text::from(format!(
             "no interface endpoint of {name} serves this subnet; the VPC that offers the service reaches it through its load balancer, which tfreach does not model"
-        ),
+        )),
         direction: Direction::Forward,
     }
 }
@@ -286,11 +287,11 @@ fn via_routes(
     let Some(block) = sub.cidr(Family::V4) else {
         r.reasons.push(Reason {
             code: codes::NO_COMMON_ADDRESS_FAMILY,
-            resource: Some(sub.address.clone()),
-            message: format!(
+            resource: Some(Text::from(sub.address.clone())),
+            message: Text::from(format!(
                 "{} has no IPv4 block; tfreach checks services over IPv4",
                 sub.address
-            ),
+            )),
             direction: Direction::Forward,
         });
         return r;
@@ -458,8 +459,8 @@ fn replies_back(
                 valid,
                 vec![Reason {
                     code: codes::UNRESOLVED_REFERENCE,
-                    resource: Some(acl.address.clone()),
-                    message: why,
+                    resource: Some(Text::from(acl.address.clone())),
+                    message: Text::from(why),
                     direction: Direction::Return,
                 }],
             );
@@ -474,13 +475,13 @@ fn replies_back(
                 valid,
                 vec![Reason {
                     code: codes::SUBNET_ACL_RESTRICTION,
-                    resource: Some(acl.address.clone()),
-                    message: format!(
+                    resource: Some(Text::from(acl.address.clone())),
+                    message: Text::from(format!(
                         "{} does not let the replies from {name} (tcp 1024-65535) through {}: {way} {} decides",
                         acl.address,
                         sub.address,
                         describe_denials(&d.denied_by)
-                    ),
+                    )),
                     direction: Direction::Return,
                 }],
             );
@@ -498,8 +499,8 @@ fn via_interface(model: &Model, s: usize, e: usize, mut r: ServiceReach) -> Serv
     r.via = Some(ep.address.clone());
     let reason = |code: &'static str, resource: &str, message: String| Reason {
         code,
-        resource: Some(resource.to_string()),
-        message,
+        resource: Some(Text::from(resource.to_string())),
+        message: message.into(),
         direction: Direction::Forward,
     };
     match &ep.state {

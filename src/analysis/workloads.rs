@@ -249,8 +249,8 @@ impl Net {
         let reasons = match &s.cidrs.unknown {
             Some(why) => vec![Reason {
                 code: codes::UNKNOWN_CIDR,
-                resource: Some(s.address.clone()),
-                message: why.clone(),
+                resource: Some(crate::model::Text::from(s.address.clone())),
+                message: crate::model::Text::from(why.clone()),
                 direction: Direction::Forward,
             }],
             None => Vec::new(),
@@ -600,8 +600,8 @@ impl Gather {
         };
         self.reasons.push(Reason {
             code: codes::WORKLOAD_PLACE_UNKNOWN,
-            resource: Some(w.address.clone()),
-            message: why.clone(),
+            resource: Some(crate::model::Text::from(w.address.clone())),
+            message: crate::model::Text::from(why.clone()),
             direction: Direction::Forward,
         });
         self.cells.push(CellSets::unknown_place(flow));
@@ -883,11 +883,11 @@ fn evaluate_place(
         });
         place.reasons.push(Reason {
             code: codes::NO_COMMON_ADDRESS_FAMILY,
-            resource: Some(model.subnets[sb].address.clone()),
-            message: format!(
+            resource: Some(crate::model::Text::from(model.subnets[sb].address.clone())),
+            message: crate::model::Text::from(format!(
                 "{} has no address block to place {} in",
                 model.subnets[sa].address, src.address
-            ),
+            )),
             direction: Direction::Forward,
         });
     }
@@ -967,8 +967,8 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
     for (rule, never) in eg.never.iter().chain(&ing.never) {
         out.push(Reason {
             code: codes::SG_REFERENCE_NEVER_MATCHES,
-            resource: Some(rule.clone()),
-            message: why.tag(format!("{rule} never matches: {never}")),
+            resource: Some(crate::model::Text::from(rule.clone())),
+            message: crate::model::Text::from(why.tag(format!("{rule} never matches: {never}"))),
             direction: Direction::Forward,
         });
     }
@@ -1016,8 +1016,8 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
         };
         out.push(Reason {
             code,
-            resource: Some(why.first_group(src)),
-            message: why.tag(message),
+            resource: Some(crate::model::Text::from(why.first_group(src))),
+            message: crate::model::Text::from(why.tag(message)),
             direction: Direction::Forward,
         });
         return;
@@ -1045,8 +1045,8 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
         };
         out.push(Reason {
             code: codes::SG_INGRESS_DENIES,
-            resource: Some(why.first_group(dst)),
-            message: why.tag(message),
+            resource: Some(crate::model::Text::from(why.first_group(dst))),
+            message: crate::model::Text::from(why.tag(message)),
             direction: Direction::Forward,
         });
     }
@@ -1055,7 +1055,7 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
             out.push(Reason {
                 code: codes::SG_NOT_KNOWN,
                 resource: None,
-                message: why.tag(u.clone()),
+                message: crate::model::Text::from(why.tag(u.clone())),
                 direction: Direction::Forward,
             });
         }
@@ -1370,8 +1370,8 @@ fn far_reasons(
             resource: w
                 .security_groups
                 .first()
-                .map(|&g| model.security_groups[g].address.clone()),
-            message,
+                .map(|&g| model.security_groups[g].address.as_str().into()),
+            message: message.into(),
             direction: Direction::Forward,
         });
     }
@@ -1380,7 +1380,7 @@ fn far_reasons(
             out.push(Reason {
                 code: codes::SG_NOT_KNOWN,
                 resource: None,
-                message: u.clone(),
+                message: crate::model::Text::from(u.clone()),
                 direction: Direction::Forward,
             });
         }

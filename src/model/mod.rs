@@ -18,6 +18,7 @@ pub mod onprem;
 pub mod place;
 pub mod prefix_list;
 pub mod security_group;
+pub mod text;
 pub mod tgw;
 pub mod words;
 pub mod workload;
@@ -31,6 +32,8 @@ pub use flow::{Flow, FlowSet};
 pub use nacl::{AclRule, NetworkAcl};
 pub use place::Told;
 pub use security_group::{SecurityGroup, SgOrigin, SgRule};
+pub(crate) use text::text;
+pub use text::{Named, SubnetPart, Text};
 pub use tgw::{AttachmentKind, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, TransitGateway};
 pub use words::{Direction, Finding, Reason, Severity, Verdict};
 pub use workload::{Workload, WorkloadKind};
@@ -60,6 +63,14 @@ impl Link {
     pub fn index(&self) -> Option<usize> {
         match self {
             Link::To(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Why the link is not known until apply, when it is not.
+    pub fn unresolved(&self) -> Option<&str> {
+        match self {
+            Link::Unresolved(why) => Some(why),
             _ => None,
         }
     }
@@ -339,6 +350,94 @@ pub struct Model {
 }
 
 impl Model {
+    /// Subnet `s` by its address, marked as naming it (see [`Text`]).
+    pub fn subnet_text(&self, s: usize) -> Text {
+        let mut t = Text::new();
+        t.push_named(Named::Subnet(s), &self.subnets[s].address);
+        t
+    }
+
+    /// The addresses `iv` of `family` as a reason spells them; marked as
+    /// subnet `within`'s block when they are exactly one of its blocks.
+    pub fn range_text(
+        &self,
+        family: Family,
+        iv: crate::net::Interval,
+        within: Option<usize>,
+    ) -> Text {
+        let words = iv.describe(family);
+        let block = within.and_then(|s| {
+            self.subnets[s]
+                .cidrs
+                .all()
+                .position(|p| p.family == family && p.interval() == iv)
+                .map(|k| (s, k))
+        });
+        let mut t = Text::new();
+        match block {
+            Some((s, k)) => t.push_named(Named::Block(s, k), &words),
+            None => t.push(&words),
+        }
+        t
+    }
+
+    /// Why link `which` of subnet `s` cannot be followed, with `what` the
+    /// kind of thing it points at: the model's reason when it is not known
+    /// until apply, or what is missing.
+    pub fn subnet_link_text(&self, s: usize, which: SubnetPart, what: &str) -> Text {
+        let sub = &self.subnets[s];
+        let link = match which {
+            SubnetPart::Vpc => &sub.vpc,
+            SubnetPart::RouteTable => &sub.route_table,
+            SubnetPart::NetworkAcl => &sub.network_acl,
+            SubnetPart::Blocks => return self.subnet_blocks_text(s),
+        };
+        let mut t = Text::new();
+        match link {
+            Link::Unresolved(why) => t.push_named(Named::Unresolved(s, which), why),
+            Link::External(id) => {
+                t = text![
+                    "the ",
+                    what,
+                    " of ",
+                    self.subnet_text(s),
+                    " (",
+                    id,
+                    ") is not in the input"
+                ]
+            }
+            Link::None => t = text![self.subnet_text(s), " has no ", what],
+            Link::To(_) => {}
+        }
+        t
+    }
+
+    /// The words `named` stands for in this model, if it still names
+    /// something here.
+    pub fn spell(&self, named: Named) -> Option<String> {
+        let sub = self.subnets.get(named.subnet())?;
+        match named {
+            Named::Subnet(_) => Some(sub.address.clone()),
+            Named::Block(_, k) => sub.cidrs.all().nth(k).map(|p| p.to_string()),
+            Named::Unresolved(_, which) => match which {
+                SubnetPart::Vpc => sub.vpc.unresolved(),
+                SubnetPart::RouteTable => sub.route_table.unresolved(),
+                SubnetPart::NetworkAcl => sub.network_acl.unresolved(),
+                SubnetPart::Blocks => sub.cidrs.unknown.as_deref(),
+            }
+            .map(str::to_string),
+        }
+    }
+
+    /// Why subnet `s`'s blocks are not known, when they are not.
+    pub fn subnet_blocks_text(&self, s: usize) -> Text {
+        let mut t = Text::new();
+        if let Some(why) = &self.subnets[s].cidrs.unknown {
+            t.push_named(Named::Unresolved(s, SubnetPart::Blocks), why);
+        }
+        t
+    }
+
     /// The account that owns VPC `v` (its `owner_id` or ARN, or the account
     /// its document's provider works in), or why the input cannot tell.
     /// Rules that hold within one account (a peering's `auto_accept`)

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use super::Text;
+
 /// The answer for one ordered pair of subnets (CONTRACT.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -79,8 +81,8 @@ pub enum Direction {
 pub struct Reason {
     pub code: &'static str,
     /// The resource at fault.
-    pub resource: Option<String>,
-    pub message: String,
+    pub resource: Option<Text>,
+    pub message: Text,
     pub direction: Direction,
 }
 

@@ -415,7 +415,7 @@ fn culprit(reasons: &[Reason], prefer: Direction, from: &str) -> String {
         .iter()
         .filter(|r| r.direction == prefer)
         .chain(reasons.iter())
-        .find_map(|r| r.resource.clone())
+        .find_map(|r| r.resource.as_ref().map(|t| t.to_string()))
         .unwrap_or_else(|| from.to_string())
 }
 

@@ -481,11 +481,11 @@ fn big_diff(vpcs: usize, per_vpc: usize) -> Diff {
                         } else {
                             vec![Reason {
                                 code: "NO_ROUTE_TO_DESTINATION",
-                                resource: Some(format!(
-                                    "module.vpc[{}].aws_route_table.this",
-                                    j / per_vpc
-                                )),
-                                message: "x".repeat(150),
+                                resource: Some(
+                                    format!("module.vpc[{}].aws_route_table.this", j / per_vpc)
+                                        .into(),
+                                ),
+                                message: "x".repeat(150).into(),
                                 direction: Direction::Return,
                             }]
                         },

@@ -250,7 +250,7 @@ fn resources_of(a: &Analysis, code: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn naming() -> impl Strategy<Value = Naming> {
+pub fn naming() -> impl Strategy<Value = Naming> {
     (0u32..1000, any::<bool>(), any::<bool>()).prop_map(|(salt, modules, odd_keys)| Naming {
         salt,
         modules,

@@ -6,6 +6,7 @@ use tfreach::ingest::{self, View};
 use tfreach_synth::{self as synth, EstateSpec, Mode, Topology};
 
 use crate::support::{document, root};
+use crate::topology::{self, Shapes};
 
 fn check(bytes: &[u8], name: &str) -> usize {
     let doc = ingest::parse(bytes, name).unwrap();
@@ -87,6 +88,31 @@ fn shared_work_equals_pair_by_pair_on_generated_estates() {
             }
         }
     }
+}
+
+/// Random networks of every shape the differential test draws, blocks
+/// reused across VPCs among them: where a source and a destination subnet
+/// have the same block, a member pair's reason must name the range of the
+/// subnet it is about (a reason told for a member by replacing the
+/// representatives' texts named the source's block in both places).
+#[test]
+fn shared_work_equals_pair_by_pair_on_random_networks() {
+    crate::differential::run(
+        "sharing-random",
+        1000,
+        (
+            topology::topology_with(5, Shapes::ALL),
+            crate::differential::naming(),
+        ),
+        |(t, n)| {
+            let r = t.render(&n);
+            for doc in [r.plan(), r.state()] {
+                let bytes = serde_json::to_vec(&doc).expect("a document serialises");
+                check(&bytes, "random network");
+            }
+            Ok(())
+        },
+    );
 }
 
 /// Greenfield plans whose subnets' VPCs are not known until apply: such

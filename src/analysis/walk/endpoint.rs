@@ -21,10 +21,9 @@ impl Walker<'_> {
             self.unknown(
                 codes::EXTERNAL_RESOURCE,
                 route,
-                say!(
-                    self,
-                    "{route} sends {range} to VPC endpoint {label}, which is not in the input"
-                ),
+                self.sends(route, &range, || {
+                    format!(" to VPC endpoint {label}, which is not in the input")
+                }),
             );
             return None;
         };
@@ -69,7 +68,13 @@ impl Walker<'_> {
                     self.drop_(
                         codes::CANNOT_ROUTE,
                         route,
-                        say!(self, "{route} sends {range} to gateway endpoint {}, which only carries traffic to {}", ep.address, ep.service_name()),
+                        self.sends(route, &range, || {
+                            format!(
+                                " to gateway endpoint {}, which only carries traffic to {}",
+                                ep.address,
+                                ep.service_name()
+                            )
+                        }),
                     );
                     return None;
                 };

@@ -76,7 +76,7 @@ pub fn arrive_from_internet(
         lo: p.src,
         hi: p.src,
     };
-    let mut w = Walker::new(model, Goal::Subnet(to), p, detail, here);
+    let mut w = Walker::new(model, Goal::Subnet(to), p, detail, here, None);
     w.hop(gateway, || "comes in from the internet".into(), false);
     let Some((last, before)) = nats.split_last() else {
         w.acl_context = " from the internet";

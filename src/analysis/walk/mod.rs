@@ -18,7 +18,7 @@
 use crate::codes;
 use crate::model::endpoint::EndpointKind;
 use crate::model::tgw::{carries, zone_of, AttachmentKind, TgwTarget};
-use crate::model::{Direction, Reason};
+use crate::model::{text, Direction, Reason, SubnetPart, Text};
 use crate::model::{FlowSet, GatewayKind, Link, Model, PeeringState, Target};
 use crate::net::{Family, Interval, Prefix};
 
@@ -262,6 +262,14 @@ macro_rules! say {
     };
 }
 
+/// A reason's text from pieces (see [`crate::model::Text`]), built only
+/// when the walk keeps reasons.
+macro_rules! tell {
+    ($w:expr, $($piece:expr),* $(,)?) => {
+        if $w.detail { crate::model::text![$($piece),*] } else { Text::new() }
+    };
+}
+
 mod endpoint;
 mod internet;
 mod nat;
@@ -290,6 +298,8 @@ struct Walker<'a> {
     dst_bound: Interval,
     /// The source subnet's block, likewise.
     src_bound: Interval,
+    /// The subnet whose block `src_bound` is, when it is one.
+    origin: Option<usize>,
     /// Said of network ACL checks at the current step.
     acl_context: &'static str,
     /// The flows the walk started with.
@@ -344,7 +354,7 @@ fn walk_at<'a>(
             lo: p.src,
             hi: p.src,
         });
-    let mut w = Walker::new(model, goal, p, detail, src_bound);
+    let mut w = Walker::new(model, goal, p, detail, src_bound, Some(origin));
     w.run(at);
     w.leg
 }
@@ -367,6 +377,7 @@ impl<'a> Walker<'a> {
         p: Packet<'a>,
         detail: Detail,
         src_bound: Interval,
+        origin: Option<usize>,
     ) -> Walker<'a> {
         let dst_bound = match goal {
             Goal::Subnet(to) => model.subnets[to]
@@ -383,6 +394,7 @@ impl<'a> Walker<'a> {
         };
         Walker {
             src_bound,
+            origin,
             acl_context: "",
             detail: detail != Detail::Outcome,
             model,
@@ -423,7 +435,7 @@ impl Walker<'_> {
         }
     }
 
-    fn drop_(&mut self, code: &'static str, resource: &str, message: String) {
+    fn drop_(&mut self, code: &'static str, resource: impl Into<Text>, message: impl Into<Text>) {
         // A certain drop decides the outcome, even after an earlier unknown:
         // the walk only goes on past an unknown when the later checks hold
         // whatever the unknown turns out to be.
@@ -431,26 +443,28 @@ impl Walker<'_> {
         if !self.detail {
             return;
         }
-        self.hop(resource, || message.clone(), true);
+        let (resource, message) = (resource.into(), message.into());
+        self.hop(&resource, || message.to_string(), true);
         self.leg.reasons.push(Reason {
             code,
-            resource: Some(resource.to_string()),
+            resource: Some(resource),
             message,
             direction: self.dir,
         });
     }
 
-    fn unknown(&mut self, code: &'static str, resource: &str, message: String) {
+    fn unknown(&mut self, code: &'static str, resource: impl Into<Text>, message: impl Into<Text>) {
         if self.leg.outcome != Outcome::Dropped {
             self.leg.outcome = Outcome::Unknown;
         }
         if !self.detail {
             return;
         }
-        self.hop(resource, || message.clone(), true);
+        let (resource, message) = (resource.into(), message.into());
+        self.hop(&resource, || message.to_string(), true);
         self.leg.reasons.push(Reason {
             code,
-            resource: Some(resource.to_string()),
+            resource: Some(resource),
             message,
             direction: self.dir,
         });
@@ -477,32 +491,45 @@ impl Walker<'_> {
         others.next().is_none().then_some(first)
     }
 
-    fn range(&self) -> String {
+    /// "`route` sends `range` ...": how a route's decision is said.
+    fn sends(&self, route: &str, range: &Text, rest: impl FnOnce() -> String) -> Text {
         if !self.detail {
-            return String::new();
+            return Text::new();
         }
-        if let Goal::Service(s) = self.goal {
-            return format!("traffic to {}", s.name);
+        text![route, " sends ", range, rest()]
+    }
+
+    /// The destination addresses the walk stands for, as a reason names
+    /// them.
+    fn range(&self) -> Text {
+        if !self.detail {
+            return Text::new();
         }
-        if let Goal::OnPrem(o) = self.goal {
-            return format!(
-                "traffic to {} ({})",
-                o.range, self.model.on_prem[o.net].address
-            );
-        }
+        let to = match self.goal {
+            Goal::Subnet(to) => to,
+            Goal::Service(s) => return format!("traffic to {}", s.name).into(),
+            Goal::OnPrem(o) => {
+                return format!(
+                    "traffic to {} ({})",
+                    o.range, self.model.on_prem[o.net].address
+                )
+                .into()
+            }
+        };
         match self.leg.dst_valid.intersect(&self.dst_bound) {
-            Some(iv) => iv.describe(self.family),
-            None => Prefix::fmt_addr(self.family, self.dst),
+            Some(iv) => self.model.range_text(self.family, iv, Some(to)),
+            None => Prefix::fmt_addr(self.family, self.dst).into(),
         }
     }
 
-    fn src_range(&self) -> String {
+    /// The source addresses the walk stands for, likewise.
+    fn src_range(&self) -> Text {
         if !self.detail {
-            return String::new();
+            return Text::new();
         }
         match self.leg.src_valid.intersect(&self.src_bound) {
-            Some(iv) => iv.describe(self.family),
-            None => Prefix::fmt_addr(self.family, self.src),
+            Some(iv) => self.model.range_text(self.family, iv, self.origin),
+            None => Prefix::fmt_addr(self.family, self.src).into(),
         }
     }
 
@@ -538,15 +565,15 @@ impl Walker<'_> {
         let here = &m.vpcs[vpc].address;
         let there = dst_vpc.map_or("another VPC".to_string(), |v| m.vpcs[v].address.clone());
         let what = match self.goal {
-            Goal::Subnet(to) => format!("{} is in {there}", m.subnets[to].address),
+            Goal::Subnet(to) => text![m.subnet_text(to), " is in ", there],
             Goal::Service(_) => "the service is not there".into(),
             Goal::OnPrem(_) => "the on-premises network is not there".into(),
         };
         self.drop_(
             codes::VPC_LOCAL_ROUTE_CIDR_RESTRICTION,
             table,
-            say!(self,
-                "{range} lies inside {here}'s own CIDR block, so the local route keeps the traffic in {here}; {what}"
+            tell!(self,
+                range, format!(" lies inside {here}'s own CIDR block, so the local route keeps the traffic in {here}; "), what
             ),
         );
     }
@@ -555,8 +582,8 @@ impl Walker<'_> {
         let m = self.model;
         let src_subnet = &m.subnets[from];
         let Some(mut vpc) = src_subnet.vpc.index() else {
-            let why = link_reason(&src_subnet.vpc, &src_subnet.address, "VPC");
-            self.unknown(codes::UNRESOLVED_REFERENCE, &src_subnet.address, why);
+            let why = m.subnet_link_text(from, SubnetPart::Vpc, "VPC");
+            self.unknown(codes::UNRESOLVED_REFERENCE, m.subnet_text(from), why);
             return;
         };
         let dst_vpc = match self.goal {
@@ -571,10 +598,9 @@ impl Walker<'_> {
             self.leg.passed.push(at);
             let t = match table_link {
                 Link::To(t) => t,
-                other => {
-                    let who = &m.subnets[at].address;
-                    let why = link_reason(&other, who, "route table");
-                    self.unknown(codes::UNRESOLVED_REFERENCE, who, why);
+                _ => {
+                    let why = m.subnet_link_text(at, SubnetPart::RouteTable, "route table");
+                    self.unknown(codes::UNRESOLVED_REFERENCE, m.subnet_text(at), why);
                     return;
                 }
             };
@@ -609,7 +635,7 @@ impl Walker<'_> {
                 self.drop_(
                     codes::NO_ROUTE_TO_DESTINATION,
                     &table.address,
-                    say!(self, "{} has no route that matches {range}", table.address),
+                    tell!(self, &table.address, " has no route that matches ", range),
                 );
                 return;
             };
@@ -657,12 +683,11 @@ impl Walker<'_> {
                             // The local route keeps the traffic in this VPC,
                             // and which VPC the destination is in is not
                             // known: it may well be this one.
-                            if let Link::Unresolved(why) = &m.subnets[to].vpc {
-                                let why = why.clone();
+                            if let Link::Unresolved(_) = &m.subnets[to].vpc {
                                 self.unknown(
                                     codes::UNRESOLVED_REFERENCE,
-                                    &m.subnets[to].address,
-                                    why,
+                                    m.subnet_text(to),
+                                    m.subnet_link_text(to, SubnetPart::Vpc, "VPC"),
                                 );
                             } else {
                                 self.local_elsewhere(vpc, &table.address, None);
@@ -677,7 +702,12 @@ impl Walker<'_> {
                     self.drop_(
                         codes::BAD_STATE_ROUTE,
                         &route.resource,
-                        say!(self, "the route for {range} is a blackhole: {why}"),
+                        tell!(
+                            self,
+                            "the route for ",
+                            range,
+                            format!(" is a blackhole: {why}")
+                        ),
                     );
                     return;
                 }
@@ -706,11 +736,12 @@ impl Walker<'_> {
                                 self.unknown(
                                     codes::EXTERNAL_RESOURCE,
                                     &route.resource,
-                                    say!(self,
-                                        "{} sends {range} to {} {label}, whose subnet is not in the input",
-                                        route.resource,
-                                        kind.describe()
-                                    ),
+                                    self.sends(&route.resource, &range, || {
+                                        format!(
+                                            " to {} {label}, whose subnet is not in the input",
+                                            kind.describe()
+                                        )
+                                    }),
                                 );
                                 return;
                             };
@@ -776,11 +807,12 @@ impl Walker<'_> {
                             self.unknown(
                                 codes::UNSUPPORTED_HOP,
                                 &route.resource,
-                                say!(self,
-                                    "{} sends {range} to {} {label}, which tfreach does not model yet",
-                                    route.resource,
-                                    kind.describe()
-                                ),
+                                self.sends(&route.resource, &range, || {
+                                    format!(
+                                        " to {} {label}, which tfreach does not model yet",
+                                        kind.describe()
+                                    )
+                                }),
                             );
                             return;
                         }
@@ -793,11 +825,12 @@ impl Walker<'_> {
                             self.drop_(
                                 codes::CANNOT_ROUTE,
                                 &route.resource,
-                                say!(self,
-                                    "{} sends {range} to {} {label}, which does not deliver to {whom}",
-                                    route.resource,
-                                    kind.describe()
-                                ),
+                                self.sends(&route.resource, &range, || {
+                                    format!(
+                                        " to {} {label}, which does not deliver to {whom}",
+                                        kind.describe()
+                                    )
+                                }),
                             );
                             return;
                         }
@@ -805,10 +838,9 @@ impl Walker<'_> {
                 }
             }
         }
-        let addr = m.subnets[at].address.clone();
         self.drop_(
             codes::ROUTING_LOOP,
-            &addr,
+            m.subnet_text(at),
             say!(self, "the traffic passes more than {MAX_HOPS} route tables"),
         );
     }

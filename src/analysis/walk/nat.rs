@@ -112,11 +112,14 @@ fn towards_nat(
         leg.outcome = Outcome::Unknown;
         leg.reasons.push(Reason {
             code: codes::UNKNOWN_CIDR,
-            resource: Some(gw.address.clone()),
-            message: format!(
-                "{} has no block of this family, so the address of {} is not known",
-                sub.address, gw.address
-            ),
+            resource: Some(Text::from(gw.address.clone())),
+            message: text![
+                model.subnet_text(nat.subnet),
+                format!(
+                    " has no block of this family, so the address of {} is not known",
+                    gw.address
+                )
+            ],
             direction: p.dir,
         });
         return leg;
@@ -150,19 +153,21 @@ fn towards_nat(
     }
     leg.outcome = Outcome::Unknown;
     let message = if agree {
-        format!(
-            "the routes and network ACLs split {} into more than {MAX_NAT_RANGES} ranges, and which address {} gets is not known until apply (setting its private_ip settles it)",
-            sub.address, gw.address
-        )
+        text![
+            "the routes and network ACLs split ",
+            model.subnet_text(nat.subnet),
+            format!(" into more than {MAX_NAT_RANGES} ranges, and which address {} gets is not known until apply (setting its private_ip settles it)", gw.address)
+        ]
     } else {
-        format!(
-            "the replies reach some addresses of {} and not others, and which one {} gets is not known until apply (setting its private_ip settles it)",
-            sub.address, gw.address
-        )
+        text![
+            "the replies reach some addresses of ",
+            model.subnet_text(nat.subnet),
+            format!(" and not others, and which one {} gets is not known until apply (setting its private_ip settles it)", gw.address)
+        ]
     };
     leg.reasons.push(Reason {
         code: codes::UNRESOLVED_REFERENCE,
-        resource: Some(gw.address.clone()),
+        resource: Some(Text::from(gw.address.clone())),
         message,
         direction: p.dir,
     });
@@ -207,7 +212,7 @@ impl Walker<'_> {
             self.drop_(
                 codes::REPLY_SOURCE_TRANSLATED,
                 route,
-                say!(self, "{route} sends the replies from {range} through NAT gateway {label}, which the connection did not pass: it rewrites their source to its own address, so they no longer match the connection"),
+                tell!(self, route, " sends the replies from ", range, format!(" through NAT gateway {label}, which the connection did not pass: it rewrites their source to its own address, so they no longer match the connection")),
             );
             // Walked on, to report what else stops them.
         }

@@ -11,9 +11,9 @@ impl Walker<'_> {
         let a = match &sub.network_acl {
             Link::None => return true, // the default ACL: allows everything
             Link::To(a) => *a,
-            other => {
-                let why = link_reason(other, &sub.address, "network ACL");
-                self.unknown(codes::UNRESOLVED_REFERENCE, &sub.address, why);
+            _ => {
+                let why = m.subnet_link_text(subnet, SubnetPart::NetworkAcl, "network ACL");
+                self.unknown(codes::UNRESOLVED_REFERENCE, m.subnet_text(subnet), why);
                 return true;
             }
         };
@@ -49,7 +49,7 @@ impl Walker<'_> {
                     self.unknown(
                         codes::SUBNET_ACL_RESTRICTION,
                         &acl.address,
-                        say!(self, "{} treats addresses of {} differently, and which one the NAT gateway uses is not known until apply", acl.address, m.subnets[self.natted.unwrap_or(subnet)].address),
+                        tell!(self, &acl.address, " treats addresses of ", m.subnet_text(self.natted.unwrap_or(subnet)), " differently, and which one the NAT gateway uses is not known until apply"),
                     );
                 }
             }
@@ -85,24 +85,29 @@ impl Walker<'_> {
             let range = self.range();
             let what = self.flows().describe_within(&self.universe(), 4);
             let source = match (egress, nat) {
-                (true, _) => format!("to {range}{ctx}"),
-                (false, None) => format!("from {}{ctx}", self.src_range()),
-                (false, Some(_)) => format!("from the NAT gateway's address{ctx}"),
+                (true, _) => text!["to ", range, ctx],
+                (false, None) => text!["from ", self.src_range(), ctx],
+                (false, Some(_)) => text![format!("from the NAT gateway's address{ctx}")],
             };
             let msg = match &partial {
-                Some(some) => say!(self,
-                    "{} lets replies {rel} {} {source} through on {} only: replies go to the client's ephemeral port (1024-65535), so clients that pick another port get none ({way} {} denies the rest)",
-                    acl.address,
-                    sub.address,
-                    some.describe(4),
-                    describe_denials(&d.denied_by)
-                ),
-                None => say!(self,
-                    "{} denies {what} {rel} {} {source}; {way} {} decides",
-                    acl.address,
-                    sub.address,
-                    describe_denials(&d.denied_by)
-                ),
+                Some(some) => text![
+                    format!("{} lets replies {rel} ", acl.address),
+                    m.subnet_text(subnet),
+                    " ",
+                    source,
+                    format!(
+                        " through on {} only: replies go to the client's ephemeral port (1024-65535), so clients that pick another port get none ({way} {} denies the rest)",
+                        some.describe(4),
+                        describe_denials(&d.denied_by)
+                    )
+                ],
+                None => text![
+                    format!("{} denies {what} {rel} ", acl.address),
+                    m.subnet_text(subnet),
+                    " ",
+                    source,
+                    format!("; {way} {} decides", describe_denials(&d.denied_by))
+                ],
             };
             self.drop_(codes::SUBNET_ACL_RESTRICTION, &acl.address, msg);
             return false;

@@ -383,11 +383,14 @@ impl Walker<'_> {
             self.drop_(
                 codes::ONPREM_PREFIX_NOT_ADVERTISED,
                 &net.address,
-                say!(
+                tell!(
                     self,
-                    "{} does not advertise {range} to on-premises: no allowed prefix covers {}",
-                    net.address,
-                    vpc_block.map_or_else(|| "it".to_string(), |b| b.to_string())
+                    format!("{} does not advertise ", net.address),
+                    range,
+                    format!(
+                        " to on-premises: no allowed prefix covers {}",
+                        vpc_block.map_or_else(|| "it".to_string(), |b| b.to_string())
+                    )
                 ),
             );
         }
@@ -401,8 +404,13 @@ impl Walker<'_> {
         self.read_goal(GoalUse::More);
         match (&gw.vpc, &sub.vpc) {
             (Link::To(a), Link::To(b)) if a == b => {}
-            (Link::Unresolved(why), _) | (_, Link::Unresolved(why)) => {
+            (Link::Unresolved(why), _) => {
                 let why = why.clone();
+                self.unknown(codes::UNRESOLVED_REFERENCE, &gw.address, why);
+                return;
+            }
+            (_, Link::Unresolved(_)) => {
+                let why = m.subnet_link_text(to, SubnetPart::Vpc, "VPC");
                 self.unknown(codes::UNRESOLVED_REFERENCE, &gw.address, why);
                 return;
             }
@@ -414,12 +422,14 @@ impl Walker<'_> {
                 self.drop_(
                     codes::ONPREM_GATEWAY_NOT_IN_VPC,
                     &gw.address,
-                    say!(
+                    tell!(
                         self,
-                        "{} comes in through {}, which {there}; {} is not in that VPC",
-                        m.on_prem[n].address,
-                        gw.address,
-                        sub.address
+                        format!(
+                            "{} comes in through {}, which {there}; ",
+                            m.on_prem[n].address, gw.address
+                        ),
+                        m.subnet_text(to),
+                        " is not in that VPC"
                     ),
                 );
                 return;
@@ -511,7 +521,7 @@ pub fn arrive_from_onprem(
             },
             |r| r.prefix.interval(),
         );
-    let mut w = Walker::new(model, Goal::Subnet(to), p, detail, here);
+    let mut w = Walker::new(model, Goal::Subnet(to), p, detail, here, None);
     let name = &model.on_prem[n].address;
     w.hop(
         name,

@@ -14,7 +14,9 @@ impl Walker<'_> {
                 self.unknown(
                     codes::EXTERNAL_RESOURCE,
                     route,
-                    say!(self, "{route} sends {range} to peering connection {id}, which is not in the input"),
+                    self.sends(route, &range, || {
+                        format!(" to peering connection {id}, which is not in the input")
+                    }),
                 );
                 return;
             }
@@ -129,26 +131,31 @@ impl Walker<'_> {
                     .map(|v| m.vpcs[v].address.clone());
                 let why = match (owner, self.goal) {
                     (_, Goal::Service(s)) => format!(
-                        "{} is not in {}; a peering carries no traffic to the peer's gateways or endpoints (no edge-to-edge routing), so {} is not reached this way",
-                        range, peer.address, s.name
+                        " is not in {}; a peering carries no traffic to the peer's gateways or endpoints (no edge-to-edge routing), so {} is not reached this way",
+                        peer.address, s.name
                     ),
                     (_, Goal::OnPrem(o)) => format!(
-                        "{} is not in {}; a peering carries no traffic to the peer's VPN or Direct Connect gateways (no edge-to-edge routing), so {} is not reached this way",
-                        range, peer.address, m.on_prem[o.net].address
+                        " is not in {}; a peering carries no traffic to the peer's VPN or Direct Connect gateways (no edge-to-edge routing), so {} is not reached this way",
+                        peer.address, m.on_prem[o.net].address
                     ),
                     (Some(o), _) => format!(
-                        "{range} belongs to {o}, not to {}; peering is not transitive, so {} does not carry it on",
+                        " belongs to {o}, not to {}; peering is not transitive, so {} does not carry it on",
                         peer.address, p.address
                     ),
                     (None, _) => format!(
-                        "{range} is outside {}'s CIDR blocks, and {} carries only traffic addressed to its peer VPC",
+                        " is outside {}'s CIDR blocks, and {} carries only traffic addressed to its peer VPC",
                         peer.address, p.address
                     ),
                 };
                 self.drop_(
                     codes::PCX_REQUIRES_ADDRESS_IN_VPC_CIDR,
                     route,
-                    say!(self, "{route} sends traffic into {}: {why}", p.address),
+                    tell!(
+                        self,
+                        format!("{route} sends traffic into {}: ", p.address),
+                        range,
+                        why
+                    ),
                 );
                 return;
             }
@@ -172,11 +179,12 @@ impl Walker<'_> {
             self.drop_(
                 codes::NO_SUBNET_AT_DESTINATION,
                 &p.address,
-                say!(
+                tell!(
                     self,
-                    "{range} arrives in {}, but {} is not there (overlapping CIDR blocks)",
-                    peer.address,
-                    dst_subnet.address
+                    range,
+                    format!(" arrives in {}, but ", peer.address),
+                    m.subnet_text(to),
+                    " is not there (overlapping CIDR blocks)"
                 ),
             );
         }

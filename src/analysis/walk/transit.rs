@@ -28,10 +28,9 @@ impl Walker<'_> {
             self.unknown(
                 codes::EXTERNAL_RESOURCE,
                 route,
-                say!(
-                    self,
-                    "{route} sends {range} to transit gateway {label}, which is not in the input"
-                ),
+                self.sends(route, &range, || {
+                    format!(" to transit gateway {label}, which is not in the input")
+                }),
             );
             return Next::Stop;
         };
@@ -58,7 +57,12 @@ impl Walker<'_> {
                 None => self.drop_(
                     codes::BAD_STATE_ROUTE,
                     route,
-                    say!(self, "{route} sends {range} to {}, but {} has no attachment to it: the route is a blackhole", tgw.address, m.vpcs[vpc].address),
+                    self.sends(route, &range, || {
+                        format!(
+                            " to {}, but {} has no attachment to it: the route is a blackhole",
+                            tgw.address, m.vpcs[vpc].address
+                        )
+                    }),
                 ),
             }
             return Next::Stop;
@@ -72,8 +76,8 @@ impl Walker<'_> {
         let Some(zone) = zone_of(here) else {
             self.unknown(
                 codes::UNKNOWN_AVAILABILITY_ZONE,
-                &here.address,
-                say!(self, "the Availability Zone of {} is not known until apply, and {} carries traffic only from zones where it has a subnet", here.address, att.address),
+                m.subnet_text(at),
+                tell!(self, "the Availability Zone of ", m.subnet_text(at), format!(" is not known until apply, and {} carries traffic only from zones where it has a subnet", att.address)),
             );
             return Next::Stop;
         };
@@ -114,11 +118,11 @@ impl Walker<'_> {
             self.drop_(
                 codes::TGW_ROUTE_AZ_RESTRICTION,
                 &att.address,
-                say!(self,
-                    "{} is in {zone}, where {} has no subnet (it has {}): a transit gateway only takes traffic from zones its VPC attachment is in",
-                    here.address,
+                tell!(self,
+                    m.subnet_text(at),
+                    format!(" is in {zone}, where {} has no subnet (it has {}): a transit gateway only takes traffic from zones its VPC attachment is in",
                     att.address,
-                    if zones.is_empty() { "none".to_string() } else { zones.join(", ") }
+                    if zones.is_empty() { "none".to_string() } else { zones.join(", ") })
                 ),
             );
             return Next::Stop;
@@ -213,11 +217,13 @@ impl Walker<'_> {
                 self.drop_(
                     codes::TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT,
                     &table.address,
-                    say!(
+                    tell!(
                         self,
-                        "{} (associated with {}) has no route that matches {range}",
-                        table.address,
-                        ingress_att.address
+                        format!(
+                            "{} (associated with {}) has no route that matches ",
+                            table.address, ingress_att.address
+                        ),
+                        range
                     ),
                 );
                 return Next::Stop;
@@ -237,7 +243,16 @@ impl Walker<'_> {
                     self.drop_(
                         codes::TGW_RTB_BAD_STATE_ROUTE,
                         &r.resource,
-                        say!(self, "{} matches {range} with blackhole route {dest} ({}): the transit gateway drops it", table.address, r.resource),
+                        tell!(
+                            self,
+                            &table.address,
+                            " matches ",
+                            range,
+                            format!(
+                                " with blackhole route {dest} ({}): the transit gateway drops it",
+                                r.resource
+                            )
+                        ),
                     );
                     return Next::Stop;
                 }
@@ -287,14 +302,26 @@ impl Walker<'_> {
                                 return Next::Stop;
                             }
                             let whom = match self.goal {
-                                Goal::Subnet(to) => m.subnets[to].address.clone(),
-                                Goal::Service(s) => s.name.to_string(),
-                                Goal::OnPrem(o) => m.on_prem[o.net].address.clone(),
+                                Goal::Subnet(to) => m.subnet_text(to),
+                                Goal::Service(s) => s.name.into(),
+                                Goal::OnPrem(o) => (&m.on_prem[o.net].address).into(),
                             };
                             self.drop_(
                                 codes::CANNOT_ROUTE,
                                 &r.resource,
-                                say!(self, "{} sends {range} to {} {}, which leaves AWS; {whom} is not there", table.address, out.kind.describe(), out.address),
+                                tell!(
+                                    self,
+                                    &table.address,
+                                    " sends ",
+                                    range,
+                                    format!(
+                                        " to {} {}, which leaves AWS; ",
+                                        out.kind.describe(),
+                                        out.address
+                                    ),
+                                    whom,
+                                    " is not there"
+                                ),
                             );
                             return Next::Stop;
                         }
