@@ -83,7 +83,7 @@ fn load(file: &str, views: ingest::Views) -> Result<Document, Fatal> {
 
 /// The documents a command reads, each with its file and label.
 struct Loaded {
-    docs: Vec<(Document, String, String)>,
+    docs: Vec<commands::Owned>,
 }
 
 impl Loaded {
@@ -92,17 +92,14 @@ impl Loaded {
         let labels = labels(inputs)?;
         let mut docs = Vec::with_capacity(inputs.files.len());
         for (file, label) in inputs.files.iter().zip(labels) {
-            docs.push((load(file, views)?, file.clone(), label));
+            docs.push(commands::Owned::labelled(load(file, views)?, file, label));
         }
         Ok(Loaded { docs })
     }
 
-    /// The documents as a command takes them.
+    /// The documents as a command reads them.
     fn inputs(&self) -> Vec<commands::Input<'_>> {
-        self.docs
-            .iter()
-            .map(|(doc, file, label)| commands::Input::labelled(doc, file, label))
-            .collect()
+        self.docs.iter().map(commands::Owned::input).collect()
     }
 }
 
@@ -393,7 +390,7 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         // (for measuring and checking what sharing them saves).
         each_vpc: std::env::var_os("TFREACH_EACH_VPC").is_some(),
     };
-    let done = commands::analyze(&docs.inputs(), &opts, &mut phases(&progress))?;
+    let done = commands::analyze(docs.docs, &opts, &mut phases(&progress))?;
     progress.phase("writing the report");
     progress.clear();
     let (input, analysis) = (&done.input, &done.analysis);
@@ -408,7 +405,7 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     drop(progress);
     // The process ends here: freeing a large model piece by piece would
     // only cost time.
-    std::mem::forget((docs, done));
+    std::mem::forget(done);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -492,7 +489,7 @@ fn matrix(m: MatrixArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         on_prem: on_prem(&m.inputs)?,
         format: &format,
     };
-    let done = commands::matrix(&docs.inputs(), &opts, &mut phases(&progress))?;
+    let done = commands::matrix(docs.docs, &opts, &mut phases(&progress))?;
     let pairs = done.pairs();
     let md = report::doc::MatrixDoc {
         input: &done.input,
@@ -748,7 +745,7 @@ fn check(c: CheckArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
     let inputs = docs.inputs();
     let baseline = match &c.baseline {
         Some(value) => {
-            let labels: Vec<String> = docs.docs.iter().map(|(_, _, l)| l.clone()).collect();
+            let labels: Vec<String> = docs.docs.iter().map(|o| o.label.clone()).collect();
             let (file, replaces) = baseline_of(value, &labels);
             Some((load(&file, ingest::Views::Both)?, file, replaces))
         }

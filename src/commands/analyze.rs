@@ -7,7 +7,7 @@ use crate::report::doc::VpcMatrix;
 use crate::report::table::Overview;
 use crate::report::InputInfo;
 
-use super::{Input, Pairs, Phase};
+use super::{Input, Owned, Pairs, Phase};
 
 /// The most pairs the table lists one by one unless `--pairs` asks: past
 /// it, a table is too long to read and too large to hold, and VPC pairs are
@@ -87,12 +87,20 @@ impl Analyzed {
 /// Builds the model of one view of the documents (one, or several read as
 /// one estate) and analyses it, keeping the pairs as `opts.listing` says.
 pub fn analyze(
-    inputs: &[Input],
+    docs: Vec<Owned>,
     opts: &AnalyzeOptions,
     progress: &mut dyn FnMut(Phase),
 ) -> Result<Analyzed, super::Error> {
     progress(Phase::Model);
-    let built = super::build(inputs, opts.view, &opts.on_prem)?;
+    let (input, built) = {
+        let inputs: Vec<Input> = docs.iter().map(Owned::input).collect();
+        (
+            super::input_info(&inputs, opts.view),
+            super::build(&inputs, opts.view, &opts.on_prem)?,
+        )
+    };
+    // Nothing past the model reads the documents.
+    drop(docs);
     progress(Phase::Analysis {
         subnets: built.model.subnets.len(),
     });
@@ -103,7 +111,7 @@ pub fn analyze(
         each_vpc: opts.each_vpc,
     };
     let mut analysed = Analyzed {
-        input: super::input_info(inputs, opts.view),
+        input,
         analysis: analysis::analyze(&built.model, built.findings, &holding),
         model: built.model,
         filter: opts.pairs.unwrap_or_default(),

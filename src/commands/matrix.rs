@@ -7,7 +7,7 @@ use crate::model::{Flow, Model};
 use crate::report::html::{MAX_EXPLAINED, MAX_SUBNETS};
 use crate::report::InputInfo;
 
-use super::{shown_all, Error, Input, Pairs, Phase};
+use super::{shown_all, Error, Input, Owned, Pairs, Phase};
 
 /// The most pairs a matrix laid out as a grid of subnets holds; past it
 /// the grid is unreadable and too large to hold.
@@ -77,12 +77,18 @@ impl Matrix {
 /// layout asked: a grid of subnets holds its pairs (and, on the
 /// HTML page, their paths), and is refused past [`GRID_PAIRS`] pairs.
 pub fn matrix(
-    inputs: &[Input],
+    docs: Vec<Owned>,
     opts: &MatrixOptions,
     progress: &mut dyn FnMut(Phase),
 ) -> Result<Matrix, Error> {
     progress(Phase::Model);
-    let built = super::build(inputs, opts.view, &opts.on_prem)?;
+    let inputs: Vec<Input> = docs.iter().map(Owned::input).collect();
+    let built = super::build(&inputs, opts.view, &opts.on_prem)?;
+    let input = super::input_info(&inputs, opts.view);
+    let file = shown_all(&inputs);
+    // Nothing past the model reads the documents.
+    drop(inputs);
+    drop(docs);
     let n = built.model.subnets.len();
     let grid = !opts.by_vpc
         && match opts.layout {
@@ -93,7 +99,7 @@ pub fn matrix(
     let pairs = (n as u64) * (n as u64).saturating_sub(1);
     if grid && pairs > GRID_PAIRS {
         return Err(Error::GridTooLarge {
-            file: shown_all(inputs),
+            file,
             subnets: n as u64,
             pairs,
             format: opts.format.to_string(),
@@ -120,7 +126,7 @@ pub fn matrix(
             .collect()
     });
     Ok(Matrix {
-        input: super::input_info(inputs, opts.view),
+        input,
         model: built.model,
         analysis,
         traces,

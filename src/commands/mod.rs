@@ -149,6 +149,38 @@ impl<'a> Input<'a> {
     }
 }
 
+/// A document a command takes to keep, with its file and label. A command
+/// that takes these ([`analyze`]) frees the raw resources and the
+/// configuration once the model is built, so that the analysis reuses their
+/// memory instead of adding to it.
+#[derive(Debug)]
+pub struct Owned {
+    pub doc: Document,
+    pub file: String,
+    pub label: String,
+}
+
+impl Owned {
+    /// A document read alone.
+    pub fn new(doc: Document, file: impl Into<String>) -> Self {
+        Owned::labelled(doc, file, "")
+    }
+
+    /// A document of an estate, named by its label.
+    pub fn labelled(doc: Document, file: impl Into<String>, label: impl Into<String>) -> Self {
+        Owned {
+            doc,
+            file: file.into(),
+            label: label.into(),
+        }
+    }
+
+    /// The document as commands read it.
+    pub fn input(&self) -> Input<'_> {
+        Input::labelled(&self.doc, &self.file, &self.label)
+    }
+}
+
 /// The ranges the user names for on-premises networks whose routes the
 /// input does not hold: the network's address and its blocks
 /// (`--on-prem NAME=CIDR,...`, read by `model::onprem::parse_named`).

@@ -16,21 +16,21 @@ use tfreach::report::PairSource;
 use crate::support::{document, root};
 
 /// Every rule fixture's document and the README's example, parsed.
-fn documents() -> Vec<(String, Document)> {
+/// Every rule fixture's document and the example plan, by path.
+fn paths() -> Vec<String> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/rules"))
         .unwrap()
         .map(|e| document(&e.unwrap().path()))
         .collect();
     paths.push(root().join("fixtures/example/plan.json"));
     paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let name = p.display().to_string();
-            let doc = tfreach::ingest::parse(&std::fs::read(&p).unwrap(), &name).unwrap();
-            (name, doc)
-        })
-        .collect()
+    paths.iter().map(|p| p.display().to_string()).collect()
+}
+
+/// The document at `path`, read (again for a command that takes its
+/// documents).
+fn reparse(path: &str) -> Document {
+    tfreach::ingest::parse(&std::fs::read(path).unwrap(), path).unwrap()
 }
 
 fn pairs_of(source: &dyn PairSource) -> Vec<PairResult> {
@@ -57,7 +57,7 @@ fn verdicts_of(source: &dyn PairSource) -> Vec<(usize, usize, Verdict)> {
 
 #[test]
 fn streamed_pairs_equal_held_ones_for_every_pairs_filter() {
-    for (name, doc) in documents() {
+    for name in paths() {
         for filter in [PairsFilter::All, PairsFilter::Failing, PairsFilter::None] {
             let run = |listing| {
                 let opts = AnalyzeOptions {
@@ -68,7 +68,8 @@ fn streamed_pairs_equal_held_ones_for_every_pairs_filter() {
                     on_prem: Vec::new(),
                     each_vpc: false,
                 };
-                commands::analyze(&[Input::new(&doc, &name)], &opts, &mut |_| {}).unwrap()
+                let owned = commands::Owned::new(reparse(&name), name.clone());
+                commands::analyze(vec![owned], &opts, &mut |_| {}).unwrap()
             };
             let (held, streamed) = (run(Listing::Held), run(Listing::Streamed));
             assert!(matches!(held.pairs(), Pairs::Held(_)), "{name}");
@@ -95,7 +96,7 @@ fn streamed_pairs_equal_held_ones_for_every_pairs_filter() {
 
 #[test]
 fn the_html_page_gets_each_pairs_path_and_a_stream_holds_no_pair() {
-    for (name, doc) in documents() {
+    for name in paths() {
         let run = |layout, by_vpc| {
             let opts = MatrixOptions {
                 view: View::Planned,
@@ -105,7 +106,8 @@ fn the_html_page_gets_each_pairs_path_and_a_stream_holds_no_pair() {
                 format: "html",
                 on_prem: Vec::new(),
             };
-            commands::matrix(&[Input::new(&doc, &name)], &opts, &mut |_| {}).unwrap()
+            let owned = commands::Owned::new(reparse(&name), name.clone());
+            commands::matrix(vec![owned], &opts, &mut |_| {}).unwrap()
         };
         let page = run(Layout::Page, false);
         let traces = page.traces.as_ref().expect("a small page embeds paths");
