@@ -8,6 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use std::sync::OnceLock;
+
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::address::{
@@ -20,129 +23,165 @@ use super::{InstanceIndex, RawResource};
 /// a loop.
 const MAX_DEPTH: usize = 32;
 
+/// An expression of the configuration, kept as its JSON text and decoded
+/// the first time it is read. Most expressions of a plan whose IDs are known
+/// are never read, and decoding all of them was a large part of reading a
+/// plan and of its memory.
+#[derive(Debug, Default, Clone)]
+struct Expr {
+    text: Option<Box<RawValue>>,
+    value: OnceLock<Value>,
+}
+
+impl Expr {
+    fn new(raw: Option<&RawValue>) -> Expr {
+        Expr {
+            text: raw.map(RawValue::to_owned),
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The decoded expression (`null` where the block has none). The text
+    /// was checked as JSON when the configuration was read, and its depth
+    /// with the whole document.
+    fn get(&self) -> &Value {
+        self.value.get_or_init(|| {
+            self.text
+                .as_ref()
+                .and_then(|t| serde_json::from_str(t.get()).ok())
+                .unwrap_or(Value::Null)
+        })
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 struct ResourceCfg {
-    expressions: Value,
-    iter_expr: Value,
+    expressions: Expr,
+    iter_expr: Expr,
     provider_key: Option<String>,
 }
 
 #[derive(Debug, Default, Clone)]
 struct CallCfg {
-    expressions: Value,
-    iter_expr: Value,
+    expressions: Expr,
+    iter_expr: Expr,
 }
 
 #[derive(Debug, Default, Clone)]
 struct ModuleCfg {
     resources: HashMap<String, ResourceCfg>,
-    outputs: HashMap<String, Value>,
+    outputs: HashMap<String, Expr>,
     calls: HashMap<String, CallCfg>,
     defaults: HashMap<String, Value>,
 }
 
-/// The configuration, indexed by static module path (`module.a.module.b`).
 #[derive(Debug, Default, Clone)]
 pub struct Config {
     modules: HashMap<String, ModuleCfg>,
     provider_region: HashMap<String, Value>,
-    /// Each provider configuration's expressions, by key (`aws`, `aws.east`).
     providers: HashMap<String, Value>,
 }
 
-/// What a reference led to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
-    /// A resource instance of the view (its index in the view's list).
     Instance(usize),
-    /// A literal string (an ID given as a variable or constant).
     Literal(String),
-    /// A resource instance picked by matching instance keys where the
-    /// configuration computes the key through a value the plan does not
-    /// record: an assumption, with the reason it was made.
     Aligned(usize, String),
 }
 
+/// The members of a JSON object, each as its text (none when it is not an
+/// object: a part of the block tfreach does not understand is passed over,
+/// as it always was).
+fn members(raw: Option<&RawValue>) -> HashMap<String, &RawValue> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+        .unwrap_or_default()
+}
+
+/// The elements of a JSON array, likewise.
+fn elements(raw: Option<&RawValue>) -> Vec<&RawValue> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+        .unwrap_or_default()
+}
+
+fn string(raw: Option<&RawValue>) -> Option<String> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+}
+
+fn value(raw: Option<&RawValue>) -> Option<Value> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+}
+
+/// A block's `for_each` expression, else its `count` expression.
+fn iteration(block: &HashMap<String, &RawValue>) -> Expr {
+    Expr::new(
+        block
+            .get("for_each_expression")
+            .or_else(|| block.get("count_expression"))
+            .copied(),
+    )
+}
+
 impl Config {
-    /// The index of a plan's `configuration` block, which it takes apart
-    /// (the expressions are moved into the index, never copied).
-    pub fn from_json(mut v: Value) -> Config {
+    /// The index of a plan's `configuration` block, from its JSON text:
+    /// modules by static path, with their resources, outputs, variable
+    /// defaults and calls; expressions stay text until they are read.
+    pub fn from_json(raw: &RawValue) -> Config {
         let mut cfg = Config::default();
-        // Moves the value at `key` out of `x` (null when absent).
-        fn take(x: &mut Value, key: &str) -> Value {
-            x.get_mut(key).map(Value::take).unwrap_or(Value::Null)
-        }
-        // A block's `for_each_expression`, else its `count_expression`.
-        fn iteration(x: &mut Value) -> Value {
-            match x.get_mut("for_each_expression") {
-                Some(e) => e.take(),
-                None => take(x, "count_expression"),
-            }
-        }
-        fn object(x: &mut Value, key: &str) -> serde_json::Map<String, Value> {
-            match take(x, key) {
-                Value::Object(o) => o,
-                _ => serde_json::Map::new(),
-            }
-        }
-        if let Some(root) = v.get_mut("root_module").map(Value::take) {
-            // Explicit stack: nesting comes from the input.
-            let mut stack = vec![(String::new(), root)];
-            while let Some((path, mut m)) = stack.pop() {
+        let top = members(Some(raw));
+        if let Some(root) = top.get("root_module") {
+            let mut stack = vec![(String::new(), *root)];
+            while let Some((path, m)) = stack.pop() {
+                let m = members(Some(m));
                 let mut mc = ModuleCfg::default();
-                if let Value::Array(rs) = take(&mut m, "resources") {
-                    for mut r in rs {
-                        let Some(addr) = r.get("address").and_then(Value::as_str) else {
-                            continue;
-                        };
-                        let addr = addr.to_string();
-                        let iter_expr = iteration(&mut r);
-                        let provider_key = r
-                            .get("provider_config_key")
-                            .and_then(Value::as_str)
-                            .map(str::to_string);
-                        mc.resources.insert(
-                            addr,
-                            ResourceCfg {
-                                expressions: take(&mut r, "expressions"),
-                                iter_expr,
-                                provider_key,
-                            },
-                        );
+                for r in elements(m.get("resources").copied()) {
+                    let r = members(Some(r));
+                    let Some(addr) = string(r.get("address").copied()) else {
+                        continue;
+                    };
+                    mc.resources.insert(
+                        addr,
+                        ResourceCfg {
+                            expressions: Expr::new(r.get("expressions").copied()),
+                            iter_expr: iteration(&r),
+                            provider_key: string(r.get("provider_config_key").copied()),
+                        },
+                    );
+                }
+                for (k, o) in members(m.get("outputs").copied()) {
+                    let o = members(Some(o));
+                    mc.outputs
+                        .insert(k, Expr::new(o.get("expression").copied()));
+                }
+                for (k, o) in members(m.get("variables").copied()) {
+                    let o = members(Some(o));
+                    if let Some(d) = o.get("default") {
+                        mc.defaults.insert(k, value(Some(d)).unwrap_or(Value::Null));
                     }
                 }
-                for (k, mut o) in object(&mut m, "outputs") {
-                    mc.outputs.insert(k, take(&mut o, "expression"));
-                }
-                for (k, mut o) in object(&mut m, "variables") {
-                    if let Some(d) = o.get_mut("default").map(Value::take) {
-                        mc.defaults.insert(k, d);
-                    }
-                }
-                for (name, mut c) in object(&mut m, "module_calls") {
-                    let iter_expr = iteration(&mut c);
-                    let child = c.get_mut("module").map(Value::take);
+                for (name, c) in members(m.get("module_calls").copied()) {
+                    let c = members(Some(c));
                     mc.calls.insert(
                         name.clone(),
                         CallCfg {
-                            expressions: take(&mut c, "expressions"),
-                            iter_expr,
+                            expressions: Expr::new(c.get("expressions").copied()),
+                            iter_expr: iteration(&c),
                         },
                     );
-                    if let Some(child) = child {
+                    if let Some(child) = c.get("module") {
                         let cp = if path.is_empty() {
                             format!("module.{name}")
                         } else {
                             format!("{path}.module.{name}")
                         };
-                        stack.push((cp, child));
+                        stack.push((cp, *child));
                     }
                 }
                 cfg.modules.insert(path, mc);
             }
         }
-        for (key, mut p) in object(&mut v, "provider_config") {
-            let expressions = take(&mut p, "expressions");
+        for (key, p) in members(top.get("provider_config").copied()) {
+            let p = members(Some(p));
+            let expressions = value(p.get("expressions").copied()).unwrap_or(Value::Null);
             if let Some(r) = expressions.get("region") {
                 cfg.provider_region.insert(key.clone(), r.clone());
             }
@@ -161,7 +200,7 @@ impl Config {
     /// Is the attribute set in the configuration at all?
     pub fn is_configured(&self, res: &RawResource, attr: &str) -> bool {
         self.resource_cfg(res)
-            .and_then(|(rc, _)| rc.expressions.get(attr))
+            .and_then(|(rc, _)| rc.expressions.get().get(attr))
             .is_some()
     }
 
@@ -171,7 +210,7 @@ impl Config {
         let Some((rc, _)) = self.resource_cfg(res) else {
             return false;
         };
-        let mut expr = &rc.expressions;
+        let mut expr = rc.expressions.get();
         for a in path {
             match step(expr, a) {
                 Some(e) => expr = e,
@@ -187,7 +226,7 @@ impl Config {
         let Some((rc, _)) = self.resource_cfg(res) else {
             return false;
         };
-        let mut expr = &rc.expressions;
+        let mut expr = rc.expressions.get();
         for a in attr {
             match step(expr, a) {
                 Some(e) => expr = e,
@@ -204,7 +243,7 @@ impl Config {
         let Some((rc, _)) = self.resource_cfg(res) else {
             return false;
         };
-        rc.expressions.get(attr).is_some_and(|e| {
+        rc.expressions.get().get(attr).is_some_and(|e| {
             refs_of(e)
                 .iter()
                 .any(|r| r == "count.index" || r == "each.key" || r.starts_with("each.value"))
@@ -321,7 +360,7 @@ impl Config {
         let (rc, steps) = self
             .resource_cfg(res)
             .ok_or_else(|| "the plan's configuration has no block for this resource".to_string())?;
-        let mut expr = &rc.expressions;
+        let mut expr = rc.expressions.get();
         for a in attr {
             expr = step(expr, a).ok_or_else(|| {
                 format!(
@@ -332,8 +371,8 @@ impl Config {
         }
         let ctx = Ctx {
             self_key: res.index.as_ref().map(|k| k.bracketed()),
-            iter_refs: refs_of(&rc.iter_expr),
-            iter_expr: Some(&rc.iter_expr),
+            iter_refs: refs_of(rc.iter_expr.get()),
+            iter_expr: Some(rc.iter_expr.get()),
             owner: Owner::Resource(super::address::join(&res.module, &res.rel_address())),
             module: steps,
         };
@@ -588,7 +627,7 @@ impl Resolver<'_> {
                     key: k,
                 });
                 for o in outputs {
-                    let Some(expr) = child_cfg.outputs.get(o) else {
+                    let Some(expr) = child_cfg.outputs.get(o).map(Expr::get) else {
                         return Err(format!("module `{name}` has no output `{o}`"));
                     };
                     let cctx = Ctx {
@@ -693,13 +732,13 @@ impl Resolver<'_> {
                 call.name
             ));
         };
-        match call_cfg.expressions.get(name) {
+        match call_cfg.expressions.get().get(name) {
             Some(expr) => self.expression(
                 &Ctx {
                     module: parent.to_vec(),
                     self_key: call.key.clone(),
-                    iter_refs: refs_of(&call_cfg.iter_expr),
-                    iter_expr: Some(&call_cfg.iter_expr),
+                    iter_refs: refs_of(call_cfg.iter_expr.get()),
+                    iter_expr: Some(call_cfg.iter_expr.get()),
                     owner: Owner::Call(parent.to_vec(), call.name.clone()),
                 },
                 expr,
@@ -873,7 +912,7 @@ impl Resolver<'_> {
             .get(&static_module_path(parent))?
             .calls
             .get(&call.name)?;
-        match call_cfg.expressions.get(name) {
+        match call_cfg.expressions.get().get(name) {
             Some(expr) => self.recorded(parent, expr, depth + 1),
             None => self
                 .cfg

@@ -676,9 +676,18 @@ fn build_document(
     }
 
     if let Some(raw) = top.configuration {
-        let value: Value = serde_json::from_str(raw.get())
-            .map_err(|e| err(Some("configuration".into()), describe_json_error(&e)))?;
-        doc.config = Config::from_json(value);
+        // Its expressions are decoded as they are read, long after this:
+        // their depth is checked now, so that the error names them.
+        if let Some(line) = too_deep(raw.get().as_bytes()) {
+            return Err(err(
+                Some("configuration".into()),
+                format!(
+                    "the JSON is nested too deeply to be terraform output (more than \
+                     {MAX_DEPTH} levels, at line {line} of the configuration)"
+                ),
+            ));
+        }
+        doc.config = Config::from_json(raw);
         release(raw.get(), raw.get());
     }
     if let Some(vars) = top.variables {
