@@ -582,8 +582,12 @@ impl Walker<'_> {
         let m = self.model;
         let src_subnet = &m.subnets[from];
         let Some(mut vpc) = src_subnet.vpc.index() else {
-            let why = m.subnet_link_text(from, SubnetPart::Vpc, "VPC");
-            self.unknown(codes::UNRESOLVED_REFERENCE, m.subnet_text(from), why);
+            let why = tell!(self, m.subnet_link_text(from, SubnetPart::Vpc, "VPC"));
+            self.unknown(
+                codes::UNRESOLVED_REFERENCE,
+                tell!(self, m.subnet_text(from)),
+                why,
+            );
             return;
         };
         let dst_vpc = match self.goal {
@@ -599,8 +603,15 @@ impl Walker<'_> {
             let t = match table_link {
                 Link::To(t) => t,
                 _ => {
-                    let why = m.subnet_link_text(at, SubnetPart::RouteTable, "route table");
-                    self.unknown(codes::UNRESOLVED_REFERENCE, m.subnet_text(at), why);
+                    let why = tell!(
+                        self,
+                        m.subnet_link_text(at, SubnetPart::RouteTable, "route table")
+                    );
+                    self.unknown(
+                        codes::UNRESOLVED_REFERENCE,
+                        tell!(self, m.subnet_text(at)),
+                        why,
+                    );
                     return;
                 }
             };
@@ -686,8 +697,8 @@ impl Walker<'_> {
                             if let Link::Unresolved(_) = &m.subnets[to].vpc {
                                 self.unknown(
                                     codes::UNRESOLVED_REFERENCE,
-                                    m.subnet_text(to),
-                                    m.subnet_link_text(to, SubnetPart::Vpc, "VPC"),
+                                    tell!(self, m.subnet_text(to)),
+                                    tell!(self, m.subnet_link_text(to, SubnetPart::Vpc, "VPC")),
                                 );
                             } else {
                                 self.local_elsewhere(vpc, &table.address, None);
@@ -840,7 +851,7 @@ impl Walker<'_> {
         }
         self.drop_(
             codes::ROUTING_LOOP,
-            m.subnet_text(at),
+            tell!(self, m.subnet_text(at)),
             say!(self, "the traffic passes more than {MAX_HOPS} route tables"),
         );
     }

@@ -12,8 +12,15 @@ impl Walker<'_> {
             Link::None => return true, // the default ACL: allows everything
             Link::To(a) => *a,
             _ => {
-                let why = m.subnet_link_text(subnet, SubnetPart::NetworkAcl, "network ACL");
-                self.unknown(codes::UNRESOLVED_REFERENCE, m.subnet_text(subnet), why);
+                let why = tell!(
+                    self,
+                    m.subnet_link_text(subnet, SubnetPart::NetworkAcl, "network ACL")
+                );
+                self.unknown(
+                    codes::UNRESOLVED_REFERENCE,
+                    tell!(self, m.subnet_text(subnet)),
+                    why,
+                );
                 return true;
             }
         };

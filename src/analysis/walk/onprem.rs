@@ -410,7 +410,7 @@ impl Walker<'_> {
                 return;
             }
             (_, Link::Unresolved(_)) => {
-                let why = m.subnet_link_text(to, SubnetPart::Vpc, "VPC");
+                let why = tell!(self, m.subnet_link_text(to, SubnetPart::Vpc, "VPC"));
                 self.unknown(codes::UNRESOLVED_REFERENCE, &gw.address, why);
                 return;
             }

@@ -76,7 +76,7 @@ impl Walker<'_> {
         let Some(zone) = zone_of(here) else {
             self.unknown(
                 codes::UNKNOWN_AVAILABILITY_ZONE,
-                m.subnet_text(at),
+                tell!(self, m.subnet_text(at)),
                 tell!(self, "the Availability Zone of ", m.subnet_text(at), format!(" is not known until apply, and {} carries traffic only from zones where it has a subnet", att.address)),
             );
             return Next::Stop;
