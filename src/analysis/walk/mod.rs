@@ -491,6 +491,18 @@ impl Walker<'_> {
         others.next().is_none().then_some(first)
     }
 
+    /// The walk cannot go on at subnet `s`: its `part`, a link to `what`,
+    /// is not known or not in the input.
+    fn unknown_link(&mut self, s: usize, part: SubnetPart, what: &str) {
+        let m = self.model;
+        let why = tell!(self, m.subnet_link_text(s, part, what));
+        self.unknown(
+            codes::UNRESOLVED_REFERENCE,
+            tell!(self, m.subnet_text(s)),
+            why,
+        );
+    }
+
     /// "`route` sends `range` ...": how a route's decision is said.
     fn sends(&self, route: &str, range: &Text, rest: impl FnOnce() -> String) -> Text {
         if !self.detail {
@@ -582,12 +594,7 @@ impl Walker<'_> {
         let m = self.model;
         let src_subnet = &m.subnets[from];
         let Some(mut vpc) = src_subnet.vpc.index() else {
-            let why = tell!(self, m.subnet_link_text(from, SubnetPart::Vpc, "VPC"));
-            self.unknown(
-                codes::UNRESOLVED_REFERENCE,
-                tell!(self, m.subnet_text(from)),
-                why,
-            );
+            self.unknown_link(from, SubnetPart::Vpc, "VPC");
             return;
         };
         let dst_vpc = match self.goal {
@@ -603,15 +610,7 @@ impl Walker<'_> {
             let t = match table_link {
                 Link::To(t) => t,
                 _ => {
-                    let why = tell!(
-                        self,
-                        m.subnet_link_text(at, SubnetPart::RouteTable, "route table")
-                    );
-                    self.unknown(
-                        codes::UNRESOLVED_REFERENCE,
-                        tell!(self, m.subnet_text(at)),
-                        why,
-                    );
+                    self.unknown_link(at, SubnetPart::RouteTable, "route table");
                     return;
                 }
             };
@@ -695,11 +694,7 @@ impl Walker<'_> {
                             // and which VPC the destination is in is not
                             // known: it may well be this one.
                             if let Link::Unresolved(_) = &m.subnets[to].vpc {
-                                self.unknown(
-                                    codes::UNRESOLVED_REFERENCE,
-                                    tell!(self, m.subnet_text(to)),
-                                    tell!(self, m.subnet_link_text(to, SubnetPart::Vpc, "VPC")),
-                                );
+                                self.unknown_link(to, SubnetPart::Vpc, "VPC");
                             } else {
                                 self.local_elsewhere(vpc, &table.address, None);
                             }

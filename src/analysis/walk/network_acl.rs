@@ -12,15 +12,7 @@ impl Walker<'_> {
             Link::None => return true, // the default ACL: allows everything
             Link::To(a) => *a,
             _ => {
-                let why = tell!(
-                    self,
-                    m.subnet_link_text(subnet, SubnetPart::NetworkAcl, "network ACL")
-                );
-                self.unknown(
-                    codes::UNRESOLVED_REFERENCE,
-                    tell!(self, m.subnet_text(subnet)),
-                    why,
-                );
+                self.unknown_link(subnet, SubnetPart::NetworkAcl, "network ACL");
                 return true;
             }
         };
