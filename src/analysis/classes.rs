@@ -13,8 +13,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::model::Model;
-use crate::model::Named;
+use crate::model::{Model, Named};
 use crate::model::{Reason, Verdict};
 use crate::net::{Family, Prefix};
 

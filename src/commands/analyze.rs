@@ -7,7 +7,7 @@ use crate::report::doc::VpcMatrix;
 use crate::report::table::Overview;
 use crate::report::InputInfo;
 
-use super::{Input, Owned, Pairs, Phase};
+use super::{Owned, Pairs, Phase};
 
 /// The most pairs the table lists one by one unless `--pairs` asks: past
 /// it, a table is too long to read and too large to hold, and VPC pairs are
@@ -92,15 +92,7 @@ pub fn analyze(
     progress: &mut dyn FnMut(Phase),
 ) -> Result<Analyzed, super::Error> {
     progress(Phase::Model);
-    let (input, built) = {
-        let inputs: Vec<Input> = docs.iter().map(Owned::input).collect();
-        (
-            super::input_info(&inputs, opts.view),
-            super::build(&inputs, opts.view, &opts.on_prem)?,
-        )
-    };
-    // Nothing past the model reads the documents.
-    drop(docs);
+    let (input, built) = super::build_owned(docs, opts.view, &opts.on_prem)?;
     progress(Phase::Analysis {
         subnets: built.model.subnets.len(),
     });

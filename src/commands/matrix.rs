@@ -7,7 +7,7 @@ use crate::model::{Flow, Model};
 use crate::report::html::{MAX_EXPLAINED, MAX_SUBNETS};
 use crate::report::InputInfo;
 
-use super::{shown_all, Error, Input, Owned, Pairs, Phase};
+use super::{shown_all, Error, Owned, Pairs, Phase};
 
 /// The most pairs a matrix laid out as a grid of subnets holds; past it
 /// the grid is unreadable and too large to hold.
@@ -82,13 +82,8 @@ pub fn matrix(
     progress: &mut dyn FnMut(Phase),
 ) -> Result<Matrix, Error> {
     progress(Phase::Model);
-    let inputs: Vec<Input> = docs.iter().map(Owned::input).collect();
-    let built = super::build(&inputs, opts.view, &opts.on_prem)?;
-    let input = super::input_info(&inputs, opts.view);
-    let file = shown_all(&inputs);
-    // Nothing past the model reads the documents.
-    drop(inputs);
-    drop(docs);
+    let file = shown_all(&docs.iter().map(Owned::input).collect::<Vec<_>>());
+    let (input, built) = super::build_owned(docs, opts.view, &opts.on_prem)?;
     let n = built.model.subnets.len();
     let grid = !opts.by_vpc
         && match opts.layout {

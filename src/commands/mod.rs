@@ -212,6 +212,19 @@ fn build(inputs: &[Input], view: View, on_prem: &OnPremRanges) -> Result<Built, 
     Ok(built)
 }
 
+/// [`build`] for documents a command owns, with what the reports say of
+/// them. The documents are dropped once the model is built: nothing past it
+/// reads them, and the analysis reuses their memory.
+fn build_owned(
+    docs: Vec<Owned>,
+    view: View,
+    on_prem: &OnPremRanges,
+) -> Result<(InputInfo, Built), Error> {
+    let inputs: Vec<Input> = docs.iter().map(Owned::input).collect();
+    let built = build(&inputs, view, on_prem)?;
+    Ok((input_info(&inputs, view), built))
+}
+
 /// [`build`], naming the ranges of the networks the model holds and
 /// passing over the others.
 fn build_naming(inputs: &[Input], view: View, on_prem: &OnPremRanges) -> Built {

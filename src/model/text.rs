@@ -157,7 +157,7 @@ impl Piece for &String {
 
 impl Piece for Text {
     fn put(self, t: &mut Text) {
-        if t.words.is_empty() {
+        if t.words.is_empty() && t.marks.is_empty() {
             *t = self;
         } else {
             t.append(&self);
