@@ -7,7 +7,6 @@
 //! aligning instance keys.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
 use std::sync::OnceLock;
 
 use serde_json::value::RawValue;
@@ -75,40 +74,40 @@ struct ModuleCfg {
     defaults: HashMap<String, Value>,
 }
 
+/// The configuration, indexed by static module path (`module.a.module.b`).
 #[derive(Debug, Default, Clone)]
 pub struct Config {
     modules: HashMap<String, ModuleCfg>,
     provider_region: HashMap<String, Value>,
+    /// Each provider configuration's expressions, by key (`aws`, `aws.east`).
     providers: HashMap<String, Value>,
 }
 
+/// What a reference led to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
+    /// A resource instance of the view (its index in the view's list).
     Instance(usize),
+    /// A literal string (an ID given as a variable or constant).
     Literal(String),
+    /// A resource instance picked by matching instance keys where the
+    /// configuration computes the key through a value the plan does not
+    /// record: an assumption, with the reason it was made.
     Aligned(usize, String),
 }
 
+/// A part of the block read as `T`: an object's members or an array's
+/// elements each as its text, a string, a value. `None` when it is absent
+/// or not of that shape: a part tfreach does not understand is passed over,
+/// as it always was.
+fn read<'a, T: serde::Deserialize<'a>>(raw: Option<&'a RawValue>) -> Option<T> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+}
+
 /// The members of a JSON object, each as its text (none when it is not an
-/// object: a part of the block tfreach does not understand is passed over,
-/// as it always was).
+/// object).
 fn members(raw: Option<&RawValue>) -> HashMap<String, &RawValue> {
-    raw.and_then(|r| serde_json::from_str(r.get()).ok())
-        .unwrap_or_default()
-}
-
-/// The elements of a JSON array, likewise.
-fn elements(raw: Option<&RawValue>) -> Vec<&RawValue> {
-    raw.and_then(|r| serde_json::from_str(r.get()).ok())
-        .unwrap_or_default()
-}
-
-fn string(raw: Option<&RawValue>) -> Option<String> {
-    raw.and_then(|r| serde_json::from_str(r.get()).ok())
-}
-
-fn value(raw: Option<&RawValue>) -> Option<Value> {
-    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+    read(raw).unwrap_or_default()
 }
 
 /// A block's `for_each` expression, else its `count` expression.
@@ -133,9 +132,11 @@ impl Config {
             while let Some((path, m)) = stack.pop() {
                 let m = members(Some(m));
                 let mut mc = ModuleCfg::default();
-                for r in elements(m.get("resources").copied()) {
+                let resources: Vec<&RawValue> =
+                    read(m.get("resources").copied()).unwrap_or_default();
+                for r in resources {
                     let r = members(Some(r));
-                    let Some(addr) = string(r.get("address").copied()) else {
+                    let Some(addr) = read::<String>(r.get("address").copied()) else {
                         continue;
                     };
                     mc.resources.insert(
@@ -143,7 +144,7 @@ impl Config {
                         ResourceCfg {
                             expressions: Expr::new(r.get("expressions").copied()),
                             iter_expr: iteration(&r),
-                            provider_key: string(r.get("provider_config_key").copied()),
+                            provider_key: read(r.get("provider_config_key").copied()),
                         },
                     );
                 }
@@ -155,7 +156,7 @@ impl Config {
                 for (k, o) in members(m.get("variables").copied()) {
                     let o = members(Some(o));
                     if let Some(d) = o.get("default") {
-                        mc.defaults.insert(k, value(Some(d)).unwrap_or(Value::Null));
+                        mc.defaults.insert(k, read(Some(*d)).unwrap_or(Value::Null));
                     }
                 }
                 for (name, c) in members(m.get("module_calls").copied()) {
@@ -181,7 +182,7 @@ impl Config {
         }
         for (key, p) in members(top.get("provider_config").copied()) {
             let p = members(Some(p));
-            let expressions = value(p.get("expressions").copied()).unwrap_or(Value::Null);
+            let expressions = read(p.get("expressions").copied()).unwrap_or(Value::Null);
             if let Some(r) = expressions.get("region") {
                 cfg.provider_region.insert(key.clone(), r.clone());
             }
