@@ -31,7 +31,6 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::codes;
-use crate::model::Text;
 use crate::model::{Direction, Reason, Verdict};
 use crate::model::{Flow, FlowSet, GatewayKind, Link, Model, Target};
 use crate::net::{Family, Interval, Prefix};
@@ -183,7 +182,7 @@ pub(super) fn reason(
 ) -> Reason {
     Reason {
         code,
-        resource: Some(Text::from(resource.to_string())),
+        resource: Some(resource.into()),
         message: message.into(),
         direction,
     }

@@ -9,7 +9,6 @@
 use std::borrow::Cow;
 
 use crate::codes;
-
 use crate::model::{text, Direction, Reason, Text, Verdict};
 use crate::model::{Flow, FlowSet, Model};
 use crate::net::{Family, Interval};
@@ -297,9 +296,10 @@ pub(super) fn too_many_cells(subnet: Text) -> PairEval {
         reasons: vec![Reason {
             code: codes::UNSUPPORTED_HOP,
             resource: Some(subnet),
-            message: Text::from(format!(
+            message: format!(
                 "the routes split this pair into more than {MAX_CELLS} address ranges"
-            )),
+            )
+            .into(),
             direction: Direction::Forward,
         }],
         cells: Vec::new(),

@@ -27,7 +27,6 @@ use serde::Serialize;
 use crate::codes;
 use crate::model::endpoint::EndpointKind;
 use crate::model::flow::TCP;
-use crate::model::Text;
 use crate::model::{Direction, Finding, Reason, Verdict};
 use crate::model::{Flow, FlowSet, Link, Model, PeeringState};
 use crate::net::{Family, Interval, Prefix};
@@ -241,8 +240,8 @@ fn reach(model: &Model, s: usize, svc: &Service, findings: &mut Vec<Finding>) ->
             } else {
                 r.reasons.push(Reason {
                     code: codes::NO_ROUTE_TO_DESTINATION,
-                    resource: Some(Text::from(sub.address.clone())),
-                    message: Text::from(format!("no endpoint of {name} serves {}, and the service has no public address to route to", sub.address)),
+                    resource: Some(sub.address.as_str().into()),
+                    message: format!("no endpoint of {name} serves {}, and the service has no public address to route to", sub.address).into(),
                     direction: Direction::Forward,
                 });
             }
@@ -254,10 +253,10 @@ fn reach(model: &Model, s: usize, svc: &Service, findings: &mut Vec<Finding>) ->
 fn not_modelled(name: &str) -> Reason {
     Reason {
         code: codes::ENDPOINT_NOT_MODELLED,
-        resource: Some(Text::from(name.to_string())),
-        message: Text::from(format!(
+        resource: Some(name.into()),
+        message: format!(
             "no interface endpoint of {name} serves this subnet; the VPC that offers the service reaches it through its load balancer, which tfreach does not model"
-        )),
+        ).into(),
         direction: Direction::Forward,
     }
 }
@@ -287,11 +286,12 @@ fn via_routes(
     let Some(block) = sub.cidr(Family::V4) else {
         r.reasons.push(Reason {
             code: codes::NO_COMMON_ADDRESS_FAMILY,
-            resource: Some(Text::from(sub.address.clone())),
-            message: Text::from(format!(
+            resource: Some(sub.address.as_str().into()),
+            message: format!(
                 "{} has no IPv4 block; tfreach checks services over IPv4",
                 sub.address
-            )),
+            )
+            .into(),
             direction: Direction::Forward,
         });
         return r;
@@ -459,8 +459,8 @@ fn replies_back(
                 valid,
                 vec![Reason {
                     code: codes::UNRESOLVED_REFERENCE,
-                    resource: Some(Text::from(acl.address.clone())),
-                    message: Text::from(why),
+                    resource: Some(acl.address.as_str().into()),
+                    message: why.into(),
                     direction: Direction::Return,
                 }],
             );
@@ -475,13 +475,13 @@ fn replies_back(
                 valid,
                 vec![Reason {
                     code: codes::SUBNET_ACL_RESTRICTION,
-                    resource: Some(Text::from(acl.address.clone())),
-                    message: Text::from(format!(
+                    resource: Some(acl.address.as_str().into()),
+                    message: format!(
                         "{} does not let the replies from {name} (tcp 1024-65535) through {}: {way} {} decides",
                         acl.address,
                         sub.address,
                         describe_denials(&d.denied_by)
-                    )),
+                    ).into(),
                     direction: Direction::Return,
                 }],
             );
@@ -499,7 +499,7 @@ fn via_interface(model: &Model, s: usize, e: usize, mut r: ServiceReach) -> Serv
     r.via = Some(ep.address.clone());
     let reason = |code: &'static str, resource: &str, message: String| Reason {
         code,
-        resource: Some(Text::from(resource.to_string())),
+        resource: Some(resource.into()),
         message: message.into(),
         direction: Direction::Forward,
     };

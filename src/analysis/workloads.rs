@@ -249,8 +249,8 @@ impl Net {
         let reasons = match &s.cidrs.unknown {
             Some(why) => vec![Reason {
                 code: codes::UNKNOWN_CIDR,
-                resource: Some(crate::model::Text::from(s.address.clone())),
-                message: crate::model::Text::from(why.clone()),
+                resource: Some(s.address.as_str().into()),
+                message: why.as_str().into(),
                 direction: Direction::Forward,
             }],
             None => Vec::new(),
@@ -600,8 +600,8 @@ impl Gather {
         };
         self.reasons.push(Reason {
             code: codes::WORKLOAD_PLACE_UNKNOWN,
-            resource: Some(crate::model::Text::from(w.address.clone())),
-            message: crate::model::Text::from(why.clone()),
+            resource: Some(w.address.as_str().into()),
+            message: why.as_str().into(),
             direction: Direction::Forward,
         });
         self.cells.push(CellSets::unknown_place(flow));
@@ -883,11 +883,12 @@ fn evaluate_place(
         });
         place.reasons.push(Reason {
             code: codes::NO_COMMON_ADDRESS_FAMILY,
-            resource: Some(crate::model::Text::from(model.subnets[sb].address.clone())),
-            message: crate::model::Text::from(format!(
+            resource: Some(model.subnets[sb].address.as_str().into()),
+            message: format!(
                 "{} has no address block to place {} in",
                 model.subnets[sa].address, src.address
-            )),
+            )
+            .into(),
             direction: Direction::Forward,
         });
     }
@@ -967,8 +968,8 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
     for (rule, never) in eg.never.iter().chain(&ing.never) {
         out.push(Reason {
             code: codes::SG_REFERENCE_NEVER_MATCHES,
-            resource: Some(crate::model::Text::from(rule.clone())),
-            message: crate::model::Text::from(why.tag(format!("{rule} never matches: {never}"))),
+            resource: Some(rule.as_str().into()),
+            message: why.tag(format!("{rule} never matches: {never}")).into(),
             direction: Direction::Forward,
         });
     }
@@ -1016,8 +1017,8 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
         };
         out.push(Reason {
             code,
-            resource: Some(crate::model::Text::from(why.first_group(src))),
-            message: crate::model::Text::from(why.tag(message)),
+            resource: Some(why.first_group(src).into()),
+            message: why.tag(message).into(),
             direction: Direction::Forward,
         });
         return;
@@ -1045,8 +1046,8 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
         };
         out.push(Reason {
             code: codes::SG_INGRESS_DENIES,
-            resource: Some(crate::model::Text::from(why.first_group(dst))),
-            message: crate::model::Text::from(why.tag(message)),
+            resource: Some(why.first_group(dst).into()),
+            message: why.tag(message).into(),
             direction: Direction::Forward,
         });
     }
@@ -1055,7 +1056,7 @@ fn sg_reasons(why: &Why, eg: &Admitted, ing: &Admitted, out: &mut Vec<Reason>) {
             out.push(Reason {
                 code: codes::SG_NOT_KNOWN,
                 resource: None,
-                message: crate::model::Text::from(why.tag(u.clone())),
+                message: why.tag(u.clone()).into(),
                 direction: Direction::Forward,
             });
         }
@@ -1380,7 +1381,7 @@ fn far_reasons(
             out.push(Reason {
                 code: codes::SG_NOT_KNOWN,
                 resource: None,
-                message: crate::model::Text::from(u.clone()),
+                message: u.as_str().into(),
                 direction: Direction::Forward,
             });
         }

@@ -112,7 +112,7 @@ fn towards_nat(
         leg.outcome = Outcome::Unknown;
         leg.reasons.push(Reason {
             code: codes::UNKNOWN_CIDR,
-            resource: Some(Text::from(gw.address.clone())),
+            resource: Some(gw.address.as_str().into()),
             message: text![
                 model.subnet_text(nat.subnet),
                 format!(
@@ -167,7 +167,7 @@ fn towards_nat(
     };
     leg.reasons.push(Reason {
         code: codes::UNRESOLVED_REFERENCE,
-        resource: Some(Text::from(gw.address.clone())),
+        resource: Some(gw.address.as_str().into()),
         message,
         direction: p.dir,
     });
