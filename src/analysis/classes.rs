@@ -33,8 +33,9 @@ struct Memo {
 /// The subnets of a model grouped into classes.
 #[derive(Debug, Clone)]
 pub struct Classes {
-    /// Per class: the VPC of its subnets and, when that VPC is closed (see
-    /// [`closed_vpcs`]), the VPCs its traffic can enter at all.
+    /// Per class: the VPC of its subnets and, when that VPC is closed (its
+    /// traffic cannot stop on an unknown on the way out of it, see
+    /// [`crate::graph::reach`]), the VPCs its traffic can enter at all.
     reach: Vec<ClassReach>,
     /// Members of each class: positions in the sorted subnet order, ascending.
     pub members: Vec<Vec<usize>>,
@@ -116,7 +117,10 @@ impl Classes {
             members[class].push(pos);
             class_of.push(class);
         }
-        let closed = closed_vpcs(model);
+        // A closure of every VPC prunes nothing: such a VPC is walked as an
+        // open one, in block order.
+        let closed = crate::graph::reach::Forwarding::build(model).closures();
+        let everywhere = model.vpcs.len();
         let reach: Vec<ClassReach> = members
             .iter()
             .map(|m| {
@@ -124,7 +128,9 @@ impl Classes {
                 let vpc = sub.vpc.index().filter(|_| sub.cidrs.unknown.is_none());
                 ClassReach {
                     vpc,
-                    peers: vpc.and_then(|v| closed[v].clone()),
+                    peers: vpc
+                        .and_then(|v| closed[v].clone())
+                        .filter(|c| c.len() < everywhere),
                 }
             })
             .collect();
@@ -307,12 +313,12 @@ impl Classes {
 
     /// True when the forward path of class pair (a, b) cannot deliver, so
     /// the verdict is `blocked` without walking: the source VPC is closed
-    /// and no peering joins it to the destination's VPC.
+    /// and none of its traffic enters the destination's VPC.
     #[inline]
     fn surely_blocked(&self, a: usize, b: usize) -> bool {
         let (ra, rb) = (&self.reach[a], &self.reach[b]);
         match (ra.vpc, &ra.peers, rb.vpc) {
-            // `peers` is sorted (closed_vpcs sorts it).
+            // `peers` is sorted (`Forwarding::closures` sorts it).
             (Some(v), Some(peers), Some(w)) => v != w && peers.binary_search(&w).is_err(),
             _ => false,
         }
@@ -680,115 +686,7 @@ impl Classes {
 #[derive(Debug, Clone)]
 struct ClassReach {
     vpc: Option<usize>,
-    peers: Option<Vec<usize>>,
-}
-
-/// For each VPC, the VPCs its traffic can enter, when that can be told from
-/// the routes alone (`None` otherwise). A VPC is closed when every route of
-/// every table its subnets use stays inside it (local, or a NAT gateway or
-/// appliance in one of its own subnets), leaves through an exit that never
-/// delivers to another VPC (internet, egress-only, VPN, carrier or local
-/// gateway), is a blackhole, or crosses a peering whose two VPCs and state
-/// are known. Its traffic can then only arrive in the VPCs those peerings
-/// join. Anything else (an unknown target, a transit gateway, an endpoint,
-/// a route not known until apply) makes the VPC open, and every pair from
-/// it is walked.
-pub fn closed_vpcs(model: &Model) -> Vec<Option<Vec<usize>>> {
-    use crate::model::{Dest, GatewayKind, Link, PeeringState, Target};
-    let mut tables: Vec<Vec<usize>> = vec![Vec::new(); model.vpcs.len()];
-    let mut open = vec![false; model.vpcs.len()];
-    for s in &model.subnets {
-        let Some(v) = s.vpc.index() else { continue };
-        match s.route_table {
-            Link::To(t) => tables[v].push(t),
-            _ => open[v] = true,
-        }
-    }
-    for (t, table) in model.route_tables.iter().enumerate() {
-        if let Link::To(v) = table.vpc {
-            tables[v].push(t);
-        }
-    }
-    (0..model.vpcs.len())
-        .map(|v| {
-            if open[v] {
-                return None;
-            }
-            let mut peers = Vec::new();
-            for &t in &tables[v] {
-                let table = &model.route_tables[t];
-                if table.routes_unknown.is_some() {
-                    return None;
-                }
-                for r in &table.routes {
-                    let endpoint = matches!(
-                        r.target,
-                        Target::Gateway {
-                            kind: GatewayKind::VpcEndpoint,
-                            ..
-                        }
-                    );
-                    match &r.dest {
-                        Dest::Cidr(_) => {}
-                        // A gateway endpoint's route carries an AWS service's
-                        // ranges into the endpoint, never to another VPC.
-                        Dest::PrefixList(_) | Dest::Service(_) if endpoint => continue,
-                        _ => return None,
-                    }
-                    match &r.target {
-                        Target::Local | Target::Blackhole(_) => {}
-                        Target::Peering(Link::To(p)) => {
-                            let p = &model.peerings[*p];
-                            let ends = (p.requester.index(), p.accepter.index());
-                            let (Some(x), Some(y)) = ends else {
-                                return None;
-                            };
-                            if matches!(p.state, PeeringState::Undetermined(_)) {
-                                return None;
-                            }
-                            let other = if x == v {
-                                y
-                            } else if y == v {
-                                x
-                            } else {
-                                continue;
-                            };
-                            if model.vpcs[other].cidrs.unknown.is_some() {
-                                return None;
-                            }
-                            peers.push(other);
-                        }
-                        Target::Gateway { kind, link, .. } => match kind {
-                            GatewayKind::Internet
-                            | GatewayKind::EgressOnly
-                            | GatewayKind::VpnGateway
-                            | GatewayKind::CarrierGateway
-                            | GatewayKind::LocalGateway => {}
-                            GatewayKind::Nat
-                            | GatewayKind::NetworkInterface
-                            | GatewayKind::Instance => {
-                                let inside = link
-                                    .index()
-                                    .and_then(|g| model.gateways[g].subnet.index())
-                                    .is_some_and(|s| {
-                                        model.subnets[s].vpc == Link::To(v)
-                                            && matches!(model.subnets[s].route_table, Link::To(_))
-                                    });
-                                if !inside {
-                                    return None;
-                                }
-                            }
-                            _ => return None,
-                        },
-                        _ => return None,
-                    }
-                }
-            }
-            peers.sort_unstable();
-            peers.dedup();
-            Some(peers)
-        })
-        .collect()
+    peers: Option<std::sync::Arc<[usize]>>,
 }
 
 /// The result of one class pair, on its representatives.

@@ -5,6 +5,8 @@
 //! not the edges); this view serves the questions that are about the shape
 //! of the network: which VPCs are joined at all, and the DOT picture.
 
+pub mod reach;
+
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::unionfind::UnionFind;
 

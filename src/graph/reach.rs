@@ -1,0 +1,621 @@
+//! The forwarding graph of VPCs: which VPCs the traffic leaving a VPC's
+//! subnets can enter at all, through its peerings and through transit
+//! gateway route tables, told from the routes alone.
+//!
+//! Nodes are the VPCs (twice: traffic their route tables forward, and
+//! traffic delivered into them), the transit gateway route tables, and one
+//! node for "the walk may stop on something not known". Each edge carries
+//! the destination addresses that can take it: the prefixes of the routes
+//! it stands for. Traffic from a VPC is pushed through the graph as a set
+//! of destination ranges, cut down by every edge it takes (longest-prefix
+//! match is left out: a range that a more specific route takes elsewhere
+//! is kept, so the answer can only be too wide, never too narrow).
+//!
+//! A VPC whose traffic cannot reach the unknown node has a *closure*: the
+//! VPCs whose own blocks some of its traffic arrives in. A walk from one of
+//! its subnets to a subnet of any other VPC ends in a drop that is certain
+//! (no route, a blackhole, a peering that carries nothing further, a
+//! transit gateway table without the route, the internet), because every
+//! step that could stop a walk on an unknown (a link not followed, a route
+//! or a zone not known until apply, an attachment's state) leads to the
+//! unknown node. The class engine counts those pairs `blocked` without
+//! walking them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use crate::model::tgw::{zone_of, AttachmentKind, TgwTarget};
+use crate::model::{Dest, GatewayKind, Link, Model, PeeringState, Target};
+use crate::net::{Family, Interval, Prefix};
+
+/// A node of the forwarding graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    /// Traffic in a VPC that its route tables forward: from its subnets,
+    /// or handed in by a transit gateway.
+    Routed(usize),
+    /// Traffic delivered into a VPC's own blocks, which goes no further.
+    Entered(usize),
+    /// A transit gateway route table.
+    TgwTable(usize),
+    /// A walk may stop here on something not known until apply.
+    Unknown,
+}
+
+/// Destination addresses: sorted, disjoint intervals per family.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Ranges {
+    v4: Vec<Interval>,
+    v6: Vec<Interval>,
+}
+
+impl Ranges {
+    /// Every address of both families.
+    pub fn all() -> Ranges {
+        Ranges {
+            v4: vec![Interval::full(Family::V4)],
+            v6: vec![Interval::full(Family::V6)],
+        }
+    }
+
+    /// The addresses of some prefixes.
+    pub fn of<'a>(prefixes: impl IntoIterator<Item = &'a Prefix>) -> Ranges {
+        let mut r = Ranges::default();
+        for p in prefixes {
+            r.family_mut(p.family).push(p.interval());
+        }
+        r.v4 = normal(std::mem::take(&mut r.v4));
+        r.v6 = normal(std::mem::take(&mut r.v6));
+        r
+    }
+
+    fn family_mut(&mut self, f: Family) -> &mut Vec<Interval> {
+        match f {
+            Family::V4 => &mut self.v4,
+            Family::V6 => &mut self.v6,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+
+    /// The addresses in both.
+    pub fn intersect(&self, other: &Ranges) -> Ranges {
+        Ranges {
+            v4: intersect(&self.v4, &other.v4),
+            v6: intersect(&self.v6, &other.v6),
+        }
+    }
+
+    /// Adds `other`; true when that added an address.
+    fn absorb(&mut self, other: &Ranges) -> bool {
+        let mut grew = false;
+        for (mine, theirs) in [(&mut self.v4, &other.v4), (&mut self.v6, &other.v6)] {
+            if theirs.is_empty() || covers(mine, theirs) {
+                continue;
+            }
+            grew = true;
+            mine.extend_from_slice(theirs);
+            *mine = normal(std::mem::take(mine));
+        }
+        grew
+    }
+}
+
+/// Sorted and merged (touching intervals joined).
+fn normal(mut v: Vec<Interval>) -> Vec<Interval> {
+    v.sort_unstable();
+    let mut out: Vec<Interval> = Vec::with_capacity(v.len());
+    for iv in v {
+        match out.last_mut() {
+            Some(last) if iv.lo <= last.hi.saturating_add(1) => last.hi = last.hi.max(iv.hi),
+            _ => out.push(iv),
+        }
+    }
+    out
+}
+
+fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        if let Some(x) = a[i].intersect(&b[j]) {
+            out.push(x);
+        }
+        if a[i].hi < b[j].hi {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Whether every interval of `b` lies inside one of `a` (both normal).
+fn covers(a: &[Interval], b: &[Interval]) -> bool {
+    b.iter().all(|x| {
+        let k = a.partition_point(|y| y.hi < x.lo);
+        a.get(k).is_some_and(|y| y.lo <= x.lo && x.hi <= y.hi)
+    })
+}
+
+/// The forwarding graph of a model's VPCs and transit gateway route tables.
+pub struct Forwarding {
+    pub graph: DiGraph<Node, Ranges>,
+    routed: Vec<NodeIndex>,
+    unknown: NodeIndex,
+}
+
+/// At most this many node visits per node of the graph are spent pushing
+/// traffic through it, over all VPCs; past that, the VPCs left are told
+/// open (walked in full), which is always correct.
+const WORK_PER_NODE: usize = 64;
+
+impl Forwarding {
+    pub fn build(model: &Model) -> Forwarding {
+        let mut g = DiGraph::new();
+        let vpcs = model.vpcs.len();
+        let routed: Vec<_> = (0..vpcs).map(|v| g.add_node(Node::Routed(v))).collect();
+        let entered: Vec<_> = (0..vpcs).map(|v| g.add_node(Node::Entered(v))).collect();
+        let tables: Vec<_> = (0..model.tgw_route_tables.len())
+            .map(|r| g.add_node(Node::TgwTable(r)))
+            .collect();
+        let unknown = g.add_node(Node::Unknown);
+        let to_node = |n: Node| match n {
+            Node::Routed(v) => routed[v],
+            Node::Entered(v) => entered[v],
+            Node::TgwTable(r) => tables[r],
+            Node::Unknown => unknown,
+        };
+        let mut edges = Edges::new(model);
+        for v in 0..vpcs {
+            edges.of_vpc(v);
+        }
+        for r in 0..model.tgw_route_tables.len() {
+            edges.of_tgw_table(r);
+        }
+        for (from, to, label) in edges.out {
+            if !label.is_empty() {
+                g.add_edge(to_node(from), to_node(to), label);
+            }
+        }
+        Forwarding {
+            graph: g,
+            routed,
+            unknown,
+        }
+    }
+
+    /// For each VPC, the VPCs its traffic can be delivered into (sorted,
+    /// itself included), or `None` when a walk from it may stop on an
+    /// unknown (or the graph was too costly to push through). VPCs whose
+    /// closures are equal share one list.
+    pub fn closures(&self) -> Vec<Option<Arc<[usize]>>> {
+        let mut push = Push::new(&self.graph, self.unknown);
+        let mut budget = WORK_PER_NODE * self.graph.node_count().max(1);
+        // Closures reached from one transit gateway route table with one
+        // set of ranges, shared by every VPC whose traffic enters it so.
+        let mut memo: HashMap<(NodeIndex, Ranges), Option<Arc<[usize]>>> = HashMap::new();
+        self.routed
+            .iter()
+            .map(|&start| {
+                let mut parts: Vec<Option<Arc<[usize]>>> = Vec::new();
+                let mut own = Vec::new();
+                for e in self.graph.edges(start) {
+                    match self.graph[e.target()] {
+                        Node::Entered(w) => own.push(w),
+                        Node::Unknown => return None,
+                        Node::TgwTable(_) | Node::Routed(_) => {
+                            let key = (e.target(), e.weight().clone());
+                            let part = match memo.get(&key) {
+                                Some(p) => p.clone(),
+                                None => {
+                                    let p = push.run(e.target(), &key.1, &mut budget);
+                                    memo.insert(key, p.clone());
+                                    p
+                                }
+                            };
+                            parts.push(part);
+                        }
+                    }
+                }
+                let parts: Option<Vec<Arc<[usize]>>> = parts.into_iter().collect();
+                join(own, parts?)
+            })
+            .collect()
+    }
+}
+
+/// `own` and `parts` as one sorted list, reusing a part that holds all
+/// the others.
+fn join(mut own: Vec<usize>, parts: Vec<Arc<[usize]>>) -> Option<Arc<[usize]>> {
+    own.sort_unstable();
+    own.dedup();
+    if let Some(big) = parts.iter().max_by_key(|p| p.len()) {
+        let holds = |w: &usize| big.binary_search(w).is_ok();
+        if own.iter().all(holds) && parts.iter().all(|p| p.iter().all(holds)) {
+            return Some(big.clone());
+        }
+    }
+    for p in &parts {
+        own.extend(p.iter().copied());
+    }
+    own.sort_unstable();
+    own.dedup();
+    Some(own.into())
+}
+
+/// Pushing destination ranges through the graph from one node.
+struct Push<'g> {
+    graph: &'g DiGraph<Node, Ranges>,
+    unknown: NodeIndex,
+    /// The ranges that reached each node in the current run, by node.
+    seen: Vec<Option<Ranges>>,
+    touched: Vec<NodeIndex>,
+}
+
+impl<'g> Push<'g> {
+    fn new(graph: &'g DiGraph<Node, Ranges>, unknown: NodeIndex) -> Push<'g> {
+        Push {
+            graph,
+            unknown,
+            seen: vec![None; graph.node_count()],
+            touched: Vec::new(),
+        }
+    }
+
+    /// The VPCs entered from `start` by `ranges` (sorted), or `None` when
+    /// the unknown node is reached or the budget runs out.
+    fn run(
+        &mut self,
+        start: NodeIndex,
+        ranges: &Ranges,
+        budget: &mut usize,
+    ) -> Option<Arc<[usize]>> {
+        for n in self.touched.drain(..) {
+            self.seen[n.index()] = None;
+        }
+        let mut stack = vec![(start, ranges.clone())];
+        let mut entered = Vec::new();
+        let mut out = Some(());
+        while let Some((n, r)) = stack.pop() {
+            if n == self.unknown || *budget == 0 {
+                out = None;
+                break;
+            }
+            *budget -= 1;
+            let grew = match &mut self.seen[n.index()] {
+                Some(have) => have.absorb(&r),
+                slot @ None => {
+                    *slot = Some(r.clone());
+                    self.touched.push(n);
+                    true
+                }
+            };
+            if !grew {
+                continue;
+            }
+            if let Node::Entered(w) = self.graph[n] {
+                entered.push(w);
+                continue;
+            }
+            for e in self.graph.edges(n) {
+                let next = r.intersect(e.weight());
+                if !next.is_empty() {
+                    stack.push((e.target(), next));
+                }
+            }
+        }
+        out?;
+        entered.sort_unstable();
+        entered.dedup();
+        Some(entered.into())
+    }
+}
+
+/// The edges of the graph as they are read from the model.
+struct Edges<'m> {
+    model: &'m Model,
+    out: Vec<(Node, Node, Ranges)>,
+    /// Each VPC's subnets.
+    subnets_of: Vec<Vec<usize>>,
+    /// Each VPC's route tables: those its subnets use and those in it.
+    tables_of: Vec<Vec<usize>>,
+    /// Every zone a transit gateway VPC attachment has a subnet in: a
+    /// packet enters a transit gateway from one of them.
+    entry_zones: Vec<&'m str>,
+}
+
+impl<'m> Edges<'m> {
+    fn new(model: &'m Model) -> Edges<'m> {
+        let n = model.vpcs.len();
+        let mut subnets_of = vec![Vec::new(); n];
+        let mut tables_of = vec![Vec::new(); n];
+        for (s, sub) in model.subnets.iter().enumerate() {
+            if let Some(v) = sub.vpc.index() {
+                subnets_of[v].push(s);
+                if let Link::To(t) = sub.route_table {
+                    tables_of[v].push(t);
+                }
+            }
+        }
+        for (t, table) in model.route_tables.iter().enumerate() {
+            if let Link::To(v) = table.vpc {
+                tables_of[v].push(t);
+            }
+        }
+        for t in &mut tables_of {
+            t.sort_unstable();
+            t.dedup();
+        }
+        let mut entry_zones: Vec<&str> = model
+            .tgw_attachments
+            .iter()
+            .filter(|a| a.kind == AttachmentKind::Vpc)
+            .flat_map(|a| a.subnets.iter().filter_map(|&s| zone_of(&model.subnets[s])))
+            .collect();
+        entry_zones.sort_unstable();
+        entry_zones.dedup();
+        Edges {
+            model,
+            out: Vec::new(),
+            subnets_of,
+            tables_of,
+            entry_zones,
+        }
+    }
+
+    fn blocks(&self, v: usize) -> Ranges {
+        let cidrs = &self.model.vpcs[v].cidrs;
+        if cidrs.unknown.is_some() {
+            Ranges::all()
+        } else {
+            Ranges::of(cidrs.all())
+        }
+    }
+
+    /// What the route tables of VPC `v` forward, and where.
+    fn of_vpc(&mut self, v: usize) {
+        let m = self.model;
+        let from = Node::Routed(v);
+        self.out.push((from, Node::Entered(v), self.blocks(v)));
+        let subnets = std::mem::take(&mut self.subnets_of[v]);
+        if subnets
+            .iter()
+            .any(|&s| !matches!(m.subnets[s].route_table, Link::To(_)))
+        {
+            self.out.push((from, Node::Unknown, Ranges::all()));
+        }
+        let zones_known = subnets.iter().all(|&s| zone_of(&m.subnets[s]).is_some());
+        for t in std::mem::take(&mut self.tables_of[v]) {
+            let table = &m.route_tables[t];
+            if table.routes_unknown.is_some() {
+                self.out.push((from, Node::Unknown, Ranges::all()));
+                continue;
+            }
+            for r in &table.routes {
+                let endpoint = matches!(
+                    r.target,
+                    Target::Gateway {
+                        kind: GatewayKind::VpcEndpoint,
+                        ..
+                    }
+                );
+                let label = match &r.dest {
+                    Dest::Cidr(p) => Ranges::of([p]),
+                    // A gateway endpoint's route carries an AWS service's
+                    // ranges into the endpoint, never to a subnet.
+                    Dest::PrefixList(_) | Dest::Service(_) if endpoint => continue,
+                    _ => {
+                        self.out.push((from, Node::Unknown, Ranges::all()));
+                        continue;
+                    }
+                };
+                let to = self.route_target(v, &r.target, &subnets, zones_known);
+                if let Some(to) = to {
+                    let label = match to {
+                        Node::Entered(w) => label.intersect(&self.blocks(w)),
+                        _ => label,
+                    };
+                    self.out.push((from, to, label));
+                }
+            }
+        }
+    }
+
+    /// Where a route of a table of VPC `v` sends traffic beyond the VPC:
+    /// `None` for a drop, an exit that delivers to no VPC, or a device in
+    /// the VPC itself (whose tables are read anyway).
+    fn route_target(
+        &self,
+        v: usize,
+        target: &Target,
+        subnets: &[usize],
+        zones_known: bool,
+    ) -> Option<Node> {
+        let m = self.model;
+        match target {
+            Target::Local | Target::Blackhole(_) => None,
+            Target::Unknown(_) => Some(Node::Unknown),
+            Target::Peering(Link::To(p)) => {
+                let p = &m.peerings[*p];
+                let (Some(x), Some(y)) = (p.requester.index(), p.accepter.index()) else {
+                    return Some(Node::Unknown);
+                };
+                let other = match p.state {
+                    PeeringState::Undetermined(_) => return Some(Node::Unknown),
+                    PeeringState::Inactive(_) => return None,
+                    PeeringState::Active if x == v => y,
+                    PeeringState::Active if y == v => x,
+                    PeeringState::Active => return None,
+                };
+                if m.vpcs[other].cidrs.unknown.is_some() {
+                    return Some(Node::Unknown);
+                }
+                Some(Node::Entered(other))
+            }
+            Target::Peering(_) => Some(Node::Unknown),
+            Target::Gateway { kind, link, .. } => match kind {
+                GatewayKind::Internet
+                | GatewayKind::EgressOnly
+                | GatewayKind::VpnGateway
+                | GatewayKind::CarrierGateway
+                | GatewayKind::LocalGateway => None,
+                GatewayKind::Nat | GatewayKind::NetworkInterface | GatewayKind::Instance => {
+                    let inside = link
+                        .index()
+                        .and_then(|g| m.gateways[g].subnet.index())
+                        .is_some_and(|s| subnets.contains(&s));
+                    (!inside).then_some(Node::Unknown)
+                }
+                GatewayKind::TransitGateway => self.enter_tgw(v, link, zones_known),
+                _ => Some(Node::Unknown),
+            },
+        }
+    }
+
+    /// The transit gateway route table that routes what VPC `v` sends to
+    /// the transit gateway `link`; `None` when the gateway drops it.
+    fn enter_tgw(&self, v: usize, link: &Link, zones_known: bool) -> Option<Node> {
+        let m = self.model;
+        let Some(t) = link.index().and_then(|g| m.gateways[g].transit_gateway) else {
+            return Some(Node::Unknown);
+        };
+        let att = m.vpcs[v]
+            .attachments
+            .iter()
+            .copied()
+            .find(|&a| m.tgw_attachments[a].tgw == Link::To(t));
+        let Some(a) = att else {
+            let unresolved = m.tgw_attachments.iter().any(|a| {
+                a.tgw == Link::To(t)
+                    && a.kind == AttachmentKind::Vpc
+                    && !matches!(a.vpc, Link::To(_))
+            });
+            // No attachment: the route is a blackhole, unless an
+            // attachment whose VPC is not known is this VPC's.
+            return unresolved.then_some(Node::Unknown);
+        };
+        let att = &m.tgw_attachments[a];
+        let entry_known = att.subnets_unknown.is_none()
+            && att
+                .subnets
+                .iter()
+                .all(|&s| zone_of(&m.subnets[s]).is_some());
+        if !zones_known || !entry_known {
+            return Some(Node::Unknown);
+        }
+        match (&att.state, att.association(t)) {
+            (PeeringState::Undetermined(_), _) => Some(Node::Unknown),
+            // Dropped: the attachment will not be available, or no table
+            // routes what enters by it.
+            (PeeringState::Inactive(_), _) | (_, Link::None) => None,
+            (PeeringState::Active, Link::To(r)) => Some(Node::TgwTable(*r)),
+            _ => Some(Node::Unknown),
+        }
+    }
+
+    /// Where transit gateway route table `r` sends traffic.
+    fn of_tgw_table(&mut self, r: usize) {
+        let m = self.model;
+        let from = Node::TgwTable(r);
+        let table = &m.tgw_route_tables[r];
+        if table.index.unknown.is_some() {
+            self.out.push((from, Node::Unknown, Ranges::all()));
+            return;
+        }
+        for route in &table.routes {
+            let label = match &route.dest {
+                Dest::Cidr(p) => Ranges::of([p]),
+                _ => {
+                    self.out.push((from, Node::Unknown, Ranges::all()));
+                    continue;
+                }
+            };
+            let to = match &route.target {
+                TgwTarget::Blackhole => continue,
+                TgwTarget::Unknown(_) => Node::Unknown,
+                TgwTarget::Attachment(b) => match self.out_of_tgw(table.tgw, *b) {
+                    Some(n) => n,
+                    None => continue,
+                },
+            };
+            self.out.push((from, to, label));
+        }
+    }
+
+    /// Where traffic leaves transit gateway `g` by attachment `b`: into a
+    /// VPC's route tables, or through a peering attachment into the other
+    /// gateway's table; `None` when it is dropped there.
+    fn out_of_tgw(&self, g: Option<usize>, b: usize) -> Option<Node> {
+        let m = self.model;
+        let out = &m.tgw_attachments[b];
+        match out.state {
+            PeeringState::Active => {}
+            PeeringState::Inactive(_) => return None,
+            PeeringState::Undetermined(_) => return Some(Node::Unknown),
+        }
+        match out.kind {
+            AttachmentKind::Vpc => {
+                let Some(x) = out.vpc.index() else {
+                    return Some(Node::Unknown);
+                };
+                // The packet goes on from one of these subnets, by its
+                // route table, and may enter the gateway again from its
+                // zone: both must be known, and the subnet in the VPC.
+                let known = out.subnets.iter().all(|&s| {
+                    let sub = &m.subnets[s];
+                    sub.vpc == Link::To(x)
+                        && matches!(sub.route_table, Link::To(_))
+                        && zone_of(sub).is_some()
+                });
+                if out.subnets_unknown.is_some() || !known {
+                    return Some(Node::Unknown);
+                }
+                let first = *out.subnets.first()?;
+                // With no subnet in the packet's zone the gateway picks
+                // another, and the outcome is known only when they all
+                // behave alike.
+                let alike = out.subnets.iter().all(|&s| {
+                    let (x, y) = (&m.subnets[s], &m.subnets[first]);
+                    x.route_table == y.route_table && x.network_acl == y.network_acl
+                });
+                let zones: Vec<&str> = out
+                    .subnets
+                    .iter()
+                    .filter_map(|&s| zone_of(&m.subnets[s]))
+                    .collect();
+                let every_zone = self.entry_zones.iter().all(|z| zones.contains(z));
+                Some(if alike || every_zone {
+                    Node::Routed(x)
+                } else {
+                    Node::Unknown
+                })
+            }
+            AttachmentKind::Peering => {
+                let Some(g) = g else {
+                    return Some(Node::Unknown);
+                };
+                let other = if out.tgw == Link::To(g) {
+                    &out.peer_tgw
+                } else {
+                    &out.tgw
+                };
+                let Link::To(g2) = other else {
+                    return Some(Node::Unknown);
+                };
+                match out.association(*g2) {
+                    Link::To(r2) => Some(Node::TgwTable(*r2)),
+                    Link::None => None,
+                    _ => Some(Node::Unknown),
+                }
+            }
+            // A VPN, Direct Connect or other attachment leaves AWS: no
+            // subnet is there.
+            _ => None,
+        }
+    }
+}
