@@ -13,8 +13,10 @@
 #   SIZE="200x8 2000x10" TOPOLOGIES="hub tgw" MODES=steady ROUTES=igw EXTRAS=plain benches/scale.sh
 #   SIZE=100x4 WORKLOADS=20 TOPOLOGIES=hub MODES=steady ROUTES=igw EXTRAS=plain benches/scale.sh
 #
-# TOPOLOGIES: hub hub-chain chain mesh100 tgw tgw-inspection (meshN is a
-#   full mesh in groups of N VPCs; none is also known)
+# TOPOLOGIES: hub hub-chain chain mesh100 tgw tgw-inspection tgw-segments10
+#   (meshN is a full mesh in groups of N VPCs, tgw-segmentsN a transit
+#   gateway with N route tables, each joining every Nth VPC; none is also
+#   known)
 # ROUTES:     igw (internet gateway default routes) nat (NAT gateway default
 #   routes for all subnets but the last, which holds the NAT gateway)
 # EXTRAS:     plain, acl+gwe (a network ACL and an S3 gateway endpoint per VPC)
@@ -39,7 +41,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-2000x10}
-TOPOLOGIES=${TOPOLOGIES:-"hub hub-chain chain mesh100 tgw tgw-inspection"}
+TOPOLOGIES=${TOPOLOGIES:-"hub hub-chain chain mesh100 tgw tgw-inspection tgw-segments10"}
 ROUTES=${ROUTES:-"igw nat"}
 EXTRAS=${EXTRAS:-"plain acl+gwe"}
 MODES=${MODES:-"steady greenfield"}
@@ -166,6 +168,7 @@ for size in $SIZE; do
   for topo in $TOPOLOGIES; do
     case $topo in
       mesh*) args=(--topology mesh --mesh-group "${topo#mesh}") ;;
+      tgw-segments*) args=(--topology tgw-segments --segments "${topo#tgw-segments}") ;;
       *) args=(--topology "$topo") ;;
     esac
     for route in $ROUTES; do

@@ -36,6 +36,9 @@ struct Args {
     /// Group size of the `mesh` topology (at most 126).
     #[arg(long, default_value_t = 10)]
     mesh_group: usize,
+    /// Transit gateway route tables of the `tgw-segments` topology.
+    #[arg(long, default_value_t = 10)]
+    segments: usize,
     /// `steady` (applied, all no-op) or `greenfield` (all create, ids unknown).
     #[arg(long, value_enum, default_value_t = ModeArg::Steady)]
     mode: ModeArg,
@@ -55,7 +58,7 @@ struct Args {
     /// table of its own); the other subnets' default route goes to it.
     #[arg(long, conflicts_with = "no_igw")]
     nat: bool,
-    /// `tgw` and `tgw-inspection` topologies: AZs (1-3) in which every
+    /// Transit gateway topologies: AZs (1-3) in which every
     /// attachment has a subnet.
     #[arg(long, default_value_t = 2)]
     tgw_zones: usize,
@@ -92,6 +95,10 @@ enum TopologyArg {
     /// A transit gateway whose spokes reach each other through an appliance
     /// in an inspection VPC (VPC 0).
     TgwInspection,
+    /// A transit gateway with one route table per segment (`--segments`):
+    /// VPC `i` is in segment `i mod segments` and reaches that segment's
+    /// VPCs only.
+    TgwSegments,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -116,6 +123,9 @@ fn main() -> ExitCode {
         },
         TopologyArg::Tgw => Topology::TransitGateway,
         TopologyArg::TgwInspection => Topology::TgwInspection,
+        TopologyArg::TgwSegments => Topology::TgwSegments {
+            segments: args.segments,
+        },
     };
     let mode = match args.mode {
         ModeArg::Steady => Mode::Steady,

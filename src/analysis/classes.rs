@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::model::tgw::zone_of;
 use crate::model::{Model, Named};
 use crate::model::{Reason, Verdict};
 use crate::net::{Family, Prefix};
@@ -119,7 +120,8 @@ impl Classes {
         }
         // A closure of every VPC prunes nothing: such a VPC is walked as an
         // open one, in block order.
-        let closed = crate::graph::reach::Forwarding::build(model).closures();
+        let forwarding = crate::graph::reach::Forwarding::build(model);
+        let closed = forwarding.closures();
         let everywhere = model.vpcs.len();
         let reach: Vec<ClassReach> = members
             .iter()
@@ -129,6 +131,7 @@ impl Classes {
                 ClassReach {
                     vpc,
                     peers: vpc
+                        .filter(|&v| zone_of(sub).is_some() || !forwarding.reads_zone(v))
                         .and_then(|v| closed[v].clone())
                         .filter(|c| c.len() < everywhere),
                 }

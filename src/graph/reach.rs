@@ -91,6 +91,14 @@ impl Ranges {
         }
     }
 
+    /// The addresses of `self` outside `other`.
+    pub fn minus(&self, other: &Ranges) -> Ranges {
+        Ranges {
+            v4: minus(&self.v4, &other.v4),
+            v6: minus(&self.v6, &other.v6),
+        }
+    }
+
     /// Adds `other`; true when that added an address.
     fn absorb(&mut self, other: &Ranges) -> bool {
         let mut grew = false;
@@ -134,6 +142,31 @@ fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
     out
 }
 
+fn minus(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
+    let mut out = Vec::new();
+    for x in a {
+        let mut rest = Some(*x);
+        for y in b {
+            let Some(r) = rest else { break };
+            if y.hi < r.lo || y.lo > r.hi {
+                continue;
+            }
+            if y.lo > r.lo {
+                out.push(Interval {
+                    lo: r.lo,
+                    hi: y.lo - 1,
+                });
+            }
+            rest = (y.hi < r.hi).then(|| Interval {
+                lo: y.hi + 1,
+                hi: r.hi,
+            });
+        }
+        out.extend(rest);
+    }
+    out
+}
+
 /// Whether every interval of `b` lies inside one of `a` (both normal).
 fn covers(a: &[Interval], b: &[Interval]) -> bool {
     b.iter().all(|x| {
@@ -147,6 +180,9 @@ pub struct Forwarding {
     pub graph: DiGraph<Node, Ranges>,
     routed: Vec<NodeIndex>,
     unknown: NodeIndex,
+    /// Per VPC: whether a route of its tables sends traffic to a transit
+    /// gateway, which reads the zone of the subnet it comes from.
+    reads_zone: Vec<bool>,
 }
 
 /// At most this many node visits per node of the graph are spent pushing
@@ -177,6 +213,7 @@ impl Forwarding {
         for r in 0..model.tgw_route_tables.len() {
             edges.of_tgw_table(r);
         }
+        let reads_zone = std::mem::take(&mut edges.reads_zone);
         for (from, to, label) in edges.out {
             if !label.is_empty() {
                 g.add_edge(to_node(from), to_node(to), label);
@@ -186,7 +223,16 @@ impl Forwarding {
             graph: g,
             routed,
             unknown,
+            reads_zone,
         }
+    }
+
+    /// Whether the closure of VPC `v` holds for a subnet of it only when
+    /// that subnet's zone is known: a route of the VPC sends traffic to a
+    /// transit gateway, which takes it only from zones its attachment is in
+    /// and stops a walk from a subnet whose zone is not known.
+    pub fn reads_zone(&self, v: usize) -> bool {
+        self.reads_zone[v]
     }
 
     /// For each VPC, the VPCs its traffic can be delivered into (sorted,
@@ -320,6 +366,9 @@ impl<'g> Push<'g> {
 struct Edges<'m> {
     model: &'m Model,
     out: Vec<(Node, Node, Ranges)>,
+    /// Whether a route of the VPC's tables sends traffic to a transit
+    /// gateway.
+    reads_zone: Vec<bool>,
     /// Each VPC's subnets.
     subnets_of: Vec<Vec<usize>>,
     /// Each VPC's route tables: those its subnets use and those in it.
@@ -362,6 +411,7 @@ impl<'m> Edges<'m> {
         Edges {
             model,
             out: Vec::new(),
+            reads_zone: vec![false; n],
             subnets_of,
             tables_of,
             entry_zones,
@@ -389,8 +439,32 @@ impl<'m> Edges<'m> {
         {
             self.out.push((from, Node::Unknown, Ranges::all()));
         }
-        let zones_known = subnets.iter().all(|&s| zone_of(&m.subnets[s]).is_some());
-        for t in std::mem::take(&mut self.tables_of[v]) {
+        let tables = std::mem::take(&mut self.tables_of[v]);
+        // Traffic handed in by a transit gateway is in one of the VPC's
+        // attachment subnets, or in the subnet of a device a route sends it
+        // to; any of them may send it to a transit gateway, which reads its
+        // zone. (The source subnet's own zone is the class engine's to
+        // check: see `Forwarding::reads_zone`.)
+        let devices = tables
+            .iter()
+            .flat_map(|&t| &m.route_tables[t].routes)
+            .filter_map(|r| match &r.target {
+                Target::Gateway {
+                    kind: GatewayKind::Nat | GatewayKind::NetworkInterface | GatewayKind::Instance,
+                    link,
+                    ..
+                } => link.index().and_then(|g| m.gateways[g].subnet.index()),
+                _ => None,
+            });
+        let attached = m.vpcs[v]
+            .attachments
+            .iter()
+            .flat_map(|&a| &m.tgw_attachments[a].subnets)
+            .copied();
+        let zones_known = devices
+            .chain(attached)
+            .all(|s| zone_of(&m.subnets[s]).is_some());
+        for t in tables {
             let table = &m.route_tables[t];
             if table.routes_unknown.is_some() {
                 self.out.push((from, Node::Unknown, Ranges::all()));
@@ -404,8 +478,25 @@ impl<'m> Edges<'m> {
                         ..
                     }
                 );
+                if let Target::Gateway {
+                    kind: GatewayKind::TransitGateway,
+                    ..
+                } = r.target
+                {
+                    self.reads_zone[v] = true;
+                }
                 let label = match &r.dest {
-                    Dest::Cidr(p) => Ranges::of([p]),
+                    // Within a local route that the route's prefix holds,
+                    // the local route is the longer match.
+                    Dest::Cidr(p) => {
+                        let local = table.routes.iter().filter_map(|l| match l.dest {
+                            Dest::Cidr(b) if l.target == Target::Local => Some(b),
+                            _ => None,
+                        });
+                        let inside: Vec<Prefix> =
+                            local.filter(|b| p.contains(b) && p.len < b.len).collect();
+                        Ranges::of([p]).minus(&Ranges::of(&inside))
+                    }
                     // A gateway endpoint's route carries an AWS service's
                     // ranges into the endpoint, never to a subnet.
                     Dest::PrefixList(_) | Dest::Service(_) if endpoint => continue,
@@ -617,5 +708,47 @@ impl<'m> Edges<'m> {
             // subnet is there.
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(list: &[&str]) -> Ranges {
+        let p: Vec<Prefix> = list.iter().map(|c| c.parse().unwrap()).collect();
+        Ranges::of(&p)
+    }
+
+    #[test]
+    fn ranges_merge_touching_prefixes_and_keep_families_apart() {
+        assert_eq!(v4(&["10.0.0.0/25", "10.0.0.128/25"]), v4(&["10.0.0.0/24"]));
+        let both = v4(&["10.0.0.0/8", "2001:db8::/32"]);
+        assert_eq!(
+            both.intersect(&v4(&["2001:db8:1::/48"])),
+            v4(&["2001:db8:1::/48"])
+        );
+        assert!(both.intersect(&v4(&["11.0.0.0/8"])).is_empty());
+    }
+
+    #[test]
+    fn ranges_minus_cuts_holes_and_ends() {
+        let r = v4(&["10.0.0.0/16"]).minus(&v4(&["10.0.1.0/24", "10.0.255.0/24", "9.0.0.0/8"]));
+        let want = v4(&["10.0.0.0/24", "10.0.2.0/23", "10.0.4.0/22", "10.0.8.0/21"])
+            .intersect(&Ranges::all());
+        assert_eq!(r.intersect(&v4(&["10.0.0.0/20"])), want);
+        assert!(r.intersect(&v4(&["10.0.1.0/24"])).is_empty());
+        assert!(r.intersect(&v4(&["10.0.255.0/24"])).is_empty());
+        assert!(!r.intersect(&v4(&["10.0.254.0/24"])).is_empty());
+        assert!(v4(&["10.0.1.0/24"]).minus(&v4(&["10.0.0.0/16"])).is_empty());
+    }
+
+    #[test]
+    fn absorbing_what_is_held_adds_nothing() {
+        let mut r = v4(&["10.0.0.0/16"]);
+        assert!(!r.absorb(&v4(&["10.0.3.0/24"])));
+        assert!(r.absorb(&v4(&["10.1.0.0/24"])));
+        assert!(!r.absorb(&v4(&["10.1.0.0/25"])));
+        assert_eq!(r, v4(&["10.0.0.0/16", "10.1.0.0/24"]));
     }
 }

@@ -14,7 +14,7 @@ use crate::support::{document, root};
 
 /// Counts with alike VPCs shared, with every VPC's rows, and pair by pair,
 /// which must agree; and the groups of alike VPCs, by VPC address.
-fn counts(bytes: &[u8], name: &str) -> (Summary, Vec<Vec<String>>) {
+pub(crate) fn counts(bytes: &[u8], name: &str) -> (Summary, Vec<Vec<String>>) {
     let doc = ingest::parse(bytes, name).unwrap();
     let built = tfreach::model::build(&doc, View::Planned);
     let m = &built.model;
@@ -72,7 +72,7 @@ fn modules(plan: &mut Value) -> &mut Vec<Value> {
 }
 
 /// The resource `address` of the generated plan (in a VPC module or the root).
-fn find<'a>(plan: &'a mut Value, address: &str) -> &'a mut Value {
+pub(crate) fn find<'a>(plan: &'a mut Value, address: &str) -> &'a mut Value {
     let in_root = resources(plan).iter().position(|r| r["address"] == address);
     if let Some(i) = in_root {
         return &mut resources(plan)[i];
@@ -84,14 +84,14 @@ fn find<'a>(plan: &'a mut Value, address: &str) -> &'a mut Value {
         .unwrap_or_else(|| panic!("no {address} in the generated plan"))
 }
 
-fn value(plan: &mut Value, address: &str, attr: &str) -> String {
+pub(crate) fn value(plan: &mut Value, address: &str, attr: &str) -> String {
     find(plan, address)["values"][attr]
         .as_str()
         .unwrap()
         .to_string()
 }
 
-fn add(plan: &mut Value, kind: &str, name: &str, values: Value) {
+pub(crate) fn add(plan: &mut Value, kind: &str, name: &str, values: Value) {
     resources(plan).push(json!({
         "address": format!("{kind}.{name}"),
         "mode": "managed",
@@ -105,7 +105,7 @@ fn add(plan: &mut Value, kind: &str, name: &str, values: Value) {
 
 /// Makes `resource_changes` say what `planned_values` now says: the
 /// changed values, and the added resources as created.
-fn sync_changes(plan: &mut Value) {
+pub(crate) fn sync_changes(plan: &mut Value) {
     let mut planned: Vec<Value> = resources(plan).clone();
     for m in modules(plan).iter() {
         planned.extend(m["resources"].as_array().unwrap().iter().cloned());

@@ -50,6 +50,7 @@ fn analysis_reports_the_expected_counts_of_every_generated_topology() {
         Topology::Mesh { group: 5 },
         Topology::TransitGateway,
         Topology::TgwInspection,
+        Topology::TgwSegments { segments: 5 },
     ];
     // (igw, nat, nacls and gateway endpoints)
     let variants = [

@@ -14,6 +14,7 @@ mod hostile;
 mod internet;
 mod matrix;
 mod metamorphic;
+mod reach;
 mod real;
 mod reference;
 mod rules;

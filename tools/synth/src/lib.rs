@@ -155,12 +155,31 @@ pub enum Topology {
     /// the attachment's (`(S−1) mod 3 < tgw_zones`), and it must not be an
     /// attachment subnet (`S > tgw_zones`).
     TgwInspection,
+    /// One transit gateway split into `segments` route tables: VPC `i`'s
+    /// attachment is associated with table `segment{i mod segments}` and
+    /// propagates to it (no default table), so a VPC reaches the VPCs of
+    /// its own segment only. The segments interleave: neighbouring VPCs
+    /// (and blocks) belong to different segments. Routes and zones are as in
+    /// [`Topology::TransitGateway`].
+    TgwSegments {
+        /// Transit gateway route tables, at least one.
+        segments: usize,
+    },
 }
 
 impl Topology {
     /// Whether the VPCs are connected by a transit gateway.
     pub fn transit_gateway(self) -> bool {
-        matches!(self, Topology::TransitGateway | Topology::TgwInspection)
+        matches!(
+            self,
+            Topology::TransitGateway | Topology::TgwInspection | Topology::TgwSegments { .. }
+        )
+    }
+
+    /// Whether the transit gateway's route tables are the estate's own
+    /// (no default association or propagation).
+    fn own_tgw_tables(self) -> bool {
+        matches!(self, Topology::TgwInspection | Topology::TgwSegments { .. })
     }
 }
 
@@ -254,6 +273,9 @@ impl EstateSpec {
                 ));
             }
         }
+        if let Topology::TgwSegments { segments: 0 } = self.topology {
+            return Err("a segmented transit gateway needs at least one segment".into());
+        }
         if self.topology.transit_gateway() && !(1..=3).contains(&self.tgw_zones) {
             return Err(format!("tgw_zones must be 1..=3, got {}", self.tgw_zones));
         }
@@ -336,6 +358,9 @@ pub struct ExpectedSummary {
 ///   inspection VPC `(V−1)·c·S` pairs are reachable (the rest blocked), and
 ///   from the inspection VPC to a spoke `(V−1)·S·c` are reachable and
 ///   `(V−1)·S·o` one-way.
+/// * `TgwSegments`: as `TransitGateway`, but only between two VPCs of the
+///   same segment: with `n_k` VPCs in segment `k`, `Q = Σ n_k(n_k−1)` ordered
+///   pairs of VPCs give `Q·c²` reachable and `Q·c·o` one-way pairs.
 ///
 /// NAT gateways (`nat`) change no count: their default route is taken only
 /// by traffic that no connection route matches, and the NAT gateway's own
@@ -352,6 +377,14 @@ pub fn expected_summary(spec: &EstateSpec) -> ExpectedSummary {
     let o = s - c;
     let (reachable, one_way) = match spec.topology {
         Topology::TransitGateway => (intra + cross_vpc_pairs * c * c, cross_vpc_pairs * c * o),
+        Topology::TgwSegments { segments } => {
+            let k = segments.max(1) as u64;
+            let q: u64 = (0..k)
+                .map(|seg| v / k + u64::from(seg < v % k))
+                .map(|n| n * n.saturating_sub(1))
+                .sum();
+            (intra + q * c * c, q * c * o)
+        }
         Topology::TgwInspection => {
             let spokes = v.saturating_sub(1);
             let spoke_pairs = spokes * spokes.saturating_sub(1);
@@ -418,7 +451,10 @@ pub fn peerings(spec: &EstateSpec) -> Vec<(usize, usize)> {
         }
     };
     match spec.topology {
-        Topology::None | Topology::TransitGateway | Topology::TgwInspection => {}
+        Topology::None
+        | Topology::TransitGateway
+        | Topology::TgwInspection
+        | Topology::TgwSegments { .. } => {}
         Topology::Chain => out.extend((1..v).map(|i| (i - 1, i))),
         Topology::HubAndSpoke => hubs(&mut out),
         Topology::HubChain => {
@@ -442,7 +478,10 @@ pub fn peerings(spec: &EstateSpec) -> Vec<(usize, usize)> {
 fn peering_count(spec: &EstateSpec) -> usize {
     let v = spec.vpcs;
     match spec.topology {
-        Topology::None | Topology::TransitGateway | Topology::TgwInspection => 0,
+        Topology::None
+        | Topology::TransitGateway
+        | Topology::TgwInspection
+        | Topology::TgwSegments { .. } => 0,
         Topology::Chain => v.saturating_sub(1),
         Topology::HubAndSpoke => v - v.div_ceil(SPOKES_PER_HUB + 1),
         Topology::HubChain => {
@@ -475,6 +514,8 @@ pub fn resource_count(spec: &EstateSpec) -> usize {
         Topology::TransitGateway => 1,
         // gateway, two tables, the default route, associations, propagations
         Topology::TgwInspection => 4 + 2 * spec.vpcs - 1,
+        // gateway, tables, an association and a propagation per VPC
+        Topology::TgwSegments { segments } => 1 + segments + 2 * spec.vpcs,
         _ => 0,
     };
     modules + tgw + peering * peering_count(spec)
@@ -814,18 +855,40 @@ enum Table {
     Public,
 }
 
-/// The transit gateway route tables of [`Topology::TgwInspection`].
+/// The transit gateway route tables of [`Topology::TgwInspection`] and
+/// [`Topology::TgwSegments`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum TgwTable {
-    Inspection = 1,
-    Spokes = 2,
+    Inspection,
+    Spokes,
+    Segment(usize),
 }
 
 impl TgwTable {
-    fn name(self) -> &'static str {
+    fn name(self) -> Cow<'static, str> {
         match self {
-            TgwTable::Inspection => "inspection",
-            TgwTable::Spokes => "spokes",
+            TgwTable::Inspection => "inspection".into(),
+            TgwTable::Spokes => "spokes".into(),
+            TgwTable::Segment(k) => format!("segment{k}").into(),
+        }
+    }
+
+    /// The number its ID is made from.
+    fn number(self) -> usize {
+        match self {
+            TgwTable::Inspection => 1,
+            TgwTable::Spokes => 2,
+            TgwTable::Segment(k) => 3 + k,
+        }
+    }
+
+    /// The table VPC `i`'s attachment is associated with (`assoc`) or
+    /// propagates to.
+    fn of_vpc(spec: &EstateSpec, i: usize, assoc: bool) -> TgwTable {
+        match spec.topology {
+            Topology::TgwSegments { segments } => TgwTable::Segment(i % segments.max(1)),
+            _ if assoc && i > 0 => TgwTable::Spokes,
+            _ => TgwTable::Inspection,
         }
     }
 }
@@ -1137,24 +1200,32 @@ impl<'a> Gen<'a> {
         if spec.topology.transit_gateway() {
             root.push(("aws_ec2_transit_gateway.this".into(), Item::Tgw));
         }
-        if spec.topology == Topology::TgwInspection {
-            for t in [TgwTable::Inspection, TgwTable::Spokes] {
+        let tables = match spec.topology {
+            Topology::TgwInspection => vec![TgwTable::Inspection, TgwTable::Spokes],
+            Topology::TgwSegments { segments } => (0..segments).map(TgwTable::Segment).collect(),
+            _ => Vec::new(),
+        };
+        if spec.topology.own_tgw_tables() {
+            for t in tables {
                 let name = t.name();
                 root.push((
                     format!("aws_ec2_transit_gateway_route_table.{name}"),
                     Item::TgwRouteTable(t),
                 ));
             }
-            root.push((
-                "aws_ec2_transit_gateway_route.to_inspection".into(),
-                Item::TgwRoute,
-            ));
+            let segments = !matches!(spec.topology, Topology::TgwInspection);
+            if !segments {
+                root.push((
+                    "aws_ec2_transit_gateway_route.to_inspection".into(),
+                    Item::TgwRoute,
+                ));
+            }
             for i in 0..spec.vpcs {
                 root.push((
                     format!("aws_ec2_transit_gateway_route_table_association.vpc{i}"),
                     Item::TgwAssoc(i),
                 ));
-                if i > 0 {
+                if i > 0 || segments {
                     root.push((
                         format!("aws_ec2_transit_gateway_route_table_propagation.vpc{i}"),
                         Item::TgwProp(i),
@@ -1257,7 +1328,7 @@ impl<'a> Gen<'a> {
         self.id("eni", Kind::Eni, i, 0)
     }
     fn tgw_rtb_id(&self, t: TgwTable) -> String {
-        self.id("tgw-rtb", Kind::TgwRtb, t as usize, 0)
+        self.id("tgw-rtb", Kind::TgwRtb, t.number(), 0)
     }
     /// The subnet holding the NAT gateway and the appliance.
     fn last_subnet(&self) -> usize {
@@ -1315,7 +1386,7 @@ impl<'a> Gen<'a> {
                 let id = self.tgw_id();
                 // Without default association and propagation AWS makes no
                 // default route table.
-                let (defaults, rtb) = if self.spec.topology == Topology::TgwInspection {
+                let (defaults, rtb) = if self.spec.topology.own_tgw_tables() {
                     ("disable", String::new())
                 } else {
                     ("enable", self.id("tgw-rtb", Kind::TgwRtb, 0, 0))
@@ -1395,9 +1466,9 @@ impl<'a> Gen<'a> {
                     .cs("id", || id.clone())
                     .set("timeouts", J::Null)
                     .cs("transit_gateway_id", || self.tgw_id())
-                    .common(t.name().into());
+                    .common(t.name().into_owned());
                 depends_on.push("aws_ec2_transit_gateway.this".into());
-                ("aws_ec2_transit_gateway_route_table", t.name().into())
+                ("aws_ec2_transit_gateway_route_table", t.name())
             }
             Item::TgwRoute => {
                 let rtb = self.tgw_rtb_id(TgwTable::Spokes);
@@ -1417,11 +1488,7 @@ impl<'a> Gen<'a> {
             }
             Item::TgwAssoc(i) | Item::TgwProp(i) => {
                 let assoc = matches!(item, Item::TgwAssoc(_));
-                let t = if assoc && i > 0 {
-                    TgwTable::Spokes
-                } else {
-                    TgwTable::Inspection
-                };
+                let t = TgwTable::of_vpc(self.spec, i, assoc);
                 let rtb = self.tgw_rtb_id(t);
                 if assoc {
                     a.set("replace_existing_association", J::Bool(false));
@@ -1852,7 +1919,7 @@ impl<'a> Gen<'a> {
                 } else {
                     "disable"
                 };
-                let defaults = self.spec.topology != Topology::TgwInspection;
+                let defaults = !self.spec.topology.own_tgw_tables();
                 let default_table = |a: &mut Attrs, k: &'static str| {
                     if defaults {
                         a.computed(k, Shape::Scalar, || J::Bool(true));
@@ -2250,7 +2317,7 @@ impl<'a> Gen<'a> {
     fn root_config(&self, item: Item) -> J {
         match item {
             Item::Tgw => {
-                let defaults = if self.spec.topology == Topology::TgwInspection {
+                let defaults = if self.spec.topology.own_tgw_tables() {
                     "disable"
                 } else {
                     "enable"
@@ -2275,9 +2342,9 @@ impl<'a> Gen<'a> {
             }
             Item::TgwRouteTable(t) => resource_config(
                 "aws_ec2_transit_gateway_route_table",
-                t.name().into(),
+                t.name().into_owned(),
                 vec![
-                    ("tags", constant(tags(t.name().into()))),
+                    ("tags", constant(tags(t.name().into_owned()))),
                     ("transit_gateway_id", tgw_ref()),
                 ],
                 None,
@@ -2301,20 +2368,13 @@ impl<'a> Gen<'a> {
                 &[],
             ),
             Item::TgwAssoc(i) | Item::TgwProp(i) => {
-                let (rtype, t) = match item {
-                    Item::TgwAssoc(0) => (
-                        "aws_ec2_transit_gateway_route_table_association",
-                        TgwTable::Inspection,
-                    ),
-                    Item::TgwAssoc(_) => (
-                        "aws_ec2_transit_gateway_route_table_association",
-                        TgwTable::Spokes,
-                    ),
-                    _ => (
-                        "aws_ec2_transit_gateway_route_table_propagation",
-                        TgwTable::Inspection,
-                    ),
+                let assoc = matches!(item, Item::TgwAssoc(_));
+                let rtype = if assoc {
+                    "aws_ec2_transit_gateway_route_table_association"
+                } else {
+                    "aws_ec2_transit_gateway_route_table_propagation"
                 };
+                let t = TgwTable::of_vpc(self.spec, i, assoc);
                 resource_config(
                     rtype,
                     format!("vpc{i}"),
@@ -2800,7 +2860,7 @@ impl<'a> Gen<'a> {
                 ]),
             ));
         }
-        if sp.topology == Topology::TgwInspection {
+        if sp.topology.own_tgw_tables() {
             outputs.push((
                 "tgw_attachment_id",
                 output(&[
@@ -2940,6 +3000,7 @@ mod tests {
             Topology::HubChain,
             Topology::TransitGateway,
             Topology::TgwInspection,
+            Topology::TgwSegments { segments: 3 },
         ]
     }
 
@@ -3041,16 +3102,24 @@ mod tests {
                 assert_eq!(count("aws_nat_gateway"), if nat { 7 } else { 0 });
                 assert_eq!(count("aws_eip"), if nat { 7 } else { 0 });
                 let inspection = usize::from(topology == Topology::TgwInspection);
+                let segments = match topology {
+                    Topology::TgwSegments { segments } => segments,
+                    _ => 0,
+                };
                 assert_eq!(count("aws_network_interface"), inspection);
-                assert_eq!(count("aws_ec2_transit_gateway_route_table"), 2 * inspection);
+                assert_eq!(
+                    count("aws_ec2_transit_gateway_route_table"),
+                    2 * inspection + segments
+                );
                 assert_eq!(count("aws_ec2_transit_gateway_route"), inspection);
+                let own = usize::from(segments > 0 || inspection > 0);
                 assert_eq!(
                     count("aws_ec2_transit_gateway_route_table_association"),
-                    7 * inspection
+                    7 * own
                 );
                 assert_eq!(
                     count("aws_ec2_transit_gateway_route_table_propagation"),
-                    6 * inspection
+                    6 * inspection + 7 * usize::from(segments > 0)
                 );
                 // Addresses are unique.
                 let addrs: HashSet<&str> = doc["resource_changes"]
@@ -3251,8 +3320,14 @@ mod tests {
                 out.pairs += 1;
                 let (vx, sx) = (x / spec.subnets_per_vpc, x % spec.subnets_per_vpc);
                 let (vy, sy) = (y / spec.subnets_per_vpc, y % spec.subnets_per_vpc);
+                let apart = match spec.topology {
+                    Topology::TgwSegments { segments } => vx % segments != vy % segments,
+                    _ => false,
+                };
                 let (fwd, back) = if vx == vy {
                     (true, true)
+                } else if apart {
+                    (false, false)
                 } else if spec.topology.transit_gateway() {
                     (sends(vx, sx), sends(vy, sy))
                 } else {
@@ -3286,7 +3361,12 @@ mod tests {
                 ));
             }
             for zones in 1..=3 {
-                for topology in [Topology::TransitGateway, Topology::TgwInspection] {
+                for topology in [
+                    Topology::TransitGateway,
+                    Topology::TgwInspection,
+                    Topology::TgwSegments { segments: 2 },
+                    Topology::TgwSegments { segments: 5 },
+                ] {
                     specs.push(EstateSpec {
                         tgw_zones: zones,
                         ..EstateSpec::new(v, s, topology, Mode::Steady, 1)
@@ -3410,6 +3490,30 @@ mod tests {
                     (str_of(v, "vpc_id"), azs)
                 })
                 .collect();
+        // The transit gateway route table each VPC's attachment is
+        // associated with, and the tables each propagates to (a table
+        // holds the VPCs that propagate to it); none: the default table.
+        let attach_vpc: HashMap<String, String> = of("aws_ec2_transit_gateway_vpc_attachment")
+            .map(|v| (str_of(v, "id"), str_of(v, "vpc_id")))
+            .collect();
+        let tgw_table_of: HashMap<String, String> =
+            of("aws_ec2_transit_gateway_route_table_association")
+                .map(|v| {
+                    let vpc = attach_vpc[&str_of(v, "transit_gateway_attachment_id")].clone();
+                    (vpc, str_of(v, "transit_gateway_route_table_id"))
+                })
+                .collect();
+        let propagated: HashSet<(String, String)> =
+            of("aws_ec2_transit_gateway_route_table_propagation")
+                .map(|v| {
+                    let vpc = attach_vpc[&str_of(v, "transit_gateway_attachment_id")].clone();
+                    (str_of(v, "transit_gateway_route_table_id"), vpc)
+                })
+                .collect();
+        let tgw_routes = |from: &String, to: &String| match tgw_table_of.get(from) {
+            None => true,
+            Some(t) => propagated.contains(&(t.clone(), to.clone())),
+        };
         let delivers = |s: &SubnetRow, d: &SubnetRow| {
             if s.1 == d.1 {
                 return true;
@@ -3427,6 +3531,7 @@ mod tests {
                 Some((_, t)) if t.starts_with("tgw-") => {
                     attach_azs.get(&s.1).is_some_and(|z| z.contains(&s.2))
                         && attach_azs.contains_key(&d.1)
+                        && tgw_routes(&s.1, &d.1)
                 }
                 _ => false,
             }
