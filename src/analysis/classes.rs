@@ -13,10 +13,11 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::graph::reach::{Closure, Ranges};
 use crate::model::tgw::zone_of;
 use crate::model::{Model, Named};
 use crate::model::{Reason, Verdict};
-use crate::net::{Family, Prefix};
+use crate::net::{Family, Interval, Prefix};
 
 use super::memo;
 use super::pair::evaluate_pair_flow;
@@ -53,6 +54,12 @@ pub struct Classes {
     /// VPC is not in the model (their walks are never shortcut).
     of_vpc: Vec<Vec<usize>>,
     without_vpc: Vec<usize>,
+    /// Per family: each class's hull (the span of its members' blocks) as
+    /// `(lo, hi, class)`, by `lo`; and the widest hull's width.
+    by_hull: [Vec<(u128, u128, usize)>; 2],
+    widest: [u128; 2],
+    /// Each class's place in `by_block`.
+    block_rank: Vec<usize>,
     /// The number of subnets.
     subnets: u64,
     /// The one kind of traffic the verdicts are for (`None`: any).
@@ -128,15 +135,40 @@ impl Classes {
             .map(|m| {
                 let sub = &model.subnets[order[m[0]]];
                 let vpc = sub.vpc.index().filter(|_| sub.cidrs.unknown.is_none());
+                let mut hull = [None; 2];
+                for (i, f) in [Family::V4, Family::V6].into_iter().enumerate() {
+                    for &x in m {
+                        if let Some(p) = model.subnets[order[x]].cidr(f) {
+                            let iv = p.interval();
+                            hull[i] = Some(hull[i].map_or(iv, |h: Interval| Interval {
+                                lo: h.lo.min(iv.lo),
+                                hi: h.hi.max(iv.hi),
+                            }));
+                        }
+                    }
+                }
                 ClassReach {
                     vpc,
-                    peers: vpc
+                    closure: vpc
                         .filter(|&v| zone_of(sub).is_some() || !forwarding.reads_zone(v))
                         .and_then(|v| closed[v].clone())
-                        .filter(|c| c.len() < everywhere),
+                        .filter(|c| c.vpcs.len() < everywhere),
+                    hull,
                 }
             })
             .collect();
+        let mut by_hull = [Vec::new(), Vec::new()];
+        let mut widest = [0u128; 2];
+        for (c, r) in reach.iter().enumerate() {
+            for i in 0..2 {
+                if let Some(h) = r.hull[i] {
+                    by_hull[i].push((h.lo, h.hi, c));
+                    widest[i] = widest[i].max(h.hi - h.lo);
+                }
+            }
+        }
+        by_hull[0].sort_unstable();
+        by_hull[1].sort_unstable();
         let start = |c: usize, f: Family| {
             model.subnets[order[members[c][0]]]
                 .cidr(f)
@@ -144,6 +176,10 @@ impl Classes {
         };
         let mut by_block: Vec<usize> = (0..members.len()).collect();
         by_block.sort_by_key(|&c| (start(c, Family::V4), start(c, Family::V6), c));
+        let mut block_rank = vec![0; members.len()];
+        for (rank, &c) in by_block.iter().enumerate() {
+            block_rank[c] = rank;
+        }
         let mut of_vpc = vec![Vec::new(); model.vpcs.len()];
         let mut without_vpc = Vec::new();
         for &c in &by_block {
@@ -161,6 +197,9 @@ impl Classes {
             of_vpc,
             without_vpc,
             reach,
+            by_hull,
+            widest,
+            block_rank,
             flow: None,
             alike: Vec::new(),
         }
@@ -292,17 +331,22 @@ impl Classes {
     ) -> Summary {
         let mut s = Summary::default();
         let ra = &self.reach[a];
-        let (Some(v), Some(peers)) = (ra.vpc, &ra.peers) else {
+        let (Some(v), Some(closure)) = (ra.vpc, &ra.closure) else {
             self.each_verdict(model, order, a, legs, |b, v| s.add(v, self.weight(a, b)));
             return s;
         };
         let mut memo = Memo::default();
         legs.begin_row();
         let mut seen = 0;
+        let peers = &closure.vpcs;
+        let beyond = self.meeting(&closure.unknown, |w| {
+            w != v && peers.binary_search(&w).is_err()
+        });
         let open = std::iter::once(v)
             .chain(peers.iter().copied().filter(|&w| w != v))
             .flat_map(|w| &self.of_vpc[w])
-            .chain(&self.without_vpc);
+            .chain(&self.without_vpc)
+            .chain(&beyond);
         for &b in open {
             seen += self.members[b].len() as u64;
             if let Some(verdict) = self.class_pair_verdict(model, order, a, b, &mut memo, legs) {
@@ -315,16 +359,48 @@ impl Classes {
     }
 
     /// True when the forward path of class pair (a, b) cannot deliver, so
-    /// the verdict is `blocked` without walking: the source VPC is closed
-    /// and none of its traffic enters the destination's VPC.
+    /// the verdict is `blocked` without walking: the source VPC is closed,
+    /// none of its traffic enters the destination's VPC, and no walk
+    /// towards the destination's blocks may stop on an unknown.
     #[inline]
     fn surely_blocked(&self, a: usize, b: usize) -> bool {
         let (ra, rb) = (&self.reach[a], &self.reach[b]);
-        match (ra.vpc, &ra.peers, rb.vpc) {
-            // `peers` is sorted (`Forwarding::closures` sorts it).
-            (Some(v), Some(peers), Some(w)) => v != w && peers.binary_search(&w).is_err(),
+        match (ra.vpc, &ra.closure, rb.vpc) {
+            // The closure's VPCs are sorted (`Forwarding::closures`).
+            (Some(v), Some(c), Some(w)) => {
+                v != w && c.vpcs.binary_search(&w).is_err() && !self.meets(b, &c.unknown)
+            }
             _ => false,
         }
+    }
+
+    /// Whether class `b`'s blocks may meet `ranges`.
+    fn meets(&self, b: usize, ranges: &Ranges) -> bool {
+        let hull = &self.reach[b].hull;
+        [Family::V4, Family::V6]
+            .into_iter()
+            .zip(hull)
+            .any(|(f, h)| h.is_some_and(|h| ranges.meets(f, &h)))
+    }
+
+    /// The classes of a known VPC that `keep` takes whose blocks may meet
+    /// `ranges`, in block order.
+    fn meeting(&self, ranges: &Ranges, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, f) in [Family::V4, Family::V6].into_iter().enumerate() {
+            let list = &self.by_hull[i];
+            for u in ranges.intervals(f) {
+                let from = list.partition_point(|e| e.0 < u.lo.saturating_sub(self.widest[i]));
+                for &(_, hi, c) in list[from..].iter().take_while(|e| e.0 <= u.hi) {
+                    if hi >= u.lo && self.reach[c].vpc.is_some_and(&keep) {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        out.sort_unstable_by_key(|&c| self.block_rank[c]);
+        out.dedup();
+        out
     }
 
     /// The representative pair of class pair (a, b), as sorted positions;
@@ -689,7 +765,11 @@ impl Classes {
 #[derive(Debug, Clone)]
 struct ClassReach {
     vpc: Option<usize>,
-    peers: Option<std::sync::Arc<[usize]>>,
+    /// Where the VPC's traffic can go, when its subnets' walks can be told
+    /// from the forwarding graph (see [`crate::graph::reach`]).
+    closure: Option<Closure>,
+    /// Per family, the span of the members' blocks.
+    hull: [Option<Interval>; 2],
 }
 
 /// The result of one class pair, on its representatives.

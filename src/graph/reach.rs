@@ -83,6 +83,24 @@ impl Ranges {
         self.v4.is_empty() && self.v6.is_empty()
     }
 
+    /// Whether an address of `iv`, of family `f`, is in the ranges.
+    pub fn meets(&self, f: Family, iv: &Interval) -> bool {
+        let v = match f {
+            Family::V4 => &self.v4,
+            Family::V6 => &self.v6,
+        };
+        let k = v.partition_point(|y| y.hi < iv.lo);
+        v.get(k).is_some_and(|y| y.lo <= iv.hi)
+    }
+
+    /// The intervals of family `f`, sorted and disjoint.
+    pub fn intervals(&self, f: Family) -> &[Interval] {
+        match f {
+            Family::V4 => &self.v4,
+            Family::V6 => &self.v6,
+        }
+    }
+
     /// The addresses in both.
     pub fn intersect(&self, other: &Ranges) -> Ranges {
         Ranges {
@@ -235,25 +253,29 @@ impl Forwarding {
         self.reads_zone[v]
     }
 
-    /// For each VPC, the VPCs its traffic can be delivered into (sorted,
-    /// itself included), or `None` when a walk from it may stop on an
-    /// unknown (or the graph was too costly to push through). VPCs whose
-    /// closures are equal share one list.
-    pub fn closures(&self) -> Vec<Option<Arc<[usize]>>> {
+    /// For each VPC, where its traffic can go (see [`Closure`]), or `None`
+    /// when a walk from it may stop on an unknown for any destination (or
+    /// the graph was too costly to push through). VPCs whose closures are
+    /// equal share their lists.
+    pub fn closures(&self) -> Vec<Option<Closure>> {
         let mut push = Push::new(&self.graph, self.unknown);
         let mut budget = WORK_PER_NODE * self.graph.node_count().max(1);
-        // Closures reached from one transit gateway route table with one
-        // set of ranges, shared by every VPC whose traffic enters it so.
-        let mut memo: HashMap<(NodeIndex, Ranges), Option<Arc<[usize]>>> = HashMap::new();
+        // What one transit gateway route table does with one set of
+        // ranges, shared by every VPC whose traffic enters it so.
+        let mut memo: HashMap<(NodeIndex, Ranges), Option<Closure>> = HashMap::new();
+        let all = Ranges::all();
         self.routed
             .iter()
             .map(|&start| {
-                let mut parts: Vec<Option<Arc<[usize]>>> = Vec::new();
+                let mut parts: Vec<Closure> = Vec::new();
                 let mut own = Vec::new();
+                let mut unknown = Ranges::default();
                 for e in self.graph.edges(start) {
                     match self.graph[e.target()] {
                         Node::Entered(w) => own.push(w),
-                        Node::Unknown => return None,
+                        Node::Unknown => {
+                            unknown.absorb(e.weight());
+                        }
                         Node::TgwTable(_) | Node::Routed(_) => {
                             let key = (e.target(), e.weight().clone());
                             let part = match memo.get(&key) {
@@ -264,34 +286,60 @@ impl Forwarding {
                                     p
                                 }
                             };
-                            parts.push(part);
+                            parts.push(part?);
                         }
                     }
                 }
-                let parts: Option<Vec<Arc<[usize]>>> = parts.into_iter().collect();
-                join(own, parts?)
+                let c = join(own, unknown, parts);
+                (*c.unknown != all).then_some(c)
             })
             .collect()
     }
 }
 
-/// `own` and `parts` as one sorted list, reusing a part that holds all
-/// the others.
-fn join(mut own: Vec<usize>, parts: Vec<Arc<[usize]>>) -> Option<Arc<[usize]>> {
+/// Where the traffic leaving one VPC can go.
+#[derive(Debug, Clone)]
+pub struct Closure {
+    /// The VPCs it can be delivered into, sorted (the VPC itself
+    /// included).
+    pub vpcs: Arc<[usize]>,
+    /// The destinations for which a walk may stop on an unknown: a walk
+    /// towards any other address outside `vpcs` ends in a certain drop.
+    pub unknown: Arc<Ranges>,
+}
+
+/// `own` and `parts` as one closure, reusing a part's lists where they
+/// hold all the others'.
+fn join(mut own: Vec<usize>, unknown: Ranges, parts: Vec<Closure>) -> Closure {
     own.sort_unstable();
     own.dedup();
-    if let Some(big) = parts.iter().max_by_key(|p| p.len()) {
-        let holds = |w: &usize| big.binary_search(w).is_ok();
-        if own.iter().all(holds) && parts.iter().all(|p| p.iter().all(holds)) {
-            return Some(big.clone());
+    let holds = |big: &[usize], list: &[usize]| list.iter().all(|w| big.binary_search(w).is_ok());
+    let vpcs = match parts.iter().max_by_key(|p| p.vpcs.len()) {
+        Some(big) if holds(&big.vpcs, &own) && parts.iter().all(|p| holds(&big.vpcs, &p.vpcs)) => {
+            big.vpcs.clone()
         }
-    }
-    for p in &parts {
-        own.extend(p.iter().copied());
-    }
-    own.sort_unstable();
-    own.dedup();
-    Some(own.into())
+        _ => {
+            for p in &parts {
+                own.extend(p.vpcs.iter().copied());
+            }
+            own.sort_unstable();
+            own.dedup();
+            own.into()
+        }
+    };
+    let unknown = match parts.first() {
+        Some(first) if unknown.is_empty() && parts.iter().all(|p| p.unknown == first.unknown) => {
+            first.unknown.clone()
+        }
+        _ => {
+            let mut all = unknown;
+            for p in &parts {
+                all.absorb(&p.unknown);
+            }
+            Arc::new(all)
+        }
+    };
+    Closure { vpcs, unknown }
 }
 
 /// Pushing destination ranges through the graph from one node.
@@ -313,26 +361,24 @@ impl<'g> Push<'g> {
         }
     }
 
-    /// The VPCs entered from `start` by `ranges` (sorted), or `None` when
-    /// the unknown node is reached or the budget runs out.
-    fn run(
-        &mut self,
-        start: NodeIndex,
-        ranges: &Ranges,
-        budget: &mut usize,
-    ) -> Option<Arc<[usize]>> {
+    /// Where `ranges` go from `start`, or `None` when the budget runs
+    /// out.
+    fn run(&mut self, start: NodeIndex, ranges: &Ranges, budget: &mut usize) -> Option<Closure> {
         for n in self.touched.drain(..) {
             self.seen[n.index()] = None;
         }
         let mut stack = vec![(start, ranges.clone())];
         let mut entered = Vec::new();
-        let mut out = Some(());
+        let mut unknown = Ranges::default();
         while let Some((n, r)) = stack.pop() {
-            if n == self.unknown || *budget == 0 {
-                out = None;
-                break;
+            if *budget == 0 {
+                return None;
             }
             *budget -= 1;
+            if n == self.unknown {
+                unknown.absorb(&r);
+                continue;
+            }
             let grew = match &mut self.seen[n.index()] {
                 Some(have) => have.absorb(&r),
                 slot @ None => {
@@ -355,10 +401,12 @@ impl<'g> Push<'g> {
                 }
             }
         }
-        out?;
         entered.sort_unstable();
         entered.dedup();
-        Some(entered.into())
+        Some(Closure {
+            vpcs: entered.into(),
+            unknown: Arc::new(unknown),
+        })
     }
 }
 

@@ -26,8 +26,9 @@ fn segmented() -> (EstateSpec, Value) {
     (spec, serde_json::from_slice(&buf).unwrap())
 }
 
-/// Each VPC's closure, by the generator's VPC number (`None`: open).
-fn closures(plan: &Value) -> Vec<Option<Vec<usize>>> {
+/// Each VPC's closure, by the generator's VPC number, and whether a walk
+/// from it may stop on an unknown (`None`: for every destination).
+fn closures(plan: &Value) -> Vec<Option<(Vec<usize>, bool)>> {
     let bytes = serde_json::to_vec(plan).unwrap();
     let doc = ingest::parse(&bytes, "plan.json").unwrap();
     let m = tfreach::model::build(&doc, View::Planned).model;
@@ -41,9 +42,9 @@ fn closures(plan: &Value) -> Vec<Option<Vec<usize>>> {
     let mut out = vec![None; m.vpcs.len()];
     for (v, c) in by_model.into_iter().enumerate() {
         out[number(v)] = c.map(|c| {
-            let mut c: Vec<usize> = c.iter().map(|&w| number(w)).collect();
-            c.sort_unstable();
-            c
+            let mut vpcs: Vec<usize> = c.vpcs.iter().map(|&w| number(w)).collect();
+            vpcs.sort_unstable();
+            (vpcs, !c.unknown.is_empty())
         });
     }
     out
@@ -55,7 +56,7 @@ fn transit_gateway_route_tables_deliver_only_to_the_attachments_they_route_to() 
     let got = closures(&plan);
     for (i, c) in got.iter().enumerate() {
         let segment: Vec<usize> = (0..9).filter(|w| w % 3 == i % 3).collect();
-        assert_eq!(c.as_ref(), Some(&segment), "VPC {i}");
+        assert_eq!(c.as_ref(), Some(&(segment, false)), "VPC {i}");
     }
     let (s, _) = counts(&serde_json::to_vec(&plan).unwrap(), "segments");
     let want = synth::expected_summary(&spec);
@@ -72,13 +73,14 @@ fn transit_gateway_route_tables_deliver_only_to_the_attachments_they_route_to() 
 }
 
 /// Each change adds something a walk may stop on beyond (or on the way
-/// into) the transit gateway; the VPCs whose traffic can meet it lose
-/// their closure, and the pairs it decides are `unknown`, not `blocked`.
+/// into) the transit gateway; the VPCs whose traffic can meet it are told
+/// so (for the destinations it concerns, or for all), and the pairs it
+/// decides are `unknown`, not `blocked`.
 #[test]
 fn a_walk_that_may_stop_on_an_unknown_at_a_transit_gateway_is_not_counted_blocked() {
     let (_, plain) = segmented();
     type Change = fn(&mut Value);
-    // (what, the change, the VPCs left open)
+    // (what, the change, the VPCs whose walks may stop on it)
     let changes: [(&str, Change, &[usize]); 4] = [
         (
             // Only this subnet's class is open (the class engine checks a
@@ -131,9 +133,50 @@ fn a_walk_that_may_stop_on_an_unknown_at_a_transit_gateway_is_not_counted_blocke
         sync_changes(&mut plan);
         let got = closures(&plan);
         for (i, c) in got.iter().enumerate() {
-            assert_eq!(c.is_none(), open.contains(&i), "{what}: VPC {i}: {c:?}");
+            let stops = c.as_ref().is_none_or(|c| c.1);
+            assert_eq!(stops, open.contains(&i), "{what}: VPC {i}: {c:?}");
         }
         let (s, _) = counts(&serde_json::to_vec(&plan).unwrap(), what);
         assert!(s.unknown > 0, "{what}: {s:?}");
+    }
+}
+
+/// A route whose target is not in the input stops a walk only for the
+/// addresses its prefix holds: the VPC stays closed for every other
+/// destination, and the pairs towards the subnets it may hold are walked.
+#[test]
+fn a_route_to_a_gateway_not_in_the_input_leaves_unknown_only_its_own_prefix() {
+    let (_, plain) = segmented();
+    let (base, _) = counts(&serde_json::to_vec(&plain).unwrap(), "segments");
+    // (where the route goes, whether a subnet of the estate is there)
+    for (prefix, holds_subnets) in [("172.16.0.0/12", false), ("vpc4", true)] {
+        let mut plan = plain.clone();
+        let dest = if prefix == "vpc4" {
+            value(&mut plan, "module.vpc[4].aws_vpc.this", "cidr_block")
+        } else {
+            prefix.to_string()
+        };
+        let table = value(&mut plan, "module.vpc[2].aws_route_table.this", "id");
+        add(
+            &mut plan,
+            "aws_route",
+            "shared_network",
+            json!({"route_table_id": table, "destination_cidr_block": dest,
+                   "transit_gateway_id": "tgw-0f00000000000000e"}),
+        );
+        sync_changes(&mut plan);
+        let got = closures(&plan);
+        let segment: Vec<usize> = vec![2, 5, 8];
+        assert_eq!(got[2], Some((segment, true)), "{prefix}");
+        assert!(
+            got[5].as_ref().is_some_and(|c| !c.1),
+            "{prefix}: only VPC 2 routes it"
+        );
+        let (s, _) = counts(&serde_json::to_vec(&plan).unwrap(), prefix);
+        if holds_subnets {
+            assert!(s.unknown > 0, "{prefix}: {s:?}");
+        } else {
+            assert_eq!(s, base, "{prefix}: no subnet is there");
+        }
     }
 }
