@@ -193,9 +193,21 @@ fn covers(a: &[Interval], b: &[Interval]) -> bool {
     })
 }
 
+/// What an edge carries.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// The destination addresses that can take it.
+    pub ranges: Ranges,
+    /// For a route of a VPC's table: its prefix whole, with the local routes
+    /// it holds left in. Traffic that starts in the VPC and is addressed
+    /// there never takes the route, so for it the two say the same, and VPCs
+    /// whose routes have one prefix share the work of pushing it further.
+    pub prefix: Ranges,
+}
+
 /// The forwarding graph of a model's VPCs and transit gateway route tables.
 pub struct Forwarding {
-    pub graph: DiGraph<Node, Ranges>,
+    pub graph: DiGraph<Node, Edge>,
     routed: Vec<NodeIndex>,
     unknown: NodeIndex,
     /// Per VPC: whether a route of its tables sends traffic to a transit
@@ -232,9 +244,9 @@ impl Forwarding {
             edges.of_tgw_table(r);
         }
         let reads_zone = std::mem::take(&mut edges.reads_zone);
-        for (from, to, label) in edges.out {
-            if !label.is_empty() {
-                g.add_edge(to_node(from), to_node(to), label);
+        for (from, to, ranges, prefix) in edges.out {
+            if !ranges.is_empty() {
+                g.add_edge(to_node(from), to_node(to), Edge { ranges, prefix });
             }
         }
         Forwarding {
@@ -274,10 +286,10 @@ impl Forwarding {
                     match self.graph[e.target()] {
                         Node::Entered(w) => own.push(w),
                         Node::Unknown => {
-                            unknown.absorb(e.weight());
+                            unknown.absorb(&e.weight().ranges);
                         }
                         Node::TgwTable(_) | Node::Routed(_) => {
-                            let key = (e.target(), e.weight().clone());
+                            let key = (e.target(), e.weight().prefix.clone());
                             let part = match memo.get(&key) {
                                 Some(p) => p.clone(),
                                 None => {
@@ -344,7 +356,7 @@ fn join(mut own: Vec<usize>, unknown: Ranges, parts: Vec<Closure>) -> Closure {
 
 /// Pushing destination ranges through the graph from one node.
 struct Push<'g> {
-    graph: &'g DiGraph<Node, Ranges>,
+    graph: &'g DiGraph<Node, Edge>,
     unknown: NodeIndex,
     /// The ranges that reached each node in the current run, by node.
     seen: Vec<Option<Ranges>>,
@@ -352,7 +364,7 @@ struct Push<'g> {
 }
 
 impl<'g> Push<'g> {
-    fn new(graph: &'g DiGraph<Node, Ranges>, unknown: NodeIndex) -> Push<'g> {
+    fn new(graph: &'g DiGraph<Node, Edge>, unknown: NodeIndex) -> Push<'g> {
         Push {
             graph,
             unknown,
@@ -395,7 +407,7 @@ impl<'g> Push<'g> {
                 continue;
             }
             for e in self.graph.edges(n) {
-                let next = r.intersect(e.weight());
+                let next = r.intersect(&e.weight().ranges);
                 if !next.is_empty() {
                     stack.push((e.target(), next));
                 }
@@ -413,7 +425,8 @@ impl<'g> Push<'g> {
 /// The edges of the graph as they are read from the model.
 struct Edges<'m> {
     model: &'m Model,
-    out: Vec<(Node, Node, Ranges)>,
+    /// (from, to, ranges, prefix): see [`Edge`].
+    out: Vec<(Node, Node, Ranges, Ranges)>,
     /// Whether a route of the VPC's tables sends traffic to a transit
     /// gateway.
     reads_zone: Vec<bool>,
@@ -466,6 +479,11 @@ impl<'m> Edges<'m> {
         }
     }
 
+    /// An edge that is not a route of a VPC's table.
+    fn push(&mut self, from: Node, to: Node, ranges: Ranges) {
+        self.out.push((from, to, ranges.clone(), ranges));
+    }
+
     fn blocks(&self, v: usize) -> Ranges {
         let cidrs = &self.model.vpcs[v].cidrs;
         if cidrs.unknown.is_some() {
@@ -479,13 +497,13 @@ impl<'m> Edges<'m> {
     fn of_vpc(&mut self, v: usize) {
         let m = self.model;
         let from = Node::Routed(v);
-        self.out.push((from, Node::Entered(v), self.blocks(v)));
+        self.push(from, Node::Entered(v), self.blocks(v));
         let subnets = std::mem::take(&mut self.subnets_of[v]);
         if subnets
             .iter()
             .any(|&s| !matches!(m.subnets[s].route_table, Link::To(_)))
         {
-            self.out.push((from, Node::Unknown, Ranges::all()));
+            self.push(from, Node::Unknown, Ranges::all());
         }
         let tables = std::mem::take(&mut self.tables_of[v]);
         // Traffic handed in by a transit gateway is in one of the VPC's
@@ -515,7 +533,7 @@ impl<'m> Edges<'m> {
         for t in tables {
             let table = &m.route_tables[t];
             if table.routes_unknown.is_some() {
-                self.out.push((from, Node::Unknown, Ranges::all()));
+                self.push(from, Node::Unknown, Ranges::all());
                 continue;
             }
             for r in &table.routes {
@@ -533,7 +551,7 @@ impl<'m> Edges<'m> {
                 {
                     self.reads_zone[v] = true;
                 }
-                let label = match &r.dest {
+                let (label, prefix) = match &r.dest {
                     // Within a local route that the route's prefix holds,
                     // the local route is the longer match.
                     Dest::Cidr(p) => {
@@ -543,13 +561,14 @@ impl<'m> Edges<'m> {
                         });
                         let inside: Vec<Prefix> =
                             local.filter(|b| p.contains(b) && p.len < b.len).collect();
-                        Ranges::of([p]).minus(&Ranges::of(&inside))
+                        let whole = Ranges::of([p]);
+                        (whole.minus(&Ranges::of(&inside)), whole)
                     }
                     // A gateway endpoint's route carries an AWS service's
                     // ranges into the endpoint, never to a subnet.
                     Dest::PrefixList(_) | Dest::Service(_) if endpoint => continue,
                     _ => {
-                        self.out.push((from, Node::Unknown, Ranges::all()));
+                        self.push(from, Node::Unknown, Ranges::all());
                         continue;
                     }
                 };
@@ -559,7 +578,7 @@ impl<'m> Edges<'m> {
                         Node::Entered(w) => label.intersect(&self.blocks(w)),
                         _ => label,
                     };
-                    self.out.push((from, to, label));
+                    self.out.push((from, to, label, prefix));
                 }
             }
         }
@@ -663,14 +682,14 @@ impl<'m> Edges<'m> {
         let from = Node::TgwTable(r);
         let table = &m.tgw_route_tables[r];
         if table.index.unknown.is_some() {
-            self.out.push((from, Node::Unknown, Ranges::all()));
+            self.push(from, Node::Unknown, Ranges::all());
             return;
         }
         for route in &table.routes {
             let label = match &route.dest {
                 Dest::Cidr(p) => Ranges::of([p]),
                 _ => {
-                    self.out.push((from, Node::Unknown, Ranges::all()));
+                    self.push(from, Node::Unknown, Ranges::all());
                     continue;
                 }
             };
@@ -682,7 +701,7 @@ impl<'m> Edges<'m> {
                     None => continue,
                 },
             };
-            self.out.push((from, to, label));
+            self.push(from, to, label);
         }
     }
 
