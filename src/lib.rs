@@ -6,9 +6,11 @@
 //! state or a raw state file) into loose resource records, resolving values
 //! unknown until apply through the configuration's references; [`model`]
 //! turns them into VPCs, subnets, route tables and peerings linked by
-//! index; [`graph`] is the petgraph view of that model; [`analysis`] walks
-//! packets through AWS's routing rules for every ordered pair of subnets, in
-//! parallel; [`report`] renders the verdicts. [`commands`] holds one
+//! index; [`graph`] is the forwarding graph of its VPCs and transit gateway
+//! route tables in petgraph, which tells where a VPC's traffic can arrive at
+//! all; [`analysis`] walks packets through AWS's routing rules for every
+//! ordered pair of subnets that graph leaves open, in parallel; [`report`]
+//! renders the verdicts. [`commands`] holds one
 //! function per subcommand of the `tfreach` binary, from parsed documents
 //! to the value its reporter renders.
 //!
