@@ -276,6 +276,7 @@ impl Forwarding {
         // ranges, shared by every VPC whose traffic enters it so.
         let mut memo: HashMap<(NodeIndex, Ranges), Option<Closure>> = HashMap::new();
         let all = Ranges::all();
+        let mut joiner = Joiner::default();
         self.routed
             .iter()
             .map(|&start| {
@@ -302,7 +303,7 @@ impl Forwarding {
                         }
                     }
                 }
-                let c = join(own, unknown, parts);
+                let c = joiner.join(own, unknown, parts);
                 (*c.unknown != all).then_some(c)
             })
             .collect()
@@ -320,32 +321,70 @@ pub struct Closure {
     pub unknown: Arc<Ranges>,
 }
 
-/// `own` and `parts` as one closure, reusing a part's lists where they
-/// hold all the others'.
-fn join(mut own: Vec<usize>, unknown: Ranges, parts: Vec<Closure>) -> Closure {
-    own.sort_unstable();
-    own.dedup();
-    let holds = |big: &[usize], list: &[usize]| list.iter().all(|w| big.binary_search(w).is_ok());
-    let vpcs = match parts.iter().max_by_key(|p| p.vpcs.len()) {
-        Some(big) if holds(&big.vpcs, &own) && parts.iter().all(|p| holds(&big.vpcs, &p.vpcs)) => {
-            big.vpcs.clone()
-        }
-        _ => {
-            for p in &parts {
-                own.extend(p.vpcs.iter().copied());
-            }
+/// Closures joined from the closures of the tables a VPC's routes reach,
+/// each union made once per list of parts (VPCs whose routes reach the same
+/// tables with the same prefixes share it).
+#[derive(Default)]
+struct Joiner {
+    /// By the parts' lists (their addresses: the memo of pushes keeps them).
+    unions: HashMap<Vec<usize>, Closure>,
+}
+
+impl Joiner {
+    /// `own` (VPCs entered and destinations unknown from the VPC's own
+    /// routes) and `parts` as one closure.
+    fn join(&mut self, mut own: Vec<usize>, unknown: Ranges, parts: Vec<Closure>) -> Closure {
+        let key: Vec<usize> = parts
+            .iter()
+            .flat_map(|p| {
+                [
+                    Arc::as_ptr(&p.vpcs) as *const usize as usize,
+                    Arc::as_ptr(&p.unknown) as usize,
+                ]
+            })
+            .collect();
+        let base = self
+            .unions
+            .entry(key)
+            .or_insert_with(|| union(&parts))
+            .clone();
+        let vpcs = if own.iter().all(|w| base.vpcs.binary_search(w).is_ok()) {
+            base.vpcs
+        } else {
+            own.extend(base.vpcs.iter().copied());
             own.sort_unstable();
             own.dedup();
             own.into()
+        };
+        let unknown = if unknown.is_empty() {
+            base.unknown
+        } else {
+            let mut all = unknown;
+            all.absorb(&base.unknown);
+            Arc::new(all)
+        };
+        Closure { vpcs, unknown }
+    }
+}
+
+/// The union of some closures, reusing the lists of one that holds all the
+/// others'.
+fn union(parts: &[Closure]) -> Closure {
+    let holds = |big: &[usize], list: &[usize]| list.iter().all(|w| big.binary_search(w).is_ok());
+    let vpcs = match parts.iter().max_by_key(|p| p.vpcs.len()) {
+        Some(big) if parts.iter().all(|p| holds(&big.vpcs, &p.vpcs)) => big.vpcs.clone(),
+        _ => {
+            let mut all: Vec<usize> = parts.iter().flat_map(|p| p.vpcs.iter().copied()).collect();
+            all.sort_unstable();
+            all.dedup();
+            all.into()
         }
     };
     let unknown = match parts.first() {
-        Some(first) if unknown.is_empty() && parts.iter().all(|p| p.unknown == first.unknown) => {
-            first.unknown.clone()
-        }
+        Some(first) if parts.iter().all(|p| p.unknown == first.unknown) => first.unknown.clone(),
         _ => {
-            let mut all = unknown;
-            for p in &parts {
+            let mut all = Ranges::default();
+            for p in parts {
                 all.absorb(&p.unknown);
             }
             Arc::new(all)
