@@ -11,15 +11,16 @@
 //! match is left out: a range that a more specific route takes elsewhere
 //! is kept, so the answer can only be too wide, never too narrow).
 //!
-//! A VPC whose traffic cannot reach the unknown node has a *closure*: the
-//! VPCs whose own blocks some of its traffic arrives in. A walk from one of
-//! its subnets to a subnet of any other VPC ends in a drop that is certain
-//! (no route, a blackhole, a peering that carries nothing further, a
-//! transit gateway table without the route, the internet), because every
-//! step that could stop a walk on an unknown (a link not followed, a route
-//! or a zone not known until apply, an attachment's state) leads to the
-//! unknown node. The class engine counts those pairs `blocked` without
-//! walking them.
+//! Where a VPC's traffic arrives is its *closure*: the VPCs whose own
+//! blocks some of it is delivered into, and the destinations for which it
+//! reaches the unknown node. A walk from one of its subnets towards a
+//! subnet of any other VPC whose blocks are outside those destinations ends
+//! in a drop that is certain (no route, a blackhole, a peering that carries
+//! nothing further, a transit gateway table without the route, the
+//! internet), because every step that could stop a walk on an unknown (a
+//! link not followed, a route or a zone not known until apply, an
+//! attachment's state or association) leads to the unknown node. The class
+//! engine counts those pairs `blocked` without walking them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
