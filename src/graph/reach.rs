@@ -477,6 +477,8 @@ struct Edges<'m> {
     /// Every zone a transit gateway VPC attachment has a subnet in: a
     /// packet enters a transit gateway from one of them.
     entry_zones: Vec<&'m str>,
+    /// Each VPC's blocks (every address when one is not known).
+    blocks: Vec<Ranges>,
 }
 
 impl<'m> Edges<'m> {
@@ -509,8 +511,17 @@ impl<'m> Edges<'m> {
             .collect();
         entry_zones.sort_unstable();
         entry_zones.dedup();
+        let blocks = model
+            .vpcs
+            .iter()
+            .map(|vpc| match vpc.cidrs.unknown {
+                Some(_) => Ranges::all(),
+                None => Ranges::of(vpc.cidrs.all()),
+            })
+            .collect();
         Edges {
             model,
+            blocks,
             out: Vec::new(),
             reads_zone: vec![false; n],
             subnets_of,
@@ -524,20 +535,15 @@ impl<'m> Edges<'m> {
         self.out.push((from, to, ranges.clone(), ranges));
     }
 
-    fn blocks(&self, v: usize) -> Ranges {
-        let cidrs = &self.model.vpcs[v].cidrs;
-        if cidrs.unknown.is_some() {
-            Ranges::all()
-        } else {
-            Ranges::of(cidrs.all())
-        }
+    fn blocks(&self, v: usize) -> &Ranges {
+        &self.blocks[v]
     }
 
     /// What the route tables of VPC `v` forward, and where.
     fn of_vpc(&mut self, v: usize) {
         let m = self.model;
         let from = Node::Routed(v);
-        self.push(from, Node::Entered(v), self.blocks(v));
+        self.push(from, Node::Entered(v), self.blocks(v).clone());
         let subnets = std::mem::take(&mut self.subnets_of[v]);
         if subnets
             .iter()
@@ -576,6 +582,14 @@ impl<'m> Edges<'m> {
                 self.push(from, Node::Unknown, Ranges::all());
                 continue;
             }
+            let local: Vec<Prefix> = table
+                .routes
+                .iter()
+                .filter_map(|l| match l.dest {
+                    Dest::Cidr(b) if l.target == Target::Local => Some(b),
+                    _ => None,
+                })
+                .collect();
             for r in &table.routes {
                 let endpoint = matches!(
                     r.target,
@@ -595,14 +609,16 @@ impl<'m> Edges<'m> {
                     // Within a local route that the route's prefix holds,
                     // the local route is the longer match.
                     Dest::Cidr(p) => {
-                        let local = table.routes.iter().filter_map(|l| match l.dest {
-                            Dest::Cidr(b) if l.target == Target::Local => Some(b),
-                            _ => None,
-                        });
-                        let inside: Vec<Prefix> =
-                            local.filter(|b| p.contains(b) && p.len < b.len).collect();
                         let whole = Ranges::of([p]);
-                        (whole.minus(&Ranges::of(&inside)), whole)
+                        let mut inside = local.iter().filter(|b| p.contains(b) && p.len < b.len);
+                        match inside.next() {
+                            None => (whole.clone(), whole),
+                            Some(first) => {
+                                let holes: Vec<&Prefix> =
+                                    std::iter::once(first).chain(inside).collect();
+                                (whole.minus(&Ranges::of(holes)), whole)
+                            }
+                        }
                     }
                     // A gateway endpoint's route carries an AWS service's
                     // ranges into the endpoint, never to a subnet.
@@ -615,7 +631,7 @@ impl<'m> Edges<'m> {
                 let to = self.route_target(v, &r.target, &subnets, zones_known);
                 if let Some(to) = to {
                     let label = match to {
-                        Node::Entered(w) => label.intersect(&self.blocks(w)),
+                        Node::Entered(w) => label.intersect(self.blocks(w)),
                         _ => label,
                     };
                     self.out.push((from, to, label, prefix));
