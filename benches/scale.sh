@@ -19,7 +19,9 @@
 #   known)
 # ROUTES:     igw (internet gateway default routes) nat (NAT gateway default
 #   routes for all subnets but the last, which holds the NAT gateway)
-# EXTRAS:     plain, acl+gwe (a network ACL and an S3 gateway endpoint per VPC)
+# EXTRAS:     plain, acl+gwe (a network ACL and an S3 gateway endpoint per VPC);
+#   also known: shared (every VPC routes 192.0.2.0/24 to a transit gateway that
+#   is not in the plan, `gen_estate --shared-tgw-route`)
 # MODES:      steady greenfield
 # SPLIT=1:    after each steady row, a row for the same estate split into one
 #   state per group of GROUP VPCs (default 100) and a network state
@@ -174,7 +176,7 @@ for size in $SIZE; do
     for route in $ROUTES; do
       case $route in igw) rargs=() ;; nat) rargs=(--nat) ;; *) echo "unknown route kind $route" >&2; exit 2 ;; esac
       for extra in $EXTRAS; do
-        case $extra in plain) eargs=() ;; acl+gwe) eargs=(--nacls --gateway-endpoints) ;; *) echo "unknown extras $extra" >&2; exit 2 ;; esac
+        case $extra in plain) eargs=() ;; acl+gwe) eargs=(--nacls --gateway-endpoints) ;; shared) eargs=(--shared-tgw-route) ;; *) echo "unknown extras $extra" >&2; exit 2 ;; esac
         for mode in $MODES; do
           f="$WORK/estate-$size-$topo-$route-$extra-$mode.json"
           row=("$size" "$topo" "$route" "$extra" "$mode" $((v*s)) $((v*s*(v*s-1))))

@@ -54,6 +54,10 @@ struct Args {
     /// Add an S3 gateway endpoint to every route table.
     #[arg(long)]
     gateway_endpoints: bool,
+    /// Route 192.0.2.0/24 in every VPC to a transit gateway that is not in
+    /// the plan (as one another account shares); changes no verdict.
+    #[arg(long)]
+    shared_tgw_route: bool,
     /// A NAT gateway in the last subnet of every VPC (with a public route
     /// table of its own); the other subnets' default route goes to it.
     #[arg(long, conflicts_with = "no_igw")]
@@ -139,6 +143,7 @@ fn main() -> ExitCode {
         nat: args.nat,
         tgw_zones: args.tgw_zones,
         workloads_per_vpc: args.workloads,
+        shared_tgw_route: args.shared_tgw_route,
         ..EstateSpec::new(args.vpcs, args.subnets, topology, mode, args.seed)
     };
     if let Err(e) = spec.validate() {

@@ -94,11 +94,32 @@ fn analysis_reports_the_expected_counts_of_every_generated_topology() {
             nacls: true,
             ..EstateSpec::new(30, 5, Topology::TgwInspection, Mode::Greenfield, 4)
         },
+        // A route in every VPC to a transit gateway another account shares.
+        EstateSpec {
+            shared_tgw_route: true,
+            ..EstateSpec::new(40, 3, Topology::HubChain, Mode::Steady, 6)
+        },
+        EstateSpec {
+            shared_tgw_route: true,
+            nat: true,
+            ..EstateSpec::new(40, 3, Topology::HubChain, Mode::Greenfield, 6)
+        },
+        EstateSpec {
+            shared_tgw_route: true,
+            nacls: true,
+            ..EstateSpec::new(
+                24,
+                4,
+                Topology::TgwSegments { segments: 4 },
+                Mode::Steady,
+                6,
+            )
+        },
     ] {
         check_counts(&spec);
         checked += 1;
     }
-    assert_eq!(checked, topologies.len() * 2 * variants.len() + 5);
+    assert_eq!(checked, topologies.len() * 2 * variants.len() + 8);
 }
 
 fn check_counts(spec: &EstateSpec) {

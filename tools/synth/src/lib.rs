@@ -230,7 +230,20 @@ pub struct EstateSpec {
     /// anywhere; `app`: 8080 from `web`; `db`: 5432 from `app`; each lets
     /// everything out). None by default; they change no subnet verdict.
     pub workloads_per_vpc: usize,
+    /// A route in every VPC's table `this` that sends [`SHARED_RANGE`] to a
+    /// transit gateway that is not in the plan (one another account shares,
+    /// as a network account does). No subnet and no public address is in
+    /// that range, so it changes no verdict; an analyzer must still not let
+    /// a route it cannot follow cost it the VPC's other destinations.
+    pub shared_tgw_route: bool,
 }
+
+/// The range [`EstateSpec::shared_tgw_route`] routes: TEST-NET-1, outside
+/// every pool and every public stand-in address.
+pub const SHARED_RANGE: &str = "192.0.2.0/24";
+
+/// The transit gateway [`EstateSpec::shared_tgw_route`] routes to.
+const SHARED_TGW: &str = "tgw-05ba7ed0000000000";
 
 impl EstateSpec {
     /// A spec with the usual options: internet gateways on, NACLs and
@@ -254,6 +267,7 @@ impl EstateSpec {
             nat: false,
             tgw_zones: 2,
             workloads_per_vpc: 0,
+            shared_tgw_route: false,
         }
     }
 
@@ -833,6 +847,9 @@ enum Part {
     RoutePublicInternet,
     /// Pool `k` -> the transit gateway, in the table `public`.
     RoutePublicTransit(usize),
+    /// [`SHARED_RANGE`] -> a transit gateway not in the plan, in the table
+    /// `this`.
+    RouteShared,
     RouteTransit(usize),
     RouteTablePublic,
     RouteTable,
@@ -959,6 +976,9 @@ fn vpc_parts(spec: &EstateSpec, pools: usize, i: usize, order: &[usize]) -> Vec<
     }
     if public && tgw {
         v.extend((0..pools).map(Part::RoutePublicTransit));
+    }
+    if spec.shared_tgw_route {
+        v.push(Part::RouteShared);
     }
     if tgw && !inspection {
         v.extend((0..pools).map(Part::RouteTransit));
@@ -1538,6 +1558,7 @@ impl<'a> Gen<'a> {
             | Part::RouteNat
             | Part::RoutePublicInternet
             | Part::RoutePublicTransit(_)
+            | Part::RouteShared
             | Part::RouteTransit(_) => self.module_route(i, part, r),
             _ => self.module_device(i, part, r),
         }
@@ -1759,6 +1780,14 @@ impl<'a> Gen<'a> {
                 TGW,
                 "transit",
             ),
+            Part::RouteShared => (
+                None,
+                Table::This,
+                None,
+                ("transit_gateway_id", SHARED_TGW.to_string()),
+                &[][..],
+                "shared",
+            ),
             _ => unreachable!("not a route part"),
         };
         if key.is_some() {
@@ -1766,6 +1795,11 @@ impl<'a> Gen<'a> {
         }
         let (slot, dest) = match pool {
             Some(k) => (1 + k, self.pools[k].clone()),
+            // After the default route, the pools' and the peerings'.
+            None if part == Part::RouteShared => (
+                1 + self.pools.len() + self.peers[i].len(),
+                SHARED_RANGE.into(),
+            ),
             None => (0, "0.0.0.0/0".into()),
         };
         self.route_attrs(a, i, table, slot, dest, target);
@@ -2132,6 +2166,13 @@ impl<'a> Gen<'a> {
                 self.layout.vpc_cidr(peer),
                 "vpc_peering_connection_id",
                 self.pcx_id(p),
+            ));
+        }
+        if sp.shared_tgw_route && table == Table::This {
+            routes.push(route(
+                SHARED_RANGE.into(),
+                "transit_gateway_id",
+                SHARED_TGW.into(),
             ));
         }
         J::Arr(routes)
@@ -2748,6 +2789,17 @@ impl<'a> Gen<'a> {
                             refs(&["aws_internet_gateway.this.id", "aws_internet_gateway.this"]),
                         ),
                         ("route_table_id", rtb_id()),
+                    ],
+                    None,
+                    &[],
+                ),
+                Part::RouteShared => resource_config(
+                    "aws_route",
+                    "shared".into(),
+                    vec![
+                        ("destination_cidr_block", constant(s(SHARED_RANGE))),
+                        ("route_table_id", rtb_id()),
+                        ("transit_gateway_id", constant(s(SHARED_TGW))),
                     ],
                     None,
                     &[],
@@ -3579,6 +3631,11 @@ mod tests {
             tgw_zones: 1,
             igw: false,
             ..EstateSpec::new(6, 5, Topology::TransitGateway, Mode::Steady, 3)
+        });
+        specs.push(EstateSpec {
+            shared_tgw_route: true,
+            nat: true,
+            ..EstateSpec::new(9, 3, Topology::HubChain, Mode::Steady, 3)
         });
         for spec in specs {
             let doc = parse(&spec);
