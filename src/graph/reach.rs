@@ -698,20 +698,10 @@ impl<'m> Edges<'m> {
         let Some(t) = link.index().and_then(|g| m.gateways[g].transit_gateway) else {
             return Some(Node::Unknown);
         };
-        let att = m.vpcs[v]
-            .attachments
-            .iter()
-            .copied()
-            .find(|&a| m.tgw_attachments[a].tgw == Link::To(t));
-        let Some(a) = att else {
-            let unresolved = m.tgw_attachments.iter().any(|a| {
-                a.tgw == Link::To(t)
-                    && a.kind == AttachmentKind::Vpc
-                    && !matches!(a.vpc, Link::To(_))
-            });
+        let Some(a) = m.tgw_attachment_of(v, t) else {
             // No attachment: the route is a blackhole, unless an
             // attachment whose VPC is not known is this VPC's.
-            return unresolved.then_some(Node::Unknown);
+            return m.unresolved_vpc_attachment(t).map(|_| Node::Unknown);
         };
         let att = &m.tgw_attachments[a];
         let entry_known = att.subnets_unknown.is_none()

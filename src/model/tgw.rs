@@ -1222,6 +1222,25 @@ fn flag_value(x: &Value) -> Option<bool> {
     }
 }
 
+impl super::Model {
+    /// VPC `v`'s attachment to transit gateway `t`.
+    pub fn tgw_attachment_of(&self, v: usize, t: usize) -> Option<usize> {
+        self.vpcs[v]
+            .attachments
+            .iter()
+            .copied()
+            .find(|&a| self.tgw_attachments[a].tgw == Link::To(t))
+    }
+
+    /// A VPC attachment to transit gateway `t` whose VPC is not known: it
+    /// could be the attachment of any VPC that has none in the input.
+    pub fn unresolved_vpc_attachment(&self, t: usize) -> Option<&TgwAttachment> {
+        self.tgw_attachments.iter().find(|a| {
+            a.tgw == Link::To(t) && a.kind == AttachmentKind::Vpc && !matches!(a.vpc, Link::To(_))
+        })
+    }
+}
+
 /// The Availability Zone of a subnet, by name or else by ID.
 pub fn zone_of(s: &super::Subnet) -> Option<&str> {
     s.availability_zone

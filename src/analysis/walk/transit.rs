@@ -36,21 +36,10 @@ impl Walker<'_> {
         };
         let tgw = &m.transit_gateways[t];
         // The VPC's attachment to this transit gateway.
-        let att = m.vpcs[vpc]
-            .attachments
-            .iter()
-            .copied()
-            .find(|&a| m.tgw_attachments[a].tgw == Link::To(t));
-        let Some(a) = att else {
+        let Some(a) = m.tgw_attachment_of(vpc, t) else {
             // An attachment whose VPC is not known could be this VPC's.
             let unresolved = m
-                .tgw_attachments
-                .iter()
-                .find(|a| {
-                    a.tgw == Link::To(t)
-                        && a.kind == AttachmentKind::Vpc
-                        && !matches!(a.vpc, Link::To(_))
-                })
+                .unresolved_vpc_attachment(t)
                 .map(|a| link_reason(&a.vpc, &a.address, "VPC"));
             match unresolved {
                 Some(why) => self.unknown(codes::UNRESOLVED_REFERENCE, &tgw.address, why),
