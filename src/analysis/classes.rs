@@ -35,9 +35,10 @@ struct Memo {
 /// The subnets of a model grouped into classes.
 #[derive(Debug, Clone)]
 pub struct Classes {
-    /// Per class: the VPC of its subnets and, when that VPC is closed (its
-    /// traffic cannot stop on an unknown on the way out of it, see
-    /// [`crate::graph::reach`]), the VPCs its traffic can enter at all.
+    /// Per class: the VPC of its subnets; when the forwarding graph tells
+    /// where that VPC's traffic can go ([`crate::graph::reach`]), its
+    /// closure: the VPCs it can enter, and the destinations for which a walk
+    /// may stop on an unknown; and the span of the class's blocks.
     reach: Vec<ClassReach>,
     /// Members of each class: positions in the sorted subnet order, ascending.
     pub members: Vec<Vec<usize>>,
@@ -125,10 +126,10 @@ impl Classes {
             members[class].push(pos);
             class_of.push(class);
         }
-        // A closure of every VPC prunes nothing: such a VPC is walked as an
-        // open one, in block order.
         let forwarding = crate::graph::reach::Forwarding::build(model);
         let closed = forwarding.closures();
+        // A closure of every VPC prunes nothing: such a VPC is walked as an
+        // open one, in block order.
         let everywhere = model.vpcs.len();
         let reach: Vec<ClassReach> = members
             .iter()
