@@ -299,11 +299,17 @@ struct Progress(
     Option<std::cell::Cell<std::time::Instant>>,
 );
 
+/// Whether a developer's switch in the environment is on: set, and neither
+/// empty nor `0` (so that `TFREACH_EACH_VPC=0` means off).
+fn env_flag(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 impl Progress {
     fn new(common: &Common) -> Progress {
         let show = !common.quiet && io::stderr().is_terminal();
         // `TFREACH_TIMINGS=1` prints how long each phase took (for profiling).
-        let timings = std::env::var_os("TFREACH_TIMINGS").is_some();
+        let timings = env_flag("TFREACH_TIMINGS");
         Progress(
             show.then(indicatif::ProgressBar::hidden),
             std::time::Instant::now(),
@@ -388,7 +394,7 @@ fn analyze(a: AnalyzeArgs, color: ColorWhen) -> Result<ExitCode, Fatal> {
         on_prem: on_prem(&a.inputs)?,
         // `TFREACH_EACH_VPC=1` evaluates the rows of alike VPCs one by one
         // (for measuring and checking what sharing them saves).
-        each_vpc: std::env::var_os("TFREACH_EACH_VPC").is_some(),
+        each_vpc: env_flag("TFREACH_EACH_VPC"),
     };
     let done = commands::analyze(docs.docs, &opts, &mut phases(&progress))?;
     progress.phase("writing the report");

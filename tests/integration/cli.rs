@@ -29,6 +29,26 @@ fn analyze_prints_the_table_with_summary_and_findings() {
         .stdout(predicate::str::contains("TRANSITIVE_PEERING"));
 }
 
+/// The developer's switches in the environment are on when set to anything
+/// but nothing or `0`.
+#[test]
+fn timings_are_printed_when_asked_and_not_for_zero() {
+    for (value, printed) in [("1", true), ("0", false), ("", false)] {
+        let out = tfreach()
+            .env("TFREACH_TIMINGS", value)
+            .args(["analyze", &example(), "--format", "json", "--pairs", "none"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.contains("timing:"),
+            printed,
+            "TFREACH_TIMINGS={value}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn analyze_json_follows_the_contract() {
     let out = tfreach()
