@@ -136,6 +136,46 @@ impl fmt::Display for Prefix {
     }
 }
 
+/// Intervals with a value each, sorted by start with the running maximum
+/// end, so the ones that overlap an interval are found without a scan of
+/// them all.
+#[derive(Debug, Clone)]
+pub struct OverlapIndex<T> {
+    items: Vec<(Interval, T)>,
+    max_end: Vec<u128>,
+}
+
+impl<T: Ord> OverlapIndex<T> {
+    pub fn new(mut items: Vec<(Interval, T)>) -> OverlapIndex<T> {
+        items.sort();
+        let mut m = 0u128;
+        let max_end = items
+            .iter()
+            .map(|(iv, _)| {
+                m = m.max(iv.hi);
+                m
+            })
+            .collect();
+        OverlapIndex { items, max_end }
+    }
+
+    /// The items whose interval overlaps `q`, from the last start down.
+    pub fn overlapping(&self, q: Interval) -> impl Iterator<Item = &(Interval, T)> + '_ {
+        // Items starting at or before the query's end, walked back while
+        // an earlier one can still reach it.
+        let mut j = self.items.partition_point(|(iv, _)| iv.lo <= q.hi);
+        std::iter::from_fn(move || {
+            while j > 0 && self.max_end[j - 1] >= q.lo {
+                j -= 1;
+                if self.items[j].0.hi >= q.lo {
+                    return Some(&self.items[j]);
+                }
+            }
+            None
+        })
+    }
+}
+
 /// A closed interval of addresses `[lo, hi]` within one family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Interval {
@@ -236,6 +276,24 @@ impl Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlap_index_finds_an_early_wide_interval_and_no_other() {
+        let iv = |lo, hi| Interval { lo, hi };
+        let index = OverlapIndex::new(vec![
+            (iv(20, 29), 'b'),
+            (iv(0, 100), 'w'),
+            (iv(40, 49), 'c'),
+            (iv(5, 9), 'a'),
+        ]);
+        let mut hits: Vec<char> = index.overlapping(iv(30, 35)).map(|&(_, c)| c).collect();
+        hits.sort();
+        assert_eq!(hits, ['w']);
+        let mut hits: Vec<char> = index.overlapping(iv(8, 21)).map(|&(_, c)| c).collect();
+        hits.sort();
+        assert_eq!(hits, ['a', 'b', 'w']);
+        assert_eq!(index.overlapping(iv(101, 200)).count(), 0);
+    }
 
     #[test]
     fn parses_and_canonicalises() {

@@ -17,7 +17,7 @@ use crate::graph::reach::{Closure, Ranges};
 use crate::model::tgw::zone_of;
 use crate::model::{Model, Named};
 use crate::model::{Reason, Verdict};
-use crate::net::{Family, Interval, Prefix};
+use crate::net::{Family, Interval, OverlapIndex, Prefix};
 
 use super::memo;
 use super::pair::evaluate_pair_flow;
@@ -55,10 +55,8 @@ pub struct Classes {
     /// VPC is not in the model (their walks are never shortcut).
     of_vpc: Vec<Vec<usize>>,
     without_vpc: Vec<usize>,
-    /// Per family: each class's hull (the span of its members' blocks) as
-    /// `(lo, hi, class)`, by `lo`; and the widest hull's width.
-    by_hull: [Vec<(u128, u128, usize)>; 2],
-    widest: [u128; 2],
+    /// Per family: each class's hull (the span of its members' blocks).
+    hulls: [OverlapIndex<usize>; 2],
     /// Each class's place in `by_block`.
     block_rank: Vec<usize>,
     /// The number of subnets.
@@ -158,18 +156,10 @@ impl Classes {
                 }
             })
             .collect();
-        let mut by_hull = [Vec::new(), Vec::new()];
-        let mut widest = [0u128; 2];
-        for (c, r) in reach.iter().enumerate() {
-            for i in 0..2 {
-                if let Some(h) = r.hull[i] {
-                    by_hull[i].push((h.lo, h.hi, c));
-                    widest[i] = widest[i].max(h.hi - h.lo);
-                }
-            }
-        }
-        by_hull[0].sort_unstable();
-        by_hull[1].sort_unstable();
+        let hulls = [0, 1].map(|i| {
+            let spans = reach.iter().enumerate();
+            OverlapIndex::new(spans.filter_map(|(c, r)| Some((r.hull[i]?, c))).collect())
+        });
         let start = |c: usize, f: Family| {
             model.subnets[order[members[c][0]]]
                 .cidr(f)
@@ -198,8 +188,7 @@ impl Classes {
             of_vpc,
             without_vpc,
             reach,
-            by_hull,
-            widest,
+            hulls,
             block_rank,
             flow: None,
             alike: Vec::new(),
@@ -389,14 +378,9 @@ impl Classes {
     fn meeting(&self, ranges: &Ranges, keep: impl Fn(usize) -> bool) -> Vec<usize> {
         let mut out = Vec::new();
         for (i, f) in [Family::V4, Family::V6].into_iter().enumerate() {
-            let list = &self.by_hull[i];
             for u in ranges.intervals(f) {
-                let from = list.partition_point(|e| e.0 < u.lo.saturating_sub(self.widest[i]));
-                for &(_, hi, c) in list[from..].iter().take_while(|e| e.0 <= u.hi) {
-                    if hi >= u.lo && self.reach[c].vpc.is_some_and(&keep) {
-                        out.push(c);
-                    }
-                }
+                let hits = self.hulls[i].overlapping(*u).map(|&(_, c)| c);
+                out.extend(hits.filter(|&c| self.reach[c].vpc.is_some_and(&keep)));
             }
         }
         out.sort_unstable_by_key(|&c| self.block_rank[c]);

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use crate::codes;
 use crate::model::Finding;
 use crate::model::{Dest, Link, Model, PeeringState, Route, Target};
-use crate::net::{Family, Interval, Prefix};
+use crate::net::{Family, Interval, OverlapIndex, Prefix};
 
 use super::lpm::lookup;
 
@@ -46,14 +46,11 @@ fn subtract(parts: Vec<Interval>, cut: &Interval) -> Vec<Interval> {
         .collect()
 }
 
-/// The VPC blocks of one family sorted by start, with the running maximum
-/// end, so the blocks overlapping an interval are found without a scan of
-/// every VPC.
+/// The VPC blocks of each family, so the blocks overlapping an interval are
+/// found without a scan of every VPC.
 struct BlockIndex {
-    v4: Vec<(Prefix, usize)>,
-    v6: Vec<(Prefix, usize)>,
-    v4_max_end: Vec<u128>,
-    v6_max_end: Vec<u128>,
+    v4: OverlapIndex<(Prefix, usize)>,
+    v6: OverlapIndex<(Prefix, usize)>,
 }
 
 impl BlockIndex {
@@ -61,47 +58,26 @@ impl BlockIndex {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
         for (i, vpc) in model.vpcs.iter().enumerate() {
-            v4.extend(vpc.cidrs.v4.iter().map(|p| (*p, i)));
-            v6.extend(vpc.cidrs.v6.iter().map(|p| (*p, i)));
+            v4.extend(vpc.cidrs.v4.iter().map(|p| (p.interval(), (*p, i))));
+            v6.extend(vpc.cidrs.v6.iter().map(|p| (p.interval(), (*p, i))));
         }
-        v4.sort();
-        v6.sort();
-        let running = |v: &[(Prefix, usize)]| {
-            let mut m = 0u128;
-            v.iter()
-                .map(|(p, _)| {
-                    m = m.max(p.end());
-                    m
-                })
-                .collect()
-        };
         BlockIndex {
-            v4_max_end: running(&v4),
-            v6_max_end: running(&v6),
-            v4,
-            v6,
+            v4: OverlapIndex::new(v4),
+            v6: OverlapIndex::new(v6),
         }
     }
 
     /// (VPC, block) pairs whose block overlaps one of `parts`, in block order.
     fn overlapping(&self, f: Family, parts: &[Interval]) -> Vec<(usize, Prefix)> {
-        let (blocks, max_end) = match f {
-            Family::V4 => (&self.v4, &self.v4_max_end),
-            Family::V6 => (&self.v6, &self.v6_max_end),
+        let blocks = match f {
+            Family::V4 => &self.v4,
+            Family::V6 => &self.v6,
         };
-        let mut out: Vec<(usize, Prefix)> = Vec::new();
-        for part in parts {
-            // Blocks starting at or before the part's end...
-            let mut j = blocks.partition_point(|(p, _)| p.start <= part.hi);
-            // ...walked back while some earlier block can still reach it.
-            while j > 0 && max_end[j - 1] >= part.lo {
-                j -= 1;
-                let (p, v) = blocks[j];
-                if p.end() >= part.lo {
-                    out.push((v, p));
-                }
-            }
-        }
+        let mut out: Vec<(usize, Prefix)> = parts
+            .iter()
+            .flat_map(|part| blocks.overlapping(*part))
+            .map(|&(_, (p, v))| (v, p))
+            .collect();
         out.sort_by_key(|(v, p)| (*p, *v));
         out.dedup();
         out

@@ -86,10 +86,7 @@ impl Ranges {
 
     /// Whether an address of `iv`, of family `f`, is in the ranges.
     pub fn meets(&self, f: Family, iv: &Interval) -> bool {
-        let v = match f {
-            Family::V4 => &self.v4,
-            Family::V6 => &self.v6,
-        };
+        let v = self.intervals(f);
         let k = v.partition_point(|y| y.hi < iv.lo);
         v.get(k).is_some_and(|y| y.lo <= iv.hi)
     }
