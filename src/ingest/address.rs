@@ -145,11 +145,15 @@ pub fn module_path_text(steps: &[ModuleStep]) -> String {
 
 /// The configuration path of a module instance path: the keys removed.
 pub fn static_module_path(steps: &[ModuleStep]) -> String {
-    steps
-        .iter()
-        .map(|s| format!("module.{}", s.name))
-        .collect::<Vec<_>>()
-        .join(".")
+    let mut out = String::new();
+    for (i, s) in steps.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str("module.");
+        out.push_str(&s.name);
+    }
+    out
 }
 
 /// Joins a module instance path and a module-relative resource address.

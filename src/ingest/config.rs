@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use super::json::Json;
+
 use super::address::{
     module_path_text, parse_module_path, split_index, split_traversal, static_module_path,
     ModuleStep,
@@ -29,7 +31,7 @@ const MAX_DEPTH: usize = 32;
 #[derive(Debug, Default, Clone)]
 struct Expr {
     text: Option<Box<RawValue>>,
-    value: OnceLock<Value>,
+    value: OnceLock<Json>,
 }
 
 impl Expr {
@@ -43,12 +45,12 @@ impl Expr {
     /// The decoded expression (`null` where the block has none). The text
     /// was checked as JSON when the configuration was read, and its depth
     /// with the whole document.
-    fn get(&self) -> &Value {
+    fn get(&self) -> &Json {
         self.value.get_or_init(|| {
             self.text
                 .as_ref()
                 .and_then(|t| serde_json::from_str(t.get()).ok())
-                .unwrap_or(Value::Null)
+                .unwrap_or(Json::Null)
         })
     }
 }
@@ -78,9 +80,9 @@ struct ModuleCfg {
 #[derive(Debug, Default, Clone)]
 pub struct Config {
     modules: HashMap<String, ModuleCfg>,
-    provider_region: HashMap<String, Value>,
+    provider_region: HashMap<String, Json>,
     /// Each provider configuration's expressions, by key (`aws`, `aws.east`).
-    providers: HashMap<String, Value>,
+    providers: HashMap<String, Json>,
 }
 
 /// What a reference led to.
@@ -182,7 +184,7 @@ impl Config {
         }
         for (key, p) in members(top.get("provider_config").copied()) {
             let p = members(Some(p));
-            let expressions = read(p.get("expressions").copied()).unwrap_or(Value::Null);
+            let expressions = read(p.get("expressions").copied()).unwrap_or(Json::Null);
             if let Some(r) = expressions.get("region") {
                 cfg.provider_region.insert(key.clone(), r.clone());
             }
@@ -247,7 +249,7 @@ impl Config {
         rc.expressions.get().get(attr).is_some_and(|e| {
             refs_of(e)
                 .iter()
-                .any(|r| r == "count.index" || r == "each.key" || r.starts_with("each.value"))
+                .any(|r| *r == "count.index" || *r == "each.key" || r.starts_with("each.value"))
         })
     }
 
@@ -288,24 +290,24 @@ impl Config {
             return Vec::new();
         };
         let mut out = Vec::new();
-        if let Some(Value::Array(ids)) = e
+        if let Some(Json::Array(ids)) = e
             .get("allowed_account_ids")
             .and_then(|a| a.get("constant_value"))
         {
-            if let [Value::String(id)] = &ids[..] {
-                out.push((id.clone(), "allowed_account_ids"));
+            if let [Json::String(id)] = &ids[..] {
+                out.push((id.to_string(), "allowed_account_ids"));
             }
         }
         let roles = match e.get("assume_role") {
-            Some(Value::Array(blocks)) => blocks.iter().collect(),
-            Some(b @ Value::Object(_)) => vec![b],
+            Some(Json::Array(blocks)) => blocks.iter().collect(),
+            Some(b @ Json::Object(_)) => vec![b],
             _ => Vec::new(),
         };
         for b in roles {
             let arn = b
                 .get("role_arn")
                 .and_then(|a| a.get("constant_value"))
-                .and_then(Value::as_str);
+                .and_then(Json::as_str);
             // arn:PARTITION:iam::ACCOUNT:role/NAME
             if let Some(account) = arn
                 .and_then(|a| a.split(':').nth(4))
@@ -337,7 +339,7 @@ impl Config {
             self.provider_region
                 .get(key.rsplit(':').next().unwrap_or("aws"))
         })?;
-        if let Some(s) = expr.get("constant_value").and_then(Value::as_str) {
+        if let Some(s) = expr.get("constant_value").and_then(Json::as_str) {
             return Some(s.to_string());
         }
         let refs = refs_of(expr);
@@ -397,40 +399,40 @@ impl Config {
 /// attribute of an object, an element of a list of blocks (by number, or
 /// the only block when there is one), or, where the path goes on into an
 /// expression that merges the references of its blocks, that expression.
-fn step<'v>(expr: &'v Value, a: &str) -> Option<&'v Value> {
+fn step<'v>(expr: &'v Json, a: &str) -> Option<&'v Json> {
     match expr {
-        Value::Array(items) => match a.parse::<usize>() {
+        Json::Array(items) => match a.parse::<usize>() {
             Ok(i) => items.get(i),
-            Err(_) => match items.as_slice() {
+            Err(_) => match &items[..] {
                 [only] => step(only, a),
                 _ => None,
             },
         },
-        Value::Object(m) => m
+        Json::Object(_) => expr
             .get(a)
-            .or_else(|| m.contains_key("references").then_some(expr)),
+            .or_else(|| expr.get("references").is_some().then_some(expr)),
         _ => None,
     }
 }
 
 /// Every `references` string anywhere under an expression node (block
 /// expressions nest; an attribute written as blocks is one merged node).
-fn refs_of(expr: &Value) -> Vec<String> {
+fn refs_of(expr: &Json) -> Vec<&str> {
     let mut out = Vec::new();
     let mut stack = vec![expr];
     while let Some(v) = stack.pop() {
         match v {
-            Value::Object(m) => {
-                if let Some(Value::Array(rs)) = m.get("references") {
-                    out.extend(rs.iter().filter_map(Value::as_str).map(str::to_string));
+            Json::Object(m) => {
+                if let Some(Json::Array(rs)) = v.get("references") {
+                    out.extend(rs.iter().filter_map(Json::as_str));
                 }
-                for (k, c) in m {
-                    if k != "references" && k != "constant_value" {
+                for (k, c) in m.iter() {
+                    if &**k != "references" && &**k != "constant_value" {
                         stack.push(c);
                     }
                 }
             }
-            Value::Array(a) => stack.extend(a.iter().rev()),
+            Json::Array(a) => stack.extend(a.iter().rev()),
             _ => {}
         }
     }
@@ -438,12 +440,12 @@ fn refs_of(expr: &Value) -> Vec<String> {
 }
 
 /// Constant strings anywhere under an expression node.
-fn constants_of(expr: &Value) -> Vec<String> {
+fn constants_of(expr: &Json) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(c) = expr.get("constant_value") {
         match c {
-            Value::String(s) => out.push(s.clone()),
-            Value::Array(a) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
+            Json::String(s) => out.push(s.to_string()),
+            Json::Array(a) => out.extend(a.iter().filter_map(Json::as_str).map(str::to_string)),
             _ => {}
         }
     }
@@ -455,9 +457,9 @@ struct Ctx<'c> {
     /// The bracketed key of the instance whose expression this is.
     self_key: Option<String>,
     /// References of that block's `for_each` / `count` expression.
-    iter_refs: Vec<String>,
+    iter_refs: Vec<&'c str>,
     /// That expression itself, to read `each.value` from when it is recorded.
-    iter_expr: Option<&'c Value>,
+    iter_expr: Option<&'c Json>,
     /// The block whose instance this is.
     owner: Owner,
 }
@@ -486,7 +488,7 @@ struct ResourceRef {
 }
 
 impl Resolver<'_> {
-    fn expression(&self, ctx: &Ctx<'_>, expr: &Value, depth: usize) -> Result<Vec<Target>, String> {
+    fn expression(&self, ctx: &Ctx<'_>, expr: &Json, depth: usize) -> Result<Vec<Target>, String> {
         let refs = refs_of(expr);
         if refs.is_empty() {
             return Ok(constants_of(expr)
@@ -500,7 +502,7 @@ impl Resolver<'_> {
     fn references(
         &self,
         ctx: &Ctx<'_>,
-        refs: &[String],
+        refs: &[&str],
         depth: usize,
     ) -> Result<Vec<Target>, String> {
         if depth > MAX_DEPTH {
@@ -511,7 +513,7 @@ impl Resolver<'_> {
         }
         let dynamic_key = refs
             .iter()
-            .any(|r| r == "count.index" || r == "each.key" || r.starts_with("each.value"));
+            .any(|r| *r == "count.index" || *r == "each.key" || r.starts_with("each.value"));
         let mut resources: BTreeMap<String, ResourceRef> = BTreeMap::new();
         let mut modules: BTreeMap<(String, Option<String>), Vec<String>> = BTreeMap::new();
         let mut vars: Vec<String> = Vec::new();
@@ -527,7 +529,7 @@ impl Resolver<'_> {
                         vars.push(parts[1].to_string())
                     }
                 }
-                "local" => opaque.push(r.clone()),
+                "local" => opaque.push(r.to_string()),
                 "module" if parts.len() >= 2 => {
                     let (name, key) = split_index(parts[1]);
                     let entry = modules
@@ -560,7 +562,7 @@ impl Resolver<'_> {
                     let subject = format!("{}.{}", parts[0], name);
                     note_resource(&mut resources, subject, key, parts.len() > 2);
                 }
-                _ => opaque.push(r.clone()),
+                _ => opaque.push(r.to_string()),
             }
         }
 
@@ -672,15 +674,16 @@ impl Resolver<'_> {
                 // `for_each = module.m` makes each.value an instance of the
                 // module, whose attributes are its outputs.
                 let mut iter_refs: Vec<String> = Vec::new();
-                for r in &ctx.iter_refs {
+                for &r in &ctx.iter_refs {
                     let parts = split_traversal(r);
                     if parts.len() == 2 && parts[0] == "module" && !each_attrs.is_empty() {
                         iter_refs.extend(each_attrs.iter().map(|a| format!("{r}.{a}")));
                     } else {
-                        iter_refs.push(r.clone());
+                        iter_refs.push(r.to_string());
                     }
                 }
                 iter_refs.push("each.key".to_string());
+                let iter_refs: Vec<&str> = iter_refs.iter().map(String::as_str).collect();
                 // `each.value` of an instance is the element with its own key.
                 out.extend(self.references(
                     &Ctx {
@@ -705,9 +708,7 @@ impl Resolver<'_> {
                 opaque[0]
             ));
         }
-        let mut seen = HashSet::new();
-        out.retain(|t| seen.insert(t.clone()));
-        Ok(out)
+        Ok(dedup(out))
     }
 
     fn variable(&self, ctx: &Ctx<'_>, name: &str, depth: usize) -> Result<Vec<Target>, String> {
@@ -780,13 +781,14 @@ impl Resolver<'_> {
         ctx: &Ctx<'_>,
         subject: &str,
         abs: &str,
-        refs: &[String],
+        refs: &[&str],
         instances: &[(Option<super::address::Key>, usize)],
     ) -> Result<Vec<Target>, String> {
         let by_key = |k: &str| -> Vec<usize> { self.index.instances_keyed(abs, k).to_vec() };
         let mut unrecorded: Option<String> = None;
-        let each_value: Vec<&String> = refs
+        let each_value: Vec<&str> = refs
             .iter()
+            .copied()
             .filter(|r| {
                 let p = split_traversal(r);
                 p[0] == "each" && p.get(1) == Some(&"value")
@@ -884,9 +886,9 @@ impl Resolver<'_> {
 
     /// The value of an expression in `module` when the plan records it: a
     /// constant, or a variable whose value is recorded.
-    fn recorded(&self, module: &[ModuleStep], expr: &Value, depth: usize) -> Option<Value> {
+    fn recorded(&self, module: &[ModuleStep], expr: &Json, depth: usize) -> Option<Value> {
         if let Some(c) = expr.get("constant_value") {
-            return Some(c.clone());
+            return Some(c.to_value());
         }
         match refs_of(expr).as_slice() {
             [r] => match split_traversal(r).as_slice() {
@@ -984,6 +986,22 @@ impl Resolver<'_> {
         }
         keys
     }
+}
+
+/// The targets in order, each once.
+fn dedup(mut out: Vec<Target>) -> Vec<Target> {
+    if out.len() <= 16 {
+        let mut kept: Vec<Target> = Vec::with_capacity(out.len());
+        for t in out {
+            if !kept.contains(&t) {
+                kept.push(t);
+            }
+        }
+        return kept;
+    }
+    let mut seen = HashSet::new();
+    out.retain(|t| seen.insert(t.clone()));
+    out
 }
 
 fn note_resource(

@@ -12,6 +12,7 @@ pub mod address;
 pub mod attributes;
 pub mod config;
 pub mod decode;
+mod json;
 pub mod unknown;
 
 use std::borrow::Cow;
