@@ -14,8 +14,8 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use super::json::Json;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::{Map, Value};
 
 /// Sorted (a test keeps it so, which keeps it free of repeats).
 pub const ATTRIBUTES: &[&str] = &[
@@ -255,7 +255,7 @@ pub fn kept(name: &str) -> bool {
 /// writes `""` for every unset optional string, and the model treats both as
 /// "not set"); the others are skipped without being built. Anything that is
 /// not an object is decoded whole.
-pub fn decode(json: &str) -> Result<Value, serde_json::Error> {
+pub fn decode(json: &str) -> Result<Json, serde_json::Error> {
     if json.trim_start().starts_with('{') {
         serde_json::from_str::<Kept>(json).map(|k| k.0)
     } else {
@@ -263,7 +263,7 @@ pub fn decode(json: &str) -> Result<Value, serde_json::Error> {
     }
 }
 
-struct Kept(Value);
+struct Kept(Json);
 
 impl<'de> Deserialize<'de> for Kept {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -281,14 +281,14 @@ impl<'de> Visitor<'de> for KeptVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kept, A::Error> {
-        let mut out = Map::new();
+        let mut out: Vec<(Box<str>, Json)> = Vec::new();
         while let Some(Wanted(key)) = map.next_key()? {
             match key {
                 Some(k) => {
-                    let v: Value = map.next_value()?;
-                    let unset = v.is_null() || matches!(&v, Value::String(s) if s.is_empty());
+                    let v: Json = map.next_value()?;
+                    let unset = v.is_null() || matches!(&v, Json::String(s) if s.is_empty());
                     if !unset {
-                        out.insert(k, v);
+                        out.push((k, v));
                     }
                 }
                 None => {
@@ -296,12 +296,12 @@ impl<'de> Visitor<'de> for KeptVisitor {
                 }
             }
         }
-        Ok(Kept(Value::Object(out)))
+        Ok(Kept(Json::object(out)))
     }
 }
 
 /// A member name, owned only when the attribute is kept.
-struct Wanted(Option<String>);
+struct Wanted(Option<Box<str>>);
 
 impl<'de> Deserialize<'de> for Wanted {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -319,7 +319,7 @@ impl Visitor<'_> for WantedVisitor {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Wanted, E> {
-        Ok(Wanted(kept(s).then(|| s.to_string())))
+        Ok(Wanted(kept(s).then(|| s.into())))
     }
 }
 
@@ -342,12 +342,12 @@ mod tests {
         .unwrap();
         // Nested values are kept whole: only the top level is filtered.
         assert_eq!(
-            v,
+            v.to_value(),
             serde_json::json!({"id":"subnet-1",
                 "route":[{"cidr_block":"0.0.0.0/0","gateway_id":"","extra":1}]})
         );
-        assert_eq!(decode("null").unwrap(), Value::Null);
-        assert_eq!(decode("[1]").unwrap(), serde_json::json!([1]));
+        assert_eq!(decode("null").unwrap(), Json::Null);
+        assert_eq!(decode("[1]").unwrap().to_value(), serde_json::json!([1]));
         assert!(decode(r#"{"id":"#).is_err());
     }
 

@@ -46,6 +46,112 @@ impl Json {
         }
     }
 
+    pub fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Json::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// An object's members, sorted by name.
+    pub fn as_object(&self) -> Option<&[(Box<str>, Json)]> {
+        match self {
+            Json::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Json::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Json::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Json::Object(_))
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self, Json::Array(_))
+    }
+
+    pub fn is_string(&self) -> bool {
+        matches!(self, Json::String(_))
+    }
+
+    /// An object built from members in any order (the last of a name
+    /// written twice wins).
+    pub fn object(members: Vec<(Box<str>, Json)>) -> Json {
+        Json::Object(sorted(members))
+    }
+
+    /// Makes `self` an object (an empty one when it is not one) that has a
+    /// member of each name in `names`, sorted, adding the missing ones as
+    /// `null`; then its members.
+    pub fn ensure_members<'n>(
+        &mut self,
+        names: impl Iterator<Item = &'n str> + Clone,
+    ) -> &mut [(Box<str>, Json)] {
+        if !self.is_object() {
+            *self = Json::Object(Box::default());
+        }
+        let Json::Object(m) = self else {
+            unreachable!("made an object above")
+        };
+        let found =
+            |m: &[(Box<str>, Json)], n: &str| m.binary_search_by(|(k, _)| (**k).cmp(n)).is_ok();
+        let missing = names.clone().filter(|n| !found(m, n)).count();
+        if missing > 0 {
+            let mut v = Vec::with_capacity(m.len() + missing);
+            for n in names {
+                if !found(m, n) && !v.iter().any(|(k, _): &(Box<str>, Json)| &**k == n) {
+                    v.push((n.into(), Json::Null));
+                }
+            }
+            v.extend(std::mem::take(m).into_vec());
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            *m = v.into_boxed_slice();
+        }
+        m
+    }
+
+    /// Keeps the members of an object for which `keep` holds.
+    pub fn retain_members(&mut self, keep: impl Fn(&Json) -> bool) {
+        if let Json::Object(m) = self {
+            if !m.iter().all(|(_, v)| keep(v)) {
+                let mut v = std::mem::take(m).into_vec();
+                v.retain(|(_, x)| keep(x));
+                *m = v.into_boxed_slice();
+            }
+        }
+    }
+
     /// The same value as a `serde_json::Value`.
     pub fn to_value(&self) -> Value {
         match self {
@@ -123,21 +229,118 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut members: Vec<(Box<str>, Json)> = Vec::new();
+        let mut members = Vec::new();
         while let Some((k, v)) = map.next_entry::<Box<str>, Json>()? {
             members.push((k, v));
         }
-        // Sorted by name; of a name written twice the last stays (a stable
-        // sort keeps them in order, and the last of each run is kept).
+        Ok(Json::object(members))
+    }
+}
+
+/// Members sorted by name, of a name written twice the last (a stable sort
+/// keeps them in the order written, and the last of each run stays).
+fn sorted(mut members: Vec<(Box<str>, Json)>) -> Box<[(Box<str>, Json)]> {
+    if !members.windows(2).all(|w| w[0].0 < w[1].0) {
         members.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Box<str>, Json)> = Vec::with_capacity(members.len());
-        for m in members {
-            match out.last_mut() {
-                Some(last) if last.0 == m.0 => *last = m,
-                _ => out.push(m),
+        // Of a run of one name, the last stays.
+        let mut i = 0;
+        while i + 1 < members.len() {
+            if members[i].0 == members[i + 1].0 {
+                members.remove(i);
+            } else {
+                i += 1;
             }
         }
-        Ok(Json::Object(out.into_boxed_slice()))
+    }
+    members.into_boxed_slice()
+}
+
+/// A missing member reads as `null`, as with `serde_json::Value`.
+impl std::ops::Index<&str> for Json {
+    type Output = Json;
+
+    fn index(&self, key: &str) -> &Json {
+        static NULL: Json = Json::Null;
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+/// A missing element reads as `null`.
+impl std::ops::Index<usize> for Json {
+    type Output = Json;
+
+    fn index(&self, i: usize) -> &Json {
+        static NULL: Json = Json::Null;
+        self.as_array().and_then(|a| a.get(i)).unwrap_or(&NULL)
+    }
+}
+
+impl PartialEq<str> for Json {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == Some(other)
+    }
+}
+
+impl PartialEq<&str> for Json {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+impl PartialEq<bool> for Json {
+    fn eq(&self, other: &bool) -> bool {
+        self.as_bool() == Some(*other)
+    }
+}
+
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Json::Null => s.serialize_unit(),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::Number(n) => n.serialize(s),
+            Json::String(x) => s.serialize_str(x),
+            Json::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a.iter() {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+            Json::Object(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m.iter() {
+                    map.serialize_entry(&**k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// Compact JSON text, as `serde_json::Value` prints.
+impl fmt::Display for Json {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+impl From<&Value> for Json {
+    fn from(v: &Value) -> Json {
+        match v {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Number(n) => Json::Number(n.clone()),
+            Value::String(s) => Json::String(s.as_str().into()),
+            Value::Array(a) => Json::Array(a.iter().map(Json::from).collect()),
+            Value::Object(m) => Json::Object(
+                m.iter()
+                    .map(|(k, v)| (k.as_str().into(), Json::from(v)))
+                    .collect(),
+            ),
+        }
     }
 }
 

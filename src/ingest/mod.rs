@@ -12,7 +12,7 @@ pub mod address;
 pub mod attributes;
 pub mod config;
 pub mod decode;
-mod json;
+pub mod json;
 pub mod unknown;
 
 use std::borrow::Cow;
@@ -24,6 +24,7 @@ use serde_json::Value;
 
 pub use address::Key;
 pub use config::Config;
+pub use json::Json;
 
 /// What kind of document the input was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -63,7 +64,7 @@ pub struct RawResource {
     pub name: String,
     pub index: Option<Key>,
     /// Attribute values, with [`unknown::UNKNOWN`] where not known until apply.
-    pub values: Value,
+    pub values: Json,
     /// Where in the input the values came from, for error messages.
     pub json_path: String,
 }
@@ -717,9 +718,9 @@ fn mode_of(mode: Option<&str>, at: &str, file: &str) -> Result<Mode, InputError>
 /// attributes the model reads ([`attributes::kept`]), with empty strings and
 /// nulls left out (the provider writes `""` for every unset optional string,
 /// and the model treats both as "not set").
-fn parse_values(raw: Option<&RawValue>, at: &str, file: &str) -> Result<Value, InputError> {
+fn parse_values(raw: Option<&RawValue>, at: &str, file: &str) -> Result<Json, InputError> {
     match raw {
-        None => Ok(Value::Null),
+        None => Ok(Json::Null),
         Some(r) => attributes::decode(r.get()).map_err(|e| InputError {
             file: file.to_string(),
             at: Some(at.to_string()),
@@ -736,10 +737,8 @@ fn parse_key(raw: Option<&RawValue>) -> Option<Key> {
 
 /// Drops the empty strings and nulls that merging `after_unknown` left
 /// behind at the top level.
-fn prune(values: &mut Value) {
-    if let Value::Object(m) = values {
-        m.retain(|_, v| !(v.is_null() || matches!(v, Value::String(s) if s.is_empty())));
-    }
+fn prune(values: &mut Json) {
+    values.retain_members(|v| !(v.is_null() || matches!(v, Json::String(s) if s.is_empty())));
 }
 
 fn module_of_address(address: &str) -> String {

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::*;
 use crate::codes;
@@ -179,14 +179,14 @@ pub(super) fn own_id_attrs(rtype: &str) -> Vec<&'static str> {
     own
 }
 
-pub(super) fn str_attr<'v>(v: &'v Value, attr: &str) -> Option<&'v str> {
+pub(super) fn str_attr<'v>(v: &'v Json, attr: &str) -> Option<&'v str> {
     match v.get(attr) {
-        Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => Some(s),
+        Some(Json::String(s)) if !s.is_empty() && &**s != UNKNOWN => Some(s),
         _ => None,
     }
 }
 
-pub(super) fn attr_unknown(v: &Value, attr: &str) -> bool {
+pub(super) fn attr_unknown(v: &Json, attr: &str) -> bool {
     v.get(attr).is_some_and(is_unknown)
 }
 
@@ -375,7 +375,7 @@ impl<'a> Linker<'a> {
                     ))
                 }
             }
-            Some(Value::String(s)) if !s.is_empty() => self.by_id(s, types),
+            Some(Json::String(s)) if !s.is_empty() => self.by_id(s, types),
             _ => Found::None,
         }
     }
@@ -384,10 +384,10 @@ impl<'a> Linker<'a> {
     pub(super) fn link_set(&self, r: &RawResource, attr: &str, types: &[&str]) -> Vec<Found> {
         match r.values.get(attr) {
             Some(v) if is_unknown(v) => self.via_config(r, &[attr], types),
-            Some(Value::Array(items)) => {
+            Some(Json::Array(items)) => {
                 let mut out: Vec<Found> = items
                     .iter()
-                    .filter_map(Value::as_str)
+                    .filter_map(Json::as_str)
                     .filter(|s| !s.is_empty() && *s != UNKNOWN)
                     .map(|s| self.by_id(s, types))
                     .collect();
@@ -506,7 +506,7 @@ fn cidr_will_exist(doc: &Document, r: &RawResource, attr: &str) -> bool {
     let v = &r.values;
     let on = |a: &str| {
         v.get(a)
-            .is_some_and(|x| x == &Value::Bool(true) || is_unknown(x))
+            .is_some_and(|x| x == &Json::Bool(true) || is_unknown(x))
     };
     let set = |a: &str| str_attr(v, a).is_some() || attr_unknown(v, a) || cfg.is_configured(r, a);
     match (r.rtype.as_str(), attr) {
@@ -524,7 +524,7 @@ fn cidr_will_exist(doc: &Document, r: &RawResource, attr: &str) -> bool {
 }
 
 pub(super) fn parse_cidr(
-    v: &Value,
+    v: &Json,
     attr: &str,
     r: &RawResource,
     into: &mut Cidrs,
@@ -537,7 +537,7 @@ pub(super) fn parse_cidr(
             });
             true
         }
-        Some(Value::String(s)) if !s.is_empty() => match s.parse::<Prefix>() {
+        Some(Json::String(s)) if !s.is_empty() => match s.parse::<Prefix>() {
             Ok(p) => {
                 match p.family {
                     Family::V4 => into.v4.push(p),
@@ -554,7 +554,7 @@ pub(super) fn parse_cidr(
                 false
             }
         },
-        Some(Value::String(_)) | Some(Value::Null) | None => true,
+        Some(Json::String(_)) | Some(Json::Null) | None => true,
         Some(other) => {
             findings.push(Finding::new(
                 codes::INVALID_RESOURCE,
@@ -641,7 +641,7 @@ impl<'a> Builder<'a> {
                 ok &= parse_cidr(v, "ipv6_cidr_block", r, &mut cidrs, &mut self.findings);
             }
             // Data sources list every associated block.
-            if let Some(Value::Array(assocs)) = v.get("cidr_block_associations") {
+            if let Some(Json::Array(assocs)) = v.get("cidr_block_associations") {
                 for a in assocs {
                     let mut extra = Cidrs::default();
                     if parse_cidr(a, "cidr_block", r, &mut extra, &mut self.findings) {
@@ -653,8 +653,8 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            if let Some(Value::Array(blocks)) = v.get("ipv_6_cidr_blocks") {
-                for b in blocks.iter().filter_map(Value::as_str) {
+            if let Some(Json::Array(blocks)) = v.get("ipv_6_cidr_blocks") {
+                for b in blocks.iter().filter_map(Json::as_str) {
                     if let Ok(p) = b.parse::<Prefix>() {
                         cidrs.v6.push(p);
                     }
@@ -839,7 +839,7 @@ impl<'a> Builder<'a> {
                 vpc: vpc.clone(),
                 routes: Vec::new(),
                 routes_unknown: None,
-                propagating: matches!(r.values.get("propagating_vgws"), Some(Value::Array(a)) if !a.is_empty()),
+                propagating: matches!(r.values.get("propagating_vgws"), Some(Json::Array(a)) if !a.is_empty()),
             });
             self.rt_of.insert(i, idx);
             if r.rtype == "aws_default_route_table" {
@@ -859,7 +859,7 @@ impl<'a> Builder<'a> {
             let r = self.raw(ri);
             let default_vpc = r.rtype == "aws_default_vpc";
             let known_id = match r.values.get("main_route_table_id") {
-                Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => Some(s.as_str()),
+                Some(Json::String(s)) if !s.is_empty() && &**s != UNKNOWN => Some(&**s),
                 _ => None,
             };
             let link = match known_id {
@@ -981,13 +981,13 @@ impl<'a> Builder<'a> {
             return self.link_of(f, |b| &b.vpc_of, "VPC");
         }
         match r.values.get("default_route_table_id") {
-            Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => {
+            Some(Json::String(s)) if !s.is_empty() && &**s != UNKNOWN => {
                 for (&ri, &vi) in &self.vpc_of {
                     if str_attr(&self.raw(ri).values, "default_route_table_id") == Some(s) {
                         return Link::To(vi);
                     }
                 }
-                Link::External(s.clone())
+                Link::External(s.to_string())
             }
             _ => {
                 let found = self
@@ -1132,7 +1132,7 @@ impl<'a> Builder<'a> {
         }
         if let Some(ai) = acc {
             let ar = self.raw(ai);
-            if ar.values.get("auto_accept") == Some(&Value::Bool(true)) {
+            if ar.values.get("auto_accept") == Some(&Json::Bool(true)) {
                 return PeeringState::Active;
             }
             if attr_unknown(&ar.values, "auto_accept") {
@@ -1156,7 +1156,7 @@ impl<'a> Builder<'a> {
         }
         let cross = self.cross_account_or_region(r, &p);
         match r.values.get("auto_accept") {
-            Some(Value::Bool(true)) => match cross {
+            Some(Json::Bool(true)) => match cross {
                 Cross::No => PeeringState::Active,
                 Cross::Yes(why) => PeeringState::Inactive(format!(
                     "{} sets auto_accept, which works only within one account and Region, and {why}",
@@ -1197,11 +1197,11 @@ impl<'a> Builder<'a> {
         // sets counts.
         let region_set = self.lk.doc(r).config.is_configured(r, "peer_region")
             && match r.values.get("peer_region") {
-                Some(Value::String(s)) => !s.is_empty(),
+                Some(Json::String(s)) => !s.is_empty(),
                 Some(v) => is_unknown(v),
                 None => false,
             };
-        (region_set && r.values.get("auto_accept") == Some(&Value::Bool(true))).then(|| {
+        (region_set && r.values.get("auto_accept") == Some(&Json::Bool(true))).then(|| {
             format!(
                 "terraform apply will fail on {}: the provider refuses to create a peering that sets both auto_accept and peer_region, so the peering never exists and routes into it are blackholes; accept it with an aws_vpc_peering_connection_accepter in the peer Region instead",
                 r.address
@@ -1231,8 +1231,8 @@ impl<'a> Builder<'a> {
             ("peer_region", "Region", &own_region),
         ] {
             match r.values.get(attr) {
-                Some(Value::String(s)) if !s.is_empty() && s != UNKNOWN => match own {
-                    Told::Known { value, from } if value != s => {
+                Some(Json::String(s)) if !s.is_empty() && &**s != UNKNOWN => match own {
+                    Told::Known { value, from } if **value != **s => {
                         return Cross::Yes(format!(
                             "the peer is in {what} {s}, the requester in {value} ({from})"
                         ))
@@ -1287,7 +1287,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Classifies a route target from the attribute that holds it.
-    fn target(&mut self, r: &RawResource, v: &Value, config_path: &[&str]) -> Target {
+    fn target(&mut self, r: &RawResource, v: &Json, config_path: &[&str]) -> Target {
         const ATTRS: &[&str] = &[
             "vpc_peering_connection_id",
             "transit_gateway_id",
@@ -1448,9 +1448,9 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn dest(&mut self, r: &RawResource, v: &Value, attrs: [&str; 3]) -> Option<Dest> {
+    fn dest(&mut self, r: &RawResource, v: &Json, attrs: [&str; 3]) -> Option<Dest> {
         for (i, a) in attrs.iter().enumerate() {
-            match v.get(*a) {
+            match v.get(a) {
                 Some(x) if is_unknown(x) => {
                     // `aws_vpc_endpoint.x.prefix_list_id`: a service's list.
                     if i == 2 && std::ptr::eq(v, &r.values) {
@@ -1474,7 +1474,7 @@ impl<'a> Builder<'a> {
                         r.address
                     )));
                 }
-                Some(Value::String(s)) if !s.is_empty() => {
+                Some(Json::String(s)) if !s.is_empty() => {
                     if i == 2 {
                         return Some(self.prefix_list_dest(s));
                     }
@@ -1517,7 +1517,7 @@ impl<'a> Builder<'a> {
                 }
                 // Not configured: the table starts with no routes but
                 // its local ones (and any aws_route resources).
-                Some(Value::Array(items)) => {
+                Some(Json::Array(items)) => {
                     for item in items {
                         if is_unknown(item) {
                             self.model.route_tables[ti].routes_unknown =
@@ -1781,9 +1781,9 @@ impl<'a> Builder<'a> {
                 let Some(&ti) = self.rt_of.get(&i) else {
                     continue;
                 };
-                if let Some(Value::Array(assocs)) = r.values.get("associations") {
+                if let Some(Json::Array(assocs)) = r.values.get("associations") {
                     for a in assocs {
-                        if a.get("main") == Some(&Value::Bool(true)) {
+                        if a.get("main") == Some(&Json::Bool(true)) {
                             if let Link::To(v) = self.model.route_tables[ti].vpc {
                                 self.model.vpcs[v].main_route_table = Link::To(ti);
                             }

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::build::{str_attr, Builder, Found, RT_OR_VPC_TYPES, SUBNET_TYPES, VPC_TYPES};
 use super::security_group::SG_TYPES;
@@ -151,10 +151,10 @@ impl<'a> Builder<'a> {
                 aws_id: str_attr(v, "id").map(str::to_string),
                 service_name: str_attr(v, "service_name").map(str::to_string),
                 acceptance_required: match v.get("acceptance_required") {
-                    Some(Value::Bool(b)) => Some(*b),
+                    Some(Json::Bool(b)) => Some(*b),
                     _ => None,
                 },
-                gateway_load_balancer: matches!(v.get("gateway_load_balancer_arns"), Some(Value::Array(a)) if !a.is_empty()),
+                gateway_load_balancer: matches!(v.get("gateway_load_balancer_arns"), Some(Json::Array(a)) if !a.is_empty()),
             });
             svc_of.insert(i, idx);
         }
@@ -232,7 +232,7 @@ impl<'a> Builder<'a> {
                 _ => {
                     let f = self.lk.link(r, what, SG_TYPES);
                     let replace =
-                        r.values.get("replace_default_association") == Some(&Value::Bool(true));
+                        r.values.get("replace_default_association") == Some(&Json::Bool(true));
                     match self.accept(f) {
                         Found::Raw(x) if sg_of.contains_key(&x) => {
                             let ep = &mut self.model.endpoints[e];
@@ -474,7 +474,7 @@ impl<'a> Builder<'a> {
             }
             _ => match endpoint_service.map(|s| &self.model.endpoint_services[s]) {
                 Some(svc) => match (svc.acceptance_required, v.get("auto_accept")) {
-                    (Some(false), _) | (_, Some(Value::Bool(true))) => PeeringState::Active,
+                    (Some(false), _) | (_, Some(Json::Bool(true))) => PeeringState::Active,
                     (Some(true), _) => PeeringState::Inactive(format!(
                         "{} requires acceptance and nothing in the input accepts {} (no aws_vpc_endpoint_connection_accepter), so the connection stays pending",
                         svc.address, r.address
@@ -503,15 +503,15 @@ impl<'a> Builder<'a> {
             security_groups_unknown,
             prefix_list: str_attr(v, "prefix_list_id").map(str::to_string),
             service_cidrs: match v.get("cidr_blocks") {
-                Some(Value::Array(a)) => a
+                Some(Json::Array(a)) => a
                     .iter()
-                    .filter_map(Value::as_str)
+                    .filter_map(Json::as_str)
                     .filter_map(|c| c.parse().ok())
                     .collect(),
                 _ => Vec::new(),
             },
             state,
-            private_dns: v.get("private_dns_enabled") == Some(&Value::Bool(true)),
+            private_dns: v.get("private_dns_enabled") == Some(&Json::Bool(true)),
         }
     }
 }

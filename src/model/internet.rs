@@ -8,7 +8,7 @@
 //! (`aws_eip` with `instance` / `network_interface`, or
 //! `aws_eip_association`). IPv6 addresses are public already.
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::build::{attr_unknown, str_attr, Builder, Found};
 use super::{GatewayKind, Link};
@@ -53,12 +53,12 @@ impl PublicIpv4 {
 /// `map_public_ip_on_launch` of a subnet resource: absent means the AWS
 /// default (false, true for a default subnet), a value unknown until apply
 /// is `None`.
-pub fn on_launch(values: &Value, default_subnet: bool) -> Option<bool> {
+pub fn on_launch(values: &Json, default_subnet: bool) -> Option<bool> {
     match values.get("map_public_ip_on_launch") {
-        Some(Value::Bool(b)) => Some(*b),
-        Some(Value::String(s)) if s == "true" => Some(true),
-        Some(Value::String(s)) if s == "false" => Some(false),
-        Some(Value::Null) | None => Some(default_subnet),
+        Some(Json::Bool(b)) => Some(*b),
+        Some(Json::String(s)) if &**s == "true" => Some(true),
+        Some(Json::String(s)) if &**s == "false" => Some(false),
+        Some(Json::Null) | None => Some(default_subnet),
         Some(_) => None,
     }
 }
@@ -66,7 +66,7 @@ pub fn on_launch(values: &Value, default_subnet: bool) -> Option<bool> {
 /// Whether a subnet gives what is launched in it an IPv6 address of its
 /// own accord: `assign_ipv6_address_on_creation` (or the AWSCC spelling),
 /// or an IPv6-only subnet (`ipv6_native`). Not set: it does not.
-pub fn assigns_ipv6(values: &Value) -> Option<bool> {
+pub fn assigns_ipv6(values: &Json) -> Option<bool> {
     let mut known = Some(false);
     for attr in [
         "assign_ipv6_address_on_creation",
@@ -75,10 +75,10 @@ pub fn assigns_ipv6(values: &Value) -> Option<bool> {
         "ipv_6_native",
     ] {
         match values.get(attr) {
-            Some(Value::Bool(true)) => return Some(true),
-            Some(Value::String(s)) if s == "true" => return Some(true),
-            Some(Value::Bool(false) | Value::Null) | None => {}
-            Some(Value::String(s)) if s == "false" => {}
+            Some(Json::Bool(true)) => return Some(true),
+            Some(Json::String(s)) if &**s == "true" => return Some(true),
+            Some(Json::Bool(false) | Json::Null) | None => {}
+            Some(Json::String(s)) if &**s == "false" => {}
             Some(_) => known = None,
         }
     }
@@ -122,7 +122,7 @@ impl Builder<'_> {
             let asks = r.rtype == "aws_instance"
                 && matches!(
                     r.values.get("associate_public_ip_address"),
-                    Some(Value::Bool(true))
+                    Some(Json::Bool(true))
                 );
             if asks {
                 if let Some(&g) = self.gw_of.get(&i) {

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::build::{str_attr, Builder, Found, SUBNET_TYPES, VPC_TYPES};
 use super::flow::{parse_protocol, FlowSet, ICMP, ICMPV6, TCP, UDP};
@@ -79,13 +79,11 @@ const ACL_OR_VPC: &[&str] = &[
     "awscc_ec2_vpc",
 ];
 
-fn int_attr(v: &Value, attr: &str) -> Result<Option<i64>, ()> {
+fn int_attr(v: &Json, attr: &str) -> Result<Option<i64>, ()> {
     match v.get(attr) {
         Some(x) if is_unknown(x) => Err(()),
-        Some(Value::Number(n)) => Ok(n.as_i64()),
-        Some(Value::String(s)) if !s.is_empty() => {
-            s.trim().parse::<i64>().map(Some).map_err(|_| ())
-        }
+        Some(Json::Number(n)) => Ok(n.as_i64()),
+        Some(Json::String(s)) if !s.is_empty() => s.trim().parse::<i64>().map(Some).map_err(|_| ()),
         _ => Ok(None),
     }
 }
@@ -126,7 +124,7 @@ const CLOUD_CONTROL: RuleFields = RuleFields {
 
 /// Reads one rule. `None` when the rule is malformed (a finding says so).
 fn parse_rule(
-    v: &Value,
+    v: &Json,
     fields: &RuleFields,
     resource: &str,
     findings: &mut Vec<Finding>,
@@ -153,8 +151,8 @@ fn parse_rule(
         }
     };
     let allow = match v.get(fields.action) {
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("allow") => true,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("deny") => false,
+        Some(Json::String(s)) if s.eq_ignore_ascii_case("allow") => true,
+        Some(Json::String(s)) if s.eq_ignore_ascii_case("deny") => false,
         Some(x) if is_unknown(x) => {
             note(&mut unknown, "action", resource);
             false
@@ -172,7 +170,7 @@ fn parse_rule(
     for attr in ["cidr_block", fields.ipv6, "ipv6_cidr_block"] {
         match v.get(attr) {
             Some(x) if is_unknown(x) => note(&mut unknown, "block", resource),
-            Some(Value::String(s)) if !s.is_empty() => match s.parse::<Prefix>() {
+            Some(Json::String(s)) if !s.is_empty() => match s.parse::<Prefix>() {
                 Ok(p) => {
                     cidr = Some(p);
                     break;
@@ -202,7 +200,7 @@ fn parse_rule(
             note(&mut unknown, "protocol", resource);
             None
         }
-        Some(Value::String(s)) => match parse_protocol(s) {
+        Some(Json::String(s)) => match parse_protocol(s) {
             Ok(p) => p,
             Err(e) => {
                 findings.push(Finding::new(
@@ -213,7 +211,7 @@ fn parse_rule(
                 return None;
             }
         },
-        Some(Value::Number(n)) => match n.as_i64() {
+        Some(Json::Number(n)) => match n.as_i64() {
             Some(-1) => None,
             Some(p) if (0..=255).contains(&p) => Some(p as u8),
             _ => return None,
@@ -223,8 +221,8 @@ fn parse_rule(
     let nested = |obj: &str, a: &str| {
         v.get(obj)
             .and_then(|o| match o {
-                Value::Array(items) => items.first().cloned(),
-                Value::Object(_) => Some(o.clone()),
+                Json::Array(items) => items.first().cloned(),
+                Json::Object(_) => Some(o.clone()),
                 _ => None,
             })
             .map(|o| int_attr(&o, a))
@@ -277,10 +275,10 @@ fn parse_rule(
     })
 }
 
-fn bool_attr(v: &Value, attr: &str) -> Option<bool> {
+fn bool_attr(v: &Json, attr: &str) -> Option<bool> {
     match v.get(attr) {
-        Some(Value::Bool(b)) => Some(*b),
-        Some(Value::String(s)) => s.parse().ok(),
+        Some(Json::Bool(b)) => Some(*b),
+        Some(Json::String(s)) => s.parse().ok(),
         _ => None,
     }
 }
@@ -322,7 +320,7 @@ impl<'a> Builder<'a> {
                             r.address
                         ));
                     }
-                    Some(Value::Array(items)) => {
+                    Some(Json::Array(items)) => {
                         for item in items {
                             if is_unknown(item) {
                                 acl.rules_unknown = Some(format!(

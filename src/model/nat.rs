@@ -6,7 +6,7 @@
 //! `private_ip` names, or, when the configuration leaves it out, one AWS
 //! picks at apply time.
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use crate::ingest::RawResource;
 
@@ -14,7 +14,7 @@ use crate::ingest::RawResource;
 /// not set, not known until apply, or not an IPv4 address.
 pub fn private_ip(r: &RawResource) -> Option<u128> {
     match r.values.get("private_ip") {
-        Some(Value::String(s)) => s
+        Some(Json::String(s)) => s
             .parse::<std::net::Ipv4Addr>()
             .ok()
             .map(|a| u32::from(a) as u128),

@@ -21,7 +21,7 @@
 //! (`propagating_vgws`, `aws_vpn_gateway_route_propagation`) is read here
 //! too: such a table learns the ranges of the gateway's connections.
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::build::{str_attr, Builder, Found, RT_TYPES, VPC_TYPES};
 use super::tgw::{AttachmentKind, TgwTarget};
@@ -191,11 +191,11 @@ pub fn parse_named(arg: &str) -> Result<(String, Vec<Prefix>), String> {
     Ok((name.to_string(), out))
 }
 
-fn prefixes(v: &Value) -> Vec<Prefix> {
+fn prefixes(v: &Json) -> Vec<Prefix> {
     match v {
-        Value::Array(items) => items
+        Json::Array(items) => items
             .iter()
-            .filter_map(Value::as_str)
+            .filter_map(Json::as_str)
             .filter_map(|s| s.parse().ok())
             .collect(),
         _ => Vec::new(),
@@ -353,7 +353,7 @@ impl Builder<'_> {
         };
         let mut n = self.blank(i, ConnectionKind::Vpn, via);
         n.routing = match v.get("static_routes_only") {
-            Some(Value::Bool(true)) => Routing::Static,
+            Some(Json::Bool(true)) => Routing::Static,
             Some(x)
                 if is_unknown(x)
                     && self.lk.doc(r).config.is_configured(r, "static_routes_only") =>
@@ -367,11 +367,11 @@ impl Builder<'_> {
         };
         n.inside_v6 = str_attr(v, "tunnel_inside_ip_version") == Some("ipv6");
         // What a state records of the connection's routes.
-        if let Some(Value::Array(routes)) = v.get("routes") {
+        if let Some(Json::Array(routes)) = v.get("routes") {
             for x in routes {
                 if let Some(p) = x
                     .get("destination_cidr_block")
-                    .and_then(Value::as_str)
+                    .and_then(Json::as_str)
                     .and_then(|s| s.parse().ok())
                 {
                     n.ranges.push(Range {
@@ -400,7 +400,7 @@ impl Builder<'_> {
                         )
                     });
                 }
-                Some(Value::String(s)) => match s.parse::<Prefix>() {
+                Some(Json::String(s)) => match s.parse::<Prefix>() {
                     Ok(p) => {
                         n.ranges.retain(|r| r.prefix != p);
                         n.ranges.push(Range {
@@ -465,15 +465,13 @@ impl Builder<'_> {
         };
         let mut n = self.blank(i, ConnectionKind::DirectConnect, via);
         n.allowed_prefixes = match v.get("allowed_prefixes") {
-            Some(x)
-                if is_unknown(x) || matches!(x, Value::Array(a) if a.iter().any(is_unknown)) =>
-            {
+            Some(x) if is_unknown(x) || matches!(x, Json::Array(a) if a.iter().any(is_unknown)) => {
                 Some(Err(format!(
                     "`allowed_prefixes` of {} is not known until apply",
                     r.address
                 )))
             }
-            Some(x @ Value::Array(a)) if !a.is_empty() => Some(Ok(prefixes(x))),
+            Some(x @ Json::Array(a)) if !a.is_empty() => Some(Ok(prefixes(x))),
             _ => None,
         };
         n

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::build::{attr_unknown, str_attr, Builder, Found};
 use super::security_group::SgRule;
@@ -208,7 +208,7 @@ fn own_entries(b: &Builder<'_>, r: &RawResource) -> Entries {
             "the entries of prefix list {} are not known until apply",
             r.address
         )),
-        Some(Value::Array(items)) => {
+        Some(Json::Array(items)) => {
             let mut e = Entries::Known(Vec::new());
             for item in items {
                 let cidr = if is_unknown(item) {
@@ -238,7 +238,7 @@ fn entry_cidr(r: &RawResource, attr: &str) -> Result<Prefix, String> {
     entry_cidr_of(&r.values, &r.address)
 }
 
-fn entry_cidr_of(v: &Value, who: &str) -> Result<Prefix, String> {
+fn entry_cidr_of(v: &Json, who: &str) -> Result<Prefix, String> {
     if attr_unknown(v, "cidr") {
         return Err(format!(
             "an entry of prefix list {who} is not known until apply"

@@ -19,7 +19,7 @@
 //!   the group as AWS creates it (all traffic in from members of the group,
 //!   all traffic out), added here as `SgOrigin::AwsDefault`.
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::build::{str_attr, Builder, Found, VPC_TYPES};
 use super::flow::{parse_protocol, FlowSet, ICMP, ICMPV6, TCP, UDP};
@@ -122,21 +122,21 @@ const RULE_TYPES: &[&str] = &[
     "awscc_ec2_security_group_egress",
 ];
 
-fn int(v: &Value, attr: &str) -> Result<Option<i64>, ()> {
+fn int(v: &Json, attr: &str) -> Result<Option<i64>, ()> {
     match v.get(attr) {
         Some(x) if is_unknown(x) => Err(()),
-        Some(Value::Number(n)) => Ok(n.as_i64()),
-        Some(Value::String(s)) if !s.is_empty() => s.parse().map(Some).map_err(|_| ()),
+        Some(Json::Number(n)) => Ok(n.as_i64()),
+        Some(Json::String(s)) if !s.is_empty() => s.parse().map(Some).map_err(|_| ()),
         _ => Ok(None),
     }
 }
 
 /// The flows a security group rule admits.
-fn sg_flows(v: &Value, proto_attr: &str) -> Result<FlowSet, String> {
+fn sg_flows(v: &Json, proto_attr: &str) -> Result<FlowSet, String> {
     let proto = match v.get(proto_attr) {
-        Some(Value::String(s)) => parse_protocol(s)?,
-        Some(Value::Number(n)) if n.as_i64() == Some(-1) => None,
-        Some(Value::Number(n)) => n.as_u64().and_then(|p| u8::try_from(p).ok()),
+        Some(Json::String(s)) => parse_protocol(s)?,
+        Some(Json::Number(n)) if n.as_i64() == Some(-1) => None,
+        Some(Json::Number(n)) => n.as_u64().and_then(|p| u8::try_from(p).ok()),
         Some(x) if is_unknown(x) => return Err("protocol".into()),
         _ => None,
     };
@@ -168,19 +168,19 @@ fn sg_flows(v: &Value, proto_attr: &str) -> Result<FlowSet, String> {
     })
 }
 
-fn strings(v: &Value, attr: &str) -> (Vec<String>, bool) {
+fn strings(v: &Json, attr: &str) -> (Vec<String>, bool) {
     match v.get(attr) {
-        Some(Value::Array(a)) => (
+        Some(Json::Array(a)) => (
             a.iter()
                 .filter(|x| !is_unknown(x))
-                .filter_map(Value::as_str)
+                .filter_map(Json::as_str)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
             a.iter().any(is_unknown),
         ),
-        Some(Value::String(s)) if !s.is_empty() && !is_unknown(&Value::String(s.clone())) => {
-            (vec![s.clone()], false)
+        Some(Json::String(s)) if !s.is_empty() && !is_unknown(&Json::String(s.clone())) => {
+            (vec![s.to_string()], false)
         }
         Some(x) if is_unknown(x) => (Vec::new(), true),
         _ => (Vec::new(), false),
@@ -219,7 +219,7 @@ struct Peers<'f> {
 }
 
 /// The rules one rule object stands for (one per peer).
-fn sg_rules(v: &Value, resource: &str, cc: bool, peers: Peers) -> Vec<SgRule> {
+fn sg_rules(v: &Json, resource: &str, cc: bool, peers: Peers) -> Vec<SgRule> {
     let proto_attr = if v.get("ip_protocol").is_some() {
         "ip_protocol"
     } else {
@@ -257,7 +257,7 @@ fn sg_rules(v: &Value, resource: &str, cc: bool, peers: Peers) -> Vec<SgRule> {
     }
     let (group_attrs, list_attrs) = peer_attrs(cc);
     for attr in group_attrs {
-        if v.get(*attr).is_none_or(|x| matches!(x, Value::Null)) {
+        if v.get(attr).is_none_or(|x| matches!(x, Json::Null)) {
             continue;
         }
         for (name, link) in (peers.groups)(attr) {
@@ -290,7 +290,7 @@ fn sg_rules(v: &Value, resource: &str, cc: bool, peers: Peers) -> Vec<SgRule> {
             out.push(rule);
         }
     }
-    if v.get("self") == Some(&Value::Bool(true)) {
+    if v.get("self") == Some(&Json::Bool(true)) {
         let mut rule = SgRule::new(resource, &flows, &unknown);
         rule.peer = Some("members of the group itself".into());
         rule.self_ref = true;
@@ -304,10 +304,10 @@ fn sg_rules(v: &Value, resource: &str, cc: bool, peers: Peers) -> Vec<SgRule> {
 
 /// How many of the IDs in `attr` are not known until apply, when the
 /// attribute itself is known (a list whose length is not known: `None`).
-fn unknown_elements(v: &Value, attr: &str) -> Option<usize> {
+fn unknown_elements(v: &Json, attr: &str) -> Option<usize> {
     match v.get(attr)? {
-        Value::Array(a) => Some(a.iter().filter(|x| is_unknown(x)).count()),
-        x if is_unknown(x) && !matches!(x, Value::Array(_)) && attr.ends_with("_id") => Some(1),
+        Json::Array(a) => Some(a.iter().filter(|x| is_unknown(x)).count()),
+        x if is_unknown(x) && !matches!(x, Json::Array(_)) && attr.ends_with("_id") => Some(1),
         _ => None,
     }
 }
@@ -390,7 +390,7 @@ impl<'a> Builder<'a> {
                         r.address
                     ));
                 }
-                Some(Value::Array(items)) => {
+                Some(Json::Array(items)) => {
                     // Items whose group references are not known until apply
                     // resolve through the attribute's expression, whose
                     // references are merged over its blocks.
@@ -431,7 +431,7 @@ impl<'a> Builder<'a> {
         r: &RawResource,
         attr: &str,
         a: &'static str,
-        item: &Value,
+        item: &Json,
         pending: usize,
     ) -> Vec<(Option<String>, Link)> {
         let (known, unknown) = strings(item, a);
@@ -664,10 +664,10 @@ impl Builder<'_> {
 }
 
 /// Does an inline rule name groups that are not known until apply?
-fn group_refs_unknown(item: &Value, cc: bool) -> bool {
+fn group_refs_unknown(item: &Json, cc: bool) -> bool {
     peer_attrs(cc).0.iter().any(|a| strings(item, a).1)
 }
 
-fn list_refs_unknown(item: &Value, cc: bool) -> bool {
+fn list_refs_unknown(item: &Json, cc: bool) -> bool {
     peer_attrs(cc).1.iter().any(|a| strings(item, a).1)
 }

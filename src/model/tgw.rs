@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::build::{attr_unknown, str_attr, Builder, Found, SUBNET_TYPES, VPC_TYPES};
 use super::{Dest, GatewayKind, Link, PeeringState, Told};
@@ -244,10 +244,10 @@ const ATTACH_TYPES: &[&str] = &[
     "aws_dx_gateway_association",
 ];
 
-fn flag(v: &Value, attr: &str) -> Option<bool> {
+fn flag(v: &Json, attr: &str) -> Option<bool> {
     match v.get(attr) {
-        Some(Value::Bool(b)) => Some(*b),
-        Some(Value::String(s)) => match s.as_str() {
+        Some(Json::Bool(b)) => Some(*b),
+        Some(Json::String(s)) => match &**s {
             "enable" | "true" => Some(true),
             "disable" | "false" => Some(false),
             _ => None,
@@ -257,7 +257,7 @@ fn flag(v: &Value, attr: &str) -> Option<bool> {
 }
 
 /// An option that awscc nests in `options`.
-fn option<'v>(v: &'v Value, attr: &str, awscc: &str) -> Option<&'v Value> {
+fn option<'v>(v: &'v Json, attr: &str, awscc: &str) -> Option<&'v Json> {
     v.get(attr)
         .or_else(|| v.get("options").and_then(|o| o.get(awscc)))
 }
@@ -371,7 +371,7 @@ impl<'a> Builder<'a> {
                         "`auto_accept_shared_attachments` of {} is not known until apply",
                         r.address
                     )),
-                    Some(Value::String(x)) => Ok(x == "enable"),
+                    Some(Json::String(x)) => Ok(&**x == "enable"),
                     // The default: disable.
                     _ => Ok(false),
                 },
@@ -448,7 +448,7 @@ impl<'a> Builder<'a> {
                 });
                 let by_flag = rt_of.iter().find(|(ri, ti)| {
                     b.model.tgw_route_tables[**ti].tgw == Some(t)
-                        && b.raw(**ri).values.get(flag_attr) == Some(&Value::Bool(true))
+                        && b.raw(**ri).values.get(flag_attr) == Some(&Json::Bool(true))
                 });
                 if let Some((_, &ti)) = by_id.or(by_flag) {
                     return ti;
@@ -695,7 +695,7 @@ impl<'a> Builder<'a> {
         let src = accepter.map_or(r, |i| self.raw(i));
         let get = |attr: &str| -> Result<bool, String> {
             match src.values.get(attr) {
-                Some(Value::Bool(b)) => Ok(*b),
+                Some(Json::Bool(b)) => Ok(*b),
                 Some(x) if is_unknown(x) => {
                     if self.lk.doc(src).config.is_configured(src, attr) {
                         Err(format!(
@@ -805,7 +805,7 @@ impl<'a> Builder<'a> {
                     "the destination of {} is not known until apply",
                     r.address
                 )),
-                Some(Value::String(s)) => match s.parse::<Prefix>() {
+                Some(Json::String(s)) => match s.parse::<Prefix>() {
                     Ok(p) => Dest::Cidr(p),
                     Err(e) => {
                         self.findings.push(Finding::new(
@@ -819,7 +819,7 @@ impl<'a> Builder<'a> {
                 _ => continue,
             };
             let target = match r.values.get("blackhole") {
-                Some(Value::Bool(true)) => TgwTarget::Blackhole,
+                Some(Json::Bool(true)) => TgwTarget::Blackhole,
                 Some(x) if is_unknown(x) => TgwTarget::Unknown(format!(
                     "whether {} is a blackhole is not known until apply",
                     r.address
@@ -945,7 +945,7 @@ impl<'a> Builder<'a> {
                 "aws_ec2_transit_gateway_vpn_attachment" => AttachmentKind::Vpn,
                 "aws_vpn_connection"
                     if v.get("transit_gateway_id")
-                        .is_some_and(|x| !matches!(x, Value::Null) && x != "") =>
+                        .is_some_and(|x| !matches!(x, Json::Null) && x != "") =>
                 {
                     AttachmentKind::Vpn
                 }
@@ -1182,7 +1182,7 @@ impl<'a> Builder<'a> {
             "security_group_referencing_support",
             "security_group_referencing_support",
         )
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
             != Some("disable");
         att.appliance_mode_unknown =
             option(v, "appliance_mode_support", "appliance_mode_support").is_some_and(is_unknown);
@@ -1210,10 +1210,10 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn flag_value(x: &Value) -> Option<bool> {
+fn flag_value(x: &Json) -> Option<bool> {
     match x {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.as_str() {
+        Json::Bool(b) => Some(*b),
+        Json::String(s) => match &**s {
             "enable" | "true" => Some(true),
             "disable" | "false" => Some(false),
             _ => None,

@@ -26,7 +26,7 @@
 //! traffic. Links not known until apply follow the configuration like
 //! every other link.
 
-use serde_json::Value;
+use crate::ingest::Json;
 
 use super::build::{str_attr, Builder, Found, SUBNET_TYPES};
 use super::endpoint::EndpointKind;
@@ -153,10 +153,10 @@ const ENI_TYPES: &[&str] = &["aws_network_interface"];
 
 /// The value at a path of attributes, stepping into the first block of a
 /// nested block list.
-fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+fn at<'v>(v: &'v Json, path: &[&str]) -> Option<&'v Json> {
     let mut cur = v;
     for a in path {
-        if let Value::Array(items) = cur {
+        if let Json::Array(items) = cur {
             cur = items.first()?;
         }
         cur = cur.get(a)?;
@@ -167,22 +167,22 @@ fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
 /// A boolean attribute as a public address: `yes` when true, `No` when
 /// false, `unknown` when not known until apply and configured, `unset`
 /// otherwise.
-fn flag(v: Option<&Value>, configured: bool, unset: PublicAddress) -> PublicAddress {
+fn flag(v: Option<&Json>, configured: bool, unset: PublicAddress) -> PublicAddress {
     match v {
-        Some(Value::Bool(true)) => PublicAddress::Yes,
-        Some(Value::Bool(false)) => PublicAddress::No,
-        Some(Value::String(s)) if s == "true" => PublicAddress::Yes,
-        Some(Value::String(s)) if s == "false" => PublicAddress::No,
+        Some(Json::Bool(true)) => PublicAddress::Yes,
+        Some(Json::Bool(false)) => PublicAddress::No,
+        Some(Json::String(s)) if &**s == "true" => PublicAddress::Yes,
+        Some(Json::String(s)) if &**s == "false" => PublicAddress::No,
         Some(x) if is_unknown(x) && configured => PublicAddress::Unknown,
         _ => unset,
     }
 }
 
-fn is_set(v: Option<&Value>) -> bool {
+fn is_set(v: Option<&Json>) -> bool {
     match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::String(s)) => !s.is_empty(),
+        None | Some(Json::Null) => false,
+        Some(Json::Array(a)) => !a.is_empty(),
+        Some(Json::String(s)) => !s.is_empty(),
         Some(_) => true,
     }
 }
@@ -309,12 +309,12 @@ impl<'a> Builder<'a> {
         let mut unknown = false;
         match v {
             Some(x) if is_unknown(x) => unknown = true,
-            Some(Value::String(s)) if !s.is_empty() => found.push(self.lk.by_id(s, types)),
-            Some(Value::Array(items)) => {
+            Some(Json::String(s)) if !s.is_empty() => found.push(self.lk.by_id(s, types)),
+            Some(Json::Array(items)) => {
                 for x in items {
                     match x {
                         x if is_unknown(x) => unknown = true,
-                        Value::String(s) if !s.is_empty() => found.push(self.lk.by_id(s, types)),
+                        Json::String(s) if !s.is_empty() => found.push(self.lk.by_id(s, types)),
                         _ => {}
                     }
                 }
@@ -475,8 +475,8 @@ impl<'a> Builder<'a> {
                         PublicAddress::No
                     }
                 }
-                Some(Value::String(s)) if yes.contains(&s.as_str()) => PublicAddress::Yes,
-                Some(Value::Bool(true)) if yes.contains(&"true") => PublicAddress::Yes,
+                Some(Json::String(s)) if yes.contains(&&**s) => PublicAddress::Yes,
+                Some(Json::Bool(true)) if yes.contains(&"true") => PublicAddress::Yes,
                 _ => PublicAddress::No,
             }
         };
@@ -484,10 +484,10 @@ impl<'a> Builder<'a> {
             WorkloadKind::Instance | WorkloadKind::NetworkInterface => {
                 for attr in ["ipv6_address_count", "ipv6_addresses", "ipv6_address_list"] {
                     match v.get(attr) {
-                        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n > 0) => {
+                        Some(Json::Number(n)) if n.as_u64().is_some_and(|n| n > 0) => {
                             return PublicAddress::Yes
                         }
-                        Some(Value::Array(a)) if !a.is_empty() => return PublicAddress::Yes,
+                        Some(Json::Array(a)) if !a.is_empty() => return PublicAddress::Yes,
                         Some(x)
                             if is_unknown(x) && self.lk.doc(r).config.is_configured(r, attr) =>
                         {
@@ -532,7 +532,7 @@ impl<'a> Builder<'a> {
             .iter()
             .find(|r| r.address == address && r.rtype == "aws_vpc_endpoint");
         match found.map(|r| (r, r.values.get("ip_address_type"))) {
-            Some((_, Some(Value::String(t)))) if t == "dualstack" || t == "ipv6" => {
+            Some((_, Some(Json::String(t)))) if &**t == "dualstack" || &**t == "ipv6" => {
                 PublicAddress::Yes
             }
             Some((r, Some(x)))
@@ -613,12 +613,12 @@ impl<'a> Builder<'a> {
         w: &mut Workload,
     ) {
         let group = match r.values.get(attr) {
-            Some(Value::String(name)) if !is_unknown(&r.values[attr]) && !name.is_empty() => {
+            Some(Json::String(name)) if !is_unknown(&r.values[attr]) && !name.is_empty() => {
                 let by_name = (0..self.lk.raw.len()).find(|&i| {
                     let g = self.raw(i);
                     types.contains(&g.rtype.as_str())
-                        && (str_attr(&g.values, "name") == Some(name.as_str())
-                            || str_attr(&g.values, "id") == Some(name.as_str()))
+                        && (str_attr(&g.values, "name") == Some(&**name)
+                            || str_attr(&g.values, "id") == Some(&**name))
                 });
                 match by_name {
                     Some(i) => Some(i),
@@ -654,7 +654,7 @@ impl<'a> Builder<'a> {
 
     fn served_port(&mut self, r: &RawResource, w: &mut Workload) {
         let port = match r.values.get("port") {
-            Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
+            Some(Json::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
             _ => None,
         }
         .or_else(|| str_attr(&r.values, "engine").and_then(engine_port));
@@ -702,9 +702,9 @@ impl<'a> Builder<'a> {
         if mapped {
             self.places(r, &["subnet_mapping", "subnet_id"], &mut w);
             // Every mapping, not only the first block.
-            if let Some(Value::Array(maps)) = r.values.get("subnet_mapping") {
+            if let Some(Json::Array(maps)) = r.values.get("subnet_mapping") {
                 for m in maps.iter().skip(1) {
-                    if let Some(Value::String(s)) = m.get("subnet_id") {
+                    if let Some(Json::String(s)) = m.get("subnet_id") {
                         if let Found::Raw(i) = self.lk.by_id(s, SUBNET_TYPES) {
                             if let Some(&sn) = self.subnet_of.get(&i) {
                                 w.places.push(sn);
@@ -903,7 +903,7 @@ impl<'a> Builder<'a> {
             Some(x) if is_set(Some(x)) => self.follow(r, &["launch_template", "id"], LT_TYPES),
             _ => {
                 let name = at(&r.values, &["launch_template", "name"])
-                    .and_then(Value::as_str)
+                    .and_then(Json::as_str)
                     .map(str::to_string);
                 let by_name = name.as_deref().and_then(|n| {
                     (0..self.lk.raw.len()).find(|&i| {
@@ -985,7 +985,7 @@ impl<'a> Builder<'a> {
                 continue;
             };
             let port = match r.values.get("port") {
-                Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
+                Some(Json::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
                 _ => None,
             };
             let Some(port) = port else { continue };
