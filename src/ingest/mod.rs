@@ -1024,9 +1024,10 @@ impl InstanceIndex {
                 .or_default()
                 .push((r.index.clone(), i));
         }
-        let mut modules: Vec<String> = resources.iter().map(|r| r.module.clone()).collect();
-        modules.sort();
+        let mut modules: Vec<&str> = resources.iter().map(|r| r.module.as_str()).collect();
+        modules.sort_unstable();
         modules.dedup();
+        let modules = modules.into_iter().map(str::to_string).collect();
         InstanceIndex {
             by_resource,
             by_address,
