@@ -547,11 +547,13 @@ fn apply(m: &mut Model, e: &Edit, base_peerings: usize) -> Undo {
                 target,
                 origin: Origin::Static,
             });
+            m.route_tables[table].reindex();
             Undo::PopRoute(table)
         }
         Edit::SetTarget { table, route, via } => {
             let target = target(m, via);
             let old = std::mem::replace(&mut m.route_tables[table].routes[route].target, target);
+            m.route_tables[table].reindex();
             Undo::Target(table, route, old)
         }
         Edit::Accept { peering } => {
@@ -671,8 +673,12 @@ fn revert(m: &mut Model, u: Undo) {
     match u {
         Undo::PopRoute(t) => {
             m.route_tables[t].routes.pop();
+            m.route_tables[t].reindex();
         }
-        Undo::Target(t, r, old) => m.route_tables[t].routes[r].target = old,
+        Undo::Target(t, r, old) => {
+            m.route_tables[t].routes[r].target = old;
+            m.route_tables[t].reindex();
+        }
         Undo::State(p, old) => m.peerings[p].state = old,
         Undo::PopPeering => {
             m.peerings.pop();

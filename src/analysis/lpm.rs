@@ -1,6 +1,6 @@
 //! Longest-prefix match in one route table.
 
-use crate::model::{Dest, GatewayKind, Origin, Route, RouteTable, Target, TgwRoute, TgwRouteTable};
+use crate::model::{Dest, Origin, Route, RouteTable, TgwRoute, TgwRouteTable};
 use crate::net::{Family, Interval, Prefix};
 
 /// The outcome of one lookup.
@@ -21,12 +21,7 @@ pub struct Lookup<'a> {
 /// prefix-list route (an entry of a customer-managed list, which does not
 /// replace the local route either).
 fn rank(r: &Route) -> u8 {
-    match r.origin {
-        Origin::Static => 0,
-        Origin::Endpoint => 1,
-        Origin::Local => 2,
-        Origin::PrefixList => 3,
-    }
+    r.origin.precedence()
 }
 
 /// Finds the route AWS uses for `addr` in `table`: the longest prefix that
@@ -55,6 +50,9 @@ pub fn lookup_for<'t>(
     addr: u128,
     service: Option<ServiceAddr<'_>>,
 ) -> Lookup<'t> {
+    if table.index.routes == Some(table.routes.len()) {
+        return indexed_lookup(table, family, addr, service);
+    }
     let mut best: Option<&Route> = None;
     let mut best_len: u8 = 0;
     let mut unknown = table.routes_unknown.clone();
@@ -94,40 +92,13 @@ pub fn lookup_for<'t>(
                 // Gateway endpoint routes carry AWS service ranges, never a
                 // VPC's private addresses. Other prefix lists are not in the
                 // input.
-                let endpoint = matches!(
-                    r.target,
-                    Target::Gateway {
-                        kind: GatewayKind::VpcEndpoint,
-                        ..
-                    }
-                ) || r.origin == Origin::Endpoint;
-                if !endpoint {
-                    unknown.get_or_insert_with(|| {
-                        format!(
-                            "{} routes prefix list {pl}, whose entries are not in the input",
-                            r.resource
-                        )
-                    });
+                if unknown.is_none() {
+                    unknown = r.unlisted_prefix_list(pl);
                 }
             }
         }
     }
-    // Two prefix lists with the same entry towards different targets: AWS
-    // picks one of the routes, and the input does not say which.
-    if let Some(b) = best.filter(|b| b.origin == Origin::PrefixList) {
-        let rival = table
-            .routes
-            .iter()
-            .find(|r| r.origin == Origin::PrefixList && r.dest == b.dest && r.target != b.target);
-        if let Some(r) = rival {
-            unknown.get_or_insert_with(|| {
-                format!(
-                    "{} and {} route the same prefix-list entry to different targets, and AWS picks one of them",
-                    b.resource, r.resource
-                )
-            });
-        }
-    }
+    rival_entries(table, best, &mut unknown);
     let mut valid = match best.map(|b| &b.dest) {
         Some(Dest::Cidr(p)) => p.interval(),
         _ => Interval::full(family),
@@ -147,6 +118,101 @@ pub fn lookup_for<'t>(
             } else {
                 valid.hi = valid.hi.min(iv.lo - 1);
             }
+        }
+    }
+    Lookup {
+        route: best,
+        valid,
+        unknown,
+    }
+}
+
+/// Two prefix lists with the same entry towards different targets: AWS
+/// picks one of the routes, and the input does not say which.
+fn rival_entries(table: &RouteTable, best: Option<&Route>, unknown: &mut Option<String>) {
+    if let Some(b) = best.filter(|b| b.origin == Origin::PrefixList) {
+        let rival = table
+            .routes
+            .iter()
+            .find(|r| r.origin == Origin::PrefixList && r.dest == b.dest && r.target != b.target);
+        if let Some(r) = rival {
+            unknown.get_or_insert_with(|| {
+                format!(
+                    "{} and {} route the same prefix-list entry to different targets, and AWS picks one of them",
+                    b.resource, r.resource
+                )
+            });
+        }
+    }
+}
+
+/// [`lookup_for`] in a table's index ([`crate::model::TableIndex`]): the
+/// same answer, from one probe per prefix length. The longest prefix that
+/// holds `addr` is the first group that has it; the interval where the
+/// answer holds is bounded, in each group, by the nearest prefixes on
+/// either side of `addr` (prefixes of one length never overlap).
+fn indexed_lookup<'t>(
+    table: &'t RouteTable,
+    family: Family,
+    addr: u128,
+    service: Option<ServiceAddr<'_>>,
+) -> Lookup<'t> {
+    let ix = &table.index;
+    let routes = &table.routes;
+    let mut unknown = table.routes_unknown.clone().or_else(|| ix.unknown.clone());
+    let prefix = |start: u128, len: u8| Prefix { family, start, len };
+    // (prefix length, rank, position) of the winner so far: longer wins,
+    // then lower rank, then the first in the table.
+    let mut best: Option<(u8, u8, usize)> = None;
+    for (f, len, entries) in &ix.groups {
+        if *f != family {
+            continue;
+        }
+        let k = entries.partition_point(|e| e.0 <= addr);
+        if k > 0 && prefix(entries[k - 1].0, *len).contains_addr(addr) {
+            let i = entries[k - 1].1;
+            best = Some((*len, rank(&routes[i]), i));
+            break;
+        }
+    }
+    if let Some(svc) = service.filter(|_| family == Family::V4) {
+        for &i in &ix.services {
+            let r = &routes[i];
+            if !matches!(&r.dest, Dest::Service(name) if *name == svc.name) {
+                continue;
+            }
+            let cand = (svc.prefix_len, rank(r), i);
+            let better = match best {
+                None => true,
+                Some(b) => cand.0 > b.0 || (cand.0 == b.0 && (cand.1, cand.2) < (b.1, b.2)),
+            };
+            if better {
+                best = Some(cand);
+            }
+        }
+    }
+    let best = best.map(|(_, _, i)| &routes[i]);
+    rival_entries(table, best, &mut unknown);
+    let mut valid = match best.map(|b| &b.dest) {
+        Some(Dest::Cidr(p)) => p.interval(),
+        _ => Interval::full(family),
+    };
+    for (f, len, entries) in &ix.groups {
+        if *f != family {
+            continue;
+        }
+        let k = entries.partition_point(|e| e.0 <= addr);
+        // The nearest prefix below `addr` that does not hold it.
+        let below = entries[..k]
+            .iter()
+            .rev()
+            .map(|e| prefix(e.0, *len))
+            .find(|p| !p.contains_addr(addr));
+        if let Some(p) = below {
+            valid.lo = valid.lo.max(p.end() + 1);
+        }
+        if let Some(e) = entries.get(k) {
+            valid.hi = valid.hi.min(e.0 - 1);
         }
     }
     Lookup {
@@ -225,7 +291,7 @@ pub fn tgw_lookup(table: &TgwRouteTable, family: Family, addr: u128) -> TgwLooku
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Link, RouteTable, TgwRoute, TgwRouteTable};
+    use crate::model::{Link, RouteTable, Target, TgwRoute, TgwRouteTable};
     use crate::net::Prefix;
 
     fn table(routes: &[(&str, Target, Origin)]) -> RouteTable {
@@ -244,6 +310,7 @@ mod tests {
                 .collect(),
             routes_unknown: None,
             propagating: false,
+            index: Default::default(),
         }
     }
 
@@ -392,5 +459,88 @@ mod tests {
         ]);
         let l = lookup(&t, Family::V4, addr("10.0.1.1"));
         assert_eq!(l.route.unwrap().origin, Origin::Static);
+    }
+
+    mod indexed {
+        use super::*;
+        use crate::model::{GatewayKind, TableIndex};
+        use proptest::prelude::*;
+
+        /// A route of a generated table: a prefix out of a few (so that
+        /// prefixes repeat and nest), or a service's or customer's prefix
+        /// list, or a destination not known; its origin and target vary.
+        fn route() -> impl Strategy<Value = Route> {
+            let dest = prop_oneof![
+                8 => (0u8..4, 0u32..6, 0u8..4).prop_map(|(base, sub, len)| {
+                    let len = [0u8, 8, 16, 24][len as usize];
+                    let a = (u32::from(base) << 24 | sub << 16) as u128;
+                    let p = Prefix { family: Family::V4, start: 0, len };
+                    Dest::Cidr(Prefix { start: a & !(p.interval().hi), ..p })
+                }),
+                1 => (0u8..3).prop_map(|k| Dest::Cidr(format!("2001:db8:{k}::/48").parse().unwrap())),
+                1 => prop_oneof![Just("s3"), Just("dynamodb")].prop_map(|s| Dest::Service(s.into())),
+                1 => (0u8..3).prop_map(|k| Dest::PrefixList(format!("pl-{k}"))),
+                1 => Just(Dest::Unknown("not known until apply".into())),
+            ];
+            let origin = prop_oneof![
+                Just(Origin::Static),
+                Just(Origin::Endpoint),
+                Just(Origin::Local),
+                Just(Origin::PrefixList),
+            ];
+            let target = prop_oneof![
+                Just(Target::Local),
+                (0usize..3).prop_map(|k| Target::Peering(Link::To(k))),
+                Just(Target::Gateway {
+                    kind: GatewayKind::VpcEndpoint,
+                    link: Link::None,
+                    label: "vpce".into(),
+                }),
+            ];
+            (dest, origin, target, 0u32..1000).prop_map(|(dest, origin, target, n)| Route {
+                resource: format!("aws_route.r{n}"),
+                dest,
+                target,
+                origin,
+            })
+        }
+
+        proptest! {
+            /// A lookup in a table's index gives what reading every route
+            /// gives: the same route, interval and reason.
+            #[test]
+            fn the_index_answers_as_reading_every_route(
+                routes in prop::collection::vec(route(), TableIndex::MIN + 1..60),
+                addrs in prop::collection::vec(any::<u32>(), 1..24),
+                service in prop::option::of(
+                    (prop_oneof![Just("s3"), Just("dynamodb")], 1u8..32)
+                ),
+            ) {
+                let mut t = table(&[]);
+                t.routes = routes;
+                let plain = t.clone();
+                t.reindex();
+                prop_assert_eq!(t.index.routes, Some(t.routes.len()));
+                let service = service.map(|(name, prefix_len)| ServiceAddr { name, prefix_len });
+                let probes = addrs
+                    .iter()
+                    .map(|&a| (Family::V4, a as u128))
+                    .chain([(Family::V6, "2001:db8:1::5".parse::<std::net::Ipv6Addr>().map(u128::from).unwrap())]);
+                for (family, a) in probes {
+                    // Addresses near the generated prefixes, too.
+                    for a in [a, a & 0x0305_ffff, a & 0x0300_0000] {
+                        let a = if family == Family::V4 { a & 0xffff_ffff } else { a };
+                        let x = lookup_for(&t, family, a, service);
+                        let y = lookup_for(&plain, family, a, service);
+                        let at = |routes: &[Route], r: Option<&Route>| {
+                            r.and_then(|r| routes.iter().position(|x| std::ptr::eq(x, r)))
+                        };
+                        prop_assert_eq!(at(&t.routes, x.route), at(&plain.routes, y.route));
+                        prop_assert_eq!(x.valid, y.valid);
+                        prop_assert_eq!(x.unknown, y.unknown);
+                    }
+                }
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! [`Link::Unresolved`] with the reason.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use crate::ingest::Json;
 
@@ -131,8 +132,10 @@ pub(super) struct Part<'a> {
     pub(super) view: View,
     /// Where its resources sit in [`Linker::raw`].
     pub(super) range: std::ops::Range<usize>,
-    /// Its instances, by their position in the document's own view.
-    pub(super) index: InstanceIndex,
+    /// Its instances, by their position in the document's own view: built
+    /// the first time a link is followed through the configuration (a plan
+    /// whose IDs are all known may never need it). See [`Part::index`].
+    pub(super) index: OnceLock<InstanceIndex>,
     /// The document's position of a resource -> its index in
     /// [`Linker::raw`] (a resource seen twice maps to the one kept);
     /// `None` when they are the same (one document).
@@ -140,6 +143,12 @@ pub(super) struct Part<'a> {
 }
 
 impl Part<'_> {
+    /// The document's instances, by their position in its own view.
+    fn index(&self) -> &InstanceIndex {
+        self.index
+            .get_or_init(|| InstanceIndex::build(&self.doc.view(self.view).resources))
+    }
+
     /// The index in [`Linker::raw`] of the resource at `i` in the
     /// document's own view.
     fn to_raw(&self, i: usize) -> usize {
@@ -149,34 +158,33 @@ impl Part<'_> {
 
 /// The attributes that hold a resource's own AWS ID (not those of what it
 /// links to): `id`, and for some types another name.
-pub(super) fn own_id_attrs(rtype: &str) -> Vec<&'static str> {
-    let mut own = vec!["id"];
-    match rtype {
-        "awscc_ec2_vpc" => own.push("vpc_id"),
-        "awscc_ec2_subnet" => own.push("subnet_id"),
-        "awscc_ec2_route_table" => own.push("route_table_id"),
-        "awscc_ec2_internet_gateway" => own.push("internet_gateway_id"),
-        "awscc_ec2_nat_gateway" => own.push("nat_gateway_id"),
-        "awscc_ec2_transit_gateway" => own.push("transit_gateway_id"),
-        "aws_default_route_table" => own.push("default_route_table_id"),
-        "aws_default_network_acl" => own.push("default_network_acl_id"),
-        "aws_default_security_group" => own.push("id"),
-        "awscc_ec2_transit_gateway_route_table" => own.push("transit_gateway_route_table_id"),
+pub(super) fn own_id_attrs(rtype: &str) -> impl Iterator<Item = &'static str> {
+    let other = match rtype {
+        "awscc_ec2_vpc" => Some("vpc_id"),
+        "awscc_ec2_subnet" => Some("subnet_id"),
+        "awscc_ec2_route_table" => Some("route_table_id"),
+        "awscc_ec2_internet_gateway" => Some("internet_gateway_id"),
+        "awscc_ec2_nat_gateway" => Some("nat_gateway_id"),
+        "awscc_ec2_transit_gateway" => Some("transit_gateway_id"),
+        "aws_default_route_table" => Some("default_route_table_id"),
+        "aws_default_network_acl" => Some("default_network_acl_id"),
+        "aws_default_security_group" => Some("id"),
+        "awscc_ec2_transit_gateway_route_table" => Some("transit_gateway_route_table_id"),
         "awscc_ec2_transit_gateway_attachment" | "awscc_ec2_transit_gateway_vpc_attachment" => {
-            own.push("transit_gateway_attachment_id")
+            Some("transit_gateway_attachment_id")
         }
-        "awscc_ec2_security_group" => own.push("group_id"),
-        "awscc_ec2_vpc_endpoint" => own.push("vpc_endpoint_id"),
-        "awscc_ec2_network_acl" => own.push("network_acl_id"),
+        "awscc_ec2_security_group" => Some("group_id"),
+        "awscc_ec2_vpc_endpoint" => Some("vpc_endpoint_id"),
+        "awscc_ec2_network_acl" => Some("network_acl_id"),
         "aws_vpn_connection"
         | "aws_ec2_transit_gateway_vpc_attachment_accepter"
         | "aws_ec2_transit_gateway_peering_attachment_accepter" => {
-            own.push("transit_gateway_attachment_id")
+            Some("transit_gateway_attachment_id")
         }
-        "aws_vpc_endpoint_service" => own.push("service_name"),
-        _ => {}
-    }
-    own
+        "aws_vpc_endpoint_service" => Some("service_name"),
+        _ => None,
+    };
+    std::iter::once("id").chain(other)
 }
 
 pub(super) fn str_attr<'v>(v: &'v Json, attr: &str) -> Option<&'v str> {
@@ -204,7 +212,7 @@ impl<'a> Linker<'a> {
             doc,
             view,
             range: 0..raw.len(),
-            index: InstanceIndex::build(raw),
+            index: OnceLock::new(),
             global: None,
         };
         Linker::over(raw, vec![part], deleted)
@@ -288,7 +296,7 @@ impl<'a> Linker<'a> {
     pub(super) fn via_config(&self, r: &RawResource, path: &[&str], types: &[&str]) -> Vec<Found> {
         let part = self.part(r);
         let cfg = &part.doc.config;
-        match cfg.resolve(r, path, &part.index, &part.doc.variables) {
+        match cfg.resolve(r, path, part.index(), &part.doc.variables) {
             Err(why) => {
                 if cfg.through_local(r, path) {
                     if let Some(i) = self.sole_in_module(r, types) {
@@ -479,11 +487,14 @@ pub(super) fn run(lk: Linker<'_>, findings: Vec<Finding>) -> Built {
     b.check_routes();
     b.report_unmodelled();
     let Builder {
-        model,
+        mut model,
         mut findings,
         assumed,
         ..
     } = b;
+    for t in &mut model.route_tables {
+        t.reindex();
+    }
     for (target, whys) in assumed {
         let more = match whys.len() {
             1 => String::new(),
@@ -840,6 +851,7 @@ impl<'a> Builder<'a> {
                 routes: Vec::new(),
                 routes_unknown: None,
                 propagating: matches!(r.values.get("propagating_vgws"), Some(Json::Array(a)) if !a.is_empty()),
+                index: TableIndex::default(),
             });
             self.rt_of.insert(i, idx);
             if r.rtype == "aws_default_route_table" {
@@ -906,6 +918,7 @@ impl<'a> Builder<'a> {
             routes: Vec::new(),
             routes_unknown: None,
             propagating: false,
+            index: TableIndex::default(),
         });
         idx
     }

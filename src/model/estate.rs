@@ -16,12 +16,13 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::build::{own_id_attrs, run, str_attr, Linker, Part};
 use super::build::{RT_TYPES, SUBNET_TYPES, VPC_TYPES};
 use super::{Built, Finding};
 use crate::codes;
-use crate::ingest::{Document, InstanceIndex, Mode, RawResource, View};
+use crate::ingest::{Document, Mode, RawResource, View};
 
 /// Builds one model from one view of several documents, each named by its
 /// label (unique; the prefix of its resources' addresses). With one
@@ -47,7 +48,7 @@ pub fn build_views(docs: &[(&str, &Document, View)]) -> Built {
             doc,
             view: *view,
             range,
-            index: InstanceIndex::build(&doc.view(*view).resources),
+            index: OnceLock::new(),
             global: Some(global),
         })
         .collect();

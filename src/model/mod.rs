@@ -172,6 +172,128 @@ pub struct RouteTable {
     /// Route propagation from a virtual private gateway is on: routes whose
     /// prefixes are outside the input may appear.
     pub propagating: bool,
+    /// The routes by prefix, for lookups in a table of many routes (filled
+    /// once the routes are final, and again by whatever changes them:
+    /// [`RouteTable::reindex`]).
+    pub index: TableIndex,
+}
+
+impl RouteTable {
+    /// Indexes the routes as they are now.
+    pub fn reindex(&mut self) {
+        self.index = TableIndex::of(&self.routes);
+    }
+}
+
+/// The routes of a VPC route table grouped by family and prefix length, so
+/// that a lookup probes one sorted group per prefix length instead of
+/// reading every route: kept for tables of more than [`TableIndex::MIN`]
+/// routes (a full mesh of peerings has a route per peer).
+#[derive(Debug, Clone, Default)]
+pub struct TableIndex {
+    /// How many routes the table had when it was indexed; `None` when it
+    /// was not. A table whose routes have changed in number since is
+    /// looked up by reading every route.
+    pub routes: Option<usize>,
+    /// (family, prefix length, [(prefix start, route index)]), longest
+    /// prefixes first, each group sorted by start; for each prefix the route
+    /// that wins it (see [`Origin::precedence`]), the first of equals.
+    pub groups: Vec<(Family, u8, tgw::PrefixStarts)>,
+    /// The routes to an AWS service's prefix list, in table order.
+    pub services: Vec<usize>,
+    /// The first route, in table order, whose destination is not known (not
+    /// until apply, or a customer prefix list outside the input): its
+    /// reason.
+    pub unknown: Option<String>,
+}
+
+impl TableIndex {
+    /// Tables of at most this many routes are read route by route.
+    pub const MIN: usize = 16;
+
+    pub fn of(routes: &[Route]) -> TableIndex {
+        if routes.len() <= TableIndex::MIN {
+            return TableIndex::default();
+        }
+        let mut by_prefix: std::collections::BTreeMap<
+            (Family, std::cmp::Reverse<u8>, u128),
+            usize,
+        > = std::collections::BTreeMap::new();
+        let mut services = Vec::new();
+        let mut unknown = None;
+        for (i, r) in routes.iter().enumerate() {
+            match &r.dest {
+                Dest::Cidr(p) => {
+                    let key = (p.family, std::cmp::Reverse(p.len), p.start);
+                    let keep = match by_prefix.get(&key) {
+                        Some(&j) => r.origin.precedence() < routes[j].origin.precedence(),
+                        None => true,
+                    };
+                    if keep {
+                        by_prefix.insert(key, i);
+                    }
+                }
+                Dest::Service(_) => services.push(i),
+                Dest::Unknown(why) => {
+                    unknown.get_or_insert_with(|| why.clone());
+                }
+                Dest::PrefixList(pl) => {
+                    if let Some(why) = r.unlisted_prefix_list(pl) {
+                        unknown.get_or_insert(why);
+                    }
+                }
+            }
+        }
+        let mut groups: Vec<(Family, u8, tgw::PrefixStarts)> = Vec::new();
+        for ((family, std::cmp::Reverse(len), start), i) in by_prefix {
+            match groups.last_mut() {
+                Some((f, l, v)) if *f == family && *l == len => v.push((start, i)),
+                _ => groups.push((family, len, vec![(start, i)])),
+            }
+        }
+        TableIndex {
+            routes: Some(routes.len()),
+            groups,
+            services,
+            unknown,
+        }
+    }
+}
+
+impl Origin {
+    /// Which of two routes for the same prefix wins (lower wins): a
+    /// configured route beats the synthesised local route it replaces, and
+    /// a CIDR route beats a prefix-list entry (which does not replace the
+    /// local route either).
+    pub fn precedence(self) -> u8 {
+        match self {
+            Origin::Static => 0,
+            Origin::Endpoint => 1,
+            Origin::Local => 2,
+            Origin::PrefixList => 3,
+        }
+    }
+}
+
+impl Route {
+    /// For a route to prefix list `pl`: why its destinations are not known,
+    /// unless it is a gateway endpoint's route (whose entries are an AWS
+    /// service's ranges, never a VPC's private addresses).
+    pub fn unlisted_prefix_list(&self, pl: &str) -> Option<String> {
+        let endpoint = matches!(
+            self.target,
+            Target::Gateway {
+                kind: GatewayKind::VpcEndpoint,
+                ..
+            }
+        ) || self.origin == Origin::Endpoint;
+        (!endpoint).then(|| {
+            format!(
+                "{} routes prefix list {pl}, whose entries are not in the input",
+                self.resource
+            )
+        })
+    }
 }
 
 /// Where a route came from.
