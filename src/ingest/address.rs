@@ -129,22 +129,16 @@ pub fn parse_module_path(path: &str) -> Option<Vec<ModuleStep>> {
 
 /// Renders module steps back to an instance path.
 pub fn module_path_text(steps: &[ModuleStep]) -> String {
-    let mut out = String::new();
-    for (i, s) in steps.iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        out.push_str("module.");
-        out.push_str(&s.name);
-        if let Some(k) = &s.key {
-            out.push_str(k);
-        }
-    }
-    out
+    module_path(steps, true)
 }
 
 /// The configuration path of a module instance path: the keys removed.
 pub fn static_module_path(steps: &[ModuleStep]) -> String {
+    module_path(steps, false)
+}
+
+/// `module.a["k"].module.b`, with the instance keys or without them.
+fn module_path(steps: &[ModuleStep], keys: bool) -> String {
     let mut out = String::new();
     for (i, s) in steps.iter().enumerate() {
         if i > 0 {
@@ -152,6 +146,9 @@ pub fn static_module_path(steps: &[ModuleStep]) -> String {
         }
         out.push_str("module.");
         out.push_str(&s.name);
+        if let Some(k) = s.key.as_ref().filter(|_| keys) {
+            out.push_str(k);
+        }
     }
     out
 }
