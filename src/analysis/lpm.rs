@@ -1,7 +1,7 @@
 //! Longest-prefix match in one route table.
 
 use crate::model::{Dest, Origin, Route, RouteTable, TgwRoute, TgwRouteTable};
-use crate::net::{Family, Interval, Prefix};
+use crate::net::{Family, Interval};
 
 /// The outcome of one lookup.
 #[derive(Debug, Clone)]
@@ -147,10 +147,7 @@ fn rival_entries(table: &RouteTable, best: Option<&Route>, unknown: &mut Option<
 }
 
 /// [`lookup_for`] in a table's index ([`crate::model::TableIndex`]): the
-/// same answer, from one probe per prefix length. The longest prefix that
-/// holds `addr` is the first group that has it; the interval where the
-/// answer holds is bounded, in each group, by the nearest prefixes on
-/// either side of `addr` (prefixes of one length never overlap).
+/// same answer, from one probe per prefix length.
 fn indexed_lookup<'t>(
     table: &'t RouteTable,
     family: Family,
@@ -160,21 +157,12 @@ fn indexed_lookup<'t>(
     let ix = &table.index;
     let routes = &table.routes;
     let mut unknown = table.routes_unknown.clone().or_else(|| ix.unknown.clone());
-    let prefix = |start: u128, len: u8| Prefix { family, start, len };
     // (prefix length, rank, position) of the winner so far: longer wins,
     // then lower rank, then the first in the table.
-    let mut best: Option<(u8, u8, usize)> = None;
-    for (f, len, entries) in &ix.groups {
-        if *f != family {
-            continue;
-        }
-        let k = entries.partition_point(|e| e.0 <= addr);
-        if k > 0 && prefix(entries[k - 1].0, *len).contains_addr(addr) {
-            let i = entries[k - 1].1;
-            best = Some((*len, rank(&routes[i]), i));
-            break;
-        }
-    }
+    let mut best: Option<(u8, u8, usize)> = ix
+        .groups
+        .longest(family, addr)
+        .map(|(p, i)| (p.len, rank(&routes[i]), i));
     if let Some(svc) = service.filter(|_| family == Family::V4) {
         for &i in &ix.services {
             let r = &routes[i];
@@ -193,28 +181,11 @@ fn indexed_lookup<'t>(
     }
     let best = best.map(|(_, _, i)| &routes[i]);
     rival_entries(table, best, &mut unknown);
-    let mut valid = match best.map(|b| &b.dest) {
+    let valid = match best.map(|b| &b.dest) {
         Some(Dest::Cidr(p)) => p.interval(),
         _ => Interval::full(family),
     };
-    for (f, len, entries) in &ix.groups {
-        if *f != family {
-            continue;
-        }
-        let k = entries.partition_point(|e| e.0 <= addr);
-        // The nearest prefix below `addr` that does not hold it.
-        let below = entries[..k]
-            .iter()
-            .rev()
-            .map(|e| prefix(e.0, *len))
-            .find(|p| !p.contains_addr(addr));
-        if let Some(p) = below {
-            valid.lo = valid.lo.max(p.end() + 1);
-        }
-        if let Some(e) = entries.get(k) {
-            valid.hi = valid.hi.min(e.0 - 1);
-        }
-    }
+    let valid = ix.groups.around(family, addr, valid);
     Lookup {
         route: best,
         valid,
@@ -237,53 +208,14 @@ pub struct TgwLookup<'a> {
 /// prefix length present in the table.
 pub fn tgw_lookup(table: &TgwRouteTable, family: Family, addr: u128) -> TgwLookup<'_> {
     let ix = &table.index;
-    let mask = |len: u8| -> u128 {
-        let host = (family.bits() - len) as u32;
-        if host >= 128 {
-            0
-        } else {
-            !((1u128 << host) - 1) & family.max()
-        }
-    };
-    let mut best: Option<(usize, u8, u128)> = None;
-    for (f, len, entries) in &ix.groups {
-        if *f != family {
-            continue;
-        }
-        let key = addr & mask(*len);
-        if let Ok(k) = entries.binary_search_by(|e| e.0.cmp(&key)) {
-            best = Some((entries[k].1, *len, key));
-            break;
-        }
-    }
-    let mut valid = match best {
-        Some((_, len, start)) => Prefix { family, start, len }.interval(),
+    let best = ix.groups.longest(family, addr);
+    let valid = match best {
+        Some((p, _)) => p.interval(),
         None => Interval::full(family),
     };
-    // Longer prefixes beside `addr` bound the range where the answer holds.
-    let best_len = best.map_or(0, |b| b.1);
-    for (f, len, entries) in &ix.groups {
-        if *f != family || (best.is_some() && *len <= best_len) {
-            continue;
-        }
-        let k = entries.partition_point(|e| e.0 <= addr);
-        if k > 0 {
-            let p = Prefix {
-                family,
-                start: entries[k - 1].0,
-                len: *len,
-            };
-            if p.end() < addr {
-                valid.lo = valid.lo.max(p.end() + 1);
-            }
-        }
-        if let Some(next) = entries.get(k) {
-            valid.hi = valid.hi.min(next.0 - 1);
-        }
-    }
     TgwLookup {
-        route: best.map(|(i, _, _)| &table.routes[i]),
-        valid,
+        route: best.map(|(_, i)| &table.routes[i]),
+        valid: ix.groups.around(family, addr, valid),
         unknown: ix.unknown.clone(),
     }
 }
@@ -505,7 +437,75 @@ mod tests {
             })
         }
 
+        /// The transit gateway lookup worked out route by route: the longest
+        /// prefix that holds the address, a static route over a propagated
+        /// one, the first of equals; the interval is the winner's prefix (or
+        /// everything) without every prefix that does not hold the address.
+        fn tgw_by_reading(
+            t: &TgwRouteTable,
+            family: Family,
+            addr: u128,
+        ) -> (Option<usize>, Interval) {
+            let cidrs = || {
+                t.routes
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| match r.dest {
+                        Dest::Cidr(p) if p.family == family => Some((i, p)),
+                        _ => None,
+                    })
+            };
+            let best = cidrs()
+                .filter(|(_, p)| p.contains_addr(addr))
+                .min_by_key(|(i, p)| (std::cmp::Reverse(p.len), t.routes[*i].propagated, *i));
+            let mut valid = best.map_or(Interval::full(family), |(_, p)| p.interval());
+            for (_, p) in cidrs().filter(|(_, p)| !p.contains_addr(addr)) {
+                let iv = p.interval();
+                if iv.hi < addr {
+                    valid.lo = valid.lo.max(iv.hi + 1);
+                } else {
+                    valid.hi = valid.hi.min(iv.lo - 1);
+                }
+            }
+            (best.map(|(i, _)| i), valid)
+        }
+
         proptest! {
+            /// A transit gateway table's index answers as reading every
+            /// route does.
+            #[test]
+            fn the_transit_gateway_index_answers_as_reading_every_route(
+                routes in prop::collection::vec((route(), any::<bool>()), 0..40),
+                addrs in prop::collection::vec(any::<u32>(), 1..24),
+            ) {
+                let routes: Vec<TgwRoute> = routes
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (r, propagated))| TgwRoute {
+                        resource: r.resource,
+                        dest: r.dest,
+                        target: crate::model::TgwTarget::Attachment(i),
+                        propagated,
+                    })
+                    .collect();
+                let t = TgwRouteTable {
+                    address: "t".into(),
+                    aws_id: None,
+                    tgw: None,
+                    index: crate::model::tgw::RouteIndex::build(&routes),
+                    routes,
+                    external_propagations: Vec::new(),
+                };
+                for &a in &addrs {
+                    for a in [a, a & 0x0305_ffff, a & 0x0300_0000] {
+                        let a = a as u128;
+                        let x = tgw_lookup(&t, Family::V4, a);
+                        let at = x.route.and_then(|r| t.routes.iter().position(|y| std::ptr::eq(y, r)));
+                        prop_assert_eq!((at, x.valid), tgw_by_reading(&t, Family::V4, a));
+                    }
+                }
+            }
+
             /// A lookup in a table's index gives what reading every route
             /// gives: the same route, interval and reason.
             #[test]

@@ -23,7 +23,7 @@ pub mod tgw;
 pub mod words;
 pub mod workload;
 
-use crate::net::{Family, Prefix};
+use crate::net::{Family, Interval, Prefix};
 
 pub use build::build;
 pub use endpoint::{Endpoint, EndpointKind, EndpointService};
@@ -195,10 +195,9 @@ pub struct TableIndex {
     /// was not. A table whose routes have changed in number since is
     /// looked up by reading every route.
     pub routes: Option<usize>,
-    /// (family, prefix length, [(prefix start, route index)]), longest
-    /// prefixes first, each group sorted by start; for each prefix the route
-    /// that wins it (see [`Origin::precedence`]), the first of equals.
-    pub groups: Vec<(Family, u8, tgw::PrefixStarts)>,
+    /// The CIDR routes; for each prefix the route that wins it (see
+    /// [`Origin::precedence`]), the first of equals.
+    pub groups: PrefixGroups,
     /// The routes to an AWS service's prefix list, in table order.
     pub services: Vec<usize>,
     /// The first route, in table order, whose destination is not known (not
@@ -215,24 +214,11 @@ impl TableIndex {
         if routes.len() <= TableIndex::MIN {
             return TableIndex::default();
         }
-        let mut by_prefix: std::collections::BTreeMap<
-            (Family, std::cmp::Reverse<u8>, u128),
-            usize,
-        > = std::collections::BTreeMap::new();
         let mut services = Vec::new();
         let mut unknown = None;
         for (i, r) in routes.iter().enumerate() {
             match &r.dest {
-                Dest::Cidr(p) => {
-                    let key = (p.family, std::cmp::Reverse(p.len), p.start);
-                    let keep = match by_prefix.get(&key) {
-                        Some(&j) => r.origin.precedence() < routes[j].origin.precedence(),
-                        None => true,
-                    };
-                    if keep {
-                        by_prefix.insert(key, i);
-                    }
-                }
+                Dest::Cidr(_) => {}
                 Dest::Service(_) => services.push(i),
                 Dest::Unknown(why) => {
                     unknown.get_or_insert_with(|| why.clone());
@@ -244,19 +230,109 @@ impl TableIndex {
                 }
             }
         }
-        let mut groups: Vec<(Family, u8, tgw::PrefixStarts)> = Vec::new();
-        for ((family, std::cmp::Reverse(len), start), i) in by_prefix {
-            match groups.last_mut() {
-                Some((f, l, v)) if *f == family && *l == len => v.push((start, i)),
-                _ => groups.push((family, len, vec![(start, i)])),
-            }
-        }
+        let cidrs = routes.iter().enumerate().filter_map(|(i, r)| match r.dest {
+            Dest::Cidr(p) => Some((p, i)),
+            _ => None,
+        });
+        let groups = PrefixGroups::build(cidrs, |new, old| {
+            routes[new].origin.precedence() < routes[old].origin.precedence()
+        });
         TableIndex {
             routes: Some(routes.len()),
             groups,
             services,
             unknown,
         }
+    }
+}
+
+/// (prefix start, route position) pairs of one prefix length, by start.
+pub type PrefixStarts = Vec<(u128, usize)>;
+
+/// The CIDR routes of a table grouped by family and prefix length, longest
+/// first, each group sorted by start, with for each prefix the one route
+/// that wins it. Prefixes of one length never overlap, so a lookup probes
+/// each group once: the longest prefix that holds an address, and the
+/// nearest prefixes on either side of it, which bound the addresses for
+/// which the answer is the same.
+#[derive(Debug, Clone, Default)]
+pub struct PrefixGroups {
+    /// (family, prefix length, the group).
+    pub groups: Vec<(Family, u8, PrefixStarts)>,
+}
+
+impl PrefixGroups {
+    /// From (prefix, route position) pairs in table order; `wins(new, old)`
+    /// says whether a later route for a prefix takes it from an earlier one.
+    pub fn build(
+        prefixes: impl Iterator<Item = (Prefix, usize)>,
+        wins: impl Fn(usize, usize) -> bool,
+    ) -> PrefixGroups {
+        let mut by_prefix: std::collections::BTreeMap<
+            (Family, std::cmp::Reverse<u8>, u128),
+            usize,
+        > = std::collections::BTreeMap::new();
+        for (p, i) in prefixes {
+            let key = (p.family, std::cmp::Reverse(p.len), p.start);
+            let keep = match by_prefix.get(&key) {
+                Some(&j) => wins(i, j),
+                None => true,
+            };
+            if keep {
+                by_prefix.insert(key, i);
+            }
+        }
+        let mut groups: Vec<(Family, u8, PrefixStarts)> = Vec::new();
+        for ((family, std::cmp::Reverse(len), start), i) in by_prefix {
+            match groups.last_mut() {
+                Some((f, l, v)) if *f == family && *l == len => v.push((start, i)),
+                _ => groups.push((family, len, vec![(start, i)])),
+            }
+        }
+        PrefixGroups { groups }
+    }
+
+    /// The longest prefix of `family` that holds `addr`, and the position
+    /// of its route.
+    pub fn longest(&self, family: Family, addr: u128) -> Option<(Prefix, usize)> {
+        self.of(family).find_map(|(len, entries)| {
+            let k = entries.partition_point(|e| e.0 <= addr);
+            let (start, i) = *entries.get(k.checked_sub(1)?)?;
+            let p = Prefix { family, start, len };
+            p.contains_addr(addr).then_some((p, i))
+        })
+    }
+
+    /// `valid` (an interval that holds `addr`) cut down to the addresses
+    /// that no prefix of `family` which does not hold `addr` covers.
+    pub fn around(&self, family: Family, addr: u128, mut valid: Interval) -> Interval {
+        for (len, entries) in self.of(family) {
+            let k = entries.partition_point(|e| e.0 <= addr);
+            let below = entries[..k]
+                .iter()
+                .rev()
+                .map(|e| Prefix {
+                    family,
+                    start: e.0,
+                    len,
+                })
+                .find(|p| !p.contains_addr(addr));
+            if let Some(p) = below {
+                valid.lo = valid.lo.max(p.end() + 1);
+            }
+            if let Some(e) = entries.get(k) {
+                valid.hi = valid.hi.min(e.0 - 1);
+            }
+        }
+        valid
+    }
+
+    /// The groups of one family, longest prefixes first.
+    fn of(&self, family: Family) -> impl Iterator<Item = (u8, &PrefixStarts)> {
+        self.groups
+            .iter()
+            .filter(move |(f, _, _)| *f == family)
+            .map(|(_, len, entries)| (*len, entries))
     }
 }
 

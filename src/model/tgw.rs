@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::ingest::Json;
 
 use super::build::{attr_unknown, str_attr, Builder, Found, SUBNET_TYPES, VPC_TYPES};
-use super::{Dest, GatewayKind, Link, PeeringState, Told};
+use super::{Dest, GatewayKind, Link, PeeringState, PrefixGroups, Told};
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
 use crate::ingest::{Mode, RawResource};
@@ -60,37 +60,22 @@ pub struct TgwRouteTable {
     pub index: RouteIndex,
 }
 
-/// (prefix start, route index) pairs of one prefix length, by start.
-pub type PrefixStarts = Vec<(u128, usize)>;
-
-/// The CIDR routes of one transit gateway route table grouped by family and
-/// prefix length (longest first), each group sorted by address, keeping for
-/// each prefix the route that wins it (static over propagated). A lookup
-/// probes one group per prefix length instead of scanning every route.
+/// The routes of one transit gateway route table by prefix, keeping for
+/// each prefix the route that wins it (static over propagated), for
+/// lookups that probe one group per prefix length.
 #[derive(Debug, Clone, Default)]
 pub struct RouteIndex {
-    /// (family, prefix length, [(prefix start, route index)]).
-    pub groups: Vec<(Family, u8, PrefixStarts)>,
+    pub groups: PrefixGroups,
     /// Set when some route's destination is not known: the reason.
     pub unknown: Option<String>,
 }
 
 impl RouteIndex {
     pub fn build(routes: &[TgwRoute]) -> RouteIndex {
-        let mut by_prefix: BTreeMap<Prefix, usize> = BTreeMap::new();
         let mut unknown = None;
-        for (i, r) in routes.iter().enumerate() {
+        for r in routes {
             match &r.dest {
-                Dest::Cidr(p) => {
-                    let keep = match by_prefix.get(p) {
-                        Some(&j) => routes[j].propagated && !r.propagated,
-                        None => true,
-                    };
-                    if keep {
-                        by_prefix.insert(*p, i);
-                    }
-                }
-                Dest::Service(_) => {}
+                Dest::Cidr(_) | Dest::Service(_) => {}
                 Dest::Unknown(why) => {
                     unknown.get_or_insert_with(|| why.clone());
                 }
@@ -104,21 +89,14 @@ impl RouteIndex {
                 }
             }
         }
-        let mut groups: BTreeMap<(Family, std::cmp::Reverse<u8>), PrefixStarts> = BTreeMap::new();
-        for (p, i) in by_prefix {
-            groups
-                .entry((p.family, std::cmp::Reverse(p.len)))
-                .or_default()
-                .push((p.start, i));
-        }
+        let cidrs = routes.iter().enumerate().filter_map(|(i, r)| match r.dest {
+            Dest::Cidr(p) => Some((p, i)),
+            _ => None,
+        });
         RouteIndex {
-            groups: groups
-                .into_iter()
-                .map(|((f, std::cmp::Reverse(len)), mut v)| {
-                    v.sort_unstable();
-                    (f, len, v)
-                })
-                .collect(),
+            groups: PrefixGroups::build(cidrs, |new, old| {
+                routes[old].propagated && !routes[new].propagated
+            }),
             unknown,
         }
     }
