@@ -181,11 +181,11 @@ fn indexed_lookup<'t>(
     }
     let best = best.map(|(_, _, i)| &routes[i]);
     rival_entries(table, best, &mut unknown);
-    let valid = match best.map(|b| &b.dest) {
-        Some(Dest::Cidr(p)) => p.interval(),
-        _ => Interval::full(family),
+    let (valid, within) = match best.map(|b| &b.dest) {
+        Some(Dest::Cidr(p)) => (p.interval(), Some(p.len)),
+        _ => (Interval::full(family), None),
     };
-    let valid = ix.groups.around(family, addr, valid);
+    let valid = ix.groups.around(family, addr, valid, within);
     Lookup {
         route: best,
         valid,
@@ -215,7 +215,9 @@ pub fn tgw_lookup(table: &TgwRouteTable, family: Family, addr: u128) -> TgwLooku
     };
     TgwLookup {
         route: best.map(|(_, i)| &table.routes[i]),
-        valid: ix.groups.around(family, addr, valid),
+        valid: ix
+            .groups
+            .around(family, addr, valid, best.map(|(p, _)| p.len)),
         unknown: ix.unknown.clone(),
     }
 }

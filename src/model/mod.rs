@@ -304,9 +304,19 @@ impl PrefixGroups {
     }
 
     /// `valid` (an interval that holds `addr`) cut down to the addresses
-    /// that no prefix of `family` which does not hold `addr` covers.
-    pub fn around(&self, family: Family, addr: u128, mut valid: Interval) -> Interval {
-        for (len, entries) in self.of(family) {
+    /// that no prefix of `family` which does not hold `addr` covers. When
+    /// `valid` is a prefix of length `within`, only longer prefixes can cut
+    /// it (a prefix no longer than it that does not hold `addr` lies
+    /// outside it), so only their groups are read.
+    pub fn around(
+        &self,
+        family: Family,
+        addr: u128,
+        mut valid: Interval,
+        within: Option<u8>,
+    ) -> Interval {
+        let longer = |&(len, _): &(u8, &PrefixStarts)| within.is_none_or(|w| len > w);
+        for (len, entries) in self.of(family).take_while(longer) {
             let k = entries.partition_point(|e| e.0 <= addr);
             let below = entries[..k]
                 .iter()
