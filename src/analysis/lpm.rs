@@ -293,6 +293,11 @@ mod tests {
                 propagated: *propagated,
             })
             .collect();
+        tgw_table_of(routes)
+    }
+
+    /// A transit gateway route table of these routes, indexed.
+    fn tgw_table_of(routes: Vec<TgwRoute>) -> TgwRouteTable {
         TgwRouteTable {
             address: "t".into(),
             aws_id: None,
@@ -490,14 +495,7 @@ mod tests {
                         propagated,
                     })
                     .collect();
-                let t = TgwRouteTable {
-                    address: "t".into(),
-                    aws_id: None,
-                    tgw: None,
-                    index: crate::model::tgw::RouteIndex::build(&routes),
-                    routes,
-                    external_propagations: Vec::new(),
-                };
+                let t = tgw_table_of(routes);
                 for &a in &addrs {
                     for a in [a, a & 0x0305_ffff, a & 0x0300_0000] {
                         let a = a as u128;
