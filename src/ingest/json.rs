@@ -53,21 +53,6 @@ impl Json {
         }
     }
 
-    /// An object's members, sorted by name.
-    pub fn as_object(&self) -> Option<&[(Box<str>, Json)]> {
-        match self {
-            Json::Object(m) => Some(m),
-            _ => None,
-        }
-    }
-
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Json::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Json::Number(n) => n.as_i64(),
@@ -82,13 +67,6 @@ impl Json {
         }
     }
 
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Json::Number(n) => n.as_f64(),
-            _ => None,
-        }
-    }
-
     pub fn is_null(&self) -> bool {
         matches!(self, Json::Null)
     }
@@ -99,10 +77,6 @@ impl Json {
 
     pub fn is_array(&self) -> bool {
         matches!(self, Json::Array(_))
-    }
-
-    pub fn is_string(&self) -> bool {
-        matches!(self, Json::String(_))
     }
 
     /// An object built from members in any order (the last of a name
@@ -284,12 +258,6 @@ impl PartialEq<str> for Json {
 impl PartialEq<&str> for Json {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == Some(*other)
-    }
-}
-
-impl PartialEq<bool> for Json {
-    fn eq(&self, other: &bool) -> bool {
-        self.as_bool() == Some(*other)
     }
 }
 
