@@ -1,9 +1,10 @@
-//! A compact JSON tree for the configuration's expressions.
+//! A compact JSON tree for resources' values and the configuration's
+//! expressions.
 //!
 //! `serde_json::Value` keeps an object in a `BTreeMap`, whose first node
 //! holds room for eleven entries: an expression such as
 //! `{"references": ["aws_vpc.this.id", "aws_vpc.this"]}` takes over half a
-//! kilobyte decoded, and a greenfield plan has tens of thousands of them.
+//! kilobyte decoded, and a plan has tens of thousands of objects.
 //! Here an object is a boxed slice of its members, sorted by name as a
 //! `BTreeMap` would hold them (so walks over an object visit its members in
 //! the same order), and a string a boxed `str`.
@@ -295,6 +296,8 @@ impl fmt::Display for Json {
     }
 }
 
+/// Tests build values with `serde_json::json!` and compare them this way.
+#[cfg(test)]
 impl From<&Value> for Json {
     fn from(v: &Value) -> Json {
         match v {

@@ -373,13 +373,14 @@ impl Route {
                 ..
             }
         ) || self.origin == Origin::Endpoint;
-        (!endpoint).then(|| {
-            format!(
-                "{} routes prefix list {pl}, whose entries are not in the input",
-                self.resource
-            )
-        })
+        (!endpoint).then(|| prefix_list_not_in_input(&self.resource, pl))
     }
+}
+
+/// Why a route (`resource`, of a VPC or a transit gateway table) to the
+/// customer prefix list `pl` has destinations that are not known.
+pub fn prefix_list_not_in_input(resource: &str, pl: &str) -> String {
+    format!("{resource} routes prefix list {pl}, whose entries are not in the input")
 }
 
 /// Where a route came from.

@@ -80,12 +80,7 @@ impl RouteIndex {
                     unknown.get_or_insert_with(|| why.clone());
                 }
                 Dest::PrefixList(pl) => {
-                    unknown.get_or_insert_with(|| {
-                        format!(
-                            "{} routes prefix list {pl}, whose entries are not in the input",
-                            r.resource
-                        )
-                    });
+                    unknown.get_or_insert_with(|| super::prefix_list_not_in_input(&r.resource, pl));
                 }
             }
         }
