@@ -14,7 +14,8 @@
 //! of all pairs is held and the cost follows the number of classes and of
 //! changes, not of pairs.
 
-use std::collections::{BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeSet;
 
 use serde::{Serialize, Serializer};
 

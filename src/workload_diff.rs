@@ -11,7 +11,8 @@
 //! come from the new side. Findings of the two documents are compared as
 //! whole records, as `diff` does for subnets.
 
-use std::collections::{BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
 use std::io;
 
 use serde::Serialize;

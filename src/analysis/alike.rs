@@ -21,7 +21,7 @@
 //! propagates routes, or an object that reaches into another VPC's
 //! subnets is alike with no other VPC.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fmt::Write;
 
 use crate::model::tgw::TgwTarget;

@@ -9,7 +9,7 @@
 //! for every member pair; reason messages, which name the subnets' blocks
 //! and addresses, are rewritten for each member pair.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use rayon::prelude::*;
 

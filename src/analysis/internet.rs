@@ -25,8 +25,8 @@
 //!
 //! Network ACLs apply both ways, with the replies to the ephemeral ports.
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use rayon::prelude::*;
 

@@ -8,7 +8,7 @@
 //! and the reasons of a member pair are the class pair's, rewritten for it.
 //! Either way the answers are the same; only the cost differs.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::hash::Hash;
 
 use crate::model::Model;

@@ -32,7 +32,7 @@ pub mod workloads;
 
 use std::cmp::Ordering;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use rayon::prelude::*;
 use serde::Serialize;

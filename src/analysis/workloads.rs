@@ -17,8 +17,9 @@
 //! known could change it (as for subnet pairs). Subnet pairs are evaluated
 //! once each, however many workloads share them, in parallel.
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 

@@ -1,7 +1,7 @@
 //! `check`: a policy's expectations and rules against one view of the
 //! documents.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::analysis::internet::INTERNET;
 use crate::analysis::{self, fix, Lookup, Summary};

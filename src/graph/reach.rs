@@ -22,7 +22,7 @@
 //! attachment's state or association) leads to the unknown node. The class
 //! engine counts those pairs `blocked` without walking them.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -6,7 +6,8 @@
 //! outputs, input variables, `count.index`, `each.key` and `each.value`, by
 //! aligning instance keys.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use serde_json::value::RawValue;

@@ -4,7 +4,8 @@
 //! and is skipped, and a link that cannot be resolved stays
 //! [`Link::Unresolved`] with the reason.
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::ingest::Json;

@@ -16,7 +16,7 @@
 //!   interface endpoint of another VPC connects to; a connection that needs
 //!   acceptance waits for `aws_vpc_endpoint_connection_accepter`.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::ingest::Json;
 

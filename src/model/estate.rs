@@ -14,8 +14,8 @@
 //! the first document's values are kept. Within one document nothing
 //! changes: it is read as it would be alone.
 
+use foldhash::{HashMap, HashMapExt};
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::build::{own_id_attrs, run, str_attr, Linker, Part};

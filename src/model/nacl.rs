@@ -10,7 +10,7 @@
 //! association uses its VPC's default ACL; left unmanaged, that one allows
 //! everything.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::ingest::Json;
 

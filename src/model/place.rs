@@ -23,7 +23,8 @@
 //! A document with no configuration (a state) is one provider as far as
 //! this can tell; its resources' own values usually say where they are.
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeMap;
 
 use super::build::{str_attr, Linker};
 use crate::ingest::{Mode, RawResource};

@@ -10,7 +10,7 @@
 //! resources. A list that is not in the input, or whose entries are not
 //! known until apply, leaves its routes unknown.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::ingest::Json;
 

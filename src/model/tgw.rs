@@ -12,7 +12,8 @@
 //! plus the Cloud Control provider's equivalents. The default route table
 //! is usually not in the input: it is synthesised, like a VPC's main table.
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 use crate::ingest::Json;
 

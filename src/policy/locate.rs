@@ -10,7 +10,7 @@
 //! name is used. The scan is line based: a block header must start its own
 //! line, as `terraform fmt` writes it.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// One configuration file: its path as reports should show it (relative to
 /// the repository, `/`-separated) and its text.

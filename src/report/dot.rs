@@ -9,7 +9,7 @@
 //! quoted string with `\` and `"` escaped and control characters replaced,
 //! so a crafted key cannot end the string or add attributes.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io::{self, Write};
 
 use super::doc::{MatrixDoc, VpcMatrix};

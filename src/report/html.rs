@@ -15,7 +15,7 @@
 //! cells carry reasons but not the hop-by-hop path (the page says which
 //! `tfreach explain` command prints it).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io::{self, Write};
 
 use serde::Serialize;

@@ -9,7 +9,7 @@
 //! (`#34;`) for anything but letters, digits and a few plain marks, so a
 //! crafted key cannot close a label, start a link or inject markup.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
