@@ -86,36 +86,6 @@ impl Json {
         Json::Object(sorted(members))
     }
 
-    /// Makes `self` an object (an empty one when it is not one) that has a
-    /// member of each name in `names`, sorted, adding the missing ones as
-    /// `null`; then its members.
-    pub fn ensure_members<'n>(
-        &mut self,
-        names: impl Iterator<Item = &'n str> + Clone,
-    ) -> &mut [(Box<str>, Json)] {
-        if !self.is_object() {
-            *self = Json::Object(Box::default());
-        }
-        let Json::Object(m) = self else {
-            return &mut [];
-        };
-        let found =
-            |m: &[(Box<str>, Json)], n: &str| m.binary_search_by(|(k, _)| (**k).cmp(n)).is_ok();
-        let missing = names.clone().filter(|n| !found(m, n)).count();
-        if missing > 0 {
-            let mut v = Vec::with_capacity(m.len() + missing);
-            for n in names {
-                if !found(m, n) && !v.iter().any(|(k, _): &(Box<str>, Json)| &**k == n) {
-                    v.push((n.into(), Json::Null));
-                }
-            }
-            v.extend(std::mem::take(m).into_vec());
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            *m = v.into_boxed_slice();
-        }
-        m
-    }
-
     /// Keeps the members of an object for which `keep` holds.
     pub fn retain_members(&mut self, keep: impl Fn(&Json) -> bool) {
         if let Json::Object(m) = self {
@@ -357,20 +327,6 @@ mod tests {
             prop_assert_eq!(ours.to_string(), theirs.to_string());
             prop_assert_eq!(Json::from(&theirs), ours);
         }
-    }
-
-    #[test]
-    fn members_added_by_name_keep_the_object_sorted() {
-        let mut v: Json = serde_json::from_str(r#"{"d": 1, "b": 2}"#).unwrap();
-        let names = ["e", "a", "c", "b"];
-        let m = v.ensure_members(names.iter().copied());
-        let keys: Vec<&str> = m.iter().map(|(k, _)| &**k).collect();
-        assert_eq!(keys, ["a", "b", "c", "d", "e"]);
-        assert_eq!(v.get("b"), Some(&Json::Number(2.into())));
-        assert_eq!(v.get("a"), Some(&Json::Null));
-        let mut s = Json::String("x".into());
-        assert!(s.ensure_members(std::iter::empty()).is_empty());
-        assert_eq!(s, Json::Object(Box::default()));
     }
 
     #[test]

@@ -719,12 +719,17 @@ fn mode_of(mode: Option<&str>, at: &str, file: &str) -> Result<Mode, InputError>
 /// attributes the model reads ([`attributes::kept`]), with empty strings and
 /// nulls left out (the provider writes `""` for every unset optional string,
 /// and the model treats both as "not set").
-fn parse_values(raw: Option<&RawValue>, at: &str, file: &str) -> Result<Json, InputError> {
+fn parse_values(
+    raw: Option<&RawValue>,
+    at: &str,
+    member: &str,
+    file: &str,
+) -> Result<Json, InputError> {
     match raw {
         None => Ok(Json::Null),
         Some(r) => attributes::decode(r.get()).map_err(|e| InputError {
             file: file.to_string(),
-            at: Some(at.to_string()),
+            at: Some(format!("{at}.{member}")),
             message: describe_json_error(&e),
         }),
     }
@@ -838,7 +843,7 @@ fn collect_values(
             if data_only && mode != Mode::Data {
                 return Ok(Decoded::Nothing);
             }
-            let values = parse_values(r.values, &format!("{rpath}.values"), file)?;
+            let values = parse_values(r.values, rpath, "values", file)?;
             Ok(Decoded::Planned(RawResource {
                 module: m
                     .address
@@ -895,7 +900,7 @@ fn plan_resources(
                 .map_or_else(|| module_of_address(&rc.address), str::to_string);
             let index = parse_key(rc.index);
             if removes && !creates {
-                let before = parse_values(rc.change.before, &format!("{at}.change.before"), file)?;
+                let before = parse_values(rc.change.before, &at, "change.before", file)?;
                 return Ok(Decoded::Deleted(RawResource {
                     address: rc.address.into_owned(),
                     module,
@@ -907,10 +912,10 @@ fn plan_resources(
                     json_path: format!("{at}.change.before"),
                 }));
             }
-            let mut values = parse_values(rc.change.after, &format!("{at}.change.after"), file)?;
+            let mut values = parse_values(rc.change.after, &at, "change.after", file)?;
             if let Some(unk) = rc.change.after_unknown {
-                let unk = parse_values(Some(unk), &format!("{at}.change.after_unknown"), file)?;
-                unknown::merge(&mut values, &unk);
+                let unk = parse_values(Some(unk), &at, "change.after_unknown", file)?;
+                unknown::merge(&mut values, unk);
                 prune(&mut values);
             }
             if values.is_null() && mode == Mode::Managed {
@@ -981,7 +986,7 @@ fn raw_state_resources(
             if let Some(k) = &index {
                 addr.push_str(&k.bracketed());
             }
-            let values = parse_values(inst.attributes, &format!("{iat}.attributes"), file)?;
+            let values = parse_values(inst.attributes, iat, "attributes", file)?;
             Ok(RawResource {
                 address: addr,
                 module: module.clone(),
