@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use super::config_text::{self, ModuleText};
 use super::json::Json;
 
 use super::address::{
@@ -103,24 +104,33 @@ pub enum Target {
 /// elements each as its text, a string, a value. `None` when it is absent
 /// or not of that shape: a part tfreach does not understand is passed over,
 /// as it always was.
-fn read<'a, T: serde::Deserialize<'a>>(raw: Option<&'a RawValue>) -> Option<T> {
+fn read_as<'a, T: serde::Deserialize<'a>>(raw: Option<&'a RawValue>) -> Option<T> {
     raw.and_then(|r| serde_json::from_str(r.get()).ok())
 }
 
-/// The members of a JSON object, each as its text (none when it is not an
-/// object).
-fn members(raw: Option<&RawValue>) -> HashMap<String, &RawValue> {
-    read(raw).unwrap_or_default()
+/// The configuration read in one pass, where it is in the shape Terraform
+/// writes ([`config_text`]).
+fn one_pass(raw: &RawValue) -> Option<Config> {
+    let top = config_text::config_in_one_pass(raw)?;
+    let mut cfg = Config::default();
+    if let Some(root) = top.root {
+        cfg.add_modules(root, config_text::module_in_one_pass)?;
+    }
+    cfg.add_providers(top.provider_config);
+    Some(cfg)
 }
 
-/// A block's `for_each` expression, else its `count` expression.
-fn iteration(block: &HashMap<String, &RawValue>) -> Expr {
-    Expr::new(
-        block
-            .get("for_each_expression")
-            .or_else(|| block.get("count_expression"))
-            .copied(),
-    )
+/// The configuration read from any shape, part by part.
+fn by_members(raw: &RawValue) -> Config {
+    let top = config_text::members(Some(raw));
+    let mut cfg = Config::default();
+    if let Some(root) = top.get("root_module") {
+        let read = |m| Some(config_text::module_by_members(m));
+        // Reading by members never gives up.
+        let _ = cfg.add_modules(config_text::module_by_members(root), read);
+    }
+    cfg.add_providers(top.get("provider_config").copied());
+    cfg
 }
 
 impl Config {
@@ -128,70 +138,72 @@ impl Config {
     /// modules by static path, with their resources, outputs, variable
     /// defaults and calls; expressions stay text until they are read.
     pub fn from_json(raw: &RawValue) -> Config {
-        let mut cfg = Config::default();
-        let top = members(Some(raw));
-        if let Some(root) = top.get("root_module") {
-            let mut stack = vec![(String::new(), *root)];
-            while let Some((path, m)) = stack.pop() {
-                let m = members(Some(m));
-                let mut mc = ModuleCfg::default();
-                let resources: Vec<&RawValue> =
-                    read(m.get("resources").copied()).unwrap_or_default();
-                for r in resources {
-                    let r = members(Some(r));
-                    let Some(addr) = read::<String>(r.get("address").copied()) else {
-                        continue;
+        one_pass(raw).unwrap_or_else(|| by_members(raw))
+    }
+
+    /// Indexes the modules below `root`, reading each with `read`.
+    fn add_modules<'a>(
+        &mut self,
+        root: ModuleText<'a>,
+        read: impl Fn(&'a RawValue) -> Option<ModuleText<'a>>,
+    ) -> Option<()> {
+        let mut stack = vec![(String::new(), root)];
+        while let Some((path, m)) = stack.pop() {
+            let mut mc = ModuleCfg::default();
+            for r in m.resources {
+                let Some(addr) = read_as::<String>(r.address()) else {
+                    continue;
+                };
+                mc.resources.insert(
+                    addr,
+                    ResourceCfg {
+                        expressions: Expr::new(r.expressions()),
+                        iter_expr: Expr::new(r.iteration()),
+                        provider_key: read_as(r.provider_config_key()),
+                    },
+                );
+            }
+            for (k, o) in m.outputs {
+                mc.outputs.insert(k, Expr::new(o.expression()));
+            }
+            for (k, o) in m.variables {
+                if let Some(d) = o.default_value() {
+                    mc.defaults
+                        .insert(k, read_as(Some(d)).unwrap_or(Value::Null));
+                }
+            }
+            for (name, c) in m.calls {
+                mc.calls.insert(
+                    name.clone(),
+                    CallCfg {
+                        expressions: Expr::new(c.expressions()),
+                        iter_expr: Expr::new(c.iteration()),
+                    },
+                );
+                if let Some(child) = c.module() {
+                    let cp = if path.is_empty() {
+                        format!("module.{name}")
+                    } else {
+                        format!("{path}.module.{name}")
                     };
-                    mc.resources.insert(
-                        addr,
-                        ResourceCfg {
-                            expressions: Expr::new(r.get("expressions").copied()),
-                            iter_expr: iteration(&r),
-                            provider_key: read(r.get("provider_config_key").copied()),
-                        },
-                    );
+                    stack.push((cp, read(child)?));
                 }
-                for (k, o) in members(m.get("outputs").copied()) {
-                    let o = members(Some(o));
-                    mc.outputs
-                        .insert(k, Expr::new(o.get("expression").copied()));
-                }
-                for (k, o) in members(m.get("variables").copied()) {
-                    let o = members(Some(o));
-                    if let Some(d) = o.get("default") {
-                        mc.defaults.insert(k, read(Some(*d)).unwrap_or(Value::Null));
-                    }
-                }
-                for (name, c) in members(m.get("module_calls").copied()) {
-                    let c = members(Some(c));
-                    mc.calls.insert(
-                        name.clone(),
-                        CallCfg {
-                            expressions: Expr::new(c.get("expressions").copied()),
-                            iter_expr: iteration(&c),
-                        },
-                    );
-                    if let Some(child) = c.get("module") {
-                        let cp = if path.is_empty() {
-                            format!("module.{name}")
-                        } else {
-                            format!("{path}.module.{name}")
-                        };
-                        stack.push((cp, *child));
-                    }
-                }
-                cfg.modules.insert(path, mc);
             }
+            self.modules.insert(path, mc);
         }
-        for (key, p) in members(top.get("provider_config").copied()) {
-            let p = members(Some(p));
-            let expressions = read(p.get("expressions").copied()).unwrap_or(Json::Null);
+        Some(())
+    }
+
+    /// Indexes the provider configurations (`provider_config`).
+    fn add_providers(&mut self, provider_config: Option<&RawValue>) {
+        for (key, p) in config_text::members(provider_config) {
+            let p = config_text::members(Some(p));
+            let expressions = read_as(p.get("expressions").copied()).unwrap_or(Json::Null);
             if let Some(r) = expressions.get("region") {
-                cfg.provider_region.insert(key.clone(), r.clone());
+                self.provider_region.insert(key.clone(), r.clone());
             }
-            cfg.providers.insert(key, expressions);
+            self.providers.insert(key, expressions);
         }
-        cfg
     }
 
     fn resource_cfg(&self, res: &RawResource) -> Option<(&ResourceCfg, Vec<ModuleStep>)> {
@@ -1043,5 +1055,155 @@ fn unbracket(k: &str) -> Option<String> {
         serde_json::from_str::<String>(inner).ok()
     } else {
         Some(inner.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    /// Everything the index holds, in a stable order.
+    fn dump(cfg: &Config) -> String {
+        let text = |e: &Expr| e.text.as_ref().map(|t| t.get().to_string());
+        let mut out = String::new();
+        let mut paths: Vec<&String> = cfg.modules.keys().collect();
+        paths.sort();
+        for p in paths {
+            let m = &cfg.modules[p];
+            writeln!(out, "module {p:?}").unwrap();
+            let mut rs: Vec<_> = m.resources.iter().collect();
+            rs.sort_by(|a, b| a.0.cmp(b.0));
+            for (a, r) in rs {
+                let (e, i) = (text(&r.expressions), text(&r.iter_expr));
+                writeln!(out, " resource {a} {e:?} {i:?} {:?}", r.provider_key).unwrap();
+            }
+            let mut os: Vec<_> = m.outputs.iter().collect();
+            os.sort_by(|a, b| a.0.cmp(b.0));
+            for (k, o) in os {
+                writeln!(out, " output {k} {:?}", text(o)).unwrap();
+            }
+            let mut cs: Vec<_> = m.calls.iter().collect();
+            cs.sort_by(|a, b| a.0.cmp(b.0));
+            for (k, c) in cs {
+                let (e, i) = (text(&c.expressions), text(&c.iter_expr));
+                writeln!(out, " call {k} {e:?} {i:?}").unwrap();
+            }
+            let mut ds: Vec<_> = m.defaults.iter().collect();
+            ds.sort_by(|a, b| a.0.cmp(b.0));
+            for (k, d) in ds {
+                writeln!(out, " default {k} {d}").unwrap();
+            }
+        }
+        let mut ps: Vec<_> = cfg.providers.iter().collect();
+        ps.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, p) in ps {
+            writeln!(out, "provider {k} {p} {:?}", cfg.provider_region.get(k)).unwrap();
+        }
+        out
+    }
+
+    fn configuration(text: &str) -> Option<Box<RawValue>> {
+        let top: std::collections::HashMap<String, Box<RawValue>> =
+            serde_json::from_str(text).ok()?;
+        top.into_iter()
+            .find(|(k, _)| k == "configuration")
+            .map(|(_, v)| v)
+    }
+
+    /// Every configuration block of the bundled plans is in the shape
+    /// Terraform writes, and reading it in one pass indexes what reading it
+    /// part by part does.
+    #[test]
+    fn one_pass_indexes_what_reading_by_members_does_on_every_fixture() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut stack = vec![root];
+        let mut read = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "json") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let Some(raw) = configuration(&text) else {
+                    continue;
+                };
+                let fast = one_pass(&raw);
+                assert!(fast.is_some(), "{} fell back", path.display());
+                assert_eq!(
+                    dump(&fast.unwrap()),
+                    dump(&by_members(&raw)),
+                    "{}",
+                    path.display()
+                );
+                read += 1;
+            }
+        }
+        assert!(read >= 100, "only {read} configurations read");
+    }
+
+    /// Shapes Terraform does not write make the one-pass reader give up,
+    /// and the index is then the one read part by part.
+    #[test]
+    fn shapes_terraform_does_not_write_are_read_by_members() {
+        let cases = [
+            // A block that is not an object, beside one that is.
+            r#"{"root_module": {"resources": [1, {"address": "aws_vpc.a", "expressions": {"cidr_block": {"constant_value": "10.0.0.0/16"}}}]}}"#,
+            // `resources` written twice: the last one counts.
+            r#"{"root_module": {"resources": [{"address": "aws_vpc.a"}], "resources": [{"address": "aws_vpc.b"}]}}"#,
+            // A name written with an escape.
+            r#"{"root_module": {"resources": [{"addr\u0065ss": "aws_vpc.a"}]}}"#,
+            // A root module that is not an object.
+            r#"{"root_module": null, "provider_config": {"aws": {"expressions": {"region": {"constant_value": "eu-west-1"}}}}}"#,
+            // A child module that is not an object.
+            r#"{"root_module": {"module_calls": {"net": {"module": [], "expressions": {}}}}}"#,
+            // Outputs that are not objects.
+            r#"{"root_module": {"outputs": {"id": "x"}, "variables": {"v": {"default": "y"}}}}"#,
+        ];
+        for text in cases {
+            let raw: Box<RawValue> = serde_json::from_str(text).unwrap();
+            assert!(one_pass(&raw).is_none(), "{text}");
+            assert!(!dump(&Config::from_json(&raw)).is_empty(), "{text}");
+        }
+        let raw: Box<RawValue> = serde_json::from_str(cases[1]).unwrap();
+        assert!(dump(&Config::from_json(&raw)).contains("resource aws_vpc.b"));
+        assert!(!dump(&Config::from_json(&raw)).contains("resource aws_vpc.a"));
+        let raw: Box<RawValue> = serde_json::from_str(cases[2]).unwrap();
+        assert!(dump(&Config::from_json(&raw)).contains("resource aws_vpc.a"));
+    }
+
+    /// Nested modules, outputs, variables and calls read alike both ways.
+    #[test]
+    fn one_pass_reads_nested_modules_as_reading_by_members_does() {
+        let text = r#"{"provider_config": {"aws": {"name": "aws", "expressions": {"region": {"references": ["var.region"]}}}},
+          "root_module": {
+            "resources": [{"address": "aws_vpc.hub", "mode": "managed", "expressions": {"cidr_block": {"constant_value": "10.0.0.0/16"}}, "count_expression": {"constant_value": 2}, "provider_config_key": "aws"}],
+            "variables": {"region": {"default": "eu-west-1"}, "n": {}},
+            "module_calls": {"vpc": {"source": "./vpc", "for_each_expression": {"references": ["var.vpcs"]}, "expressions": {"cidr": {"references": ["var.cidr"]}},
+              "module": {"outputs": {"id": {"expression": {"references": ["aws_vpc.this.id", "aws_vpc.this"]}}},
+                         "resources": [{"address": "aws_vpc.this", "expressions": {"cidr_block": {"references": ["var.cidr"]}}}],
+                         "module_calls": {"sub": {"module": {"resources": [{"address": "aws_subnet.s"}]}}}}}}}}"#;
+        let raw: Box<RawValue> = serde_json::from_str(text).unwrap();
+        let fast = one_pass(&raw).expect("the shape Terraform writes");
+        let dumped = dump(&fast);
+        assert_eq!(dumped, dump(&by_members(&raw)));
+        let want = r#"module ""
+ resource aws_vpc.hub Some("{\"cidr_block\": {\"constant_value\": \"10.0.0.0/16\"}}") Some("{\"constant_value\": 2}") Some("aws")
+ call vpc Some("{\"cidr\": {\"references\": [\"var.cidr\"]}}") Some("{\"references\": [\"var.vpcs\"]}")
+ default region "eu-west-1"
+module "module.vpc"
+ resource aws_vpc.this Some("{\"cidr_block\": {\"references\": [\"var.cidr\"]}}") None None
+ output id Some("{\"references\": [\"aws_vpc.this.id\", \"aws_vpc.this\"]}")
+ call sub None None
+module "module.vpc.module.sub"
+ resource aws_subnet.s None None None
+provider aws {"region":{"references":["var.region"]}} Some(Object([("references", Array([String("var.region")]))]))
+"#;
+        assert_eq!(dumped, want);
     }
 }

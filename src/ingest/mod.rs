@@ -11,6 +11,7 @@
 pub mod address;
 pub mod attributes;
 pub mod config;
+mod config_text;
 pub mod decode;
 pub mod json;
 pub mod unknown;
@@ -379,7 +380,7 @@ pub fn parse_releasing(
     // while the typed parse reads it too.
     let (top, deep) = rayon::join(|| parse_top(&text, file), || too_deep(text.as_bytes()));
     let top = top?;
-    let doc = build_document(top, file, views, release)?;
+    let doc = build_document(top, file, views, release, deep.is_some())?;
     // Parts the typed parse skips are not depth-checked by serde_json.
     if let Some(line) = deep {
         return Err(err(
@@ -513,11 +514,15 @@ fn major_version(v: &str) -> Option<u64> {
     v.split('.').next().and_then(|m| m.trim().parse().ok())
 }
 
+/// `too_deep_somewhere`: whether the depth scan of the whole text found nesting deeper
+/// than [`MAX_DEPTH`] (then the configuration is scanned on its own, so that
+/// the error can name it).
 fn build_document(
     top: Top<'_>,
     file: &str,
     views: Views,
     release: Release<'_>,
+    too_deep_somewhere: bool,
 ) -> Result<Document, InputError> {
     let err = |at: Option<String>, message: String| InputError {
         file: file.to_string(),
@@ -680,8 +685,12 @@ fn build_document(
 
     if let Some(raw) = top.configuration {
         // Its expressions are decoded as they are read, long after this:
-        // their depth is checked now, so that the error names them.
-        if let Some(line) = too_deep(raw.get().as_bytes()) {
+        // their depth is checked now, so that the error names them. Nesting
+        // in it is never deeper than in the whole text.
+        if let Some(line) = too_deep_somewhere
+            .then(|| too_deep(raw.get().as_bytes()))
+            .flatten()
+        {
             return Err(err(
                 Some("configuration".into()),
                 format!(
