@@ -4,7 +4,7 @@
 //! and is skipped, and a link that cannot be resolved stays
 //! [`Link::Unresolved`] with the reason.
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -1561,7 +1561,10 @@ impl<'a> Builder<'a> {
                 _ => {}
             }
         }
-        // Standalone routes.
+        // Standalone routes, by table, in document order.
+        let mut standalone: Vec<Vec<Route>> = (0..self.model.route_tables.len())
+            .map(|_| Vec::new())
+            .collect();
         for i in 0..self.lk.raw.len() {
             let r = self.raw(i);
             if r.rtype != "aws_route" && r.rtype != "awscc_ec2_route" {
@@ -1592,17 +1595,25 @@ impl<'a> Builder<'a> {
                 continue;
             };
             let target = self.target(r, &r.values, &[]);
-            // A state lists a standalone route inline too: keep one.
-            let table_addr = self.model.route_tables[ti].address.clone();
-            self.model.route_tables[ti]
-                .routes
-                .retain(|x| !(x.resource == table_addr && x.dest == dest));
-            self.model.route_tables[ti].routes.push(Route {
+            standalone[ti].push(Route {
                 resource: r.address.clone(),
                 dest,
                 target,
                 origin: Origin::Static,
             });
+        }
+        // A state lists a standalone route inline in its table too: the
+        // standalone one is kept, after the table's other routes.
+        for (table, routes) in self.model.route_tables.iter_mut().zip(standalone) {
+            if routes.is_empty() {
+                continue;
+            }
+            let dests: HashSet<&Dest> = routes.iter().map(|r| &r.dest).collect();
+            let address = &table.address;
+            table
+                .routes
+                .retain(|x| !(x.resource == *address && dests.contains(&x.dest)));
+            table.routes.extend(routes);
         }
     }
 

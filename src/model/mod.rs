@@ -408,7 +408,7 @@ pub struct Route {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Dest {
     Cidr(Prefix),
     /// A prefix list (`pl-...`): its entries are outside the input.

@@ -182,3 +182,58 @@ fn check_counts(spec: &EstateSpec) {
         .collect();
     assert!(errors.is_empty(), "{spec:?}: {errors:#?}");
 }
+
+/// A route made by an `aws_route` resource is also listed in its table's
+/// `route` attribute once applied (the refreshed state reads every route of
+/// the table). It is one route in the model, the resource's, placed after
+/// the table's own routes; the table's other routes keep their order.
+#[test]
+fn a_route_a_state_also_lists_inline_in_its_table_is_one_route() {
+    let mut spec = EstateSpec::new(6, 2, Topology::HubChain, Mode::Steady, 7);
+    spec.igw = true;
+    let mut buf = Vec::new();
+    synth::write_plan(&spec, &mut buf).expect("written");
+    let doc = tfreach::ingest::parse(&buf, "estate.json").expect("parsed");
+    let listed_inline: usize = doc
+        .view(View::Planned)
+        .resources
+        .iter()
+        .filter(|r| r.rtype == "aws_route_table")
+        .filter_map(|r| r.values.get("route").and_then(|v| v.as_array()))
+        .map(<[_]>::len)
+        .sum();
+    let standalone = doc
+        .view(View::Planned)
+        .resources
+        .iter()
+        .filter(|r| r.rtype == "aws_route")
+        .count();
+    assert!(standalone > 0 && listed_inline >= standalone);
+    let built = tfreach::model::build(&doc, View::Planned);
+    let mut routes = 0;
+    for t in &built.model.route_tables {
+        let mut seen = std::collections::HashSet::new();
+        let mut standalone_started = false;
+        for r in t
+            .routes
+            .iter()
+            .filter(|r| r.origin == tfreach::model::Origin::Static)
+        {
+            assert!(
+                seen.insert(format!("{:?}", r.dest)),
+                "{} twice in {}",
+                r.resource,
+                t.address
+            );
+            let own = r.resource == t.address;
+            assert!(
+                !(own && standalone_started),
+                "{} after a route resource",
+                t.address
+            );
+            standalone_started |= !own;
+            routes += 1;
+        }
+    }
+    assert_eq!(routes, listed_inline);
+}
