@@ -286,12 +286,33 @@ impl From<&Value> for Json {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Any JSON value, with short member names that often repeat (so that
-    /// objects written with a name twice are generated too).
+    /// JSON text of trees of `leaf`s whose objects' member names match
+    /// `names` (short names repeat, so that objects written with a name
+    /// twice, and objects that share names, are generated too).
+    pub(crate) fn json_text(
+        leaf: BoxedStrategy<String>,
+        names: &'static str,
+    ) -> impl Strategy<Value = String> {
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((names, inner), 0..6).prop_map(|m| {
+                    let members: Vec<String> = m
+                        .into_iter()
+                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .collect();
+                    format!("{{{}}}", members.join(", "))
+                }),
+            ]
+        })
+    }
+
+    /// Any JSON value.
     fn any_json() -> impl Strategy<Value = String> {
         let leaf = prop_oneof![
             Just("null".to_string()),
@@ -301,19 +322,7 @@ mod tests {
             (-1.0e9f64..1.0e9).prop_map(|f| format!("{f:e}")),
             "[a-c\\\\\"\u{1}é]{0,4}".prop_map(|s| serde_json::to_string(&s).unwrap()),
         ];
-        leaf.prop_recursive(4, 48, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6)
-                    .prop_map(|v| format!("[{}]", v.join(","))),
-                prop::collection::vec(("[a-d]{1,2}", inner), 0..6).prop_map(|m| {
-                    let members: Vec<String> = m
-                        .into_iter()
-                        .map(|(k, v)| format!("\"{k}\": {v}"))
-                        .collect();
-                    format!("{{{}}}", members.join(", "))
-                }),
-            ]
-        })
+        json_text(leaf.boxed(), "[a-d]{1,2}")
     }
 
     proptest! {
