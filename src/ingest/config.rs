@@ -1162,6 +1162,8 @@ mod tests {
             r#"{"root_module": null, "provider_config": {"aws": {"expressions": {"region": {"constant_value": "eu-west-1"}}}}}"#,
             // A child module that is not an object.
             r#"{"root_module": {"module_calls": {"net": {"module": [], "expressions": {}}}}}"#,
+            // Two module calls of one name: the last one counts.
+            r#"{"root_module": {"module_calls": {"net": {"module": {"resources": [{"address": "aws_vpc.a"}]}}, "net": {"module": {"resources": [{"address": "aws_vpc.b"}]}}}}}"#,
             // Outputs that are not objects.
             r#"{"root_module": {"outputs": {"id": "x"}, "variables": {"v": {"default": "y"}}}}"#,
         ];
@@ -1175,6 +1177,9 @@ mod tests {
         assert!(!dump(&Config::from_json(&raw)).contains("resource aws_vpc.a"));
         let raw: Box<RawValue> = serde_json::from_str(cases[2]).unwrap();
         assert!(dump(&Config::from_json(&raw)).contains("resource aws_vpc.a"));
+        let raw: Box<RawValue> = serde_json::from_str(cases[5]).unwrap();
+        assert!(dump(&Config::from_json(&raw)).contains("resource aws_vpc.b"));
+        assert!(!dump(&Config::from_json(&raw)).contains("resource aws_vpc.a"));
     }
 
     /// Nested modules, outputs, variables and calls read alike both ways.

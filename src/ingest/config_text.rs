@@ -179,6 +179,14 @@ impl<'de: 'a, 'a> Deserialize<'de> for Named<'a> {
                 while let Some((k, v)) = map.next_entry::<String, Members<'a>>()? {
                     out.push((k, v));
                 }
+                // A name written twice gives up: a map of the members keeps
+                // the last, and two module calls of one name would index
+                // the first call's module.
+                let mut names: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
+                names.sort_unstable();
+                if names.windows(2).any(|w| w[0] == w[1]) {
+                    return Err(de::Error::custom("a name written twice"));
+                }
                 Ok(Named(out))
             }
         }
