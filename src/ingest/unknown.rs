@@ -29,7 +29,8 @@ pub fn merge(after: &mut Json, unknown: Json) {
             let Json::Object(have) = after else {
                 return;
             };
-            if missing(have, &members) == 0 {
+            let missing = missing(have, &members);
+            if missing == 0 {
                 for (k, u) in members.into_vec() {
                     if let Ok(i) = have.binary_search_by(|(s, _)| s.cmp(&k)) {
                         merge(&mut have[i].1, u);
@@ -37,7 +38,8 @@ pub fn merge(after: &mut Json, unknown: Json) {
                 }
                 return;
             }
-            let mut out = Vec::with_capacity(have.len() + members.len());
+            // Exactly the merged length, so that boxing it does not copy.
+            let mut out = Vec::with_capacity(have.len() + missing);
             let mut old = std::mem::take(have).into_vec().into_iter().peekable();
             for (k, u) in members.into_vec() {
                 while let Some(o) = old.next_if(|(o, _)| *o < k) {
