@@ -370,7 +370,7 @@ impl Config {
         &self,
         res: &RawResource,
         attr: &[&str],
-        index: &InstanceIndex,
+        index: &InstanceIndex<'_>,
         variables: &BTreeMap<String, Value>,
     ) -> Result<Vec<Target>, String> {
         let (rc, steps) = self
@@ -490,7 +490,7 @@ enum Owner {
 
 struct Resolver<'a> {
     cfg: &'a Config,
-    index: &'a InstanceIndex,
+    index: &'a InstanceIndex<'a>,
     variables: &'a BTreeMap<String, Value>,
 }
 

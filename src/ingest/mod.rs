@@ -1013,62 +1013,155 @@ fn raw_state_resources(
 
 /// Index of resource instances by their module-instance-qualified
 /// resource address without key, for expanding references.
+///
+/// Its keys borrow from the resources' own addresses where an address is
+/// spelled the way the index would spell it (always, for what Terraform
+/// writes), so building it allocates little beyond the tables: on a plan
+/// whose every link is followed through the configuration it is built over
+/// every resource.
 #[derive(Debug, Default)]
-pub struct InstanceIndex {
-    by_resource: HashMap<String, Vec<(Option<Key>, usize)>>,
-    /// Instances by their whole address (`aws_subnet.a[3]`): what a
-    /// reference with a key names, found without a scan.
-    by_address: HashMap<String, Vec<usize>>,
-    modules: Vec<String>,
+pub struct InstanceIndex<'a> {
+    by_resource: HashMap<Cow<'a, str>, OneOrMore<(Option<Key>, usize)>>,
+    /// The first instance of each whole address (`aws_subnet.a[3]`): what
+    /// a reference with a key names, found without a scan.
+    by_address: HashMap<Cow<'a, str>, usize>,
+    /// Every instance of an address that more than one has, by the first.
+    shared_address: HashMap<usize, Vec<usize>>,
+    modules: Vec<&'a str>,
 }
 
-impl InstanceIndex {
-    pub fn build(resources: &[RawResource]) -> Self {
-        let mut by_resource: HashMap<String, Vec<(Option<Key>, usize)>> = HashMap::new();
-        let mut by_address: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, r) in resources.iter().enumerate() {
-            let resource = address::join(&r.module, &r.rel_address());
-            if let Some(k) = &r.index {
-                by_address
-                    .entry(format!("{resource}{}", k.bracketed()))
-                    .or_default()
-                    .push(i);
+/// The values of a key of an index: almost always one, kept without a
+/// vector of its own.
+#[derive(Debug)]
+enum OneOrMore<T> {
+    One([T; 1]),
+    More(Vec<T>),
+}
+
+impl<T> OneOrMore<T> {
+    fn push(&mut self, x: T) {
+        match self {
+            OneOrMore::More(v) => v.push(x),
+            OneOrMore::One(_) => {
+                let OneOrMore::One([first]) = std::mem::replace(self, OneOrMore::More(Vec::new()))
+                else {
+                    unreachable!("matched as one above")
+                };
+                *self = OneOrMore::More(vec![first, x]);
             }
-            by_resource
-                .entry(resource)
-                .or_default()
-                .push((r.index.clone(), i));
+        }
+    }
+
+    fn as_slice(&self) -> &[T] {
+        match self {
+            OneOrMore::One(x) => x,
+            OneOrMore::More(v) => v,
+        }
+    }
+}
+
+/// Adds `x` under `key`.
+fn add<'a, T>(map: &mut HashMap<Cow<'a, str>, OneOrMore<T>>, key: Cow<'a, str>, x: T) {
+    match map.get_mut(key.as_ref()) {
+        Some(values) => values.push(x),
+        None => {
+            map.insert(key, OneOrMore::One([x]));
+        }
+    }
+}
+
+/// The resource part of `r`'s address (the address without its instance
+/// key) and its whole address, borrowed, when the address reads module,
+/// `data.` for a data source, type, name and bracketed key in the way the
+/// index would spell them; `None` otherwise.
+fn address_parts(r: &RawResource) -> Option<(&str, &str)> {
+    let a = r.address.as_str();
+    let rest = if r.module.is_empty() {
+        a
+    } else {
+        a.strip_prefix(r.module.as_str())?.strip_prefix('.')?
+    };
+    let rest = match r.mode {
+        Mode::Managed => rest,
+        Mode::Data => rest.strip_prefix("data.")?,
+    };
+    let key = rest
+        .strip_prefix(r.rtype.as_str())?
+        .strip_prefix('.')?
+        .strip_prefix(r.name.as_str())?;
+    let spelled = match &r.index {
+        None => key.is_empty(),
+        Some(k) => key == k.bracketed(),
+    };
+    spelled.then(|| (&a[..a.len() - key.len()], a))
+}
+
+impl<'a> InstanceIndex<'a> {
+    pub fn build(resources: &'a [RawResource]) -> Self {
+        let mut by_resource = HashMap::new();
+        let mut by_address = HashMap::new();
+        let mut shared_address: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, r) in resources.iter().enumerate() {
+            let (resource, whole) = match address_parts(r) {
+                Some((resource, whole)) => (Cow::Borrowed(resource), Cow::Borrowed(whole)),
+                None => {
+                    let resource = address::join(&r.module, &r.rel_address());
+                    let whole = match &r.index {
+                        Some(k) => Cow::Owned(format!("{resource}{}", k.bracketed())),
+                        None => Cow::Borrowed(""),
+                    };
+                    (Cow::Owned(resource), whole)
+                }
+            };
+            if r.index.is_some() {
+                match by_address.get(whole.as_ref()) {
+                    Some(&first) => shared_address
+                        .entry(first)
+                        .or_insert_with(|| vec![first])
+                        .push(i),
+                    None => {
+                        by_address.insert(whole, i);
+                    }
+                }
+            }
+            add(&mut by_resource, resource, (r.index.clone(), i));
         }
         let mut modules: Vec<&str> = resources.iter().map(|r| r.module.as_str()).collect();
         modules.sort_unstable();
         modules.dedup();
-        let modules = modules.into_iter().map(str::to_string).collect();
         InstanceIndex {
             by_resource,
             by_address,
+            shared_address,
             modules,
         }
     }
 
     /// Every module instance path that holds a resource.
-    pub fn module_paths(&self) -> &[String] {
+    pub fn module_paths(&self) -> &[&'a str] {
         &self.modules
     }
 
     /// The instances of a resource with one key (`bracketed`: `[3]`,
     /// `["a"]`), in document order.
     pub fn instances_keyed(&self, resource: &str, bracketed: &str) -> &[usize] {
-        self.by_address
-            .get(&format!("{resource}{bracketed}"))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        match self
+            .by_address
+            .get_key_value(format!("{resource}{bracketed}").as_str())
+        {
+            Some((_, first)) => self
+                .shared_address
+                .get(first)
+                .map_or(std::slice::from_ref(first), Vec::as_slice),
+            None => &[],
+        }
     }
 
     /// Instances of a resource (`module.m["a"].aws_subnet.x`).
     pub fn instances(&self, resource: &str) -> &[(Option<Key>, usize)] {
         self.by_resource
             .get(resource)
-            .map(Vec::as_slice)
+            .map(OneOrMore::as_slice)
             .unwrap_or(&[])
     }
 }
@@ -1094,5 +1187,99 @@ mod tests {
         assert_eq!(too_deep(after.as_bytes()), Some(2));
         // An unterminated string ends the scan.
         assert_eq!(too_deep(b"[\"abc\\"), None);
+    }
+
+    fn resource(
+        address: &str,
+        module: &str,
+        mode: Mode,
+        name: &str,
+        index: Option<Key>,
+    ) -> RawResource {
+        RawResource {
+            address: address.to_string(),
+            module: module.to_string(),
+            mode,
+            rtype: "aws_subnet".to_string(),
+            name: name.to_string(),
+            index,
+            values: Json::Null,
+            json_path: String::new(),
+        }
+    }
+
+    #[test]
+    fn instance_index_finds_instances_however_their_addresses_are_spelled() {
+        let m = "module.net[\"a\"]";
+        let resources = vec![
+            resource(
+                "module.net[\"a\"].aws_subnet.x[0]",
+                m,
+                Mode::Managed,
+                "x",
+                Some(Key::Int(0)),
+            ),
+            resource(
+                "module.net[\"a\"].data.aws_subnet.d",
+                m,
+                Mode::Data,
+                "d",
+                None,
+            ),
+            // Spelled otherwise than the index would (a key written `[01]`):
+            // found under the index's own spelling.
+            resource(
+                "module.net[\"a\"].aws_subnet.x[01]",
+                m,
+                Mode::Managed,
+                "x",
+                Some(Key::Int(1)),
+            ),
+            resource(
+                "aws_subnet.y[\"k\"]",
+                "",
+                Mode::Managed,
+                "y",
+                Some(Key::Str("k".into())),
+            ),
+            // The same address twice: both instances, in document order.
+            resource(
+                "aws_subnet.y[\"k\"]",
+                "",
+                Mode::Managed,
+                "y",
+                Some(Key::Str("k".into())),
+            ),
+        ];
+        assert_eq!(
+            address_parts(&resources[0]),
+            Some((
+                "module.net[\"a\"].aws_subnet.x",
+                resources[0].address.as_str()
+            ))
+        );
+        assert_eq!(address_parts(&resources[2]), None);
+        let index = InstanceIndex::build(&resources);
+        let x: Vec<usize> = index
+            .instances("module.net[\"a\"].aws_subnet.x")
+            .iter()
+            .map(|(_, i)| *i)
+            .collect();
+        assert_eq!(x, [0, 2]);
+        assert_eq!(
+            index.instances_keyed("module.net[\"a\"].aws_subnet.x", "[1]"),
+            [2]
+        );
+        assert_eq!(
+            index.instances_keyed("module.net[\"a\"].aws_subnet.x", "[0]"),
+            [0]
+        );
+        assert_eq!(
+            index.instances("module.net[\"a\"].data.aws_subnet.d")[0],
+            (None, 1)
+        );
+        assert_eq!(index.instances_keyed("aws_subnet.y", "[\"k\"]"), [3, 4]);
+        assert!(index.instances_keyed("aws_subnet.y", "[\"j\"]").is_empty());
+        assert_eq!(index.module_paths(), ["", m]);
     }
 }

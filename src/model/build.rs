@@ -136,16 +136,16 @@ pub(super) struct Part<'a> {
     /// Its instances, by their position in the document's own view: built
     /// the first time a link is followed through the configuration (a plan
     /// whose IDs are all known may never need it). See [`Part::index`].
-    pub(super) index: OnceLock<InstanceIndex>,
+    pub(super) index: OnceLock<InstanceIndex<'a>>,
     /// The document's position of a resource -> its index in
     /// [`Linker::raw`] (a resource seen twice maps to the one kept);
     /// `None` when they are the same (one document).
     pub(super) global: Option<Vec<usize>>,
 }
 
-impl Part<'_> {
+impl<'a> Part<'a> {
     /// The document's instances, by their position in its own view.
-    fn index(&self) -> &InstanceIndex {
+    fn index(&self) -> &InstanceIndex<'a> {
         self.index
             .get_or_init(|| InstanceIndex::build(&self.doc.view(self.view).resources))
     }
