@@ -16,6 +16,7 @@ pub enum Family {
 }
 
 impl Family {
+    #[inline]
     pub fn bits(self) -> u8 {
         match self {
             Family::V4 => 32,
@@ -24,6 +25,7 @@ impl Family {
     }
 
     /// The highest address of the family.
+    #[inline]
     pub fn max(self) -> u128 {
         match self {
             Family::V4 => u32::MAX as u128,
@@ -86,17 +88,16 @@ impl From<IpNet> for Prefix {
 
 impl Prefix {
     /// The last address covered by the prefix.
+    #[inline]
     pub fn end(&self) -> u128 {
-        let host_bits = (self.family.bits() - self.len) as u32;
-        if host_bits == 0 {
-            self.start
-        } else if host_bits >= 128 {
-            u128::MAX
-        } else {
-            self.start | ((1u128 << host_bits) - 1)
-        }
+        // The host bits as a mask: all ones, shifted right past the prefix
+        // and past the high bits an IPv4 address (held in the low 32) does
+        // not use. No branch: route lookups call this for every route.
+        let shift = u32::from(self.len) + (128 - u32::from(self.family.bits()));
+        self.start | u128::MAX.checked_shr(shift).unwrap_or(0)
     }
 
+    #[inline]
     pub fn interval(&self) -> Interval {
         Interval {
             lo: self.start,
@@ -104,10 +105,12 @@ impl Prefix {
         }
     }
 
+    #[inline]
     pub fn contains_addr(&self, addr: u128) -> bool {
         addr >= self.start && addr <= self.end()
     }
 
+    #[inline]
     pub fn contains(&self, other: &Prefix) -> bool {
         self.family == other.family && self.len <= other.len && self.contains_addr(other.start)
     }
@@ -184,6 +187,7 @@ pub struct Interval {
 }
 
 impl Interval {
+    #[inline]
     pub fn full(family: Family) -> Interval {
         Interval {
             lo: 0,
@@ -191,10 +195,12 @@ impl Interval {
         }
     }
 
+    #[inline]
     pub fn contains(&self, a: u128) -> bool {
         a >= self.lo && a <= self.hi
     }
 
+    #[inline]
     pub fn intersect(&self, other: &Interval) -> Option<Interval> {
         let lo = self.lo.max(other.lo);
         let hi = self.hi.min(other.hi);
@@ -276,6 +282,26 @@ impl Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_ends_at_the_broadcast_address_ipnet_gives() {
+        for len in 0..=32 {
+            let net: IpNet = format!("10.20.30.40/{len}").parse().unwrap();
+            let p = Prefix::from(net);
+            let IpNet::V4(v4) = net.trunc() else {
+                unreachable!()
+            };
+            assert_eq!(p.end(), u128::from(u32::from(v4.broadcast())), "/{len}");
+        }
+        for len in 0..=128 {
+            let net: IpNet = format!("2001:db8:1:2:3:4:5:6/{len}").parse().unwrap();
+            let p = Prefix::from(net);
+            let IpNet::V6(v6) = net.trunc() else {
+                unreachable!()
+            };
+            assert_eq!(p.end(), u128::from(v6.broadcast()), "/{len}");
+        }
+    }
 
     #[test]
     fn overlap_index_finds_an_early_wide_interval_and_no_other() {

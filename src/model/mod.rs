@@ -60,6 +60,7 @@ pub enum Link {
 }
 
 impl Link {
+    #[inline]
     pub fn index(&self) -> Option<usize> {
         match self {
             Link::To(i) => Some(*i),
@@ -86,6 +87,7 @@ pub struct Cidrs {
 }
 
 impl Cidrs {
+    #[inline]
     pub fn of(&self, f: Family) -> &[Prefix] {
         match f {
             Family::V4 => &self.v4,
@@ -154,6 +156,7 @@ pub struct Subnet {
 }
 
 impl Subnet {
+    #[inline]
     pub fn cidr(&self, f: Family) -> Option<Prefix> {
         self.cidrs.of(f).first().copied()
     }

@@ -1216,6 +1216,7 @@ impl super::Model {
 }
 
 /// The Availability Zone of a subnet, by name or else by ID.
+#[inline]
 pub fn zone_of(s: &super::Subnet) -> Option<&str> {
     s.availability_zone
         .as_deref()
