@@ -67,8 +67,6 @@ pub struct RawResource {
     pub index: Option<Key>,
     /// Attribute values, with [`unknown::UNKNOWN`] where not known until apply.
     pub values: Json,
-    /// Where in the input the values came from, for error messages.
-    pub json_path: String,
 }
 
 impl RawResource {
@@ -864,7 +862,6 @@ fn collect_values(
                 name: r.name.into_owned(),
                 index: parse_key(r.index),
                 values,
-                json_path: rpath.clone(),
             }))
         },
         release,
@@ -918,7 +915,6 @@ fn plan_resources(
                     name: rc.name.into_owned(),
                     index,
                     values: before,
-                    json_path: format!("{at}.change.before"),
                 }));
             }
             let mut values = parse_values(rc.change.after, &at, "change.after", file)?;
@@ -938,7 +934,6 @@ fn plan_resources(
                 name: rc.name.into_owned(),
                 index,
                 values,
-                json_path: at,
             }))
         },
         release,
@@ -1004,7 +999,6 @@ fn raw_state_resources(
                 name: r.name.to_string(),
                 index,
                 values,
-                json_path: iat.clone(),
             })
         },
         &|_, _| {},
@@ -1204,7 +1198,6 @@ mod tests {
             name: name.to_string(),
             index,
             values: Json::Null,
-            json_path: String::new(),
         }
     }
 
