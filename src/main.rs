@@ -848,3 +848,21 @@ fn keep_freed_memory_briefly() {
     // which the environment variable, when given, overrides.
     unsafe { libmimalloc_sys::mi_option_set_default(MI_OPTION_PURGE_DELAY, 10) };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MI_OPTION_PURGE_DELAY;
+
+    /// The option number is mimalloc's purge delay: the only option whose
+    /// default is 1,000 (milliseconds) in the version this crate builds. A
+    /// mimalloc that numbers its options otherwise fails here.
+    #[test]
+    fn the_purge_delay_option_is_the_one_mimalloc_holds_freed_memory_by() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reads an option; nothing in the test process sets it.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, 1000);
+    }
+}
