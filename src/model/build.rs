@@ -551,10 +551,14 @@ pub(super) fn parse_cidr(
         }
         Some(Json::String(s)) if !s.is_empty() => match s.parse::<Prefix>() {
             Ok(p) => {
-                match p.family {
-                    Family::V4 => into.v4.push(p),
-                    Family::V6 => into.v6.push(p),
-                }
+                let blocks = match p.family {
+                    Family::V4 => &mut into.v4,
+                    Family::V6 => &mut into.v6,
+                };
+                // Most resources have one block per family: room for that
+                // one only (a first push would make room for four).
+                blocks.reserve_exact(1);
+                blocks.push(p);
                 true
             }
             Err(e) => {
@@ -737,6 +741,12 @@ impl<'a> Builder<'a> {
     }
 
     fn subnets(&mut self) {
+        // The subnets are the most numerous part of the model: room for all
+        // of them at once, not twice what the last doubling reached.
+        let coming = (0..self.lk.raw.len())
+            .filter(|&i| self.managed_or_data(i, SUBNET_TYPES))
+            .count();
+        self.model.subnets.reserve_exact(coming);
         for i in 0..self.lk.raw.len() {
             if !self.managed_or_data(i, SUBNET_TYPES) {
                 continue;
