@@ -1204,6 +1204,10 @@ mod tests {
     #[test]
     fn instance_index_finds_instances_however_their_addresses_are_spelled() {
         let m = "module.net[\"a\"]";
+        let keyed_y = || {
+            let k = Some(Key::Str("k".into()));
+            resource("aws_subnet.y[\"k\"]", "", Mode::Managed, "y", k)
+        };
         let resources = vec![
             resource(
                 "module.net[\"a\"].aws_subnet.x[0]",
@@ -1228,21 +1232,9 @@ mod tests {
                 "x",
                 Some(Key::Int(1)),
             ),
-            resource(
-                "aws_subnet.y[\"k\"]",
-                "",
-                Mode::Managed,
-                "y",
-                Some(Key::Str("k".into())),
-            ),
             // The same address twice: both instances, in document order.
-            resource(
-                "aws_subnet.y[\"k\"]",
-                "",
-                Mode::Managed,
-                "y",
-                Some(Key::Str("k".into())),
-            ),
+            keyed_y(),
+            keyed_y(),
         ];
         assert_eq!(
             address_parts(&resources[0]),
