@@ -1034,16 +1034,13 @@ enum OneOrMore<T> {
 
 impl<T> OneOrMore<T> {
     fn push(&mut self, x: T) {
-        match self {
-            OneOrMore::More(v) => v.push(x),
-            OneOrMore::One(_) => {
-                let OneOrMore::One([first]) = std::mem::replace(self, OneOrMore::More(Vec::new()))
-                else {
-                    unreachable!("matched as one above")
-                };
-                *self = OneOrMore::More(vec![first, x]);
+        *self = match std::mem::replace(self, OneOrMore::More(Vec::new())) {
+            OneOrMore::One([first]) => OneOrMore::More(vec![first, x]),
+            OneOrMore::More(mut all) => {
+                all.push(x);
+                OneOrMore::More(all)
             }
-        }
+        };
     }
 
     fn as_slice(&self) -> &[T] {
