@@ -136,7 +136,7 @@ impl EndpointGrid {
     pub fn of(a: &super::Analysis) -> EndpointGrid {
         let names: Vec<String> = a.endpoint_list.iter().map(|e| e.name.clone()).collect();
         let position = |x: &str| names.iter().position(|n| n == x);
-        let subnet: std::collections::HashMap<&str, usize> = a
+        let subnet: foldhash::HashMap<&str, usize> = a
             .subnets
             .iter()
             .enumerate()

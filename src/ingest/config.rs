@@ -1104,8 +1104,7 @@ mod tests {
     }
 
     fn configuration(text: &str) -> Option<Box<RawValue>> {
-        let top: std::collections::HashMap<String, Box<RawValue>> =
-            serde_json::from_str(text).ok()?;
+        let top: foldhash::HashMap<String, Box<RawValue>> = serde_json::from_str(text).ok()?;
         top.into_iter()
             .find(|(k, _)| k == "configuration")
             .map(|(_, v)| v)

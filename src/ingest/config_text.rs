@@ -11,10 +11,10 @@
 //! [`module_by_members`] reads any shape, passing over what it does not
 //! understand, and is what the index falls back on.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// The member names the index reads, in the order of [`Members`]' slots.
@@ -194,29 +194,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Named<'a> {
     }
 }
 
-/// The array of resource blocks.
-struct Blocks<'a>(Vec<Members<'a>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Blocks<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Blocks<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array of objects")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(b) = seq.next_element::<Members<'a>>()? {
-                    out.push(b);
-                }
-                Ok(Blocks(out))
-            }
-        }
-        d.deserialize_seq(V(std::marker::PhantomData))
-    }
-}
-
 /// Sets a part read once; a part written twice gives up (a map of the
 /// members would keep the last, and the one-pass reader does not try to).
 fn once<T, E: de::Error>(slot: &mut Option<T>, value: T, name: &str) -> Result<(), E> {
@@ -240,7 +217,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for ModuleText<'a> {
                     (None, None, None, None);
                 while let Some(key) = map.next_key::<&'de str>()? {
                     match key {
-                        "resources" => once(&mut resources, map.next_value::<Blocks>()?.0, key)?,
+                        "resources" => {
+                            once(&mut resources, map.next_value::<Vec<Members>>()?, key)?
+                        }
                         "outputs" => once(&mut outputs, map.next_value::<Named>()?.0, key)?,
                         "variables" => once(&mut variables, map.next_value::<Named>()?.0, key)?,
                         "module_calls" => once(&mut calls, map.next_value::<Named>()?.0, key)?,

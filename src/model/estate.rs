@@ -139,8 +139,7 @@ fn merge(docs: &[(&str, &Document, View)]) -> Merged {
             }
         }
     }
-    let dropped: std::collections::HashSet<(usize, usize)> =
-        same.iter().map(|(at, _)| *at).collect();
+    let dropped: foldhash::HashSet<(usize, usize)> = same.iter().map(|(at, _)| *at).collect();
     let mut raw = Vec::with_capacity(views.iter().map(|v| v.len()).sum());
     let mut parts = Vec::with_capacity(views.len());
     for (d, res) in views.iter().enumerate() {
