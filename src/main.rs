@@ -215,8 +215,8 @@ fn release(map: &memmap2::Mmap, first: &str, last: &str) {
         #[cfg(unix)]
         // SAFETY: the mapping is shared, read-only and backed by the file,
         // so the kernel drops the pages and reads the same bytes back from
-        // the file if they are touched again; the decoded parts are not read
-        // again (a failure only means the memory stays in use).
+        // the file when they are touched again (a failure only means the
+        // memory stays in use).
         let _ =
             unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, lo, hi - lo) };
     }

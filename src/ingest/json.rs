@@ -14,6 +14,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
+use super::unknown::UNKNOWN;
+
 /// One JSON value.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Json {
@@ -21,7 +23,7 @@ pub enum Json {
     Null,
     Bool(bool),
     Number(Number),
-    String(Box<str>),
+    String(Text),
     Array(Box<[Json]>),
     /// Members sorted by name, each name once (the last one written wins,
     /// as in `serde_json::Value`).
@@ -114,6 +116,61 @@ impl Json {
     }
 }
 
+/// A string of the tree, read as its text.
+///
+/// The marker of a value known only after apply ([`UNKNOWN`]) stands in
+/// hundreds of thousands of places of a greenfield plan: it is held without
+/// an allocation of its own. Any other string is a boxed `str`. Two texts
+/// are equal when their strings are, however each is held.
+#[derive(Clone)]
+pub enum Text {
+    Owned(Box<str>),
+    /// The unknown marker's text.
+    Unknown,
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    #[inline]
+    fn deref(&self) -> &str {
+        match self {
+            Text::Owned(s) => s,
+            Text::Unknown => UNKNOWN,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        **self == **other
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::Owned(s.into())
+    }
+}
+
+impl From<Box<str>> for Text {
+    fn from(s: Box<str>) -> Text {
+        Text::Owned(s)
+    }
+}
+
 impl<'de> Deserialize<'de> for Json {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
         d.deserialize_any(JsonVisitor)
@@ -150,7 +207,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_string<E: de::Error>(self, s: String) -> Result<Json, E> {
-        Ok(Json::String(s.into_boxed_str()))
+        Ok(Json::String(s.into_boxed_str().into()))
     }
 
     fn visit_unit<E>(self) -> Result<Json, E> {
@@ -336,6 +393,22 @@ pub(crate) mod tests {
             prop_assert_eq!(ours.to_string(), theirs.to_string());
             prop_assert_eq!(Json::from(&theirs), ours);
         }
+    }
+
+    /// The marker held without an allocation reads, prints, compares and
+    /// serialises as the same text written out, and a string costs no more
+    /// room in the tree than a boxed `str` did.
+    #[test]
+    fn the_unknown_marker_held_without_an_allocation_is_its_text() {
+        let held = Json::String(Text::Unknown);
+        let written = Json::String(UNKNOWN.into());
+        assert_eq!(held, written);
+        assert_eq!(held.as_str(), Some(UNKNOWN));
+        assert_eq!(held.to_value(), written.to_value());
+        assert_eq!(held.to_string(), written.to_string());
+        assert_eq!(format!("{held:?}"), format!("{written:?}"));
+        assert_ne!(held, Json::String("x".into()));
+        assert_eq!(std::mem::size_of::<Text>(), std::mem::size_of::<Box<str>>());
     }
 
     #[test]

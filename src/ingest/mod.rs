@@ -326,13 +326,17 @@ pub fn parse_views(bytes: &[u8], file: &str, views: Views) -> Result<Document, I
 }
 
 /// Told that the input from the start of the first slice to the end of the
-/// second is decoded and will not be read again; a caller that mapped the
-/// file into memory can hand those pages back.
+/// second is not needed for a while: a caller that mapped the file into
+/// memory can hand those pages back, and the system reads them from the
+/// file again if they are touched.
 pub type Release<'r> = &'r (dyn Fn(&str, &str) + Sync);
 
 /// [`parse_views`], telling `release` which parts of the input are done
-/// with as the resources are decoded (in document order, a few thousand
-/// resources at a time).
+/// with: the whole text once the first pass has found its parts (the
+/// second pass touches each part again when it decodes it), then each
+/// part as the resources are decoded (in document order, a few thousand
+/// resources at a time). So the whole input is resident only during the
+/// first pass, before the decoded values take their room.
 pub fn parse_releasing(
     bytes: &[u8],
     file: &str,
@@ -378,6 +382,7 @@ pub fn parse_releasing(
     // while the typed parse reads it too.
     let (top, deep) = rayon::join(|| parse_top(&text, file), || too_deep(text.as_bytes()));
     let top = top?;
+    release(&text, &text);
     let doc = build_document(top, file, views, release, deep.is_some())?;
     // Parts the typed parse skips are not depth-checked by serde_json.
     if let Some(line) = deep {
@@ -669,6 +674,7 @@ fn build_document(
                         .filter(|r| r.mode == Mode::Data)
                         .cloned(),
                 );
+                doc.planned.resources.reserve_exact(extra.len());
                 for r in extra {
                     if have.insert(r.address.clone()) {
                         doc.planned.resources.push(r);
@@ -811,6 +817,16 @@ enum Decoded {
     Deleted(RawResource),
 }
 
+impl Decoded {
+    /// The resource kept, planned or deleted.
+    fn resource(&self) -> Option<&RawResource> {
+        match self {
+            Decoded::Planned(r) | Decoded::Deleted(r) => Some(r),
+            Decoded::Skipped(_) | Decoded::Nothing => None,
+        }
+    }
+}
+
 fn collect_values(
     values: &ValuesRepr<'_>,
     at: &str,
@@ -866,6 +882,7 @@ fn collect_values(
         },
         release,
     )?;
+    out.reserve_exact(decoded.iter().filter(|d| d.resource().is_some()).count());
     for d in decoded {
         match d {
             Decoded::Skipped(t) => *skipped.entry(t).or_default() += 1,
@@ -938,6 +955,10 @@ fn plan_resources(
         },
         release,
     )?;
+    // Exactly the room they take: doubling would leave up to half of the
+    // largest vector of the document empty for the whole run.
+    let planned = decoded.iter().filter(|d| matches!(d, Decoded::Planned(_)));
+    view.resources.reserve_exact(planned.count());
     for d in decoded {
         match d {
             Decoded::Skipped(t) => *skipped.entry(t).or_default() += 1,
@@ -1160,6 +1181,38 @@ impl<'a> InstanceIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole input goes back once the first pass has found its parts,
+    /// before any value is decoded; the parts then go back in document
+    /// order as they are decoded, and the document read while releasing is
+    /// the one read without.
+    #[test]
+    fn the_input_is_released_whole_after_the_first_pass_then_part_by_part() {
+        let text = include_str!("../../fixtures/example/plan.json");
+        let base = text.as_ptr() as usize;
+        let calls = std::sync::Mutex::new(Vec::new());
+        let record = |first: &str, last: &str| {
+            let lo = first.as_ptr() as usize - base;
+            let hi = last.as_ptr() as usize + last.len() - base;
+            calls.lock().unwrap().push((lo, hi));
+        };
+        let views = Views::Both;
+        let released = parse_releasing(text.as_bytes(), "plan.json", views, &record).unwrap();
+        let calls = calls.into_inner().unwrap();
+        assert_eq!(calls.first(), Some(&(0, text.len())));
+        assert!(calls.len() > 1, "{calls:?}");
+        assert!(calls[1..]
+            .iter()
+            .all(|&(lo, hi)| lo < hi && hi <= text.len()));
+        let plain = parse_views(text.as_bytes(), "plan.json", views).unwrap();
+        let addresses = |d: &Document| -> Vec<(String, String)> {
+            let all = d.planned.resources.iter().chain(&d.prior.resources);
+            all.map(|r| (r.address.clone(), r.values.to_string()))
+                .collect()
+        };
+        assert_eq!(addresses(&released), addresses(&plain));
+        assert!(!addresses(&plain).is_empty());
+    }
 
     #[test]
     fn depth_scan_skips_strings_and_escapes() {

@@ -5,7 +5,7 @@
 //! explicit marker where a value is unknown until apply, so the model builder
 //! can never mistake "unknown" for "unset".
 
-use super::json::Json;
+use super::json::{Json, Text};
 
 /// The marker that stands for a value known only after apply. It contains
 /// control characters that no provider attribute holds.
@@ -21,7 +21,7 @@ pub fn is_unknown(v: &Json) -> bool {
 /// an object that gains members is rebuilt in one pass, with no sort.
 pub fn merge(after: &mut Json, unknown: Json) {
     match unknown {
-        Json::Bool(true) => *after = Json::String(UNKNOWN.into()),
+        Json::Bool(true) => *after = Json::String(Text::Unknown),
         Json::Object(members) => {
             if !after.is_object() {
                 *after = Json::Object(Box::default());

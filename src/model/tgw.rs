@@ -653,8 +653,7 @@ impl<'a> Builder<'a> {
         a: usize,
         raws: &RawsByAddress,
     ) -> (Result<bool, String>, Result<bool, String>) {
-        let addr = &self.model.tgw_attachments[a].address;
-        let Some(&ri) = raws.first.get(addr.as_str()) else {
+        let Some(ri) = raws.first.get(a).copied().flatten() else {
             return (Ok(true), Ok(true));
         };
         let r = self.raw(ri);
@@ -1228,25 +1227,36 @@ pub fn carries(att: &TgwAttachment, family: Family) -> bool {
     family == Family::V4 || att.ipv6 || att.kind != AttachmentKind::Vpc
 }
 
-/// Raw resources looked up by address, and VPC attachment accepters by
+/// The raw resource of each attachment, and VPC attachment accepters by
 /// the attachment they accept: built once, for every attachment.
 struct RawsByAddress {
-    /// The first raw resource of each address.
-    first: HashMap<String, usize>,
+    /// By attachment: the first raw resource of its address.
+    first: Vec<Option<usize>>,
     /// Accepters by `transit_gateway_attachment_id`, in input order.
     accepters: HashMap<String, Vec<usize>>,
 }
 
 impl RawsByAddress {
     fn new(b: &Builder<'_>) -> RawsByAddress {
-        let mut first: HashMap<String, usize> = HashMap::new();
+        let atts = &b.model.tgw_attachments;
+        let mut first = vec![None; atts.len()];
         let mut accepters: HashMap<String, Vec<usize>> = HashMap::new();
-        if b.model.tgw_attachments.is_empty() {
+        if atts.is_empty() {
             return RawsByAddress { first, accepters };
+        }
+        // Only the attachments' addresses are looked up: index those, not
+        // every resource's.
+        let mut of_address: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (a, att) in atts.iter().enumerate() {
+            of_address.entry(att.address.as_str()).or_default().push(a);
         }
         for i in 0..b.lk.raw.len() {
             let x = b.raw(i);
-            first.entry(x.address.clone()).or_insert(i);
+            if let Some(owners) = of_address.remove(x.address.as_str()) {
+                for a in owners {
+                    first[a] = Some(i);
+                }
+            }
             if x.rtype == "aws_ec2_transit_gateway_vpc_attachment_accepter" {
                 if let Some(id) = str_attr(&x.values, "transit_gateway_attachment_id") {
                     accepters.entry(id.to_string()).or_default().push(i);
