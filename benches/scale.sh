@@ -2,8 +2,9 @@
 # One table over generated estates of every topology, side by side in one
 # run: file size, the floor (typed borrowing parse of the planned
 # resources, examples/floor.rs), tfreach's whole analysis
-# (`analyze --format json --pairs none`), their ratio, peak RSS of each, and
-# whether tfreach's verdict counts are the ones the generator expects.
+# (`analyze --format json --pairs none`), their ratio, peak RSS of each (in
+# MB of 10^6 bytes, the file's unit), tfreach's peak RSS over the file size,
+# and whether tfreach's verdict counts are the ones the generator expects.
 # Times are the best of three; every run is stopped after TIMEOUT seconds.
 # A row whose generation or run fails says `error`, one that is stopped
 # says `timeout`, and no number is printed for it.
@@ -92,7 +93,10 @@ counts() {
   done
 }
 
-mb() { awk -v k="$1" 'BEGIN{ if (k ~ /^[0-9]+$/) printf "%.0f", k/1024; else print "-" }'; }
+# Megabytes (10^6 bytes, the unit of the file column) of a peak RSS in KiB,
+# and that peak over the file's size in MB ($2).
+mb() { awk -v k="$1" 'BEGIN{ if (k ~ /^[0-9]+$/) printf "%.0f", k*1024/1e6; else print "-" }'; }
+per_file() { awk -v k="$1" -v f="$2" 'BEGIN{ if (k ~ /^[0-9]+$/ && f > 0) printf "%.2f", k*1024/1e6/f; else print "-" }'; }
 
 # The row of the estate of $1 split into documents (SPLIT=1): the floor
 # ($2 s, $3 KB) is the one plan's; the rest of the row follows.
@@ -106,7 +110,7 @@ split_row() {
   if [ "$rc" -ne 0 ]; then
     cat "$d.expected" >&2 2>/dev/null || true
     rm -rf "$d" "$d.expected"
-    printf "$fmt" "${row[@]}" error - - - - - error
+    printf "$fmt" "${row[@]}" error - - - - - - error
     return
   fi
   docs=$(ls "$d"/*.json | wc -l)
@@ -119,7 +123,7 @@ split_row() {
     got=$(counts "$d.out" summary)
     if [ -z "$want" ]; then check=-; elif [ "$want" = "$got" ]; then check=ok; else check=WRONG; fi
   fi
-  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
+  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$(per_file "$tm" "$size_mb")" "$check"
   rm -f "$d.out"
   [ "$keep" -eq 1 ] || rm -rf "$d" "$d.expected"
 }
@@ -136,13 +140,13 @@ workload_row() {
       --out "$w" --quiet || rc=$?
   if [ "$rc" -ne 0 ]; then
     rm -f "$w"
-    printf "$fmt" "${row[@]}" error - - - - - error
+    printf "$fmt" "${row[@]}" error - - - - - - error
     return
   fi
   size_mb=$(awk -v b="$(stat -c %s "$w")" 'BEGIN{printf "%.1f", b/1e6}')
   read -r tt tm < <(best /dev/null "$bin/tfreach" workloads "$w" --format json)
   ratio=$(awk -v a="$tt" -v b="$ft" 'BEGIN{ if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a/b; else print "-" }')
-  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" -
+  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$(per_file "$tm" "$size_mb")" -
   [ "$keep" -eq 1 ] || rm -f "$w"
 }
 
@@ -159,12 +163,12 @@ each_row() {
     got=$(counts "$f.out" summary)
     if [ -z "$want" ]; then check=-; elif [ "$want" = "$got" ]; then check=ok; else check=WRONG; fi
   fi
-  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
+  printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$(per_file "$tm" "$size_mb")" "$check"
   rm -f "$f.out"
 }
 
-fmt='%-8s %-14s %-4s %-7s %-16s %7s %12s %8s %9s %10s %7s %9s %8s %-7s\n'
-printf "$fmt" estate topology to extras mode subnets pairs "file MB" "floor s" "tfreach s" ratio "floor MB" "RSS MB" counts
+fmt='%-8s %-14s %-4s %-7s %-16s %7s %12s %8s %9s %10s %7s %9s %8s %8s %-7s\n'
+printf "$fmt" estate topology to extras mode subnets pairs "file MB" "floor s" "tfreach s" ratio "floor MB" "RSS MB" "RSS/file" counts
 for size in $SIZE; do
   v=${size%x*}; s=${size#*x}
   for topo in $TOPOLOGIES; do
@@ -187,7 +191,7 @@ for size in $SIZE; do
             failed=error; [ "$rc" -eq 124 ] && failed=timeout
             cat "$f.expected" >&2 2>/dev/null || true
             rm -f "$f" "$f.expected"
-            printf "$fmt" "${row[@]}" "$failed" - - - - - "$failed"
+            printf "$fmt" "${row[@]}" "$failed" - - - - - - "$failed"
             continue
           fi
           size_mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", b/1e6}')
@@ -200,7 +204,7 @@ for size in $SIZE; do
             got=$(counts "$f.out" summary)
             if [ -z "$want" ]; then check=-; elif [ "$want" = "$got" ]; then check=ok; else check=WRONG; fi
           fi
-          printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$check"
+          printf "$fmt" "${row[@]}" "$size_mb" "$ft" "$tt" "$ratio" "$(mb "$fm")" "$(mb "$tm")" "$(per_file "$tm" "$size_mb")" "$check"
           rm -f "$f.out"
           if [ "${EACH_VPC:-0}" = 1 ]; then
             each_row "$ft" "$fm" "${row[@]}"
