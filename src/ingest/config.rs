@@ -8,7 +8,7 @@
 
 use foldhash::{HashMap, HashSet, HashSetExt};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -29,19 +29,27 @@ const MAX_DEPTH: usize = 32;
 /// An expression of the configuration, kept as its JSON text and decoded
 /// the first time it is read. Most expressions of a plan whose IDs are known
 /// are never read, and decoding all of them was a large part of reading a
-/// plan and of its memory.
-#[derive(Debug, Default, Clone)]
+/// plan and of its memory. Once decoded, the text is dropped: on a plan
+/// whose IDs are unknown every expression is read, and the texts were a
+/// third of the configuration's memory beside the trees.
+#[derive(Debug, Default)]
 struct Expr {
-    text: Option<Box<RawValue>>,
+    text: Mutex<Option<Box<RawValue>>>,
     value: OnceLock<Json>,
 }
 
 impl Expr {
     fn new(raw: Option<&RawValue>) -> Expr {
         Expr {
-            text: raw.map(RawValue::to_owned),
+            text: Mutex::new(raw.map(RawValue::to_owned)),
             value: OnceLock::new(),
         }
+    }
+
+    /// The text, while the expression is not decoded. (Nothing panics while
+    /// holding the lock, but a poisoned one still holds the text.)
+    fn text(&self) -> MutexGuard<'_, Option<Box<RawValue>>> {
+        self.text.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The decoded expression (`null` where the block has none). The text
@@ -49,28 +57,28 @@ impl Expr {
     /// with the whole document.
     fn get(&self) -> &Json {
         self.value.get_or_init(|| {
-            self.text
-                .as_ref()
+            self.text()
+                .take()
                 .and_then(|t| serde_json::from_str(t.get()).ok())
                 .unwrap_or(Json::Null)
         })
     }
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct ResourceCfg {
     expressions: Expr,
     iter_expr: Expr,
     provider_key: Option<String>,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct CallCfg {
     expressions: Expr,
     iter_expr: Expr,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct ModuleCfg {
     resources: HashMap<String, ResourceCfg>,
     outputs: HashMap<String, Expr>,
@@ -79,7 +87,7 @@ struct ModuleCfg {
 }
 
 /// The configuration, indexed by static module path (`module.a.module.b`).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Config {
     modules: HashMap<String, ModuleCfg>,
     provider_region: HashMap<String, Json>,
@@ -1063,9 +1071,25 @@ mod tests {
     use super::*;
     use std::fmt::Write as _;
 
+    /// An expression is decoded once, and its text goes when it is: the
+    /// tree answers every later read.
+    #[test]
+    fn an_expression_drops_its_text_once_decoded() {
+        let raw: Box<RawValue> =
+            serde_json::from_str(r#"{"vpc_id": {"references": ["aws_vpc.a.id", "aws_vpc.a"]}}"#)
+                .unwrap();
+        let e = Expr::new(Some(&raw));
+        assert!(e.text().is_some());
+        let want: Json = serde_json::from_str(raw.get()).unwrap();
+        assert_eq!(e.get(), &want);
+        assert!(e.text().is_none());
+        assert_eq!(e.get(), &want);
+        assert_eq!(Expr::new(None).get(), &Json::Null);
+    }
+
     /// Everything the index holds, in a stable order.
     fn dump(cfg: &Config) -> String {
-        let text = |e: &Expr| e.text.as_ref().map(|t| t.get().to_string());
+        let text = |e: &Expr| e.text().as_ref().map(|t| t.get().to_string());
         let mut out = String::new();
         let mut paths: Vec<&String> = cfg.modules.keys().collect();
         paths.sort();
