@@ -9,7 +9,8 @@ use crate::net::Interval;
 use super::pair::{clip, Cell};
 use super::walk::Leg;
 
-use super::{internet, onprem, Summary};
+use super::pair::PairEval;
+use super::{internet, onprem, PairsFilter, Summary};
 
 /// An endpoint as reports show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,26 +37,70 @@ pub struct EndpointPair {
     pub note: Option<String>,
 }
 
-/// The endpoints of the model and their pairs with the subnets of `order`,
-/// endpoint by endpoint.
+/// The endpoints of the model, the pairs with the subnets of `order` that
+/// `keep` lists (endpoint by endpoint), and the verdict counts of all of
+/// them.
 pub fn pairs(
     model: &Model,
     order: &[usize],
     flow: Option<&Flow>,
-) -> (Vec<EndpointInfo>, Vec<EndpointPair>) {
+    keep: PairsFilter,
+) -> (Vec<EndpointInfo>, Vec<EndpointPair>, Summary) {
     let mut list = Vec::new();
-    let mut out = Vec::new();
+    let mut computed = Vec::new();
     if internet::present(model) {
         list.push(EndpointInfo {
             name: internet::INTERNET.to_string(),
             kind: "internet",
         });
-        out.extend(internet::pairs(model, order, flow));
+        computed.extend(internet::pairs(model, order, flow, keep));
     }
-    let (names, pairs) = onprem::pairs(model, order, flow);
+    let (names, pairs) = onprem::pairs(model, order, flow, keep);
     list.extend(names);
-    out.extend(pairs);
-    (list, out)
+    computed.extend(pairs);
+    let mut summary = Summary::default();
+    let mut out = Vec::new();
+    for c in computed {
+        match c {
+            Computed::Kept(p) => {
+                summary.add(p.verdict, 1);
+                out.push(p);
+            }
+            Computed::Counted(v) => summary.add(v, 1),
+        }
+    }
+    (list, out, summary)
+}
+
+/// An endpoint pair as it is computed: whole when a report lists it, else
+/// only its verdict, so that its reasons go at once.
+pub(super) enum Computed {
+    Kept(EndpointPair),
+    Counted(Verdict),
+}
+
+impl Computed {
+    /// The pair built from its parts, or its verdict when `keep` does not
+    /// list it.
+    pub(super) fn of(
+        keep: PairsFilter,
+        from: impl FnOnce() -> String,
+        to: impl FnOnce() -> String,
+        e: PairEval,
+        note: Option<String>,
+    ) -> Computed {
+        if !keep.keeps(e.verdict) {
+            return Computed::Counted(e.verdict);
+        }
+        Computed::Kept(EndpointPair {
+            from: from(),
+            to: to(),
+            verdict: e.verdict,
+            reasons: e.reasons,
+            traffic: e.traffic,
+            note,
+        })
+    }
 }
 
 /// Which way a pair between a subnet and an endpoint goes.
@@ -107,15 +152,6 @@ pub(super) fn cell(
         round_trip,
     };
     (c, valid)
-}
-
-/// The verdict counts of endpoint pairs.
-pub fn summary(pairs: &[EndpointPair]) -> Summary {
-    let mut s = Summary::default();
-    for p in pairs {
-        s.add(p.verdict, 1);
-    }
-    s
 }
 
 /// The endpoint pairs laid out next to the subnet matrix: a column per

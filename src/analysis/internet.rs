@@ -35,11 +35,12 @@ use crate::model::{Direction, Reason, Verdict};
 use crate::model::{Flow, FlowSet, GatewayKind, Link, Model, Target};
 use crate::net::{Family, Interval, Prefix};
 
-use super::endpoints::{cell, EndpointPair, Way};
+use super::endpoints::{cell, Computed, Way};
 use super::lpm::ServiceAddr;
 use super::pair::{asked, conclude, too_many_cells, Asked, PairEval, MAX_CELLS};
 use super::walk::Reached;
 use super::walk::{arrive_from_internet, walk_to, Detail, Exit, Goal, Leg, Outcome, Packet};
+use super::PairsFilter;
 
 /// The name of the internet endpoint in every report and selector.
 pub const INTERNET: &str = "internet";
@@ -188,38 +189,34 @@ pub(super) fn reason(
     }
 }
 
-/// Every subnet's two pairs with the internet: first each subnet towards
-/// the internet, then the internet towards each subnet, in `order`.
-pub fn pairs(model: &Model, order: &[usize], flow: Option<&Flow>) -> Vec<EndpointPair> {
+/// Every subnet's two pairs with the internet (whole where `keep` lists
+/// them): first each subnet towards the internet, then the internet
+/// towards each subnet, in `order`.
+pub(super) fn pairs(
+    model: &Model,
+    order: &[usize],
+    flow: Option<&Flow>,
+    keep: PairsFilter,
+) -> Vec<Computed> {
     let gathered = Gathered::of(model);
-    let egress: Vec<EndpointPair> = order
+    let address = |s: usize| model.subnets[s].address.clone();
+    let egress: Vec<Computed> = order
         .par_iter()
         .map(|&s| {
             let (e, note) = egress(model, s, &gathered, flow, Detail::Reasons);
-            pair_of(model.subnets[s].address.clone(), INTERNET.into(), e, note)
+            Computed::of(keep, || address(s), || INTERNET.into(), e, note)
         })
         .collect();
-    let ingress: Vec<EndpointPair> = order
+    let ingress: Vec<Computed> = order
         .par_iter()
         .map(|&s| {
             let (e, note) = ingress(model, s, &gathered, flow, Detail::Reasons);
-            pair_of(INTERNET.into(), model.subnets[s].address.clone(), e, note)
+            Computed::of(keep, || INTERNET.into(), || address(s), e, note)
         })
         .collect();
     let mut out = egress;
     out.extend(ingress);
     out
-}
-
-fn pair_of(from: String, to: String, e: PairEval, note: Option<String>) -> EndpointPair {
-    EndpointPair {
-        from,
-        to,
-        verdict: e.verdict,
-        reasons: e.reasons,
-        traffic: e.traffic,
-        note,
-    }
 }
 
 /// The subnet's blocks, or the pair's answer when they are not known.

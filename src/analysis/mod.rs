@@ -59,6 +59,17 @@ pub enum PairsFilter {
     None,
 }
 
+impl PairsFilter {
+    /// Whether a pair with verdict `v` is listed.
+    pub fn keeps(self, v: Verdict) -> bool {
+        match self {
+            PairsFilter::All => true,
+            PairsFilter::Failing => v != Verdict::Reachable,
+            PairsFilter::None => false,
+        }
+    }
+}
+
 /// What to analyse and what to keep. Build it with struct update syntax
 /// (`Options { pairs, ..Default::default() }`) so new fields stay
 /// compatible.
@@ -71,6 +82,12 @@ pub struct Options {
     /// Evaluate the rows of every VPC, even of VPCs that are alike (see
     /// [`alike`]): for measuring and checking what their sharing saves.
     pub each_vpc: bool,
+    /// Which pairs with an endpoint beyond the subnets (the internet,
+    /// on-premises networks) [`Analysis::endpoints`] keeps. Every one is
+    /// counted either way; one that is not kept gives up its reasons as
+    /// soon as it is computed (on a greenfield plan they were half of the
+    /// analysis' memory).
+    pub endpoints: PairsFilter,
 }
 
 /// A subnet as reports show it.
@@ -252,8 +269,8 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
     };
     found.extend(findings::findings(model));
     found.extend(inspection::appliance_mode_findings(model));
-    let (endpoint_list, endpoints) = endpoints::pairs(model, &order, opts.flow.as_ref());
-    let endpoint_summary = endpoints::summary(&endpoints);
+    let (endpoint_list, endpoints, endpoint_summary) =
+        endpoints::pairs(model, &order, opts.flow.as_ref(), opts.endpoints);
     let (services, service_findings) = services::services(model);
     found.extend(service_findings);
     found.sort();
@@ -277,16 +294,6 @@ impl Analysis {
     /// pairs and endpoint pairs.
     pub fn total_summary(&self) -> Summary {
         self.summary.merge(self.endpoint_summary)
-    }
-
-    /// Keeps the endpoint pairs that `filter` lists (their counts stay in
-    /// `endpoint_summary`).
-    pub fn filter_endpoints(&mut self, filter: PairsFilter) {
-        self.endpoints.retain(|p| match filter {
-            PairsFilter::All => true,
-            PairsFilter::Failing => p.verdict != Verdict::Reachable,
-            PairsFilter::None => false,
-        });
     }
 }
 
@@ -325,12 +332,7 @@ pub fn stream_pairs(
                     let Some(r) = &row[classes.class_of[to]] else {
                         continue;
                     };
-                    let keep = match filter {
-                        PairsFilter::All => true,
-                        PairsFilter::Failing => r.verdict != Verdict::Reachable,
-                        PairsFilter::None => false,
-                    };
-                    if keep {
+                    if filter.keeps(r.verdict) {
                         out.push(PairResult {
                             from,
                             to,

@@ -27,12 +27,13 @@ use crate::model::{Direction, Flow, Model, Verdict};
 use crate::net::Prefix;
 
 use super::endpoints::{cell, Way};
-use super::endpoints::{EndpointInfo, EndpointPair};
+use super::endpoints::{Computed, EndpointInfo};
 use super::internet::{drop_leg, no_block, reason, replies_of};
 use super::pair::asked;
 use super::pair::{conclude, too_many_cells, PairEval, MAX_CELLS};
 use super::walk::Reached;
 use super::walk::{arrive_from_onprem, walk_to, Detail, Goal, Leg, OnPremAddr, Outcome, Packet};
+use super::PairsFilter;
 
 /// The kind of these endpoints in reports.
 pub const KIND: &str = "on_premises";
@@ -44,51 +45,42 @@ fn order(model: &Model) -> Vec<usize> {
     v
 }
 
-/// The on-premises endpoints and their pairs with the subnets of `order`:
-/// network by network, first every subnet towards it, then it towards
-/// every subnet.
-pub fn pairs(
+/// The on-premises endpoints and their pairs with the subnets of `order`
+/// (whole where `keep` lists them): network by network, first every subnet
+/// towards it, then it towards every subnet.
+pub(super) fn pairs(
     model: &Model,
     subnets: &[usize],
     flow: Option<&Flow>,
-) -> (Vec<EndpointInfo>, Vec<EndpointPair>) {
+    keep: PairsFilter,
+) -> (Vec<EndpointInfo>, Vec<Computed>) {
     let mut list = Vec::new();
     let mut out = Vec::new();
+    let address = |s: usize| model.subnets[s].address.clone();
     for n in order(model) {
         let name = model.on_prem[n].address.clone();
         list.push(EndpointInfo {
             name: name.clone(),
             kind: KIND,
         });
-        let to: Vec<EndpointPair> = subnets
+        let to: Vec<Computed> = subnets
             .par_iter()
             .map(|&s| {
                 let (e, note) = to_onprem(model, s, n, flow, Detail::Reasons);
-                pair_of(model.subnets[s].address.clone(), name.clone(), e, note)
+                Computed::of(keep, || address(s), || name.clone(), e, note)
             })
             .collect();
-        let from: Vec<EndpointPair> = subnets
+        let from: Vec<Computed> = subnets
             .par_iter()
             .map(|&s| {
                 let (e, note) = from_onprem(model, n, s, flow, Detail::Reasons);
-                pair_of(name.clone(), model.subnets[s].address.clone(), e, note)
+                Computed::of(keep, || name.clone(), || address(s), e, note)
             })
             .collect();
         out.extend(to);
         out.extend(from);
     }
     (list, out)
-}
-
-fn pair_of(from: String, to: String, e: PairEval, note: Option<String>) -> EndpointPair {
-    EndpointPair {
-        from,
-        to,
-        verdict: e.verdict,
-        reasons: e.reasons,
-        traffic: e.traffic,
-        note,
-    }
 }
 
 fn answer(verdict: Verdict, r: crate::model::Reason) -> PairEval {

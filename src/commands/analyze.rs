@@ -97,20 +97,21 @@ pub fn analyze(
         subnets: built.model.subnets.len(),
     });
     // Pairs are listed after the summary, which says how many there are.
+    let filter = opts.pairs.unwrap_or_default();
     let holding = analysis::Options {
         pairs: PairsFilter::None,
         flow: opts.flow,
         each_vpc: opts.each_vpc,
+        endpoints: filter,
     };
     let mut analysed = Analyzed {
         input,
         analysis: analysis::analyze(&built.model, built.findings, &holding),
         model: built.model,
-        filter: opts.pairs.unwrap_or_default(),
+        filter,
         overview: None,
         held: false,
     };
-    analysed.analysis.filter_endpoints(analysed.filter);
     if opts.listing == Listing::Streamed {
         return Ok(analysed);
     }

@@ -445,3 +445,40 @@ fn diff_names_bgp_ranges_with_on_prem() {
         "{err}"
     );
 }
+
+/// Endpoint pairs a report does not list are counted all the same: the
+/// analysis keeps, of the internet's and an on-premises network's pairs,
+/// exactly those the filter lists, with what keeping them all gave, and the
+/// same counts.
+#[test]
+fn endpoint_pairs_not_listed_are_counted_and_not_kept() {
+    use tfreach::analysis::{Options, PairsFilter};
+    use tfreach::ingest::View;
+    use tfreach::model::Verdict;
+    let docs = [
+        PUBLIC,
+        "fixtures/rules/vpn_with_static_routes_reaches_subnets/plan.json",
+    ];
+    for doc in docs {
+        let path = root().join(doc);
+        let with = |endpoints| {
+            let opts = Options {
+                endpoints,
+                ..Default::default()
+            };
+            crate::support::analyse_with(&path, View::Planned, &opts)
+        };
+        let all = with(PairsFilter::All);
+        assert!(!all.endpoints.is_empty(), "{doc}");
+        for filter in [PairsFilter::Failing, PairsFilter::None] {
+            let some = with(filter);
+            assert_eq!(some.endpoint_summary, all.endpoint_summary, "{doc}");
+            let listed: Vec<_> = all
+                .endpoints
+                .iter()
+                .filter(|p| filter != PairsFilter::None && p.verdict != Verdict::Reachable)
+                .collect();
+            assert_eq!(some.endpoints.iter().collect::<Vec<_>>(), listed, "{doc}");
+        }
+    }
+}
