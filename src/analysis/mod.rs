@@ -186,8 +186,7 @@ pub struct Analysis {
     /// How each subnet reaches each AWS service an endpoint names.
     pub services: Vec<services::ServiceReach>,
     /// The pairs between a subnet and an endpoint beyond the subnets (the
-    /// internet): all of them, or those a report lists
-    /// ([`Analysis::filter_endpoints`]).
+    /// internet, on-premises networks) that [`Options::endpoints`] lists.
     pub endpoints: Vec<endpoints::EndpointPair>,
     /// The endpoints beyond the subnets (the internet), in report order.
     pub endpoint_list: Vec<endpoints::EndpointInfo>,
