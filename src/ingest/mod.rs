@@ -817,16 +817,6 @@ enum Decoded {
     Deleted(RawResource),
 }
 
-impl Decoded {
-    /// The resource kept, planned or deleted.
-    fn resource(&self) -> Option<&RawResource> {
-        match self {
-            Decoded::Planned(r) | Decoded::Deleted(r) => Some(r),
-            Decoded::Skipped(_) | Decoded::Nothing => None,
-        }
-    }
-}
-
 fn collect_values(
     values: &ValuesRepr<'_>,
     at: &str,
@@ -882,7 +872,12 @@ fn collect_values(
         },
         release,
     )?;
-    out.reserve_exact(decoded.iter().filter(|d| d.resource().is_some()).count());
+    // Exactly the room they take: doubling would leave up to half of the
+    // largest vector of the document empty for the whole run.
+    let kept = decoded
+        .iter()
+        .filter(|d| matches!(d, Decoded::Planned(_) | Decoded::Deleted(_)));
+    out.reserve_exact(kept.count());
     for d in decoded {
         match d {
             Decoded::Skipped(t) => *skipped.entry(t).or_default() += 1,
@@ -955,8 +950,7 @@ fn plan_resources(
         },
         release,
     )?;
-    // Exactly the room they take: doubling would leave up to half of the
-    // largest vector of the document empty for the whole run.
+    // Exactly the room they take (the deleted go to a list of their own).
     let planned = decoded.iter().filter(|d| matches!(d, Decoded::Planned(_)));
     view.resources.reserve_exact(planned.count());
     for d in decoded {
