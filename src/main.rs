@@ -840,7 +840,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// what the phase before it built (the documents once the model is built),
 /// and while the freed memory is held the next phase's allocations come
 /// from fresh pages: the greenfield 2,000 x 10 hub plan (72 MB) peaked at
-/// 137-153 MB and peaks at 106-108 MB. A steady plan, whose peak does not
+/// 137-153 MiB, and at 106-108 MiB with the short delay (measured before
+/// later changes lowered it further). A steady plan, whose peak does not
 /// change, faults the pages of its dropped documents in again (see
 /// ARCHITECTURE.md, "Memory").
 fn keep_freed_memory_briefly() {
