@@ -28,6 +28,11 @@ pub(super) const RT_TYPES: &[&str] = &[
 /// What a `route_table_id` can reference in a configuration: a table, or a
 /// VPC's `main_route_table_id` / `default_route_table_id` (see
 /// `Builder::table_link`).
+/// Route table associations of a subnet (or, with `gateway_id`, a gateway).
+const SUBNET_ASSOCIATION_TYPES: &[&str] = &[
+    "aws_route_table_association",
+    "awscc_ec2_subnet_route_table_association",
+];
 pub(super) const RT_OR_VPC_TYPES: &[&str] = &[
     "aws_route_table",
     "aws_default_route_table",
@@ -369,6 +374,19 @@ impl<'a> Linker<'a> {
         it.next().is_none().then_some(first)
     }
 
+    /// Follows the single-valued link attribute `attr` of each of the
+    /// resources `of` (indices into [`Linker::raw`]), on every core: what
+    /// [`Linker::link`] finds for each, in order. Following a link only
+    /// reads the documents. A greenfield estate follows most of its links
+    /// through the configuration, and these are the most numerous.
+    pub(super) fn links(&self, of: &[usize], attr: &str, types: &[&str]) -> Vec<Found> {
+        use rayon::prelude::*;
+        of.par_iter()
+            .with_min_len(256)
+            .map(|&i| self.link(&self.raw[i], attr, types))
+            .collect()
+    }
+
     /// Follows a single-valued link attribute.
     pub(super) fn link(&self, r: &RawResource, attr: &str, types: &[&str]) -> Found {
         match r.values.get(attr) {
@@ -508,6 +526,98 @@ pub(super) fn run(lk: Linker<'_>, findings: Vec<Finding>) -> Built {
         ));
     }
     Built { model, findings }
+}
+
+/// The target attributes of a route, in the order a known one is looked for.
+const TARGET_ATTRS: &[&str] = &[
+    "vpc_peering_connection_id",
+    "transit_gateway_id",
+    "nat_gateway_id",
+    "gateway_id",
+    "egress_only_gateway_id",
+    "network_interface_id",
+    "vpc_endpoint_id",
+    "instance_id",
+    "carrier_gateway_id",
+    "local_gateway_id",
+    "core_network_arn",
+    "odb_network_arn",
+];
+
+/// Which target attribute of a route (values `v` of resource `r`, or an
+/// inline route of it under `config_path`) names its target.
+enum TargetAttr {
+    /// A known one, with its ID: a known target wins (computed target
+    /// attributes of `aws_route`, `instance_id` and `network_interface_id`,
+    /// are unknown on create).
+    Known(&'static str, String),
+    /// An unknown one, to be followed through the configuration.
+    Unknown(&'static str),
+    /// None that tfreach can read.
+    None,
+}
+
+fn target_attr(lk: &Linker<'_>, r: &RawResource, v: &Json, config_path: &[&str]) -> TargetAttr {
+    if let Some((attr, id)) = TARGET_ATTRS
+        .iter()
+        .find_map(|a| str_attr(v, a).map(|s| (*a, s.to_string())))
+    {
+        return TargetAttr::Known(attr, id);
+    }
+    let unknown: Vec<&'static str> = TARGET_ATTRS
+        .iter()
+        .copied()
+        .filter(|a| attr_unknown(v, a))
+        .collect();
+    let cfg = &lk.doc(r).config;
+    let chosen = if config_path.is_empty() {
+        unknown
+            .iter()
+            .copied()
+            .find(|a| cfg.is_configured(r, a))
+            .or_else(|| (unknown.len() == 1).then(|| unknown[0]))
+    } else {
+        unknown
+            .iter()
+            .copied()
+            .find(|a| !matches!(*a, "instance_id" | "network_interface_id"))
+            .or_else(|| unknown.first().copied())
+    };
+    chosen.map_or(TargetAttr::None, TargetAttr::Unknown)
+}
+
+/// The attribute that names a route's target and, when it is unknown,
+/// what its configuration leads to ([`target_found`]). It only reads the
+/// documents.
+fn targeted(
+    lk: &Linker<'_>,
+    r: &RawResource,
+    v: &Json,
+    config_path: &[&str],
+) -> (TargetAttr, Vec<Found>) {
+    let attr = target_attr(lk, r, v, config_path);
+    let found = match attr {
+        TargetAttr::Unknown(a) => target_found(lk, r, a, config_path),
+        _ => Vec::new(),
+    };
+    (attr, found)
+}
+
+/// What the configuration of route target `attr` of `r` leads to (the
+/// inline route list's merged expression under `config_path`, when it is
+/// not empty): peering connections or gateways.
+fn target_found(lk: &Linker<'_>, r: &RawResource, attr: &str, config_path: &[&str]) -> Vec<Found> {
+    let types: Vec<&str> = if attr == "vpc_peering_connection_id" {
+        PCX_TYPES.to_vec()
+    } else {
+        GW_TYPES.iter().map(|(t, _)| *t).collect()
+    };
+    let path: Vec<&str> = if config_path.is_empty() {
+        vec![attr]
+    } else {
+        config_path.to_vec()
+    };
+    lk.via_config(r, &path, &types)
 }
 
 /// Is an unknown CIDR attribute going to hold a block after apply? The
@@ -743,17 +853,14 @@ impl<'a> Builder<'a> {
     fn subnets(&mut self) {
         // The subnets are the most numerous part of the model: room for all
         // of them at once, not twice what the last doubling reached.
-        let coming = (0..self.lk.raw.len())
+        let coming: Vec<usize> = (0..self.lk.raw.len())
             .filter(|&i| self.managed_or_data(i, SUBNET_TYPES))
-            .count();
-        self.model.subnets.reserve_exact(coming);
-        for i in 0..self.lk.raw.len() {
-            if !self.managed_or_data(i, SUBNET_TYPES) {
-                continue;
-            }
+            .collect();
+        self.model.subnets.reserve_exact(coming.len());
+        let vpcs = self.lk.links(&coming, "vpc_id", VPC_TYPES);
+        for (i, f) in coming.into_iter().zip(vpcs) {
             let r = self.raw(i);
             let v = &r.values;
-            let f = self.lk.link(r, "vpc_id", VPC_TYPES);
             let f = self.subnet_vpc(r, f);
             let vpc = self.link_of(f, |b| &b.vpc_of, "VPC");
             let mut cidrs = Cidrs::default();
@@ -1312,54 +1419,27 @@ impl<'a> Builder<'a> {
 
     /// Classifies a route target from the attribute that holds it.
     fn target(&mut self, r: &RawResource, v: &Json, config_path: &[&str]) -> Target {
-        const ATTRS: &[&str] = &[
-            "vpc_peering_connection_id",
-            "transit_gateway_id",
-            "nat_gateway_id",
-            "gateway_id",
-            "egress_only_gateway_id",
-            "network_interface_id",
-            "vpc_endpoint_id",
-            "instance_id",
-            "carrier_gateway_id",
-            "local_gateway_id",
-            "core_network_arn",
-            "odb_network_arn",
-        ];
-        // A known target wins; computed target attributes of aws_route
-        // (`instance_id`, `network_interface_id`) are unknown on create.
-        if let Some((attr, id)) = ATTRS
-            .iter()
-            .find_map(|a| str_attr(v, a).map(|s| (*a, s.to_string())))
-        {
-            return self.known_target(attr, &id);
+        let (attr, found) = targeted(&self.lk, r, v, config_path);
+        self.target_from(r, config_path, attr, found)
+    }
+
+    /// The target of a route, from the attribute that names it and what
+    /// its configuration leads to ([`targeted`]).
+    fn target_from(
+        &mut self,
+        r: &RawResource,
+        config_path: &[&str],
+        attr: TargetAttr,
+        found: Vec<Found>,
+    ) -> Target {
+        match attr {
+            TargetAttr::Known(attr, id) => self.known_target(attr, &id),
+            TargetAttr::Unknown(attr) => self.unknown_target(r, attr, config_path, found),
+            TargetAttr::None => Target::Unknown(format!(
+                "{} names no route target tfreach can read",
+                r.address
+            )),
         }
-        let unknown: Vec<&str> = ATTRS
-            .iter()
-            .copied()
-            .filter(|a| attr_unknown(v, a))
-            .collect();
-        let cfg = &self.lk.doc(r).config;
-        let chosen = if config_path.is_empty() {
-            unknown
-                .iter()
-                .copied()
-                .find(|a| cfg.is_configured(r, a))
-                .or_else(|| (unknown.len() == 1).then(|| unknown[0]))
-        } else {
-            unknown
-                .iter()
-                .copied()
-                .find(|a| !matches!(*a, "instance_id" | "network_interface_id"))
-                .or_else(|| unknown.first().copied())
-        };
-        if let Some(attr) = chosen {
-            return self.unknown_target(r, attr, config_path);
-        }
-        Target::Unknown(format!(
-            "{} names no route target tfreach can read",
-            r.address
-        ))
     }
 
     fn known_target(&mut self, attr: &str, id: &str) -> Target {
@@ -1398,20 +1478,16 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn unknown_target(&mut self, r: &RawResource, attr: &str, config_path: &[&str]) -> Target {
-        let gw_types: Vec<&str> = GW_TYPES.iter().map(|(t, _)| *t).collect();
+    /// The target of a route whose target attribute `attr` is unknown,
+    /// from what its configuration leads to (`found`, [`target_found`]).
+    fn unknown_target(
+        &mut self,
+        r: &RawResource,
+        attr: &str,
+        config_path: &[&str],
+        found: Vec<Found>,
+    ) -> Target {
         let peering = attr == "vpc_peering_connection_id";
-        let types: Vec<&str> = if peering {
-            PCX_TYPES.to_vec()
-        } else {
-            gw_types
-        };
-        let path: Vec<&str> = if config_path.is_empty() {
-            vec![attr]
-        } else {
-            config_path.to_vec()
-        };
-        let found = self.lk.via_config(r, &path, &types);
         // An inline route list has one merged expression: keep the
         // candidates of the attribute's kind.
         let wanted = |b: &Self, f: &Found| match f {
@@ -1575,12 +1651,23 @@ impl<'a> Builder<'a> {
         let mut standalone: Vec<Vec<Route>> = (0..self.model.route_tables.len())
             .map(|_| Vec::new())
             .collect();
-        for i in 0..self.lk.raw.len() {
+        let routes: Vec<usize> = (0..self.lk.raw.len())
+            .filter(|&i| self.managed_or_data(i, &["aws_route", "awscc_ec2_route"]))
+            .collect();
+        let tables = self.lk.links(&routes, "route_table_id", RT_OR_VPC_TYPES);
+        // Their targets too: what names each and, when that is unknown,
+        // where its configuration leads, followed on every core.
+        let targets: Vec<(TargetAttr, Vec<Found>)> = {
+            use rayon::prelude::*;
+            let lk = &self.lk;
+            routes
+                .par_iter()
+                .with_min_len(256)
+                .map(|&i| targeted(lk, &lk.raw[i], &lk.raw[i].values, &[]))
+                .collect()
+        };
+        for ((i, f), (attr, found)) in routes.into_iter().zip(tables).zip(targets) {
             let r = self.raw(i);
-            if r.rtype != "aws_route" && r.rtype != "awscc_ec2_route" {
-                continue;
-            }
-            let f = self.lk.link(r, "route_table_id", RT_OR_VPC_TYPES);
             let table = self.table_link(f);
             let Link::To(ti) = table else {
                 if !matches!(table, Link::External(_)) {
@@ -1604,7 +1691,7 @@ impl<'a> Builder<'a> {
             ) else {
                 continue;
             };
-            let target = self.target(r, &r.values, &[]);
+            let target = self.target_from(r, &[], attr, found);
             standalone[ti].push(Route {
                 resource: r.address.clone(),
                 dest,
@@ -1767,6 +1854,20 @@ impl<'a> Builder<'a> {
 
     fn associations(&mut self) {
         let mut explicit: HashMap<usize, (Link, String)> = HashMap::new();
+        // The subnet associations' two ends, followed on every core.
+        let subnet_assocs: Vec<usize> = (0..self.lk.raw.len())
+            .filter(|&i| {
+                self.managed_or_data(i, SUBNET_ASSOCIATION_TYPES)
+                    && str_attr(&self.raw(i).values, "gateway_id").is_none()
+            })
+            .collect();
+        let subnets = self.lk.links(&subnet_assocs, "subnet_id", SUBNET_TYPES);
+        let tables = self
+            .lk
+            .links(&subnet_assocs, "route_table_id", RT_OR_VPC_TYPES);
+        let mut ends = subnet_assocs
+            .into_iter()
+            .zip(subnets.into_iter().zip(tables));
         for i in 0..self.lk.raw.len() {
             let r = self.raw(i);
             match r.rtype.as_str() {
@@ -1774,11 +1875,11 @@ impl<'a> Builder<'a> {
                     if str_attr(&r.values, "gateway_id").is_some() {
                         continue; // edge association: ingress routing only
                     }
-                    let [fs, ft] = self.association_ends(
-                        r,
-                        self.lk.link(r, "subnet_id", SUBNET_TYPES),
-                        self.lk.link(r, "route_table_id", RT_OR_VPC_TYPES),
-                    );
+                    // The ends were followed above, in the same order.
+                    let Some((_, (fs, ft))) = ends.find(|(j, _)| *j == i) else {
+                        continue;
+                    };
+                    let [fs, ft] = self.association_ends(r, fs, ft);
                     let subnet = self.link_of(fs, |b| &b.subnet_of, "subnet");
                     let table = self.table_link(ft);
                     match subnet {
