@@ -912,20 +912,26 @@ impl<'a> Builder<'a> {
     }
 
     fn gateways(&mut self) {
-        for i in 0..self.lk.raw.len() {
+        let gateways: Vec<(usize, GatewayKind)> = (0..self.lk.raw.len())
+            .filter_map(|i| {
+                let r = self.raw(i);
+                if r.mode == Mode::Data
+                    && r.rtype != "aws_nat_gateway"
+                    && r.rtype != "aws_internet_gateway"
+                {
+                    return None;
+                }
+                let &(_, kind) = GW_TYPES.iter().find(|(t, _)| *t == r.rtype)?;
+                Some((i, kind))
+            })
+            .collect();
+        // Their VPCs and subnets, followed on every core.
+        let at: Vec<usize> = gateways.iter().map(|&(i, _)| i).collect();
+        let vpcs = self.lk.links(&at, "vpc_id", VPC_TYPES);
+        let subnets = self.lk.links(&at, "subnet_id", SUBNET_TYPES);
+        for (((i, kind), fv), fs) in gateways.into_iter().zip(vpcs).zip(subnets) {
             let r = self.raw(i);
-            if r.mode == Mode::Data
-                && r.rtype != "aws_nat_gateway"
-                && r.rtype != "aws_internet_gateway"
-            {
-                continue;
-            }
-            let Some(&(_, kind)) = GW_TYPES.iter().find(|(t, _)| *t == r.rtype) else {
-                continue;
-            };
-            let fv = self.lk.link(r, "vpc_id", VPC_TYPES);
             let vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
-            let fs = self.lk.link(r, "subnet_id", SUBNET_TYPES);
             let subnet = self.link_of(fs, |b| &b.subnet_of, "subnet");
             let idx = self.model.gateways.len();
             self.model.gateways.push(Gateway {
@@ -1138,15 +1144,22 @@ impl<'a> Builder<'a> {
     fn peerings(&mut self) {
         // Requesters first, then accepters that name a peering outside the input.
         let mut accepters: Vec<usize> = Vec::new();
+        // The requesters' two ends, followed on every core.
+        let requesters: Vec<usize> = (0..self.lk.raw.len())
+            .filter(|&i| self.managed_or_data(i, &["aws_vpc_peering_connection"]))
+            .collect();
+        let own = self.lk.links(&requesters, "vpc_id", VPC_TYPES);
+        let peer = self.lk.links(&requesters, "peer_vpc_id", VPC_TYPES);
+        let mut ends = own.into_iter().zip(peer);
         for i in 0..self.lk.raw.len() {
             let r = self.raw(i);
             match r.rtype.as_str() {
                 "aws_vpc_peering_connection" => {
-                    let [fr, fa] = self.peering_ends(
-                        r,
-                        self.lk.link(r, "vpc_id", VPC_TYPES),
-                        self.lk.link(r, "peer_vpc_id", VPC_TYPES),
-                    );
+                    // In the order of `requesters`.
+                    let Some((own, peer)) = ends.next() else {
+                        continue;
+                    };
+                    let [fr, fa] = self.peering_ends(r, own, peer);
                     let requester = self.link_of(fr, |b| &b.vpc_of, "VPC");
                     let accepter = self.link_of(fa, |b| &b.vpc_of, "VPC");
                     self.unresolved_finding(&r.address, &requester);
