@@ -486,13 +486,25 @@ fn too_deep(bytes: &[u8]) -> Option<usize> {
     None
 }
 
+/// Is this the event log of `terraform plan -json` (one JSON object per
+/// line, each with `@level` and `@message`)? Its first line is an event of
+/// a few hundred bytes, so only the first [`LOG_LINE_MAX`] bytes are read:
+/// a document whose first line is longer (a plan printed on one line) is
+/// not a log, and is not scanned twice more before it is parsed.
 fn looks_like_plan_log(text: &str) -> bool {
-    let first = text.lines().next().unwrap_or("");
+    let head = &text.as_bytes()[..text.len().min(LOG_LINE_MAX)];
+    let Some(end) = head.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let first = &text[..end];
     first.starts_with('{')
         && first.contains("\"@level\"")
         && first.contains("\"@message\"")
-        && text.lines().filter(|l| !l.trim().is_empty()).count() > 1
+        && text[end..].lines().any(|l| !l.trim().is_empty())
 }
+
+/// The longest first line [`looks_like_plan_log`] reads as a log event.
+const LOG_LINE_MAX: usize = 64 * 1024;
 
 fn describe_json_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
@@ -661,12 +673,6 @@ fn build_document(
                         release,
                     )?;
                 }
-                let mut have: HashSet<String> = doc
-                    .planned
-                    .resources
-                    .iter()
-                    .map(|r| r.address.clone())
-                    .collect();
                 extra.extend(
                     doc.prior
                         .resources
@@ -674,10 +680,19 @@ fn build_document(
                         .filter(|r| r.mode == Mode::Data)
                         .cloned(),
                 );
-                doc.planned.resources.reserve_exact(extra.len());
-                for r in extra {
-                    if have.insert(r.address.clone()) {
-                        doc.planned.resources.push(r);
+                // Most plans read no data source: no set of every address.
+                if !extra.is_empty() {
+                    let mut have: HashSet<String> = doc
+                        .planned
+                        .resources
+                        .iter()
+                        .map(|r| r.address.clone())
+                        .collect();
+                    doc.planned.resources.reserve_exact(extra.len());
+                    for r in extra {
+                        if have.insert(r.address.clone()) {
+                            doc.planned.resources.push(r);
+                        }
                     }
                 }
             }
@@ -1175,6 +1190,26 @@ impl<'a> InstanceIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A plan log is told by its first line, read no further than
+    /// [`LOG_LINE_MAX`] bytes: an event line followed by more is a log; a
+    /// document on one line, or whose first line is not an event, is not.
+    #[test]
+    fn a_plan_log_is_told_by_its_first_line_alone() {
+        let event = r#"{"@level":"info","@message":"Terraform 1.9.8","type":"version"}"#;
+        assert!(looks_like_plan_log(&format!("{event}\n{event}\n")));
+        assert!(looks_like_plan_log(&format!("{event}\r\n\n{event}")));
+        assert!(!looks_like_plan_log(&format!("{event}\n\n  \n")));
+        assert!(!looks_like_plan_log(event));
+        let one_line = format!(
+            r#"{{"format_version":"1.2","@level":"x","@message":"{}"}}"#,
+            "y".repeat(LOG_LINE_MAX)
+        );
+        assert!(!looks_like_plan_log(&format!("{one_line}\n{event}")));
+        assert!(!looks_like_plan_log(
+            "{\n  \"@level\": 1, \"@message\": 2\n}\n"
+        ));
+    }
 
     /// The whole input goes back once the first pass has found its parts,
     /// before any value is decoded; the parts then go back in document
