@@ -22,6 +22,7 @@
 //! subnets is alike with no other VPC.
 
 use foldhash::{HashMap, HashMapExt};
+use rayon::prelude::*;
 use std::fmt::Write;
 
 use crate::model::tgw::TgwTarget;
@@ -40,12 +41,16 @@ pub fn alike_vpcs(model: &Model) -> Vec<Vec<usize>> {
     s.check_ownership();
     s.collect_facts();
     s.collect_containing();
+    // Each VPC's signature reads only the survey: on every core, then
+    // grouped in VPC order.
+    let signatures: Vec<Option<String>> = (0..n)
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|v| if s.ok[v] { s.signature(v) } else { None })
+        .collect();
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    for v in 0..n {
-        if !s.ok[v] {
-            continue;
-        }
-        if let Some(sig) = s.signature(v) {
+    for (v, sig) in signatures.into_iter().enumerate() {
+        if let Some(sig) = sig {
             groups.entry(sig).or_default().push(v);
         }
     }

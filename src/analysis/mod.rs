@@ -252,13 +252,19 @@ pub fn analyze(model: &Model, mut found: Vec<Finding>, opts: &Options) -> Analys
     let mut order: Vec<usize> = (0..model.subnets.len()).collect();
     order.sort_by(|a, b| address_order(&model.subnets[*a].address, &model.subnets[*b].address));
     let subnets: Vec<SubnetInfo> = order.iter().map(|&i| subnet_info(model, i)).collect();
-    let mut classes = Classes::build(model, &order);
+    // The classes and the groups of alike VPCs read only the model: one on
+    // each side of a join.
+    let (mut classes, alike) = rayon::join(
+        || Classes::build(model, &order),
+        || {
+            if opts.each_vpc {
+                Vec::new()
+            } else {
+                alike::alike_vpcs(model)
+            }
+        },
+    );
     classes.flow = opts.flow;
-    let alike = if opts.each_vpc {
-        Vec::new()
-    } else {
-        alike::alike_vpcs(model)
-    };
     classes.alike = alike;
     let summary = classes.summary(model, &order);
     let pairs = if filter == PairsFilter::None {
