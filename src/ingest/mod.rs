@@ -1147,7 +1147,10 @@ impl<'a> InstanceIndex<'a> {
             }
             add(&mut by_resource, resource, (r.index.clone(), i));
         }
+        // A module instance's resources come one after another: the runs
+        // are dropped before the sort.
         let mut modules: Vec<&str> = resources.iter().map(|r| r.module.as_str()).collect();
+        modules.dedup();
         modules.sort_unstable();
         modules.dedup();
         InstanceIndex {
