@@ -25,14 +25,14 @@ pub(super) const RT_TYPES: &[&str] = &[
     "aws_default_route_table",
     "awscc_ec2_route_table",
 ];
-/// What a `route_table_id` can reference in a configuration: a table, or a
-/// VPC's `main_route_table_id` / `default_route_table_id` (see
-/// `Builder::table_link`).
 /// Route table associations of a subnet (or, with `gateway_id`, a gateway).
 const SUBNET_ASSOCIATION_TYPES: &[&str] = &[
     "aws_route_table_association",
     "awscc_ec2_subnet_route_table_association",
 ];
+/// What a `route_table_id` can reference in a configuration: a table, or a
+/// VPC's `main_route_table_id` / `default_route_table_id` (see
+/// `Builder::table_link`).
 pub(super) const RT_OR_VPC_TYPES: &[&str] = &[
     "aws_route_table",
     "aws_default_route_table",
@@ -376,14 +376,27 @@ impl<'a> Linker<'a> {
 
     /// Follows the single-valued link attribute `attr` of each of the
     /// resources `of` (indices into [`Linker::raw`]), on every core: what
-    /// [`Linker::link`] finds for each, in order. Following a link only
-    /// reads the documents. A greenfield estate follows most of its links
-    /// through the configuration, and these are the most numerous.
+    /// [`Linker::link`] finds for each, in order. A greenfield estate
+    /// follows most of its links through the configuration, and these are
+    /// the most numerous.
     pub(super) fn links(&self, of: &[usize], attr: &str, types: &[&str]) -> Vec<Found> {
+        self.read_each(of, |r| self.link(r, attr, types))
+    }
+
+    /// `read` of each of the resources `of` (indices into
+    /// [`Linker::raw`]), on every core, in order. Following links only
+    /// reads the documents, so it can run beside the build's serial steps'
+    /// order and give what they would have found.
+    pub(super) fn read_each<T: Send>(
+        &self,
+        of: &[usize],
+        read: impl Fn(&'a RawResource) -> T + Sync,
+    ) -> Vec<T> {
         use rayon::prelude::*;
+        let raw: &'a [RawResource] = self.raw;
         of.par_iter()
             .with_min_len(256)
-            .map(|&i| self.link(&self.raw[i], attr, types))
+            .map(|&i| read(&raw[i]))
             .collect()
     }
 
@@ -704,6 +717,14 @@ impl<'a> Builder<'a> {
         types.contains(&self.raw(i).rtype.as_str())
     }
 
+    /// The resources of the given types (indices into the raw list), in
+    /// document order.
+    fn all_of(&self, types: &[&str]) -> Vec<usize> {
+        (0..self.lk.raw.len())
+            .filter(|&i| self.managed_or_data(i, types))
+            .collect()
+    }
+
     pub(super) fn link_of(
         &mut self,
         f: Found,
@@ -853,9 +874,7 @@ impl<'a> Builder<'a> {
     fn subnets(&mut self) {
         // The subnets are the most numerous part of the model: room for all
         // of them at once, not twice what the last doubling reached.
-        let coming: Vec<usize> = (0..self.lk.raw.len())
-            .filter(|&i| self.managed_or_data(i, SUBNET_TYPES))
-            .collect();
+        let coming = self.all_of(SUBNET_TYPES);
         self.model.subnets.reserve_exact(coming.len());
         let vpcs = self.lk.links(&coming, "vpc_id", VPC_TYPES);
         for (i, f) in coming.into_iter().zip(vpcs) {
@@ -1145,9 +1164,7 @@ impl<'a> Builder<'a> {
         // Requesters first, then accepters that name a peering outside the input.
         let mut accepters: Vec<usize> = Vec::new();
         // The requesters' two ends, followed on every core.
-        let requesters: Vec<usize> = (0..self.lk.raw.len())
-            .filter(|&i| self.managed_or_data(i, &["aws_vpc_peering_connection"]))
-            .collect();
+        let requesters = self.all_of(&["aws_vpc_peering_connection"]);
         let own = self.lk.links(&requesters, "vpc_id", VPC_TYPES);
         let peer = self.lk.links(&requesters, "peer_vpc_id", VPC_TYPES);
         let mut ends = own.into_iter().zip(peer);
@@ -1664,21 +1681,12 @@ impl<'a> Builder<'a> {
         let mut standalone: Vec<Vec<Route>> = (0..self.model.route_tables.len())
             .map(|_| Vec::new())
             .collect();
-        let routes: Vec<usize> = (0..self.lk.raw.len())
-            .filter(|&i| self.managed_or_data(i, &["aws_route", "awscc_ec2_route"]))
-            .collect();
+        let routes = self.all_of(&["aws_route", "awscc_ec2_route"]);
         let tables = self.lk.links(&routes, "route_table_id", RT_OR_VPC_TYPES);
         // Their targets too: what names each and, when that is unknown,
         // where its configuration leads, followed on every core.
-        let targets: Vec<(TargetAttr, Vec<Found>)> = {
-            use rayon::prelude::*;
-            let lk = &self.lk;
-            routes
-                .par_iter()
-                .with_min_len(256)
-                .map(|&i| targeted(lk, &lk.raw[i], &lk.raw[i].values, &[]))
-                .collect()
-        };
+        let lk = &self.lk;
+        let targets = lk.read_each(&routes, |r| targeted(lk, r, &r.values, &[]));
         for ((i, f), (attr, found)) in routes.into_iter().zip(tables).zip(targets) {
             let r = self.raw(i);
             let table = self.table_link(f);
@@ -1868,12 +1876,8 @@ impl<'a> Builder<'a> {
     fn associations(&mut self) {
         let mut explicit: HashMap<usize, (Link, String)> = HashMap::new();
         // The subnet associations' two ends, followed on every core.
-        let subnet_assocs: Vec<usize> = (0..self.lk.raw.len())
-            .filter(|&i| {
-                self.managed_or_data(i, SUBNET_ASSOCIATION_TYPES)
-                    && str_attr(&self.raw(i).values, "gateway_id").is_none()
-            })
-            .collect();
+        let mut subnet_assocs = self.all_of(SUBNET_ASSOCIATION_TYPES);
+        subnet_assocs.retain(|&i| str_attr(&self.raw(i).values, "gateway_id").is_none());
         let subnets = self.lk.links(&subnet_assocs, "subnet_id", SUBNET_TYPES);
         let tables = self
             .lk
