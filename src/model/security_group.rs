@@ -179,10 +179,8 @@ fn strings(v: &Json, attr: &str) -> (Vec<String>, bool) {
                 .collect(),
             a.iter().any(is_unknown),
         ),
-        Some(Json::String(s)) if !s.is_empty() && !is_unknown(&Json::String(s.clone())) => {
-            (vec![s.to_string()], false)
-        }
         Some(x) if is_unknown(x) => (Vec::new(), true),
+        Some(Json::String(s)) if !s.is_empty() => (vec![s.to_string()], false),
         _ => (Vec::new(), false),
     }
 }
