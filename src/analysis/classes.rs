@@ -415,7 +415,7 @@ impl Classes {
     }
 
     /// Verdict counts over all ordered pairs, one evaluation per class pair,
-    /// in parallel over groups of source classes (see [`memo`]). Of each
+    /// in parallel over groups of source classes (see the `memo` module). Of each
     /// group of [`Classes::alike`] VPCs, only the first member's rows are
     /// evaluated, and counted once per member: a swap of two alike VPCs
     /// maps the rows of one onto the rows of the other.

@@ -26,7 +26,7 @@ use crate::ingest::{Document, Mode, RawResource, View};
 
 /// Builds one model from one view of several documents, each named by its
 /// label (unique; the prefix of its resources' addresses). With one
-/// document this is [`build`](super::build): no label, addresses as the
+/// document this is [`build`](fn@super::build): no label, addresses as the
 /// document prints them.
 pub fn build_many(docs: &[(&str, &Document)], view: View) -> Built {
     let docs: Vec<(&str, &Document, View)> = docs.iter().map(|(l, d)| (*l, *d, view)).collect();

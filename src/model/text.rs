@@ -132,7 +132,7 @@ impl Text {
     }
 }
 
-/// Pieces a [`text!`](crate::model::text!) is made of.
+/// Pieces a `text!` is made of.
 pub trait Piece {
     fn put(self, t: &mut Text);
 }
