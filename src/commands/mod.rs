@@ -299,16 +299,13 @@ impl PairSource for Pairs<'_> {
                 model,
                 analysis: a,
                 filter,
-            } => {
-                let keep = |v: Verdict| filter == PairsFilter::All || v != Verdict::Reachable;
-                analysis::stream_verdicts(model, &a.model_index, &a.classes, &mut |x, y, v| {
-                    if keep(v) {
-                        f(x, y, v)
-                    } else {
-                        Ok(())
-                    }
-                })
-            }
+            } => analysis::stream_verdicts(model, &a.model_index, &a.classes, &mut |x, y, v| {
+                if filter.keeps(v) {
+                    f(x, y, v)
+                } else {
+                    Ok(())
+                }
+            }),
         }
     }
 
