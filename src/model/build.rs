@@ -719,7 +719,7 @@ impl<'a> Builder<'a> {
 
     /// The resources of the given types (indices into the raw list), in
     /// document order.
-    fn all_of(&self, types: &[&str]) -> Vec<usize> {
+    pub(super) fn all_of(&self, types: &[&str]) -> Vec<usize> {
         (0..self.lk.raw.len())
             .filter(|&i| self.managed_or_data(i, types))
             .collect()
@@ -969,17 +969,23 @@ impl<'a> Builder<'a> {
     }
 
     fn route_tables(&mut self) {
-        for i in 0..self.lk.raw.len() {
+        let at: Vec<usize> = (0..self.lk.raw.len())
+            .filter(|&i| {
+                let r = self.raw(i);
+                let data_rt = r.mode == Mode::Data && r.rtype == "aws_route_table";
+                RT_TYPES.contains(&r.rtype.as_str()) || data_rt
+            })
+            .collect();
+        // Their VPCs, followed on every core (a default table's is read
+        // from its VPC below).
+        let vpcs = self.lk.read_each(&at, |r| {
+            (r.rtype != "aws_default_route_table").then(|| self.lk.link(r, "vpc_id", VPC_TYPES))
+        });
+        for (i, fv) in at.into_iter().zip(vpcs) {
             let r = self.raw(i);
-            let data_rt = r.mode == Mode::Data && r.rtype == "aws_route_table";
-            if !(RT_TYPES.contains(&r.rtype.as_str()) || data_rt) {
-                continue;
-            }
-            let vpc = if r.rtype == "aws_default_route_table" {
-                self.default_table_vpc(r)
-            } else {
-                let f = self.lk.link(r, "vpc_id", VPC_TYPES);
-                self.link_of(f, |b| &b.vpc_of, "VPC")
+            let vpc = match fv {
+                None => self.default_table_vpc(r),
+                Some(f) => self.link_of(f, |b| &b.vpc_of, "VPC"),
             };
             self.unresolved_finding(&r.address, &vpc);
             let aws_id = str_attr(&r.values, "id")
@@ -1197,13 +1203,15 @@ impl<'a> Builder<'a> {
             }
         }
         let mut accepted_by: HashMap<usize, usize> = HashMap::new();
-        for &ai in &accepters {
+        // The connections they accept, followed on every core.
+        let accepted = self.lk.links(
+            &accepters,
+            "vpc_peering_connection_id",
+            &["aws_vpc_peering_connection"],
+        );
+        for (&ai, accepted) in accepters.iter().zip(accepted) {
             let r = self.raw(ai);
-            match self.lk.link(
-                r,
-                "vpc_peering_connection_id",
-                &["aws_vpc_peering_connection"],
-            ) {
+            match accepted {
                 Found::Raw(p) if self.pcx_of.contains_key(&p) => {
                     let pi = self.pcx_of[&p];
                     self.model.peerings[pi].accepter_resource = Some(r.address.clone());

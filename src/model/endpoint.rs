@@ -20,7 +20,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use crate::ingest::Json;
 
-use super::build::{str_attr, Builder, Found, RT_OR_VPC_TYPES, SUBNET_TYPES, VPC_TYPES};
+use super::build::{str_attr, Builder, Found, Linker, RT_OR_VPC_TYPES, SUBNET_TYPES, VPC_TYPES};
 use super::security_group::SG_TYPES;
 use super::{Dest, GatewayKind, Link, Origin, PeeringState, Route, Target};
 use crate::codes;
@@ -102,6 +102,49 @@ impl EndpointService {
 
 pub(super) const ENDPOINT_TYPES: &[&str] = &["aws_vpc_endpoint", "awscc_ec2_vpc_endpoint"];
 const SERVICE_TYPES: &[&str] = &["aws_vpc_endpoint_service", "awscc_ec2_vpc_endpoint_service"];
+
+/// What kind of endpoint a resource is (`vpc_endpoint_type`, which
+/// defaults to a gateway endpoint).
+fn endpoint_kind(v: &Json) -> EndpointKind {
+    match str_attr(v, "vpc_endpoint_type")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("gateway") => EndpointKind::Gateway,
+        Some("interface") => EndpointKind::Interface,
+        Some("gatewayloadbalancer") => EndpointKind::GatewayLoadBalancer,
+        Some(_) => EndpointKind::Other,
+    }
+}
+
+/// What the links of one endpoint name, followed on every core before the
+/// endpoints are built in order: its VPC, and its route tables (a gateway
+/// endpoint) or its subnets (any other).
+struct EndpointLinks {
+    vpc: Found,
+    subnets: Vec<Found>,
+    route_tables: Vec<Found>,
+}
+
+impl EndpointLinks {
+    fn follow(lk: &Linker<'_>, r: &RawResource) -> EndpointLinks {
+        // Optional and computed: unknown and unconfigured means none.
+        let set = |attr: &str, types: &[&str]| match r.values.get(attr) {
+            Some(x) if is_unknown(x) && !lk.doc(r).config.is_configured(r, attr) => Vec::new(),
+            _ => lk.link_set(r, attr, types),
+        };
+        let (subnets, route_tables) = match endpoint_kind(&r.values) {
+            EndpointKind::Gateway => (Vec::new(), set("route_table_ids", RT_OR_VPC_TYPES)),
+            _ => (set("subnet_ids", SUBNET_TYPES), Vec::new()),
+        };
+        EndpointLinks {
+            vpc: lk.link(r, "vpc_id", VPC_TYPES),
+            subnets,
+            route_tables,
+        }
+    }
+}
+
 impl<'a> Builder<'a> {
     /// The destination of a route to prefix list `pl`: a service's list
     /// when a gateway endpoint of the input names it.
@@ -159,12 +202,13 @@ impl<'a> Builder<'a> {
             svc_of.insert(i, idx);
         }
         let mut ep_of: HashMap<usize, usize> = HashMap::new();
-        for i in 0..self.lk.raw.len() {
-            if !self.managed_or_data(i, ENDPOINT_TYPES) {
-                continue;
-            }
+        let at = self.all_of(ENDPOINT_TYPES);
+        let ahead = self
+            .lk
+            .read_each(&at, |r| EndpointLinks::follow(&self.lk, r));
+        for (i, ahead) in at.into_iter().zip(ahead) {
             let r = self.raw(i);
-            let e = self.endpoint(r, &svc_of, &sg_of);
+            let e = self.endpoint(r, &svc_of, &sg_of, ahead);
             let idx = self.model.endpoints.len();
             self.model.endpoints.push(e);
             ep_of.insert(i, idx);
@@ -353,17 +397,10 @@ impl<'a> Builder<'a> {
         r: &RawResource,
         svc_of: &HashMap<usize, usize>,
         sg_of: &HashMap<usize, usize>,
+        ahead: EndpointLinks,
     ) -> Endpoint {
         let v = &r.values;
-        let kind = match str_attr(v, "vpc_endpoint_type")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("gateway") => EndpointKind::Gateway,
-            Some("interface") => EndpointKind::Interface,
-            Some("gatewayloadbalancer") => EndpointKind::GatewayLoadBalancer,
-            Some(_) => EndpointKind::Other,
-        };
+        let kind = endpoint_kind(v);
         // The service: a name, or an endpoint service of the input.
         let mut service = str_attr(v, "service_name").map(str::to_string);
         let mut endpoint_service = None;
@@ -386,33 +423,21 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let fv = self.lk.link(r, "vpc_id", VPC_TYPES);
-        let mut vpc = self.link_of(fv, |b| &b.vpc_of, "VPC");
+        let mut vpc = self.link_of(ahead.vpc, |b| &b.vpc_of, "VPC");
         let mut subnets = Vec::new();
         let mut subnets_unknown = None;
-        if kind != EndpointKind::Gateway {
-            let set = match v.get("subnet_ids") {
-                Some(x)
-                    if is_unknown(x) && !self.lk.doc(r).config.is_configured(r, "subnet_ids") =>
-                {
-                    Vec::new()
+        // Only an endpoint of another kind than gateway has subnets.
+        for f in ahead.subnets {
+            match self.link_of(f, |b| &b.subnet_of, "subnet") {
+                Link::To(s) => subnets.push(s),
+                Link::Unresolved(why) => {
+                    subnets_unknown.get_or_insert(why);
                 }
-                _ => self.lk.link_set(r, "subnet_ids", SUBNET_TYPES),
-            };
-            for f in set {
-                match self.link_of(f, |b| &b.subnet_of, "subnet") {
-                    Link::To(s) => subnets.push(s),
-                    Link::Unresolved(why) => {
-                        subnets_unknown.get_or_insert(why);
-                    }
-                    Link::External(id) => {
-                        subnets_unknown.get_or_insert(format!(
-                            "subnet {id} of {} is not in the input",
-                            r.address
-                        ));
-                    }
-                    Link::None => {}
+                Link::External(id) => {
+                    subnets_unknown
+                        .get_or_insert(format!("subnet {id} of {} is not in the input", r.address));
                 }
+                Link::None => {}
             }
         }
         if !matches!(vpc, Link::To(_)) {
@@ -425,21 +450,11 @@ impl<'a> Builder<'a> {
             }
         }
         let mut route_tables = Vec::new();
-        if kind == EndpointKind::Gateway {
-            let set = match v.get("route_table_ids") {
-                Some(x)
-                    if is_unknown(x)
-                        && !self.lk.doc(r).config.is_configured(r, "route_table_ids") =>
-                {
-                    Vec::new()
-                }
-                _ => self.lk.link_set(r, "route_table_ids", RT_OR_VPC_TYPES),
-            };
-            for f in set {
-                match self.table_link(f) {
-                    Link::To(t) => route_tables.push(t),
-                    other => self.unresolved_finding(&r.address, &other),
-                }
+        // Only a gateway endpoint has route tables.
+        for f in ahead.route_tables {
+            match self.table_link(f) {
+                Link::To(t) => route_tables.push(t),
+                other => self.unresolved_finding(&r.address, &other),
             }
         }
         let mut security_groups = Vec::new();

@@ -491,36 +491,38 @@ impl<'a> Builder<'a> {
 
     fn acl_associations(&mut self, acl_of: &HashMap<usize, usize>) {
         let mut explicit: HashMap<usize, (Link, String)> = HashMap::new();
-        for i in 0..self.lk.raw.len() {
-            if ![
-                "aws_network_acl",
-                "aws_default_network_acl",
-                "awscc_ec2_network_acl",
-                "aws_network_acl_association",
-                "awscc_ec2_subnet_network_acl_association",
-            ]
-            .contains(&self.raw(i).rtype.as_str())
-            {
-                continue;
-            }
+        let at = self.all_of(&[
+            "aws_network_acl",
+            "aws_default_network_acl",
+            "awscc_ec2_network_acl",
+            "aws_network_acl_association",
+            "awscc_ec2_subnet_network_acl_association",
+        ]);
+        // What each names, followed on every core: an ACL's subnets, or an
+        // association's subnet and ACL.
+        let ahead = self.lk.read_each(&at, |r| match r.rtype.as_str() {
+            "aws_network_acl_association" | "awscc_ec2_subnet_network_acl_association" => (
+                vec![self.lk.link(r, "subnet_id", SUBNET_TYPES)],
+                self.lk.link(r, "network_acl_id", ACL_OR_VPC),
+            ),
+            // Optional and computed: unknown and unconfigured means none.
+            _ => match r.values.get("subnet_ids") {
+                Some(x)
+                    if is_unknown(x) && !self.lk.doc(r).config.is_configured(r, "subnet_ids") =>
+                {
+                    (Vec::new(), Found::None)
+                }
+                _ => (self.lk.link_set(r, "subnet_ids", SUBNET_TYPES), Found::None),
+            },
+        });
+        for (i, (subnets, fa)) in at.into_iter().zip(ahead) {
             let r = self.raw(i);
             let pairs: Vec<(Found, Link)> = match r.rtype.as_str() {
                 "aws_network_acl" | "aws_default_network_acl" | "awscc_ec2_network_acl" => {
                     let Some(&a) = acl_of.get(&i) else { continue };
-                    // Optional and computed: unknown and unconfigured means none.
-                    let set = match r.values.get("subnet_ids") {
-                        Some(x)
-                            if is_unknown(x)
-                                && !self.lk.doc(r).config.is_configured(r, "subnet_ids") =>
-                        {
-                            Vec::new()
-                        }
-                        _ => self.lk.link_set(r, "subnet_ids", SUBNET_TYPES),
-                    };
-                    set.into_iter().map(|f| (f, Link::To(a))).collect()
+                    subnets.into_iter().map(|f| (f, Link::To(a))).collect()
                 }
                 "aws_network_acl_association" | "awscc_ec2_subnet_network_acl_association" => {
-                    let fa = self.lk.link(r, "network_acl_id", ACL_OR_VPC);
                     let acl = match self.acl_index(fa.clone(), acl_of, r) {
                         Some(a) => Link::To(a),
                         None => match fa {
@@ -532,7 +534,9 @@ impl<'a> Builder<'a> {
                             _ => Link::Unresolved(format!("{} names no network ACL", r.address)),
                         },
                     };
-                    vec![(self.lk.link(r, "subnet_id", SUBNET_TYPES), acl)]
+                    // The one subnet followed above.
+                    let fs = subnets.into_iter().next().unwrap_or(Found::None);
+                    vec![(fs, acl)]
                 }
                 _ => continue,
             };

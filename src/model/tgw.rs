@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::ingest::Json;
 
-use super::build::{attr_unknown, str_attr, Builder, Found, SUBNET_TYPES, VPC_TYPES};
+use super::build::{attr_unknown, str_attr, Builder, Found, Linker, SUBNET_TYPES, VPC_TYPES};
 use super::{Dest, GatewayKind, Link, PeeringState, PrefixGroups, Told};
 use crate::codes;
 use crate::ingest::unknown::is_unknown;
@@ -218,6 +218,49 @@ const ATTACH_TYPES: &[&str] = &[
     "aws_dx_gateway_association",
 ];
 
+/// The attribute naming an attachment resource's transit gateway.
+fn tgw_attr(r: &RawResource) -> &'static str {
+    if r.rtype == "aws_dx_gateway_association" {
+        "associated_gateway_id"
+    } else {
+        "transit_gateway_id"
+    }
+}
+
+/// What the links of one attachment resource name, followed on every core
+/// before the attachments are built in order (accepters' are followed
+/// where they are needed).
+struct AttachmentLinks {
+    tgw: Found,
+    /// A VPC attachment's VPC and subnets.
+    vpc: Found,
+    subnets: Vec<Found>,
+}
+
+impl AttachmentLinks {
+    fn follow(lk: &Linker<'_>, r: &RawResource) -> AttachmentLinks {
+        let mut links = AttachmentLinks {
+            tgw: Found::None,
+            vpc: Found::None,
+            subnets: Vec::new(),
+        };
+        if r.rtype.ends_with("_accepter") {
+            return links;
+        }
+        links.tgw = lk.link(r, tgw_attr(r), TGW_TYPES);
+        if matches!(
+            r.rtype.as_str(),
+            "aws_ec2_transit_gateway_vpc_attachment"
+                | "awscc_ec2_transit_gateway_attachment"
+                | "awscc_ec2_transit_gateway_vpc_attachment"
+        ) {
+            links.vpc = lk.link(r, "vpc_id", VPC_TYPES);
+            links.subnets = lk.link_set(r, "subnet_ids", SUBNET_TYPES);
+        }
+        links
+    }
+}
+
 fn flag(v: &Json, attr: &str) -> Option<bool> {
     match v.get(attr) {
         Some(Json::Bool(b)) => Some(*b),
@@ -299,6 +342,11 @@ impl<'a> Builder<'a> {
     /// Follows a `transit_gateway_id` to a transit gateway (model index).
     fn tgw_link(&mut self, r: &RawResource, attr: &str) -> Link {
         let f = self.lk.link(r, attr, TGW_TYPES);
+        self.tgw_link_from(r, attr, f)
+    }
+
+    /// [`Self::tgw_link`] of what following `attr` found.
+    fn tgw_link_from(&mut self, r: &RawResource, attr: &str, f: Found) -> Link {
         let f = match f {
             Found::Unresolved(why) => match self.sole_tgw(r, attr, &why) {
                 Some(i) => Found::Raw(i),
@@ -497,8 +545,7 @@ impl<'a> Builder<'a> {
                 self.model.vpcs[v].attachments.push(a);
             }
         }
-        let resolve_att = |b: &mut Self, r: &RawResource| -> Result<usize, Link> {
-            let f = b.lk.link(r, "transit_gateway_attachment_id", ATTACH_TYPES);
+        let resolve_att = |b: &mut Self, r: &RawResource, f: Found| -> Result<usize, Link> {
             let f = b.accept(f);
             match f {
                 Found::Raw(i) => att_of.get(&i).copied().ok_or_else(|| {
@@ -525,17 +572,20 @@ impl<'a> Builder<'a> {
         // Associations and propagations.
         let mut explicit_prop: Vec<(usize, usize, String)> = Vec::new();
         let mut seen_assoc: BTreeMap<(usize, usize), String> = BTreeMap::new();
-        for i in 0..self.lk.raw.len() {
-            if ![
-                "aws_ec2_transit_gateway_route_table_association",
-                "awscc_ec2_transit_gateway_route_table_association",
-                "aws_ec2_transit_gateway_route_table_propagation",
-                "awscc_ec2_transit_gateway_route_table_propagation",
-            ]
-            .contains(&self.raw(i).rtype.as_str())
-            {
-                continue;
-            }
+        let at = self.all_of(&[
+            "aws_ec2_transit_gateway_route_table_association",
+            "awscc_ec2_transit_gateway_route_table_association",
+            "aws_ec2_transit_gateway_route_table_propagation",
+            "awscc_ec2_transit_gateway_route_table_propagation",
+        ]);
+        // Their two ends, followed on every core.
+        let tables = self
+            .lk
+            .links(&at, "transit_gateway_route_table_id", TGW_RT_OR_TGW);
+        let atts = self
+            .lk
+            .links(&at, "transit_gateway_attachment_id", ATTACH_TYPES);
+        for ((i, table), att) in at.into_iter().zip(tables).zip(atts) {
             let r = self.raw(i);
             let propagation = match r.rtype.as_str() {
                 "aws_ec2_transit_gateway_route_table_association"
@@ -544,11 +594,8 @@ impl<'a> Builder<'a> {
                 | "awscc_ec2_transit_gateway_route_table_propagation" => true,
                 _ => continue,
             };
-            let f = self
-                .lk
-                .link(r, "transit_gateway_route_table_id", TGW_RT_OR_TGW);
-            let rt = self.resolve_tgw_rt(f, r, &ix);
-            let att = resolve_att(self, r);
+            let rt = self.resolve_tgw_rt(table, r, &ix);
+            let att = resolve_att(self, r, att);
             let a = match att {
                 Ok(a) => a,
                 Err(l) => {
@@ -843,7 +890,10 @@ impl<'a> Builder<'a> {
     /// tell. Two static routes for one block: AWS refuses the second.
     fn check_tgw_tables(&mut self) {
         for t in 0..self.model.tgw_route_tables.len() {
-            let table = self.model.tgw_route_tables[t].clone();
+            let table = &self.model.tgw_route_tables[t];
+            // Routes whose propagation conflicts, and why: marked unknown
+            // once the table is no longer borrowed.
+            let mut conflicted: Vec<(usize, String)> = Vec::new();
             let mut by_prefix: BTreeMap<(Prefix, bool), Vec<usize>> = BTreeMap::new();
             for (k, r) in table.routes.iter().enumerate() {
                 if let Dest::Cidr(p) = r.dest {
@@ -869,10 +919,7 @@ impl<'a> Builder<'a> {
                         &table.address,
                         why.clone(),
                     ));
-                    for &k in &ks {
-                        self.model.tgw_route_tables[t].routes[k].target =
-                            TgwTarget::Unknown(why.clone());
-                    }
+                    conflicted.extend(ks.iter().map(|&k| (k, why.clone())));
                 } else {
                     self.findings.push(Finding::new(
                         codes::DUPLICATE_ROUTE,
@@ -896,6 +943,9 @@ impl<'a> Builder<'a> {
                     ),
                 ));
             }
+            for (k, why) in conflicted {
+                self.model.tgw_route_tables[t].routes[k].target = TgwTarget::Unknown(why);
+            }
         }
     }
 
@@ -904,10 +954,11 @@ impl<'a> Builder<'a> {
         let mut att_of: HashMap<usize, usize> = HashMap::new();
         let mut by_id: HashMap<String, usize> = HashMap::new();
         let mut accepters: Vec<usize> = Vec::new();
-        for i in 0..self.lk.raw.len() {
-            if !ATTACH_TYPES.contains(&self.raw(i).rtype.as_str()) {
-                continue;
-            }
+        let at = self.all_of(ATTACH_TYPES);
+        let ahead = self
+            .lk
+            .read_each(&at, |r| AttachmentLinks::follow(&self.lk, r));
+        for (i, ahead) in at.into_iter().zip(ahead) {
             let r = self.raw(i);
             let v = &r.values;
             let kind = match r.rtype.as_str() {
@@ -925,8 +976,7 @@ impl<'a> Builder<'a> {
                 "aws_ec2_transit_gateway_dx_gateway_attachment" => AttachmentKind::DirectConnect,
                 "aws_dx_gateway_association" => {
                     // Only an association with a transit gateway is an attachment.
-                    let f = self.lk.link(r, "associated_gateway_id", TGW_TYPES);
-                    if !matches!(f, Found::Raw(_))
+                    if !matches!(ahead.tgw, Found::Raw(_))
                         && !str_attr(v, "associated_gateway_id")
                             .is_some_and(|s| s.starts_with("tgw-"))
                     {
@@ -942,12 +992,7 @@ impl<'a> Builder<'a> {
                 }
                 _ => continue,
             };
-            let tgw_attr = if r.rtype == "aws_dx_gateway_association" {
-                "associated_gateway_id"
-            } else {
-                "transit_gateway_id"
-            };
-            let tgw = self.tgw_link(r, tgw_attr);
+            let tgw = self.tgw_link_from(r, tgw_attr(r), ahead.tgw);
             self.unresolved_finding(&r.address, &tgw);
             let aws_id = match r.rtype.as_str() {
                 "aws_vpn_connection" => str_attr(v, "transit_gateway_attachment_id"),
@@ -976,7 +1021,7 @@ impl<'a> Builder<'a> {
             };
             match kind {
                 AttachmentKind::Vpc => {
-                    self.vpc_attachment(r, &mut att);
+                    self.vpc_attachment(r, &mut att, ahead.vpc, ahead.subnets);
                     att.state = self.shared_attachment_state(r, &att);
                 }
                 AttachmentKind::Peering => {
@@ -1048,7 +1093,9 @@ impl<'a> Builder<'a> {
                     if peering {
                         att.peer_tgw = self.tgw_peer_link(r);
                     } else {
-                        self.vpc_attachment(r, &mut att);
+                        let vpc = self.lk.link(r, "vpc_id", VPC_TYPES);
+                        let subnets = self.lk.link_set(r, "subnet_ids", SUBNET_TYPES);
+                        self.vpc_attachment(r, &mut att, vpc, subnets);
                     }
                     let idx = self.model.tgw_attachments.len();
                     self.model.tgw_attachments.push(att);
@@ -1104,13 +1151,19 @@ impl<'a> Builder<'a> {
     }
 
     /// Fills the VPC side of a VPC attachment.
-    fn vpc_attachment(&mut self, r: &RawResource, att: &mut TgwAttachment) {
+    /// Fills in a VPC attachment from what its `vpc_id` and `subnet_ids`
+    /// were found to name.
+    fn vpc_attachment(
+        &mut self,
+        r: &RawResource,
+        att: &mut TgwAttachment,
+        vpc: Found,
+        subnets: Vec<Found>,
+    ) {
         let v = &r.values;
-        let f = self.lk.link(r, "vpc_id", VPC_TYPES);
-        att.vpc = self.link_of(f, |b| &b.vpc_of, "VPC");
+        att.vpc = self.link_of(vpc, |b| &b.vpc_of, "VPC");
         self.unresolved_finding(&r.address, &att.vpc);
-        let found = self.lk.link_set(r, "subnet_ids", SUBNET_TYPES);
-        for f in found {
+        for f in subnets {
             match self.link_of(f, |b| &b.subnet_of, "subnet") {
                 Link::To(s) => {
                     if !att.subnets.contains(&s) {
