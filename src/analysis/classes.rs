@@ -150,8 +150,9 @@ impl Classes {
                     vpc,
                     closure: vpc
                         .filter(|&v| zone_of(sub).is_some() || !forwarding.reads_zone(v))
-                        .and_then(|v| closed[v].clone())
-                        .filter(|c| c.vpcs.len() < everywhere),
+                        .and_then(|v| closed[v].as_ref())
+                        .filter(|c| c.vpcs.len() < everywhere)
+                        .cloned(),
                     hull,
                 }
             })

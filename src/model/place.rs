@@ -139,13 +139,22 @@ impl Places {
                 [one] => Some(one.to_string()),
                 _ => None,
             };
-            for r in &lk.raw[part.range.clone()] {
-                let key = match &only {
-                    Some(k) => k.clone(),
-                    None => doc.config.provider_key(r).unwrap_or_default(),
-                };
-                let e = places.by_key.entry((d, key)).or_default();
-                read_resource(r, doc, e);
+            let resources = &lk.raw[part.range.clone()];
+            match only {
+                Some(key) if !resources.is_empty() => {
+                    let e = places.by_key.entry((d, key)).or_default();
+                    for r in resources {
+                        read_resource(r, doc, e);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    for r in resources {
+                        let key = doc.config.provider_key(r).unwrap_or_default();
+                        let e = places.by_key.entry((d, key)).or_default();
+                        read_resource(r, doc, e);
+                    }
+                }
             }
         }
         places
