@@ -420,6 +420,17 @@ impl<'a> Linker<'a> {
         }
     }
 
+    /// [`Linker::link_set`] of an optional set that AWS computes when the
+    /// configuration leaves it out (an ACL's or an endpoint's subnets, an
+    /// endpoint's route tables or security groups): unknown until apply and
+    /// not set in the configuration, it names nothing.
+    pub(super) fn optional_set(&self, r: &RawResource, attr: &str, types: &[&str]) -> Vec<Found> {
+        match r.values.get(attr) {
+            Some(x) if is_unknown(x) && !self.doc(r).config.is_configured(r, attr) => Vec::new(),
+            _ => self.link_set(r, attr, types),
+        }
+    }
+
     /// Follows a set-valued link attribute (`subnet_ids`, `route_table_ids`).
     pub(super) fn link_set(&self, r: &RawResource, attr: &str, types: &[&str]) -> Vec<Found> {
         match r.values.get(attr) {

@@ -128,14 +128,12 @@ struct EndpointLinks {
 
 impl EndpointLinks {
     fn follow(lk: &Linker<'_>, r: &RawResource) -> EndpointLinks {
-        // Optional and computed: unknown and unconfigured means none.
-        let set = |attr: &str, types: &[&str]| match r.values.get(attr) {
-            Some(x) if is_unknown(x) && !lk.doc(r).config.is_configured(r, attr) => Vec::new(),
-            _ => lk.link_set(r, attr, types),
-        };
         let (subnets, route_tables) = match endpoint_kind(&r.values) {
-            EndpointKind::Gateway => (Vec::new(), set("route_table_ids", RT_OR_VPC_TYPES)),
-            _ => (set("subnet_ids", SUBNET_TYPES), Vec::new()),
+            EndpointKind::Gateway => (
+                Vec::new(),
+                lk.optional_set(r, "route_table_ids", RT_OR_VPC_TYPES),
+            ),
+            _ => (lk.optional_set(r, "subnet_ids", SUBNET_TYPES), Vec::new()),
         };
         EndpointLinks {
             vpc: lk.link(r, "vpc_id", VPC_TYPES),
@@ -460,12 +458,7 @@ impl<'a> Builder<'a> {
         let mut security_groups = Vec::new();
         let mut security_groups_unknown = None;
         if kind == EndpointKind::Interface {
-            let configured = self.lk.doc(r).config.is_configured(r, "security_group_ids");
-            let set = match v.get("security_group_ids") {
-                Some(x) if is_unknown(x) && !configured => Vec::new(),
-                _ => self.lk.link_set(r, "security_group_ids", SG_TYPES),
-            };
-            for f in set {
+            for f in self.lk.optional_set(r, "security_group_ids", SG_TYPES) {
                 match self.accept(f) {
                     Found::Raw(x) if sg_of.contains_key(&x) => security_groups.push(sg_of[&x]),
                     Found::External(id) => {

@@ -505,15 +505,10 @@ impl<'a> Builder<'a> {
                 vec![self.lk.link(r, "subnet_id", SUBNET_TYPES)],
                 self.lk.link(r, "network_acl_id", ACL_OR_VPC),
             ),
-            // Optional and computed: unknown and unconfigured means none.
-            _ => match r.values.get("subnet_ids") {
-                Some(x)
-                    if is_unknown(x) && !self.lk.doc(r).config.is_configured(r, "subnet_ids") =>
-                {
-                    (Vec::new(), Found::None)
-                }
-                _ => (self.lk.link_set(r, "subnet_ids", SUBNET_TYPES), Found::None),
-            },
+            _ => (
+                self.lk.optional_set(r, "subnet_ids", SUBNET_TYPES),
+                Found::None,
+            ),
         });
         for (i, (subnets, fa)) in at.into_iter().zip(ahead) {
             let r = self.raw(i);
