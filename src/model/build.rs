@@ -980,13 +980,8 @@ impl<'a> Builder<'a> {
     }
 
     fn route_tables(&mut self) {
-        let at: Vec<usize> = (0..self.lk.raw.len())
-            .filter(|&i| {
-                let r = self.raw(i);
-                let data_rt = r.mode == Mode::Data && r.rtype == "aws_route_table";
-                RT_TYPES.contains(&r.rtype.as_str()) || data_rt
-            })
-            .collect();
+        // Managed tables and `aws_route_table` data sources alike.
+        let at = self.all_of(RT_TYPES);
         // Their VPCs, followed on every core (a default table's is read
         // from its VPC below).
         let vpcs = self.lk.read_each(&at, |r| {

@@ -197,6 +197,12 @@ const TGW_RT_OR_TGW: &[&str] = &[
     "aws_ec2_transit_gateway",
     "awscc_ec2_transit_gateway",
 ];
+/// VPC attachments (the Cloud Control one is a VPC attachment too).
+const VPC_ATTACH_TYPES: &[&str] = &[
+    "aws_ec2_transit_gateway_vpc_attachment",
+    "awscc_ec2_transit_gateway_attachment",
+    "awscc_ec2_transit_gateway_vpc_attachment",
+];
 /// The attachments an accepter can accept.
 const REQUESTED_TYPES: &[&str] = &[
     "aws_ec2_transit_gateway_vpc_attachment",
@@ -248,12 +254,7 @@ impl AttachmentLinks {
             return links;
         }
         links.tgw = lk.link(r, tgw_attr(r), TGW_TYPES);
-        if matches!(
-            r.rtype.as_str(),
-            "aws_ec2_transit_gateway_vpc_attachment"
-                | "awscc_ec2_transit_gateway_attachment"
-                | "awscc_ec2_transit_gateway_vpc_attachment"
-        ) {
+        if VPC_ATTACH_TYPES.contains(&r.rtype.as_str()) {
             links.vpc = lk.link(r, "vpc_id", VPC_TYPES);
             links.subnets = lk.link_set(r, "subnet_ids", SUBNET_TYPES);
         }
@@ -962,9 +963,7 @@ impl<'a> Builder<'a> {
             let r = self.raw(i);
             let v = &r.values;
             let kind = match r.rtype.as_str() {
-                "aws_ec2_transit_gateway_vpc_attachment"
-                | "awscc_ec2_transit_gateway_attachment"
-                | "awscc_ec2_transit_gateway_vpc_attachment" => AttachmentKind::Vpc,
+                t if VPC_ATTACH_TYPES.contains(&t) => AttachmentKind::Vpc,
                 "aws_ec2_transit_gateway_peering_attachment" => AttachmentKind::Peering,
                 "aws_ec2_transit_gateway_vpn_attachment" => AttachmentKind::Vpn,
                 "aws_vpn_connection"
